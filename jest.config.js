@@ -1,0 +1,10 @@
+/** Jest projects: fast unit tests, property tests (fast-check, incl. the IAM oracle), CLI tests (child processes). */
+const transform = { '^.+\\.ts$': ['ts-jest', {}] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'property', testMatch: ['<rootDir>/test/property/**/*.test.ts'] },
+    { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts'] },
+  ],
+};

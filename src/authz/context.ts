@@ -1,0 +1,35 @@
+/**
+ * The request context a decision is made against: condition keys (case-insensitive, as in IAM) → values.
+ * Keys derived from the authenticated principal (aws:PrincipalArn, aws:PrincipalTag/*, aws:SourceIdentity, ...)
+ * always win over caller-supplied keys, so a caller cannot claim another identity through the context.
+ */
+export type ContextValue = string | readonly string[];
+
+export interface RequestContext {
+  /** The value of a key (lower-cased name), or undefined when the key is absent. */
+  get(key: string): ContextValue | undefined;
+  /** A single-valued key's value; undefined when absent or multi-valued (policy variables need one value). */
+  single(key: string): string | undefined;
+}
+
+export class MapContext implements RequestContext {
+  private readonly values = new Map<string, ContextValue>();
+
+  set(key: string, value: ContextValue): this {
+    this.values.set(key.toLowerCase(), value);
+    return this;
+  }
+  get(key: string): ContextValue | undefined {
+    return this.values.get(key);
+  }
+  single(key: string): string | undefined {
+    const value = this.values.get(key);
+    return typeof value === 'string' ? value : undefined;
+  }
+  has(key: string): boolean {
+    return this.values.has(key.toLowerCase());
+  }
+  entries(): IterableIterator<[string, ContextValue]> {
+    return this.values.entries();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The policy engine: principal → policies (first matching `principals` rule), then IAM's evaluation
+ * logic over the compiled statements: an explicit Deny wins, then an Allow, else the implicit deny.
+ * Every decision names the statements behind it; an implicit deny also lists the near misses (statements
+ * whose action and resource matched but a condition did not), which is what people need to fix a policy.
+ */
+import { resolvePrincipal, type ResolvedPrincipal } from './arn';
+import type { CompiledCondition } from './conditions';
+import { MapContext, type ContextValue } from './context';
+import { globMatcher } from './pattern';
+import { compilePolicy, statementApplies, type CompiledPolicy, type CompiledStatement, type StatementRef } from './policy';
+
+export type DecisionResult = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+export interface AuthzRequest {
+  /** The authenticated caller, e.g. `arn:aws:sts::123456789012:assumed-role/DataTeamA/alice`. */
+  callerArn: string;
+  action: string;
+  resource: string;
+  /** Request keys such as elasticmapreduce:ExecutionRoleArn or emr-gateway:StepType. */
+  context?: Readonly<Record<string, ContextValue>>;
+  /** Overrides the session name as aws:SourceIdentity (e.g. a configured identity claim). */
+  sourceIdentity?: string;
+  /** The time of the request (aws:CurrentTime, aws:EpochTime); defaults to now. */
+  now?: Date;
+}
+
+export interface PrincipalRule {
+  /** ArnLike pattern matched against the resolved principal ARN and the caller ARN. */
+  match: string;
+  policies: readonly string[];
+  tags?: Readonly<Record<string, string>>;
+}
+
+export interface NearMiss {
+  statement: StatementRef;
+  /** The conditions that did not hold, as `Operator key`. */
+  failedConditions: string[];
+}
+
+export interface Decision {
+  result: DecisionResult;
+  allowed: boolean;
+  /** Undefined when the caller ARN is not an IAM principal at all. */
+  principal?: ResolvedPrincipal;
+  /** The index and pattern of the `principals` rule that matched, if any. */
+  rule?: { index: number; match: string };
+  deniedBy: StatementRef[];
+  allowedBy: StatementRef[];
+  nearMisses: NearMiss[];
+  /** One line for people, e.g. `denied by team-a statement 2 (Sid DenyProd)`. */
+  reason: string;
+}
+
+interface CompiledRule {
+  index: number;
+  match: string;
+  matches: (arn: string) => boolean;
+  policies: readonly CompiledPolicy[];
+  statements: readonly CompiledStatement[];
+  tags: readonly (readonly [string, string])[];
+  /** Statements whose Action/NotAction matches, per lower-cased action: filled on first use, no parsing. */
+  byAction: Map<string, readonly CompiledStatement[]>;
+}
+
+export function describeStatement(ref: StatementRef): string {
+  return `${ref.policy} statement ${ref.index}${ref.sid ? ` (Sid ${ref.sid})` : ''}`;
+}
+
+const conditionLabel = (c: CompiledCondition): string => `${c.operator.written} ${c.key}`;
+
+export class PolicyEngine {
+  private readonly rules: CompiledRule[];
+  /** Rules without wildcards, by exact ARN, for O(1) resolution among thousands of principals. */
+  private readonly exactRules = new Map<string, CompiledRule>();
+  private readonly wildcardRules: CompiledRule[] = [];
+  readonly policies: ReadonlyMap<string, CompiledPolicy>;
+
+  /** Compiles every policy (throws PolicyCompileError) and indexes the principal rules. */
+  constructor(rules: readonly PrincipalRule[], documents: Readonly<Record<string, unknown>>) {
+    const policies = new Map<string, CompiledPolicy>();
+    for (const [name, doc] of Object.entries(documents)) policies.set(name, compilePolicy(name, doc));
+    this.policies = policies;
+    this.rules = rules.map((rule, index) => {
+      const compiled = rule.policies.map((p) => {
+        const policy = policies.get(p);
+        if (!policy) throw new Error(`principals[${index}] names policy "${p}", which is not defined`);
+        return policy;
+      });
+      return {
+        index,
+        match: rule.match,
+        matches: globMatcher(rule.match),
+        policies: compiled,
+        statements: compiled.flatMap((p) => p.statements),
+        tags: Object.entries(rule.tags ?? {}),
+        byAction: new Map(),
+      };
+    });
+    for (const rule of this.rules) {
+      if (/[*?]/.test(rule.match)) this.wildcardRules.push(rule);
+      else if (!this.exactRules.has(rule.match)) this.exactRules.set(rule.match, rule);
+    }
+  }
+
+  /** The first rule (in file order) whose pattern matches the principal ARN or the raw caller ARN. */
+  ruleFor(principal: ResolvedPrincipal): CompiledRule | undefined {
+    let best: CompiledRule | undefined;
+    for (const arn of [principal.principalArn, principal.callerArn]) {
+      const exact = this.exactRules.get(arn);
+      if (exact && (!best || exact.index < best.index)) best = exact;
+    }
+    for (const rule of this.wildcardRules) {
+      if (best && rule.index > best.index) break;
+      if (rule.matches(principal.principalArn) || rule.matches(principal.callerArn)) return rule;
+    }
+    return best;
+  }
+
+  evaluate(request: AuthzRequest): Decision {
+    const principal = resolvePrincipal(request.callerArn);
+    if (!principal) {
+      return denyImplicitly(undefined, undefined, `"${request.callerArn}" is not an IAM principal ARN`);
+    }
+    const rule = this.ruleFor(principal);
+    if (!rule) {
+      return denyImplicitly(principal, undefined, `no principals rule matches ${principal.principalArn}: no policy applies`);
+    }
+    const context = buildContext(principal, rule, request);
+    const statements = this.statementsFor(rule, request.action);
+    const deniedBy: StatementRef[] = [];
+    const allowedBy: StatementRef[] = [];
+    for (const s of statements) {
+      if (!statementApplies(s, request.action, request.resource, context)) continue;
+      (s.ref.effect === 'Deny' ? deniedBy : allowedBy).push(s.ref);
+    }
+    const ruleRef = { index: rule.index, match: rule.match };
+    if (deniedBy.length) {
+      return {
+        result: 'ExplicitlyDenied',
+        allowed: false,
+        principal,
+        rule: ruleRef,
+        deniedBy,
+        allowedBy,
+        nearMisses: [],
+        reason: `explicitly denied by ${deniedBy.map(describeStatement).join(', ')}`,
+      };
+    }
+    if (allowedBy.length) {
+      return {
+        result: 'Allowed',
+        allowed: true,
+        principal,
+        rule: ruleRef,
+        deniedBy,
+        allowedBy,
+        nearMisses: [],
+        reason: `allowed by ${allowedBy.map(describeStatement).join(', ')}`,
+      };
+    }
+    // The implicit deny is the slow path: explain which statements came close and why they failed.
+    const nearMisses: NearMiss[] = [];
+    for (const s of statements) {
+      if (s.ref.effect !== 'Allow' || !s.matchesResource(request.resource, context)) continue;
+      nearMisses.push({ statement: s.ref, failedConditions: s.conditions.filter((c) => !c.test(context)).map(conditionLabel) });
+    }
+    const why = nearMisses.length
+      ? `; closest: ${nearMisses
+          .slice(0, 3)
+          .map((m) => `${describeStatement(m.statement)} failed ${m.failedConditions.join(' and ')}`)
+          .join('; ')}`
+      : '';
+    return {
+      ...denyImplicitly(principal, ruleRef, `no statement allows ${request.action} on ${request.resource}${why}`),
+      nearMisses,
+    };
+  }
+
+  private statementsFor(rule: CompiledRule, action: string): readonly CompiledStatement[] {
+    const key = action.toLowerCase();
+    let list = rule.byAction.get(key);
+    if (!list) {
+      list = rule.statements.filter((s) => s.matchesAction(action));
+      // Bounded: unknown actions from `policy check` must not grow the cache without limit.
+      if (rule.byAction.size < 64) rule.byAction.set(key, list);
+    }
+    return list;
+  }
+}
+
+function denyImplicitly(principal: ResolvedPrincipal | undefined, rule: Decision['rule'], reason: string): Decision {
+  return {
+    result: 'ImplicitlyDenied',
+    allowed: false,
+    ...(principal ? { principal } : {}),
+    ...(rule ? { rule } : {}),
+    deniedBy: [],
+    allowedBy: [],
+    nearMisses: [],
+    reason: `implicitly denied: ${reason}`,
+  };
+}
+
+/** Keys the gateway derives from the authenticated principal: callers cannot supply them. */
+export const DERIVED_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:username', 'aws:SourceIdentity'];
+export const DERIVED_KEY_PREFIXES = ['aws:PrincipalTag/'];
+
+export function isDerivedKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return DERIVED_KEYS.some((k) => k.toLowerCase() === lower) || DERIVED_KEY_PREFIXES.some((p) => lower.startsWith(p.toLowerCase()));
+}
+
+function buildContext(principal: ResolvedPrincipal, rule: CompiledRule, request: AuthzRequest): MapContext {
+  const context = new MapContext();
+  for (const [key, value] of Object.entries(request.context ?? {})) {
+    if (!isDerivedKey(key)) context.set(key, value);
+  }
+  const now = request.now ?? new Date();
+  if (!context.has('aws:CurrentTime')) context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  if (!context.has('aws:EpochTime')) context.set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
+  context.set('aws:PrincipalArn', principal.principalArn);
+  context.set('aws:PrincipalAccount', principal.account);
+  context.set('aws:PrincipalType', principal.type);
+  if (principal.type === 'User') context.set('aws:username', principal.principalArn.slice(principal.principalArn.lastIndexOf('/') + 1));
+  const sourceIdentity = request.sourceIdentity ?? principal.sessionName;
+  if (sourceIdentity !== undefined) context.set('aws:SourceIdentity', sourceIdentity);
+  for (const [key, value] of rule.tags) context.set(`aws:PrincipalTag/${key}`, value);
+  return context;
+}

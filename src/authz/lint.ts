@@ -1,0 +1,214 @@
+/**
+ * Policy linting: statements that can never match (the EMR documentation's own example ANDs a StringEquals
+ * and a StringLike on one key with disjoint values), actions EMR does not have, resources that cannot be a
+ * cluster, keys the gateway never sets, and principal rules shadowed by an earlier one.
+ */
+import { EMR_ACTIONS, GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
+import { clusterArn, splitArn } from './arn';
+import type { CompiledCondition } from './conditions';
+import { MapContext } from './context';
+import { describeStatement, isDerivedKey, type PrincipalRule } from './engine';
+import { globMatcher } from './pattern';
+import type { CompiledPolicy, CompiledStatement } from './policy';
+
+export type Severity = 'error' | 'warning';
+
+export interface LintFinding {
+  severity: Severity;
+  /** Where, as a path in the configuration, e.g. `policies.team-a.Statement[0]`. */
+  path: string;
+  message: string;
+  suggestion?: string;
+}
+
+export interface LintInput {
+  policies: ReadonlyMap<string, CompiledPolicy>;
+  principals: readonly PrincipalRule[];
+  partition: string;
+  account: string;
+  region: string;
+  clusterIds: readonly string[];
+}
+
+const GATEWAY_ACTION_LIST: readonly string[] = Object.values(GATEWAY_ACTIONS);
+const KNOWN_REQUEST_KEYS = new Set(
+  [...Object.values(GATEWAY_CONTEXT_KEYS), 'aws:CurrentTime', 'aws:EpochTime', 'aws:SourceIp', 'aws:RequestTag/', 'aws:TagKeys'].map((k) => k.toLowerCase()),
+);
+
+export function lintPolicies(input: LintInput): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const clusterArns = input.clusterIds.map((id) => clusterArn(input.partition, input.region, input.account, id));
+  for (const policy of input.policies.values()) {
+    const uses = input.principals.filter((p) => p.policies.includes(policy.name)).length;
+    if (uses === 0) findings.push({ severity: 'warning', path: `policies.${policy.name}`, message: 'no principal uses this policy' });
+    for (const statement of policy.statements) {
+      const path = `policies.${policy.name}.Statement[${statement.ref.index}]`;
+      const where = describeStatement(statement.ref);
+      lintActions(statement, path, findings);
+      lintResources(statement, path, input, clusterArns, findings);
+      lintConditionKeys(statement, path, findings);
+      const never = neverMatches(statement);
+      if (never) findings.push({ severity: 'error', path, message: `${where} can never match: ${never.message}`, suggestion: never.suggestion });
+      if (statement.ref.effect === 'Allow' && (statement.notAction || statement.notResource)) {
+        findings.push({
+          severity: 'warning',
+          path,
+          message: `${where} allows with ${statement.notAction ? 'NotAction' : 'NotResource'}: it grants everything not listed`,
+          suggestion: 'list the actions and resources to allow instead',
+        });
+      }
+      if (!policy.variables && statement.conditions.some((c) => c.values.some((v) => v.includes('${')))) {
+        findings.push({
+          severity: 'warning',
+          path,
+          message: `${where} uses a policy variable, but the policy has no Version "2012-10-17": IAM takes it literally`,
+          suggestion: 'add Version: "2012-10-17"',
+        });
+      }
+    }
+  }
+  lintPrincipals(input.principals, findings);
+  return findings;
+}
+
+function lintActions(statement: CompiledStatement, path: string, findings: LintFinding[]): void {
+  const key = statement.notAction ? 'NotAction' : 'Action';
+  statement.actions.forEach((action, i) => {
+    const at = statement.actions.length > 1 ? `${path}.${key}[${i}]` : `${path}.${key}`;
+    if (action === '*') return;
+    const matches = globMatcher(action, true);
+    if (action.toLowerCase().startsWith('elasticmapreduce:') && !EMR_ACTIONS.some(matches)) {
+      findings.push({ severity: 'error', path: at, message: `"${action}" matches no EMR action`, suggestion: closestAction(action) });
+    } else if (!statement.notAction && !GATEWAY_ACTION_LIST.some(matches)) {
+      findings.push({
+        severity: 'warning',
+        path: at,
+        message: `"${action}" is never asked for by the gateway (it asks for ${GATEWAY_ACTION_LIST.join(', ')})`,
+      });
+    }
+  });
+}
+
+function closestAction(action: string): string | undefined {
+  const name = action.slice(action.indexOf(':') + 1).toLowerCase();
+  const candidate = EMR_ACTIONS.map((a) => [a, editDistance(a.slice(17).toLowerCase(), name)] as const).sort((a, b) => a[1] - b[1])[0];
+  return candidate && candidate[1] <= 3 ? `did you mean ${candidate[0]}?` : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function lintResources(statement: CompiledStatement, path: string, input: LintInput, clusterArns: readonly string[], findings: LintFinding[]): void {
+  if (statement.notResource) return;
+  const key = 'Resource';
+  statement.resources.forEach((resource, i) => {
+    const at = statement.resources.length > 1 ? `${path}.${key}[${i}]` : `${path}.${key}`;
+    if (resource === '*' || resource.includes('${')) return;
+    const parts = splitArn(resource, true);
+    if (!parts) return; // compile already rejected it
+    const why = cannotBeCluster(parts.service, parts.resource);
+    if (why) {
+      findings.push({
+        severity: 'error',
+        path: at,
+        message: `"${resource}" cannot match an EMR cluster: ${why}`,
+        suggestion: `use arn:${input.partition}:elasticmapreduce:${input.region}:${input.account}:cluster/CLUSTER_ID (wildcards allowed)`,
+      });
+      return;
+    }
+    const matches = globMatcher(resource);
+    if (clusterArns.length && !clusterArns.some(matches)) {
+      findings.push({ severity: 'warning', path: at, message: `"${resource}" matches none of the configured clusters (${clusterArns.join(', ')})` });
+    }
+  });
+}
+
+/** Why a resource pattern can never be `...:elasticmapreduce:...:cluster/ID`, or undefined if it can. */
+function cannotBeCluster(service: string, resource: string): string | undefined {
+  if (!globMatcher(service, true)('elasticmapreduce')) return `its service is "${service}", not elasticmapreduce`;
+  // The literal text before the first wildcard must be compatible with "cluster/".
+  const literal = resource.split(/[*?]/)[0] ?? '';
+  const prefix = 'cluster/';
+  const compatible = literal.startsWith(prefix) || prefix.startsWith(literal);
+  if (!compatible) return `its resource part "${resource}" is not cluster/ID`;
+  if (!/[*?]/.test(resource) && resource.length <= prefix.length) return `its resource part "${resource}" names no cluster`;
+  return undefined;
+}
+
+function lintConditionKeys(statement: CompiledStatement, path: string, findings: LintFinding[]): void {
+  for (const c of statement.conditions) {
+    const known =
+      isDerivedKey(c.key) ||
+      KNOWN_REQUEST_KEYS.has(c.keyLower) ||
+      c.keyLower.startsWith('aws:requesttag/') ||
+      !(c.keyLower.startsWith('elasticmapreduce:') || c.keyLower.startsWith('emr-gateway:') || c.keyLower.startsWith('aws:'));
+    if (!known) {
+      findings.push({
+        severity: 'warning',
+        path: `${path}.Condition.${c.operator.written}.${c.key}`,
+        message: `the gateway never sets ${c.key}: this condition always sees it missing`,
+      });
+    }
+  }
+}
+
+/**
+ * Finds keys whose conditions cannot all hold. For a key constrained by a finite set of values (StringEquals,
+ * ArnEquals without wildcards, ...), every candidate value is tried against every other condition on that key;
+ * `Null: true` against a condition that needs the key present is a contradiction too.
+ */
+function neverMatches(statement: CompiledStatement): { message: string; suggestion: string } | undefined {
+  const byKey = new Map<string, CompiledCondition[]>();
+  for (const c of statement.conditions) {
+    if (c.operator.setOperator || c.values.some((v) => v.includes('${'))) continue; // depends on more than this key
+    byKey.set(c.keyLower, [...(byKey.get(c.keyLower) ?? []), c]);
+  }
+  for (const conditions of byKey.values()) {
+    if (conditions.length < 2) continue;
+    const needsPresent = conditions.filter((c) => c.operator.base !== 'Null' && !c.operator.ifExists && !c.operator.negated);
+    const nullTrue = conditions.find((c) => c.operator.base === 'Null' && c.values.every((v) => v.toLowerCase() === 'true'));
+    if (nullTrue && needsPresent.length) {
+      return {
+        message: `Null ${nullTrue.key} requires the key to be absent, ${needsPresent[0]!.operator.written} requires it present`,
+        suggestion: 'remove one of the two conditions',
+      };
+    }
+    const finite = needsPresent.find((c) => ['StringEquals', 'ArnEquals', 'ArnLike', 'BinaryEquals'].includes(c.operator.base) && c.values.every((v) => !/[*?]/.test(v)));
+    if (!finite) continue;
+    const others = conditions.filter((c) => c !== finite);
+    const satisfiable = finite.values.some((candidate) => {
+      const context = new MapContext().set(finite.key, candidate);
+      return others.every((c) => c.test(context));
+    });
+    if (!satisfiable) {
+      const rest = others.map((c) => `${c.operator.written} ${JSON.stringify(c.values)}`).join(' and ');
+      return {
+        message: `${finite.key} must be one of ${JSON.stringify(finite.values)} (${finite.operator.written}) and also satisfy ${rest}: no value does. Operators in one Condition block are ANDed.`,
+        suggestion: `to allow either, split it into two statements: one with ${finite.operator.written} and one with ${others.map((c) => c.operator.written).join(' / ')}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function lintPrincipals(principals: readonly PrincipalRule[], findings: LintFinding[]): void {
+  principals.forEach((rule, i) => {
+    if (/[*?]/.test(rule.match)) return;
+    const earlier = principals.findIndex((p, j) => j < i && globMatcher(p.match)(rule.match));
+    if (earlier >= 0) {
+      findings.push({
+        severity: 'warning',
+        path: `principals[${i}]`,
+        message: `never used: principals[${earlier}] (${principals[earlier]!.match}) matches ${rule.match} first`,
+        suggestion: 'move the more specific rule up',
+      });
+    }
+  });
+}

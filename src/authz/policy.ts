@@ -1,0 +1,255 @@
+/**
+ * IAM identity-policy documents: validation of the grammar (with the path of each problem) and compilation
+ * into matchers, once, at load. Evaluation then does no parsing and no I/O.
+ */
+import { splitArn } from './arn';
+import { compileCondition, parseOperator, type CompiledCondition } from './conditions';
+import type { RequestContext } from './context';
+import { compilePattern, globMatcher, matchParts, type Pattern } from './pattern';
+
+export type Effect = 'Allow' | 'Deny';
+
+/** Identifies a statement in explanations: `team-a` statement 0 (Sid `AllowEtl`). */
+export interface StatementRef {
+  policy: string;
+  index: number;
+  sid?: string;
+  effect: Effect;
+}
+
+export interface CompiledStatement {
+  readonly ref: StatementRef;
+  /** The statement as written, for linting and explanations. */
+  readonly source: Readonly<Record<string, unknown>>;
+  readonly actions: readonly string[];
+  readonly notAction: boolean;
+  readonly resources: readonly string[];
+  readonly notResource: boolean;
+  readonly conditions: readonly CompiledCondition[];
+  matchesAction(action: string): boolean;
+  matchesResource(resource: string, context: RequestContext): boolean;
+}
+
+export interface CompiledPolicy {
+  readonly name: string;
+  readonly statements: readonly CompiledStatement[];
+  /** Whether policy variables are substituted (Version 2012-10-17) or taken literally (2008-10-17 or none). */
+  readonly variables: boolean;
+}
+
+/** A problem in a policy document, with its path inside the document (e.g. `Statement[1].Condition.StringLike`). */
+export interface PolicyIssue {
+  path: Path;
+  message: string;
+}
+
+/** A path inside a document: keys and array indexes. */
+export type Path = readonly (string | number)[];
+
+/** `Statement[1].Condition.StringLike` */
+export function formatPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+export class PolicyCompileError extends Error {
+  constructor(readonly policy: string, readonly issues: readonly PolicyIssue[]) {
+    super(issues.map((i) => `${policy}: ${formatPath(i.path) || '(document)'}: ${i.message}`).join('\n'));
+  }
+}
+
+const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Compiles a policy document; throws PolicyCompileError listing every problem found. */
+export function compilePolicy(name: string, document: unknown): CompiledPolicy {
+  const issues: PolicyIssue[] = [];
+  const statements: CompiledStatement[] = [];
+  let variables = false;
+  if (!isRecord(document)) {
+    throw new PolicyCompileError(name, [{ path: [], message: 'a policy must be an object with Version and Statement' }]);
+  }
+  for (const key of Object.keys(document)) {
+    if (key !== 'Version' && key !== 'Statement' && key !== 'Id') issues.push({ path: [key], message: `unknown policy element "${key}"` });
+  }
+  const version = document.Version;
+  if (version === '2012-10-17') variables = true;
+  else if (version !== undefined && version !== '2008-10-17') {
+    issues.push({ path: ['Version'], message: `must be "2012-10-17" (or the legacy "2008-10-17"), not ${JSON.stringify(version)}` });
+  }
+  const rawStatements = Array.isArray(document.Statement) ? document.Statement : document.Statement === undefined ? undefined : [document.Statement];
+  if (!rawStatements) issues.push({ path: ['Statement'], message: 'is required' });
+  rawStatements?.forEach((raw: unknown, index) => {
+    const path: Path = Array.isArray(document.Statement) ? ['Statement', index] : ['Statement'];
+    const compiled = compileStatement(name, index, raw, variables, path, issues);
+    if (compiled) statements.push(compiled);
+  });
+  if (issues.length) throw new PolicyCompileError(name, issues);
+  return { name, statements, variables };
+}
+
+function stringList(value: unknown, path: Path, issues: PolicyIssue[]): string[] | undefined {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) {
+    issues.push({ path, message: 'must not be empty' });
+    return undefined;
+  }
+  const bad = list.findIndex((v) => typeof v !== 'string' || v.length === 0);
+  if (bad >= 0) {
+    issues.push({ path: Array.isArray(value) ? [...path, bad] : path, message: 'must be a non-empty string' });
+    return undefined;
+  }
+  return list as string[];
+}
+
+function compileStatement(
+  policy: string,
+  index: number,
+  raw: unknown,
+  variables: boolean,
+  path: Path,
+  issues: PolicyIssue[],
+): CompiledStatement | undefined {
+  if (!isRecord(raw)) {
+    issues.push({ path, message: 'a statement must be an object' });
+    return undefined;
+  }
+  const before = issues.length;
+  for (const key of Object.keys(raw)) {
+    if (key === 'Principal' || key === 'NotPrincipal') {
+      issues.push({ path: [...path, key], message: 'identity policies have no Principal: the principal is chosen by the `principals` section' });
+    } else if (!STATEMENT_KEYS.has(key)) {
+      issues.push({ path: [...path, key], message: `unknown statement element "${key}"` });
+    }
+  }
+  const effect = raw.Effect;
+  if (effect !== 'Allow' && effect !== 'Deny') issues.push({ path: [...path, 'Effect'], message: 'must be "Allow" or "Deny"' });
+  if (raw.Sid !== undefined && (typeof raw.Sid !== 'string' || !/^[A-Za-z0-9]*$/.test(raw.Sid))) {
+    issues.push({ path: [...path, 'Sid'], message: 'must be a string of letters and digits' });
+  }
+
+  const actionKey = exactlyOne(raw, 'Action', 'NotAction', path, issues);
+  const resourceKey = exactlyOne(raw, 'Resource', 'NotResource', path, issues);
+  const actions = actionKey ? stringList(raw[actionKey], [...path, actionKey], issues) : undefined;
+  const resources = resourceKey ? stringList(raw[resourceKey], [...path, resourceKey], issues) : undefined;
+
+  const actionMatchers = (actions ?? []).map((a, i) => compileAction(a, Array.isArray(raw[actionKey!]) ? [...path, actionKey!, i] : [...path, actionKey!], issues));
+  const resourceMatchers = (resources ?? []).map((r, i) =>
+    compileResource(r, variables, Array.isArray(raw[resourceKey!]) ? [...path, resourceKey!, i] : [...path, resourceKey!], issues),
+  );
+  const conditions = compileConditions(raw.Condition, variables, [...path, 'Condition'], issues);
+  if (issues.length > before) return undefined;
+
+  const notAction = actionKey === 'NotAction';
+  const notResource = resourceKey === 'NotResource';
+  const anyAction = (action: string): boolean => actionMatchers.some((m) => m!(action));
+  const anyResource = (resource: string, c: RequestContext): boolean => resourceMatchers.some((m) => m!(resource, c));
+  return {
+    ref: { policy, index, effect: effect as Effect, ...(typeof raw.Sid === 'string' && raw.Sid ? { sid: raw.Sid } : {}) },
+    source: raw,
+    actions: actions!,
+    notAction,
+    resources: resources!,
+    notResource,
+    conditions,
+    matchesAction: notAction ? (a) => !anyAction(a) : anyAction,
+    matchesResource: notResource ? (r, c) => !anyResource(r, c) : anyResource,
+  };
+}
+
+function exactlyOne(raw: Record<string, unknown>, a: string, b: string, path: Path, issues: PolicyIssue[]): string | undefined {
+  const hasA = raw[a] !== undefined;
+  const hasB = raw[b] !== undefined;
+  if (hasA === hasB) {
+    issues.push({ path, message: hasA ? `has both ${a} and ${b}; use one` : `needs ${a} or ${b}` });
+    return undefined;
+  }
+  return hasA ? a : b;
+}
+
+/** Actions are `service:pattern` (case-insensitive, wildcards), or `*`. */
+function compileAction(action: string, path: Path, issues: PolicyIssue[]): ((action: string) => boolean) | undefined {
+  if (action === '*') return () => true;
+  const colon = action.indexOf(':');
+  if (colon <= 0 || colon === action.length - 1 || /\s/.test(action)) {
+    issues.push({ path, message: `"${action}" is not an action (service:Action, e.g. elasticmapreduce:AddJobFlowSteps)` });
+    return undefined;
+  }
+  return globMatcher(action, true);
+}
+
+/**
+ * Resources are `*` or a full ARN. The partition, service, region and account are matched segment by
+ * segment (case-insensitively, as IAM does); the resource part is matched case-sensitively, with wildcards
+ * and policy variables.
+ */
+function compileResource(
+  resource: string,
+  variables: boolean,
+  path: Path,
+  issues: PolicyIssue[],
+): ((resource: string, c: RequestContext) => boolean) | undefined {
+  if (resource === '*') return () => true;
+  const parts = splitArn(resource, true);
+  if (!parts) {
+    issues.push({ path, message: `"${resource}" is not "*" or an ARN (arn:partition:service:region:account:resource)` });
+    return undefined;
+  }
+  const heads = [parts.partition, parts.service, parts.region, parts.account].map((s) => compilePattern(s, { wildcards: true, variables, ignoreCase: true }));
+  const tail: Pattern = compilePattern(parts.resource, { wildcards: true, variables });
+  return (requested, c) => {
+    const r = splitArn(requested);
+    if (!r) return false;
+    const values = [r.partition, r.service, r.region, r.account];
+    for (let i = 0; i < 4; i++) {
+      const resolved = heads[i]!.resolve(c);
+      if (!resolved || !matchParts(resolved, values[i]!.toLowerCase())) return false;
+    }
+    const resolvedTail = tail.resolve(c);
+    return resolvedTail !== undefined && matchParts(resolvedTail, r.resource);
+  };
+}
+
+function compileConditions(raw: unknown, variables: boolean, path: Path, issues: PolicyIssue[]): CompiledCondition[] {
+  if (raw === undefined) return [];
+  if (!isRecord(raw)) {
+    issues.push({ path, message: 'must be an object of operator → { key: value(s) }' });
+    return [];
+  }
+  const out: CompiledCondition[] = [];
+  for (const [opName, block] of Object.entries(raw)) {
+    const opPath: Path = [...path, opName];
+    const operator = parseOperator(opName);
+    if (typeof operator === 'string') {
+      issues.push({ path: opPath, message: operator });
+      continue;
+    }
+    if (!isRecord(block) || Object.keys(block).length === 0) {
+      issues.push({ path: opPath, message: 'must be an object of condition key → value(s)' });
+      continue;
+    }
+    for (const [key, rawValues] of Object.entries(block)) {
+      const keyPath: Path = [...opPath, key];
+      if (!/^[A-Za-z0-9-]+:\S+$/.test(key)) {
+        issues.push({ path: keyPath, message: `"${key}" is not a condition key (service:Key)` });
+        continue;
+      }
+      const list = Array.isArray(rawValues) ? rawValues : [rawValues];
+      const badIndex = list.findIndex((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean');
+      if (list.length === 0 || badIndex >= 0) {
+        issues.push({ path: keyPath, message: 'values must be strings, numbers or booleans (one, or a non-empty list)' });
+        continue;
+      }
+      const compiled = compileCondition(operator, key, list.map(String), variables);
+      if (Array.isArray(compiled)) compiled.forEach((message) => issues.push({ path: keyPath, message }));
+      else out.push(compiled);
+    }
+  }
+  return out;
+}
+
+/** Whether a statement applies to a request: action, resource and every condition (operators ANDed). */
+export function statementApplies(s: CompiledStatement, action: string, resource: string, context: RequestContext): boolean {
+  if (!s.matchesAction(action) || !s.matchesResource(resource, context)) return false;
+  for (const condition of s.conditions) if (!condition.test(context)) return false;
+  return true;
+}

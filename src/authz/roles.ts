@@ -1,0 +1,47 @@
+/** Which runtime roles of the catalogue a caller may use on a cluster, asked of the policy engine. */
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
+import type { Decision, PolicyEngine } from './engine';
+
+export interface RoleOption {
+  roleArn: string;
+  /** The step types this caller may submit with this role (empty: the role is not usable). */
+  stepTypes: string[];
+  /** The decision for the first allowed step type, or for the last one tried when none is allowed. */
+  decision: Decision;
+}
+
+export interface RolesForRequest {
+  callerArn: string;
+  clusterArn: string;
+  catalogue: readonly string[];
+  /** Step types to try; a role counts as usable when any of them is allowed. */
+  stepTypes: readonly string[];
+  /** The actionOnFailure a default submission carries. */
+  actionOnFailure: string;
+}
+
+export function rolesFor(engine: PolicyEngine, request: RolesForRequest): RoleOption[] {
+  return request.catalogue.map((roleArn) => {
+    const stepTypes: string[] = [];
+    let shown: Decision | undefined;
+    for (const stepType of request.stepTypes) {
+      const decision = engine.evaluate({
+        callerArn: request.callerArn,
+        action: GATEWAY_ACTIONS.submit,
+        resource: request.clusterArn,
+        context: {
+          [GATEWAY_CONTEXT_KEYS.executionRoleArn]: roleArn,
+          [GATEWAY_CONTEXT_KEYS.stepType]: stepType,
+          [GATEWAY_CONTEXT_KEYS.actionOnFailure]: request.actionOnFailure,
+        },
+      });
+      if (decision.allowed) {
+        stepTypes.push(stepType);
+        shown ??= decision;
+      } else if (!stepTypes.length) {
+        shown = decision;
+      }
+    }
+    return { roleArn, stepTypes, decision: shown! };
+  });
+}

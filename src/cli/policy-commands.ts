@@ -1,0 +1,167 @@
+/** `policy check`, `policy lint` and offline `roles`: answers from a configuration file, no AWS call. */
+import { parseArgs } from 'node:util';
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../authz/actions';
+import { clusterArn, resolvePrincipal } from '../authz/arn';
+import type { ContextValue } from '../authz/context';
+import { describeStatement, isDerivedKey, type Decision } from '../authz/engine';
+import { lintPolicies } from '../authz/lint';
+import { rolesFor } from '../authz/roles';
+import { loadConfigFile, type LoadedConfig } from '../config/load';
+import { STEP_TYPES } from '../jobs/request';
+import { fields, json, table, type Io, type OutputFormat } from './output';
+import { EXIT, UsageError } from './usage';
+
+const common = {
+  config: { type: 'string' },
+  output: { type: 'string', default: 'table' },
+} as const;
+
+function outputFormat(value: string | undefined): OutputFormat {
+  if (value === 'json' || value === 'table') return value;
+  throw new UsageError(`--output must be json or table, not "${value}"`);
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+/** The caller as an IAM principal ARN (a role, a user, or an assumed-role session). */
+function principalArg(value: string | undefined): string {
+  const arn = required(value, '--principal');
+  if (!resolvePrincipal(arn)) {
+    throw new UsageError(`--principal must be an IAM principal ARN (arn:aws:iam::ACCOUNT:role/NAME, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION), not "${arn}"`);
+  }
+  return arn;
+}
+
+function load(path: string | undefined): LoadedConfig {
+  return loadConfigFile(required(path, '--config'));
+}
+
+function clusterResource(loaded: LoadedConfig, clusterId: string): string {
+  const { config } = loaded;
+  if (!config.clusters.some((c) => c.id === clusterId)) {
+    throw new UsageError(`cluster ${clusterId} is not in ${config.file} (clusters: ${config.clusters.map((c) => c.id).join(', ')})`);
+  }
+  return clusterArn(config.partition, config.region, config.account, clusterId);
+}
+
+/** `elasticmapreduce:AddJobFlowSteps`, or the bare EMR action name. */
+function qualifyAction(action: string): string {
+  return action.includes(':') ? action : `elasticmapreduce:${action}`;
+}
+
+/** `--context KEY=VALUE`, repeated; a key given twice becomes multi-valued (for ForAnyValue/ForAllValues). */
+function parseContext(pairs: readonly string[]): Record<string, ContextValue> {
+  const context: Record<string, string[]> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--context takes KEY=VALUE, not "${pair}"`);
+    const key = pair.slice(0, eq);
+    if (!/^[A-Za-z0-9-]+:\S+$/.test(key)) throw new UsageError(`--context key "${key}" is not a condition key (service:Key)`);
+    if (isDerivedKey(key)) throw new UsageError(`--context cannot set ${key}: the gateway derives it from --principal and the principals rule`);
+    (context[key] ??= []).push(pair.slice(eq + 1));
+  }
+  return Object.fromEntries(Object.entries(context).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
+}
+
+export function policyCheck(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      ...common,
+      principal: { type: 'string' },
+      action: { type: 'string', default: GATEWAY_ACTIONS.submit },
+      resource: { type: 'string' },
+      cluster: { type: 'string' },
+      role: { type: 'string' },
+      context: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const output = outputFormat(values.output);
+  const principal = principalArg(values.principal);
+  if (values.resource && values.cluster) throw new UsageError('give --resource or --cluster, not both');
+  const loaded = load(values.config);
+  const resource = values.cluster ? clusterResource(loaded, values.cluster) : required(values.resource, '--resource (or --cluster)');
+  const context = parseContext(values.context);
+  if (values.role) context[GATEWAY_CONTEXT_KEYS.executionRoleArn] = values.role;
+  const action = qualifyAction(values.action);
+  const decision = loaded.engine.evaluate({ callerArn: principal, action, resource, context });
+  io.out(output === 'json' ? json({ action, resource, context, ...decision }) : renderDecision(decision, action, resource));
+  return decision.allowed ? EXIT.ok : EXIT.denied;
+}
+
+function renderDecision(d: Decision, action: string, resource: string): string {
+  const principal = d.principal
+    ? `${d.principal.principalArn}${d.principal.sessionName ? ` (session ${d.principal.sessionName})` : ''}`
+    : '(not an IAM principal)';
+  const pairs: [string, string][] = [
+    ['Decision', d.result],
+    ['Principal', principal],
+    ['Matched by', d.rule ? `principals[${d.rule.index}] ${d.rule.match}` : '(no principals rule)'],
+    ['Action', action],
+    ['Resource', resource],
+    ['Reason', d.reason],
+  ];
+  for (const s of d.deniedBy) pairs.push(['Denied by', describeStatement(s)]);
+  for (const s of d.allowedBy) pairs.push([d.deniedBy.length ? 'Would allow' : 'Allowed by', describeStatement(s)]);
+  for (const m of d.nearMisses) pairs.push(['Near miss', `${describeStatement(m.statement)}: ${m.failedConditions.join(', ') || 'action matched'}`]);
+  return fields(pairs);
+}
+
+export function policyLint(args: string[], io: Io): number {
+  const { values } = parseArgs({ args, strict: true, options: common });
+  const output = outputFormat(values.output);
+  const { config, engine } = load(values.config);
+  const findings = lintPolicies({
+    policies: engine.policies,
+    principals: config.principals,
+    partition: config.partition,
+    account: config.account,
+    region: config.region,
+    clusterIds: config.clusters.map((c) => c.id),
+  });
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  if (output === 'json') io.out(json({ file: config.file, errors, warnings: findings.length - errors, findings }));
+  else if (!findings.length) io.out(`${config.file}: no findings`);
+  else {
+    io.out(
+      table(
+        ['SEVERITY', 'WHERE', 'FINDING'],
+        findings.map((f) => [f.severity, f.path, f.suggestion ? `${f.message} (${f.suggestion})` : f.message]),
+      ),
+    );
+    io.out(`${errors} error(s), ${findings.length - errors} warning(s)`);
+  }
+  return errors ? EXIT.failed : EXIT.ok;
+}
+
+export function offlineRoles(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { ...common, principal: { type: 'string' }, cluster: { type: 'string' }, all: { type: 'boolean', default: false } },
+  });
+  const output = outputFormat(values.output);
+  const principal = principalArg(values.principal);
+  const clusterId = required(values.cluster, '--cluster');
+  const loaded = load(values.config);
+  const options = rolesFor(loaded.engine, {
+    callerArn: principal,
+    clusterArn: clusterResource(loaded, clusterId),
+    catalogue: loaded.config.runtimeRoles,
+    stepTypes: STEP_TYPES,
+    actionOnFailure: 'CONTINUE',
+  });
+  const shown = values.all ? options : options.filter((o) => o.stepTypes.length);
+  if (output === 'json') {
+    io.out(json(shown.map((o) => ({ roleArn: o.roleArn, usable: o.stepTypes.length > 0, stepTypes: o.stepTypes, reason: o.decision.reason }))));
+  } else if (!shown.length) {
+    io.out(`${principal} may use none of the ${options.length} catalogued runtime roles on ${clusterId}.`);
+  } else {
+    io.out(table(['ROLE', 'STEP TYPES', 'WHY'], shown.map((o) => [o.roleArn, o.stepTypes.join(',') || '-', o.decision.reason])));
+  }
+  return EXIT.ok;
+}

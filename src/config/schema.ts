@@ -1,0 +1,80 @@
+/** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
+import { z } from 'zod';
+import { clusterIdProblem } from '../jobs/request';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
+const arnPattern = z.string().regex(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$/, 'must be an ARN or an ArnLike pattern (arn:partition:service:region:account:resource)');
+
+const clusterSchema = z
+  .object({
+    id: z.string().superRefine((id, ctx) => {
+      const problem = clusterIdProblem(id);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    name: z.string().min(1).max(256),
+    runtimeRoles: z.boolean().describe('the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
+    propagateSourceIdentity: z.boolean().default(false),
+    stepConcurrencyLevel: z.number().int().min(1).max(256).default(1).describe('used by the local EMR'),
+  })
+  .strict();
+
+const principalSchema = z
+  .object({
+    match: arnPattern.describe('ArnLike pattern on the caller (an assumed-role session matches as its role ARN)'),
+    policies: z.array(z.string().min(1)).default([]),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .strict();
+
+const policyRefSchema = z.object({ file: z.string().min(1) }).strict();
+/** Inline policy documents are checked by the policy compiler, which knows IAM's grammar and reports paths. */
+const policySchema = z.union([policyRefSchema, z.record(z.string(), z.unknown())]);
+
+const scheduleSchema = z
+  .object({
+    name: nameOf('schedule'),
+    schedule: z.string().regex(/^(cron|rate)\(.+\)$/, 'must be cron(...) or rate(...) (EventBridge syntax)'),
+    template: z.string().min(1),
+    params: z.record(z.string(), z.string()).default({}),
+    principal: arnPattern,
+  })
+  .strict();
+
+const triggerSchema = z
+  .object({
+    name: nameOf('trigger'),
+    eventPattern: z.record(z.string(), z.unknown()),
+    template: z.string().min(1),
+    params: z.record(z.string(), z.string()).default({}),
+    principal: arnPattern,
+  })
+  .strict();
+
+const localCredentialSchema = z
+  .object({
+    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
+    secretAccessKey: z.string().min(8),
+    principal: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quote it in YAML)'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc']).optional(),
+    clusters: z.array(clusterSchema).min(1, 'at least one cluster is needed'),
+    runtimeRoles: z.array(z.string()).default([]),
+    principals: z.array(principalSchema).default([]),
+    policies: z.record(nameOf('policy'), policySchema).default({}),
+    templates: z.record(nameOf('template'), z.record(z.string(), z.unknown())).default({}),
+    schedules: z.array(scheduleSchema).default([]),
+    triggers: z.array(triggerSchema).default([]),
+    local: z.object({ credentials: z.array(localCredentialSchema).default([]) }).strict().default({ credentials: [] }),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type ClusterConfig = RawConfig['clusters'][number];
+export type LocalCredential = RawConfig['local']['credentials'][number];

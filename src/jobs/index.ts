@@ -1,0 +1,15 @@
+/** Jobs: the POST /jobs request (schema, validation) and its translation into EMR's AddJobFlowSteps. */
+export {
+  ACTIONS_ON_FAILURE,
+  AWS_PARTITIONS,
+  DEFAULT_ACTION_ON_FAILURE,
+  LIMITS,
+  STEP_TYPES,
+  clusterIdProblem,
+  formatPath,
+  jobRequestSchema,
+  parseJobRequest,
+  roleArnProblem,
+} from './request';
+export type { JobRequest, JobRequestInput, JobStep, StepType } from './request';
+export { COMMAND_RUNNER_JAR, hadoopJarStep, stepArguments, toAddJobFlowSteps, toStepConfig } from './emr-step';

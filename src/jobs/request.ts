@@ -1,0 +1,446 @@
+/**
+ * The POST /jobs body: its zod schema (also the source of the OpenAPI document, so only constructs that
+ * z.toJSONSchema renders, no transforms) and `parseJobRequest`, which turns every problem into a FieldIssue
+ * with a precise message that names the limit. Every object is strict: an unknown field is an error, not ignored.
+ */
+import { z } from 'zod';
+import type { ActionOnFailure } from '@aws-sdk/client-emr';
+import { ValidationError, type FieldIssue } from '../errors';
+
+/** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
+export const LIMITS = {
+  /** After `j-`. */
+  clusterIdMaxSuffixLength: 254,
+  /** AddJobFlowSteps ExecutionRoleArn. */
+  roleArnMinLength: 20,
+  roleArnMaxLength: 2048,
+  /** IAM role path (`/` or `/a/b/`) and role name. */
+  rolePathMaxLength: 512,
+  roleNameMaxLength: 64,
+  /** StepConfig.Name. */
+  stepNameMaxLength: 256,
+  /** The gateway's own bounds on `step.args`. */
+  maxArguments: 1000,
+  argumentMaxLength: 10_240,
+  argumentsTotalMaxLength: 102_400,
+  timeoutSecondsMin: 10,
+  timeoutSecondsMax: 604_800,
+  /** AWS tagging limits. */
+  maxTags: 50,
+  tagKeyMaxLength: 128,
+  tagValueMaxLength: 256,
+} as const;
+
+export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
+export const STEP_TYPES = ['spark', 'hive', 'command', 'jar'] as const;
+export const ACTIONS_ON_FAILURE = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'] as const satisfies readonly ActionOnFailure[];
+/** Clusters are shared: a failed step must never terminate one unless the caller asks for it. */
+export const DEFAULT_ACTION_ON_FAILURE = 'CONTINUE' satisfies ActionOnFailure;
+
+const EXAMPLE_CLUSTER_ID = 'j-2AXXXXXXGAPLF';
+const EXAMPLE_ROLE_ARN = 'arn:aws:iam::123456789012:role/NAME';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Patterns. Each is the one definition of what is valid; the *Problem functions below only explain a failure.
+
+/** A whole-string pattern from a fragment (fragments are shared: the role ARN embeds the path and name). */
+const whole = (fragment: string, flags?: string) => new RegExp(`^${fragment}$`, flags);
+
+const CLUSTER_ID = whole(`j-[0-9A-Z]{1,${LIMITS.clusterIdMaxSuffixLength}}`);
+// IAM's own grammar: path `/` or `/` printable ASCII `/` (512 at most), name of [\w+=,.@-] (64 at most).
+const ROLE_PATH_FRAGMENT = `(?:/|/[\\x21-\\x7E]{1,${LIMITS.rolePathMaxLength - 2}}/)`;
+const ROLE_NAME_FRAGMENT = `[\\w+=,.@-]{1,${LIMITS.roleNameMaxLength}}`;
+const ROLE_PATH = whole(ROLE_PATH_FRAGMENT);
+const ROLE_NAME = whole(ROLE_NAME_FRAGMENT);
+const ROLE_ARN = whole(`arn:(?:${AWS_PARTITIONS.join('|')}):iam::\\d{12}:role${ROLE_PATH_FRAGMENT}${ROLE_NAME_FRAGMENT}`);
+/** C0 controls, DEL and C1 controls; arguments may keep tab and newline (multi-line `bash -c` scripts). */
+const CONTROL_CHARS = '\\x00-\\x1F\\x7F-\\x9F';
+const CONTROL_CHARS_BUT_TAB_LF = '\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F';
+const NO_CONTROL_CHARS = whole(`[^${CONTROL_CHARS}]*`);
+const NO_CONTROL_CHARS_BUT_TAB_LF = whole(`[^${CONTROL_CHARS_BUT_TAB_LF}]*`);
+const NOT_BLANK = /\S/;
+const S3_BUCKET_FRAGMENT = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
+const S3_BUCKET = whole(S3_BUCKET_FRAGMENT);
+/** A file EMR reads: `s3://bucket/key` or an absolute path. Either way it cannot start with `-` and be taken for an option. */
+const LOCATION = whole(`(?:s3://${S3_BUCKET_FRAGMENT}/|/)[^${CONTROL_CHARS}]+`);
+const JAVA_CLASS = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
+const TAG_CHAR_CLASS = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]';
+const TAG_CHARS = whole(`${TAG_CHAR_CLASS}*`, 'u');
+const TAG_CHAR = whole(TAG_CHAR_CLASS, 'u');
+// `aws:` in any case is reserved for AWS's own tags.
+const NOT_AWS_PREFIX = /^(?![aA][wW][sS]:)/;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Message helpers.
+
+/** Length in code points, the unit zod's min/max count in. */
+function lengthOf(s: string): number {
+  return Array.from(s).length;
+}
+
+/** A short, escaped excerpt of a caller's string, so a message never carries a huge or unprintable value. */
+function quote(s: string): string {
+  const max = 60;
+  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeName(value);
+}
+
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function controlCharProblem(value: unknown, chars: string, allowed: string): string {
+  const m = typeof value === 'string' ? new RegExp(`[${chars}]`).exec(value) : null;
+  const found = m ? ` (${codePoint(m[0])} at offset ${m.index})` : '';
+  return `must not contain control characters${found}; ${allowed}`;
+}
+
+const noControlChars = (value: unknown) => controlCharProblem(value, CONTROL_CHARS, 'none are allowed');
+const noControlCharsButTabLf = (value: unknown) => controlCharProblem(value, CONTROL_CHARS_BUT_TAB_LF, 'only tab and newline are allowed');
+
+function tooLong(what: string, max: number) {
+  return (iss: { input?: unknown }) => `${what} must be at most ${max} characters (got ${typeof iss.input === 'string' ? lengthOf(iss.input) : '?'})`;
+}
+
+function tagCharsProblem(value: unknown): string {
+  const bad = typeof value === 'string' ? Array.from(value).find((ch) => !TAG_CHAR.test(ch)) : undefined;
+  const found = bad === undefined ? '' : ` (found ${/[\x21-\x7E]/.test(bad) ? quote(bad) : codePoint(bad)})`;
+  return `may contain only letters, digits, spaces and _ . : / = + - @${found}`;
+}
+
+/** Why `id` is not a cluster id, or undefined if it is one. */
+export function clusterIdProblem(id: string): string | undefined {
+  const example = `an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`;
+  if (!id.startsWith('j-')) {
+    return id.startsWith('J-') ? `must start with lower-case "j-" (${example})` : `must start with "j-" (${example}), got ${quote(id)}`;
+  }
+  const suffix = id.slice(2);
+  const max = LIMITS.clusterIdMaxSuffixLength;
+  if (suffix.length === 0) return `must have 1 to ${max} characters after "j-" (${example})`;
+  if (lengthOf(suffix) > max) return `must have at most ${max} characters after "j-" (got ${lengthOf(suffix)})`;
+  if (/^[0-9A-Za-z]+$/.test(suffix) && /[a-z]/.test(suffix)) {
+    return `must be upper case after "j-": did you mean ${quote(`j-${suffix.toUpperCase()}`)}?`;
+  }
+  const bad = /[^0-9A-Z]/.exec(suffix);
+  if (bad) return `may contain only 0-9 and A-Z after "j-" (found ${quote(bad[0])} at offset ${bad.index + 2})`;
+  return undefined;
+}
+
+/** Why `arn` is not an IAM role ARN EMR accepts as ExecutionRoleArn, or undefined if it is one. */
+export function roleArnProblem(arn: string): string | undefined {
+  const length = lengthOf(arn);
+  if (length > LIMITS.roleArnMaxLength) return `must be at most ${LIMITS.roleArnMaxLength} characters (got ${length})`;
+  const parts = arn.split(':');
+  const [prefix, partition = '', service = '', region = '', account = ''] = parts;
+  const resource = parts.slice(5).join(':');
+  if (prefix !== 'arn' || parts.length < 6) return `not an ARN: expected an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`;
+  if (!(AWS_PARTITIONS as readonly string[]).includes(partition)) {
+    return `unknown partition ${quote(partition)}: expected one of ${AWS_PARTITIONS.join(', ')}`;
+  }
+  const roleArn = (role: string) => `arn:${partition}:iam::${account}:role/${role}`;
+  const session = /^assumed-role\/([^/]+)\//.exec(resource);
+  if (service === 'sts' && session) {
+    return `not a role: this is an STS session ARN; use the role ARN ${roleArn(session[1] ?? 'NAME')}, not the session ARN`;
+  }
+  if (service !== 'iam') return `not an IAM role ARN: the service is ${quote(service)}; expected ${roleArn('NAME')}`;
+  if (region !== '') return `IAM ARNs have no region (got ${quote(region)}); expected ${roleArn('NAME')}`;
+  if (!/^\d{12}$/.test(account)) return `the account must be 12 digits (got ${quote(account)})`;
+  if (resource === 'role') return 'the role name is missing after "role/"';
+  if (!resource.startsWith('role/')) {
+    const kind = resource.split('/')[0] ?? '';
+    return `not a role: this ARN names ${kind ? `an IAM ${quote(kind)}` : 'no resource'}; expected ${roleArn('NAME')}`;
+  }
+  const pathAndName = resource.slice('role'.length);
+  const cut = pathAndName.lastIndexOf('/');
+  const path = pathAndName.slice(0, cut + 1);
+  const name = pathAndName.slice(cut + 1);
+  if (!ROLE_PATH.test(path)) {
+    return `invalid role path ${quote(path)}: at most ${LIMITS.rolePathMaxLength} printable ASCII characters without spaces, between slashes`;
+  }
+  if (name === '') return 'the role name is missing after "role/"';
+  if (!ROLE_NAME.test(name)) {
+    return `invalid role name ${quote(name)}: 1 to ${LIMITS.roleNameMaxLength} characters of A-Z a-z 0-9 + = , . @ _ -`;
+  }
+  return undefined;
+}
+
+/** Why `value` is not a safe `s3://bucket/key` URI or absolute path, or undefined if it is one. */
+function locationProblem(value: string): string | undefined {
+  if (value.startsWith('-')) return 'must not start with "-": it would be read as an option';
+  if (!NO_CONTROL_CHARS.test(value)) return noControlChars(value);
+  if (value === 'command-runner.jar') return `command-runner.jar is EMR's built-in runner: use a step of type "command" instead`;
+  if (value.startsWith('s3://')) {
+    const [bucket = '', ...key] = value.slice('s3://'.length).split('/');
+    if (!S3_BUCKET.test(bucket)) {
+      return `invalid S3 bucket name ${quote(bucket)}: 3 to 63 characters of a-z 0-9 . -, starting and ending with a letter or digit`;
+    }
+    if (key.join('/') === '') return 'must name an object: s3://bucket/key';
+    return undefined;
+  }
+  if (value.startsWith('/')) return value.length > 1 ? undefined : 'must name a file, not the root directory';
+  return `must be an s3://bucket/key URI or an absolute path (got ${quote(value)})`;
+}
+
+/** Wraps a *Problem function as a zod error function; the fallback only shows if the pattern and the function disagree. */
+function explain(problem: (value: string) => string | undefined, fallback: string) {
+  return (iss: { input?: unknown }) => (typeof iss.input === 'string' ? problem(iss.input) : undefined) ?? fallback;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas.
+
+/** A strict object whose unknown-field message lists the fields it does have. */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
+  const fields = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') return `unknown field (${what} has: ${fields})`;
+      if (iss.code === 'invalid_type') {
+        return iss.input === undefined ? `${what} is required` : `${what} must be a JSON object (got ${typeName(iss.input)})`;
+      }
+      return undefined;
+    },
+  });
+}
+
+const argument = z
+  .string()
+  .max(LIMITS.argumentMaxLength)
+  .regex(NO_CONTROL_CHARS_BUT_TAB_LF, { error: (iss) => noControlCharsButTabLf(iss.input) });
+
+function totalLength(args: readonly string[]): number {
+  return args.reduce((sum, arg) => sum + lengthOf(arg), 0);
+}
+
+/** An argv array: EMR passes each element to the program as one argument, and it is never joined into a shell line. */
+function argumentList(minimum: 0 | 1, description: string) {
+  return z
+    .array(argument, {
+      error: (iss) =>
+        iss.input === undefined ? undefined : `must be an array of strings, one per argument, not a command line (got ${typeName(iss.input)})`,
+    })
+    .min(minimum, { error: `at least ${minimum} argument is required` })
+    .max(LIMITS.maxArguments, { error: (iss) => `at most ${LIMITS.maxArguments} arguments (got ${(iss.input as unknown[]).length})` })
+    .refine((args) => totalLength(args) <= LIMITS.argumentsTotalMaxLength, {
+      error: (iss) =>
+        `all arguments together must be at most ${LIMITS.argumentsTotalMaxLength} characters (got ${totalLength(iss.input as string[])})`,
+    })
+    .describe(
+      `${description} One string per argument (an argv array, never a shell line): at most ${LIMITS.maxArguments}, ` +
+        `each at most ${LIMITS.argumentMaxLength} characters, ${LIMITS.argumentsTotalMaxLength} in all; no control characters but tab and newline.`,
+    );
+}
+
+const location = (what: string) =>
+  z
+    .string()
+    .max(LIMITS.argumentMaxLength)
+    .regex(LOCATION, { error: explain(locationProblem, 'must be an s3://bucket/key URI or an absolute path') })
+    .describe(`${what}: an s3://bucket/key URI or an absolute path on the cluster (never starting with "-").`);
+
+const sparkStep = strictObject(
+  {
+    type: z.literal('spark'),
+    args: argumentList(1, 'spark-submit arguments: options, then the application and its arguments.'),
+  },
+  'a spark step',
+).describe('spark-submit ARGS... through command-runner.jar.');
+
+const hiveStep = strictObject(
+  {
+    type: z.literal('hive'),
+    script: location('The Hive script'),
+    args: argumentList(0, 'Further hive arguments after the script, e.g. ["-d", "INPUT=s3://bucket/in"].').optional(),
+  },
+  'a hive step',
+).describe('hive-script --run-hive-script --args -f SCRIPT ARGS... through command-runner.jar.');
+
+const commandStep = strictObject(
+  {
+    type: z.literal('command'),
+    args: argumentList(1, 'The command and its arguments, e.g. ["bash", "-c", "echo hi"].'),
+  },
+  'a command step',
+).describe('Any command through command-runner.jar, arguments exactly as given.');
+
+const jarStep = strictObject(
+  {
+    type: z.literal('jar'),
+    jar: location('The JAR'),
+    mainClass: z
+      .string()
+      .max(LIMITS.argumentMaxLength)
+      .regex(JAVA_CLASS, { error: (iss) => `must be a Java class name such as org.example.Main (got ${describeValue(iss.input)})` })
+      .optional()
+      .describe("The main class, if the JAR's manifest names none."),
+    args: argumentList(0, 'Arguments passed to the main class.').optional(),
+  },
+  'a jar step',
+).describe('A custom JAR run by EMR as the step.');
+
+const step = z
+  .discriminatedUnion('type', [sparkStep, hiveStep, commandStep, jarStep], {
+    error: (iss) => {
+      const types = STEP_TYPES.join(', ');
+      if (iss.code === 'invalid_union') {
+        const type: unknown = typeof iss.input === 'object' && iss.input !== null ? (iss.input as { type?: unknown }).type : undefined;
+        return type === undefined ? `is required: one of ${types}` : `must be one of ${types} (got ${describeValue(type)})`;
+      }
+      if (iss.code === 'invalid_type' && iss.input !== undefined) {
+        return `must be an object with a "type" of ${types} (got ${typeName(iss.input)})`;
+      }
+      return undefined;
+    },
+  })
+  .describe(`What to run, by "type": ${STEP_TYPES.join(', ')}.`);
+
+const timeoutMessage = (iss: { input?: unknown }) =>
+  `must be a whole number of seconds from ${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax} (7 days) (got ${describeValue(iss.input)})`;
+
+const tagKey = z
+  .string()
+  .min(1, { error: 'tag key must not be empty' })
+  .max(LIMITS.tagKeyMaxLength, { error: tooLong('tag key', LIMITS.tagKeyMaxLength) })
+  .regex(TAG_CHARS, { error: (iss) => `tag key ${tagCharsProblem(iss.input)}` })
+  .regex(NOT_AWS_PREFIX, { error: 'tag key must not start with "aws:": that prefix is reserved for AWS' });
+
+const tagValue = z
+  .string()
+  .max(LIMITS.tagValueMaxLength, { error: tooLong('tag value', LIMITS.tagValueMaxLength) })
+  .regex(TAG_CHARS, { error: (iss) => `tag value ${tagCharsProblem(iss.input)}` });
+
+const tags = z
+  .record(tagKey, tagValue, {
+    error: (iss) => (iss.input === undefined ? undefined : `must be an object of tag keys to string values (got ${typeName(iss.input)})`),
+  })
+  .superRefine(
+    (valid, ctx) => {
+      // Keys that failed tagKey are dropped from `valid` but still count: they are this record's invalid_key issues.
+      const count = Object.keys(valid).length + ctx.issues.filter((i) => i.code === 'invalid_key').length;
+      if (count > LIMITS.maxTags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.maxTags} tags (got ${count})` });
+    },
+    // Run even when some keys were invalid, so the count is reported with them, not after they are fixed.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+  )
+  .meta({ maxProperties: LIMITS.maxTags });
+
+const explainRoleArn = explain(roleArnProblem, `must be an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`);
+
+export const jobRequestSchema = strictObject(
+  {
+    clusterId: z
+      .string()
+      .regex(CLUSTER_ID, { error: explain(clusterIdProblem, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`) })
+      .describe(`The EMR cluster id: "j-" and 1 to ${LIMITS.clusterIdMaxSuffixLength} of 0-9 A-Z, e.g. ${EXAMPLE_CLUSTER_ID}.`),
+    // One explanation for every check, so an ARN breaking several gets one message (identical ones are merged).
+    executionRoleArn: z
+      .string({ error: (iss) => (iss.code === 'invalid_type' ? undefined : explainRoleArn(iss)) })
+      .min(LIMITS.roleArnMinLength)
+      .max(LIMITS.roleArnMaxLength)
+      .regex(ROLE_ARN)
+      .describe(`The IAM runtime role the step runs as: ${EXAMPLE_ROLE_ARN} (the role ARN, not an STS session ARN).`),
+    name: z
+      .string()
+      .min(1, { error: 'must not be empty', abort: true })
+      .max(LIMITS.stepNameMaxLength)
+      .regex(NO_CONTROL_CHARS, { error: (iss) => noControlChars(iss.input) })
+      .regex(NOT_BLANK, { error: 'must not be only whitespace' })
+      .describe(`The EMR step name: 1 to ${LIMITS.stepNameMaxLength} characters, no control characters, not only whitespace.`),
+    step,
+    actionOnFailure: z
+      .enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${describeValue(iss.input)})` })
+      .default(DEFAULT_ACTION_ON_FAILURE)
+      .describe(`What EMR does when the step fails; default ${DEFAULT_ACTION_ON_FAILURE} (clusters are shared).`),
+    timeoutSeconds: z
+      .number({ error: timeoutMessage })
+      .int()
+      .min(LIMITS.timeoutSecondsMin)
+      .max(LIMITS.timeoutSecondsMax)
+      .optional()
+      .describe(`Cancel the step after this many seconds (${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax}); the job ends TIMED_OUT.`),
+    tags: tags
+      .optional()
+      .describe(
+        `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:"; ` +
+          `values 0 to ${LIMITS.tagValueMaxLength}; letters, digits, spaces and _ . : / = + - @.`,
+      ),
+  },
+  'the request body',
+).describe('POST /jobs: submit one EMR step under an IAM runtime role.');
+
+export type JobRequest = z.output<typeof jobRequestSchema>;
+/** The body as sent, before defaults (actionOnFailure is optional). */
+export type JobRequestInput = z.input<typeof jobRequestSchema>;
+export type JobStep = JobRequest['step'];
+export type StepType = JobStep['type'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing.
+
+/** Messages for whatever the schema's own error functions leave to zod, whose defaults are too vague. */
+function fallbackMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  switch (iss.code) {
+    case 'invalid_type':
+      return iss.input === undefined ? 'is required' : `must be ${/^[aeiou]/.test(iss.expected) ? 'an' : 'a'} ${iss.expected} (got ${typeName(iss.input)})`;
+    case 'too_big':
+    case 'too_small': {
+      const bound = iss.code === 'too_big' ? `at most ${iss.maximum}` : `at least ${iss.minimum}`;
+      if (typeof iss.input === 'string') return `must be ${bound} characters (got ${lengthOf(iss.input)})`;
+      if (Array.isArray(iss.input)) return `must have ${bound} items (got ${iss.input.length})`;
+      return `must be ${bound} (got ${describeValue(iss.input)})`;
+    }
+    case 'invalid_value':
+      return `must be one of ${iss.values.map(String).join(', ')} (got ${describeValue(iss.input)})`;
+    case 'invalid_format':
+      return `has the wrong format${iss.pattern ? ` (must match ${iss.pattern})` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+/** `['step', 'args', 3]` → `step.args[3]`; `['tags', 'team']` → `tags.team`; other keys are bracketed: `tags["a b"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(segment))) out += out ? `.${String(segment)}` : String(segment);
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out;
+}
+
+function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+  const out = issues.flatMap((iss): FieldIssue[] => {
+    if (iss.code === 'unrecognized_keys') return iss.keys.map((key) => ({ field: formatPath([...iss.path, key]), message: iss.message }));
+    // A bad tag key: its own issues say what is wrong with it.
+    if (iss.code === 'invalid_key') return iss.issues.map((inner) => ({ field: formatPath(iss.path), message: inner.message }));
+    return [{ field: formatPath(iss.path), message: iss.message }];
+  });
+  // Several checks of one field can fail with the same explanation (see executionRoleArn): say it once.
+  const seen = new Set<string>();
+  return out.filter((issue) => {
+    const key = `${issue.field}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Validates a POST /jobs body (already JSON-parsed). Throws ValidationError listing every problem, never anything else. */
+export function parseJobRequest(body: unknown): JobRequest {
+  const result = jobRequestSchema.safeParse(body, { error: fallbackMessage });
+  if (result.success) return result.data;
+  throw new ValidationError(toFieldIssues(result.error.issues), { cause: result.error });
+}

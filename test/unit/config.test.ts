@@ -1,0 +1,134 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfigFile, parseConfig } from '../../src/config/load';
+import { ConfigError } from '../../src/errors';
+
+const EXAMPLE = resolve(__dirname, '../../config/example.yaml');
+
+const MINIMAL = `
+account: "123456789012"
+region: us-east-1
+clusters:
+  - id: j-ABC123
+    name: main
+    runtimeRoles: true
+`;
+
+/** The issues of a configuration that must not load, as `path: message` lines (file names stripped). */
+function problems(text: string, file = '/etc/gw.yaml'): string[] {
+  try {
+    parseConfig(text, file);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  it('loads the shipped example, with the file policy read and every policy compiled', () => {
+    const { config, engine } = loadConfigFile(EXAMPLE);
+    expect(config.account).toBe('123456789012');
+    expect(config.partition).toBe('aws');
+    expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME']);
+    expect(config.runtimeRoles.length).toBeGreaterThanOrEqual(3);
+    expect(config.principals).toHaveLength(3);
+    expect(Object.keys(config.policies)).toEqual(['team-a', 'analyst', 'read-own-cluster', 'no-cluster-termination']);
+    expect(engine.policies.get('analyst')?.statements[0]?.ref.sid).toBe('SubmitSparkOrHiveAsCaller');
+  });
+
+  it('the example has the demo principals the README promises: a role family, a single role, nobody; and a Deny', () => {
+    const { engine, config } = loadConfigFile(EXAMPLE);
+    const cluster = 'arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/j-2AXXXXXXGAPLF';
+    const submit = (who: string, roleName: string, stepType = 'command', actionOnFailure = 'CONTINUE') =>
+      engine.evaluate({
+        callerArn: `arn:aws:sts::123456789012:assumed-role/${who}`,
+        action: 'elasticmapreduce:AddJobFlowSteps',
+        resource: cluster,
+        context: {
+          'elasticmapreduce:ExecutionRoleArn': `arn:aws:iam::123456789012:role/${roleName}`,
+          'emr-gateway:StepType': stepType,
+          'emr-gateway:ActionOnFailure': actionOnFailure,
+        },
+      }).result;
+    expect(submit('DataTeamA/alice', 'CallerTeamRoleETL')).toBe('Allowed');
+    expect(submit('DataTeamA/alice', 'CallerTeamRoleAdmin')).toBe('ExplicitlyDenied');
+    expect(submit('DataTeamA/alice', 'CallerTeamRoleETL', 'spark', 'TERMINATE_CLUSTER')).toBe('ExplicitlyDenied');
+    expect(submit('DataTeamA/alice', 'Caller')).toBe('ImplicitlyDenied');
+    expect(submit('Analysts/bob', 'Caller', 'spark')).toBe('Allowed');
+    expect(submit('Analysts/bob', 'Caller', 'command')).toBe('ImplicitlyDenied');
+    expect(submit('Analysts/bob', 'CallerTeamRoleETL', 'spark')).toBe('ImplicitlyDenied');
+    expect(submit('Contractors/carol', 'Caller', 'spark')).toBe('ImplicitlyDenied');
+    expect(config.local.credentials.map((c) => c.principal.split('/').pop())).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('accepts a minimal file and fills the defaults', () => {
+    const { config } = parseConfig(MINIMAL, '/etc/gw.yaml');
+    expect(config).toMatchObject({ runtimeRoles: [], principals: [], policies: {}, schedules: [], local: { credentials: [] } });
+    expect(config.clusters[0]).toMatchObject({ propagateSourceIdentity: false, stepConcurrencyLevel: 1 });
+    expect(parseConfig(MINIMAL.replace('us-east-1', 'cn-north-1'), '/x.yaml').config.partition).toBe('aws-cn');
+  });
+
+  it('names the file, the line and the path of each problem', () => {
+    try {
+      parseConfig(`${MINIMAL}    bogus: 1\n`, '/etc/gw.yaml');
+      throw new Error('expected an error');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toBe('/etc/gw.yaml:8:5: clusters[0].bogus: unknown key: bogus');
+    }
+  });
+
+  it.each([
+    [MINIMAL.replace('"123456789012"', '123456789012'), 'account: '],
+    [MINIMAL.replace('"123456789012"', '"12345"'), 'account: must be a 12-digit AWS account id'],
+    [MINIMAL.replace('j-ABC123', 'cluster-1'), 'clusters[0].id: must start with "j-"'],
+    [MINIMAL.replace('runtimeRoles: true', 'runtimeRoles: "yes"'), 'clusters[0].runtimeRoles: '],
+    [`${MINIMAL}extra: true\n`, '(top level)'.length ? 'extra: unknown key: extra' : ''],
+    [`${MINIMAL}runtimeRoles: [arn:aws:iam::123456789012:user/bob]\n`, 'runtimeRoles[0]: '],
+    [`${MINIMAL}principals:\n  - match: DataTeamA\n    policies: []\n`, 'principals[0].match: must be an ARN'],
+    [`${MINIMAL}principals:\n  - match: arn:aws:iam::123456789012:role/A\n    policies: [missing]\n`, 'principals[0].policies[0]: no policy named "missing"'],
+    [`${MINIMAL}policies:\n  p:\n    Version: "2012-10-17"\n    Statement: [{ Effect: Allow, Action: "*", Resource: "*", Condition: { StringEqual: { "a:b": c } } }]\n`, 'policies.p.Statement[0].Condition.StringEqual: unknown condition operator'],
+    [`${MINIMAL}schedules:\n  - { name: nightly, schedule: "every day", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[0].schedule: must be cron(...) or rate(...)'],
+    [`${MINIMAL}schedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[0].template: no template named "t"'],
+    [`${MINIMAL}local:\n  credentials:\n    - { accessKeyId: short, secretAccessKey: secret-long, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'local.credentials[0].accessKeyId: must be 16-128'],
+    [MINIMAL.replace('clusters:', 'clusters: []\nx:'), 'clusters: at least one cluster'],
+  ])('rejects %#', (text, expected) => {
+    expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  it('reports every problem, not just the first', () => {
+    expect(problems(MINIMAL.replace('"123456789012"', '"1"').replace('us-east-1', 'mars'))).toHaveLength(2);
+  });
+
+  it('rejects YAML syntax errors and duplicate keys with the line', () => {
+    expect(() => parseConfig('account: [\n', '/c.yaml')).toThrow(/^\/c\.yaml:2:1: \(top level\): YAML: Flow sequence .* end with a \]$/);
+    expect(() => parseConfig(`${MINIMAL}region: eu-west-1\n`, '/c.yaml')).toThrow(/^\/c\.yaml:8:1: \(top level\): YAML: Map keys must be unique$/);
+  });
+
+  it('reads `file:` policies relative to the configuration, and reports their own errors against their file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: '*', Resource: '*' }] }));
+    writeFileSync(join(dir, 'broken.json'), '{ "Version": ');
+    const file = join(dir, 'gw.yaml');
+    writeFileSync(file, `${MINIMAL}policies:\n  good: { file: good.json }\n`);
+    expect(loadConfigFile(file).engine.policies.get('good')?.statements).toHaveLength(1);
+
+    writeFileSync(file, `${MINIMAL}policies:\n  bad: { file: bad.json }\n  broken: { file: broken.json }\n  gone: { file: nope.json }\n`);
+    try {
+      loadConfigFile(file);
+      throw new Error('expected an error');
+    } catch (error) {
+      const issues = (error as ConfigError).issues;
+      expect(issues).toContainEqual({ file: join(dir, 'bad.json'), path: 'Statement[0].Effect', message: 'must be "Allow" or "Deny"' });
+      expect(issues.find((i) => i.path === 'policies.broken.file')?.message).toMatch(/not valid JSON/);
+      expect(issues.find((i) => i.path === 'policies.gone.file')?.message).toMatch(/cannot read .*ENOENT/);
+    }
+  });
+
+  it('a missing file is a clear error', () => {
+    expect(() => loadConfigFile('/nonexistent/gw.yaml')).toThrow('/nonexistent/gw.yaml: (top level): cannot read the file: ENOENT');
+  });
+});
