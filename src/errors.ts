@@ -44,3 +44,24 @@ export class ConfigError extends DomainError {
 export function formatConfigIssue(issue: ConfigIssue): string {
   return `${issue.file}: ${issue.path || '(top level)'}: ${issue.message}`;
 }
+
+/** The thing asked for does not exist (or the caller may not know it exists). */
+export class NotFoundError extends DomainError {
+  readonly code = 'NotFound';
+}
+
+/** The request conflicts with the current state: an idempotency key reused with another body, cancelling a finished job. */
+export class ConflictError extends DomainError {
+  readonly code = 'Conflict';
+  constructor(message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+  }
+}
+
+/** The policy said no. Carries the decision's reason (shown to the caller with a 403). */
+export class ForbiddenError extends DomainError {
+  readonly code = 'Forbidden';
+  constructor(message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+  }
+}

@@ -116,9 +116,11 @@ const ipOperator = (name: string, negated: boolean): BaseOperator => ({
     }
     const list = new BlockList();
     list.addSubnet(address!, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    // Only the same family matches: BlockList would see an IPv4 request inside an IPv6 block (::/0) as mapped.
     return (requestValue) => {
       const f = isIP(requestValue);
-      return f ? list.check(requestValue, f === 6 ? 'ipv6' : 'ipv4') : undefined;
+      if (!f) return undefined;
+      return f === family && list.check(requestValue, f === 6 ? 'ipv6' : 'ipv4');
     };
   },
 });

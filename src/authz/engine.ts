@@ -8,7 +8,7 @@ import { resolvePrincipal, type ResolvedPrincipal } from './arn';
 import type { CompiledCondition } from './conditions';
 import { MapContext, type ContextValue } from './context';
 import { globMatcher } from './pattern';
-import { compilePolicy, statementApplies, type CompiledPolicy, type CompiledStatement, type StatementRef } from './policy';
+import { compilePolicy, requestedResource, statementApplies, type CompiledPolicy, type CompiledStatement, type StatementRef } from './policy';
 
 export type DecisionResult = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -128,10 +128,11 @@ export class PolicyEngine {
     }
     const context = buildContext(principal, rule, request);
     const statements = this.statementsFor(rule, request.action);
+    const resource = requestedResource(request.resource);
     const deniedBy: StatementRef[] = [];
     const allowedBy: StatementRef[] = [];
     for (const s of statements) {
-      if (!statementApplies(s, request.action, request.resource, context)) continue;
+      if (!statementApplies(s, request.action, resource, context)) continue;
       (s.ref.effect === 'Deny' ? deniedBy : allowedBy).push(s.ref);
     }
     const ruleRef = { index: rule.index, match: rule.match };
@@ -162,7 +163,7 @@ export class PolicyEngine {
     // The implicit deny is the slow path: explain which statements came close and why they failed.
     const nearMisses: NearMiss[] = [];
     for (const s of statements) {
-      if (s.ref.effect !== 'Allow' || !s.matchesResource(request.resource, context)) continue;
+      if (s.ref.effect !== 'Allow' || !s.matchesResource(resource, context)) continue;
       nearMisses.push({ statement: s.ref, failedConditions: s.conditions.filter((c) => !c.test(context)).map(conditionLabel) });
     }
     const why = nearMisses.length
@@ -203,7 +204,7 @@ function denyImplicitly(principal: ResolvedPrincipal | undefined, rule: Decision
 }
 
 /** Keys the gateway derives from the authenticated principal: callers cannot supply them. */
-export const DERIVED_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:username', 'aws:SourceIdentity'];
+export const DERIVED_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:username', 'aws:SourceIdentity', 'aws:CurrentTime', 'aws:EpochTime'];
 export const DERIVED_KEY_PREFIXES = ['aws:PrincipalTag/'];
 
 export function isDerivedKey(key: string): boolean {
@@ -217,8 +218,8 @@ function buildContext(principal: ResolvedPrincipal, rule: CompiledRule, request:
     if (!isDerivedKey(key)) context.set(key, value);
   }
   const now = request.now ?? new Date();
-  if (!context.has('aws:CurrentTime')) context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
-  if (!context.has('aws:EpochTime')) context.set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
+  context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  context.set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
   context.set('aws:PrincipalArn', principal.principalArn);
   context.set('aws:PrincipalAccount', principal.account);
   context.set('aws:PrincipalType', principal.type);

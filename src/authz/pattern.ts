@@ -38,7 +38,20 @@ export interface PatternOptions {
 
 const VARIABLE = /\$\{([^}]*)\}/y;
 
+/** Patterns are immutable: the same text with the same options compiles once, however many statements use it. */
+const cache = new Map<string, Pattern>();
+
 export function compilePattern(source: string, options: PatternOptions): Pattern {
+  const key = `${options.wildcards ? 'w' : '-'}${options.variables ? 'v' : '-'}${options.ignoreCase ? 'i' : '-'}${source}`;
+  let pattern = cache.get(key);
+  if (!pattern) {
+    pattern = buildPattern(source, options);
+    cache.set(key, pattern);
+  }
+  return pattern;
+}
+
+function buildPattern(source: string, options: PatternOptions): Pattern {
   const parts: CompiledPart[] = [];
   let literal = '';
   const flush = (): void => {

@@ -2,7 +2,7 @@
  * IAM identity-policy documents: validation of the grammar (with the path of each problem) and compilation
  * into matchers, once, at load. Evaluation then does no parsing and no I/O.
  */
-import { splitArn } from './arn';
+import { splitArn, type ArnParts } from './arn';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions';
 import type { RequestContext } from './context';
 import { compilePattern, globMatcher, matchParts, type Pattern } from './pattern';
@@ -27,7 +27,7 @@ export interface CompiledStatement {
   readonly notResource: boolean;
   readonly conditions: readonly CompiledCondition[];
   matchesAction(action: string): boolean;
-  matchesResource(resource: string, context: RequestContext): boolean;
+  matchesResource(resource: RequestedResource, context: RequestContext): boolean;
 }
 
 export interface CompiledPolicy {
@@ -142,7 +142,10 @@ function compileStatement(
   const notAction = actionKey === 'NotAction';
   const notResource = resourceKey === 'NotResource';
   const anyAction = (action: string): boolean => actionMatchers.some((m) => m!(action));
-  const anyResource = (resource: string, c: RequestContext): boolean => resourceMatchers.some((m) => m!(resource, c));
+  // A pattern whose policy variable has no value makes the statement not apply at all, even under NotResource
+  // (IAM: "any attempt to match it fails and causes the statement to be invalid").
+  const anyResource = (r: RequestedResource, c: RequestContext): boolean => resourceMatchers.some((m) => m!(r, c) === true);
+  const noResource = (r: RequestedResource, c: RequestContext): boolean => resourceMatchers.every((m) => m!(r, c) === false);
   return {
     ref: { policy, index, effect: effect as Effect, ...(typeof raw.Sid === 'string' && raw.Sid ? { sid: raw.Sid } : {}) },
     source: raw,
@@ -152,7 +155,7 @@ function compileStatement(
     notResource,
     conditions,
     matchesAction: notAction ? (a) => !anyAction(a) : anyAction,
-    matchesResource: notResource ? (r, c) => !anyResource(r, c) : anyResource,
+    matchesResource: notResource ? noResource : anyResource,
   };
 }
 
@@ -177,35 +180,64 @@ function compileAction(action: string, path: Path, issues: PolicyIssue[]): ((act
   return globMatcher(action, true);
 }
 
+/** The resource of a request, split once per evaluation rather than once per statement. */
+export interface RequestedResource {
+  arn: string;
+  /** The ARN's parts, partition/service/region/account lower-cased; undefined if it is not an ARN. */
+  parts: ArnParts | undefined;
+}
+
+export function requestedResource(arn: string): RequestedResource {
+  const parts = splitArn(arn);
+  return {
+    arn,
+    parts: parts && {
+      partition: parts.partition.toLowerCase(),
+      service: parts.service.toLowerCase(),
+      region: parts.region.toLowerCase(),
+      account: parts.account.toLowerCase(),
+      resource: parts.resource,
+    },
+  };
+}
+
+/** true / false, or undefined when a policy variable in the pattern has no value. */
+type ResourceMatcher = (resource: RequestedResource, c: RequestContext) => boolean | undefined;
+
 /**
  * Resources are `*` or a full ARN. The partition, service, region and account are matched segment by
  * segment (case-insensitively, as IAM does); the resource part is matched case-sensitively, with wildcards
  * and policy variables.
  */
-function compileResource(
-  resource: string,
-  variables: boolean,
-  path: Path,
-  issues: PolicyIssue[],
-): ((resource: string, c: RequestContext) => boolean) | undefined {
+function compileResource(resource: string, variables: boolean, path: Path, issues: PolicyIssue[]): ResourceMatcher | undefined {
   if (resource === '*') return () => true;
   const parts = splitArn(resource, true);
   if (!parts) {
     issues.push({ path, message: `"${resource}" is not "*" or an ARN (arn:partition:service:region:account:resource)` });
     return undefined;
   }
-  const heads = [parts.partition, parts.service, parts.region, parts.account].map((s) => compilePattern(s, { wildcards: true, variables, ignoreCase: true }));
-  const tail: Pattern = compilePattern(parts.resource, { wildcards: true, variables });
+  const head = (s: string): Pattern => compilePattern(s, { wildcards: true, variables, ignoreCase: true });
+  const partition = head(parts.partition);
+  const service = head(parts.service);
+  const region = head(parts.region);
+  const account = head(parts.account);
+  const tail = compilePattern(parts.resource, { wildcards: true, variables });
+  const segment = (pattern: Pattern, value: string, c: RequestContext): boolean | undefined => {
+    const resolved = pattern.resolve(c);
+    return resolved === undefined ? undefined : matchParts(resolved, value);
+  };
   return (requested, c) => {
-    const r = splitArn(requested);
+    const r = requested.parts;
     if (!r) return false;
-    const values = [r.partition, r.service, r.region, r.account];
-    for (let i = 0; i < 4; i++) {
-      const resolved = heads[i]!.resolve(c);
-      if (!resolved || !matchParts(resolved, values[i]!.toLowerCase())) return false;
-    }
-    const resolvedTail = tail.resolve(c);
-    return resolvedTail !== undefined && matchParts(resolvedTail, r.resource);
+    // Segments are checked in order: a mismatch settles it (false); reaching a variable without a value
+    // voids the pattern (undefined), which no Resource or NotResource may count as a match.
+    return (
+      segment(partition, r.partition, c) &&
+      segment(service, r.service, c) &&
+      segment(region, r.region, c) &&
+      segment(account, r.account, c) &&
+      segment(tail, r.resource, c)
+    );
   };
 }
 
@@ -248,7 +280,7 @@ function compileConditions(raw: unknown, variables: boolean, path: Path, issues:
 }
 
 /** Whether a statement applies to a request: action, resource and every condition (operators ANDed). */
-export function statementApplies(s: CompiledStatement, action: string, resource: string, context: RequestContext): boolean {
+export function statementApplies(s: CompiledStatement, action: string, resource: RequestedResource, context: RequestContext): boolean {
   if (!s.matchesAction(action) || !s.matchesResource(resource, context)) return false;
   for (const condition of s.conditions) if (!condition.test(context)) return false;
   return true;

@@ -78,6 +78,7 @@ export function policyCheck(args: string[], io: Io): number {
       cluster: { type: 'string' },
       role: { type: 'string' },
       context: { type: 'string', multiple: true, default: [] },
+      at: { type: 'string' },
     },
   });
   const output = outputFormat(values.output);
@@ -88,7 +89,9 @@ export function policyCheck(args: string[], io: Io): number {
   const context = parseContext(values.context);
   if (values.role) context[GATEWAY_CONTEXT_KEYS.executionRoleArn] = values.role;
   const action = qualifyAction(values.action);
-  const decision = loaded.engine.evaluate({ callerArn: principal, action, resource, context });
+  const now = values.at === undefined ? undefined : new Date(values.at);
+  if (now && Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO 8601 time, not "${values.at}"`);
+  const decision = loaded.engine.evaluate({ callerArn: principal, action, resource, context, ...(now ? { now } : {}) });
   io.out(output === 'json' ? json({ action, resource, context, ...decision }) : renderDecision(decision, action, resource));
   return decision.allowed ? EXIT.ok : EXIT.denied;
 }

@@ -8,8 +8,8 @@ export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM 
 
 Offline (from a configuration file, no AWS call):
   emr-gateway policy check --config FILE --principal ARN [--action ACTION] (--resource ARN | --cluster ID)
-                           [--role ROLE_ARN] [--context KEY=VALUE ...] [--output json|table]
-      May this caller do this? Prints Allowed / ExplicitlyDenied / ImplicitlyDenied and why.
+                           [--role ROLE_ARN] [--context KEY=VALUE ...] [--at ISO_TIME] [--output json|table]
+      May this caller do this? (--at sets aws:CurrentTime; a --context key given twice is multi-valued.) Prints Allowed / ExplicitlyDenied / ImplicitlyDenied and why.
       Exit 0 allowed, 3 denied, 2 bad usage or configuration.
   emr-gateway policy lint --config FILE [--output json|table]
       Statements that can never match, unknown actions, resources that are not clusters, ...

@@ -87,7 +87,7 @@ describe('numeric, date, bool, binary, IP operators', () => {
     ['NumericNotEquals', 10, 'ten', false],
   ] as const)('%s %s vs %s → %s', (op, policy, value, expected) => expect(n(op, policy, value)).toBe(expected));
 
-  const d = (op: string, policy: string, value: string): boolean => ok({ [op]: { 'aws:CurrentTime': policy } }, { 'aws:CurrentTime': value });
+  const d = (op: string, policy: string, value: string): boolean => ok({ [op]: { 'emr-gateway:When': policy } }, { 'emr-gateway:When': value });
   it.each([
     ['DateLessThan', '2026-12-01T00:00:00Z', '2026-11-28T12:00:00Z', true],
     ['DateLessThan', '2026-11-01T00:00:00Z', '2026-11-28T12:00:00Z', false],

@@ -1,0 +1,17 @@
+/** `npm run bench`: every benchmark, one after another, each printing its own table. Never run by `npm test`. */
+import { main as policy } from './policy';
+
+async function run(): Promise<void> {
+  const only = process.argv[2];
+  const benches: Record<string, () => Promise<void>> = { policy };
+  for (const [name, bench] of Object.entries(benches)) {
+    if (only && only !== name) continue;
+    console.log(`\n=== bench: ${name} ===`);
+    await bench();
+  }
+}
+
+run().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,348 @@
+/**
+ * Policy engine benchmark: `npx tsx bench/policy.ts` (tests never run this).
+ *
+ * For configurations of 10, 1,000 and 100,000 statements (10 statements per principal policy, one exact
+ * role-ARN rule per principal, plus a few wildcard rules in front of and behind them), it measures:
+ *  - compile time (new PolicyEngine: validation, compilation, rule index);
+ *  - engine throughput (decisions/s over a tight loop) and latency per decision (p50/p99 in µs, from
+ *    process.hrtime.bigint around each call) over ≥ 20,000 requests from random principals;
+ *  - the same requests through the oracle, @cloud-copilot/iam-simulate (AGPL: a devDependency, imported
+ *    only from test/ and bench/), with fewer iterations since it is slower, given only the principal's own
+ *    policy, as the engine sees it, and the same derived context keys;
+ *  - resident memory and heap growth after loading the 100,000-statement configuration.
+ * Targets: ≥ 10x the oracle's throughput; p99 < 50 µs at 1,000 statements.
+ * Memory is read after a full garbage collection (the bench enables `gc` itself through node:v8 flags).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+import { PolicyEngine, type AuthzRequest, type PrincipalRule } from '../src/authz/engine';
+
+const ACCOUNT = '123456789012';
+const STATEMENTS_PER_POLICY = 10;
+const SIZES = [10, 1_000, 100_000];
+const ENGINE_ITERATIONS = 50_000;
+const ENGINE_WARMUP = 5_000;
+const ORACLE_ITERATIONS = 2_000;
+const ORACLE_WARMUP = 200;
+const NOW = new Date('2025-06-15T12:34:56Z');
+
+const ACTIONS = ['elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'];
+const STEP_TYPES = ['spark', 'hive', 'command', 'jar'];
+const FAILURE_ACTIONS = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER'];
+const CLUSTERS = ['j-2AXXXXXXGAPLF', 'j-PROD0001', 'j-3BYYYYYYHBQMG', 'j-DEV42'];
+const REGIONS = ['us-east-1', 'eu-west-1'];
+
+/** Deterministic PRNG (mulberry32), so every run measures the same requests. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+
+const roleArn = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+const principalName = (i: number): string => `DataTeam${i}`;
+const clusterArn = (region: string, id: string): string => `arn:aws:elasticmapreduce:${region}:${ACCOUNT}:cluster/${id}`;
+
+/** A principal's policy: 10 realistic statements (Allow with StringLike on the runtime role and StringEquals on the step type, Denies, tags, IPs, dates). */
+function principalPolicy(i: number): Record<string, unknown> {
+  const team = `team${i}`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SubmitSparkHive',
+        Effect: 'Allow',
+        Action: 'elasticmapreduce:AddJobFlowSteps',
+        Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:cluster/*`,
+        Condition: {
+          StringLike: { 'elasticmapreduce:ExecutionRoleArn': roleArn(`CallerTeamRole${i}*`) },
+          StringEquals: { 'emr-gateway:StepType': ['spark', 'hive'] },
+        },
+      },
+      {
+        Sid: 'SubmitCommands',
+        Effect: 'Allow',
+        Action: 'elasticmapreduce:AddJobFlowSteps',
+        Resource: `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/j-*`,
+        Condition: {
+          StringLike: { 'elasticmapreduce:ExecutionRoleArn': [roleArn(`Team${i}-ETL-*`), roleArn('Caller')] },
+          StringEquals: { 'emr-gateway:StepType': 'command', 'emr-gateway:ActionOnFailure': 'CONTINUE' },
+        },
+      },
+      { Sid: 'Read', Effect: 'Allow', Action: ['elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps'], Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:cluster/*` },
+      {
+        Sid: 'CancelOwnTeam',
+        Effect: 'Allow',
+        Action: 'elasticmapreduce:CancelSteps',
+        Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:cluster/j-*`,
+        Condition: { StringEquals: { 'aws:PrincipalTag/team': team } },
+      },
+      {
+        Sid: 'TaggedSubmit',
+        Effect: 'Allow',
+        Action: 'elasticmapreduce:AddJobFlow?teps',
+        Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:cluster/j-*`,
+        Condition: {
+          'ForAnyValue:StringLike': { 'emr-gateway:Tags': [`project=${team}-*`, 'project=${aws:PrincipalTag/team}-shared'] },
+          ArnLike: { 'elasticmapreduce:ExecutionRoleArn': roleArn('CallerTeamRole*') },
+        },
+      },
+      {
+        Sid: 'DenyAdminRoles',
+        Effect: 'Deny',
+        Action: 'elasticmapreduce:AddJobFlowSteps',
+        Resource: '*',
+        Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': ['*Admin*', '*admin*'] } },
+      },
+      {
+        Sid: 'DenyProdOutsideProdTeam',
+        Effect: 'Deny',
+        Action: ['elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:CancelSteps'],
+        Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:cluster/j-PROD*`,
+        Condition: { StringNotEquals: { 'aws:PrincipalTag/env': 'prod' } },
+      },
+      {
+        Sid: 'DenyJarUnlessRunner',
+        Effect: 'Deny',
+        Action: 'elasticmapreduce:AddJobFlowSteps',
+        Resource: '*',
+        Condition: { StringEquals: { 'emr-gateway:StepType': 'jar' }, ArnNotLike: { 'elasticmapreduce:ExecutionRoleArn': roleArn('JarRunner*') } },
+      },
+      {
+        Sid: 'DenyOutsideNetwork',
+        Effect: 'Deny',
+        NotAction: ['elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps'],
+        Resource: '*',
+        Condition: { NotIpAddressIfExists: { 'aws:SourceIp': ['10.0.0.0/8', '192.168.0.0/16'] } },
+      },
+      {
+        Sid: 'DenyAfterExpiry',
+        Effect: 'Deny',
+        Action: 'elasticmapreduce:*',
+        Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' }, StringEquals: { 'aws:SourceIdentity': 'expired-bot' } },
+      },
+    ],
+  };
+}
+
+interface Config {
+  rules: PrincipalRule[];
+  documents: Record<string, Record<string, unknown>>;
+  principals: number;
+}
+
+/** `statements` statements: statements/10 principals, each an exact role-ARN rule with its own policy, plus wildcard rules. */
+function buildConfig(statements: number): Config {
+  const principals = Math.max(1, Math.floor(statements / STATEMENTS_PER_POLICY));
+  const documents: Record<string, Record<string, unknown>> = {};
+  const exact: PrincipalRule[] = [];
+  for (let i = 0; i < principals; i++) {
+    documents[`team-${i}`] = principalPolicy(i);
+    exact.push({ match: roleArn(principalName(i)), policies: [`team-${i}`], tags: { team: `team${i}`, env: i % 10 === 0 ? 'prod' : 'dev' } });
+  }
+  // Wildcard rules (first match wins, in file order): one in front of the exact rules, a few behind them.
+  // They reuse principal 0's policy, so the statement count stays exact.
+  const rules: PrincipalRule[] = [
+    { match: `arn:aws:iam::${ACCOUNT}:role/BreakGlass*`, policies: ['team-0'], tags: { team: 'ops' } },
+    ...exact,
+    { match: `arn:aws:iam::${ACCOUNT}:role/Contractor-*`, policies: ['team-0'], tags: { team: 'contractors' } },
+    { match: `arn:aws:iam::${ACCOUNT}:role/svc-*-scheduler`, policies: ['team-0'] },
+    { match: `arn:aws:iam::*:role/CrossAccount?`, policies: ['team-0'] },
+  ];
+  return { rules, documents, principals };
+}
+
+interface BenchRequest {
+  principal: number;
+  request: AuthzRequest;
+}
+
+/** Random requests from random principals: a mix that allows, denies explicitly and denies implicitly. */
+function buildRequests(principals: number, count: number, seed: number): BenchRequest[] {
+  const rand = prng(seed);
+  const out: BenchRequest[] = [];
+  for (let n = 0; n < count; n++) {
+    const i = Math.floor(rand() * principals);
+    const roles = [roleArn(`CallerTeamRole${i}`), roleArn(`CallerTeamRole${i}-etl`), roleArn(`Team${i}-ETL-nightly`), roleArn('Caller'), roleArn('DataAdmin'), roleArn('JarRunnerA'), roleArn(`CallerTeamRole${(i + 1) % principals}x`)];
+    const context: Record<string, string | string[]> = {
+      'elasticmapreduce:ExecutionRoleArn': pick(rand, roles),
+      'emr-gateway:StepType': pick(rand, STEP_TYPES),
+      'emr-gateway:ActionOnFailure': pick(rand, FAILURE_ACTIONS),
+      'aws:SourceIp': rand() < 0.9 ? `10.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.7` : '203.0.113.9',
+    };
+    if (rand() < 0.3) context['emr-gateway:Tags'] = [`project=team${i}-etl`, 'env=dev'];
+    out.push({
+      principal: i,
+      request: {
+        callerArn: `arn:aws:sts::${ACCOUNT}:assumed-role/${principalName(i)}/user${Math.floor(rand() * 50)}`,
+        action: pick(rand, ACTIONS),
+        resource: clusterArn(pick(rand, REGIONS), pick(rand, CLUSTERS)),
+        context,
+        now: NOW,
+      },
+    });
+  }
+  return out;
+}
+
+/** The oracle's view of a request: the principal's own policy and the keys the engine derives itself. */
+function oracleRun(config: Config, r: BenchRequest): string {
+  const rule = config.rules[r.principal + 1]!; // +1: the wildcard rule in front
+  const session = r.request.callerArn.slice(r.request.callerArn.lastIndexOf('/') + 1);
+  const contextVariables: Record<string, string | string[]> = {
+    ...(r.request.context as Record<string, string | string[]>),
+    'aws:PrincipalArn': rule.match,
+    'aws:PrincipalAccount': ACCOUNT,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:SourceIdentity': session,
+    'aws:CurrentTime': NOW.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'aws:EpochTime': String(Math.floor(NOW.getTime() / 1000)),
+  };
+  for (const [k, v] of Object.entries(rule.tags ?? {})) contextVariables[`aws:PrincipalTag/${k}`] = v;
+  return runUnsafeSimulation(
+    {
+      request: { principal: rule.match, action: r.request.action, resource: { resource: r.request.resource, accountId: ACCOUNT }, contextVariables },
+      identityPolicies: rule.policies.map((name) => ({ name, policy: config.documents[name] })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+}
+
+interface Latency {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
+
+/**
+ * Throughput from a tight loop (no per-call timer), latency from process.hrtime.bigint around each call.
+ * Requests are taken round-robin from `requests`.
+ */
+function measure(requests: readonly BenchRequest[], iterations: number, warmup: number, run: (r: BenchRequest) => unknown): Latency {
+  for (let n = 0; n < warmup; n++) run(requests[n % requests.length]!);
+  const start = process.hrtime.bigint();
+  for (let n = 0; n < iterations; n++) run(requests[n % requests.length]!);
+  const elapsedNs = Number(process.hrtime.bigint() - start);
+  const samples = new Float64Array(iterations);
+  for (let n = 0; n < iterations; n++) {
+    const t0 = process.hrtime.bigint();
+    run(requests[n % requests.length]!);
+    samples[n] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  samples.sort();
+  return { perSecond: (iterations * 1e9) / elapsedNs, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+}
+
+/** A full collection before each memory reading: expose V8's gc without needing `node --expose-gc`. */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+interface Row {
+  statements: number;
+  principals: number;
+  compileMs: number;
+  engine: Latency;
+  oracle: Latency;
+  outcomes: Record<string, number>;
+  agreement: string;
+}
+
+export async function main(): Promise<void> {
+  const rows: Row[] = [];
+  let memory = '';
+  for (const statements of SIZES) {
+    gc();
+    const before = process.memoryUsage();
+    const config = buildConfig(statements);
+    gc();
+    const withDocuments = process.memoryUsage();
+    const t0 = process.hrtime.bigint();
+    const engine = new PolicyEngine(config.rules, config.documents);
+    const compileMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (statements === 100_000) {
+      gc();
+      const after = process.memoryUsage();
+      const n = statements.toLocaleString('en-US');
+      memory =
+        `memory after loading ${n} statements (${config.principals.toLocaleString('en-US')} principals): rss ${mb(after.rss)} (+${mb(after.rss - before.rss)}), ` +
+        `heapUsed ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}: policy documents +${mb(withDocuments.heapUsed - before.heapUsed)}, ` +
+        `compiled engine +${mb(after.heapUsed - withDocuments.heapUsed)}, ${fmt((after.heapUsed - withDocuments.heapUsed) / statements / 1024, 2)} KB per statement)`;
+    }
+
+    const requests = buildRequests(config.principals, 20_000, 0xc0ffee + statements);
+    const outcomes: Record<string, number> = { Allowed: 0, ExplicitlyDenied: 0, ImplicitlyDenied: 0 };
+    for (const r of requests) outcomes[engine.evaluate(r.request).result]!++;
+    const engineLatency = measure(requests, ENGINE_ITERATIONS, ENGINE_WARMUP, (r) => engine.evaluate(r.request));
+
+    // The oracle gets the first ORACLE_ITERATIONS requests; check that it agrees on them, too.
+    const oracleRequests = requests.slice(0, ORACLE_ITERATIONS);
+    let agree = 0;
+    for (const r of oracleRequests) if (oracleRun(config, r) === engine.evaluate(r.request).result) agree++;
+    const oracleLatency = measure(oracleRequests, ORACLE_ITERATIONS, ORACLE_WARMUP, (r) => oracleRun(config, r));
+
+    rows.push({
+      statements,
+      principals: config.principals,
+      compileMs,
+      engine: engineLatency,
+      oracle: oracleLatency,
+      outcomes,
+      agreement: `${agree}/${oracleRequests.length}`,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  const header = ['statements', 'principals', 'compile ms', 'engine dec/s', 'p50 µs', 'p99 µs', 'oracle dec/s', 'oracle p50 µs', 'oracle p99 µs', 'engine/oracle', 'agree'];
+  const table = rows.map((r) => [
+    r.statements.toLocaleString('en-US'),
+    r.principals.toLocaleString('en-US'),
+    fmt(r.compileMs),
+    fmt(r.engine.perSecond, 0),
+    fmt(r.engine.p50, 2),
+    fmt(r.engine.p99, 2),
+    fmt(r.oracle.perSecond, 0),
+    fmt(r.oracle.p50, 1),
+    fmt(r.oracle.p99, 1),
+    `${fmt(r.engine.perSecond / r.oracle.perSecond)}x`,
+    r.agreement,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
+  console.log(`policy engine vs @cloud-copilot/iam-simulate (node ${process.version}; engine ${ENGINE_ITERATIONS.toLocaleString('en-US')} decisions per size, oracle ${ORACLE_ITERATIONS.toLocaleString('en-US')})`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const row of table) console.log(line(row));
+  console.log(memory);
+  for (const r of rows) {
+    const total = r.outcomes.Allowed! + r.outcomes.ExplicitlyDenied! + r.outcomes.ImplicitlyDenied!;
+    const pct = (n: number): string => `${((100 * n) / total).toFixed(0)}%`;
+    console.log(
+      `outcomes at ${r.statements.toLocaleString('en-US')} statements: Allowed ${pct(r.outcomes.Allowed!)}, ExplicitlyDenied ${pct(r.outcomes.ExplicitlyDenied!)}, ImplicitlyDenied ${pct(r.outcomes.ImplicitlyDenied!)}`,
+    );
+  }
+  const at1k = rows.find((r) => r.statements === 1_000);
+  const minRatio = Math.min(...rows.map((r) => r.engine.perSecond / r.oracle.perSecond));
+  console.log(`target ≥ 10x the oracle's throughput: ${minRatio >= 10 ? 'met' : 'NOT met'} (lowest ratio ${fmt(minRatio)}x)`);
+  if (at1k) console.log(`target p99 < 50 µs at 1,000 statements: ${at1k.engine.p99 < 50 ? 'met' : 'NOT met'} (p99 ${fmt(at1k.engine.p99, 2)} µs)`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
