@@ -1,9 +1,10 @@
 /** `npm run bench`: every benchmark, one after another, each printing its own table. Never run by `npm test`. */
 import { main as policy } from './policy';
+import { main as transitions } from './transitions';
 
 async function run(): Promise<void> {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = { policy };
+  const benches: Record<string, () => Promise<void>> = { policy, transitions };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
     console.log(`\n=== bench: ${name} ===`);

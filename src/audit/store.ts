@@ -1,0 +1,100 @@
+/**
+ * The append-only audit trail in DynamoDB: one item per event, key (jobId, seq), written only with a
+ * conditional put that fails if the seq is taken, so nothing is ever overwritten. No transactions: an append
+ * is safe to retry because of the event's dedupe key.
+ */
+import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionalCheckFailed } from '../aws/errors';
+import { DomainError } from '../errors';
+import { genesisHash, seal, type AuditDraft, type AuditEvent } from './chain';
+
+/** Each lost race costs one more attempt; a job rarely has more than two writers at once (workflow, cancel). */
+const MAX_APPEND_ATTEMPTS = 30;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class AuditContentionError extends DomainError {
+  readonly code = 'AuditContention';
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export class AuditStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Appends an event after the chain's last one. `head` (the job's recorded head) makes the usual case one
+   * conditional put; a stale head or a retry falls back to reading the chain. An event whose dedupe key is
+   * already in the chain is returned as it is, not written again.
+   */
+  async append(jobId: string, draft: AuditDraft, head?: ChainHead): Promise<AuditEvent> {
+    let guess = head;
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      if (attempt > 1) await sleep(Math.random() * 5 * attempt); // jitter: concurrent writers stop colliding
+      if (!guess) {
+        const chain = await this.keys(jobId);
+        const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
+        if (existing) return this.get(jobId, existing.seq);
+        const last = chain.at(-1);
+        guess = last ? { seq: last.seq, hash: last.hash } : { seq: -1, hash: genesisHash(jobId) };
+      }
+      const event = seal(draft, jobId, guess.seq + 1, guess.hash, this.now().toISOString());
+      try {
+        await this.db.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: marshall(event, { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(seq)',
+          }),
+        );
+        return event;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        guess = undefined; // someone (maybe our own earlier attempt) wrote that seq: read the chain
+      }
+    }
+    throw new AuditContentionError(`could not append to the audit trail of ${jobId}: too much contention`);
+  }
+
+  async get(jobId: string, seq: number): Promise<AuditEvent> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId, seq }), ConsistentRead: true }));
+    if (!out.Item) throw new Error(`audit event ${jobId}/${seq} vanished`);
+    return unmarshall(out.Item) as AuditEvent;
+  }
+
+  /** Every event of a job, in order. */
+  async list(jobId: string): Promise<AuditEvent[]> {
+    return this.query<AuditEvent>(jobId);
+  }
+
+  private async keys(jobId: string): Promise<Pick<AuditEvent, 'seq' | 'dedupeKey' | 'hash'>[]> {
+    return this.query<Pick<AuditEvent, 'seq' | 'dedupeKey' | 'hash'>>(jobId, 'seq, dedupeKey, #h');
+  }
+
+  private async query<T>(jobId: string, projection?: string): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'jobId = :j',
+          ExpressionAttributeValues: marshall({ ':j': jobId }),
+          ConsistentRead: true,
+          ...(projection ? { ProjectionExpression: projection, ExpressionAttributeNames: { '#h': 'hash' } } : {}),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(unmarshall(item) as T);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

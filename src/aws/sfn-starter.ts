@@ -1,0 +1,21 @@
+/** Starts the job's state machine execution in Step Functions, named after the job (so a second start is harmless). */
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { errorName } from './errors';
+import type { WorkflowStarter } from '../jobs/service';
+import type { WorkflowInput } from '../jobs/workflow';
+
+export class SfnWorkflowStarter implements WorkflowStarter {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(input: WorkflowInput): Promise<void> {
+    try {
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.jobId, input: JSON.stringify(input) }));
+    } catch (error) {
+      // Same name: the execution exists (running with this input, or already finished). Either way it was started.
+      if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The process environment, read and validated in one place at start (fail fast, with every problem named).
+ * Nothing else in src/ reads process.env.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+
+const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+const envSchema = z.object({
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region').default('us-east-1'),
+  /** The gateway's configuration file, shipped with the functions. */
+  EMR_GATEWAY_CONFIG: z.string().min(1).default('config/example.yaml'),
+  JOBS_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
+  AUDIT_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
+  STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, 'must be a Step Functions state machine ARN').optional(),
+  /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
+  SUBMITTER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//, 'must be an IAM role ARN').optional(),
+  /** Only for the local stack: every SDK client goes there. */
+  AWS_ENDPOINT_URL: z.url().optional(),
+  POLL_INITIAL_SECONDS: seconds(15, 3600),
+  POLL_FACTOR: z.coerce.number().min(1).max(10).default(2),
+  POLL_MAX_SECONDS: seconds(300, 86_400),
+});
+
+export interface GatewayEnv {
+  region: string;
+  configFile: string;
+  jobsTable: string;
+  auditTable: string;
+  stateMachineArn?: string;
+  submitterRoleArn?: string;
+  endpoint?: string;
+  polling: { initialSeconds: number; factor: number; maxSeconds: number };
+}
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ file: 'environment', path: i.path.join('.'), message: i.message })));
+  }
+  const e = parsed.data;
+  return {
+    region: e.AWS_REGION,
+    configFile: e.EMR_GATEWAY_CONFIG,
+    jobsTable: e.JOBS_TABLE,
+    auditTable: e.AUDIT_TABLE,
+    ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
+    ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
+    ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),
+    polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS },
+  };
+}

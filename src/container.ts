@@ -1,0 +1,65 @@
+/**
+ * The composition root: SDK clients, built once per cold start from the environment, and the domain objects
+ * over them. Handlers ask for what they need; tests and the local stack build their own.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import { AuditStore } from './audit/store';
+import { clientConfig } from './aws/clients';
+import { StsEmrAccess } from './aws/emr-access';
+import { SfnWorkflowStarter } from './aws/sfn-starter';
+import { loadConfigFile, type LoadedConfig } from './config/load';
+import { loadEnv, type GatewayEnv } from './config/env';
+import { ConfigError } from './errors';
+import { JobService } from './jobs/service';
+import { JobStore } from './jobs/store';
+import { JobWorkflow } from './jobs/workflow';
+
+export interface Gateway {
+  env: GatewayEnv;
+  loaded: LoadedConfig;
+  jobs: JobStore;
+  audit: AuditStore;
+  workflow: JobWorkflow;
+  /** Needs STATE_MACHINE_ARN: only the API functions have it. */
+  service(): JobService;
+}
+
+export function createGateway(env: GatewayEnv = loadEnv()): Gateway {
+  const loaded = loadConfigFile(env.configFile);
+  if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
+    throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
+  }
+  const aws = clientConfig({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
+  const db = new DynamoDBClient(aws);
+  const jobs = new JobStore(db, env.jobsTable);
+  const audit = new AuditStore(db, env.auditTable);
+  const workflow = new JobWorkflow(jobs, audit, new StsEmrAccess(new EMRClient(aws), new STSClient(aws), loaded.config, env.submitterRoleArn));
+  let service: JobService | undefined;
+  return {
+    env,
+    loaded,
+    jobs,
+    audit,
+    workflow,
+    service() {
+      if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
+      service ??= new JobService({
+        config: loaded.config,
+        engine: loaded.engine,
+        jobs,
+        audit,
+        workflow: new SfnWorkflowStarter(new SFNClient(aws), env.stateMachineArn),
+        tasks: workflow,
+        polling: env.polling,
+      });
+      return service;
+    },
+  };
+}
+
+let cached: Gateway | undefined;
+/** The gateway of this Lambda container: created on first use, kept for the container's life. */
+export const gateway = (): Gateway => (cached ??= createGateway());

@@ -1,0 +1,79 @@
+/** The job record and its states: the gateway's lifecycle, and how EMR's step states map onto it. */
+import type { DecisionResult } from '../authz/engine';
+import type { JobRequest } from './request';
+
+export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
+export const ACTIVE_STATUSES = ['ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING'] as const;
+export const JOB_STATUSES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const;
+
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const isTerminal = (status: string): status is TerminalStatus => (TERMINAL_STATUSES as readonly string[]).includes(status);
+
+/** EMR's step states (DescribeStep Status.State). */
+export type EmrStepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
+export const EMR_TERMINAL_STATES = ['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const satisfies readonly EmrStepState[];
+export const isEmrTerminal = (state: EmrStepState): state is (typeof EMR_TERMINAL_STATES)[number] => (EMR_TERMINAL_STATES as readonly string[]).includes(state);
+
+/** Who asked: the authenticated caller, or a schedule/trigger acting as its configured principal. */
+export interface Actor {
+  /** aws:PrincipalArn: the role ARN for an assumed-role session. */
+  principalArn: string;
+  /** The ARN the caller authenticated as. */
+  callerArn: string;
+  sourceIdentity?: string;
+  /** The schedule or trigger that acted, if any. */
+  trigger?: string;
+}
+
+export interface FailureDetails {
+  reason?: string;
+  message?: string;
+  logFile?: string;
+}
+
+export interface Job {
+  jobId: string;
+  status: JobStatus;
+  /** Optimistic concurrency: every update requires the version it read. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** `${createdAt}#${jobId}`: the sort key of every list index, newest first. */
+  listKey: string;
+  actor: Actor;
+  /** Denormalised for the byCaller index. */
+  principalArn: string;
+  clusterId: string;
+  executionRoleArn: string;
+  name: string;
+  stepType: string;
+  request: JobRequest;
+  /** SHA-256 of the canonical request: the same Idempotency-Key with another body is a conflict. */
+  requestHash: string;
+  /** SHA-256 of the step's arguments, for the audit trail. */
+  argsHash: string;
+  idempotencyKey?: string;
+  decision: { result: DecisionResult; reason: string };
+  stepId?: string;
+  emrState?: EmrStepState;
+  failureDetails?: FailureDetails;
+  submitAttempts: number;
+  submittedAt?: string;
+  finishedAt?: string;
+  cancelRequested?: { by: string; mode: CancelMode; at: string; sent?: boolean };
+  /** Set when the deadline passed and the gateway cancelled the step: CANCELLED then reads TIMED_OUT. */
+  timedOut?: boolean;
+  /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
+  auditSeq: number;
+  auditHash: string;
+}
+
+export type CancelMode = 'SEND_INTERRUPT' | 'TERMINATE_PROCESS';
+export const CANCEL_MODES: readonly CancelMode[] = ['SEND_INTERRUPT', 'TERMINATE_PROCESS'];
+
+/** The job's terminal status for a terminal EMR step state: a step the gateway cancelled at its deadline ends TIMED_OUT. */
+export function terminalStatusFor(state: (typeof EMR_TERMINAL_STATES)[number], timedOut: boolean): TerminalStatus {
+  return state === 'CANCELLED' && timedOut ? 'TIMED_OUT' : (state);
+}

@@ -1,0 +1,241 @@
+/**
+ * The one submission path every entry point uses (HTTP, schedules, events): validate → authorize → audit the
+ * decision (denials too) → idempotency → job record → start the workflow. And cancellation, authorized the
+ * same way. Nothing reaches EMR without an Allow from the policy engine.
+ */
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
+import { clusterArn, resolvePrincipal } from '../authz/arn';
+import type { ContextValue } from '../authz/context';
+import type { Decision, PolicyEngine } from '../authz/engine';
+import type { AuditStore } from '../audit/store';
+import type { GatewayConfig } from '../config/load';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { hashOf } from '../util/canonical';
+import { jobIdForIdempotencyKey, newJobId } from '../util/ids';
+import { stepArguments } from './emr-step';
+import { isTerminal, type Actor, type CancelMode, type Job } from './model';
+import { parseJobRequest, type JobRequest } from './request';
+import type { JobStore } from './store';
+import { subjectOf, type JobWorkflow, type PollingPolicy, type WorkflowInput } from './workflow';
+
+/** Starts the state machine for a job; idempotent: the execution is named after the job. */
+export interface WorkflowStarter {
+  start(input: WorkflowInput): Promise<void>;
+}
+
+export interface Caller {
+  callerArn: string;
+  /** Overrides the session name as the source identity (a configured claim). */
+  sourceIdentity?: string;
+  /** The schedule or trigger acting as its principal. */
+  trigger?: string;
+}
+
+export interface SubmitCommand {
+  caller: Caller;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  job: Job;
+  /** True when an earlier submission with the same Idempotency-Key and body is being returned. */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
+
+export interface JobServiceDeps {
+  config: GatewayConfig;
+  engine: PolicyEngine;
+  jobs: JobStore;
+  audit: AuditStore;
+  workflow: WorkflowStarter;
+  /** The cancel path sends EMR CancelSteps through the workflow's tasks. */
+  tasks: Pick<JobWorkflow, 'sendCancel'>;
+  polling: PollingPolicy;
+  now?: () => Date;
+}
+
+export class JobService {
+  private readonly now: () => Date;
+  private readonly catalogue: ReadonlySet<string>;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.catalogue = new Set(deps.config.runtimeRoles);
+  }
+
+  async submit(command: SubmitCommand): Promise<SubmitResult> {
+    const actor = this.actorFor(command.caller);
+    const request = parseJobRequest(command.body);
+    const key = command.idempotencyKey;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw ValidationError.single('Idempotency-Key', 'must be 1-255 printable ASCII characters without spaces');
+    }
+    const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
+    if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
+    if (!this.catalogue.has(request.executionRoleArn)) {
+      throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
+    }
+
+    const decision = this.authorize(command.caller, GATEWAY_ACTIONS.submit, request.clusterId, submitContext(request));
+    const requestHash = hashOf(request);
+    const jobId = key !== undefined ? jobIdForIdempotencyKey(actor.principalArn, key) : newJobId(this.now());
+    if (key !== undefined) {
+      const existing = await this.deps.jobs.get(jobId);
+      if (existing) return this.replay(existing, requestHash);
+    }
+
+    const argsHash = hashOf(stepArguments(request.step));
+    const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name };
+    const event = await this.deps.audit.append(jobId, {
+      type: 'DECISION',
+      dedupeKey: 'DECISION',
+      actor: { ...actor },
+      subject,
+      decision: decisionRecord(decision),
+      ...(key !== undefined ? { detail: { idempotencyKey: key } } : {}),
+    });
+    const at = this.now().toISOString();
+    const job: Job = {
+      jobId,
+      status: decision.allowed ? 'ACCEPTED' : 'REJECTED',
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      listKey: `${at}#${jobId}`,
+      actor,
+      principalArn: actor.principalArn,
+      clusterId: request.clusterId,
+      executionRoleArn: request.executionRoleArn,
+      name: request.name,
+      stepType: request.step.type,
+      request,
+      requestHash,
+      argsHash,
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+      decision: { result: decision.result, reason: decision.reason },
+      submitAttempts: 0,
+      ...(decision.allowed ? {} : { finishedAt: at }),
+      auditSeq: event.seq,
+      auditHash: event.hash,
+    };
+    if (!(await this.deps.jobs.create(job))) {
+      // A concurrent duplicate created it first: answer as a replay of that one.
+      const existing = await this.deps.jobs.get(jobId);
+      if (!existing) throw new Error(`job ${jobId} exists and does not`);
+      return this.replay(existing, requestHash);
+    }
+    if (!decision.allowed) throw denied(decision, job);
+    await this.deps.workflow.start({ jobId, polling: this.deps.polling });
+    return { job, replayed: false };
+  }
+
+  /** Cancels a job that has not finished: EMR CancelSteps if the step exists, else before it is submitted. */
+  async cancel(caller: Caller, jobId: string, mode: CancelMode = 'SEND_INTERRUPT'): Promise<Job> {
+    const job = await this.deps.jobs.get(jobId);
+    if (!job) throw new NotFoundError(`no job ${jobId}`);
+    const actor = this.actorFor(caller);
+    const decision = this.authorizeJobAccess(caller, job, GATEWAY_ACTIONS.cancel);
+    if (!decision.allowed) {
+      await this.deps.audit.append(job.jobId, {
+        type: 'CANCEL_DENIED',
+        dedupeKey: `CANCEL_DENIED:${this.now().toISOString()}:${actor.callerArn}`,
+        actor: { ...actor },
+        subject: subjectOf(job),
+        decision: decisionRecord(decision),
+      });
+      throw new ForbiddenError(`not allowed to cancel ${jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
+    }
+    if (isTerminal(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}: there is nothing to cancel`, { status: job.status });
+    const event = await this.deps.audit.append(
+      job.jobId,
+      { type: 'CANCEL_REQUESTED', dedupeKey: `CANCEL_REQUESTED:${mode}`, actor: { ...actor }, subject: subjectOf(job), detail: { mode } },
+      { seq: job.auditSeq, hash: job.auditHash },
+    );
+    const at = this.now().toISOString();
+    const updated = await this.deps.jobs.transition(jobId, (j) => {
+      const advance = event.seq > j.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
+      if (isTerminal(j.status) || (j.cancelRequested?.mode === mode && j.cancelRequested.sent)) return Object.keys(advance).length ? advance : undefined;
+      return { cancelRequested: { by: actor.callerArn, mode, at }, ...advance };
+    });
+    // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
+    return updated.stepId && !isTerminal(updated.status) && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
+  }
+
+  /**
+   * May this caller read or cancel this job? Their own jobs: yes, unless a policy explicitly denies it.
+   * Others' jobs: only where a policy allows the action on the job's cluster.
+   */
+  authorizeJobAccess(caller: Caller, job: Job, action: GatewayAction): Decision {
+    const decision = this.authorize(caller, action, job.clusterId, { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: job.executionRoleArn });
+    const own = resolvePrincipal(caller.callerArn)?.principalArn === job.principalArn;
+    if (own && decision.result === 'ImplicitlyDenied') {
+      return { ...decision, result: 'Allowed', allowed: true, reason: `allowed: the caller's own job (${decision.reason})` };
+    }
+    return decision;
+  }
+
+  private authorize(caller: Caller, action: GatewayAction, clusterId: string, context: Record<string, ContextValue>): Decision {
+    const { config, engine } = this.deps;
+    return engine.evaluate({
+      callerArn: caller.callerArn,
+      action,
+      resource: clusterArn(config.partition, config.region, config.account, clusterId),
+      context,
+      ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}),
+      now: this.now(),
+    });
+  }
+
+  private async replay(existing: Job, requestHash: string): Promise<SubmitResult> {
+    if (existing.requestHash !== requestHash) {
+      throw new ConflictError('this Idempotency-Key was already used with a different request body', { jobId: existing.jobId });
+    }
+    if (existing.decision.result !== 'Allowed') {
+      throw new ForbiddenError(existing.decision.reason, { jobId: existing.jobId, decision: existing.decision });
+    }
+    // The first attempt may have died before starting the workflow: starting it again is safe (named by job id).
+    if (existing.status === 'ACCEPTED') await this.deps.workflow.start({ jobId: existing.jobId, polling: this.deps.polling });
+    return { job: existing, replayed: true };
+  }
+
+  private actorFor(caller: Caller): Actor {
+    const principal = resolvePrincipal(caller.callerArn);
+    if (!principal) throw new ForbiddenError(`"${caller.callerArn}" is not an IAM principal`);
+    const sourceIdentity = caller.sourceIdentity ?? principal.sessionName;
+    return {
+      principalArn: principal.principalArn,
+      callerArn: caller.callerArn,
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
+    };
+  }
+}
+
+/** The context keys of a submission, as IAM would see them for AddJobFlowSteps (plus the gateway's own). */
+export function submitContext(request: JobRequest): Record<string, ContextValue> {
+  const tags = request.tags ?? {};
+  return {
+    [GATEWAY_CONTEXT_KEYS.executionRoleArn]: request.executionRoleArn,
+    [GATEWAY_CONTEXT_KEYS.stepType]: request.step.type,
+    [GATEWAY_CONTEXT_KEYS.actionOnFailure]: request.actionOnFailure,
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+  };
+}
+
+function decisionRecord(decision: Decision): Record<string, unknown> {
+  return {
+    result: decision.result,
+    reason: decision.reason,
+    allowedBy: decision.allowedBy,
+    deniedBy: decision.deniedBy,
+    ...(decision.rule ? { rule: decision.rule } : {}),
+  };
+}
+
+function denied(decision: Decision, job: Job): ForbiddenError {
+  return new ForbiddenError(decision.reason, { jobId: job.jobId, decision: decisionRecord(decision) });
+}

@@ -1,0 +1,191 @@
+/**
+ * Jobs in DynamoDB: one item per job, created once (conditional put), then changed only with optimistic
+ * concurrency on `version`. Three sparse-free indexes list jobs newest first by caller, status and cluster,
+ * so no listing ever scans the table.
+ */
+import {
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionalCheckFailed } from '../aws/errors';
+import { DomainError, ValidationError } from '../errors';
+import type { Job } from './model';
+
+export class JobConflictError extends DomainError {
+  readonly code = 'JobConflict';
+}
+
+/** The list indexes: name, partition attribute. Sort key `listKey` in all. */
+export const JOB_INDEXES = {
+  byCaller: 'principalArn',
+  byStatus: 'status',
+  byCluster: 'clusterId',
+} as const;
+export type JobIndex = keyof typeof JOB_INDEXES;
+
+export interface ListQuery {
+  principalArn?: string;
+  status?: string;
+  clusterId?: string;
+  /** ISO timestamps bounding createdAt (inclusive). */
+  from?: string;
+  to?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextToken?: string;
+}
+
+/** Fields an update may not touch: identity, the request and the creation time. */
+type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;
+
+const MAX_PAGES_PER_LIST = 10;
+
+export class JobStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates the job; false (and nothing written) if a job with that id exists. */
+  async create(job: Job): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(job, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+          ConditionExpression: 'attribute_not_exists(jobId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId }), ConsistentRead: true }));
+    return out.Item ? (unmarshall(out.Item) as Job) : undefined;
+  }
+
+  /** Applies changes if the job is still at `version`; returns the new job, or undefined if it moved on. */
+  async update(job: Job, changes: JobChanges): Promise<Job | undefined> {
+    const next: Job = { ...job, ...changes, version: job.version + 1, updatedAt: this.now().toISOString() };
+    const fields = Object.keys(changes).concat('version', 'updatedAt') as (keyof Job)[];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':expected': job.version };
+    const sets: string[] = [];
+    const removes: string[] = [];
+    fields.forEach((field, i) => {
+      names[`#f${i}`] = field;
+      if (next[field] === undefined) removes.push(`#f${i}`);
+      else {
+        values[`:v${i}`] = next[field];
+        sets.push(`#f${i} = :v${i}`);
+      }
+    });
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ jobId: job.jobId }),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Read-modify-write with retries: `change` sees the current job and returns the changes to make, or
+   * undefined for none (e.g. the job is already terminal). Returns the job as it then is.
+   */
+  async transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const job = await this.get(jobId);
+      if (!job) throw new JobConflictError(`job ${jobId} does not exist`);
+      const changes = change(job);
+      if (!changes) return job;
+      const updated = await this.update(job, changes);
+      if (updated) return updated;
+    }
+    throw new JobConflictError(`job ${jobId} changed too often to update`);
+  }
+
+  /** Newest first, through the index that fits the filters; the other filters apply on the way. */
+  async list(query: ListQuery): Promise<JobPage> {
+    const index: JobIndex = query.principalArn ? 'byCaller' : query.clusterId ? 'byCluster' : query.status ? 'byStatus' : fail();
+    const partition = index === 'byCaller' ? query.principalArn! : index === 'byCluster' ? query.clusterId! : query.status!;
+    const values: Record<string, unknown> = { ':pk': partition, ':from': query.from ?? '0', ':to': `${query.to ?? '9999'}~` };
+    const filters: string[] = [];
+    const names: Record<string, string> = { '#pk': JOB_INDEXES[index] };
+    if (query.status && index !== 'byStatus') {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = query.status;
+    }
+    if (query.clusterId && index !== 'byCluster') {
+      filters.push('clusterId = :cluster');
+      values[':cluster'] = query.clusterId;
+    }
+    const jobs: Job[] = [];
+    let start = decodeToken(query.nextToken, JOB_INDEXES[index], partition);
+    for (let page = 0; page < MAX_PAGES_PER_LIST && jobs.length < query.limit; page++) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: '#pk = :pk AND listKey BETWEEN :from AND :to',
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          ScanIndexForward: false,
+          Limit: query.limit - jobs.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) jobs.push(unmarshall(item) as Job);
+      start = out.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return { jobs, ...(start ? { nextToken: encodeToken(start) } : {}) };
+  }
+}
+
+function fail(): never {
+  throw ValidationError.single('', 'list jobs by caller, cluster or status: give at least one');
+}
+
+function encodeToken(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+}
+
+/** An opaque token, checked to belong to the same index partition: a token cannot reach another caller's jobs. */
+function decodeToken(token: string | undefined, partitionAttribute: string, partition: string): Record<string, AttributeValue> | undefined {
+  if (!token) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const valid =
+      typeof key === 'object' && key !== null && key[partitionAttribute] === partition && typeof key.jobId === 'string' && typeof key.listKey === 'string';
+    if (valid && Object.keys(key).length <= 4) return marshall(key);
+  } catch {
+    // fall through: any malformed token is the same 400
+  }
+  throw ValidationError.single('nextToken', 'is not a token from this listing (use the nextToken of the previous page, with the same filters)');
+}

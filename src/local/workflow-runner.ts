@@ -1,0 +1,137 @@
+/**
+ * Runs statemachines/*.asl.json locally with aws-local-stepfunctions, every Task routed to real code by the
+ * `${...FunctionArn}` placeholder in its Resource. A Task without a route is refused at construction: the
+ * library would otherwise call real AWS Lambda. Executions are named (a second start with the same name is a
+ * no-op, as Step Functions' StartExecution), their event history is kept and their transitions counted.
+ */
+import './polyfills';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { WorkflowStarter } from '../jobs/service';
+import type { WorkflowInput } from '../jobs/workflow';
+
+/** One entry of an execution's event log (the library does not export the type). */
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+export interface Execution {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  startedAt: Date;
+  stoppedAt?: Date;
+  input: unknown;
+  output?: unknown;
+  error?: { error: string; cause: string };
+  events: EventLog[];
+  /** State transitions as Step Functions bills them: states entered, plus retries. */
+  transitions: number;
+  done: Promise<Execution>;
+}
+
+export interface RunnerOptions {
+  definition: unknown;
+  /** Placeholder name (e.g. SubmitStepFunctionArn) → the code that Task runs. */
+  routes: Readonly<Record<string, TaskHandler>>;
+  /** Milliseconds every Wait state lasts instead of its own time (tests, simulations). */
+  waitOverrideMs?: number;
+  /** Milliseconds between retries instead of the Retry field's backoff (tests). */
+  retryOverrideMs?: number;
+}
+
+const PLACEHOLDER = /^\$\{(\w+)\}$/;
+
+interface StateLike {
+  Type?: string;
+  Resource?: string;
+  States?: Record<string, StateLike>;
+  Branches?: { States: Record<string, StateLike> }[];
+  Iterator?: { States: Record<string, StateLike> };
+  ItemProcessor?: { States: Record<string, StateLike> };
+}
+
+/** Every state of a definition, nested ones included, by name. */
+function allStates(states: Record<string, StateLike>): [string, StateLike][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, StateLike],
+    ...(state.Branches ?? []).flatMap((b) => allStates(b.States)),
+    ...[state.Iterator, state.ItemProcessor].flatMap((p) => (p ? allStates(p.States) : [])),
+  ]);
+}
+
+export class LocalWorkflowRunner implements WorkflowStarter {
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  private readonly waits: Record<string, number> = {};
+  private readonly retries: Record<string, number> = {};
+  readonly executions = new Map<string, Execution>();
+  private readonly aborts = new Map<string, () => void>();
+
+  constructor(private readonly options: RunnerOptions) {
+    const definition = structuredClone(options.definition) as { States: Record<string, StateLike> };
+    const unrouted: string[] = [];
+    for (const [name, state] of allStates(definition.States)) {
+      if (state.Type === 'Wait' && options.waitOverrideMs !== undefined) this.waits[name] = options.waitOverrideMs;
+      if (options.retryOverrideMs !== undefined) this.retries[name] = options.retryOverrideMs;
+      if (state.Type !== 'Task') continue;
+      const placeholder = PLACEHOLDER.exec(state.Resource ?? '')?.[1];
+      const handler = placeholder ? options.routes[placeholder] : undefined;
+      if (!handler) {
+        unrouted.push(`${name} (${state.Resource ?? 'no Resource'})`);
+        continue;
+      }
+      this.handlers[name] = handler;
+      state.Resource = `arn:aws:lambda:us-east-1:000000000000:function:${placeholder}`;
+    }
+    if (unrouted.length) throw new Error(`Task states without a local route: ${unrouted.join(', ')}`);
+    this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
+  }
+
+  /** Starts an execution named after the job, unless one with that name exists (StartExecution is idempotent by name). */
+  start(input: WorkflowInput): Promise<void> {
+    this.run(input.jobId, input);
+    return Promise.resolve();
+  }
+
+  run(name: string, input: unknown): Execution {
+    const existing = this.executions.get(name);
+    if (existing) return existing;
+    const run = this.machine.run(input as Parameters<StateMachine['run']>[0], {
+      overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits, retryIntervalOverrides: this.retries },
+    });
+    this.aborts.set(name, run.abort);
+    const execution: Execution = { name, status: 'RUNNING', startedAt: new Date(), input, events: [], transitions: 0, done: undefined as never };
+    const logs = (async () => {
+      for await (const event of run.eventLogs) {
+        execution.events.push(event);
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions++;
+      }
+    })();
+    execution.done = run.result.then(
+      (output) => Object.assign(execution, { status: 'SUCCEEDED', output }),
+      (error: unknown) => {
+        if (execution.status === 'ABORTED') return execution;
+        // The library wraps the state machine's error (e.g. the Fail state's) in an ExecutionError.
+        const e = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
+        const inner = e.name === 'ExecutionError' && e.cause ? e.cause : e;
+        return Object.assign(execution, { status: 'FAILED', error: { error: inner.name ?? 'Error', cause: inner.message ?? String(error) } });
+      },
+    ).then(async (result) => {
+      await logs;
+      result.stoppedAt = new Date();
+      return result;
+    });
+    this.executions.set(name, execution);
+    return execution;
+  }
+
+  /** Stops an execution (StopExecution): it ends ABORTED. */
+  abort(name: string): void {
+    const execution = this.executions.get(name);
+    if (execution?.status === 'RUNNING') execution.status = 'ABORTED';
+    this.aborts.get(name)?.();
+  }
+
+  abortAll(): void {
+    for (const name of this.executions.keys()) this.abort(name);
+  }
+}

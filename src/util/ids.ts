@@ -1,0 +1,38 @@
+/**
+ * Job ids: `job-` + 26 Crockford base32 characters, valid as Step Functions execution names. Without an
+ * idempotency key they start with the time (sortable); with one they are derived from (principal, key), so a
+ * retried submission lands on the same job, the same audit chain and the same execution name.
+ */
+import { randomBytes } from 'node:crypto';
+import { sha256 } from './canonical';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+export const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
+
+function base32(bytes: Uint8Array, length: number): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export function newJobId(now: Date = new Date()): string {
+  // 10 characters of milliseconds (48 bits, as ULID), then 16 random ones.
+  const time = now.getTime();
+  let prefix = '';
+  for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) prefix = ALPHABET[t % 32]! + prefix;
+  return `job-${prefix}${base32(randomBytes(10), 16)}`;
+}
+
+export function jobIdForIdempotencyKey(principalArn: string, key: string): string {
+  return `job-${base32(Buffer.from(sha256(`${principalArn}\n${key}`), 'hex'), 26)}`;
+}

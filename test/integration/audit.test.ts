@@ -1,0 +1,83 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { genesisHash, verifyChain, type AuditEvent } from '../../src/audit/chain';
+import { AuditStore } from '../../src/audit/store';
+import { startDynamo, type TestDynamo } from '../support/dynamo';
+
+let dynamo: TestDynamo;
+let store: AuditStore;
+const JOB = 'job-0123456789abcdefghjkmnpqrs';
+
+beforeEach(async () => {
+  dynamo = await startDynamo();
+  store = new AuditStore(dynamo.client, dynamo.auditTable);
+});
+afterEach(() => dynamo.stop());
+
+const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey, actor: { principalArn: 'arn:aws:iam::123456789012:role/A' } });
+
+async function chainOf(n: number): Promise<AuditEvent[]> {
+  for (let i = 0; i < n; i++) await store.append(JOB, draft(`E${i}`));
+  return store.list(JOB);
+}
+
+describe('audit chain', () => {
+  it('links each event to the previous one, from a genesis bound to the job', async () => {
+    const events = await chainOf(3);
+    expect(events.map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(events[0]!.prevHash).toBe(genesisHash(JOB));
+    expect(events[1]!.prevHash).toBe(events[0]!.hash);
+    expect(verifyChain(JOB, events)).toEqual({ ok: true, events: 3, head: events[2]!.hash });
+  });
+
+  it('detects an edited event, a removed event, a reordered chain, another job\'s event and a cut tail', async () => {
+    const events = await chainOf(4);
+    const edited = events.map((e, i) => (i === 1 ? { ...e, actor: { principalArn: 'arn:aws:iam::123456789012:role/Mallory' } } : e));
+    expect(verifyChain(JOB, edited)).toMatchObject({ ok: false, seq: 1, problem: expect.stringMatching(/modified after it was written/) });
+
+    const resealed = edited.map((e, i) => (i === 1 ? { ...e, hash: 'f'.repeat(64) } : e));
+    expect(verifyChain(JOB, resealed)).toMatchObject({ ok: false, seq: 1 });
+
+    expect(verifyChain(JOB, [events[0]!, events[2]!, events[3]!])).toMatchObject({ ok: false, seq: 2, problem: 'events 1..1 are missing' });
+    expect(verifyChain(JOB, [events[1]!, events[0]!])).toMatchObject({ ok: false });
+    expect(verifyChain('job-zzzzzzzzzzzzzzzzzzzzzzzzzz', events)).toMatchObject({ ok: false, problem: expect.stringMatching(/belongs to/) });
+    const head = { seq: 3, hash: events[3]!.hash };
+    expect(verifyChain(JOB, events.slice(0, 3), head)).toMatchObject({ ok: false, problem: expect.stringMatching(/events were removed/) });
+    expect(verifyChain(JOB, events, head)).toMatchObject({ ok: true });
+  });
+
+  it('detects tampering done directly in the table', async () => {
+    await chainOf(3);
+    await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.auditTable, Key: marshall({ jobId: JOB, seq: 1 }) }));
+    expect(verifyChain(JOB, await store.list(JOB))).toMatchObject({ ok: false, problem: 'events 1..1 are missing' });
+  });
+});
+
+describe('audit store', () => {
+  it('never overwrites: a put on a taken seq fails, the store appends after it instead', async () => {
+    const [first] = await chainOf(1);
+    const forged = { ...first!, type: 'FORGED' };
+    await expect(
+      dynamo.client.send(new PutItemCommand({ TableName: dynamo.auditTable, Item: marshall(forged), ConditionExpression: 'attribute_not_exists(seq)' })),
+    ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    // A stale head (seq -1) does not overwrite seq 0: the append lands at seq 1.
+    const appended = await store.append(JOB, draft('LATE'), { seq: -1, hash: genesisHash(JOB) });
+    expect(appended.seq).toBe(1);
+    expect((await store.list(JOB)).map((e) => e.type)).toEqual(['E0', 'LATE']);
+  });
+
+  it('a retried append returns the event already written (dedupe key) instead of adding another', async () => {
+    const a = await store.append(JOB, draft('SUBMITTED'));
+    const again = await store.append(JOB, draft('SUBMITTED'), { seq: -1, hash: genesisHash(JOB) });
+    expect(again).toEqual(a);
+    expect(await store.list(JOB)).toHaveLength(1);
+  });
+
+  it('concurrent appends make one contiguous, valid chain', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(JOB, draft(`C${i}`))));
+    const events = await store.list(JOB);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(new Set(events.map((e) => e.type)).size).toBe(20);
+    expect(verifyChain(JOB, events)).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * The job workflow end to end: the real ASL (statemachines/submit-job.asl.json) run by aws-local-stepfunctions,
+ * every Task routed to the real task code, DynamoDB = dynalite, EMR mocked. Each scenario asserts the job's
+ * final state and its exact audit sequence, and that the audit chain verifies.
+ */
+import { readFileSync } from 'node:fs';
+import validator from 'asl-validator';
+import { resolve } from 'node:path';
+import { verifyChain } from '../../src/audit/chain';
+import { ConflictError, ForbiddenError } from '../../src/errors';
+import type { Job } from '../../src/jobs/model';
+import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
+import { awsError } from '../support/fake-emr';
+import { ALICE, CAROL, PLAIN_CLUSTER, SUBMITTER_ROLE, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+
+jest.setTimeout(30_000);
+
+let gw: TestGateway;
+beforeEach(async () => {
+  gw = await startGateway();
+});
+afterEach(async () => {
+  await gw.stop();
+});
+
+async function auditOf(jobId: string): Promise<string[]> {
+  const events = await gw.audit.list(jobId);
+  const job = await gw.jobs.get(jobId);
+  expect(verifyChain(jobId, events, job ? { seq: job.auditSeq, hash: job.auditHash } : undefined)).toMatchObject({ ok: true });
+  return events.map((e) => (e.type === 'STATE_CHANGED' ? `STATE_CHANGED:${String(e.emr?.state)}` : e.type));
+}
+
+async function submitAndFinish(body = submitBody()): Promise<Job> {
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body });
+  const finished = await gw.finish(job.jobId);
+  expect(gw.runner.executions.get(job.jobId)?.status).not.toBe('RUNNING');
+  return finished!;
+}
+
+/** Resolves once the job's status satisfies `predicate` (the execution keeps running meanwhile). */
+async function until(jobId: string, predicate: (job: Job) => boolean): Promise<Job> {
+  for (let i = 0; i < 500; i++) {
+    const job = await gw.jobs.get(jobId);
+    if (job && predicate(job)) return job;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`job ${jobId} never reached the expected state`);
+}
+
+describe('the state machine definition', () => {
+  const asl = JSON.parse(readFileSync(resolve(__dirname, '../../statemachines/submit-job.asl.json'), 'utf8')) as { States: Record<string, { Type: string }> };
+
+  it('passes asl-validator, with its Resources substituted as at deploy time', () => {
+    const deployed = JSON.parse(JSON.stringify(asl).replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1')) as unknown;
+    const result = validator(deployed, { checkArn: true, checkPaths: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+  it('is JSONPath only (no JSONata anywhere)', () => {
+    expect(JSON.stringify(asl)).not.toMatch(/JSONata|\{%/);
+  });
+  it('the local runner refuses a Task it has no route for, rather than calling AWS Lambda', () => {
+    expect(() => new LocalWorkflowRunner({ definition: asl, routes: { SubmitStepFunctionArn: () => Promise.resolve({}) } })).toThrow(
+      /Task states without a local route: PollStep \(\$\{PollStepFunctionArn\}\), RecordFailure \(\$\{FailJobFunctionArn\}\)/,
+    );
+  });
+});
+
+describe('scenarios', () => {
+  it('completed: PENDING → RUNNING → COMPLETED, each state recorded once', async () => {
+    gw.emr.nextScript = ['PENDING', 'PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'COMPLETED'];
+    const job = await submitAndFinish();
+    expect(job).toMatchObject({ status: 'COMPLETED', emrState: 'COMPLETED', stepId: gw.emr.steps[0]!.id });
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+    const step = gw.emr.steps[0]!;
+    expect(step.input.ExecutionRoleArn).toBe(role('CallerTeamRoleETL'));
+    expect(step.input.Steps?.[0]?.HadoopJarStep).toEqual({ Jar: 'command-runner.jar', Args: ['bash', '-c', 'echo hello'] });
+    expect(step.name).toBe(`nightly etl [${job.jobId}]`);
+    expect(gw.runner.executions.get(job.jobId)?.status).toBe('SUCCEEDED');
+  });
+
+  it("failed: the job ends FAILED with EMR's FailureDetails", async () => {
+    gw.emr.nextScript = ['RUNNING', 'FAILED'];
+    gw.emr.nextFailure = { Reason: 'Unknown Error.', Message: 'Exception in thread "main" java.lang.RuntimeException: boom', LogFile: 's3://logs/j-2AXXXXXXGAPLF/steps/s-1/stderr.gz' };
+    const job = await submitAndFinish();
+    expect(job.status).toBe('FAILED');
+    expect(job.failureDetails).toEqual({ reason: 'Unknown Error.', message: 'Exception in thread "main" java.lang.RuntimeException: boom', logFile: 's3://logs/j-2AXXXXXXGAPLF/steps/s-1/stderr.gz' });
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'FAILED']);
+    const [, , , failed] = await gw.audit.list(job.jobId);
+    expect(failed?.emr).toMatchObject({ state: 'FAILED', failureDetails: { reason: 'Unknown Error.' } });
+  });
+
+  it('cancelled while RUNNING: CancelSteps, CANCEL_REQUESTED audited, CANCELLED once EMR says so', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    await until(job.jobId, (j) => j.status === 'RUNNING');
+    const afterCancel = await gw.service.cancel({ callerArn: ALICE }, job.jobId);
+    expect(afterCancel.cancelRequested).toMatchObject({ by: ALICE, mode: 'SEND_INTERRUPT', sent: true });
+    const finished = await gw.finish(job.jobId);
+    expect(finished?.status).toBe('CANCELLED');
+    expect(gw.emr.steps[0]!.cancelledWith).toBe('SEND_INTERRUPT');
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'CANCEL_REQUESTED', 'STATE_CHANGED:CANCEL_PENDING', 'CANCELLED']);
+    // Cancelling a finished job is a clear conflict, not an error.
+    await expect(gw.service.cancel({ callerArn: ALICE }, job.jobId)).rejects.toThrow(ConflictError);
+    await expect(gw.service.cancel({ callerArn: ALICE }, job.jobId)).rejects.toThrow(/is CANCELLED: there is nothing to cancel/);
+  });
+
+  it('cancelled before submission: the submit task sees the request and never adds the step', async () => {
+    const held = gw.serviceWith({ start: () => Promise.resolve() }); // the state machine has not run yet
+    const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    const cancelled = await held.cancel({ callerArn: ALICE }, job.jobId, 'TERMINATE_PROCESS');
+    expect(cancelled).toMatchObject({ status: 'ACCEPTED', cancelRequested: { mode: 'TERMINATE_PROCESS' } });
+    expect(cancelled.cancelRequested?.sent).toBeUndefined();
+    await gw.runner.start({ jobId: job.jobId, polling: { initialSeconds: 15, factor: 2, maxSeconds: 300 } });
+    const finished = await gw.finish(job.jobId);
+    expect(finished?.status).toBe('CANCELLED');
+    expect(gw.emr.mock.calls()).toHaveLength(0);
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'CANCEL_REQUESTED', 'CANCELLED']);
+  });
+
+  it('throttled three times, then accepted: retried with backoff, one step, same audit as a clean run', async () => {
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const throttle = () => awsError('ThrottlingException', 'Rate exceeded');
+    gw.emr.failNext('AddJobFlowSteps', throttle(), throttle(), throttle());
+    const job = await submitAndFinish();
+    expect(job.status).toBe('COMPLETED');
+    expect(gw.emr.calls('AddJobFlowSteps')).toBe(4);
+    expect(gw.emr.steps).toHaveLength(1);
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+    const retries = gw.runner.executions.get(job.jobId)!.events.filter((e) => e.type === 'StateRetried');
+    expect(retries).toHaveLength(3);
+  });
+
+  it('5xx and throttling on DescribeStep are retried too', async () => {
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    gw.emr.failNext('DescribeStep', awsError('InternalServerError', 'oops', 500), awsError('ThrottlingException', 'Rate exceeded'));
+    const job = await submitAndFinish();
+    expect(job.status).toBe('COMPLETED');
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+
+  it('timeout: at the deadline the step is cancelled (TERMINATE_PROCESS) and the job ends TIMED_OUT', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const job = await submitAndFinish(submitBody({ timeoutSeconds: 60 }));
+    expect(job.status).toBe('TIMED_OUT');
+    expect(job.timedOut).toBe(true);
+    expect(gw.emr.steps[0]!.cancelledWith).toBe('TERMINATE_PROCESS');
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'STATE_CHANGED:CANCEL_PENDING', 'TIMED_OUT']);
+    // The deadline is kept: polls were capped so the timeout was noticed at 60 s, not at the next backoff step.
+    const timeoutEvent = (await gw.audit.list(job.jobId)).find((e) => e.type === 'TIMEOUT')!;
+    expect(Date.parse(timeoutEvent.at) - Date.parse(job.createdAt)).toBe(60_000);
+  });
+
+  it("EMR refusing the role: REJECTED with EMR's message, no polling", async () => {
+    const message = 'Runtime roles are not supported on this cluster.';
+    gw.emr.failNext('AddJobFlowSteps', awsError('ValidationException', message));
+    const job = await submitAndFinish();
+    expect(job.status).toBe('REJECTED');
+    expect(job.failureDetails).toEqual({ reason: 'EMR_REJECTED', message });
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'REJECTED']);
+    expect(gw.emr.calls('DescribeStep')).toBe(0);
+    expect(gw.runner.executions.get(job.jobId)?.status).toBe('SUCCEEDED');
+  });
+
+  it('denied by policy: a REJECTED job with its audit event, and no execution, no EMR call', async () => {
+    const denied = gw.service.submit({ caller: { callerArn: CAROL }, body: submitBody() });
+    await expect(denied).rejects.toThrow(ForbiddenError);
+    const error = (await denied.catch((e: unknown) => e)) as ForbiddenError;
+    const jobId = error.details?.jobId as string;
+    expect(error.message).toMatch(/^implicitly denied/);
+    const job = await gw.jobs.get(jobId);
+    expect(job).toMatchObject({ status: 'REJECTED', decision: { result: 'ImplicitlyDenied' } });
+    expect(await auditOf(jobId)).toEqual(['DECISION']);
+    expect((await gw.audit.list(jobId))[0]?.decision).toMatchObject({ result: 'ImplicitlyDenied' });
+    expect(gw.runner.executions.size).toBe(0);
+    expect(gw.emr.mock.calls()).toHaveLength(0);
+  });
+
+  it('an unexpected error (AccessDenied from EMR) ends FAILED with the error and a final audit event', async () => {
+    gw.emr.failNext('AddJobFlowSteps', awsError('AccessDeniedException', 'not authorized to perform elasticmapreduce:AddJobFlowSteps'));
+    const job = await submitAndFinish();
+    expect(job.status).toBe('FAILED');
+    expect(job.failureDetails?.reason).toBe('GATEWAY_ERROR');
+    expect(job.failureDetails?.message).toMatch(/AccessDeniedException: not authorized/);
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'FAILED']);
+    expect(gw.runner.executions.get(job.jobId)?.status).toBe('FAILED');
+  });
+});
+
+describe('idempotency', () => {
+  it('100 concurrent duplicates: exactly one job, one execution, one decision event', async () => {
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'nightly-2026-11-28' })),
+    );
+    const ids = new Set(results.map((r) => r.job.jobId));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(gw.runner.executions.size).toBe(1);
+    const [jobId] = [...ids];
+    await gw.finish(jobId!);
+    expect(gw.emr.steps).toHaveLength(1);
+    expect(await auditOf(jobId!)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+    const listed = await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 100 });
+    expect(listed.jobs).toHaveLength(1);
+  });
+
+  it('the same key and body returns the same job; another body is a conflict', async () => {
+    const first = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'k1' });
+    const again = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'k1' });
+    expect(again).toMatchObject({ replayed: true, job: { jobId: first.job.jobId } });
+    await expect(gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'other' }), idempotencyKey: 'k1' })).rejects.toThrow(
+      /already used with a different request body/,
+    );
+    // Keys are per principal: another principal's identical key is another job (here: denied).
+    await expect(gw.service.submit({ caller: { callerArn: CAROL }, body: submitBody(), idempotencyKey: 'k1' })).rejects.toThrow(ForbiddenError);
+    await gw.finish(first.job.jobId);
+  });
+});
+
+describe('faults between two writes', () => {
+  it('a crash between the audit write and the job update is repaired by the retry: no duplicate event, no second step', async () => {
+    await gw.stop();
+    let crashes = 0;
+    gw = await startGateway({
+      wrapDb: (client) => {
+        const send = client.send.bind(client);
+        let submittedAuditWritten = false;
+        client.send = ((command: { constructor: { name: string }; input: { Item?: Record<string, { S?: string }> } }) => {
+          if (command.constructor.name === 'PutItemCommand' && command.input.Item?.type?.S === 'SUBMITTED') submittedAuditWritten = true;
+          else if (command.constructor.name === 'UpdateItemCommand' && submittedAuditWritten && crashes === 0) {
+            crashes++;
+            return Promise.reject(Object.assign(new Error('crash: the process died between the two writes'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+          }
+          return send(command as never);
+        }) as typeof client.send;
+        return client;
+      },
+    });
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const job = await submitAndFinish();
+    expect(crashes).toBe(1);
+    expect(job.status).toBe('COMPLETED');
+    expect(gw.emr.calls('AddJobFlowSteps')).toBe(1); // the retry found the step by its job marker
+    expect(gw.emr.calls('ListSteps')).toBe(1);
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+});
+
+describe('source identity', () => {
+  it('where the cluster propagates it, the submission assumes the submitter role with the caller as SourceIdentity', async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const job = await submitAndFinish();
+    expect(gw.sts.calls).toEqual([{ RoleArn: SUBMITTER_ROLE, RoleSessionName: `emr-gateway-${job.jobId}`, SourceIdentity: 'alice', DurationSeconds: 900 }]);
+    expect(gw.assumed).toHaveLength(1);
+    const submitted = (await gw.audit.list(job.jobId)).find((e) => e.type === 'SUBMITTED');
+    expect(submitted?.emr).toMatchObject({ sourceIdentity: 'alice' });
+  });
+  it("elsewhere the gateway submits with its own role", async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const job = await submitAndFinish(submitBody({ clusterId: PLAIN_CLUSTER }));
+    expect(job.status).toBe('COMPLETED');
+    expect(gw.sts.calls).toEqual([]);
+    expect(gw.assumed).toEqual([]);
+  });
+});

@@ -1,0 +1,37 @@
+/** A real DynamoDB (dynalite) on a loopback port chosen at run time, with the gateway's tables. */
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { auditTable, jobsTable } from '../../src/aws/tables';
+import { clientConfig } from '../../src/aws/clients';
+
+export interface TestDynamo {
+  client: DynamoDBClient;
+  endpoint: string;
+  jobsTable: string;
+  auditTable: string;
+  stop(): Promise<void>;
+}
+
+let tableCounter = 0;
+
+export async function startDynamo(): Promise<TestDynamo> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient(clientConfig({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+  const suffix = `${process.pid}-${++tableCounter}`;
+  const names = { jobsTable: `jobs-${suffix}`, auditTable: `audit-${suffix}` };
+  await client.send(new CreateTableCommand(jobsTable(names.jobsTable)));
+  await client.send(new CreateTableCommand(auditTable(names.auditTable)));
+  return {
+    client,
+    endpoint,
+    ...names,
+    stop: async () => {
+      client.destroy();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

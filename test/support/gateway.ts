@@ -1,0 +1,155 @@
+/**
+ * The workflow's real parts wired together for tests: the example-like config and policy engine, dynalite
+ * tables, the job and audit stores, the real ASL run by the local runner (waits and retry pauses skipped,
+ * simulated time advanced by each wait instead), and EMR mocked by FakeEmr.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { STSClient } from '@aws-sdk/client-sts';
+import definition from '../../statemachines/submit-job.asl.json';
+import { AuditStore } from '../../src/audit/store';
+import { StsEmrAccess, type TemporaryCredentials } from '../../src/aws/emr-access';
+import { parseConfig } from '../../src/config/load';
+import { JobService } from '../../src/jobs/service';
+import { JobStore } from '../../src/jobs/store';
+import { JobWorkflow, DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow';
+import { workflowRoutes } from '../../src/jobs/workflow-tasks';
+import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
+import { startDynamo, type TestDynamo } from './dynamo';
+import { FakeEmr } from './fake-emr';
+
+export const ACCOUNT = '123456789012';
+export const CLUSTER = 'j-2AXXXXXXGAPLF';
+export const PLAIN_CLUSTER = 'j-3NOSOURCEID';
+export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
+export const CAROL = `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/carol`;
+export const SUBMITTER_ROLE = `arn:aws:iam::${ACCOUNT}:role/EmrGatewaySubmitter`;
+export const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+const CONFIG = `
+account: "${ACCOUNT}"
+region: us-east-1
+clusters:
+  - { id: ${CLUSTER}, name: analytics, runtimeRoles: true, propagateSourceIdentity: true }
+  - { id: ${PLAIN_CLUSTER}, name: plain, runtimeRoles: true }
+runtimeRoles: ["${role('CallerTeamRoleETL')}", "${role('Caller')}"]
+principals:
+  - { match: "${role('DataTeamA')}", policies: [team-a] }
+  - { match: "${role('Contractors')}", policies: [] }
+policies:
+  team-a:
+    Version: "2012-10-17"
+    Statement:
+      - Effect: Allow
+        Action: [elasticmapreduce:AddJobFlowSteps, elasticmapreduce:CancelSteps]
+        Resource: "arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*"
+        Condition: { StringLike: { elasticmapreduce:ExecutionRoleArn: "${role('CallerTeamRole*')}" } }
+`;
+
+/** Simulated time: starts now, moves only when told (by each Wait of the state machine). */
+export class SimClock {
+  private t = Date.parse('2026-11-28T12:00:00Z');
+  now = (): Date => new Date(this.t);
+  advance(seconds: number): void {
+    this.t += seconds * 1000;
+  }
+}
+
+export interface TestGateway {
+  dynamo: TestDynamo;
+  emr: FakeEmr;
+  clock: SimClock;
+  jobs: JobStore;
+  audit: AuditStore;
+  workflow: JobWorkflow;
+  runner: LocalWorkflowRunner;
+  service: JobService;
+  /** A service whose workflow start is up to the test (e.g. a no-op, to act before the state machine runs). */
+  serviceWith(workflow: ConstructorParameters<typeof JobService>[0]['workflow']): JobService;
+  /** Credentials the submitter-role clients were made with (one entry per AssumeRole). */
+  assumed: TemporaryCredentials[];
+  sts: { calls: { RoleArn?: string; SourceIdentity?: string; RoleSessionName?: string }[] };
+  /** Waits for the job's execution to end; returns the job then. */
+  finish(jobId: string): Promise<Awaited<ReturnType<JobStore['get']>>>;
+  /** Tests that need a fault around DynamoDB writes wrap the client here. */
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  polling?: PollingPolicy;
+  /** Wraps the DynamoDB client the stores use (fault injection). */
+  wrapDb?: (client: DynamoDBClient) => DynamoDBClient;
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
+  const { config, engine } = parseConfig(CONFIG, '/test/gateway.yaml');
+  const dynamo = await startDynamo();
+  const db = options.wrapDb ? options.wrapDb(dynamo.client) : dynamo.client;
+  const clock = new SimClock();
+  const emr = new FakeEmr();
+  const jobs = new JobStore(db, dynamo.jobsTable, clock.now);
+  const audit = new AuditStore(db, dynamo.auditTable, clock.now);
+  const assumed: TemporaryCredentials[] = [];
+  const sts = { calls: [] as TestGateway['sts']['calls'] };
+  const stsClient = new STSClient({ region: 'us-east-1' });
+  // STS mocked at the client boundary: AssumeRole answers with session credentials and records the request.
+  stsClient.send = (command: { input: TestGateway['sts']['calls'][number] }) => {
+    sts.calls.push(command.input);
+    return Promise.resolve({ Credentials: { AccessKeyId: 'ASIASUBMITTER', SecretAccessKey: 'secret', SessionToken: `token-${sts.calls.length}`, Expiration: new Date() } });
+  };
+  const emrAccess = new StsEmrAccess(new EMRClient({ region: 'us-east-1' }), stsClient, config, SUBMITTER_ROLE, (credentials) => {
+    assumed.push(credentials);
+    return new EMRClient({ region: 'us-east-1', credentials });
+  });
+  const workflow = new JobWorkflow(jobs, audit, emrAccess, clock.now);
+  const routes = workflowRoutes(workflow);
+  const runner = new LocalWorkflowRunner({
+    definition,
+    routes: {
+      ...routes,
+      // Simulated time: each poll happens the wait the previous task asked for later.
+      PollStepFunctionArn: (input) => {
+        clock.advance((input as { poll: { waitSeconds: number } }).poll.waitSeconds);
+        return routes.PollStepFunctionArn(input);
+      },
+    },
+    waitOverrideMs: 0,
+    retryOverrideMs: 0,
+  });
+  const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
+    new JobService({ config, engine, jobs, audit, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
+  const service = serviceWith(runner);
+  return {
+    dynamo,
+    emr,
+    clock,
+    jobs,
+    audit,
+    workflow,
+    runner,
+    service,
+    serviceWith,
+    assumed,
+    sts,
+    async finish(jobId) {
+      const execution = runner.executions.get(jobId);
+      if (!execution) throw new Error(`no execution for ${jobId}`);
+      await execution.done;
+      return jobs.get(jobId);
+    },
+    async stop() {
+      runner.abortAll();
+      await Promise.allSettled([...runner.executions.values()].map((e) => e.done));
+      emr.restore();
+      await dynamo.stop();
+    },
+  };
+}
+
+export const submitBody = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  clusterId: CLUSTER,
+  executionRoleArn: role('CallerTeamRoleETL'),
+  name: 'nightly etl',
+  step: { type: 'command', args: ['bash', '-c', 'echo hello'] },
+  ...overrides,
+});
