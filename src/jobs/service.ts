@@ -5,6 +5,7 @@
  */
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
 import { clusterArn, resolvePrincipal } from '../authz/arn';
+import { errorName, isRetryable } from '../aws/errors';
 import type { ContextValue } from '../authz/context';
 import type { Decision, PolicyEngine } from '../authz/engine';
 import type { AuditStore } from '../audit/store';
@@ -51,8 +52,8 @@ export interface JobServiceDeps {
   jobs: JobStore;
   audit: AuditStore;
   workflow: WorkflowStarter;
-  /** The cancel path sends EMR CancelSteps through the workflow's tasks. */
-  tasks: Pick<JobWorkflow, 'sendCancel'>;
+  /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
+  tasks: Pick<JobWorkflow, 'sendCancel' | 'fail'>;
   polling: PollingPolicy;
   now?: () => Date;
 }
@@ -128,7 +129,7 @@ export class JobService {
       return this.replay(existing, requestHash);
     }
     if (!decision.allowed) throw denied(decision, job);
-    await this.deps.workflow.start({ jobId, polling: this.deps.polling });
+    await this.startWorkflow(job, key !== undefined);
     return { job, replayed: false };
   }
 
@@ -197,8 +198,24 @@ export class JobService {
       throw new ForbiddenError(existing.decision.reason, { jobId: existing.jobId, decision: existing.decision });
     }
     // The first attempt may have died before starting the workflow: starting it again is safe (named by job id).
-    if (existing.status === 'ACCEPTED') await this.deps.workflow.start({ jobId: existing.jobId, polling: this.deps.polling });
+    if (existing.status === 'ACCEPTED') await this.startWorkflow(existing, true);
     return { job: existing, replayed: true };
+  }
+
+  /**
+   * Starts the state machine. If that fails, the job must not stay ACCEPTED for ever: it ends FAILED, unless
+   * the failure is transient and the caller holds an Idempotency-Key, whose retry will start it again.
+   */
+  private async startWorkflow(job: Job, retryable: boolean): Promise<void> {
+    const input = { jobId: job.jobId, polling: this.deps.polling };
+    try {
+      await this.deps.workflow.start(input);
+    } catch (error) {
+      if (!(retryable && isRetryable(error))) {
+        await this.deps.tasks.fail({ ...input, error: { Error: errorName(error), Cause: `the workflow could not start: ${(error as Error).message}` } });
+      }
+      throw error;
+    }
   }
 
   private actorFor(caller: Caller): Actor {

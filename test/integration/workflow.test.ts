@@ -264,3 +264,45 @@ describe('source identity', () => {
     expect(gw.assumed).toEqual([]);
   });
 });
+
+describe('when the workflow cannot start', () => {
+  const broken = (error: Error) => ({ start: () => Promise.reject(error) });
+  it('without an Idempotency-Key the job ends FAILED (not ACCEPTED for ever), with a final audit event', async () => {
+    const service = gw.serviceWith(broken(awsError('ThrottlingException', 'Rate exceeded')));
+    await expect(service.submit({ caller: { callerArn: ALICE }, body: submitBody() })).rejects.toThrow('Rate exceeded');
+    const [job] = (await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 10 })).jobs;
+    expect(job).toMatchObject({ status: 'FAILED', failureDetails: { reason: 'GATEWAY_ERROR', message: expect.stringMatching(/could not start/) } });
+    expect(await auditOf(job!.jobId)).toEqual(['DECISION', 'FAILED']);
+  });
+  it('with a key and a transient error it stays ACCEPTED, and the retried request starts it', async () => {
+    const flaky = gw.serviceWith(broken(awsError('ServiceUnavailable', 'try later', 503)));
+    await expect(flaky.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'retry-me' })).rejects.toThrow('try later');
+    gw.emr.nextScript = ['COMPLETED'];
+    const { job, replayed } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'retry-me' });
+    expect(replayed).toBe(true);
+    expect((await gw.finish(job.jobId))?.status).toBe('COMPLETED');
+  });
+});
+
+describe('listing', () => {
+  it('lists by caller, status and cluster, newest first, paginated with an opaque token', async () => {
+    const held = gw.serviceWith({ start: () => Promise.resolve() });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      gw.clock.advance(1);
+      ids.push((await held.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: `job ${i}` }) })).job.jobId);
+    }
+    await held.submit({ caller: { callerArn: CAROL }, body: submitBody() }).catch(() => undefined);
+    const page1 = await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 2 });
+    expect(page1.jobs.map((j) => j.jobId)).toEqual([ids[4], ids[3]]);
+    const page2 = await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: page1.nextToken! });
+    expect(page2.jobs.map((j) => j.jobId)).toEqual([ids[2], ids[1]]);
+    expect((await gw.jobs.list({ status: 'REJECTED', limit: 10 })).jobs.map((j) => j.principalArn)).toEqual([role('Contractors')]);
+    expect((await gw.jobs.list({ clusterId: 'j-2AXXXXXXGAPLF', status: 'ACCEPTED', limit: 10 })).jobs).toHaveLength(5);
+    const from = ids[1] && (await gw.jobs.get(ids[1]))!.createdAt;
+    expect((await gw.jobs.list({ principalArn: role('DataTeamA'), from: from!, limit: 10 })).jobs).toHaveLength(4);
+    // A token is bound to its listing: it cannot be replayed against another caller's partition.
+    await expect(gw.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: page1.nextToken! })).rejects.toThrow(/nextToken/);
+    await expect(gw.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: 'garbage' })).rejects.toThrow(/nextToken/);
+  });
+});
