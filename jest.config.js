@@ -1,6 +1,15 @@
-/** Jest projects: unit, property (fast-check, incl. the IAM oracle), integration (dynalite, the real ASL), CLI (child processes). */
-const transform = { '^.+\\.ts$': ['ts-jest', {}] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+/**
+ * Jest projects: unit, property (fast-check, incl. the IAM oracle), integration (dynalite, the real ASL),
+ * CLI (child processes). middy is ESM-only: its files go through ts-jest too (allowJs), everything else in
+ * node_modules is left alone.
+ */
+const transform = { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true } }] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

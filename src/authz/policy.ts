@@ -5,6 +5,7 @@
 import { splitArn, type ArnParts } from './arn';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions';
 import type { RequestContext } from './context';
+import { formatPath } from '../util/path';
 import { compilePattern, globMatcher, matchParts, type Pattern } from './pattern';
 
 export type Effect = 'Allow' | 'Deny';
@@ -46,10 +47,8 @@ export interface PolicyIssue {
 /** A path inside a document: keys and array indexes. */
 export type Path = readonly (string | number)[];
 
-/** `Statement[1].Condition.StringLike` */
-export function formatPath(path: Path): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
+
+export { formatPath };
 
 export class PolicyCompileError extends Error {
   constructor(readonly policy: string, readonly issues: readonly PolicyIssue[]) {

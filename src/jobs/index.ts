@@ -6,10 +6,10 @@ export {
   LIMITS,
   STEP_TYPES,
   clusterIdProblem,
-  formatPath,
   jobRequestSchema,
   parseJobRequest,
   roleArnProblem,
 } from './request';
 export type { JobRequest, JobRequestInput, JobStep, StepType } from './request';
+export { formatPath } from '../util/path';
 export { COMMAND_RUNNER_JAR, hadoopJarStep, stepArguments, toAddJobFlowSteps, toStepConfig } from './emr-step';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ActionOnFailure } from '@aws-sdk/client-emr';
-import { ValidationError, type FieldIssue } from '../errors';
+import { describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
 
 /** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
 export const LIMITS = {
@@ -72,30 +72,6 @@ const NOT_AWS_PREFIX = /^(?![aA][wW][sS]:)/;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Message helpers.
-
-/** Length in code points, the unit zod's min/max count in. */
-function lengthOf(s: string): number {
-  return Array.from(s).length;
-}
-
-/** A short, escaped excerpt of a caller's string, so a message never carries a huge or unprintable value. */
-function quote(s: string): string {
-  const max = 60;
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return quote(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeName(value);
-}
 
 function codePoint(ch: string): string {
   return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
@@ -389,58 +365,7 @@ export type StepType = JobStep['type'];
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing.
 
-/** Messages for whatever the schema's own error functions leave to zod, whose defaults are too vague. */
-function fallbackMessage(iss: z.core.$ZodRawIssue): string | undefined {
-  switch (iss.code) {
-    case 'invalid_type':
-      return iss.input === undefined ? 'is required' : `must be ${/^[aeiou]/.test(iss.expected) ? 'an' : 'a'} ${iss.expected} (got ${typeName(iss.input)})`;
-    case 'too_big':
-    case 'too_small': {
-      const bound = iss.code === 'too_big' ? `at most ${iss.maximum}` : `at least ${iss.minimum}`;
-      if (typeof iss.input === 'string') return `must be ${bound} characters (got ${lengthOf(iss.input)})`;
-      if (Array.isArray(iss.input)) return `must have ${bound} items (got ${iss.input.length})`;
-      return `must be ${bound} (got ${describeValue(iss.input)})`;
-    }
-    case 'invalid_value':
-      return `must be one of ${iss.values.map(String).join(', ')} (got ${describeValue(iss.input)})`;
-    case 'invalid_format':
-      return `has the wrong format${iss.pattern ? ` (must match ${iss.pattern})` : ''}`;
-    default:
-      return undefined;
-  }
-}
-
-/** `['step', 'args', 3]` → `step.args[3]`; `['tags', 'team']` → `tags.team`; other keys are bracketed: `tags["a b"]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(String(segment))) out += out ? `.${String(segment)}` : String(segment);
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out;
-}
-
-function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
-  const out = issues.flatMap((iss): FieldIssue[] => {
-    if (iss.code === 'unrecognized_keys') return iss.keys.map((key) => ({ field: formatPath([...iss.path, key]), message: iss.message }));
-    // A bad tag key: its own issues say what is wrong with it.
-    if (iss.code === 'invalid_key') return iss.issues.map((inner) => ({ field: formatPath(iss.path), message: inner.message }));
-    return [{ field: formatPath(iss.path), message: iss.message }];
-  });
-  // Several checks of one field can fail with the same explanation (see executionRoleArn): say it once.
-  const seen = new Set<string>();
-  return out.filter((issue) => {
-    const key = `${issue.field}\u0000${issue.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
 /** Validates a POST /jobs body (already JSON-parsed). Throws ValidationError listing every problem, never anything else. */
 export function parseJobRequest(body: unknown): JobRequest {
-  const result = jobRequestSchema.safeParse(body, { error: fallbackMessage });
-  if (result.success) return result.data;
-  throw new ValidationError(toFieldIssues(result.error.issues), { cause: result.error });
+  return validate(jobRequestSchema, body);
 }

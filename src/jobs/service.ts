@@ -8,15 +8,17 @@ import { clusterArn, resolvePrincipal } from '../authz/arn';
 import { errorName, isRetryable } from '../aws/errors';
 import type { ContextValue } from '../authz/context';
 import type { Decision, PolicyEngine } from '../authz/engine';
+import type { AuditEvent } from '../audit/chain';
 import type { AuditStore } from '../audit/store';
+import { rolesFor } from '../authz/roles';
 import type { GatewayConfig } from '../config/load';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { hashOf } from '../util/canonical';
 import { jobIdForIdempotencyKey, newJobId } from '../util/ids';
 import { stepArguments } from './emr-step';
 import { isTerminal, type Actor, type CancelMode, type Job } from './model';
-import { parseJobRequest, type JobRequest } from './request';
-import type { JobStore } from './store';
+import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES, type JobRequest } from './request';
+import type { JobPage, JobStore, ListQuery } from './store';
 import { subjectOf, type JobWorkflow, type PollingPolicy, type WorkflowInput } from './workflow';
 
 /** Starts the state machine for a job; idempotent: the execution is named after the job. */
@@ -163,6 +165,82 @@ export class JobService {
     });
     // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
     return updated.stepId && !isTerminal(updated.status) && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
+  }
+
+  /** A job, if this caller may read it (their own, or where a policy allows DescribeStep on its cluster). */
+  async get(caller: Caller, jobId: string): Promise<Job> {
+    const job = await this.deps.jobs.get(jobId);
+    if (!job) throw new NotFoundError(`no job ${jobId}`);
+    await this.requireAccess(caller, job, GATEWAY_ACTIONS.describe);
+    return job;
+  }
+
+  /** A job's audit events, in order, if this caller may read the job. */
+  async auditTrail(caller: Caller, jobId: string): Promise<{ job: Job; events: AuditEvent[] }> {
+    const job = await this.get(caller, jobId);
+    return { job, events: await this.deps.audit.list(jobId) };
+  }
+
+  /**
+   * Jobs newest first. Without filters: the caller's own. With a status, cluster or caller filter: every
+   * matching job this caller may see (their own, and others' where a policy allows ListSteps on the cluster).
+   */
+  async list(caller: Caller, query: Omit<ListQuery, 'principalArn'> & { caller?: string }): Promise<JobPage> {
+    const self = this.actorFor(caller).principalArn;
+    const { caller: callerFilter, ...rest } = query;
+    let principalArn: string | undefined;
+    if (callerFilter !== undefined) {
+      principalArn = resolvePrincipal(callerFilter)?.principalArn;
+      if (!principalArn) throw ValidationError.single('caller', 'must be an IAM principal ARN');
+    } else if (!query.status && !query.clusterId) {
+      principalArn = self;
+    }
+    const page = await this.deps.jobs.list({ ...rest, ...(principalArn ? { principalArn } : {}) });
+    const visible = new Map<string, boolean>();
+    const mayList = (clusterId: string): boolean => {
+      let allowed = visible.get(clusterId);
+      if (allowed === undefined) {
+        allowed = this.authorize(caller, GATEWAY_ACTIONS.list, clusterId, {}).allowed;
+        visible.set(clusterId, allowed);
+      }
+      return allowed;
+    };
+    return { ...page, jobs: page.jobs.filter((job) => job.principalArn === self || mayList(job.clusterId)) };
+  }
+
+  /** The catalogue's runtime roles this caller may use, per configured cluster (or one). */
+  roles(caller: Caller, clusterId?: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[] }[] {
+    const { config, engine } = this.deps;
+    const clusters = clusterId ? config.clusters.filter((c) => c.id === clusterId) : config.clusters;
+    if (clusterId && !clusters.length) throw new NotFoundError(`${clusterId} is not a cluster this gateway manages`);
+    return clusters.map((cluster) => ({
+      clusterId: cluster.id,
+      roles: rolesFor(engine, {
+        callerArn: caller.callerArn,
+        clusterArn: clusterArn(config.partition, config.region, config.account, cluster.id),
+        catalogue: config.runtimeRoles,
+        stepTypes: STEP_TYPES,
+        actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
+      })
+        .filter((option) => option.stepTypes.length)
+        .map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes })),
+    }));
+  }
+
+  /** Denied reads are audited on the job (at most one event per caller and minute, so reads cannot flood it). */
+  private async requireAccess(caller: Caller, job: Job, action: GatewayAction): Promise<void> {
+    const decision = this.authorizeJobAccess(caller, job, action);
+    if (decision.allowed) return;
+    const actor = this.actorFor(caller);
+    await this.deps.audit.append(job.jobId, {
+      type: 'READ_DENIED',
+      dedupeKey: `READ_DENIED:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
+      actor: { ...actor },
+      subject: subjectOf(job),
+      decision: decisionRecord(decision),
+      detail: { action },
+    });
+    throw new ForbiddenError(`not allowed to read ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
   }
 
   /**

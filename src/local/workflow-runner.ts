@@ -65,6 +65,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly retries: Record<string, number> = {};
   readonly executions = new Map<string, Execution>();
   private readonly aborts = new Map<string, () => void>();
+  /** Task calls in flight: stopping waits for them, so nothing writes after its stores are gone. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RunnerOptions) {
     const definition = structuredClone(options.definition) as { States: Record<string, StateLike> };
@@ -79,7 +81,12 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         unrouted.push(`${name} (${state.Resource ?? 'no Resource'})`);
         continue;
       }
-      this.handlers[name] = handler;
+      this.handlers[name] = (input) => {
+        const call = handler(input);
+        this.inflight.add(call);
+        void call.finally(() => this.inflight.delete(call)).catch(() => undefined);
+        return call;
+      };
       state.Resource = `arn:aws:lambda:us-east-1:000000000000:function:${placeholder}`;
     }
     if (unrouted.length) throw new Error(`Task states without a local route: ${unrouted.join(', ')}`);
@@ -131,7 +138,10 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     this.aborts.get(name)?.();
   }
 
-  abortAll(): void {
+  /** Aborts every execution and waits for the task calls already running. */
+  async stop(): Promise<void> {
     for (const name of this.executions.keys()) this.abort(name);
+    await Promise.allSettled([...this.executions.values()].map((e) => e.done));
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 }

@@ -23,6 +23,8 @@ export const CLUSTER = 'j-2AXXXXXXGAPLF';
 export const PLAIN_CLUSTER = 'j-3NOSOURCEID';
 export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
 export const CAROL = `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/carol`;
+export const AUDITOR = `arn:aws:sts::${ACCOUNT}:assumed-role/Auditors/dora`;
+export const NOREADS = `arn:aws:sts::${ACCOUNT}:assumed-role/NoReads/nick`;
 export const SUBMITTER_ROLE = `arn:aws:iam::${ACCOUNT}:role/EmrGatewaySubmitter`;
 export const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 
@@ -36,7 +38,17 @@ runtimeRoles: ["${role('CallerTeamRoleETL')}", "${role('Caller')}"]
 principals:
   - { match: "${role('DataTeamA')}", policies: [team-a] }
   - { match: "${role('Contractors')}", policies: [] }
+  - { match: "${role('Auditors')}", policies: [read-all] }
+  - { match: "${role('NoReads')}", policies: [team-a, no-reads] }
 policies:
+  read-all:
+    Version: "2012-10-17"
+    Statement:
+      - { Effect: Allow, Action: [elasticmapreduce:DescribeStep, elasticmapreduce:ListSteps], Resource: "arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*" }
+  no-reads:
+    Version: "2012-10-17"
+    Statement:
+      - { Effect: Deny, Action: [elasticmapreduce:DescribeStep], Resource: "*" }
   team-a:
     Version: "2012-10-17"
     Statement:
@@ -138,8 +150,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       return jobs.get(jobId);
     },
     async stop() {
-      runner.abortAll();
-      await Promise.allSettled([...runner.executions.values()].map((e) => e.done));
+      await runner.stop();
       emr.restore();
       await dynamo.stop();
     },

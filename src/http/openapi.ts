@@ -1,0 +1,108 @@
+/**
+ * The OpenAPI 3.1 description, generated from the zod schemas that validate the requests and type the
+ * responses (so they cannot drift). Served at /openapi.json; `npm run openapi` writes docs/openapi.json,
+ * which a test compares with this.
+ */
+import { z } from 'zod';
+import { jobRequestSchema } from '../jobs/request';
+import {
+  auditResponseSchema,
+  cancelQuerySchema,
+  errorSchema,
+  healthSchema,
+  jobListSchema,
+  jobViewSchema,
+  listQuerySchema,
+  rolesQuerySchema,
+  rolesResponseSchema,
+  submitResponseSchema,
+} from './schemas';
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const content = (name: string) => ({ 'application/json': { schema: ref(name) } });
+
+function queryParameters(s: z.ZodObject): unknown[] {
+  const json = schema(s, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    ...(typeof property.description === 'string' ? { description: property.description } : {}),
+    schema: property,
+  }));
+}
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { description: ERROR_TEXT[status] ?? 'error', content: content('Error') }]));
+const ERROR_TEXT: Record<number, string> = {
+  400: 'invalid input: the field and the problem are named',
+  401: 'not signed with AWS SigV4 (execute-api)',
+  403: "denied by policy: the decision's reason is given",
+  404: 'no such job, route or cluster',
+  405: 'method not allowed on this route',
+  409: 'conflict: Idempotency-Key reused with another body, or the job has finished',
+  413: 'body too large',
+  415: 'body is not application/json',
+  429: 'throttled: retry with backoff',
+};
+const jobIdParameter = { name: 'jobId', in: 'path', required: true, schema: { type: 'string', pattern: '^job-[0-9a-hjkmnp-tv-z]{26}$' } };
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'emr-step-gateway',
+      version,
+      description: 'Submit and follow Amazon EMR steps under IAM runtime roles, with central policy, idempotency and an audit trail. Every route needs AWS SigV4 (service execute-api).',
+    },
+    security: [{ sigv4: [] }],
+    paths: {
+      '/jobs': {
+        post: {
+          summary: 'Submit a step',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Per principal: the same key and body return the same job.', schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,255}$' } }],
+          requestBody: { required: true, content: content('JobRequest') },
+          responses: { '202': { description: 'accepted', content: content('SubmitResponse') }, ...errors(400, 401, 403, 409, 413, 415, 429) },
+        },
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: queryParameters(listQuerySchema),
+          responses: { '200': { description: 'a page of jobs', content: content('JobList') }, ...errors(400, 401, 429) },
+        },
+      },
+      '/jobs/{jobId}': {
+        get: { summary: 'A job', parameters: [jobIdParameter], responses: { '200': { description: 'the job', content: content('Job') }, ...errors(401, 403, 404) } },
+        delete: {
+          summary: 'Cancel a job (EMR CancelSteps)',
+          parameters: [jobIdParameter, ...queryParameters(cancelQuerySchema)],
+          responses: { '202': { description: 'cancellation requested', content: content('Job') }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/jobs/{jobId}/audit': {
+        get: { summary: "A job's audit events with their hash chain", parameters: [jobIdParameter], responses: { '200': { description: 'the audit trail', content: content('AuditTrail') }, ...errors(401, 403, 404) } },
+      },
+      '/roles': {
+        get: { summary: 'The runtime roles this caller may use', parameters: queryParameters(rolesQuerySchema), responses: { '200': { description: 'roles per cluster', content: content('Roles') }, ...errors(400, 401, 404) } },
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive', content: content('Health') } } } },
+    },
+    components: {
+      securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4, service execute-api' } },
+      schemas: {
+        JobRequest: schema(jobRequestSchema, 'input'),
+        SubmitResponse: schema(submitResponseSchema),
+        Job: schema(jobViewSchema),
+        JobList: schema(jobListSchema),
+        AuditTrail: schema(auditResponseSchema),
+        Roles: schema(rolesResponseSchema),
+        Health: schema(healthSchema),
+        Error: schema(errorSchema),
+      },
+    },
+  };
+}

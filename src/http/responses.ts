@@ -1,0 +1,43 @@
+/** HTTP responses and the one place errors become statuses. Messages are shown only for 4xx; never a stack. */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { errorName, isRetryable, isThrottling } from '../aws/errors';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+
+/** An error that already knows its status (401, 405, 413, 415, ...). */
+export class HttpError extends DomainError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+const BASE_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function errorBody(status: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>): APIGatewayProxyResult {
+  return json(status, { error: { code, message, ...(details ? { details } : {}) } }, headers);
+}
+
+/** Maps any error to its response. Unknown errors are 500 with a generic message: their text stays in the log. */
+export function errorResponse(error: unknown): APIGatewayProxyResult {
+  if (error instanceof HttpError) return errorBody(error.status, error.code, error.message, error.details, error.headers);
+  if (error instanceof ValidationError) return errorBody(400, 'ValidationError', error.message, { issues: error.issues });
+  if (error instanceof ForbiddenError) return errorBody(403, 'Forbidden', error.message, error.details);
+  if (error instanceof NotFoundError) return errorBody(404, 'NotFound', error.message);
+  if (error instanceof ConflictError) return errorBody(409, 'Conflict', error.message, error.details);
+  if (isThrottling(error)) return errorBody(429, 'TooManyRequests', 'the gateway is busy: retry with backoff', undefined, { 'retry-after': '1' });
+  if (isRetryable(error)) return errorBody(503, 'ServiceUnavailable', `a dependency is unavailable (${errorName(error)}): retry with backoff`, undefined, { 'retry-after': '2' });
+  return errorBody(500, 'InternalError', 'internal error');
+}

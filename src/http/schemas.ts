@@ -1,0 +1,107 @@
+/**
+ * The API's shapes as zod schemas: the same ones validate requests, type the handlers' responses and
+ * generate docs/openapi.json, so the description cannot drift from the code.
+ */
+import { z } from 'zod';
+import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
+
+const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time, e.g. 2026-11-28T12:00:00Z');
+
+export const listQuerySchema = z
+  .strictObject({
+    status: z.enum(JOB_STATUSES).optional().describe('Only jobs in this status.'),
+    clusterId: z.string().regex(/^j-[0-9A-Z]{1,254}$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
+    caller: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM role, user or STS session ARN').optional()
+      .describe("Only this caller's jobs (an assumed-role session ARN means its role). Default: your own, unless status or clusterId is given."),
+    from: isoTime.optional().describe('Created at or after.'),
+    to: isoTime.optional().describe('Created at or before.'),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    nextToken: z.string().max(2048).optional().describe('From the previous page; same filters.'),
+  })
+  .describe('GET /jobs query parameters');
+
+export const cancelQuerySchema = z.strictObject({
+  mode: z.enum(CANCEL_MODES).default('SEND_INTERRUPT').describe('SEND_INTERRUPT (SIGTERM, then SIGKILL) or TERMINATE_PROCESS (SIGKILL).'),
+});
+
+export const rolesQuerySchema = z.strictObject({
+  clusterId: z.string().regex(/^j-[0-9A-Z]{1,254}$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
+});
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('ValidationError, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError'),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .describe('Every error');
+
+const decisionSchema = z.object({ result: z.enum(['Allowed', 'ExplicitlyDenied', 'ImplicitlyDenied']), reason: z.string() });
+
+export const jobViewSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(JOB_STATUSES),
+    name: z.string(),
+    clusterId: z.string(),
+    executionRoleArn: z.string(),
+    stepType: z.string(),
+    caller: z.object({ principalArn: z.string(), callerArn: z.string(), sourceIdentity: z.string().optional(), trigger: z.string().optional() }),
+    step: z.object({ id: z.string().optional(), state: z.string().optional() }),
+    actionOnFailure: z.string(),
+    timeoutSeconds: z.number().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    decision: decisionSchema,
+    failureDetails: z.object({ reason: z.string().optional(), message: z.string().optional(), logFile: z.string().optional() }).optional(),
+    cancelRequested: z.object({ by: z.string(), mode: z.enum(CANCEL_MODES), at: z.string() }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    submittedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    idempotencyKey: z.string().optional(),
+    links: z.object({ self: z.string(), audit: z.string() }),
+  })
+  .describe('A job');
+
+export const submitResponseSchema = z
+  .object({ jobId: z.string(), status: z.enum(JOB_STATUSES), replayed: z.boolean(), links: z.object({ self: z.string(), audit: z.string() }) })
+  .describe('POST /jobs: accepted (202); the same Idempotency-Key and body answer the same job with replayed: true');
+
+export const jobListSchema = z.object({ jobs: z.array(jobViewSchema), nextToken: z.string().optional() }).describe('GET /jobs');
+
+export const auditResponseSchema = z
+  .object({
+    jobId: z.string(),
+    events: z.array(
+      z.object({
+        seq: z.number(),
+        type: z.string(),
+        at: z.string(),
+        actor: z.record(z.string(), z.unknown()).optional(),
+        subject: z.record(z.string(), z.unknown()).optional(),
+        decision: z.record(z.string(), z.unknown()).optional(),
+        emr: z.record(z.string(), z.unknown()).optional(),
+        detail: z.record(z.string(), z.unknown()).optional(),
+        dedupeKey: z.string(),
+        prevHash: z.string(),
+        hash: z.string(),
+      }),
+    ),
+    verification: z.object({ ok: z.boolean(), events: z.number(), head: z.string().optional(), seq: z.number().optional(), problem: z.string().optional() }),
+  })
+  .describe("GET /jobs/{jobId}/audit: the job's events in order, with their hash chain, and the server's verification of it");
+
+export const rolesResponseSchema = z
+  .object({
+    clusters: z.array(
+      z.object({ clusterId: z.string(), roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })) }),
+    ),
+  })
+  .describe('GET /roles: the runtime roles this caller may use, per cluster, with the step types allowed');
+
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string() });
+
+export type JobView = z.infer<typeof jobViewSchema>;
+export type ListQuery = z.output<typeof listQuerySchema>;

@@ -1,0 +1,31 @@
+/** What the API shows of a job: the record without its internals (hashes, versions, the raw request). */
+import type { Job } from '../jobs/model';
+import type { JobView } from './schemas';
+
+export const jobLinks = (jobId: string) => ({ self: `/jobs/${jobId}`, audit: `/jobs/${jobId}/audit` });
+
+export function jobView(job: Job): JobView {
+  const { request } = job;
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    name: job.name,
+    clusterId: job.clusterId,
+    executionRoleArn: job.executionRoleArn,
+    stepType: job.stepType,
+    caller: job.actor,
+    step: { ...(job.stepId ? { id: job.stepId } : {}), ...(job.emrState ? { state: job.emrState } : {}) },
+    actionOnFailure: request.actionOnFailure,
+    ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
+    ...(request.tags ? { tags: request.tags } : {}),
+    decision: job.decision,
+    ...(job.failureDetails ? { failureDetails: job.failureDetails } : {}),
+    ...(job.cancelRequested ? { cancelRequested: { by: job.cancelRequested.by, mode: job.cancelRequested.mode, at: job.cancelRequested.at } } : {}),
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}),
+    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+    ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
+    links: jobLinks(job.jobId),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The HTTP API through its real Lambda handler, with API Gateway proxy events carrying the IAM identity;
+ * behind it the real service, dynalite and the real ASL, EMR mocked.
+ */
+import { errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/schemas';
+import { MAX_BODY_BYTES } from '../../src/http/api';
+import { apiFor, type Call } from '../support/api';
+import { ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+
+jest.setTimeout(30_000);
+
+let gw: TestGateway;
+let call: Call;
+beforeEach(async () => {
+  gw = await startGateway();
+  call = apiFor(gw);
+});
+afterEach(() => gw.stop());
+
+const expectError = (response: { status: number; body: unknown }, status: number, code: string, message?: RegExp) => {
+  expect(response.status).toBe(status);
+  expect(errorSchema.parse(response.body).error).toMatchObject({ code, ...(message ? { message: expect.stringMatching(message) } : {}) });
+};
+
+async function submitted(body = submitBody(), caller = ALICE): Promise<string> {
+  const response = await call('POST', '/jobs', { body, caller });
+  expect(response.status).toBe(202);
+  return submitResponseSchema.parse(response.body).jobId;
+}
+
+describe('POST /jobs', () => {
+  it('202 with the job id, status and links; Location header', async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const response = await call('POST', '/jobs', { body: submitBody() });
+    expect(response.status).toBe(202);
+    const body = submitResponseSchema.parse(response.body);
+    expect(body).toMatchObject({ status: 'ACCEPTED', replayed: false, links: { self: `/jobs/${body.jobId}`, audit: `/jobs/${body.jobId}/audit` } });
+    expect(response.headers.location).toBe(`/jobs/${body.jobId}`);
+    await gw.finish(body.jobId);
+  });
+  it('Idempotency-Key: a replay answers the same job (Idempotent-Replayed), another body is 409', async () => {
+    const headers = { 'Idempotency-Key': 'abc-1' };
+    const first = await call('POST', '/jobs', { body: submitBody(), headers });
+    const again = await call('POST', '/jobs', { body: submitBody(), headers });
+    expect(again.body).toMatchObject({ jobId: first.body.jobId, replayed: true });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expectError(await call('POST', '/jobs', { body: submitBody({ name: 'x' }), headers }), 409, 'Conflict', /different request body/);
+    expectError(await call('POST', '/jobs', { body: submitBody(), headers: { 'Idempotency-Key': 'has space' } }), 400, 'ValidationError', /Idempotency-Key/);
+  });
+  it('403 with the decision and its reason when the policy denies; the job exists as REJECTED', async () => {
+    const response = await call('POST', '/jobs', { body: submitBody(), caller: CAROL });
+    expectError(response, 403, 'Forbidden', /implicitly denied/);
+    const details = (response.body as { error: { details: { jobId: string; decision: { result: string } } } }).error.details;
+    expect(details.decision.result).toBe('ImplicitlyDenied');
+    expect((await gw.jobs.get(details.jobId))?.status).toBe('REJECTED');
+  });
+  it('400 naming the field for invalid bodies; 413; 415; malformed JSON', async () => {
+    const bad = await call('POST', '/jobs', { body: submitBody({ executionRoleArn: 'arn:aws:iam::123456789012:user/bob' }) });
+    expectError(bad, 400, 'ValidationError');
+    expect((bad.body as { error: { details: { issues: { field: string }[] } } }).error.details.issues[0]?.field).toBe('executionRoleArn');
+    expectError(await call('POST', '/jobs', { body: submitBody({ clusterId: 'j-NOTOURS' }) }), 400, 'ValidationError', /not a cluster this gateway manages/);
+    expectError(await call('POST', '/jobs', { rawBody: 'x'.repeat(MAX_BODY_BYTES + 1) }), 413, 'PayloadTooLarge');
+    expectError(await call('POST', '/jobs', { body: submitBody(), headers: { 'Content-Type': 'text/plain' } }), 415, 'UnsupportedMediaType');
+    expectError(await call('POST', '/jobs', { rawBody: '{"clusterId": ' }), 400, 'ValidationError', /not valid JSON/);
+    expectError(await call('POST', '/jobs', { rawBody: '' }), 400, 'ValidationError', /body is required/);
+    const b64 = await call('POST', '/jobs', { body: submitBody(), base64: true });
+    expect(b64.status).toBe(202);
+    await gw.finish(b64.body.jobId as string);
+  });
+  it('401 without an IAM identity', async () => {
+    expectError(await call('POST', '/jobs', { body: submitBody(), caller: null }), 401, 'Unauthorized');
+    expectError(await call('GET', '/nowhere', { caller: null }), 401, 'Unauthorized');
+  });
+});
+
+describe('GET /jobs/{jobId} and /audit: reads are authorized', () => {
+  it('the owner reads the job and its verified audit trail', async () => {
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const jobId = await submitted();
+    await gw.finish(jobId);
+    const job = await call('GET', `/jobs/${jobId}`);
+    expect(job.status).toBe(200);
+    expect(jobViewSchema.parse(job.body)).toMatchObject({ jobId, status: 'COMPLETED', step: { state: 'COMPLETED' }, caller: { principalArn: role('DataTeamA'), sourceIdentity: 'alice' } });
+    const audit = auditResponseSchema.parse((await call('GET', `/jobs/${jobId}/audit`)).body);
+    expect(audit.events.map((e) => e.type)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED', 'COMPLETED']);
+    expect(audit.verification).toMatchObject({ ok: true, events: 4 });
+  });
+  it("others' jobs: 403 (and audited) unless a policy allows DescribeStep; an explicit Deny beats ownership", async () => {
+    const jobId = await submitted();
+    expectError(await call('GET', `/jobs/${jobId}`, { caller: CAROL }), 403, 'Forbidden', /not allowed to read/);
+    expect((await gw.audit.list(jobId)).map((e) => e.type)).toContain('READ_DENIED');
+    expect((await call('GET', `/jobs/${jobId}`, { caller: AUDITOR })).status).toBe(200);
+    const own = await submitted(submitBody(), NOREADS);
+    expectError(await call('GET', `/jobs/${own}`, { caller: NOREADS }), 403, 'Forbidden', /explicitly denied/);
+    await Promise.all([gw.finish(jobId), gw.finish(own)]);
+  });
+  it('404 for unknown or malformed ids, and unknown query parameters are 400', async () => {
+    expectError(await call('GET', '/jobs/job-0000000000000000000000000z'), 404, 'NotFound');
+    expectError(await call('GET', '/jobs/..%2F..%2Fetc'), 404, 'NotFound');
+    const jobId = await submitted();
+    expectError(await call('GET', `/jobs/${jobId}`, { query: { verbose: '1' } }), 400, 'ValidationError', /unknown query parameter: verbose/);
+    await gw.finish(jobId);
+  });
+});
+
+describe('GET /jobs', () => {
+  it("lists the caller's own jobs newest first, paginated", async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      gw.clock.advance(1);
+      ids.push(await submitted(submitBody({ name: `n${i}` })));
+    }
+    const page1 = jobListSchema.parse((await call('GET', '/jobs', { query: { limit: '2' } })).body);
+    expect(page1.jobs.map((j) => j.jobId)).toEqual([ids[2], ids[1]]);
+    const page2 = jobListSchema.parse((await call('GET', '/jobs', { query: { limit: '2', nextToken: page1.nextToken! } })).body);
+    expect(page2.jobs.map((j) => j.jobId)).toEqual([ids[0]]);
+    expect(page2.nextToken).toBeUndefined();
+    await Promise.all(ids.map((id) => gw.finish(id)));
+  });
+  it("others see only what policy lets them: nothing for carol, everything for the auditor", async () => {
+    const jobId = await submitted();
+    expect(jobListSchema.parse((await call('GET', '/jobs', { caller: CAROL, query: { clusterId: CLUSTER } })).body).jobs).toEqual([]);
+    expect(jobListSchema.parse((await call('GET', '/jobs', { caller: CAROL })).body).jobs).toEqual([]);
+    const seen = jobListSchema.parse((await call('GET', '/jobs', { caller: AUDITOR, query: { caller: ALICE } })).body).jobs;
+    expect(seen.map((j) => j.jobId)).toEqual([jobId]);
+    await gw.finish(jobId);
+  });
+  it.each([
+    [{ status: 'DONE' }, /status/],
+    [{ limit: '0' }, /limit/],
+    [{ limit: 'ten' }, /limit/],
+    [{ from: 'yesterday' }, /from/],
+    [{ caller: 'alice' }, /caller/],
+    [{ clusterId: 'j-lower' }, /clusterId/],
+    [{ sort: 'asc' }, /sort/],
+    [{ nextToken: 'bogus' }, /nextToken/],
+  ])('400 for %j', async (query, message) => {
+    expectError(await call('GET', '/jobs', { query }), 400, 'ValidationError', message);
+  });
+});
+
+describe('DELETE /jobs/{jobId}', () => {
+  it('202 and the job ends CANCELLED; a finished job is 409; others need CancelSteps', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const jobId = await submitted();
+    for (let i = 0; i < 200 && (await gw.jobs.get(jobId))?.status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 5));
+    expectError(await call('DELETE', `/jobs/${jobId}`, { caller: AUDITOR }), 403, 'Forbidden', /not allowed to cancel/);
+    expectError(await call('DELETE', `/jobs/${jobId}`, { query: { mode: 'KILL' } }), 400, 'ValidationError', /mode/);
+    const cancelled = await call('DELETE', `/jobs/${jobId}`, { query: { mode: 'TERMINATE_PROCESS' } });
+    expect(cancelled.status).toBe(202);
+    expect(jobViewSchema.parse(cancelled.body).cancelRequested).toMatchObject({ mode: 'TERMINATE_PROCESS' });
+    expect((await gw.finish(jobId))?.status).toBe('CANCELLED');
+    expectError(await call('DELETE', `/jobs/${jobId}`), 409, 'Conflict', /nothing to cancel/);
+  });
+});
+
+describe('GET /roles, /openapi.json, /healthz, and unknown routes', () => {
+  it('roles: per cluster, only the usable ones', async () => {
+    const roles = rolesResponseSchema.parse((await call('GET', '/roles', { query: { clusterId: CLUSTER } })).body);
+    expect(roles.clusters).toEqual([{ clusterId: CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command', 'jar'] }] }]);
+    expect(rolesResponseSchema.parse((await call('GET', '/roles', { caller: CAROL })).body).clusters.every((c) => c.roles.length === 0)).toBe(true);
+    expectError(await call('GET', '/roles', { query: { clusterId: 'j-UNKNOWN' } }), 404, 'NotFound');
+  });
+  it('openapi and healthz', async () => {
+    expect((await call('GET', '/openapi.json')).body).toMatchObject({ openapi: '3.1.0' });
+    expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok', version: 'test' });
+  });
+  it('404 for unknown paths, 405 with Allow for wrong methods', async () => {
+    expectError(await call('GET', '/nowhere'), 404, 'NotFound');
+    const response = await call('PUT', '/jobs');
+    expectError(response, 405, 'MethodNotAllowed');
+    expect(response.headers.allow).toBe('POST, GET');
+  });
+});
