@@ -8,7 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AuditStore } from './audit/store';
 import { clientConfig } from './aws/clients';
-import { StsEmrAccess } from './aws/emr-access';
+import { StsEmrAccess, submitClientFactory } from './aws/emr-access';
 import { SfnWorkflowStarter } from './aws/sfn-starter';
 import { loadConfigFile, type LoadedConfig } from './config/load';
 import { loadEnv, type GatewayEnv } from './config/env';
@@ -32,11 +32,12 @@ export function createGateway(env: GatewayEnv = loadEnv()): Gateway {
   if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
   }
-  const aws = clientConfig({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
+  const target = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
+  const aws = clientConfig(target);
   const db = new DynamoDBClient(aws);
   const jobs = new JobStore(db, env.jobsTable);
   const audit = new AuditStore(db, env.auditTable);
-  const workflow = new JobWorkflow(jobs, audit, new StsEmrAccess(new EMRClient(aws), new STSClient(aws), loaded.config, env.submitterRoleArn));
+  const workflow = new JobWorkflow(jobs, audit, new StsEmrAccess(new EMRClient(aws), new STSClient(aws), loaded.config, env.submitterRoleArn, submitClientFactory(target)));
   let service: JobService | undefined;
   return {
     env,

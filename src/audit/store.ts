@@ -17,11 +17,6 @@ export class AuditContentionError extends DomainError {
   readonly code = 'AuditContention';
 }
 
-export interface ChainHead {
-  seq: number;
-  hash: string;
-}
-
 export class AuditStore {
   constructor(
     private readonly db: DynamoDBClient,
@@ -30,22 +25,18 @@ export class AuditStore {
   ) {}
 
   /**
-   * Appends an event after the chain's last one. `head` (the job's recorded head) makes the usual case one
-   * conditional put; a stale head or a retry falls back to reading the chain. An event whose dedupe key is
-   * already in the chain is returned as it is, not written again.
+   * Appends an event after the chain's last one, unless an event with the same dedupe key is already in the
+   * chain: then that event is returned and nothing is written (a retried append is a no-op). Reading the keys
+   * first, every time, is what makes this hold even when other writers appended in between.
    */
-  async append(jobId: string, draft: AuditDraft, head?: ChainHead): Promise<AuditEvent> {
-    let guess = head;
+  async append(jobId: string, draft: AuditDraft): Promise<AuditEvent> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(Math.random() * 5 * attempt); // jitter: concurrent writers stop colliding
-      if (!guess) {
-        const chain = await this.keys(jobId);
-        const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
-        if (existing) return this.get(jobId, existing.seq);
-        const last = chain.at(-1);
-        guess = last ? { seq: last.seq, hash: last.hash } : { seq: -1, hash: genesisHash(jobId) };
-      }
-      const event = seal(draft, jobId, guess.seq + 1, guess.hash, this.now().toISOString());
+      const chain = await this.keys(jobId);
+      const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
+      if (existing) return this.get(jobId, existing.seq);
+      const last = chain.at(-1);
+      const event = seal(draft, jobId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(jobId), this.now().toISOString());
       try {
         await this.db.send(
           new PutItemCommand({
@@ -57,7 +48,7 @@ export class AuditStore {
         return event;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
-        guess = undefined; // someone (maybe our own earlier attempt) wrote that seq: read the chain
+        // Someone appended first: read the chain again.
       }
     }
     throw new AuditContentionError(`could not append to the audit trail of ${jobId}: too much contention`);

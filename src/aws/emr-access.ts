@@ -4,6 +4,7 @@
  * caller, so EMR carries the person into the runtime-role session and CloudTrail names them.
  */
 import { EMRClient } from '@aws-sdk/client-emr';
+import { clientConfig, type AwsTarget } from './clients';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { GatewayConfig } from '../config/load';
 import type { Job } from '../jobs/model';
@@ -22,15 +23,26 @@ export function sanitizeSourceIdentity(value: string): string {
   return cleaned.length >= 2 ? cleaned : cleaned.padEnd(2, '-');
 }
 
+/**
+ * EMR clients that submit: one SDK attempt only. AddJobFlowSteps has no client token, so an SDK-level retry
+ * after a lost response could add a second step; the task's own retry first looks for the step it added.
+ */
+export function submitClientFactory(target: AwsTarget): (credentials?: TemporaryCredentials) => EMRClient {
+  return (credentials) => new EMRClient({ ...clientConfig(target), ...(credentials ? { credentials } : {}), maxAttempts: 1 });
+}
+
 export class StsEmrAccess implements EmrAccess {
+  private readonly ownSubmitter: EMRClient;
+
   constructor(
     private readonly emr: EMRClient,
     private readonly sts: STSClient,
     private readonly config: Pick<GatewayConfig, 'clusters'>,
     private readonly submitterRoleArn: string | undefined,
-    private readonly clientWith: (credentials: TemporaryCredentials) => EMRClient = (credentials) =>
-      new EMRClient({ ...(emr.config as object), credentials }),
-  ) {}
+    private readonly submitClient: (credentials?: TemporaryCredentials) => EMRClient,
+  ) {
+    this.ownSubmitter = submitClient();
+  }
 
   client(): EMRClient {
     return this.emr;
@@ -39,7 +51,7 @@ export class StsEmrAccess implements EmrAccess {
   async submitter(job: Job): Promise<{ client: EMRClient; sourceIdentity?: string }> {
     const cluster = this.config.clusters.find((c) => c.id === job.clusterId);
     const caller = job.actor.sourceIdentity;
-    if (!cluster?.propagateSourceIdentity || !caller || !this.submitterRoleArn) return { client: this.emr };
+    if (!cluster?.propagateSourceIdentity || !caller || !this.submitterRoleArn) return { client: this.ownSubmitter };
     const sourceIdentity = sanitizeSourceIdentity(caller);
     const out = await this.sts.send(
       new AssumeRoleCommand({
@@ -52,6 +64,6 @@ export class StsEmrAccess implements EmrAccess {
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
     const credentials: TemporaryCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
-    return { client: this.clientWith(credentials), sourceIdentity };
+    return { client: this.submitClient(credentials), sourceIdentity };
   }
 }

@@ -8,7 +8,7 @@ import { clusterArn, resolvePrincipal } from '../authz/arn';
 import { errorName, isRetryable } from '../aws/errors';
 import type { ContextValue } from '../authz/context';
 import type { Decision, PolicyEngine } from '../authz/engine';
-import type { AuditEvent } from '../audit/chain';
+import type { AuditDraft, AuditEvent } from '../audit/chain';
 import type { AuditStore } from '../audit/store';
 import { rolesFor } from '../authz/roles';
 import type { GatewayConfig } from '../config/load';
@@ -18,6 +18,7 @@ import { jobIdForIdempotencyKey, newJobId } from '../util/ids';
 import { stepArguments } from './emr-step';
 import { isTerminal, type Actor, type CancelMode, type Job } from './model';
 import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES, type JobRequest } from './request';
+import { recordEvent, type JobChange } from './journal';
 import type { JobPage, JobStore, ListQuery } from './store';
 import { subjectOf, type JobWorkflow, type PollingPolicy, type WorkflowInput } from './workflow';
 
@@ -92,9 +93,11 @@ export class JobService {
 
     const argsHash = hashOf(stepArguments(request.step));
     const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name };
+    // One decision event per distinct request on this job id: a replay of the same body finds its own, and two
+    // different bodies racing on one Idempotency-Key each leave their own decision (one of them then gets 409).
     const event = await this.deps.audit.append(jobId, {
       type: 'DECISION',
-      dedupeKey: 'DECISION',
+      dedupeKey: `DECISION:${requestHash}`,
       actor: { ...actor },
       subject,
       decision: decisionRecord(decision),
@@ -142,9 +145,9 @@ export class JobService {
     const actor = this.actorFor(caller);
     const decision = this.authorizeJobAccess(caller, job, GATEWAY_ACTIONS.cancel);
     if (!decision.allowed) {
-      await this.deps.audit.append(job.jobId, {
+      await this.journal(job.jobId, {
         type: 'CANCEL_DENIED',
-        dedupeKey: `CANCEL_DENIED:${this.now().toISOString()}:${actor.callerArn}`,
+        dedupeKey: `CANCEL_DENIED:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
         actor: { ...actor },
         subject: subjectOf(job),
         decision: decisionRecord(decision),
@@ -152,17 +155,14 @@ export class JobService {
       throw new ForbiddenError(`not allowed to cancel ${jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
     }
     if (isTerminal(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}: there is nothing to cancel`, { status: job.status });
-    const event = await this.deps.audit.append(
-      job.jobId,
-      { type: 'CANCEL_REQUESTED', dedupeKey: `CANCEL_REQUESTED:${mode}`, actor: { ...actor }, subject: subjectOf(job), detail: { mode } },
-      { seq: job.auditSeq, hash: job.auditHash },
-    );
     const at = this.now().toISOString();
-    const updated = await this.deps.jobs.transition(jobId, (j) => {
-      const advance = event.seq > j.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
-      if (isTerminal(j.status) || (j.cancelRequested?.mode === mode && j.cancelRequested.sent)) return Object.keys(advance).length ? advance : undefined;
-      return { cancelRequested: { by: actor.callerArn, mode, at }, ...advance };
-    });
+    const { job: updated } = await this.journal(
+      job.jobId,
+      { type: 'CANCEL_REQUESTED', dedupeKey: `CANCEL_REQUESTED:${mode}:${actor.callerArn}`, actor: { ...actor }, subject: subjectOf(job), detail: { mode } },
+      (j) => (isTerminal(j.status) || (j.cancelRequested?.mode === mode && j.cancelRequested.sent) ? undefined : { cancelRequested: { by: actor.callerArn, mode, at } }),
+    );
+    // The job may have finished while the request was being recorded: then there was nothing left to cancel.
+    if (isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: there is nothing to cancel`, { status: updated.status });
     // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
     return updated.stepId && !isTerminal(updated.status) && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
   }
@@ -232,7 +232,7 @@ export class JobService {
     const decision = this.authorizeJobAccess(caller, job, action);
     if (decision.allowed) return;
     const actor = this.actorFor(caller);
-    await this.deps.audit.append(job.jobId, {
+    await this.journal(job.jobId, {
       type: 'READ_DENIED',
       dedupeKey: `READ_DENIED:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
       actor: { ...actor },
@@ -241,6 +241,11 @@ export class JobService {
       detail: { action },
     });
     throw new ForbiddenError(`not allowed to read ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
+  }
+
+  /** Appends an event and moves the job's chain head (every event does, so a cut tail is detectable). */
+  private journal(jobId: string, draft: AuditDraft, change?: JobChange): Promise<{ job: Job }> {
+    return recordEvent(this.deps.jobs, this.deps.audit, jobId, draft, change);
   }
 
   /**

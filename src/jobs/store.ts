@@ -181,9 +181,10 @@ function decodeToken(token: string | undefined, partitionAttribute: string, part
   if (!token) return undefined;
   try {
     const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const expected = new Set(['jobId', 'listKey', partitionAttribute]);
     const valid =
       typeof key === 'object' && key !== null && key[partitionAttribute] === partition && typeof key.jobId === 'string' && typeof key.listKey === 'string';
-    if (valid && Object.keys(key).length <= 4) return marshall(key);
+    if (valid && Object.keys(key).length === expected.size && Object.keys(key).every((k) => expected.has(k))) return marshall(key);
   } catch {
     // fall through: any malformed token is the same 400
   }

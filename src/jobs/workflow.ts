@@ -1,8 +1,9 @@
 /**
  * The tasks the state machine (statemachines/submit-job.asl.json) runs, one method each. Every task reloads
- * the job, is safe to run again after a crash or a retry (audit appends dedupe, job updates are conditional,
- * a second submission looks for the first step before adding one), and throws TransientError only for what a
- * retry can cure; the state machine's Retry handles those, its Catch sends anything else to `fail`.
+ * the job and is safe to run again after a crash, a retry or a second concurrent run: audit appends dedupe,
+ * job updates are conditional, a submission looks for a step it may already have added before adding one,
+ * and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for what a retry
+ * can cure (the ASL's Retry); anything else goes to the Catch, which ends the job FAILED.
  */
 import {
   AddJobFlowStepsCommand,
@@ -12,12 +13,13 @@ import {
   type EMRClient,
   type StepSummary,
 } from '@aws-sdk/client-emr';
-import { errorName, isRetryable } from '../aws/errors';
 import type { AuditDraft } from '../audit/chain';
 import type { AuditStore } from '../audit/store';
+import { errorName, isRetryable } from '../aws/errors';
 import { DomainError, NotFoundError } from '../errors';
 import { toAddJobFlowSteps } from './emr-step';
-import { isEmrTerminal, isTerminal, terminalStatusFor, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
+import { recordEvent, type JobChange } from './journal';
+import { isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
 import type { JobStore } from './store';
 
 /** A failure a retry may cure (throttling, 5xx, timeouts): the state machine retries it with jittered backoff. */
@@ -54,10 +56,11 @@ export interface FailInput extends WorkflowInput {
   error?: { Error?: string; Cause?: string };
 }
 
-/** EMR clients: the gateway's own, and one that carries the caller's source identity (via an assumed role). */
+/** EMR clients: the gateway's own, and one to submit with. */
 export interface EmrAccess {
   client(): EMRClient;
-  /** The client to submit with: with the caller's source identity where the cluster propagates it. */
+  /** The client to submit with (no SDK-level retries: a retried AddJobFlowSteps could add a second step);
+   *  with the caller's source identity where the cluster propagates it. */
   submitter(job: Job): Promise<{ client: EMRClient; sourceIdentity?: string }>;
 }
 
@@ -76,151 +79,153 @@ export class JobWorkflow {
   /** Adds the EMR step (once), records SUBMITTED with its id. */
   async submit(input: WorkflowInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
-    if (isTerminal(job.status)) return this.result(job, input);
-    if (job.cancelRequested && !job.stepId) {
+    if (isTerminal(job.status) || job.stepId) return this.result(job, input, this.firstWait(input, job));
+
+    // An earlier attempt may have added the step and died before recording it.
+    let stepId = job.submitAttempts > 0 ? await this.findSubmittedStep(job) : undefined;
+    if (!stepId && job.cancelRequested) {
       return this.result(await this.finish(job, 'CANCELLED', { type: 'CANCELLED', detail: { before: 'submission' } }), input);
     }
-    if (job.stepId) return this.result(job, input);
-
-    job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }));
-    if (job.stepId || isTerminal(job.status)) return this.result(job, input);
-
-    const { client, sourceIdentity } = await this.emr.submitter(job).catch((error: unknown) => {
-      throw isRetryable(error) ? new TransientError(`assuming the submitter role: ${errorName(error)}`, { cause: error }) : error;
-    });
-    let stepId = job.submitAttempts > 1 ? await this.findSubmittedStep(client, job) : undefined;
+    let sourceIdentity: string | undefined;
     if (!stepId) {
+      job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }));
+      if (job.stepId || isTerminal(job.status)) return this.result(job, input, this.firstWait(input, job));
+      const submitter = await this.emrCall('AssumeRole', () => this.emr.submitter(job));
+      sourceIdentity = submitter.sourceIdentity;
       const command = toAddJobFlowSteps(job.request);
-      const step = command.Steps![0]!;
-      step.Name = `${job.request.name.slice(0, 256 - stepMarker(job.jobId).length - 1)} ${stepMarker(job.jobId)}`;
+      command.Steps![0]!.Name = `${job.request.name.slice(0, 256 - stepMarker(job.jobId).length - 1)} ${stepMarker(job.jobId)}`;
       try {
-        const out = await client.send(new AddJobFlowStepsCommand(command));
-        stepId = out.StepIds?.[0];
+        stepId = (await submitter.client.send(new AddJobFlowStepsCommand(command))).StepIds?.[0];
       } catch (error) {
         if (errorName(error) === 'ValidationException' || errorName(error) === 'InvalidRequestException') {
           // EMR refuses: e.g. a runtime role on a cluster without runtime roles, or none where one is required.
           const message = error instanceof Error ? error.message : String(error);
-          return this.result(
-            await this.finish(job, 'REJECTED', { type: 'REJECTED', detail: { by: 'EMR', error: errorName(error), message } }, { reason: 'EMR_REJECTED', message }),
-            input,
-          );
+          const detail = { by: 'EMR', error: errorName(error), message };
+          return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'EMR_REJECTED', message }), input);
         }
         if (isRetryable(error)) throw new TransientError(`AddJobFlowSteps: ${errorName(error)}`, { cause: error });
         throw error;
       }
       if (!stepId) throw new TransientError('AddJobFlowSteps returned no step id');
     }
+    const submittedAt = this.now().toISOString();
     job = await this.record(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId, ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
-      j.stepId ? undefined : { status: 'SUBMITTED', stepId, submittedAt: this.now().toISOString() },
+      j.stepId || isTerminal(j.status) ? undefined : { status: 'SUBMITTED', stepId, submittedAt },
     );
-    return this.result(job, input);
+    // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running.
+    if (job.stepId !== stepId) await this.cancelQuietly(job, stepId, 'TERMINATE_PROCESS');
+    return this.result(job, input, this.firstWait(input, job));
   }
 
   /** One poll: DescribeStep, record a change of EMR state once, enforce the deadline and pending cancels. */
   async poll(input: PollInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
     if (isTerminal(job.status) || !job.stepId) return this.result(job, input, input.poll.waitSeconds);
-    const step = await this.emrCall('DescribeStep', () =>
-      this.emr.client().send(new DescribeStepCommand({ ClusterId: job.clusterId, StepId: job.stepId })),
-    );
+    const stepId = job.stepId;
+    const step = await this.emrCall('DescribeStep', () => this.emr.client().send(new DescribeStepCommand({ ClusterId: job.clusterId, StepId: stepId })));
     const state = step.Step?.Status?.State;
     if (!state) throw new TransientError('DescribeStep returned no state');
 
     if (isEmrTerminal(state)) {
       const status = terminalStatusFor(state, job.timedOut === true);
       const failure = step.Step?.Status?.FailureDetails;
+      const reason = step.Step?.Status?.StateChangeReason;
       const details: FailureDetails | undefined =
         failure && (failure.Reason || failure.Message || failure.LogFile)
           ? { reason: failure.Reason, message: failure.Message, logFile: failure.LogFile }
-          : state === 'FAILED' || state === 'INTERRUPTED'
-            ? { reason: step.Step?.Status?.StateChangeReason?.Code, message: step.Step?.Status?.StateChangeReason?.Message }
+          : (state === 'FAILED' || state === 'INTERRUPTED') && (reason?.Code || reason?.Message)
+            ? { reason: reason.Code, message: reason.Message }
             : undefined;
-      job = await this.finish(job, status, { type: status, emr: { stepId: job.stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
+      job = await this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
       return this.result(job, input);
     }
     if (state !== job.emrState) {
-      job = await this.record(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId: job.stepId, state } }, (j) =>
+      job = await this.record(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId, state } }, (j) =>
         isTerminal(j.status) || j.emrState === state ? undefined : { status: state, emrState: state },
       );
     }
-    if (job.cancelRequested && !job.cancelRequested.sent) job = await this.sendCancel(job, job.cancelRequested.mode);
     const deadline = this.deadline(job);
     if (deadline !== undefined && this.now().getTime() >= deadline && !job.timedOut) {
+      // The cancel is recorded as pending before it is sent, so a failed send is sent again by the next poll.
+      const at = this.now().toISOString();
       job = await this.record(job, { type: 'TIMEOUT', dedupeKey: 'TIMEOUT', detail: { timeoutSeconds: job.request.timeoutSeconds } }, (j) =>
-        j.timedOut ? undefined : { timedOut: true },
+        j.timedOut ? undefined : { timedOut: true, cancelRequested: { by: SYSTEM_ACTOR.callerArn, mode: 'TERMINATE_PROCESS', at } },
       );
-      await this.cancelStep(job, 'TERMINATE_PROCESS');
     }
+    if (job.cancelRequested && !job.cancelRequested.sent) job = await this.sendCancel(job, job.cancelRequested.mode);
     return this.result(job, input, this.nextWait(input, job));
   }
 
-  /** The Catch of every task: whatever went wrong, the job ends FAILED with a final audit event. */
+  /** The Catch of every task: the job ends FAILED with the error and a final audit event; a live step is stopped. */
   async fail(input: FailInput): Promise<TaskResult> {
     const job = await this.load(input.jobId);
+    if (isTerminal(job.status)) return this.result(job, input);
     const message = `${input.error?.Error ?? 'Error'}: ${String(input.error?.Cause ?? '').slice(0, 1000)}`;
-    const finished = await this.finish(job, 'FAILED', { type: 'FAILED', detail: { by: 'gateway', error: message } }, { reason: 'GATEWAY_ERROR', message });
-    return this.result(finished, input);
+    const stepStopped = job.stepId ? await this.cancelQuietly(job, job.stepId, 'TERMINATE_PROCESS') : undefined;
+    const detail = { by: 'gateway', error: message, ...(stepStopped !== undefined ? { stepStopped } : {}) };
+    return this.result(await this.finish(job, 'FAILED', { type: 'FAILED', detail }, { reason: 'GATEWAY_ERROR', message }), input);
   }
 
-  /** Asks EMR to cancel the job's step now (called by the cancel API when a step exists). */
-  async sendCancel(job: Job, mode: NonNullable<Job['cancelRequested']>['mode']): Promise<Job> {
-    await this.cancelStep(job, mode);
-    return this.jobs.transition(job.jobId, (j) => (j.cancelRequested && !j.cancelRequested.sent ? { cancelRequested: { ...j.cancelRequested, sent: true } } : undefined));
-  }
-
-  private async cancelStep(job: Job, mode: NonNullable<Job['cancelRequested']>['mode']): Promise<void> {
+  /** Asks EMR to cancel the job's step now, and marks the request sent. */
+  async sendCancel(job: Job, mode: CancelMode): Promise<Job> {
+    if (!job.stepId) return job;
+    const stepId = job.stepId;
     const out = await this.emrCall('CancelSteps', () =>
-      this.emr.client().send(new CancelStepsCommand({ ClusterId: job.clusterId, StepIds: [job.stepId!], StepCancellationOption: mode })),
+      this.emr.client().send(new CancelStepsCommand({ ClusterId: job.clusterId, StepIds: [stepId], StepCancellationOption: mode })),
     );
     const info = out.CancelStepsInfoList?.[0];
     if (info?.Status === 'FAILED') {
-      await this.audit.append(job.jobId, { type: 'CANCEL_FAILED', dedupeKey: `CANCEL_FAILED:${mode}`, actor: SYSTEM_ACTOR, emr: { stepId: job.stepId, reason: info.Reason } }, head(job));
+      job = await this.record(job, { type: 'CANCEL_FAILED', dedupeKey: `CANCEL_FAILED:${mode}`, emr: { stepId, reason: info.Reason } }, () => undefined);
+    }
+    return this.jobs.transition(job.jobId, (j) => (j.cancelRequested && !j.cancelRequested.sent ? { cancelRequested: { ...j.cancelRequested, sent: true } } : undefined));
+  }
+
+  /** Best effort, for steps the gateway is about to stop following: true if EMR accepted the cancel. */
+  private async cancelQuietly(job: Job, stepId: string, mode: CancelMode): Promise<boolean> {
+    try {
+      const out = await this.emr.client().send(new CancelStepsCommand({ ClusterId: job.clusterId, StepIds: [stepId], StepCancellationOption: mode }));
+      return out.CancelStepsInfoList?.[0]?.Status === 'SUBMITTED';
+    } catch {
+      return false;
     }
   }
 
-  /** Appends the terminal event (once per job, whoever gets there first) and marks the job terminal. */
-  private async finish(
-    job: Job,
-    status: TerminalStatus,
-    draft: Omit<AuditDraft, 'dedupeKey'>,
-    failureDetails?: FailureDetails,
-  ): Promise<Job> {
+  /**
+   * Appends the terminal event (one per job: dedupe key TERMINAL) and marks the job terminal. If another run
+   * got there first with another outcome, the job takes the outcome of the event that is in the trail.
+   */
+  private async finish(job: Job, status: TerminalStatus, draft: Omit<AuditDraft, 'dedupeKey'>, failureDetails?: FailureDetails): Promise<Job> {
     if (isTerminal(job.status)) return job;
     const at = this.now().toISOString();
-    return this.record(job, { ...draft, dedupeKey: 'TERMINAL' }, (j) =>
-      isTerminal(j.status)
-        ? undefined
-        : { status, finishedAt: at, ...(draft.emr?.state ? { emrState: draft.emr.state as EmrStepState } : {}), ...(failureDetails ? { failureDetails } : {}) },
-    );
-  }
-
-  /**
-   * The two writes of every change: the audit event first, then the job (with the new chain head). A crash
-   * between them is repaired by running the task again: the append finds its event by dedupe key.
-   */
-  private async record(job: Job, draft: AuditDraft, change: (job: Job) => Partial<Job> | undefined): Promise<Job> {
-    const event = await this.audit.append(job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, head(job));
-    return this.jobs.transition(job.jobId, (current) => {
-      const changes = change(current);
-      const advance = event.seq > current.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
-      return changes || Object.keys(advance).length ? { ...changes, ...advance } : undefined;
+    const detail = { ...draft.detail, ...(failureDetails ? { failureDetails } : {}) };
+    return this.record(job, { ...draft, ...(Object.keys(detail).length ? { detail } : {}), dedupeKey: 'TERMINAL' }, (j, event) => {
+      if (isTerminal(j.status)) return undefined;
+      const recorded = event.type as TerminalStatus;
+      const details = (event.detail?.failureDetails as FailureDetails | undefined) ?? undefined;
+      const emrState = event.emr?.state as EmrStepState | undefined;
+      return { status: recorded, finishedAt: at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}) };
     });
   }
 
-  private async findSubmittedStep(client: EMRClient, job: Job): Promise<string | undefined> {
+  private async record(job: Job, draft: AuditDraft, change: JobChange): Promise<Job> {
+    return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change)).job;
+  }
+
+  /** The step a previous attempt added for this job, found by the job marker in its name (newest first). */
+  private async findSubmittedStep(job: Job): Promise<string | undefined> {
     const marker = stepMarker(job.jobId);
     const created = Date.parse(job.createdAt) - 60_000;
-    let marker_: string | undefined;
-    for (let page = 0; page < 5; page++) {
-      const out = await this.emrCall('ListSteps', () => client.send(new ListStepsCommand({ ClusterId: job.clusterId, Marker: marker_ })));
+    let page: string | undefined;
+    do {
+      const out = await this.emrCall('ListSteps', () => this.emr.client().send(new ListStepsCommand({ ClusterId: job.clusterId, Marker: page })));
       const steps: StepSummary[] = out.Steps ?? [];
       const found = steps.find((s) => s.Name?.endsWith(marker));
       if (found?.Id) return found.Id;
       // Steps come newest first: once they predate the job, the step was never added.
       const oldest = steps.at(-1)?.Status?.Timeline?.CreationDateTime;
-      if (!out.Marker || (oldest && oldest.getTime() < created)) return undefined;
-      marker_ = out.Marker;
-    }
+      if (oldest && oldest.getTime() < created) return undefined;
+      page = out.Marker;
+    } while (page);
     return undefined;
   }
 
@@ -244,21 +249,27 @@ export class JobWorkflow {
     return seconds === undefined ? undefined : Date.parse(job.createdAt) + seconds * 1000;
   }
 
-  /** Capped exponential backoff, never past the deadline (so a timeout is noticed on time). */
+  /** Never wait past the deadline, so a timeout is noticed on time. */
+  private untilDeadline(job: Job, wait: number): number {
+    const deadline = this.deadline(job);
+    if (deadline === undefined || job.timedOut) return wait;
+    return Math.max(1, Math.min(wait, Math.ceil((deadline - this.now().getTime()) / 1000)));
+  }
+
+  private firstWait(input: WorkflowInput, job: Job): number {
+    return this.untilDeadline(job, Math.min(input.polling.initialSeconds, input.polling.maxSeconds));
+  }
+
+  /** Capped exponential backoff. */
   private nextWait(input: PollInput, job: Job): number {
     const { factor, maxSeconds } = input.polling;
-    let wait = Math.min(maxSeconds, Math.ceil(input.poll.waitSeconds * factor));
-    const deadline = this.deadline(job);
-    if (deadline !== undefined && !job.timedOut) wait = Math.max(1, Math.min(wait, Math.ceil((deadline - this.now().getTime()) / 1000)));
-    return wait;
+    return this.untilDeadline(job, Math.min(maxSeconds, Math.ceil(input.poll.waitSeconds * factor)));
   }
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     return { done: isTerminal(job.status), status: job.status, waitSeconds };
   }
 }
-
-const head = (job: Job) => ({ seq: job.auditSeq, hash: job.auditHash });
 
 export function subjectOf(job: Pick<Job, 'clusterId' | 'executionRoleArn' | 'stepType' | 'argsHash'>): Record<string, unknown> {
   return { clusterId: job.clusterId, executionRoleArn: job.executionRoleArn, stepType: job.stepType, argsHash: job.argsHash };

@@ -40,15 +40,18 @@ export class FakeEmr {
   nextFailure: FakeStep['failure'];
   /** When set, steps run for this long in simulated time (PENDING at first, RUNNING, then COMPLETED) instead of following a script. */
   timed?: { now: () => Date; runSeconds: number };
+  /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
+  duringAdd?: () => Promise<void>;
   private readonly failures = new Map<Operation, Error[]>();
   private counter = 0;
 
   constructor() {
-    this.mock.on(AddJobFlowStepsCommand).callsFake((input: AddJobFlowStepsCommandInput) => {
+    this.mock.on(AddJobFlowStepsCommand).callsFake(async (input: AddJobFlowStepsCommandInput) => {
       this.maybeFail('AddJobFlowSteps');
       const id = `s-${String(++this.counter).padStart(12, '0')}`;
       const created = this.timed?.now() ?? new Date();
       this.steps.push({ id, name: input.Steps?.[0]?.Name ?? '', input, script: [...this.nextScript], position: -1, created, failure: this.nextFailure });
+      await this.duringAdd?.();
       return { StepIds: [id] };
     });
     this.mock.on(DescribeStepCommand).callsFake(({ StepId }: { StepId: string }) => {

@@ -8,7 +8,7 @@ import { EMRClient } from '@aws-sdk/client-emr';
 import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
 import { AuditStore } from '../../src/audit/store';
-import { StsEmrAccess, type TemporaryCredentials } from '../../src/aws/emr-access';
+import { StsEmrAccess, submitClientFactory, type TemporaryCredentials } from '../../src/aws/emr-access';
 import { parseConfig } from '../../src/config/load';
 import { JobService } from '../../src/jobs/service';
 import { JobStore } from '../../src/jobs/store';
@@ -110,8 +110,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     return Promise.resolve({ Credentials: { AccessKeyId: 'ASIASUBMITTER', SecretAccessKey: 'secret', SessionToken: `token-${sts.calls.length}`, Expiration: new Date() } });
   };
   const emrAccess = new StsEmrAccess(new EMRClient({ region: 'us-east-1' }), stsClient, config, SUBMITTER_ROLE, (credentials) => {
-    assumed.push(credentials);
-    return new EMRClient({ region: 'us-east-1', credentials });
+    if (credentials) assumed.push(credentials);
+    return submitClientFactory({ region: 'us-east-1' })(credentials);
   });
   const workflow = new JobWorkflow(jobs, audit, emrAccess, clock.now);
   const routes = workflowRoutes(workflow);

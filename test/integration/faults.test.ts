@@ -1,0 +1,146 @@
+/**
+ * Faults and races around the workflow (found in review): every one must end with one truthful terminal
+ * state, a verifiable audit trail without duplicates, and no EMR step left running unfollowed.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AddJobFlowStepsCommand } from '@aws-sdk/client-emr';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { verifyChain } from '../../src/audit/chain';
+import { submitClientFactory } from '../../src/aws/emr-access';
+import { DEFAULT_POLLING, type TaskResult } from '../../src/jobs/workflow';
+import { awsError } from '../support/fake-emr';
+import { ALICE, startGateway, submitBody, type GatewayOptions, type TestGateway } from '../support/gateway';
+
+jest.setTimeout(30_000);
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+});
+
+async function trail(jobId: string): Promise<string[]> {
+  const events = await gw!.audit.list(jobId);
+  const job = await gw!.jobs.get(jobId);
+  expect(verifyChain(jobId, events, { seq: job!.auditSeq, hash: job!.auditHash })).toMatchObject({ ok: true });
+  return events.map((e) => (e.type === 'STATE_CHANGED' ? `STATE_CHANGED:${String(e.emr?.state)}` : e.type));
+}
+
+/** Fails the first job update (UpdateItem) after an audit event of `type` was written, with `error`. */
+function crashAfterEvent(type: string, error: () => Error): GatewayOptions['wrapDb'] {
+  return (client: DynamoDBClient) => {
+    const send = client.send.bind(client);
+    let armed = false;
+    let done = false;
+    client.send = ((command: { constructor: { name: string }; input: { Item?: Record<string, { S?: string }> } }) => {
+      if (command.constructor.name === 'PutItemCommand' && command.input.Item?.type?.S === type) armed = true;
+      else if (command.constructor.name === 'UpdateItemCommand' && armed && !done) {
+        done = true;
+        return Promise.reject(error());
+      }
+      return send(command as never);
+    }) as typeof client.send;
+    return client;
+  };
+}
+const crash = () => Object.assign(new Error('crash between the two writes'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+const permanent = () => Object.assign(new Error('the update is refused for good'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+const input = (jobId: string) => ({ jobId, polling: DEFAULT_POLLING });
+const poll = (jobId: string, previous: TaskResult) => gw!.workflow.poll({ ...input(jobId), poll: previous });
+
+it('the submit client makes one attempt only: a lost AddJobFlowSteps response is never retried by the SDK', async () => {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(503, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ __type: 'InternalServerError', message: 'try again' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = submitClientFactory({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })({ accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: 't' });
+    await expect(client.send(new AddJobFlowStepsCommand({ JobFlowId: 'j-1', Steps: [] }))).rejects.toMatchObject({ name: 'InternalServerError' });
+    expect(requests).toBe(1);
+  } finally {
+    server.close();
+  }
+});
+
+it('a terminal event whose job update failed for good: the job takes the recorded outcome, not FAILED', async () => {
+  gw = await startGateway({ wrapDb: crashAfterEvent('COMPLETED', permanent) });
+  gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  const finished = await gw.finish(job.jobId);
+  expect(finished?.status).toBe('COMPLETED');
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+});
+
+it('a cancel between a lost SUBMITTED write and its retry: the step is found and cancelled, not left running', async () => {
+  gw = await startGateway({ wrapDb: crashAfterEvent('SUBMITTED', crash) });
+  gw.emr.nextScript = ['RUNNING'];
+  const held = gw.serviceWith({ start: () => Promise.resolve() });
+  const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  await expect(gw.workflow.submit(input(job.jobId))).rejects.toThrow('crash between the two writes');
+  expect(gw.emr.steps).toHaveLength(1);
+  await held.cancel({ callerArn: ALICE }, job.jobId);
+  let result = await gw.workflow.submit(input(job.jobId));
+  for (let i = 0; i < 10 && !result.done; i++) result = await poll(job.jobId, result);
+  expect(result.status).toBe('CANCELLED');
+  expect(gw.emr.calls('AddJobFlowSteps')).toBe(1);
+  expect(gw.emr.steps[0]!.cancelledWith).toBe('SEND_INTERRUPT');
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'CANCEL_REQUESTED', 'STATE_CHANGED:RUNNING', 'STATE_CHANGED:CANCEL_PENDING', 'CANCELLED']);
+});
+
+it('the timeout cancel survives a throttled CancelSteps: sent again, the job still ends TIMED_OUT', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING'];
+  gw.emr.failNext('CancelSteps', awsError('ThrottlingException', 'Rate exceeded'));
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ timeoutSeconds: 60 }) });
+  const finished = await gw.finish(job.jobId);
+  expect(finished?.status).toBe('TIMED_OUT');
+  expect(gw.emr.calls('CancelSteps')).toBe(2);
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'STATE_CHANGED:CANCEL_PENDING', 'TIMED_OUT']);
+});
+
+it('a job failed while its step was being added: the step is stopped and the job stays FAILED', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING'];
+  const held = gw.serviceWith({ start: () => Promise.resolve() });
+  const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  gw.emr.duringAdd = async () => {
+    gw!.emr.duringAdd = undefined;
+    await gw!.workflow.fail({ ...input(job.jobId), error: { Error: 'States.Runtime', Cause: 'a concurrent run failed' } });
+  };
+  const result = await gw.workflow.submit(input(job.jobId));
+  expect(result).toMatchObject({ done: true, status: 'FAILED' });
+  expect(gw.emr.steps[0]!.cancelledWith).toBe('TERMINATE_PROCESS');
+  expect((await gw.jobs.get(job.jobId))?.status).toBe('FAILED');
+});
+
+it('transient DescribeStep errors that outlast the retries delay the next poll; they do not fail the job', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+  gw.emr.failNext('DescribeStep', ...Array.from({ length: 12 }, () => awsError('ThrottlingException', 'Rate exceeded')));
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  expect((await gw.finish(job.jobId))?.status).toBe('COMPLETED');
+  expect(gw.runner.executions.get(job.jobId)?.events.some((e) => e.type === 'StateCaught')).toBe(true);
+});
+
+it('two different bodies racing on one Idempotency-Key: one job, each decision audited once, the loser told', async () => {
+  gw = await startGateway();
+  const held = gw.serviceWith({ start: () => Promise.resolve() });
+  const results = await Promise.allSettled([
+    held.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'a' }), idempotencyKey: 'race' }),
+    held.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'b' }), idempotencyKey: 'race' }),
+  ]);
+  const won = results.filter((r) => r.status === 'fulfilled');
+  expect(won).toHaveLength(1);
+  expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'Conflict' } });
+  const job = (won[0] as PromiseFulfilledResult<{ job: { jobId: string; name: string } }>).value.job;
+  const decisions = (await gw.audit.list(job.jobId)).filter((e) => e.type === 'DECISION');
+  expect(decisions.map((d) => d.subject?.name).sort()).toEqual(['a', 'b']);
+});
