@@ -1,6 +1,7 @@
 /** The `emr-gateway` command line: dispatches to a command, maps errors to exit codes (DESIGN.md). */
 import { ConfigError, ValidationError } from '../errors';
 import { processIo, type Io } from './output';
+import { audit, cancel, list, onlineRoles, status, submit, wait } from './online-commands';
 import { offlineRoles, policyCheck, policyLint } from './policy-commands';
 import { EXIT, LOCAL_NOT_YET, USAGE, UsageError } from './usage';
 
@@ -9,7 +10,14 @@ type Command = (args: string[], io: Io) => number | Promise<number>;
 const COMMANDS: Record<string, Command> = {
   'policy check': policyCheck,
   'policy lint': policyLint,
-  roles: offlineRoles,
+  // With --config: offline, from the file; otherwise: asks the gateway.
+  roles: (args, io) => (args.includes('--config') || args.some((a) => a.startsWith('--config=')) ? offlineRoles(args, io) : onlineRoles(args, io)),
+  submit,
+  status,
+  wait,
+  cancel,
+  list,
+  audit,
   local: (_args, io) => {
     io.out(LOCAL_NOT_YET);
     return EXIT.ok;

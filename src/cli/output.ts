@@ -5,11 +5,14 @@ export type OutputFormat = 'json' | 'table';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Rewrites the current terminal line (live progress); '' clears it. */
+  progress?(text: string): void;
 }
 
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  progress: (text) => void process.stdout.write(`\r\x1b[2K${text}`),
 };
 
 export function json(value: unknown): string {

@@ -6,18 +6,37 @@ export class UsageError extends Error {}
 
 export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM runtime roles, through the gateway.
 
+Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the
+standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance roles):
+  emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [--timeout SECONDS] [--action-on-failure A]
+                     [--tag KEY=VALUE ...] [--idempotency-key KEY] [--wait]
+      STEP is one of:  -- COMMAND ARGS...             a command (command-runner.jar), e.g. -- bash -c 'echo hi'
+                       --spark -- SPARK_SUBMIT_ARGS...  spark-submit with these arguments
+                       --hive SCRIPT [-- ARGS...]        a Hive script (s3://... or an absolute path)
+                       --jar JAR [--main-class C] [-- ARGS...]
+      Without --idempotency-key one is generated and printed: repeat it to retry safely.
+  emr-gateway status JOB_ID             the job: status, EMR step and state, role, caller, times, failure
+  emr-gateway wait JOB_ID               follow the job to its end, with live progress
+  emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
+  emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
+  emr-gateway audit JOB_ID [--verify]   the job's audit events; --verify checks the hash chain here
+  emr-gateway roles [--cluster ID]      the runtime roles you may use
+  Common: --endpoint URL --region R --profile P --output json|table
+  Exit codes: 0 ok / job completed, 1 job failed, cancelled or timed out (or another error),
+              2 bad usage, 3 denied (or not authenticated), 4 not found.
+
 Offline (from a configuration file, no AWS call):
   emr-gateway policy check --config FILE --principal ARN [--action ACTION] (--resource ARN | --cluster ID)
                            [--role ROLE_ARN] [--context KEY=VALUE ...] [--at ISO_TIME] [--output json|table]
-      May this caller do this? (--at sets aws:CurrentTime; a --context key given twice is multi-valued.) Prints Allowed / ExplicitlyDenied / ImplicitlyDenied and why.
-      Exit 0 allowed, 3 denied, 2 bad usage or configuration.
+      May this caller do this? Prints Allowed / ExplicitlyDenied / ImplicitlyDenied and why.
+      (--at sets aws:CurrentTime; a --context key given twice is multi-valued.) Exit 0 allowed, 3 denied.
   emr-gateway policy lint --config FILE [--output json|table]
       Statements that can never match, unknown actions, resources that are not clusters, ...
       Exit 1 when a finding is an error.
   emr-gateway roles --config FILE --principal ARN --cluster ID [--all] [--output json|table]
       The runtime roles this caller may use on this cluster, with the step types allowed.
 
-Not yet available in this version: local, submit, status, wait, cancel, list, audit (see README.md).
+Not yet available in this version: local (the local stack; see README.md).
 `;
 
 /** What `npm start` prints until the local stack lands: said plainly, with what works today. */

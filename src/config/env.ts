@@ -51,3 +51,21 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS },
   };
 }
+
+/** What the CLI reads from its environment (besides the AWS SDK's own credential chain variables). */
+export interface CliEnvironment {
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  isTty: boolean;
+}
+
+export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, stdout: { isTTY?: boolean } = process.stdout): CliEnvironment {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return {
+    ...(env.EMR_GATEWAY_ENDPOINT ? { endpoint: env.EMR_GATEWAY_ENDPOINT } : {}),
+    ...(region ? { region } : {}),
+    ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}),
+    isTty: stdout.isTTY === true && env.TERM !== 'dumb',
+  };
+}

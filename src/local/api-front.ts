@@ -1,0 +1,148 @@
+/**
+ * The local API front: an HTTP server on loopback that does what API Gateway does for the gateway's REST API
+ * with AWS_IAM authorization. It verifies SigV4 (service execute-api) against the configured local
+ * credentials, rejects everything else with 401, builds the same proxy event (requestContext.identity.userArn
+ * = the credential's principal) and invokes the same handler.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { LocalCredential } from '../config/schema';
+import { verifySigV4 } from '../http/sigv4';
+
+/** API Gateway's own payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface ApiFrontOptions {
+  host?: string;
+  port: number;
+  region: string;
+  account: string;
+  credentials: readonly LocalCredential[];
+  handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+  now?: () => Date;
+}
+
+export interface ApiFront {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function unauthorized(reason: string): APIGatewayProxyResult {
+  return { statusCode: 401, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { code: 'Unauthorized', message: reason } }) };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront> {
+  const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c]));
+  let requests = 0;
+  const server = createServer((req, res) => {
+    void (async () => {
+      const result = await handle(req);
+      res.writeHead(result.statusCode, result.headers as Record<string, string>);
+      res.end(result.body);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'InternalError', message: 'internal error' } }));
+    });
+  });
+
+  async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
+    const body = await readBody(req);
+    if (!body) return { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'PayloadTooLarge', message: `the body exceeds ${MAX_PAYLOAD_BYTES} bytes` } }) };
+    const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    const verified = verifySigV4(
+      { method: req.method ?? 'GET', path: rawPath, query: rawQuery, headers, body },
+      { region: options.region, service: 'execute-api', secretFor: (id) => secrets.get(id)?.secretAccessKey, ...(options.now ? { now: options.now() } : {}) },
+    );
+    if (!verified.ok) return unauthorized(verified.reason);
+    const credential = secrets.get(verified.accessKeyId)!;
+    const params = new URLSearchParams(rawQuery);
+    const query: Record<string, string> = {};
+    const multiQuery: Record<string, string[]> = {};
+    params.forEach((value, key) => {
+      query[key] = value;
+      (multiQuery[key] ??= []).push(value);
+    });
+    const text = body.toString('utf8');
+    const isText = Buffer.from(text, 'utf8').equals(body);
+    let path = rawPath;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      // API Gateway passes an undecodable path through as it is
+    }
+    const event = {
+      httpMethod: req.method ?? 'GET',
+      path,
+      resource: '/{proxy+}',
+      headers,
+      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+      queryStringParameters: params.size ? query : null,
+      multiValueQueryStringParameters: params.size ? multiQuery : null,
+      pathParameters: { proxy: path.replace(/^\//, '') },
+      stageVariables: null,
+      isBase64Encoded: !isText,
+      body: body.length ? (isText ? text : body.toString('base64')) : null,
+      requestContext: {
+        accountId: options.account,
+        apiId: 'local',
+        httpMethod: req.method ?? 'GET',
+        path,
+        stage: 'local',
+        requestId: `local-${++requests}`,
+        requestTimeEpoch: Date.now(),
+        resourceId: 'local',
+        resourcePath: '/{proxy+}',
+        protocol: `HTTP/${req.httpVersion}`,
+        authorizer: null,
+        identity: {
+          accessKey: credential.accessKeyId,
+          accountId: options.account,
+          caller: credential.principal.split('/').slice(-2).join(':'),
+          user: credential.principal.split('/').slice(-2).join(':'),
+          userArn: credential.principal,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? null,
+          apiKey: null,
+          apiKeyId: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          clientCert: null,
+        },
+      },
+    } as APIGatewayProxyEvent;
+    return options.handler(event);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

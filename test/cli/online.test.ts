@@ -1,0 +1,190 @@
+/**
+ * The real CLI (child process) against a loopback gateway: the local API front checking SigV4, the real API
+ * handler and service, dynalite and the real ASL behind it, EMR mocked. Output and exit codes per command.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createApiHandler } from '../../src/http/api';
+import { openApiDocument } from '../../src/http/openapi';
+import { startApiFront, type ApiFront } from '../../src/local/api-front';
+import { ALICE, AUDITOR, CAROL, CLUSTER, role, startGateway, type TestGateway } from '../support/gateway';
+
+jest.setTimeout(60_000);
+
+const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
+const KEYS = {
+  alice: { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'local-alice-secret', principal: ALICE },
+  carol: { accessKeyId: 'AKIALOCALCAROL000003', secretAccessKey: 'local-carol-secret', principal: CAROL },
+  dora: { accessKeyId: 'AKIALOCALDORA0000004', secretAccessKey: 'local-dora-secret', principal: AUDITOR },
+};
+
+let gw: TestGateway;
+let front: ApiFront;
+beforeAll(async () => {
+  gw = await startGateway();
+  const handler = createApiHandler(() => ({ service: gw.service, openapi: () => openApiDocument('test'), version: 'test' }));
+  front = await startApiFront({ port: 0, region: 'us-east-1', account: '123456789012', credentials: Object.values(KEYS), handler: (e) => handler(e, {}) });
+});
+afterAll(async () => {
+  await front.close();
+  await gw.stop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cliEnv(key: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    EMR_GATEWAY_ENDPOINT: front.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: key.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+function cli(args: string[], who: keyof typeof KEYS | { accessKeyId: string; secretAccessKey: string } = 'alice'): Promise<Run> {
+  const env = cliEnv(typeof who === 'string' ? KEYS[who] : who);
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 50_000 }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const submitArgs = (...extra: string[]) => ['submit', '--cluster', CLUSTER, '--role', role('CallerTeamRoleETL'), '--name', 'cli job', ...extra];
+const jobIdIn = (text: string): string => /job-[0-9a-z]{26}/.exec(text)![0];
+
+describe('emr-gateway against a gateway', () => {
+  it('submit --wait: follows the job (plain progress lines off a terminal) and exits 0 when it completes', async () => {
+    gw.emr.nextScript = ['PENDING', 'RUNNING', 'RUNNING', 'COMPLETED'];
+    const r = await cli(submitArgs('--wait', '--', 'bash', '-c', 'echo hello'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Status\s+COMPLETED$/m);
+    expect(r.stderr).toMatch(/Idempotency-Key: [0-9a-f-]{36}/);
+    const step = gw.emr.steps.at(-1)!;
+    expect(step.input.Steps?.[0]?.HadoopJarStep?.Args).toEqual(['bash', '-c', 'echo hello']);
+  });
+
+  it('submit then status (table and json); a retried submit with the same key returns the same job', async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const first = await cli(submitArgs('--idempotency-key', 'cli-key-1', '--spark', '--', '--deploy-mode', 'cluster', 's3://bucket/app.py'));
+    expect(first.code).toBe(0);
+    const jobId = jobIdIn(first.stdout);
+    const again = await cli(submitArgs('--idempotency-key', 'cli-key-1', '--spark', '--', '--deploy-mode', 'cluster', 's3://bucket/app.py'));
+    expect(again.stdout).toContain(jobId);
+    expect(again.stdout).toContain('(already submitted with this Idempotency-Key)');
+    await gw.finish(jobId);
+    const status = await cli(['status', jobId]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^Runtime role\s+arn:aws:iam::123456789012:role\/CallerTeamRoleETL$/m);
+    const asJson = JSON.parse((await cli(['status', jobId, '--output', 'json'])).stdout) as { status: string; stepType: string };
+    expect(asJson).toMatchObject({ status: 'COMPLETED', stepType: 'spark' });
+  });
+
+  it('a failing step: exit 1 with the failure details', async () => {
+    gw.emr.nextScript = ['RUNNING', 'FAILED'];
+    gw.emr.nextFailure = { Reason: 'Unknown Error.', Message: 'exit code 2' };
+    const r = await cli(submitArgs('--wait', '--', 'false'));
+    gw.emr.nextFailure = undefined;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Failure\s+Unknown Error\. — exit code 2$/m);
+  });
+
+  it('denied by policy: exit 3 and the reason', async () => {
+    const r = await cli(submitArgs('--', 'true'), 'carol');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/403 Forbidden: implicitly denied/);
+  });
+
+  it('a bad signature: exit 3 and the 401 reason', async () => {
+    const r = await cli(['list'], { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'not-the-secret' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/401 Unauthorized: the signature does not match/);
+  });
+
+  const scriptBin = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+  (scriptBin ? it : it.skip)('wait on a terminal: one live line (spinner, state, elapsed), rewritten in place [needs util-linux script for a pty]', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const jobId = jobIdIn((await cli(submitArgs('--', 'sleep', '600'))).stdout);
+    for (let i = 0; i < 400 && (await gw.jobs.get(jobId))?.status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 5));
+    const command = `${process.execPath} ${BIN} wait ${jobId}`;
+    const waiting = new Promise<Run>((done) =>
+      execFile(scriptBin!, ['-qec', command, '/dev/null'], { env: { ...cliEnv(KEYS.alice), TERM: 'xterm' }, timeout: 30_000 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    await gw.service.cancel({ callerArn: ALICE }, jobId);
+    const r = await waiting;
+    expect(r.stdout).toMatch(new RegExp(`\\r\\x1b\\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ${jobId}  RUNNING  [0-9hms]+`));
+    expect(r.stdout).toMatch(/Status\s+CANCELLED/);
+    expect(r.code).toBe(1);
+  });
+
+  it('not found: exit 4', async () => {
+    const r = await cli(['status', 'job-0000000000000000000000000z']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/404 NotFound/);
+  });
+
+  it('cancel a running job: exit 0; wait then exits 1 (CANCELLED); cancelling again is a conflict', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const jobId = jobIdIn((await cli(submitArgs('--', 'sleep', '600'))).stdout);
+    for (let i = 0; i < 400 && (await gw.jobs.get(jobId))?.status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 5));
+    const cancelled = await cli(['cancel', jobId, '--mode', 'TERMINATE_PROCESS']);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain('cancel requested (TERMINATE_PROCESS)');
+    const waited = await cli(['wait', jobId]);
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toMatch(/^Status\s+CANCELLED$/m);
+    const again = await cli(['cancel', jobId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409 Conflict: .*nothing to cancel/);
+  });
+
+  it('list (table and json), audit --verify, roles', async () => {
+    const listed = await cli(['list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^JOB\s+STATUS\s+NAME\s+CLUSTER\s+CALLER\s+CREATED$/);
+    const jobs = (JSON.parse((await cli(['list', '--output', 'json', '--limit', '2'])).stdout) as { jobs: { jobId: string }[]; nextToken?: string });
+    expect(jobs.jobs).toHaveLength(2);
+    expect(jobs.nextToken).toBeDefined();
+    const jobId = jobs.jobs[0]!.jobId;
+    await gw.finish(jobId);
+    const audit = await cli(['audit', jobId, '--verify']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/^0\s+\S+\s+DECISION\s+alice\s+Allowed$/m);
+    expect(audit.stdout).toMatch(/^verified: \d+ events, chain head [0-9a-f]{64}$/m);
+    const others = await cli(['list', '--caller', ALICE], 'dora');
+    expect(others.stdout).toContain(jobId);
+    const roles = await cli(['roles', '--cluster', CLUSTER]);
+    expect(roles.stdout).toMatch(/CallerTeamRoleETL\s+spark,hive,command,jar/);
+  });
+
+  it.each([
+    [['submit', '--role', 'r', '--name', 'n', '--', 'true'], /--cluster is required/],
+    [submitArgs('--spark', '--hive', 's3://b/q.sql'), /choose one step type/],
+    [submitArgs(), /give the step/],
+    [submitArgs('--timeout', 'soon', '--', 'true'), /--timeout takes whole seconds/],
+    [['status'], /give one job id/],
+    [['cancel', 'job-x', '--mode', 'NOW'], /--mode must be/],
+  ])('usage error %j: exit 2', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a body the gateway refuses: exit 2 with the field named', async () => {
+    const r = await cli(['submit', '--cluster', CLUSTER, '--role', 'arn:aws:iam::123456789012:user/bob', '--name', 'n', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/executionRoleArn: not a role/);
+  });
+});
