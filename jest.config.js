@@ -1,6 +1,6 @@
 /**
  * Jest projects: unit, property (fast-check, incl. the IAM oracle), integration (dynalite, the real ASL),
- * CLI (child processes). middy is ESM-only: its files go through ts-jest too (allowJs), everything else in
+ * CLI (child processes), e2e (the local stack over loopback, the AWS CLI). middy is ESM-only: its files go through ts-jest too (allowJs), everything else in
  * node_modules is left alone.
  */
 const transform = { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true } }] };
@@ -16,5 +16,6 @@ module.exports = {
     { ...common, displayName: 'property', testMatch: ['<rootDir>/test/property/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -7,7 +7,7 @@ import { EMRClient } from '@aws-sdk/client-emr';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AuditStore } from './audit/store';
-import { clientConfig } from './aws/clients';
+import { clientConfig, type AwsTarget } from './aws/clients';
 import { StsEmrAccess, submitClientFactory } from './aws/emr-access';
 import { SfnWorkflowStarter } from './aws/sfn-starter';
 import { loadConfigFile, type LoadedConfig } from './config/load';
@@ -19,6 +19,7 @@ import { JobWorkflow } from './jobs/workflow';
 
 export interface Gateway {
   env: GatewayEnv;
+  db: DynamoDBClient;
   loaded: LoadedConfig;
   jobs: JobStore;
   audit: AuditStore;
@@ -27,12 +28,13 @@ export interface Gateway {
   service(): JobService;
 }
 
-export function createGateway(env: GatewayEnv = loadEnv()): Gateway {
+/** `credentials` only for the local stack, whose endpoint accepts any: in AWS the Lambda role's are used. */
+export function createGateway(env: GatewayEnv = loadEnv(), options: { credentials?: AwsTarget['credentials'] } = {}): Gateway {
   const loaded = loadConfigFile(env.configFile);
   if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
   }
-  const target = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
+  const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
   const aws = clientConfig(target);
   const db = new DynamoDBClient(aws);
   const jobs = new JobStore(db, env.jobsTable);
@@ -41,6 +43,7 @@ export function createGateway(env: GatewayEnv = loadEnv()): Gateway {
   let service: JobService | undefined;
   return {
     env,
+    db,
     loaded,
     jobs,
     audit,

@@ -1,9 +1,10 @@
 /** The `emr-gateway` command line: dispatches to a command, maps errors to exit codes (DESIGN.md). */
 import { ConfigError, ValidationError } from '../errors';
 import { processIo, type Io } from './output';
-import { audit, cancel, list, onlineRoles, status, submit, wait } from './online-commands';
+import { audit, cancel, list, logs, onlineRoles, status, submit, wait } from './online-commands';
 import { offlineRoles, policyCheck, policyLint } from './policy-commands';
-import { EXIT, LOCAL_NOT_YET, USAGE, UsageError } from './usage';
+import { EXIT, USAGE, UsageError } from './usage';
+import { local } from './local-command';
 
 type Command = (args: string[], io: Io) => number | Promise<number>;
 
@@ -18,10 +19,8 @@ const COMMANDS: Record<string, Command> = {
   cancel,
   list,
   audit,
-  local: (_args, io) => {
-    io.out(LOCAL_NOT_YET);
-    return EXIT.ok;
-  },
+  logs,
+  local,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -329,3 +329,40 @@ export async function onlineRoles(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   });
 }
+
+/**
+ * `logs JOB_ID`: the step's stdout (or --stderr) from the local EMR. The job is read through the gateway
+ * first, so the same authorization applies; in AWS, step logs are where the cluster's LogUri says (S3).
+ */
+export async function logs(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...connection, stderr: { type: 'boolean', default: false }, 'aws-endpoint': { type: 'string' } },
+  });
+  const { client } = connect(values);
+  const jobId = jobIdArg(positionals);
+  const awsEndpoint = values['aws-endpoint'] ?? cliEnvironment().awsEndpoint ?? 'http://127.0.0.1:4566';
+  return withApiErrors(io, async () => {
+    const job = await client.getJob(jobId);
+    if (!job.step.id) {
+      io.err(`${jobId} has no EMR step yet (status ${job.status})`);
+      return EXIT.failed;
+    }
+    const stream = values.stderr ? 'stderr' : 'stdout';
+    let response: Response;
+    try {
+      response = await fetch(`${awsEndpoint.replace(/\/$/, '')}/_local/emr/steps/${job.step.id}/${stream}`);
+    } catch {
+      io.err(`cannot reach the local EMR at ${awsEndpoint} (logs are served by the local stack; in AWS, read them from the cluster's LogUri)`);
+      return EXIT.failed;
+    }
+    if (!response.ok) {
+      io.err(`no ${stream} for step ${job.step.id} at ${awsEndpoint}`);
+      return EXIT.notFound;
+    }
+    io.out(await response.text());
+    return EXIT.ok;
+  });
+}

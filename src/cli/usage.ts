@@ -36,18 +36,9 @@ Offline (from a configuration file, no AWS call):
   emr-gateway roles --config FILE --principal ARN --cluster ID [--all] [--output json|table]
       The runtime roles this caller may use on this cluster, with the step types allowed.
 
-Not yet available in this version: local (the local stack; see README.md).
-`;
-
-/** What `npm start` prints until the local stack lands: said plainly, with what works today. */
-export const LOCAL_NOT_YET = `emr-gateway local: the local stack (DynamoDB, EMR, Step Functions, STS and the SigV4 API
-on loopback) is not built yet in this version, so \`npm start\` cannot start it.
-
-What works today is the offline policy tooling, against config/example.yaml:
-  npx emr-gateway policy check --config config/example.yaml \\
-      --principal arn:aws:sts::123456789012:assumed-role/DataTeamA/alice \\
-      --cluster j-2AXXXXXXGAPLF --role arn:aws:iam::123456789012:role/CallerTeamRoleETL
-  npx emr-gateway roles --config config/example.yaml \\
-      --principal arn:aws:sts::123456789012:assumed-role/Analysts/bob --cluster j-2AXXXXXXGAPLF
-  npx emr-gateway policy lint --config config/example.yaml
+The local stack (what \`npm start\` runs): the whole gateway on this machine, no AWS account needed:
+  emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway] [--faults SPEC]
+      Also from EMR_GATEWAY_LOCAL_CONFIG, EMR_GATEWAY_PORT, EMR_GATEWAY_AWS_PORT, EMR_GATEWAY_DATA_DIR,
+      EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
+  emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
 `;

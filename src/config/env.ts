@@ -55,17 +55,32 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
 /** What the CLI reads from its environment (besides the AWS SDK's own credential chain variables). */
 export interface CliEnvironment {
   endpoint?: string;
+  /** The local stack's AWS endpoint (for `logs`). */
+  awsEndpoint?: string;
   region?: string;
   profile?: string;
   isTty: boolean;
+  /** `emr-gateway local`: its flags' environment variables. */
+  local: { config?: string; port?: string; awsPort?: string; dataDir?: string; faults?: string };
+  /** The environment the local stack's step processes start from. */
+  processEnv: NodeJS.ProcessEnv;
 }
 
 export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, stdout: { isTTY?: boolean } = process.stdout): CliEnvironment {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
     ...(env.EMR_GATEWAY_ENDPOINT ? { endpoint: env.EMR_GATEWAY_ENDPOINT } : {}),
+    ...(env.EMR_GATEWAY_AWS_ENDPOINT ? { awsEndpoint: env.EMR_GATEWAY_AWS_ENDPOINT } : {}),
     ...(region ? { region } : {}),
     ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}),
     isTty: stdout.isTTY === true && env.TERM !== 'dumb',
+    local: {
+      ...(env.EMR_GATEWAY_LOCAL_CONFIG ? { config: env.EMR_GATEWAY_LOCAL_CONFIG } : {}),
+      ...(env.EMR_GATEWAY_PORT ? { port: env.EMR_GATEWAY_PORT } : {}),
+      ...(env.EMR_GATEWAY_AWS_PORT ? { awsPort: env.EMR_GATEWAY_AWS_PORT } : {}),
+      ...(env.EMR_GATEWAY_DATA_DIR ? { dataDir: env.EMR_GATEWAY_DATA_DIR } : {}),
+      ...(env.EMR_GATEWAY_FAULTS ? { faults: env.EMR_GATEWAY_FAULTS } : {}),
+    },
+    processEnv: env,
   };
 }

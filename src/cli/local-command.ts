@@ -1,0 +1,109 @@
+/** `emr-gateway local` (what `npm start` runs): the whole gateway on this machine, until Ctrl-C. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { rolesFor } from '../authz/roles';
+import { clusterArn } from '../authz/arn';
+import { cliEnvironment } from '../config/env';
+import { STEP_TYPES } from '../jobs/request';
+import { parseFaults } from '../local/aws-endpoint';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import type { Io } from './output';
+import { EXIT, UsageError } from './usage';
+
+/** The example configuration shipped with the package (dist/cli.js or src/cli/ → config/example.yaml). */
+function exampleConfig(): string {
+  for (const candidate of [resolve(__dirname, '../config/example.yaml'), resolve(__dirname, '../../config/example.yaml')]) if (existsSync(candidate)) return candidate;
+  return 'config/example.yaml';
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number (0-65535), not "${value}"`);
+  return n;
+}
+
+export async function local(args: string[], io: Io): Promise<number> {
+  const env = cliEnvironment();
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      config: { type: 'string', default: env.local.config ?? exampleConfig() },
+      port: { type: 'string', default: env.local.port ?? '3000' },
+      'aws-port': { type: 'string', default: env.local.awsPort ?? '4566' },
+      'data-dir': { type: 'string', default: env.local.dataDir ?? '.emr-gateway' },
+      faults: { type: 'string', default: env.local.faults ?? '' },
+    },
+  });
+  let faults;
+  try {
+    faults = parseFaults(values.faults);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      configFile: values.config,
+      port: port(values.port, '--port'),
+      awsPort: port(values['aws-port'], '--aws-port'),
+      dataDir: values['data-dir'],
+      faults,
+      env: env.processEnv,
+    });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      io.err(`emr-gateway local: a port is in use (${e.message}). Is another local stack running? Choose others with --port and --aws-port.`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+  io.out(banner(stack, values.config, values['data-dir'], values.faults));
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      io.err(`\n${signal}: stopping the local stack (running steps end; they are INTERRUPTED on the next start)...`);
+      void stack.stop().then(done);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  io.err('stopped.');
+  return EXIT.ok;
+}
+
+function banner(stack: LocalStack, configFile: string, dataDir: string, faults: string): string {
+  const { config } = stack;
+  const lines = [
+    'emr-step-gateway: the local stack is up.',
+    `  Gateway API (AWS SigV4, service execute-api):      ${stack.apiUrl}`,
+    `  AWS endpoint (DynamoDB, EMR, Step Functions, STS): ${stack.awsUrl}`,
+    `  Configuration: ${configFile}    Data: ${resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
+    ...(stack.resumed.length ? [`  Following ${stack.resumed.length} unfinished job(s) again: ${stack.resumed.join(', ')}`] : []),
+    '',
+  ];
+  const cluster = config.clusters.find((c) => c.runtimeRoles) ?? config.clusters[0]!;
+  for (const [i, credential] of config.local.credentials.entries()) {
+    const usable = rolesFor(stack.gateway.loaded.engine, {
+      callerArn: credential.principal,
+      clusterArn: clusterArn(config.partition, config.region, config.account, cluster.id),
+      catalogue: config.runtimeRoles,
+      stepTypes: STEP_TYPES,
+      actionOnFailure: 'CONTINUE',
+    }).filter((r) => r.stepTypes.includes('command') || r.stepTypes.length);
+    const who = credential.principal.split('/').slice(-2).join('/');
+    lines.push(`${i === 0 ? 'In another terminal, as' : 'Or as'} ${who} (${usable.length ? `may use ${usable.length} runtime role(s) on ${cluster.id}` : 'allowed nothing: every submission is denied'}):`);
+    lines.push(`  export EMR_GATEWAY_ENDPOINT=${stack.apiUrl} AWS_REGION=${config.region}`);
+    lines.push(`  export AWS_ACCESS_KEY_ID=${credential.accessKeyId} AWS_SECRET_ACCESS_KEY=${credential.secretAccessKey}`);
+    if (i === 0) {
+      const role = usable.find((r) => r.stepTypes.includes('command'))?.roleArn ?? usable[0]?.roleArn ?? config.runtimeRoles[0];
+      lines.push(`  npx emr-gateway submit --cluster ${cluster.id} --role ${role} --name hello --wait -- bash -c 'echo hello from the local EMR'`);
+      lines.push('  npx emr-gateway list; npx emr-gateway audit JOB_ID --verify; npx emr-gateway logs JOB_ID');
+    }
+    lines.push('');
+  }
+  lines.push(`The AWS CLI works against the local endpoint, e.g.: aws --endpoint-url ${stack.awsUrl} emr list-steps --cluster-id ${cluster.id}`);
+  lines.push('Stop with Ctrl-C: jobs and audit trails are kept; unfinished jobs are followed again on the next start.');
+  return lines.join('\n');
+}

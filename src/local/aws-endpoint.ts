@@ -1,0 +1,197 @@
+/**
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions and STS, routed as
+ * AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
+ * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
+ * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createReadStream } from 'node:fs';
+import { EmrError, type LocalEmr } from './emr';
+import { SfnError, type LocalStepFunctions } from './sfn';
+import { LocalSts, StsError } from './sts';
+
+export interface Faults {
+  /** Share of EMR calls answered with ThrottlingException (0-1). */
+  emrThrottleRate: number;
+  /** Added to every EMR call. */
+  emrLatencyMs: number;
+  /** Share of DynamoDB calls answered with a 500 InternalServerError (0-1). */
+  dynamoErrorRate: number;
+  /** Share of DynamoDB calls answered with ThrottlingException (0-1). */
+  dynamoThrottleRate: number;
+}
+export const NO_FAULTS: Faults = { emrThrottleRate: 0, emrLatencyMs: 0, dynamoErrorRate: 0, dynamoThrottleRate: 0 };
+
+/** `emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02` → Faults. */
+export function parseFaults(spec: string | undefined): Faults {
+  const faults = { ...NO_FAULTS };
+  if (!spec) return faults;
+  const keys: Record<string, keyof Faults> = { 'emr.throttle': 'emrThrottleRate', 'emr.latencyMs': 'emrLatencyMs', 'dynamodb.errors': 'dynamoErrorRate', 'dynamodb.throttle': 'dynamoThrottleRate' };
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key = '', value = ''] = part.split('=');
+    const field = keys[key];
+    const number = Number(value);
+    if (!field || !Number.isFinite(number) || number < 0 || (field !== 'emrLatencyMs' && number > 1)) {
+      throw new Error(`fault "${part}" is not one of ${Object.keys(keys).join(', ')} with a rate in 0..1 (latency in ms)`);
+    }
+    faults[field] = number;
+  }
+  return faults;
+}
+
+export interface AwsEndpointOptions {
+  host?: string;
+  port: number;
+  emr: LocalEmr;
+  sfn: LocalStepFunctions;
+  sts: LocalSts;
+  dynamo: Server;
+  faults?: Faults;
+  random?: () => number;
+}
+
+export interface AwsEndpoint {
+  url: string;
+  server: Server;
+  faults: Faults;
+  close(): Promise<void>;
+}
+
+type JsonHandler = (input: Record<string, unknown>, accessKey: string | undefined) => unknown;
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+function accessKeyOf(req: IncomingMessage): string | undefined {
+  return /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, contentType: string, body: unknown, errorType?: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+  res.end(JSON.stringify(body));
+}
+
+export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
+  const faults = options.faults ?? { ...NO_FAULTS };
+  const random = options.random ?? Math.random;
+  const { emr, sfn, sts } = options;
+
+  const emrOps: Record<string, JsonHandler> = {
+    AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, key ? sts.sessions.get(key)?.sourceIdentity : undefined),
+    DescribeStep: (i) => emr.describeStep(i),
+    ListSteps: (i) => emr.listSteps(i),
+    CancelSteps: (i) => emr.cancelSteps(i),
+    DescribeCluster: (i) => emr.describeCluster(i),
+    ListClusters: (i) => emr.listClusters(i),
+    RunJobFlow: (i) => emr.runJobFlow(i),
+    CreateSecurityConfiguration: (i) => emr.createSecurityConfiguration(i),
+    DescribeSecurityConfiguration: (i) => emr.describeSecurityConfiguration(i),
+  };
+  const sfnOps: Record<string, JsonHandler> = {
+    StartExecution: (i) => sfn.startExecution(i),
+    DescribeExecution: (i) => sfn.describeExecution(i),
+    StopExecution: (i) => sfn.stopExecution(i),
+    ListExecutions: (i) => sfn.listExecutions(i),
+    GetExecutionHistory: (i) => sfn.getExecutionHistory(i),
+    DescribeStateMachine: (i) => sfn.describeStateMachine(i),
+  };
+
+  async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn', operation: string): Promise<void> {
+    const contentType = service === 'emr' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
+    const handler = (service === 'emr' ? emrOps : sfnOps)[operation];
+    const body = await readBody(req);
+    if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
+    if (service === 'emr') {
+      if (faults.emrLatencyMs) await new Promise((r) => setTimeout(r, faults.emrLatencyMs));
+      if (random() < faults.emrThrottleRate) return sendJson(res, 400, contentType, { __type: 'ThrottlingException', message: 'Rate exceeded' }, 'ThrottlingException');
+    }
+    let input: Record<string, unknown>;
+    try {
+      input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      return sendJson(res, 400, contentType, { __type: 'SerializationException', message: 'the body is not JSON' }, 'SerializationException');
+    }
+    try {
+      sendJson(res, 200, contentType, handler(input, accessKeyOf(req)));
+    } catch (error) {
+      if (error instanceof EmrError || error instanceof SfnError) {
+        const type = error.type;
+        return sendJson(res, error instanceof EmrError ? error.status : 400, contentType, { __type: type, message: error.message, Message: error.message }, type);
+      }
+      sendJson(res, 500, contentType, { __type: 'InternalServerException', message: (error as Error).message }, 'InternalServerException');
+    }
+  }
+
+  async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = new URLSearchParams(await readBody(req));
+    try {
+      const xml = sts.handle(params, accessKeyOf(req));
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(xml);
+    } catch (error) {
+      const e = error instanceof StsError ? error : new StsError('InternalFailure', (error as Error).message);
+      res.writeHead(e.code === 'InternalFailure' ? 500 : e.code === 'AccessDenied' ? 403 : 400, { 'content-type': 'text/xml' });
+      res.end(LocalSts.errorXml(e));
+    }
+  }
+
+  /** GET /_local/emr/steps/{stepId}/{stdout|stderr}: a step's logs (EMR keeps them under the cluster's LogUri). */
+  function logs(req: IncomingMessage, res: ServerResponse): void {
+    const m = /^\/_local\/emr\/steps\/(s-[0-9A-Z]+)\/(stdout|stderr)$/.exec(req.url ?? '');
+    const file = m ? emr.logFile(m[1]!, m[2] as 'stdout' | 'stderr') : undefined;
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return void res.end('no such step log\n');
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    createReadStream(file).pipe(res);
+  }
+
+  const server = createServer((req, res) => {
+    const target = req.headers['x-amz-target'];
+    const route = (): Promise<void> | void => {
+      if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
+        if (random() < faults.dynamoThrottleRate) return sendJson(res, 400, 'application/x-amz-json-1.0', { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' });
+        if (random() < faults.dynamoErrorRate) return sendJson(res, 500, 'application/x-amz-json-1.0', { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error (injected)' });
+        options.dynamo.emit('request', req, res);
+        return;
+      }
+      if (typeof target === 'string' && target.startsWith('ElasticMapReduce.')) return json(req, res, 'emr', target.slice('ElasticMapReduce.'.length));
+      if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) return json(req, res, 'sfn', target.slice('AWSStepFunctions.'.length));
+      if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
+      if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });
+      if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return query(req, res);
+      sendJson(res, 400, 'application/json', { __type: 'UnknownOperationException', message: `no local service for ${req.method ?? ''} ${req.url ?? ''} (X-Amz-Target: ${String(target ?? 'none')})` });
+    };
+    Promise.resolve(route()).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, 'application/json', { __type: 'InternalFailure', message: (error as Error).message });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    faults,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The local Step Functions API (JSON 1.0, AWSStepFunctions.*) over the local runner: StartExecution,
+ * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, and enough of DescribeStateMachine
+ * for tools. Names are unique per state machine, as in Step Functions.
+ */
+import type { Execution, LocalWorkflowRunner } from './workflow-runner';
+
+export class SfnError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
+
+export class LocalStepFunctions {
+  constructor(
+    readonly stateMachineArn: string,
+    private readonly runner: LocalWorkflowRunner,
+    private readonly definition: unknown,
+  ) {}
+
+  private executionArn(name: string): string {
+    return this.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+  }
+
+  private find(executionArn: unknown): Execution {
+    const prefix = this.stateMachineArn.replace(':stateMachine:', ':execution:') + ':';
+    const name = typeof executionArn === 'string' && executionArn.startsWith(prefix) ? executionArn.slice(prefix.length) : undefined;
+    const execution = name ? this.runner.executions.get(name) : undefined;
+    if (!execution) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+    return execution;
+  }
+
+  private checkMachine(arn: unknown): void {
+    if (arn !== this.stateMachineArn) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+  }
+
+  startExecution(input: { stateMachineArn?: string; name?: string; input?: string }): { executionArn: string; startDate: number } {
+    this.checkMachine(input.stateMachineArn);
+    const name = input.name ?? crypto.randomUUID();
+    if (!NAME.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input.input ?? '{}');
+    } catch {
+      throw new SfnError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not JSON');
+    }
+    const existing = this.runner.executions.get(name);
+    if (existing) {
+      // As Step Functions: the same name and input while running answers the same execution; anything else is a clash.
+      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(parsed)) {
+        return { executionArn: this.executionArn(name), startDate: seconds(existing.startedAt)! };
+      }
+      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
+    }
+    const execution = this.runner.run(name, parsed);
+    return { executionArn: this.executionArn(name), startDate: seconds(execution.startedAt)! };
+  }
+
+  describeExecution(input: { executionArn?: string }): Record<string, unknown> {
+    const e = this.find(input.executionArn);
+    return {
+      executionArn: this.executionArn(e.name),
+      stateMachineArn: this.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: seconds(e.startedAt),
+      ...(e.stoppedAt ? { stopDate: seconds(e.stoppedAt) } : {}),
+      input: JSON.stringify(e.input),
+      ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
+      ...(e.error ? { error: e.error.error, cause: e.error.cause } : {}),
+    };
+  }
+
+  stopExecution(input: { executionArn?: string }): { stopDate: number } {
+    const e = this.find(input.executionArn);
+    this.runner.abort(e.name);
+    return { stopDate: Date.now() / 1000 };
+  }
+
+  listExecutions(input: { stateMachineArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }): Record<string, unknown> {
+    this.checkMachine(input.stateMachineArn);
+    const all = [...this.runner.executions.values()]
+      .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+    const start = Number(input.nextToken ?? 0) || 0;
+    const size = Math.min(Math.max(input.maxResults || 100, 1), 1000);
+    const page = all.slice(start, start + size);
+    return {
+      executions: page.map((e) => ({
+        executionArn: this.executionArn(e.name),
+        stateMachineArn: this.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: seconds(e.startedAt),
+        ...(e.stoppedAt ? { stopDate: seconds(e.stoppedAt) } : {}),
+      })),
+      ...(start + size < all.length ? { nextToken: String(start + size) } : {}),
+    };
+  }
+
+  getExecutionHistory(input: { executionArn?: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string }): Record<string, unknown> {
+    const e = this.find(input.executionArn);
+    const events = e.events.map((event, i) => {
+      const base = { id: i + 1, previousEventId: i, timestamp: event.timestamp / 1000 };
+      const state = 'state' in event ? (event as { state: { name: string; type: string; input?: unknown; output?: unknown } }).state : undefined;
+      switch (event.type) {
+        case 'ExecutionStarted':
+          return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify(event.input), roleArn: 'arn:aws:iam::000000000000:role/local' } };
+        case 'ExecutionSucceeded':
+          return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(event.output) } };
+        case 'ExecutionFailed':
+          return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: { error: event.Error, cause: String(event.Cause) } };
+        case 'ExecutionAborted':
+        case 'ExecutionTimeout':
+          return { ...base, type: event.type === 'ExecutionAborted' ? 'ExecutionAborted' : 'ExecutionTimedOut' };
+        case 'StateEntered':
+          return { ...base, type: `${state!.type}StateEntered`, stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } };
+        case 'StateExited':
+          return { ...base, type: `${state!.type}StateExited`, stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } };
+        case 'StateFailed':
+        case 'StateRetried':
+        case 'StateCaught': {
+          const error = event as { Error?: string; Cause?: string };
+          return { ...base, type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'lambda', resource: state?.name ?? '', error: error.Error ?? event.type, cause: error.Cause ?? '' } };
+        }
+        default:
+          return { ...base, type: 'PassStateEntered', stateEnteredEventDetails: { name: event.type } };
+      }
+    });
+    const ordered = input.reverseOrder ? events.reverse() : events;
+    const start = Number(input.nextToken ?? 0) || 0;
+    const size = Math.min(Math.max(input.maxResults || 100, 1), 1000);
+    return { events: ordered.slice(start, start + size), ...(start + size < ordered.length ? { nextToken: String(start + size) } : {}) };
+  }
+
+  describeStateMachine(input: { stateMachineArn?: string }): Record<string, unknown> {
+    this.checkMachine(input.stateMachineArn);
+    return {
+      stateMachineArn: this.stateMachineArn,
+      name: this.stateMachineArn.split(':').pop(),
+      status: 'ACTIVE',
+      definition: JSON.stringify(this.definition),
+      roleArn: 'arn:aws:iam::000000000000:role/local',
+      type: 'STANDARD',
+      creationDate: 0,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The local STS (Query protocol, XML answers): AssumeRole with SourceIdentity and tags, GetCallerIdentity.
+ * Issued session keys are remembered with their source identity, so the local EMR can hand it to the step
+ * the session submits, as EMR does with PropagateSourceIdentity.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface StsSession {
+  roleArn: string;
+  sessionName: string;
+  sourceIdentity?: string;
+  expires: Date;
+}
+
+export class StsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+export class LocalSts {
+  readonly sessions = new Map<string, StsSession>();
+
+  constructor(private readonly account: string) {}
+
+  handle(params: URLSearchParams, callerAccessKey: string | undefined): string {
+    const action = params.get('Action');
+    const requestId = randomBytes(16).toString('hex');
+    if (action === 'AssumeRole') {
+      const roleArn = params.get('RoleArn') ?? '';
+      const sessionName = params.get('RoleSessionName') ?? '';
+      const sourceIdentity = params.get('SourceIdentity') ?? undefined;
+      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new StsError('ValidationError', `RoleArn ${roleArn} is not a role ARN`);
+      if (!SESSION_NAME.test(sessionName)) throw new StsError('ValidationError', 'RoleSessionName must be 2-64 characters of [\\w+=,.@-]');
+      if (sourceIdentity !== undefined && (!SOURCE_IDENTITY.test(sourceIdentity) || sourceIdentity.toLowerCase().startsWith('aws:'))) {
+        throw new StsError('ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-] and not start with aws:');
+      }
+      // A session that carries a source identity cannot change it (STS rule).
+      const caller = callerAccessKey ? this.sessions.get(callerAccessKey) : undefined;
+      if (caller?.sourceIdentity && sourceIdentity && caller.sourceIdentity !== sourceIdentity) {
+        throw new StsError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain');
+      }
+      const duration = Number(params.get('DurationSeconds') ?? 3600);
+      const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+      const expires = new Date(Date.now() + duration * 1000);
+      const session: StsSession = { roleArn, sessionName, ...(sourceIdentity ?? caller?.sourceIdentity ? { sourceIdentity: sourceIdentity ?? caller?.sourceIdentity } : {}), expires };
+      this.sessions.set(accessKeyId, session);
+      const role = roleArn.split(':role/')[1]!.split('/').pop()!;
+      const assumed = `arn:aws:sts::${roleArn.split(':')[4]}:assumed-role/${role}/${sessionName}`;
+      return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    ${session.sourceIdentity ? `<SourceIdentity>${xmlEscape(session.sourceIdentity)}</SourceIdentity>` : ''}
+    <AssumedRoleUser><Arn>${xmlEscape(assumed)}</Arn><AssumedRoleId>AROALOCAL:${xmlEscape(sessionName)}</AssumedRoleId></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>${accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${randomBytes(20).toString('base64')}</SecretAccessKey>
+      <SessionToken>${randomBytes(32).toString('base64')}</SessionToken>
+      <Expiration>${expires.toISOString()}</Expiration>
+    </Credentials>
+    <PackedPolicySize>0</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`;
+    }
+    if (action === 'GetCallerIdentity') {
+      const session = callerAccessKey ? this.sessions.get(callerAccessKey) : undefined;
+      const arn = session ? `arn:aws:sts::${this.account}:assumed-role/${session.roleArn.split('/').pop()}/${session.sessionName}` : `arn:aws:iam::${this.account}:root`;
+      return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult><Arn>${xmlEscape(arn)}</Arn><UserId>LOCAL</UserId><Account>${this.account}</Account></GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>`;
+    }
+    throw new StsError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
+  }
+
+  static errorXml(error: StsError): string {
+    return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The local stack end to end over loopback: the API front (SigV4), the gateway's handlers and workflow, the
+ * real ASL on the local Step Functions, the local EMR running real processes, dynalite, local STS.
+ */
+import { AddJobFlowStepsCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { verifyChain } from '../../src/audit/chain';
+import { GatewayApiError, GatewayClient } from '../../src/client';
+import type { LocalStack } from '../../src/local/stack';
+import { clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
+
+jest.setTimeout(60_000);
+
+const CLUSTER = 'j-2AXXXXXXGAPLF';
+const LEGACY = 'j-1LEGACYNORUNTIME';
+const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+const command = (args: string[], extra: Record<string, unknown> = {}) => ({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'e2e', step: { type: 'command' as const, args }, ...extra });
+
+let stack: LocalStack;
+let alice: GatewayClient;
+const dataDir = newDataDir();
+beforeAll(async () => {
+  stack = await startStack(dataDir);
+  alice = clientFor(stack, 'alice');
+});
+afterAll(() => stack.stop());
+
+async function logOf(stepId: string, stream = 'stdout'): Promise<string> {
+  return (await fetch(`${stack.awsUrl}/_local/emr/steps/${stepId}/${stream}`)).text();
+}
+
+async function verifiedTrail(client: GatewayClient, jobId: string): Promise<string[]> {
+  const trail = await client.audit(jobId);
+  expect(trail.verification).toMatchObject({ ok: true });
+  expect(verifyChain(jobId, trail.events.map((e) => ({ ...e, jobId })))).toMatchObject({ ok: true });
+  return trail.events.map((e) => e.type);
+}
+
+it('a bash -c step as alice: COMPLETED, its output in the logs, run as its runtime role with alice as source identity', async () => {
+  const { jobId } = await alice.submit(command(['bash', '-c', 'echo "hello from EMR"; echo "role=$AWS_ROLE_ARN identity=$AWS_SOURCE_IDENTITY"']));
+  const job = await finished(alice, jobId);
+  expect(job.status).toBe('COMPLETED');
+  const log = await logOf(job.step.id!);
+  expect(log).toContain('hello from EMR');
+  expect(log).toContain(`role=${ETL} identity=alice`);
+  expect(await verifiedTrail(alice, jobId)).toEqual(expect.arrayContaining(['DECISION', 'SUBMITTED', 'COMPLETED']));
+});
+
+it('a failing step: FAILED with FailureDetails (the stderr tail and the log file)', async () => {
+  const { jobId } = await alice.submit(command(['bash', '-c', 'echo "cannot read input" >&2; exit 3']));
+  const job = await finished(alice, jobId);
+  expect(job.status).toBe('FAILED');
+  expect(job.failureDetails).toMatchObject({ reason: 'Unknown Error.', message: 'cannot read input', logFile: expect.stringContaining(`${job.step.id}/stderr`) });
+});
+
+it('spark-submit missing on this machine: FAILED with a message that says so', async () => {
+  const { jobId } = await alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'spark', step: { type: 'spark', args: ['s3://bucket/app.py'] } });
+  const job = await finished(alice, jobId);
+  expect(job.status).toBe('FAILED');
+  expect(job.failureDetails?.message).toMatch(/spark-submit is not installed on this machine/);
+});
+
+it('cancel a sleep: CANCELLED, and the process is gone', async () => {
+  const { jobId } = await alice.submit(command(['sleep', '300']));
+  const running = await until(async () => {
+    const job = await alice.getJob(jobId);
+    return job.step.state === 'RUNNING' ? job : undefined;
+  });
+  const pid = stack.emr.steps.get(running.step.id!)!.pid!;
+  expect(() => process.kill(pid, 0)).not.toThrow();
+  await alice.cancel(jobId, 'TERMINATE_PROCESS');
+  const job = await finished(alice, jobId);
+  expect(job.status).toBe('CANCELLED');
+  expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  expect(await verifiedTrail(alice, jobId)).toEqual(expect.arrayContaining(['CANCEL_REQUESTED', 'CANCELLED']));
+});
+
+it('the denied user: 403 with the reason, and a REJECTED job with its audit entry', async () => {
+  const carol = clientFor(stack, 'carol');
+  const error = (await carol.submit(command(['true'])).catch((e: unknown) => e)) as GatewayApiError;
+  expect(error).toBeInstanceOf(GatewayApiError);
+  expect(error).toMatchObject({ status: 403, code: 'Forbidden', message: expect.stringMatching(/implicitly denied: no principals rule|implicitly denied: no statement/) });
+  const jobId = error.details?.jobId as string;
+  const trail = await stack.gateway.audit.list(jobId);
+  expect(trail.map((e) => [e.type, e.decision?.result])).toEqual([['DECISION', 'ImplicitlyDenied']]);
+  expect((await stack.gateway.jobs.get(jobId))?.status).toBe('REJECTED');
+});
+
+it('EMR refusing a runtime role on a cluster without them: REJECTED with EMR\'s message', async () => {
+  const { jobId } = await alice.submit(command(['true'], { clusterId: LEGACY }));
+  const job = await finished(alice, jobId);
+  expect(job).toMatchObject({ status: 'REJECTED', failureDetails: { message: 'Runtime roles are not supported on this cluster.' } });
+});
+
+it('unsigned or badly signed requests: 401', async () => {
+  const unsigned = await fetch(`${stack.apiUrl}/jobs`);
+  expect(unsigned.status).toBe(401);
+  expect(await unsigned.json()).toMatchObject({ error: { code: 'Unauthorized', message: expect.stringMatching(/not signed/) } });
+  const forged = new GatewayClient({ endpoint: stack.apiUrl, region: stack.region, credentials: { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'guess' } });
+  await expect(forged.listJobs()).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/signature does not match/) });
+  const stranger = new GatewayClient({ endpoint: stack.apiUrl, region: stack.region, credentials: { accessKeyId: 'AKIASTRANGER00000000', secretAccessKey: 'x' } });
+  await expect(stranger.listJobs()).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/not known/) });
+  const otherRegion = new GatewayClient({ endpoint: stack.apiUrl, region: 'eu-west-1', credentials: { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'local-alice-secret' } });
+  await expect(otherRegion.listJobs()).rejects.toMatchObject({ status: 401 });
+});
+
+it("the local EMR keeps EMR's rules for direct callers: runtime roles per cluster, StepConcurrencyLevel", async () => {
+  const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' } });
+  await expect(emr.send(new AddJobFlowStepsCommand({ JobFlowId: CLUSTER, Steps: [{ Name: 'x', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] }))).rejects.toMatchObject({
+    name: 'ValidationException',
+    message: 'Runtime roles are required for this cluster. Please specify the role using the ExecutionRoleArn parameter.',
+  });
+  // The legacy cluster runs one step at a time: the second waits PENDING while the first runs.
+  const { StepIds } = await emr.send(
+    new AddJobFlowStepsCommand({ JobFlowId: LEGACY, Steps: [1, 2].map((i) => ({ Name: `s${i}`, HadoopJarStep: { Jar: 'command-runner.jar', Args: ['sleep', '1'] } })) }),
+  );
+  const state = async (id: string) => (await emr.send(new DescribeStepCommand({ ClusterId: LEGACY, StepId: id }))).Step?.Status?.State;
+  expect([await state(StepIds![0]!), await state(StepIds![1]!)]).toEqual(['RUNNING', 'PENDING']);
+  await until(async () => ((await state(StepIds![1]!)) === 'COMPLETED' ? true : undefined));
+  emr.destroy();
+});
+
+describe('restart', () => {
+  it('stopped mid-job and started again: nothing lost; the dead process ends INTERRUPTED, audit verifies', async () => {
+    const { jobId } = await alice.submit(command(['sleep', '300']));
+    await until(async () => ((await alice.getJob(jobId)).step.state === 'RUNNING' ? true : undefined));
+    const pending = await alice.submit(command(['bash', '-c', 'echo after restart']), { idempotencyKey: 'queued-before-restart' });
+    const before = (await alice.listJobs({ limit: 100 })).jobs.length;
+    await stack.stop();
+
+    stack = await startStack(dataDir);
+    alice = clientFor(stack, 'alice');
+    expect(stack.resumed).toEqual(expect.arrayContaining([jobId]));
+    const job = await finished(alice, jobId);
+    expect(job.status).toBe('INTERRUPTED');
+    expect(await verifiedTrail(alice, jobId)).toEqual(expect.arrayContaining(['DECISION', 'SUBMITTED', 'INTERRUPTED']));
+    expect((await finished(alice, pending.jobId)).status).toBe('COMPLETED');
+    expect((await alice.listJobs({ limit: 100 })).jobs.length).toBe(before);
+  });
+});
