@@ -1,10 +1,11 @@
 /** `npm run bench`: every benchmark, one after another, each printing its own table. Never run by `npm test`. */
 import { main as policy } from './policy';
 import { main as transitions } from './transitions';
+import { main as e2e } from './e2e';
 
 async function run(): Promise<void> {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = { policy, transitions };
+  const benches: Record<string, () => Promise<void>> = { policy, transitions, e2e: () => e2e() };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
     console.log(`\n=== bench: ${name} ===`);

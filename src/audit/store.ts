@@ -27,12 +27,15 @@ export class AuditStore {
   /**
    * Appends an event after the chain's last one, unless an event with the same dedupe key is already in the
    * chain: then that event is returned and nothing is written (a retried append is a no-op). Reading the keys
-   * first, every time, is what makes this hold even when other writers appended in between.
+   * first, every time, is what makes this hold even when other writers appended in between. `firstEvent`
+   * skips that read for the first event of a job whose id was just made up (nothing can precede it).
    */
-  async append(jobId: string, draft: AuditDraft): Promise<AuditEvent> {
+  async append(jobId: string, draft: AuditDraft, options: { firstEvent?: boolean } = {}): Promise<AuditEvent> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(Math.random() * 5 * attempt); // jitter: concurrent writers stop colliding
-      const chain = await this.keys(jobId);
+      // A brand-new job (a fresh random id) has no chain yet: try seq 0 straight away; if it is taken after
+      // all, the conditional put fails and the usual path reads the chain.
+      const chain = options.firstEvent && attempt === 0 ? [] : await this.keys(jobId);
       const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
       if (existing) return this.get(jobId, existing.seq);
       const last = chain.at(-1);

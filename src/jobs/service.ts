@@ -86,10 +86,6 @@ export class JobService {
     const decision = this.authorize(command.caller, GATEWAY_ACTIONS.submit, request.clusterId, submitContext(request));
     const requestHash = hashOf(request);
     const jobId = key !== undefined ? jobIdForIdempotencyKey(actor.principalArn, key) : newJobId(this.now());
-    if (key !== undefined) {
-      const existing = await this.deps.jobs.get(jobId);
-      if (existing) return this.replay(existing, requestHash);
-    }
 
     const argsHash = hashOf(stepArguments(request.step));
     const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name };
@@ -102,7 +98,7 @@ export class JobService {
       subject,
       decision: decisionRecord(decision),
       ...(key !== undefined ? { detail: { idempotencyKey: key } } : {}),
-    });
+    }, { firstEvent: key === undefined });
     const at = this.now().toISOString();
     const job: Job = {
       jobId,
@@ -128,7 +124,8 @@ export class JobService {
       auditHash: event.hash,
     };
     if (!(await this.deps.jobs.create(job))) {
-      // A concurrent duplicate created it first: answer as a replay of that one.
+      // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
+      // The decision event above was found by its dedupe key for the same body, or records this other body's.
       const existing = await this.deps.jobs.get(jobId);
       if (!existing) throw new Error(`job ${jobId} exists and does not`);
       return this.replay(existing, requestHash);

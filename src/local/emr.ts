@@ -5,10 +5,10 @@
  * runtime-role rules hold per cluster. State is an append-only journal in the data directory: after a
  * restart, steps whose process died with the stack are INTERRUPTED, as on EMR.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { Spawner } from './spawner';
 
 export class EmrError extends Error {
   constructor(
@@ -84,7 +84,9 @@ export class LocalEmr {
   readonly clusters = new Map<string, LocalCluster>();
   readonly steps = new Map<string, LocalStep>();
   readonly securityConfigurations = new Map<string, SecurityConfiguration>();
-  private readonly processes = new Map<string, ChildProcess>();
+  /** Steps whose process is running, by step id. */
+  private readonly processes = new Set<string>();
+  private readonly spawner = new Spawner();
   private readonly journal: string;
   private readonly logs: string;
   private readonly now: () => number;
@@ -354,30 +356,36 @@ export class LocalEmr {
     if (EMR_PROGRAMS.has(program) && !onPath(program, base.PATH)) {
       return this.end(step, 127, `${program} is not installed on this machine: the local EMR runs steps as local processes and could not find ${program} in PATH. Install it, or use a command step.`);
     }
-    const child = spawn(program, args, {
-      cwd: dir,
-      detached: true, // its own process group: a cancel stops the whole tree, as EMR does
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...base,
-        EMR_CLUSTER_ID: step.clusterId,
-        EMR_STEP_ID: step.id,
-        ...(step.executionRoleArn ? { AWS_ROLE_ARN: step.executionRoleArn, AWS_ROLE_SESSION_NAME: `emr-step-${step.id}` } : {}),
-        ...(step.sourceIdentity ? { AWS_SOURCE_IDENTITY: step.sourceIdentity } : {}),
+    this.processes.add(step.id);
+    this.spawner.spawn(
+      {
+        id: step.id,
+        program,
+        args,
+        cwd: dir,
+        stdout: stdoutFile,
+        stderr: stderrFile,
+        env: {
+          ...base,
+          EMR_CLUSTER_ID: step.clusterId,
+          EMR_STEP_ID: step.id,
+          ...(step.executionRoleArn ? { AWS_ROLE_ARN: step.executionRoleArn, AWS_ROLE_SESSION_NAME: `emr-step-${step.id}` } : {}),
+          ...(step.sourceIdentity ? { AWS_SOURCE_IDENTITY: step.sourceIdentity } : {}),
+        },
       },
-    });
-    this.processes.set(step.id, child);
-    this.update(step, { pid: child.pid });
-    child.stdout.on('data', (chunk: Buffer) => appendFileSync(stdoutFile, chunk));
-    child.stderr.on('data', (chunk: Buffer) => appendFileSync(stderrFile, chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      appendFileSync(stderrFile, `${error.code === 'ENOENT' ? `${program}: command not found` : error.message}\n`);
-    });
-    child.on('close', (code, signal) => {
-      this.processes.delete(step.id);
-      if (this.stopping) return; // the stack is stopping: the step stays RUNNING and is INTERRUPTED on restart
-      this.end(step, code ?? (signal ? 128 : 1), undefined, signal ?? undefined);
-    });
+      {
+        started: (pid) => {
+          if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') this.update(step, { pid });
+          if (step.state === 'CANCEL_PENDING') this.kill(step, this.pendingKill.get(step.id) ?? 'TERMINATE_PROCESS');
+        },
+        exit: (code, signal) => {
+          this.processes.delete(step.id);
+          this.pendingKill.delete(step.id);
+          if (this.stopping) return; // the stack is stopping: the step stays RUNNING and is INTERRUPTED on restart
+          this.end(step, code ?? (signal ? 128 : 1), undefined, signal ?? undefined);
+        },
+      },
+    );
   }
 
   private end(step: LocalStep, code: number, message?: string, signal?: string): void {
@@ -415,34 +423,26 @@ export class LocalEmr {
     }
   }
 
+  /** Cancel modes asked for before the process had started: applied as soon as it has. */
+  private readonly pendingKill = new Map<string, string>();
+
   private kill(step: LocalStep, mode: string): void {
-    const child = this.processes.get(step.id);
-    if (!child?.pid) return;
-    const group = -child.pid;
-    const signal = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(group, sig);
-      } catch {
-        // already gone
-      }
-    };
-    if (mode === 'TERMINATE_PROCESS') signal('SIGKILL');
+    if (!this.processes.has(step.id)) return;
+    if (!step.pid) {
+      this.pendingKill.set(step.id, mode);
+      return;
+    }
+    if (mode === 'TERMINATE_PROCESS') this.spawner.kill(step.id, 'SIGKILL');
     else {
-      signal('SIGTERM');
-      setTimeout(() => this.processes.has(step.id) && signal('SIGKILL'), (this.options.interruptGraceSeconds ?? 5) * 1000).unref();
+      this.spawner.kill(step.id, 'SIGTERM');
+      setTimeout(() => this.processes.has(step.id) && this.spawner.kill(step.id, 'SIGKILL'), (this.options.interruptGraceSeconds ?? 5) * 1000).unref();
     }
   }
 
   /** Stops every running step process; their steps are left RUNNING in the journal (INTERRUPTED on restart). */
   stop(): void {
     this.stopping = true;
-    for (const child of this.processes.values()) {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    this.spawner.stop();
   }
 }
 

@@ -137,9 +137,8 @@ describe('emr-gateway', () => {
     expect(cli('--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('policy check') });
     expect(cli('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
   });
-  it('`local` (npm start) says plainly that the local stack is not built yet', () => {
-    const r = cli('local');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('is not built yet');
+  it('`local` refuses bad flags with exit 2', () => {
+    expect(cli('local', '--port', 'http')).toMatchObject({ code: 2, stderr: expect.stringContaining('--port must be a port number') });
+    expect(cli('local', '--faults', 'emr.explode=1')).toMatchObject({ code: 2, stderr: expect.stringContaining('fault "emr.explode=1"') });
   });
 });

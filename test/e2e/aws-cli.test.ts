@@ -84,7 +84,7 @@ describeIf('the AWS CLI against the local endpoint', () => {
     expect(events.every((e) => /^[0-9a-f]{64}$/.test(e.hash?.S ?? ''))).toBe(true);
     const executionArn = `arn:aws:states:us-east-1:123456789012:execution:emr-gateway-submit-job:${jobId}`;
     await until(async () => (((await aws('stepfunctions', 'describe-execution', '--execution-arn', executionArn)) as { status: string }).status === 'SUCCEEDED' ? true : undefined));
-    const described = (await aws('stepfunctions', 'describe-execution', '--execution-arn', executionArn)) as Record<string, unknown>;
+    const described = (await aws('stepfunctions', 'describe-execution', '--execution-arn', executionArn));
     expect(described).toMatchObject({ name: jobId, status: 'SUCCEEDED', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:emr-gateway-submit-job' });
     const history = (await aws('stepfunctions', 'get-execution-history', '--execution-arn', executionArn)) as { events: { type: string }[] };
     expect(history.events[0]?.type).toBe('ExecutionStarted');
