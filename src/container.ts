@@ -16,6 +16,7 @@ import { ConfigError } from './errors';
 import { JobService } from './jobs/service';
 import { JobStore } from './jobs/store';
 import { JobWorkflow } from './jobs/workflow';
+import { TriggerService } from './triggers/service';
 
 export interface Gateway {
   env: GatewayEnv;
@@ -24,8 +25,9 @@ export interface Gateway {
   jobs: JobStore;
   audit: AuditStore;
   workflow: JobWorkflow;
-  /** Needs STATE_MACHINE_ARN: only the API functions have it. */
+  /** Needs STATE_MACHINE_ARN: only the API and trigger functions have it. */
   service(): JobService;
+  triggers(): TriggerService;
 }
 
 /** `credentials` only for the local stack, whose endpoint accepts any: in AWS the Lambda role's are used. */
@@ -41,6 +43,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
   const audit = new AuditStore(db, env.auditTable);
   const workflow = new JobWorkflow(jobs, audit, new StsEmrAccess(new EMRClient(aws), new STSClient(aws), loaded.config, env.submitterRoleArn, submitClientFactory(target)));
   let service: JobService | undefined;
+  let triggers: TriggerService | undefined;
   return {
     env,
     db,
@@ -60,6 +63,10 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
         polling: env.polling,
       });
       return service;
+    },
+    triggers() {
+      triggers ??= new TriggerService(loaded.config, this.service(), audit);
+      return triggers;
     },
   };
 }

@@ -121,29 +121,8 @@ export class JobWorkflow {
   async poll(input: PollInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
     if (isTerminal(job.status) || !job.stepId) return this.result(job, input, input.poll.waitSeconds);
-    const stepId = job.stepId;
-    const step = await this.emrCall('DescribeStep', () => this.emr.client().send(new DescribeStepCommand({ ClusterId: job.clusterId, StepId: stepId })));
-    const state = step.Step?.Status?.State;
-    if (!state) throw new TransientError('DescribeStep returned no state');
-
-    if (isEmrTerminal(state)) {
-      const status = terminalStatusFor(state, job.timedOut === true);
-      const failure = step.Step?.Status?.FailureDetails;
-      const reason = step.Step?.Status?.StateChangeReason;
-      const details: FailureDetails | undefined =
-        failure && (failure.Reason || failure.Message || failure.LogFile)
-          ? { reason: failure.Reason, message: failure.Message, logFile: failure.LogFile }
-          : (state === 'FAILED' || state === 'INTERRUPTED') && (reason?.Code || reason?.Message)
-            ? { reason: reason.Code, message: reason.Message }
-            : undefined;
-      job = await this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
-      return this.result(job, input);
-    }
-    if (state !== job.emrState) {
-      job = await this.record(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId, state } }, (j) =>
-        isTerminal(j.status) || j.emrState === state ? undefined : { status: state, emrState: state },
-      );
-    }
+    job = await this.refresh(job);
+    if (isTerminal(job.status)) return this.result(job, input);
     const deadline = this.deadline(job);
     if (deadline !== undefined && this.now().getTime() >= deadline && !job.timedOut) {
       // The cancel is recorded as pending before it is sent, so a failed send is sent again by the next poll.
@@ -154,6 +133,47 @@ export class JobWorkflow {
     }
     if (job.cancelRequested && !job.cancelRequested.sent) job = await this.sendCancel(job, job.cancelRequested.mode);
     return this.result(job, input, this.nextWait(input, job));
+  }
+
+  /**
+   * An EMR "Step Status Change" event (EventBridge): recorded as it happens, through the same code as a poll,
+   * so a change is recorded once whichever sees it first. Steps are matched to jobs by the job marker in
+   * their name; others are ignored. Terminal states are read back with DescribeStep for their details.
+   */
+  async observeStepEvent(detail: { stepId?: string; clusterId?: string; name?: string; state?: string }): Promise<JobStatus | undefined> {
+    const jobId = /\[(job-[0-9a-hjkmnp-tv-z]{26})\]$/.exec(detail.name ?? '')?.[1];
+    if (!jobId) return undefined;
+    const job = await this.jobs.get(jobId);
+    if (!job || job.stepId !== detail.stepId || job.clusterId !== detail.clusterId || isTerminal(job.status)) return job?.status;
+    const state = detail.state as EmrStepState;
+    return isEmrTerminal(state) ? (await this.refresh(job)).status : (await this.recordState(job, state)).status;
+  }
+
+  /** DescribeStep, then the state it shows recorded (once). */
+  private async refresh(job: Job): Promise<Job> {
+    const stepId = job.stepId!;
+    const step = await this.emrCall('DescribeStep', () => this.emr.client().send(new DescribeStepCommand({ ClusterId: job.clusterId, StepId: stepId })));
+    const state = step.Step?.Status?.State;
+    if (!state) throw new TransientError('DescribeStep returned no state');
+    if (!isEmrTerminal(state)) return this.recordState(job, state);
+    const status = terminalStatusFor(state, job.timedOut === true);
+    const failure = step.Step?.Status?.FailureDetails;
+    const reason = step.Step?.Status?.StateChangeReason;
+    const details: FailureDetails | undefined =
+      failure && (failure.Reason || failure.Message || failure.LogFile)
+        ? { reason: failure.Reason, message: failure.Message, logFile: failure.LogFile }
+        : (state === 'FAILED' || state === 'INTERRUPTED') && (reason?.Code || reason?.Message)
+          ? { reason: reason.Code, message: reason.Message }
+          : undefined;
+    return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
+  }
+
+  /** A non-terminal EMR state, recorded once per job and state. */
+  private async recordState(job: Job, state: EmrStepState): Promise<Job> {
+    if (state === job.emrState) return job;
+    return this.record(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId: job.stepId, state } }, (j) =>
+      isTerminal(j.status) || j.emrState === state ? undefined : { status: state, emrState: state },
+    );
   }
 
   /** The Catch of every task: the job ends FAILED with the error and a final audit event; a live step is stopped. */

@@ -9,7 +9,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
 import { AuditStore } from '../../src/audit/store';
 import { StsEmrAccess, submitClientFactory, type TemporaryCredentials } from '../../src/aws/emr-access';
-import { parseConfig } from '../../src/config/load';
+import { parseConfig, type GatewayConfig } from '../../src/config/load';
 import { JobService } from '../../src/jobs/service';
 import { JobStore } from '../../src/jobs/store';
 import { JobWorkflow, DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow';
@@ -40,6 +40,25 @@ principals:
   - { match: "${role('Contractors')}", policies: [] }
   - { match: "${role('Auditors')}", policies: [read-all] }
   - { match: "${role('NoReads')}", policies: [team-a, no-reads] }
+templates:
+  nightly:
+    clusterId: ${CLUSTER}
+    executionRoleArn: "${role('CallerTeamRoleETL')}"
+    name: "nightly \${date}"
+    step: { type: command, args: [bash, -c, "echo run for \${date} in \${region}"] }
+  landing:
+    clusterId: ${CLUSTER}
+    executionRoleArn: "${role('CallerTeamRoleETL')}"
+    name: "ingest \${eventId}"
+    step: { type: spark, args: ["s3://code/ingest.py", "--input", "\${key}"] }
+schedules:
+  - { name: nightly, schedule: "cron(0 2 * * ? *)", template: nightly, params: { region: eu }, principal: "${role('DataTeamA')}" }
+triggers:
+  - name: landing
+    eventPattern: { source: [aws.s3], detail-type: [Object Created] }
+    template: landing
+    params: { key: "$.detail.object.key" }
+    principal: "${role('DataTeamA')}"
 policies:
   read-all:
     Version: "2012-10-17"
@@ -68,6 +87,7 @@ export class SimClock {
 }
 
 export interface TestGateway {
+  config: GatewayConfig;
   dynamo: TestDynamo;
   emr: FakeEmr;
   clock: SimClock;
@@ -132,6 +152,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     new JobService({ config, engine, jobs, audit, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
   return {
+    config,
     dynamo,
     emr,
     clock,
