@@ -1,7 +1,7 @@
 /** The `emr-gateway` command line: dispatches to a command, maps errors to exit codes (DESIGN.md). */
 import { ConfigError, ValidationError } from '../errors';
 import { processIo, type Io } from './output';
-import { audit, cancel, list, logs, onlineRoles, status, submit, wait } from './online-commands';
+import { audit, cancel, list, logs, onlineRoles, status, submit, trigger, wait } from './online-commands';
 import { offlineRoles, policyCheck, policyLint } from './policy-commands';
 import { EXIT, USAGE, UsageError } from './usage';
 import { local } from './local-command';
@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   list,
   audit,
   logs,
+  trigger,
   local,
 };
 

@@ -1,5 +1,6 @@
 /** The commands that talk to a gateway: submit, status, wait, cancel, list, audit, roles (online). */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { verifyChain } from '../audit/chain';
@@ -7,7 +8,7 @@ import { GatewayApiError, GatewayClient, type JobView } from '../client';
 import { cliEnvironment } from '../config/env';
 import { ACTIONS_ON_FAILURE } from '../jobs/request';
 import { fields, json, table, type Io, type OutputFormat } from './output';
-import { EXIT, UsageError } from './usage';
+import { EXIT, required, UsageError } from './usage';
 
 const connection = {
   endpoint: { type: 'string' },
@@ -191,10 +192,6 @@ export async function submit(args: string[], io: Io): Promise<number> {
   });
 }
 
-function required(value: string | undefined, flag: string): string {
-  if (!value) throw new UsageError(`${flag} is required`);
-  return value;
-}
 
 function jobIdArg(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError('give one job id');
@@ -330,6 +327,11 @@ export async function onlineRoles(args: string[], io: Io): Promise<number> {
   });
 }
 
+/** The local stack's AWS endpoint: --aws-endpoint, EMR_GATEWAY_AWS_ENDPOINT, or the default port. */
+function localAwsEndpoint(flag: string | undefined): string {
+  return (flag ?? cliEnvironment().awsEndpoint ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
+}
+
 /**
  * `logs JOB_ID`: the step's stdout (or --stderr) from the local EMR. The job is read through the gateway
  * first, so the same authorization applies; in AWS, step logs are where the cluster's LogUri says (S3).
@@ -343,7 +345,7 @@ export async function logs(args: string[], io: Io): Promise<number> {
   });
   const { client } = connect(values);
   const jobId = jobIdArg(positionals);
-  const awsEndpoint = values['aws-endpoint'] ?? cliEnvironment().awsEndpoint ?? 'http://127.0.0.1:4566';
+  const awsEndpoint = localAwsEndpoint(values['aws-endpoint']);
   return withApiErrors(io, async () => {
     const job = await client.getJob(jobId);
     if (!job.step.id) {
@@ -353,7 +355,7 @@ export async function logs(args: string[], io: Io): Promise<number> {
     const stream = values.stderr ? 'stderr' : 'stdout';
     let response: Response;
     try {
-      response = await fetch(`${awsEndpoint.replace(/\/$/, '')}/_local/emr/steps/${job.step.id}/${stream}`);
+      response = await fetch(`${awsEndpoint}/_local/emr/steps/${job.step.id}/${stream}`);
     } catch {
       io.err(`cannot reach the local EMR at ${awsEndpoint} (logs are served by the local stack; in AWS, read them from the cluster's LogUri)`);
       return EXIT.failed;
@@ -365,4 +367,41 @@ export async function logs(args: string[], io: Io): Promise<number> {
     io.out(await response.text());
     return EXIT.ok;
   });
+}
+
+/** `trigger NAME --event FILE`: fires one of the local stack's triggers with an EventBridge event. */
+export async function trigger(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { event: { type: 'string' }, 'aws-endpoint': { type: 'string' }, output: { type: 'string', default: 'table' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('give one trigger name');
+  if (!values.event) throw new UsageError('--event FILE.json is required (an EventBridge event)');
+  let event: string;
+  try {
+    event = readFileSync(values.event, 'utf8');
+    JSON.parse(event);
+  } catch (error) {
+    throw new UsageError(`--event ${values.event}: ${(error as Error).message}`);
+  }
+  const awsEndpoint = localAwsEndpoint(values['aws-endpoint']);
+  let response: Response;
+  try {
+    response = await fetch(`${awsEndpoint}/_local/triggers/${encodeURIComponent(positionals[0]!)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: event });
+  } catch {
+    io.err(`cannot reach the local stack at ${awsEndpoint} (triggers fire there; in AWS they are EventBridge rules)`);
+    return EXIT.failed;
+  }
+  const outcome = (await response.json()) as { outcome?: string; jobId?: string; reason?: string; issues?: { field: string; message: string }[]; error?: { message: string } };
+  if (!response.ok) {
+    io.err(`emr-gateway trigger: ${outcome.error?.message ?? response.status}`);
+    return response.status === 404 ? EXIT.notFound : EXIT.usage;
+  }
+  if (values.output === 'json') io.out(json(outcome));
+  else if (outcome.outcome === 'submitted') io.out(`${outcome.jobId}  submitted`);
+  else if (outcome.outcome === 'denied') io.out(`denied: ${outcome.reason ?? ''}`);
+  else io.out(`rejected:\n${(outcome.issues ?? []).map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
+  return outcome.outcome === 'submitted' ? EXIT.ok : outcome.outcome === 'denied' ? EXIT.denied : EXIT.failed;
 }

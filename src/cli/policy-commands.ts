@@ -9,7 +9,7 @@ import { rolesFor } from '../authz/roles';
 import { loadConfigFile, type LoadedConfig } from '../config/load';
 import { STEP_TYPES } from '../jobs/request';
 import { fields, json, table, type Io, type OutputFormat } from './output';
-import { EXIT, UsageError } from './usage';
+import { EXIT, required, UsageError } from './usage';
 
 const common = {
   config: { type: 'string' },
@@ -21,10 +21,6 @@ function outputFormat(value: string | undefined): OutputFormat {
   throw new UsageError(`--output must be json or table, not "${value}"`);
 }
 
-function required(value: string | undefined, flag: string): string {
-  if (!value) throw new UsageError(`${flag} is required`);
-  return value;
-}
 
 /** The caller as an IAM principal ARN (a role, a user, or an assumed-role session). */
 function principalArg(value: string | undefined): string {

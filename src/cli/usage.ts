@@ -4,6 +4,12 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4 } as co
 /** A mistake on the command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
 
+/** A flag's value, or a usage error naming the flag. */
+export function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
 export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM runtime roles, through the gateway.
 
 Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the
@@ -41,4 +47,5 @@ The local stack (what \`npm start\` runs): the whole gateway on this machine, no
       Also from EMR_GATEWAY_LOCAL_CONFIG, EMR_GATEWAY_PORT, EMR_GATEWAY_AWS_PORT, EMR_GATEWAY_DATA_DIR,
       EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
   emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
+  emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL]   fire one of the config's triggers locally
 `;

@@ -12,6 +12,7 @@ import { PolicyEngine, type PrincipalRule } from '../authz/engine';
 import { formatPath, PolicyCompileError, type Path } from '../authz/policy';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { roleArnProblem } from '../jobs/request';
+import { parseSchedule } from '../triggers/schedule-expression';
 import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
 
 export interface GatewayConfig {
@@ -91,6 +92,13 @@ export function parseConfig(text: string, file: string): LoadedConfig {
       if (!resolvePrincipal(entry.principal)) issue([kind, i, 'principal'], `"${entry.principal}" is not an IAM principal ARN`);
     });
   }
+  raw.schedules.forEach((entry, i) => {
+    try {
+      parseSchedule(entry.schedule);
+    } catch (error) {
+      issue(['schedules', i, 'schedule'], (error as Error).message);
+    }
+  });
   checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));
 
   const policies: Record<string, unknown> = {};

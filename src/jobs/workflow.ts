@@ -143,8 +143,16 @@ export class JobWorkflow {
   async observeStepEvent(detail: { stepId?: string; clusterId?: string; name?: string; state?: string }): Promise<JobStatus | undefined> {
     const jobId = /\[(job-[0-9a-hjkmnp-tv-z]{26})\]$/.exec(detail.name ?? '')?.[1];
     if (!jobId) return undefined;
-    const job = await this.jobs.get(jobId);
-    if (!job || job.stepId !== detail.stepId || job.clusterId !== detail.clusterId || isTerminal(job.status)) return job?.status;
+    let job = await this.jobs.get(jobId);
+    if (!job || job.clusterId !== detail.clusterId || isTerminal(job.status) || !detail.stepId) return job?.status;
+    if (!job.stepId) {
+      // The event can overtake the submit task's own record of the step: the marker says it is this job's.
+      const stepId = detail.stepId;
+      job = await this.record(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId } }, (j) =>
+        j.stepId || isTerminal(j.status) ? undefined : { status: 'SUBMITTED', stepId, submittedAt: this.now().toISOString() },
+      );
+    }
+    if (job.stepId !== detail.stepId) return job.status;
     const state = detail.state as EmrStepState;
     return isEmrTerminal(state) ? (await this.refresh(job)).status : (await this.recordState(job, state)).status;
   }

@@ -4,8 +4,8 @@
  * credentials, rejects everything else with 401, builds the same proxy event (requestContext.identity.userArn
  * = the credential's principal) and invokes the same handler.
  */
+import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalCredential } from '../config/schema';
 import { verifySigV4 } from '../http/sigv4';
@@ -131,18 +131,5 @@ export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront>
     return options.handler(event);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, options.port, options.host);
 }

@@ -4,8 +4,8 @@
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
+import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createReadStream } from 'node:fs';
 import { EmrError, type LocalEmr } from './emr';
 import { SfnError, type LocalStepFunctions } from './sfn';
@@ -47,6 +47,11 @@ export interface AwsEndpointOptions {
   sfn: LocalStepFunctions;
   sts: LocalSts;
   dynamo: Server;
+  /** The local EventBridge: PutEvents, and firing one named trigger. */
+  events: {
+    putEvents(entries: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: number }[]): { EventId: string }[];
+    fireTrigger(name: string, event: Record<string, unknown>): Promise<unknown>;
+  };
   faults?: Faults;
   random?: () => number;
 }
@@ -106,10 +111,17 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     GetExecutionHistory: (i) => sfn.getExecutionHistory(i),
     DescribeStateMachine: (i) => sfn.describeStateMachine(i),
   };
+  const eventOps: Record<string, JsonHandler> = {
+    PutEvents: (i) => {
+      const entries = Array.isArray(i.Entries) ? (i.Entries as Parameters<AwsEndpointOptions['events']['putEvents']>[0]) : [];
+      if (!entries.length || entries.length > 10) throw new EmrError('ValidationException', 'Entries must have between 1 and 10 members.');
+      return { FailedEntryCount: 0, Entries: options.events.putEvents(entries) };
+    },
+  };
 
-  async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn', operation: string): Promise<void> {
-    const contentType = service === 'emr' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
-    const handler = (service === 'emr' ? emrOps : sfnOps)[operation];
+  async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events', operation: string): Promise<void> {
+    const contentType = service === 'sfn' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const handler = { emr: emrOps, sfn: sfnOps, events: eventOps }[service][operation];
     const body = await readBody(req);
     if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
     if (service === 'emr') {
@@ -146,6 +158,25 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     }
   }
 
+  /** POST /_local/triggers/{name} with an event: fires that trigger (emr-gateway trigger NAME --event FILE). */
+  async function fireTrigger(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const name = decodeURIComponent((req.url ?? '').slice('/_local/triggers/'.length));
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      if (!event || typeof event !== 'object' || Array.isArray(event)) throw new Error('not an object');
+    } catch {
+      return sendJson(res, 400, 'application/json', { error: { code: 'ValidationError', message: 'the body must be an EventBridge event (a JSON object)' } });
+    }
+    try {
+      sendJson(res, 200, 'application/json', await options.events.fireTrigger(name, { id: crypto.randomUUID(), ...event }));
+    } catch (error) {
+      const e = error as { code?: string; message: string };
+      const status = e.code === 'NotFound' ? 404 : e.code === 'ValidationError' ? 400 : 500;
+      sendJson(res, status, 'application/json', { error: { code: e.code ?? 'InternalError', message: e.message } });
+    }
+  }
+
   /** GET /_local/emr/steps/{stepId}/{stdout|stderr}: a step's logs (EMR keeps them under the cluster's LogUri). */
   function logs(req: IncomingMessage, res: ServerResponse): void {
     const m = /^\/_local\/emr\/steps\/(s-[0-9A-Z]+)\/(stdout|stderr)$/.exec(req.url ?? '');
@@ -169,6 +200,8 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       }
       if (typeof target === 'string' && target.startsWith('ElasticMapReduce.')) return json(req, res, 'emr', target.slice('ElasticMapReduce.'.length));
       if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) return json(req, res, 'sfn', target.slice('AWSStepFunctions.'.length));
+      if (typeof target === 'string' && target.startsWith('AWSEvents.')) return json(req, res, 'events', target.slice('AWSEvents.'.length));
+      if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
       if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });
       if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return query(req, res);
@@ -179,19 +212,5 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    server,
-    faults,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listen(server, options.port, options.host)), faults };
 }

@@ -70,6 +70,8 @@ export interface LocalEmrOptions {
   account: string;
   /** The environment step processes start from (AWS credentials are removed from it). */
   env: NodeJS.ProcessEnv;
+  /** Told of every change of a step's state (the local EventBridge's "EMR Step Status Change"). */
+  onStepChange?: (step: Readonly<LocalStep>) => void;
   /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
   interruptGraceSeconds?: number;
   now?: () => number;
@@ -128,8 +130,10 @@ export class LocalEmr {
   }
 
   private update(step: LocalStep, changes: Partial<LocalStep>): void {
+    const before = step.state;
     Object.assign(step, changes);
     this.write({ kind: 'step', step });
+    if (step.state !== before && !this.stopping) this.options.onStepChange?.(step);
   }
 
   /** A cluster with a given id (the configured ones), with its security configuration. */

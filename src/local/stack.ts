@@ -26,6 +26,8 @@ import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint'
 import { LocalEmr } from './emr';
 import { LocalStepFunctions } from './sfn';
 import { LocalSts } from './sts';
+import { LocalScheduler } from './scheduler';
+import { matchesPattern } from '../triggers/event-pattern';
 import { LocalWorkflowRunner } from './workflow-runner';
 
 export interface LocalStackOptions {
@@ -73,12 +75,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamo: Server = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((r) => dynamo.listen(0, '127.0.0.1', r));
 
-  const emr = new LocalEmr({ dataDir, region: config.region, account: config.account, env: options.env });
+  // Step changes go to the gateway as EMR's EventBridge events do (the poller stays as the fallback).
+  const bound: { tasks?: Record<string, WorkflowTask>; gateway?: Gateway } = {};
+  const emr = new LocalEmr({
+    dataDir,
+    region: config.region,
+    account: config.account,
+    env: options.env,
+    onStepChange: (step) => {
+      void bound.gateway?.workflow.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
+    },
+  });
   for (const c of config.clusters) emr.ensureCluster(c);
   const sts = new LocalSts(config.account);
 
   // The state machine's tasks call the gateway's workflow, whose clients need the AWS port: bound below.
-  const bound: { tasks?: Record<string, WorkflowTask> } = {};
   const route = (name: 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn'): WorkflowTask => (input) => bound.tasks![name]!(input);
   const runner = new LocalWorkflowRunner({
     definition,
@@ -86,7 +97,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
   const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
-  const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+  const events = {
+    putEvents: (entries: Parameters<typeof localEventBus>[1]) => localEventBus(bound.gateway!, entries, config),
+    fireTrigger: (name: string, event: Record<string, unknown>) => bound.gateway!.triggers().fireEvent(name, event),
+  };
+  const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
 
   const gateway = createGateway(
     {
@@ -102,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     { credentials: STACK_CREDENTIALS },
   );
   bound.tasks = workflowRoutes(gateway.workflow);
+  bound.gateway = gateway;
   for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await createTable(gateway.db, table);
 
   let document: Record<string, unknown> | undefined;
@@ -122,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 
   const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
+  const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
 
   return {
     apiUrl: front.url,
@@ -135,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     aws,
     resumed,
     async stop() {
+      scheduler.stop();
       await front.close();
       emr.stop();
       await runner.stop();
@@ -142,6 +160,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await new Promise<void>((r) => dynamo.close(() => r()));
     },
   };
+}
+
+/**
+ * The local EventBridge bus: each PutEvents entry becomes an event, and every trigger whose pattern matches
+ * fires (in the background, as a rule target would be invoked).
+ */
+function localEventBus(gateway: Gateway, entries: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: number }[], config: GatewayConfig): { EventId: string }[] {
+  return entries.map((entry) => {
+    let detail: unknown = {};
+    try {
+      detail = JSON.parse(entry.Detail ?? '{}');
+    } catch {
+      // EventBridge rejects the entry; locally it simply matches nothing
+    }
+    const event = {
+      version: '0',
+      id: crypto.randomUUID(),
+      'detail-type': entry.DetailType ?? '',
+      source: entry.Source ?? '',
+      account: config.account,
+      time: new Date(entry.Time ? entry.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: config.region,
+      resources: entry.Resources ?? [],
+      detail,
+    };
+    for (const trigger of config.triggers) {
+      if (matchesPattern(trigger.eventPattern, event)) void gateway.triggers().fireEvent(trigger.name, event).catch(() => undefined);
+    }
+    return { EventId: event.id };
+  });
 }
 
 async function createTable(db: DynamoDBClient, table: CreateTableCommandInput): Promise<void> {

@@ -1,0 +1,65 @@
+/** Triggers, schedules and EMR step events on the local stack. */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LocalStack } from '../../src/local/stack';
+import { clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
+
+jest.setTimeout(60_000);
+
+let stack: LocalStack;
+const dataDir = newDataDir();
+beforeAll(async () => {
+  // Polls an hour apart: the job states below can only come from the local EMR's step events.
+  stack = await startStack(dataDir, { polling: { initialSeconds: 3600, factor: 1, maxSeconds: 3600 } });
+});
+afterAll(() => stack.stop());
+
+const s3Event = (key?: string) => ({
+  source: 'aws.s3',
+  'detail-type': 'Object Created',
+  detail: { bucket: { name: 'landing-bucket' }, ...(key ? { object: { key } } : {}) },
+});
+
+it('EMR step status changes reach the gateway as events: the job completes with no poll', async () => {
+  const alice = clientFor(stack, 'alice');
+  const { jobId } = await alice.submit({ clusterId: 'j-2AXXXXXXGAPLF', executionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL', name: 'evented', step: { type: 'command', args: ['true'] } });
+  const job = await finished(alice, jobId, 15_000);
+  expect(job.status).toBe('COMPLETED');
+  expect((await alice.audit(jobId)).events.map((e) => e.type)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED', 'COMPLETED']);
+});
+
+it('PutEvents on the local AWS port fires the matching trigger: the job runs with the event\'s key', async () => {
+  const response = await fetch(stack.awsUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+    body: JSON.stringify({ Entries: [{ Source: 'aws.s3', DetailType: 'Object Created', Detail: JSON.stringify(s3Event('raw/orders.csv').detail) }] }),
+  });
+  const { Entries } = (await response.json()) as { Entries: { EventId: string }[] };
+  const eventId = Entries[0]!.EventId;
+  const alice = clientFor(stack, 'alice');
+  const job = await until(async () => (await alice.listJobs()).jobs.find((j) => j.name === `ingest ${eventId}`));
+  expect(job.caller).toMatchObject({ principalArn: 'arn:aws:iam::123456789012:role/DataTeamA', trigger: 'trigger:landing' });
+  const done = await finished(alice, job.jobId, 15_000);
+  expect(done.status).toBe('COMPLETED');
+  expect(await (await fetch(`${stack.awsUrl}/_local/emr/steps/${done.step.id}/stdout`)).text()).toBe('ingesting raw/orders.csv\n');
+});
+
+it('emr-gateway trigger NAME --event FILE: submitted, or rejected with the reason (exit 1)', async () => {
+  const cli = (file: string) =>
+    new Promise<{ code: number; stdout: string }>((done) =>
+      execFile(process.execPath, [resolve(__dirname, '../../bin/emr-gateway.js'), 'trigger', 'landing', '--event', file, '--aws-endpoint', stack.awsUrl], { env: { PATH: process.env.PATH } }, (error, stdout) =>
+        done({ code: error ? Number(error.code) : 0, stdout }),
+      ),
+    );
+  const good = join(dataDir, 'good.json');
+  writeFileSync(good, JSON.stringify({ id: 'evt-cli-1', ...s3Event('raw/cli.csv') }));
+  const submitted = await cli(good);
+  expect(submitted.code).toBe(0);
+  expect(submitted.stdout).toMatch(/^job-[0-9a-z]{26} {2}submitted$/m);
+  const bad = join(dataDir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ id: 'evt-cli-2', ...s3Event() }));
+  const rejected = await cli(bad);
+  expect(rejected.code).toBe(1);
+  expect(rejected.stdout).toContain('params.key: the event has no $.detail.object.key');
+});
