@@ -1,0 +1,49 @@
+/**
+ * `npm run check-config -- [--config FILE] [--json]`: what packaging would deploy for a configuration, without
+ * packaging. Loads the file with the gateway's loader (the same errors as Lambda would give, exit 2), applies
+ * the packaging rules (e.g. a non-empty runtime-role catalogue, exit 1), and prints the region, the cluster
+ * ARNs and runtime roles the IAM policies will name, and the EventBridge resources of the schedules and triggers.
+ */
+import { loadConfigFile } from '../src/config/load';
+import { ConfigError, formatConfigIssue } from '../src/errors';
+import { configLayout, DEFAULT_CONFIG, packageParams, PackagingError } from './package';
+
+export function main(argv: readonly string[] = process.argv.slice(2)): number {
+  let file = DEFAULT_CONFIG;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--config' && argv[i + 1]) file = argv[++i]!;
+    else if (argv[i] === '--json') json = true;
+    else {
+      console.error(`unknown argument ${argv[i]}\nusage: npm run check-config -- [--config FILE] [--json]`);
+      return 2;
+    }
+  }
+  try {
+    const { config } = loadConfigFile(file);
+    const params = packageParams(config, configLayout(config.file).configFileInZip);
+    if (json) {
+      console.log(JSON.stringify(params, null, 2));
+      return 0;
+    }
+    console.log(`${config.file}: valid`);
+    console.log(`region        ${params.region} (account ${params.account}, partition ${params.partition})`);
+    console.log(`clusters      ${params.clusterArns.join('\n              ')}`);
+    console.log(`runtime roles ${params.runtimeRoles.join('\n              ')}`);
+    const resources = Object.entries(params.triggerResources.Resources).filter(([, r]) => r.Type !== 'AWS::Lambda::Permission');
+    console.log(`eventbridge   ${resources.length ? resources.map(([id, r]) => `${id} (${r.Type})`).join('\n              ') : 'no schedules or triggers'}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`invalid configuration:\n${error.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`);
+      return 2;
+    }
+    if (error instanceof PackagingError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) process.exitCode = main();

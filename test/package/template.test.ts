@@ -1,0 +1,646 @@
+/**
+ * The deployment package, as `npm run package` makes it (osls + serverless-esbuild, offline): the CloudFormation
+ * template and the zips are read back and checked against the contract of serverless.yml. Packaged twice, side
+ * by side, each into its own temporary directory: the test fixture (another account and region, a policy file,
+ * one schedule, one trigger) and the example configuration.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { auditTable, jobsTable } from '../../src/aws/tables';
+import {
+  clusterArn,
+  extractZip,
+  FUNCTIONS,
+  functionEnvironment,
+  functionInfo,
+  logicalId,
+  packageParams,
+  packageService,
+  readZip,
+  ROOT,
+  wireApiStage,
+  type CfnResource,
+  type CfnTemplate,
+  type FunctionName,
+  type PackageResult,
+} from '../../scripts/package';
+import { loadConfigFile } from '../../src/config/load';
+
+const FIXTURE = join(__dirname, 'fixtures', 'gateway.yaml');
+const ASL_FILE = join(ROOT, 'statemachines', 'submit-job.asl.json');
+
+/** Packaging needs osls and serverless-esbuild installed (devDependencies); it needs no network. */
+const missing = ['osls/bin/serverless.js', 'serverless-esbuild'].filter((m) => {
+  try {
+    require.resolve(m, { paths: [ROOT] });
+    return false;
+  } catch {
+    return true;
+  }
+});
+if (missing.length) console.warn(`SKIPPED: the package tests need ${missing.join(' and ')} (npm ci installs them)`);
+const describePackage = missing.length ? describe.skip : describe;
+
+// ------------------------------------------------------------------------------------------ template helpers
+type Json = unknown;
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+function ofType(template: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+function resource(template: CfnTemplate, id: string, type: string): Record<string, Json> {
+  const r = template.Resources[id];
+  if (!r || r.Type !== type) throw new Error(`no ${type} ${id} in the template`);
+  return r.Properties ?? {};
+}
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: Json;
+  NotResource?: unknown;
+  Principal?: Json;
+  Condition?: Record<string, Record<string, Json>>;
+}
+interface FoundStatement {
+  /** The logical id of the role or policy holding it. */
+  owner: string;
+  kind: 'identity' | 'trust';
+  statement: Statement;
+}
+
+/** Every IAM statement of the template: inline policies of roles, standalone policies, and trust policies. */
+function iamStatements(template: CfnTemplate): FoundStatement[] {
+  const found: FoundStatement[] = [];
+  const add = (owner: string, kind: FoundStatement['kind'], document: Json): void => {
+    for (const statement of asArray((document as { Statement?: Statement | Statement[] } | undefined)?.Statement)) found.push({ owner, kind, statement });
+  };
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const p = (r.Properties ?? {}) as { Policies?: { PolicyDocument: Json }[]; PolicyDocument?: Json; AssumeRolePolicyDocument?: Json };
+    if (r.Type === 'AWS::IAM::Role') {
+      add(id, 'trust', p.AssumeRolePolicyDocument);
+      for (const policy of p.Policies ?? []) add(id, 'identity', policy.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::RolePolicy') {
+      add(id, 'identity', p.PolicyDocument);
+    }
+  }
+  return found;
+}
+const actionsOf = (s: Statement): string[] => asArray(s.Action);
+
+/** True if an IAM action pattern (with * and ?) can match the action. */
+function actionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(action);
+}
+
+/** The problems that make a statement overbroad: Action * or service:* on Resource *, or NotAction/NotResource. */
+function overbroad(s: Statement): string[] {
+  const problems: string[] = [];
+  if (s.NotAction !== undefined) problems.push('NotAction');
+  if (s.NotResource !== undefined) problems.push('NotResource');
+  const resources = asArray(s.Resource);
+  const wildcardActions = actionsOf(s).filter((a) => a === '*' || /^[a-z0-9-]+:\*$/i.test(a));
+  if (wildcardActions.length && resources.includes('*')) problems.push(`${wildcardActions.join(',')} on *`);
+  return problems;
+}
+
+/** Every Ref / Fn::GetAtt / Fn::Sub target and DependsOn in a value. */
+function references(value: Json, into: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => references(v, into));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'Ref' && typeof v === 'string') into.add(v);
+      else if (k === 'Fn::GetAtt') into.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0] ?? '');
+      else if (k === 'Fn::Sub') for (const m of JSON.stringify(v).matchAll(/\$\{([A-Za-z0-9:]+)(\.[A-Za-z]+)?\}/g)) into.add(m[1] ?? '');
+      else references(v, into);
+    }
+  }
+  return into;
+}
+const PSEUDO = new Set(['AWS::AccountId', 'AWS::Partition', 'AWS::Region', 'AWS::StackName', 'AWS::StackId', 'AWS::URLSuffix', 'AWS::NoValue']);
+
+function dependencyCycle(template: CfnTemplate): string[] | undefined {
+  const edges = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const deps = references({ ...r, DependsOn: undefined });
+    for (const d of asArray(r.DependsOn)) deps.add(d);
+    edges.set(id, [...deps].filter((d) => d in template.Resources));
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (id: string, path: string[]): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'open') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'open');
+    for (const d of edges.get(id) ?? []) {
+      const cycle = visit(d, [...path, id]);
+      if (cycle) return cycle;
+    }
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of edges.keys()) {
+    const cycle = visit(id, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+const roleOf = (template: CfnTemplate, fn: FunctionName): string => {
+  const role = functionInfo(template, fn).properties.Role as { 'Fn::GetAtt'?: [string, string] };
+  return role['Fn::GetAtt']?.[0] ?? '';
+};
+const logGroupOf = (fn: FunctionName): string => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LogGroup`;
+
+/** osls writes serverless-state.json with json-cycle: repeated objects become {"$ref": "$[\"a\"][0]..."}. */
+function resolveRefs(root: Json): Json {
+  const lookup = (path: string): Json => {
+    let node = root;
+    for (const m of path.matchAll(/\[(?:"((?:[^"\\]|\\.)*)"|(\d+))\]/g)) node = (node as Record<string, Json>)[m[1] !== undefined ? (JSON.parse(`"${m[1]}"`) as string) : Number(m[2])];
+    return node;
+  };
+  const walk = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') {
+      const ref = (value as { $ref?: unknown }).$ref;
+      if (typeof ref === 'string' && Object.keys(value).length === 1) return walk(lookup(ref));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  return walk(root);
+}
+
+// ------------------------------------------------------------------------------------------ running a bundle
+const execFileAsync = promisify(execFile);
+
+/** Runs one function's handler from its zip, in a fresh node, with the template's environment; the outcome as JSON. */
+async function invokeBundle(result: PackageResult, fn: FunctionName, event: Json): Promise<{ type: string; result?: unknown; error?: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `emr-gateway-${fn}-`));
+  try {
+    extractZip(result.zips[fn].file, dir);
+    const info = functionInfo(result.template, fn);
+    const script = `(async () => {
+      const m = require(${JSON.stringify(join(dir, info.bundle))});
+      const f = m[${JSON.stringify(info.exportName)}];
+      const out = { type: typeof f };
+      try { out.result = await f(${JSON.stringify(event)}, {}); } catch (e) { out.error = e.name + ': ' + e.message; }
+      process.stdout.write('\\n@@' + JSON.stringify(out));
+    })()`;
+    // The runtime provides @aws-sdk/* (not bundled): here they come from the project's node_modules.
+    const env = { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), ...functionEnvironment(result, fn, dir) };
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], { cwd: dir, env, timeout: 30_000 });
+    return JSON.parse(stdout.slice(stdout.lastIndexOf('\n@@') + 3)) as { type: string; result?: unknown; error?: string };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------ the checks' checks
+describe('the template checks themselves', () => {
+  it('flag overbroad statements and accept scoped ones', () => {
+    expect(overbroad({ Effect: 'Allow', Action: '*', Resource: '*' })).toEqual(['* on *']);
+    expect(overbroad({ Effect: 'Allow', Action: ['s3:GetObject', 'dynamodb:*'], Resource: ['arn:x', '*'] })).toEqual(['dynamodb:* on *']);
+    expect(overbroad({ Effect: 'Allow', NotAction: 'iam:*', Resource: 'arn:x' })).toEqual(['NotAction']);
+    expect(overbroad({ Effect: 'Allow', Action: 'logs:CreateLogDelivery', Resource: '*' })).toEqual([]);
+    expect(overbroad({ Effect: 'Allow', Action: 'dynamodb:*', Resource: 'arn:aws:dynamodb:::table/t' })).toEqual([]);
+    expect(actionMatches('elasticmapreduce:Add*', 'elasticmapreduce:AddJobFlowSteps')).toBe(true);
+    expect(actionMatches('elasticmapreduce:Describe*', 'elasticmapreduce:AddJobFlowSteps')).toBe(false);
+  });
+
+  it('find dependency cycles and dangling references', () => {
+    const cyclic: CfnTemplate = { Resources: { A: { Type: 'X', Properties: { p: getAtt('B') } }, B: { Type: 'X', Properties: { p: { Ref: 'A' } } } } };
+    expect(dependencyCycle(cyclic)).toEqual(['A', 'B', 'A']);
+    expect(dependencyCycle({ Resources: { A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X' } } })).toBeUndefined();
+    expect([...references({ a: { 'Fn::Sub': 'arn:${AWS::Partition}:x:${Thing.Arn}' } })]).toEqual(['AWS::Partition', 'Thing']);
+  });
+
+  it('wireApiStage refuses a template without exactly one deployment or without the stage placeholder', () => {
+    const stage = { Type: 'AWS::ApiGateway::Stage', Properties: { StageName: 'dev', DeploymentId: { Ref: 'ApiGatewayDeployment' } } };
+    const deployment = { Type: 'AWS::ApiGateway::Deployment', Properties: { StageName: 'dev' } };
+    expect(() => wireApiStage({ Resources: { ApiGatewayStage: stage } })).toThrow(/one AWS::ApiGateway::Deployment/);
+    expect(() => wireApiStage({ Resources: { D1: deployment, ApiGatewayStage: { ...stage, Properties: { StageName: 'dev' } } } })).toThrow(/DeploymentId/);
+    const ok: CfnTemplate = { Resources: { D1: structuredClone(deployment), ApiGatewayStage: structuredClone(stage) } };
+    wireApiStage(ok);
+    expect(ok.Resources.ApiGatewayStage?.Properties?.DeploymentId).toEqual({ Ref: 'D1' });
+    expect(ok.Resources.D1?.Properties).not.toHaveProperty('StageName');
+  });
+
+  it('packaging refuses a configuration with an empty runtime-role catalogue, and names entries apart', () => {
+    const { config } = loadConfigFile(FIXTURE);
+    expect(() => packageParams({ ...config, runtimeRoles: [] }, 'config/gateway.yaml')).toThrow(/runtimeRoles: is empty/);
+    expect(logicalId('Trigger', 'a-b')).not.toEqual(logicalId('Trigger', 'a_b'));
+    expect(logicalId('Trigger', 'landing.files')).toMatch(/^TriggerLandingFiles[0-9a-f]{8}$/);
+  });
+});
+
+// ------------------------------------------------------------------------------------------ the package
+describePackage('serverless package', () => {
+  const dirs: string[] = [];
+  let fixture: PackageResult;
+  let example: PackageResult;
+  let t: CfnTemplate;
+  const asl = readFileSync(ASL_FILE, 'utf8');
+
+  beforeAll(async () => {
+    const out = (name: string): string => {
+      const dir = mkdtempSync(join(tmpdir(), `emr-gateway-${name}-`));
+      dirs.push(dir);
+      return join(dir, '.serverless');
+    };
+    // Side by side on purpose: each packaging runs in its own staging directory.
+    [fixture, example] = await Promise.all([
+      packageService({ config: FIXTURE, out: out('fixture'), stage: 'test' }),
+      packageService({ out: out('example') }),
+    ]);
+    t = fixture.template;
+    console.log(`packaged in ${(fixture.durationMs / 1000).toFixed(1)} s (fixture) and ${(example.durationMs / 1000).toFixed(1)} s (example), side by side`);
+  }, 180_000);
+
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('functions', () => {
+    const handlers: Record<FunctionName, string> = {
+      api: 'src/handlers/api.handler',
+      submitStep: 'src/handlers/workflow.submitStep',
+      pollStep: 'src/handlers/workflow.pollStep',
+      failJob: 'src/handlers/workflow.failJob',
+      scheduled: 'src/handlers/triggers.scheduled',
+      event: 'src/handlers/triggers.event',
+      emrStepEvent: 'src/handlers/triggers.emrStepEvent',
+    };
+
+    it('are exactly the seven handlers, on nodejs22.x and arm64, each with its own role', () => {
+      expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+      const roles = new Set<string>();
+      for (const fn of FUNCTIONS) {
+        const p = functionInfo(t, fn).properties;
+        expect(p.Handler).toBe(handlers[fn]);
+        expect(p.Runtime).toBe('nodejs22.x');
+        expect(p.Architectures).toEqual(['arm64']);
+        roles.add(roleOf(t, fn));
+      }
+      expect(roles.size).toBe(FUNCTIONS.length);
+      for (const role of roles) expect(t.Resources[role]?.Type).toBe('AWS::IAM::Role');
+      expect(t.Resources).not.toHaveProperty('IamRoleLambdaExecution');
+    });
+
+    it('time out at 29 s (API Gateway) and, for the workflow tasks, before the ASL task timeout', () => {
+      expect(functionInfo(t, 'api').properties.Timeout).toBe(29);
+      const tasks = Object.values((JSON.parse(asl) as { States: Record<string, { Type: string; Resource?: string; TimeoutSeconds?: number }> }).States).filter((s) => s.Type === 'Task');
+      const byPlaceholder: Record<string, FunctionName> = { '${SubmitStepFunctionArn}': 'submitStep', '${PollStepFunctionArn}': 'pollStep', '${FailJobFunctionArn}': 'failJob' };
+      expect(tasks).toHaveLength(3);
+      for (const task of tasks) {
+        const fn = byPlaceholder[task.Resource ?? ''];
+        expect(fn).toBeDefined();
+        const timeout = functionInfo(t, fn!).properties.Timeout as number;
+        expect(timeout).toBe(60);
+        expect(task.TimeoutSeconds).toBeGreaterThan(timeout);
+      }
+    });
+
+    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API and trigger handlers', () => {
+      const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent'];
+      for (const fn of FUNCTIONS) {
+        const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
+        expect(vars.JOBS_TABLE).toEqual({ Ref: 'JobsTable' });
+        expect(vars.AUDIT_TABLE).toEqual({ Ref: 'AuditTable' });
+        expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.yaml');
+        expect(vars.SUBMITTER_ROLE_ARN).toEqual(getAtt('EmrGatewaySubmitter'));
+        expect(vars.POWERTOOLS_SERVICE_NAME).toBe('emr-step-gateway');
+        if (withStateMachine.includes(fn)) expect(vars.STATE_MACHINE_ARN).toEqual({ Ref: 'SubmitJobStateMachine' });
+        else expect(vars).not.toHaveProperty('STATE_MACHINE_ARN');
+      }
+    });
+
+    it('are zipped one per function: a small minified bundle, without the AWS SDK, and the config files', () => {
+      for (const fn of FUNCTIONS) {
+        const zip = fixture.zips[fn];
+        expect(zip.bytes).toBeLessThan(300 * 1024);
+        const files = readZip(zip.file);
+        const { bundle } = functionInfo(t, fn);
+        expect([...files.keys()].sort()).toEqual(['config/gateway.yaml', 'config/policies/pipelines.json', bundle].sort());
+        expect(files.get('config/gateway.yaml')?.toString()).toBe(readFileSync(FIXTURE, 'utf8'));
+        const code = files.get(bundle)?.toString() ?? '';
+        expect(code.length).toBeLessThan(600 * 1024);
+        expect(code.split('\n').length).toBeLessThan(code.length / 200); // minified: long lines
+        expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/); // external, from the runtime
+        expect(code).not.toMatch(/class DynamoDBServiceException/);
+        // zod keeps its English messages only (the generated esbuild plugin drops the other locales).
+        expect(code).toContain('Invalid input');
+        expect(code).not.toContain('Ungültige Eingabe');
+      }
+      for (const [fn, zip] of Object.entries(example.zips)) {
+        expect([...readZip(zip.file).keys()].sort()).toEqual(['config/example.yaml', 'config/policies/analyst.json', functionInfo(example.template, fn as FunctionName).bundle].sort());
+      }
+    });
+
+    it('load the bundled configuration with the template environment and keep their class names', async () => {
+      const api = await invokeBundle(fixture, 'api', {
+        httpMethod: 'GET',
+        path: '/healthz',
+        headers: {},
+        requestContext: { identity: { userArn: 'arn:aws:sts::210987654321:assumed-role/Pipelines/package-test' } },
+      });
+      expect(api).toMatchObject({ type: 'function', result: { statusCode: 200 } });
+      // The workflow tasks build the gateway (config, environment) before validating their input.
+      for (const fn of ['submitStep', 'pollStep', 'failJob'] as const) {
+        const out = await invokeBundle(fixture, fn, {});
+        expect(out.type).toBe('function');
+        expect(out.error).toMatch(/^(ZodError|ValidationError): .*jobId/s);
+        expect(out.error).toMatch(/expected string/); // zod's English messages still work
+      }
+      // Triggers: the gateway is built (an unknown name is looked up in the loaded config) and errors keep their names.
+      expect(await invokeBundle(fixture, 'scheduled', { schedule: 'no-such-schedule', scheduledTime: '2026-01-01T00:00:00Z' })).toMatchObject({
+        error: expect.stringMatching(/^NotFoundError: no schedule named no-such-schedule/) as unknown,
+      });
+      expect(await invokeBundle(fixture, 'event', { trigger: 'no-such-trigger', event: { id: 'e-1' } })).toMatchObject({
+        error: expect.stringMatching(/^NotFoundError: no trigger named no-such-trigger/) as unknown,
+      });
+      expect(await invokeBundle(fixture, 'event', {})).toMatchObject({ error: expect.stringMatching(/^ValidationError: /) as unknown });
+      const stepEvent = { source: 'aws.emr', 'detail-type': 'EMR Step Status Change', detail: { stepId: 's-1', clusterId: 'j-3PACKAGETEST01', name: 'not a gateway step', state: 'RUNNING' } };
+      expect(await invokeBundle(fixture, 'emrStepEvent', stepEvent)).toEqual({ type: 'function', result: {} });
+    }, 60_000);
+  });
+
+  describe('REST API', () => {
+    it('authorizes every method with AWS_IAM and routes / and /{proxy+} to the api function', () => {
+      const methods = ofType(t, 'AWS::ApiGateway::Method');
+      expect(methods).toHaveLength(2);
+      for (const [, m] of methods) {
+        const p = m.Properties as { AuthorizationType: string; HttpMethod: string; Integration: { Type: string; Uri: Json } };
+        expect(p.AuthorizationType).toBe('AWS_IAM');
+        expect(p.HttpMethod).toBe('ANY');
+        expect(p.Integration.Type).toBe('AWS_PROXY');
+        expect(references(p.Integration.Uri)).toContain('ApiLambdaFunction');
+      }
+      const paths = ofType(t, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart);
+      expect(paths).toEqual(['{proxy+}']);
+      expect(resource(t, 'ApiGatewayRestApi', 'AWS::ApiGateway::RestApi').EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+    });
+
+    it('has one stage, on the one deployment, with throttling and access logs', () => {
+      const deployments = ofType(t, 'AWS::ApiGateway::Deployment');
+      expect(deployments).toHaveLength(1);
+      const [deploymentId, deployment] = deployments[0]!;
+      expect(deployment.Properties).not.toHaveProperty('StageName'); // else it would create the stage without settings
+      const stages = ofType(t, 'AWS::ApiGateway::Stage');
+      expect(stages).toHaveLength(1);
+      const stage = stages[0]![1].Properties as {
+        StageName: string;
+        DeploymentId: Json;
+        RestApiId: Json;
+        AccessLogSetting: { DestinationArn: Json; Format: string };
+        MethodSettings: { ResourcePath: string; HttpMethod: string; ThrottlingBurstLimit: number; ThrottlingRateLimit: number; DataTraceEnabled?: boolean }[];
+      };
+      expect(stage.StageName).toBe('test');
+      expect(stage.DeploymentId).toEqual({ Ref: deploymentId });
+      expect(stage.RestApiId).toEqual({ Ref: 'ApiGatewayRestApi' });
+      const all = stage.MethodSettings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*');
+      expect(all?.ThrottlingBurstLimit).toBeGreaterThan(0);
+      expect(all?.ThrottlingRateLimit).toBeGreaterThan(0);
+      expect(all?.DataTraceEnabled).toBe(false); // never log request bodies
+      const logGroup = (stage.AccessLogSetting.DestinationArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(t.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+      const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', userArn: '$context.identity.userArn', status: '$context.status' });
+    });
+
+    it('lets only API Gateway invoke the api function', () => {
+      const permissions = ofType(t, 'AWS::Lambda::Permission').filter(([, p]) => references(p.Properties?.FunctionName).has('ApiLambdaFunction'));
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]![1].Properties?.Principal).toBe('apigateway.amazonaws.com');
+    });
+  });
+
+  describe('DynamoDB', () => {
+    const check = (id: string, expected: ReturnType<typeof jobsTable>) => {
+      const table = t.Resources[id]!;
+      const p = resource(t, id, 'AWS::DynamoDB::Table');
+      expect(p.BillingMode).toBe(expected.BillingMode);
+      expect(p.KeySchema).toEqual(expected.KeySchema);
+      expect(p.AttributeDefinitions).toEqual(expected.AttributeDefinitions);
+      expect(p.GlobalSecondaryIndexes).toEqual(expected.GlobalSecondaryIndexes);
+      expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(p.DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    };
+
+    it('the jobs table is src/aws/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
+      const expected = jobsTable('x');
+      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster']);
+      check('JobsTable', expected);
+    });
+
+    it('the audit table is src/aws/tables.ts auditTable(), likewise', () => {
+      check('AuditTable', auditTable('x'));
+    });
+  });
+
+  describe('state machine', () => {
+    const stateMachine = () => resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine');
+
+    it('is the ASL file, unchanged, with its placeholders substituted by the three task functions', () => {
+      const p = stateMachine();
+      const subs = p.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+      const placeholders = [...new Set([...asl.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
+      expect(Object.keys(subs).sort()).toEqual(placeholders);
+      expect(subs).toEqual({
+        SubmitStepFunctionArn: getAtt(functionInfo(t, 'submitStep').logicalId),
+        PollStepFunctionArn: getAtt(functionInfo(t, 'pollStep').logicalId),
+        FailJobFunctionArn: getAtt(functionInfo(t, 'failJob').logicalId),
+      });
+      const substitute = (text: string): Json => JSON.parse(text.replace(/\$\{(\w+)\}/g, (_, k: string) => `arn-of:${subs[k]?.['Fn::GetAtt'][0] ?? `UNSUBSTITUTED ${k}`}`));
+      expect(p).not.toHaveProperty('DefinitionString');
+      expect(substitute(JSON.stringify(p.Definition))).toEqual(substitute(asl));
+    });
+
+    it('logs to its own log group without execution data', () => {
+      const logging = stateMachine().LoggingConfiguration as { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: Json } }[] };
+      expect(['ALL', 'ERROR']).toContain(logging.Level);
+      expect(logging.IncludeExecutionData).toBe(false);
+      expect(logging.Destinations).toHaveLength(1);
+      const group = logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn;
+      expect(group).toEqual(getAtt('StateMachineLogGroup'));
+      expect(t.Resources.StateMachineLogGroup?.Type).toBe('AWS::Logs::LogGroup');
+    });
+
+    it('has a role that may invoke exactly the three task functions', () => {
+      expect(stateMachine().RoleArn).toEqual(getAtt('StateMachineRole'));
+      const statements = iamStatements(t).filter((s) => s.owner === 'StateMachineRole' && s.kind === 'identity');
+      const invoke = statements.filter((s) => actionsOf(s.statement).some((a) => a.startsWith('lambda:')));
+      expect(invoke).toHaveLength(1);
+      expect(actionsOf(invoke[0]!.statement)).toEqual(['lambda:InvokeFunction']);
+      expect(asArray(invoke[0]!.statement.Resource)).toEqual(['submitStep', 'pollStep', 'failJob'].map((fn) => getAtt(functionInfo(t, fn as FunctionName).logicalId)));
+      const trust = iamStatements(t).filter((s) => s.owner === 'StateMachineRole' && s.kind === 'trust');
+      expect(trust.map((s) => s.statement.Principal)).toEqual([{ Service: 'states.amazonaws.com' }]);
+      // Everything else it may do is the log delivery its logging needs.
+      const others = statements.filter((s) => s !== invoke[0]).flatMap((s) => actionsOf(s.statement));
+      for (const action of others) expect(action).toMatch(/^logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)$|^logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/);
+    });
+  });
+
+  describe('IAM', () => {
+    const { config } = loadConfigFile(FIXTURE);
+    const clusterArns = config.clusters.map((c) => clusterArn(config, c.id));
+    const submitterArn = () => {
+      const name = resource(t, 'EmrGatewaySubmitter', 'AWS::IAM::Role').RoleName as string;
+      return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]] };
+    };
+
+    it('has no Action * or service:* on Resource *, no NotAction/NotResource, no managed policies', () => {
+      const statements = iamStatements(t);
+      expect(statements.length).toBeGreaterThan(20);
+      const bad = statements.filter((s) => overbroad(s.statement).length).map((s) => `${s.owner}: ${overbroad(s.statement).join(', ')}`);
+      expect(bad).toEqual([]);
+      for (const [, role] of ofType(t, 'AWS::IAM::Role')) expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+      expect(ofType(t, 'AWS::IAM::Policy')).toEqual([]);
+      expect(ofType(t, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+      for (const s of statements) expect(s.statement.Effect).toBe('Allow');
+    });
+
+    it('allows AddJobFlowSteps only on the configured clusters, only with a catalogue runtime role', () => {
+      const adds = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 'elasticmapreduce:AddJobFlowSteps')));
+      expect(adds.map((s) => s.owner).sort()).toEqual(['EmrGatewaySubmitter', roleOf(t, 'submitStep')].sort());
+      for (const { statement } of adds) {
+        expect(actionsOf(statement)).toEqual(['elasticmapreduce:AddJobFlowSteps']);
+        expect(asArray(statement.Resource)).toEqual(clusterArns);
+        expect(statement.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': config.runtimeRoles } });
+      }
+      expect(config.runtimeRoles).toHaveLength(2);
+    });
+
+    it('allows sts: actions only on the submitter role, which only submitStep may assume, with source identity', () => {
+      const sts = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => a.toLowerCase().startsWith('sts:') || a === '*'));
+      expect(sts.map((s) => s.owner)).toEqual([roleOf(t, 'submitStep')]);
+      expect(actionsOf(sts[0]!.statement).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
+      expect(sts[0]!.statement.Resource).toEqual(submitterArn());
+      const trust = iamStatements(t).filter((s) => s.owner === 'EmrGatewaySubmitter' && s.kind === 'trust');
+      expect(trust).toHaveLength(1);
+      expect(trust[0]!.statement.Principal).toEqual({ AWS: getAtt(roleOf(t, 'submitStep')) });
+      expect(actionsOf(trust[0]!.statement).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
+      // The submitter may do nothing but add steps.
+      const own = iamStatements(t).filter((s) => s.owner === 'EmrGatewaySubmitter' && s.kind === 'identity');
+      expect(own.flatMap((s) => actionsOf(s.statement))).toEqual(['elasticmapreduce:AddJobFlowSteps']);
+    });
+
+    it('gives each function exactly the actions it uses, on its own resources', () => {
+      const dynamo = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+      const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+      const expected: Record<FunctionName, string[]> = {
+        api: [...logs, ...dynamo, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        submitStep: [...logs, ...dynamo, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+        pollStep: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
+        failJob: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
+        scheduled: [...logs, ...dynamo, 'states:StartExecution'],
+        event: [...logs, ...dynamo, 'states:StartExecution'],
+        emrStepEvent: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep'],
+      };
+      const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, getAtt('AuditTable')];
+      for (const fn of FUNCTIONS) {
+        const role = roleOf(t, fn);
+        const statements = iamStatements(t).filter((s) => s.owner === role);
+        expect(statements.filter((s) => s.kind === 'trust').map((s) => s.statement.Principal)).toEqual([{ Service: 'lambda.amazonaws.com' }]);
+        const identity = statements.filter((s) => s.kind === 'identity').map((s) => s.statement);
+        expect([...new Set(identity.flatMap(actionsOf))].sort()).toEqual([...new Set(expected[fn])].sort());
+        for (const s of identity) {
+          const actions = actionsOf(s);
+          const resources = asArray(s.Resource);
+          if (actions.some((a) => a.startsWith('logs:'))) expect(resources).toEqual([getAtt(logGroupOf(fn))]);
+          if (actions.some((a) => a.startsWith('dynamodb:'))) for (const r of resources) expect(tables).toContainEqual(r);
+          if (actions.some((a) => a.startsWith('elasticmapreduce:'))) expect(resources).toEqual(clusterArns);
+          if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([{ Ref: 'SubmitJobStateMachine' }]);
+        }
+        // The audit trail is append-only: nobody may update (or delete) its items.
+        const onAudit = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('AuditTable')));
+        expect(onAudit.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      }
+    });
+  });
+
+  describe('EventBridge', () => {
+    const { config } = loadConfigFile(FIXTURE);
+
+    it('schedules each configured schedule with EventBridge Scheduler, through a role that may invoke only `scheduled`', () => {
+      const schedules = ofType(t, 'AWS::Scheduler::Schedule');
+      expect(schedules).toHaveLength(1);
+      const entry = config.schedules[0]!;
+      const [id, schedule] = schedules[0]!;
+      expect(id).toBe(logicalId('Schedule', entry.name));
+      const p = schedule.Properties as { ScheduleExpression: string; ScheduleExpressionTimezone: string; State: string; Target: { Arn: Json; RoleArn: Json; Input: string } };
+      expect(p.ScheduleExpression).toBe(entry.schedule);
+      expect(p.ScheduleExpressionTimezone).toBe('UTC');
+      expect(p.State).toBe('ENABLED');
+      expect(p.Target.Arn).toEqual(getAtt('ScheduledLambdaFunction'));
+      expect(JSON.parse(p.Target.Input)).toEqual({ schedule: entry.name, scheduledTime: '<aws.scheduler.scheduled-time>' });
+      expect(p.Target.RoleArn).toEqual(getAtt('SchedulerRole'));
+      const role = iamStatements(t).filter((s) => s.owner === 'SchedulerRole');
+      expect(role.filter((s) => s.kind === 'trust').map((s) => s.statement.Principal)).toEqual([{ Service: 'scheduler.amazonaws.com' }]);
+      expect(role.filter((s) => s.kind === 'identity').map((s) => [actionsOf(s.statement), s.statement.Resource])).toEqual([[['lambda:InvokeFunction'], getAtt('ScheduledLambdaFunction')]]);
+    });
+
+    it('routes each configured trigger to `event` with its pattern and name, permitted for that rule only', () => {
+      const entry = config.triggers[0]!;
+      const ruleId = logicalId('Trigger', entry.name);
+      const rule = resource(t, ruleId, 'AWS::Events::Rule') as { EventPattern: Json; State: string; Targets: { Arn: Json; InputTransformer: { InputTemplate: string } }[] };
+      expect(rule.EventPattern).toEqual(entry.eventPattern);
+      expect(rule.State).toBe('ENABLED');
+      expect(rule.Targets).toHaveLength(1);
+      expect(rule.Targets[0]!.Arn).toEqual(getAtt('EventLambdaFunction'));
+      // EventBridge replaces <aws.events.event> with the matched event: the handler gets {trigger, event}.
+      const sample = { id: 'e-1', source: 'aws.s3', detail: { object: { key: 'a/b.csv' } } };
+      const input = JSON.parse(rule.Targets[0]!.InputTransformer.InputTemplate.replace('<aws.events.event>', JSON.stringify(sample))) as unknown;
+      expect(input).toEqual({ trigger: entry.name, event: sample });
+      expect(resource(t, `${ruleId}Permission`, 'AWS::Lambda::Permission')).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt('EventLambdaFunction'),
+        Principal: 'events.amazonaws.com',
+        SourceArn: getAtt(ruleId),
+      });
+    });
+
+    it('sends EMR Step Status Change events of the configured clusters to emrStepEvent', () => {
+      const rules = ofType(t, 'AWS::Events::Rule');
+      expect(rules).toHaveLength(config.triggers.length + 1);
+      const rule = resource(t, 'EmrStepStatusRule', 'AWS::Events::Rule') as { EventPattern: Json; Targets: { Arn: Json }[] };
+      expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: config.clusters.map((c) => c.id) } });
+      expect(rule.Targets.map((x) => x.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
+      const permission = resource(t, 'EmrStepStatusRulePermission', 'AWS::Lambda::Permission');
+      expect(permission).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: getAtt('EmrStepStatusRule'), FunctionName: getAtt('EmrStepEventLambdaFunction') });
+    });
+
+    it('follows the example configuration too: one schedule and one rule per entry', () => {
+      const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
+      expect(ofType(example.template, 'AWS::Scheduler::Schedule')).toHaveLength(exampleConfig.schedules.length);
+      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 1);
+    });
+  });
+
+  describe('the template as a whole', () => {
+    it('references only resources it defines and has no dependency cycle', () => {
+      for (const template of [t, example.template]) {
+        const dangling = [...references(template.Resources), ...references(template.Outputs ?? {})].filter((r) => !(r in template.Resources) && !PSEUDO.has(r));
+        expect(dangling).toEqual([]);
+        expect(dependencyCycle(template)).toBeUndefined();
+      }
+    });
+
+    it('is in the configuration region, and the state file carries the same template', () => {
+      expect(fixture.params.region).toBe('eu-west-1');
+      const state = resolveRefs(JSON.parse(readFileSync(join(fixture.outDir, 'serverless-state.json'), 'utf8'))) as { service: { provider: { region: string; compiledCloudFormationTemplate: CfnTemplate } } };
+      expect(state.service.provider.region).toBe('eu-west-1');
+      expect(state.service.provider.compiledCloudFormationTemplate).toEqual(t);
+      expect(JSON.parse(readFileSync(join(fixture.outDir, 'cloudformation-template-update-stack.json'), 'utf8'))).toEqual(t);
+    });
+  });
+});
