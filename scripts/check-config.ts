@@ -6,7 +6,7 @@
  */
 import { loadConfigFile } from '../src/config/load';
 import { ConfigError, formatConfigIssue } from '../src/errors';
-import { configLayout, DEFAULT_CONFIG, packageParams, PackagingError } from './package';
+import { CONFIG_IN_ZIP, DEFAULT_CONFIG, packageParams, PackagingError } from './package';
 
 export function main(argv: readonly string[] = process.argv.slice(2)): number {
   let file = DEFAULT_CONFIG;
@@ -21,7 +21,7 @@ export function main(argv: readonly string[] = process.argv.slice(2)): number {
   }
   try {
     const { config } = loadConfigFile(file);
-    const params = packageParams(config, configLayout(config.file).configFileInZip);
+    const params = packageParams(config, CONFIG_IN_ZIP);
     if (json) {
       console.log(JSON.stringify(params, null, 2));
       return 0;

@@ -19,8 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse } from 'yaml';
-import { loadConfigFile, type GatewayConfig } from '../src/config/load';
+import { deployableConfig, loadConfigFile, type GatewayConfig } from '../src/config/load';
 import { ConfigError, formatConfigIssue } from '../src/errors';
 
 export const ROOT = resolve(__dirname, '..');
@@ -193,30 +192,11 @@ export function packageParams(config: GatewayConfig, configFileInZip: string): P
   };
 }
 
-/** The configuration file and the policy files it references (`policies.NAME.file`), absolute. */
-export function configFiles(configFile: string): string[] {
-  const raw = parse(readFileSync(configFile, 'utf8')) as { policies?: Record<string, unknown> } | null;
-  const refs = Object.values(raw?.policies ?? {})
-    .map((p) => (p && typeof p === 'object' && 'file' in p && typeof p.file === 'string' ? p.file : undefined))
-    .filter((f): f is string => f !== undefined)
-    .map((f) => resolve(dirname(configFile), f));
-  return [...new Set([configFile, ...refs])];
-}
-
-/** The config files keep their relative layout (policy `file:` references) under config/ in each zip. */
-export function configLayout(configFile: string): { files: string[]; base: string; configFileInZip: string } {
-  const files = configFiles(configFile);
-  const base = commonDir(files);
-  return { files, base, configFileInZip: `config/${relative(base, configFile).split(sep).join('/')}` };
-}
-
-function commonDir(files: readonly string[]): string {
-  const split = files.map((f) => dirname(f).split(sep));
-  const first = split[0] ?? [];
-  let n = 0;
-  while (n < first.length && split.every((parts) => parts[n] === first[n])) n++;
-  return first.slice(0, n).join(sep) || sep;
-}
+/**
+ * Where the functions find their configuration: the validated configuration as JSON (policies inlined, no
+ * local demo keys), so the deployed bundles need no YAML parser.
+ */
+export const CONFIG_IN_ZIP = 'config/gateway.json';
 
 /**
  * osls compiles one AWS::ApiGateway::Deployment (a new logical id at each packaging, so that each deploy
@@ -284,8 +264,7 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
     throw new PackagingError(`--out ${outDir}: not empty and not a package output; refusing to replace it`);
   }
 
-  const { files, base, configFileInZip } = configLayout(config.file);
-  const params = packageParams(config, configFileInZip);
+  const params = packageParams(config, CONFIG_IN_ZIP);
 
   const staging = mkdtempSync(join(tmpdir(), 'emr-gateway-package-'));
   try {
@@ -294,11 +273,8 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
     }
     writeFileSync(join(staging, 'serverless.yml'), readFileSync(join(ROOT, 'serverless.yml')));
     writeFileSync(join(staging, ESBUILD_PLUGINS_FILE), ESBUILD_PLUGINS);
-    for (const file of files) {
-      const target = join(staging, 'config', relative(base, file));
-      mkdirSync(dirname(target), { recursive: true });
-      cpSync(file, target);
-    }
+    mkdirSync(join(staging, 'config'), { recursive: true });
+    writeFileSync(join(staging, CONFIG_IN_ZIP), `${JSON.stringify(deployableConfig(config), null, 2)}\n`);
     const paramsFile = join(staging, PARAMS_FILE);
     writeFileSync(paramsFile, `${JSON.stringify(params, null, 2)}\n`);
 

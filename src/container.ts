@@ -10,7 +10,7 @@ import { AuditStore } from './audit/store';
 import { clientConfig, type AwsTarget } from './aws/clients';
 import { StsEmrAccess, submitClientFactory } from './aws/emr-access';
 import { SfnWorkflowStarter } from './aws/sfn-starter';
-import { loadConfigFile, type LoadedConfig } from './config/load';
+import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
 import { loadEnv, type GatewayEnv } from './config/env';
 import { ConfigError } from './errors';
 import { JobService } from './jobs/service';
@@ -30,9 +30,13 @@ export interface Gateway {
   triggers(): TriggerService;
 }
 
-/** `credentials` only for the local stack, whose endpoint accepts any: in AWS the Lambda role's are used. */
-export function createGateway(env: GatewayEnv = loadEnv(), options: { credentials?: AwsTarget['credentials'] } = {}): Gateway {
-  const loaded = loadConfigFile(env.configFile);
+/**
+ * In AWS the configuration is the JSON that packaging wrote (validated again here); the local stack passes
+ * the configuration it loaded from YAML, and `credentials` (its endpoint accepts any; in AWS the Lambda
+ * role's are used).
+ */
+export function createGateway(env: GatewayEnv = loadEnv(), options: { credentials?: AwsTarget['credentials']; loaded?: LoadedConfig } = {}): Gateway {
+  const loaded = options.loaded ?? loadConfigJsonFile(env.configFile);
   if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
   }

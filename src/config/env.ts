@@ -9,8 +9,8 @@ const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1
 
 const envSchema = z.object({
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region').default('us-east-1'),
-  /** The gateway's configuration file, shipped with the functions. */
-  EMR_GATEWAY_CONFIG: z.string().min(1).default('config/example.yaml'),
+  /** The gateway's configuration, as the JSON that packaging writes and ships with the functions. */
+  EMR_GATEWAY_CONFIG: z.string().min(1).default('config/gateway.json'),
   JOBS_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
   AUDIT_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
   STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, 'must be a Step Functions state machine ARN').optional(),

@@ -67,7 +67,8 @@ const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
-  const { config } = loadConfigFile(options.configFile);
+  const loaded = loadConfigFile(options.configFile);
+  const { config } = loaded;
   const polling = options.polling ?? LOCAL_POLLING;
 
   // DynamoDB: dynalite on its own ephemeral port (so that closing it closes its database), reached through
@@ -114,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoint: aws.url,
       polling,
     },
-    { credentials: STACK_CREDENTIALS },
+    { credentials: STACK_CREDENTIALS, loaded },
   );
   bound.tasks = workflowRoutes(gateway.workflow);
   bound.gateway = gateway;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEnv } from '../../src/config/env';
+import { deployableConfig, parseConfig } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
 import { FakeEmr } from '../support/fake-emr';
@@ -14,18 +15,17 @@ beforeAll(async () => {
   dynamo = await startDynamo();
   emr = new FakeEmr();
   const dir = mkdtempSync(join(tmpdir(), 'gw-handlers-'));
-  const config = join(dir, 'gateway.yaml');
-  writeFileSync(
-    config,
-    `account: "123456789012"
+  const config = join(dir, 'gateway.json');
+  // As packaging ships it: the YAML validated, then written as JSON.
+  const yaml = `account: "123456789012"
 region: us-east-1
 clusters: [{ id: j-HANDLERS1, name: h, runtimeRoles: true }]
 runtimeRoles: ["arn:aws:iam::123456789012:role/CallerTeamRoleETL"]
 principals: [{ match: "arn:aws:iam::123456789012:role/DataTeamA", policies: [p] }]
 policies:
   p: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: elasticmapreduce:AddJobFlowSteps, Resource: "*" }] }
-`,
-  );
+`;
+  writeFileSync(config, JSON.stringify(deployableConfig(parseConfig(yaml, join(dir, 'gateway.yaml')).config)));
   Object.assign(process.env, {
     EMR_GATEWAY_CONFIG: config,
     JOBS_TABLE: dynamo.jobsTable,

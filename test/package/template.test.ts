@@ -27,7 +27,7 @@ import {
   type FunctionName,
   type PackageResult,
 } from '../../scripts/package';
-import { loadConfigFile } from '../../src/config/load';
+import { deployableConfig, loadConfigFile } from '../../src/config/load';
 
 const FIXTURE = join(__dirname, 'fixtures', 'gateway.yaml');
 const ASL_FILE = join(ROOT, 'statemachines', 'submit-job.asl.json');
@@ -313,7 +313,7 @@ describePackage('serverless package', () => {
         const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
         expect(vars.JOBS_TABLE).toEqual({ Ref: 'JobsTable' });
         expect(vars.AUDIT_TABLE).toEqual({ Ref: 'AuditTable' });
-        expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.yaml');
+        expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.json');
         expect(vars.SUBMITTER_ROLE_ARN).toEqual(getAtt('EmrGatewaySubmitter'));
         expect(vars.POWERTOOLS_SERVICE_NAME).toBe('emr-step-gateway');
         if (withStateMachine.includes(fn)) expect(vars.STATE_MACHINE_ARN).toEqual({ Ref: 'SubmitJobStateMachine' });
@@ -321,25 +321,29 @@ describePackage('serverless package', () => {
       }
     });
 
-    it('are zipped one per function: a small minified bundle, without the AWS SDK, and the config files', () => {
+    it('are zipped one per function: a small minified bundle, without the AWS SDK or a YAML parser, and the validated config as JSON', () => {
       for (const fn of FUNCTIONS) {
         const zip = fixture.zips[fn];
         expect(zip.bytes).toBeLessThan(300 * 1024);
         const files = readZip(zip.file);
         const { bundle } = functionInfo(t, fn);
-        expect([...files.keys()].sort()).toEqual(['config/gateway.yaml', 'config/policies/pipelines.json', bundle].sort());
-        expect(files.get('config/gateway.yaml')?.toString()).toBe(readFileSync(FIXTURE, 'utf8'));
+        expect([...files.keys()].sort()).toEqual(['config/gateway.json', bundle].sort());
+        const shipped = JSON.parse(files.get('config/gateway.json')!.toString()) as Record<string, unknown>;
+        expect(shipped).toEqual(JSON.parse(JSON.stringify(deployableConfig(loadConfigFile(FIXTURE).config))));
+        expect(shipped.local).toEqual({ credentials: [] }); // the local demo keys never ship
+        expect(shipped).not.toHaveProperty('file');
         const code = files.get(bundle)?.toString() ?? '';
         expect(code.length).toBeLessThan(600 * 1024);
         expect(code.split('\n').length).toBeLessThan(code.length / 200); // minified: long lines
         expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/); // external, from the runtime
         expect(code).not.toMatch(/class DynamoDBServiceException/);
+        expect(code).not.toContain('Map keys must be unique'); // the yaml package stays out of the functions
         // zod keeps its English messages only (the generated esbuild plugin drops the other locales).
         expect(code).toContain('Invalid input');
         expect(code).not.toContain('Ungültige Eingabe');
       }
       for (const [fn, zip] of Object.entries(example.zips)) {
-        expect([...readZip(zip.file).keys()].sort()).toEqual(['config/example.yaml', 'config/policies/analyst.json', functionInfo(example.template, fn as FunctionName).bundle].sort());
+        expect([...readZip(zip.file).keys()].sort()).toEqual(['config/gateway.json', functionInfo(example.template, fn as FunctionName).bundle].sort());
       }
     });
 

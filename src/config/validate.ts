@@ -1,0 +1,173 @@
+/**
+ * Validation of the gateway's configuration data, and the JSON form the Lambda functions load: no YAML
+ * parser here, so the deployed bundles do not carry one (the YAML file is validated and turned into JSON
+ * at packaging time). Every problem is reported with the file, the path inside it and what is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { z } from 'zod';
+import { resolvePrincipal } from '../authz/arn';
+import { PolicyEngine, type PrincipalRule } from '../authz/engine';
+import { formatPath, PolicyCompileError, type Path } from '../authz/policy';
+import { ConfigError, type ConfigIssue } from '../errors';
+import { roleArnProblem } from '../jobs/request';
+import { parseSchedule } from '../triggers/schedule-expression';
+import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
+
+export interface GatewayConfig {
+  /** The file it was loaded from (absolute). */
+  file: string;
+  account: string;
+  region: string;
+  partition: string;
+  clusters: ClusterConfig[];
+  runtimeRoles: string[];
+  principals: PrincipalRule[];
+  /** Policy documents by name, `file:` references already read. */
+  policies: Record<string, unknown>;
+  templates: RawConfig['templates'];
+  schedules: RawConfig['schedules'];
+  triggers: RawConfig['triggers'];
+  local: { credentials: LocalCredential[] };
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** The policy engine, compiled from the configuration's principals and policies. */
+  engine: PolicyEngine;
+}
+
+/**
+ * Validates configuration data (parsed from YAML, or the JSON that packaging writes for the Lambda functions):
+ * the schema, the cross-references, the schedules, and every policy compiled. `at` locates a path in the
+ * source file (`:line:col`), where the source keeps positions.
+ */
+export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => ''): LoadedConfig {
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => zodIssue(issue, file, at)));
+  }
+  const raw = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const issue = (path: Path, message: string): void => {
+    issues.push({ file: `${file}${at(path)}`, path: formatPath(path), message });
+  };
+
+  checkUnique(raw.clusters.map((c) => c.id), (i, v) => issue(['clusters', i, 'id'], `duplicate cluster id ${v}`));
+  checkUnique(raw.runtimeRoles, (i, v) => issue(['runtimeRoles', i], `duplicate role ${v}`));
+  raw.runtimeRoles.forEach((arn, i) => {
+    const problem = roleArnProblem(arn);
+    if (problem) issue(['runtimeRoles', i], problem);
+  });
+  raw.principals.forEach((p, i) =>
+    p.policies.forEach((name, j) => {
+      if (!(name in raw.policies)) issue(['principals', i, 'policies', j], `no policy named "${name}" (defined: ${Object.keys(raw.policies).join(', ') || 'none'})`);
+    }),
+  );
+  for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
+    list.forEach((entry, i) => {
+      if (!(entry.template in raw.templates)) issue([kind, i, 'template'], `no template named "${entry.template}"`);
+      if (!resolvePrincipal(entry.principal)) issue([kind, i, 'principal'], `"${entry.principal}" is not an IAM principal ARN`);
+    });
+  }
+  raw.schedules.forEach((entry, i) => {
+    try {
+      parseSchedule(entry.schedule);
+    } catch (error) {
+      issue(['schedules', i, 'schedule'], (error as Error).message);
+    }
+  });
+  checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));
+
+  const policies: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(raw.policies)) {
+    const ref = 'file' in entry && Object.keys(entry).length === 1 && typeof entry.file === 'string' ? entry.file : undefined;
+    if (ref === undefined) {
+      policies[name] = entry;
+      continue;
+    }
+    const policyFile = resolve(dirname(file), ref);
+    try {
+      policies[name] = JSON.parse(readFileSync(policyFile, 'utf8')) as unknown;
+    } catch (error) {
+      const why = error instanceof SyntaxError ? `not valid JSON: ${error.message}` : `cannot read ${policyFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+      issue(['policies', name, 'file'], why);
+    }
+  }
+  // Compile each policy on its own so that every broken policy is reported, with its own file and path.
+  for (const [name, document] of Object.entries(policies)) {
+    try {
+      new PolicyEngine([], { [name]: document });
+    } catch (error) {
+      if (!(error instanceof PolicyCompileError)) throw error;
+      const entry = raw.policies[name];
+      const policyFile = entry && 'file' in entry && typeof entry.file === 'string' ? resolve(dirname(file), entry.file) : undefined;
+      for (const e of error.issues) {
+        if (policyFile) issues.push({ file: policyFile, path: formatPath(e.path), message: e.message });
+        else issue(['policies', name, ...e.path], e.message);
+      }
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  const config: GatewayConfig = {
+    file,
+    account: raw.account,
+    region: raw.region,
+    partition: raw.partition ?? partitionOf(raw.region),
+    clusters: raw.clusters,
+    runtimeRoles: raw.runtimeRoles,
+    principals: raw.principals,
+    policies,
+    templates: raw.templates,
+    schedules: raw.schedules,
+    triggers: raw.triggers,
+    local: raw.local,
+  };
+  return { config, engine: new PolicyEngine(config.principals, config.policies) };
+}
+
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+function checkUnique(values: readonly string[], report: (index: number, value: string) => void): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    if (seen.has(v)) report(i, v);
+    seen.add(v);
+  });
+}
+
+function zodIssue(issue: z.core.$ZodIssue, file: string, at: (path: Path) => string): ConfigIssue {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+  else if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+  const target = issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path;
+  return { file: `${file}${at(target)}`, path: formatPath(target), message };
+}
+
+/** Loads the JSON configuration written at packaging time (see deployableConfig), validating it again. */
+export function loadConfigJsonFile(path: string): LoadedConfig {
+  const file = resolve(path);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([{ file, path: '', message: `cannot read it as JSON: ${(error as Error).message}` }], { cause: error });
+  }
+  return validateConfig(data, file);
+}
+
+/**
+ * The configuration as the deployed functions get it: the same schema, with `file:` policies inlined, and
+ * without `local` (the local stack's demo keys have no business in AWS).
+ */
+export function deployableConfig(config: GatewayConfig): Omit<GatewayConfig, 'file' | 'local'> & { local: { credentials: [] } } {
+  const { file: _file, local: _local, ...rest } = config;
+  return { ...rest, local: { credentials: [] } };
+}
