@@ -394,10 +394,16 @@ export async function trigger(args: string[], io: Io): Promise<number> {
     io.err(`cannot reach the local stack at ${awsEndpoint} (triggers fire there; in AWS they are EventBridge rules)`);
     return EXIT.failed;
   }
-  const outcome = (await response.json()) as { outcome?: string; jobId?: string; reason?: string; issues?: { field: string; message: string }[]; error?: { message: string } };
+  let outcome: { outcome?: string; jobId?: string; reason?: string; issues?: { field: string; message: string }[]; error?: { message: string } };
+  try {
+    outcome = (await response.json()) as typeof outcome;
+  } catch {
+    io.err(`emr-gateway trigger: the local stack answered ${response.status} with a body that is not JSON`);
+    return EXIT.failed;
+  }
   if (!response.ok) {
     io.err(`emr-gateway trigger: ${outcome.error?.message ?? response.status}`);
-    return response.status === 404 ? EXIT.notFound : EXIT.usage;
+    return response.status === 404 ? EXIT.notFound : response.status === 400 ? EXIT.usage : EXIT.failed;
   }
   if (values.output === 'json') io.out(json(outcome));
   else if (outcome.outcome === 'submitted') io.out(`${outcome.jobId}  submitted`);

@@ -11,6 +11,7 @@ import { PolicyEngine, type PrincipalRule } from '../authz/engine';
 import { formatPath, PolicyCompileError, type Path } from '../authz/policy';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { roleArnProblem } from '../jobs/request';
+import { eventPatternProblem } from '../triggers/event-pattern';
 import { parseSchedule } from '../triggers/schedule-expression';
 import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
 
@@ -70,9 +71,14 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
       if (!resolvePrincipal(entry.principal)) issue([kind, i, 'principal'], `"${entry.principal}" is not an IAM principal ARN`);
     });
   }
+  raw.triggers.forEach((entry, i) => {
+    const problem = eventPatternProblem(entry.eventPattern);
+    if (problem) issue(['triggers', i, 'eventPattern', ...problem.path], problem.message);
+  });
   raw.schedules.forEach((entry, i) => {
     try {
-      parseSchedule(entry.schedule);
+      parseSchedule(entry.schedule).next(new Date()); // it must fire again
+
     } catch (error) {
       issue(['schedules', i, 'schedule'], (error as Error).message);
     }

@@ -137,22 +137,17 @@ export class JobWorkflow {
 
   /**
    * An EMR "Step Status Change" event (EventBridge): recorded as it happens, through the same code as a poll,
-   * so a change is recorded once whichever sees it first. Steps are matched to jobs by the job marker in
-   * their name; others are ignored. Terminal states are read back with DescribeStep for their details.
+   * so a change is recorded once whichever sees it first. Events are matched to jobs by the job marker in the
+   * step name and must name the step the job recorded; others are ignored. Terminal states are read back
+   * with DescribeStep for their details.
    */
   async observeStepEvent(detail: { stepId?: string; clusterId?: string; name?: string; state?: string }): Promise<JobStatus | undefined> {
     const jobId = /\[(job-[0-9a-hjkmnp-tv-z]{26})\]$/.exec(detail.name ?? '')?.[1];
     if (!jobId) return undefined;
-    let job = await this.jobs.get(jobId);
-    if (!job || job.clusterId !== detail.clusterId || isTerminal(job.status) || !detail.stepId) return job?.status;
-    if (!job.stepId) {
-      // The event can overtake the submit task's own record of the step: the marker says it is this job's.
-      const stepId = detail.stepId;
-      job = await this.record(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId } }, (j) =>
-        j.stepId || isTerminal(j.status) ? undefined : { status: 'SUBMITTED', stepId, submittedAt: this.now().toISOString() },
-      );
-    }
-    if (job.stepId !== detail.stepId) return job.status;
+    const job = await this.jobs.get(jobId);
+    // Only a step the submit task has recorded: an event cannot attach a step to a job (a step added
+    // directly with the same name marker, under another role, must not pass for the job's).
+    if (!job || job.clusterId !== detail.clusterId || isTerminal(job.status) || !job.stepId || job.stepId !== detail.stepId) return job?.status;
     const state = detail.state as EmrStepState;
     return isEmrTerminal(state) ? (await this.refresh(job)).status : (await this.recordState(job, state)).status;
   }

@@ -121,7 +121,8 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events', operation: string): Promise<void> {
     const contentType = service === 'sfn' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
-    const handler = { emr: emrOps, sfn: sfnOps, events: eventOps }[service][operation];
+    const table = { emr: emrOps, sfn: sfnOps, events: eventOps }[service];
+    const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
     const body = await readBody(req);
     if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
     if (service === 'emr') {
@@ -130,9 +131,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     }
     let input: Record<string, unknown>;
     try {
-      input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+      const parsed: unknown = body ? JSON.parse(body) : {};
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      input = parsed as Record<string, unknown>;
     } catch {
-      return sendJson(res, 400, contentType, { __type: 'SerializationException', message: 'the body is not JSON' }, 'SerializationException');
+      return sendJson(res, 400, contentType, { __type: 'SerializationException', message: 'the body is not a JSON object' }, 'SerializationException');
     }
     try {
       sendJson(res, 200, contentType, handler(input, accessKeyOf(req)));
@@ -160,7 +163,15 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   /** POST /_local/triggers/{name} with an event: fires that trigger (emr-gateway trigger NAME --event FILE). */
   async function fireTrigger(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const name = decodeURIComponent((req.url ?? '').slice('/_local/triggers/'.length));
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      return sendJson(res, 415, 'application/json', { error: { code: 'UnsupportedMediaType', message: 'send the event as application/json' } });
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent((req.url ?? '').slice('/_local/triggers/'.length));
+    } catch {
+      return sendJson(res, 400, 'application/json', { error: { code: 'ValidationError', message: 'the trigger name is not valid percent-encoding' } });
+    }
     let event: Record<string, unknown>;
     try {
       event = JSON.parse(await readBody(req)) as Record<string, unknown>;
@@ -190,6 +201,12 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   }
 
   const server = createServer((req, res) => {
+    // Loopback only, and never from a web page: a browser cross-origin request carries Origin, and DNS
+    // rebinding shows a foreign Host. Either could otherwise run steps (bash -c) as the local user.
+    const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
+    if (req.headers.origin !== undefined || !['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
+      return sendJson(res, 403, 'application/json', { __type: 'AccessDeniedException', message: 'the local AWS endpoint accepts loopback requests from tools, not from web pages' });
+    }
     const target = req.headers['x-amz-target'];
     const route = (): Promise<void> | void => {
       if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
@@ -208,8 +225,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       sendJson(res, 400, 'application/json', { __type: 'UnknownOperationException', message: `no local service for ${req.method ?? ''} ${req.url ?? ''} (X-Amz-Target: ${String(target ?? 'none')})` });
     };
     Promise.resolve(route()).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, 'application/json', { __type: 'InternalFailure', message: (error as Error).message });
-      else res.end();
+      const tooLarge = (error as Error).message === 'body too large';
+      if (!res.headersSent) {
+        res.setHeader('connection', 'close');
+        sendJson(res, tooLarge ? 413 : 500, 'application/json', { __type: tooLarge ? 'RequestEntityTooLarge' : 'InternalFailure', message: (error as Error).message });
+      } else res.end();
     });
   });
   return { ...(await listen(server, options.port, options.host)), faults };

@@ -185,7 +185,16 @@ export class LocalEmr {
     if (!steps.length || steps.length > 256) throw new EmrError('ValidationException', 'Steps must have between 1 and 256 members.');
     const ids: string[] = [];
     for (const s of steps) {
-      if (!s.Name || !s.HadoopJarStep?.Jar) throw new EmrError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
+      if (!s.Name || typeof s.Name !== 'string' || typeof s.HadoopJarStep?.Jar !== 'string' || !s.HadoopJarStep.Jar) {
+        throw new EmrError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
+      }
+      const args = s.HadoopJarStep.Args ?? [];
+      if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\u0000'))) {
+        throw new EmrError('ValidationException', 'HadoopJarStep.Args must be a list of strings without NUL characters.');
+      }
+    }
+    for (const s of steps) {
+      if (!s.HadoopJarStep || !s.Name) continue; // checked above
       const step: LocalStep = {
         id: `s-${randomBytes(8).toString('hex').toUpperCase().slice(0, 13)}`,
         clusterId: cluster.id,
@@ -337,11 +346,10 @@ export class LocalEmr {
     const cluster = this.clusters.get(clusterId);
     if (!cluster) return;
     const steps = [...this.steps.values()].filter((s) => s.clusterId === clusterId);
-    let running = steps.filter((s) => s.state === 'RUNNING' || s.state === 'CANCEL_PENDING').length;
+    const busy = () => steps.filter((s) => s.state === 'RUNNING' || s.state === 'CANCEL_PENDING').length;
     for (const step of steps.filter((s) => s.state === 'PENDING').sort((a, b) => a.created - b.created)) {
-      if (running >= cluster.stepConcurrencyLevel) break;
-      this.start(step);
-      running++;
+      if (busy() >= cluster.stepConcurrencyLevel) break;
+      if (step.state === 'PENDING') this.start(step); // a step that failed to start has already ended
     }
   }
 
@@ -409,7 +417,7 @@ export class LocalEmr {
       });
       this.onFailure(step);
     }
-    this.schedule(step.clusterId);
+    queueMicrotask(() => this.schedule(step.clusterId)); // not from inside a scheduling pass
   }
 
   /** EMR's ActionOnFailure for the rest of the cluster's steps. */
@@ -468,8 +476,12 @@ function readTail(file: string): string {
   }
 }
 
-/** The environment step processes inherit: the stack's own, without its AWS credentials (a step runs as its role). */
+/**
+ * The environment step processes inherit: the stack's own, without any AWS_* setting and with the shared AWS
+ * config and credentials files pointed away, so a step cannot fall back on the developer's AWS credentials
+ * (on EMR it only has its runtime role). The local EMR then adds AWS_ROLE_ARN and friends.
+ */
 function stepEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, AWS_SESSION_TOKEN: _t, ...rest } = env;
-  return rest;
+  const rest = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('AWS_')));
+  return { ...rest, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
 }

@@ -15,8 +15,14 @@ export class LocalScheduler {
     for (const s of schedules) this.arm(s.name, parseSchedule(s.schedule));
   }
 
-  private arm(name: string, schedule: ReturnType<typeof parseSchedule>, at = schedule.next(this.now())): void {
+  private arm(name: string, schedule: ReturnType<typeof parseSchedule>, after?: Date): void {
     if (this.stopped) return;
+    let at: Date;
+    try {
+      at = after ?? schedule.next(this.now());
+    } catch {
+      return; // a schedule with no further firing (a cron with a past year) simply stops
+    }
     const delay = at.getTime() - this.now().getTime();
     const timer = setTimeout(() => {
       this.timers.delete(timer);

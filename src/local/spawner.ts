@@ -14,12 +14,16 @@ const killGroup = (pid, signal) => { try { process.kill(-pid, signal); } catch {
 process.on('message', (m) => {
   if (m.type === 'kill') { const c = kids.get(m.id); if (c && c.pid) killGroup(c.pid, m.signal); return; }
   if (m.type !== 'spawn') return;
-  const out = fs.openSync(m.stdout, 'a');
-  const err = fs.openSync(m.stderr, 'a');
-  let child;
+  let out, err, child;
   try {
+    out = fs.openSync(m.stdout, 'a');
+    err = fs.openSync(m.stderr, 'a');
     child = spawn(m.program, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', out, err] });
-  } finally { fs.closeSync(out); fs.closeSync(err); }
+  } catch (e) {
+    try { fs.appendFileSync(m.stderr, 'the step could not start: ' + e.message + '\\n'); } catch {}
+    process.send({ type: 'exit', id: m.id, code: 127, signal: null });
+    return;
+  } finally { if (out !== undefined) fs.closeSync(out); if (err !== undefined) fs.closeSync(err); }
   kids.set(m.id, child);
   let failed = false;
   child.on('error', (e) => {
@@ -50,13 +54,19 @@ interface Callbacks {
 type Message = { type: 'started'; id: string; pid: number } | { type: 'exit'; id: string; code: number | null; signal: string | null };
 
 export class Spawner {
-  private readonly helper: ChildProcess;
+  private helper!: ChildProcess;
   private readonly waiting = new Map<string, Callbacks>();
+  private stopped = false;
 
   constructor() {
-    this.helper = fork('-e', [HELPER], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    // fork() wants a module path; '-e' with the script as an argument runs it as the helper.
-    this.helper.on('message', (m: Message) => {
+    this.start();
+  }
+
+  /** Forks the helper; if it dies, the steps it was running end (exit 127) and a new helper takes over. */
+  private start(): void {
+    const helper = fork('-e', [HELPER], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    this.helper = helper;
+    helper.on('message', (m: Message) => {
       const callbacks = this.waiting.get(m.id);
       if (!callbacks) return;
       if (m.type === 'started') callbacks.started(m.pid);
@@ -65,21 +75,34 @@ export class Spawner {
         callbacks.exit(m.code, m.signal);
       }
     });
-    this.helper.unref();
-    (this.helper as unknown as { channel?: { unref(): void } }).channel?.unref();
+    helper.on('error', () => undefined); // e.g. a send after it died: 'exit' below handles the consequences
+    helper.on('exit', () => {
+      if (this.stopped) return;
+      const orphans = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const callbacks of orphans) callbacks.exit(127, null);
+      this.start();
+    });
+    helper.unref();
+    (helper as unknown as { channel?: { unref(): void } }).channel?.unref();
   }
 
   spawn(request: SpawnRequest, callbacks: Callbacks): void {
     this.waiting.set(request.id, callbacks);
-    this.helper.send({ type: 'spawn', ...request });
+    this.send({ type: 'spawn', ...request });
   }
 
   kill(id: string, signal: NodeJS.Signals): void {
-    this.helper.send({ type: 'kill', id, signal });
+    this.send({ type: 'kill', id, signal });
+  }
+
+  private send(message: Record<string, unknown>): void {
+    if (this.helper.connected) this.helper.send(message, (error) => error && undefined);
   }
 
   /** Kills every running step and the helper. */
   stop(): void {
+    this.stopped = true;
     this.waiting.clear();
     if (this.helper.connected) this.helper.disconnect();
   }

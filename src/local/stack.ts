@@ -75,92 +75,95 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // the shared AWS port.
   const dynamo: Server = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((r) => dynamo.listen(0, '127.0.0.1', r));
-
-  // Step changes go to the gateway as EMR's EventBridge events do (the poller stays as the fallback).
-  const bound: { tasks?: Record<string, WorkflowTask>; gateway?: Gateway } = {};
-  const emr = new LocalEmr({
-    dataDir,
-    region: config.region,
-    account: config.account,
-    env: options.env,
-    onStepChange: (step) => {
-      void bound.gateway?.workflow.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
-    },
-  });
-  for (const c of config.clusters) emr.ensureCluster(c);
-  const sts = new LocalSts(config.account);
-
-  // The state machine's tasks call the gateway's workflow, whose clients need the AWS port: bound below.
-  const route = (name: 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn'): WorkflowTask => (input) => bound.tasks![name]!(input);
-  const runner = new LocalWorkflowRunner({
-    definition,
-    routes: { SubmitStepFunctionArn: route('SubmitStepFunctionArn'), PollStepFunctionArn: route('PollStepFunctionArn'), FailJobFunctionArn: route('FailJobFunctionArn') },
-  });
-  const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
-  const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
-  const events = {
-    putEvents: (entries: Parameters<typeof localEventBus>[1]) => localEventBus(bound.gateway!, entries, config),
-    fireTrigger: (name: string, event: Record<string, unknown>) => bound.gateway!.triggers().fireEvent(name, event),
-  };
-  const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
-
-  const gateway = createGateway(
-    {
-      region: config.region,
-      configFile: options.configFile,
-      jobsTable: 'emr-gateway-jobs',
-      auditTable: 'emr-gateway-audit',
-      stateMachineArn,
-      submitterRoleArn: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
-      endpoint: aws.url,
-      polling,
-    },
-    { credentials: STACK_CREDENTIALS, loaded },
-  );
-  bound.tasks = workflowRoutes(gateway.workflow);
-  bound.gateway = gateway;
-  for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await createTable(gateway.db, table);
-
-  let document: Record<string, unknown> | undefined;
-  const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
-  let front: ApiFront;
+  // Whatever has started is stopped again if a later part fails (a port in use, say): nothing is left running.
+  const started: (() => Promise<void> | void)[] = [() => new Promise<void>((r) => dynamo.close(() => r()))];
   try {
-    front = await startApiFront({
-      port: options.port,
-      ...(options.host ? { host: options.host } : {}),
+    // Step changes go to the gateway as EMR's EventBridge events do (the poller stays as the fallback).
+    const bound: { tasks?: Record<string, WorkflowTask>; gateway?: Gateway } = {};
+    const emr = new LocalEmr({
+      dataDir,
       region: config.region,
       account: config.account,
-      credentials: config.local.credentials,
-      handler: (event) => handler(event, {}),
+      env: options.env,
+      onStepChange: (step) => {
+        void bound.gateway?.workflow.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
+      },
     });
+    for (const c of config.clusters) emr.ensureCluster(c);
+    const sts = new LocalSts(config.account);
+
+    // The state machine's tasks call the gateway's workflow, whose clients need the AWS port: bound below.
+    const route = (name: 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn'): WorkflowTask => (input) => bound.tasks![name]!(input);
+    const runner = new LocalWorkflowRunner({
+      definition,
+      routes: { SubmitStepFunctionArn: route('SubmitStepFunctionArn'), PollStepFunctionArn: route('PollStepFunctionArn'), FailJobFunctionArn: route('FailJobFunctionArn') },
+    });
+    const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
+    const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
+    const events = {
+      putEvents: (entries: Parameters<typeof localEventBus>[1]) => localEventBus(bound.gateway!, entries, config),
+      fireTrigger: (name: string, event: Record<string, unknown>) => bound.gateway!.triggers().fireEvent(name, event),
+    };
+    started.push(() => emr.stop(), () => runner.stop());
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+
+    const gateway = createGateway(
+      {
+        region: config.region,
+        configFile: options.configFile,
+        jobsTable: 'emr-gateway-jobs',
+        auditTable: 'emr-gateway-audit',
+        stateMachineArn,
+        submitterRoleArn: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
+        endpoint: aws.url,
+        polling,
+      },
+      { credentials: STACK_CREDENTIALS, loaded },
+    );
+    bound.tasks = workflowRoutes(gateway.workflow);
+    bound.gateway = gateway;
+    for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await createTable(gateway.db, table);
+
+    let document: Record<string, unknown> | undefined;
+    const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
+    started.push(() => aws.close());
+    const front: ApiFront = await startApiFront({
+        port: options.port,
+        ...(options.host ? { host: options.host } : {}),
+        region: config.region,
+        account: config.account,
+        credentials: config.local.credentials,
+        handler: (event) => handler(event, {}),
+      });
+    started.push(() => front.close());
+
+    const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
+    const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
+
+    return {
+      apiUrl: front.url,
+      awsUrl: aws.url,
+      region: config.region,
+      account: config.account,
+      config,
+      gateway,
+      emr,
+      runner,
+      aws,
+      resumed,
+      async stop() {
+        scheduler.stop();
+        await front.close();
+        emr.stop();
+        await runner.stop();
+        await aws.close();
+        await new Promise<void>((r) => dynamo.close(() => r()));
+      },
+    };
   } catch (error) {
-    await aws.close();
+    for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
     throw error;
   }
-
-  const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
-  const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
-
-  return {
-    apiUrl: front.url,
-    awsUrl: aws.url,
-    region: config.region,
-    account: config.account,
-    config,
-    gateway,
-    emr,
-    runner,
-    aws,
-    resumed,
-    async stop() {
-      scheduler.stop();
-      await front.close();
-      emr.stop();
-      await runner.stop();
-      await aws.close();
-      await new Promise<void>((r) => dynamo.close(() => r()));
-    },
-  };
 }
 
 /**

@@ -48,6 +48,7 @@ export class LocalSts {
         throw new StsError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain');
       }
       const duration = Number(params.get('DurationSeconds') ?? 3600);
+      if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) throw new StsError('ValidationError', 'DurationSeconds must be a whole number from 900 to 43200');
       const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
       const expires = new Date(Date.now() + duration * 1000);
       const session: StsSession = { roleArn, sessionName, ...(sourceIdentity ?? caller?.sourceIdentity ? { sourceIdentity: sourceIdentity ?? caller?.sourceIdentity } : {}), expires };

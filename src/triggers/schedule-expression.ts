@@ -25,6 +25,7 @@ function field(text: string, min: number, max: number, names: string[] = [], nam
     const [range = '', stepText] = part.split('/');
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1) throw new Error(`"${part}": the step must be a positive whole number`);
+    if (!/^(\*|[A-Za-z0-9]+(-[A-Za-z0-9]+)?)$/.test(range)) throw new Error(`"${part}" is not a value, a range a-b, or *`);
     const [from, to] = range === '*' ? [min, max] : range.includes('-') ? range.split('-').map(value) : [value(range), stepText === undefined ? value(range) : max];
     if (from === undefined || to === undefined || from > to) throw new Error(`"${part}" is not a valid range`);
     for (let v = from; v <= to; v += step) values.add(v);
@@ -39,6 +40,7 @@ export function parseSchedule(expression: string): Schedule {
     if (n < 1) throw new Error('the rate must be at least 1');
     if ((n === 1) !== !rate[2]!.endsWith('s')) throw new Error(`write rate(1 ${rate[2]!.replace(/s$/, '')}) or rate(N ${rate[2]!.replace(/s?$/, 's')})`);
     const ms = n * { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[rate[2]!.replace(/s$/, '') as 'minute' | 'hour' | 'day'];
+    if (ms > 366 * 86_400_000) throw new Error('the rate must be at most a year');
     return { next: (after) => new Date(Math.floor(after.getTime() / ms) * ms + ms) };
   }
   const cron = /^cron\((.+)\)$/.exec(expression);

@@ -137,3 +137,36 @@ describe('restart', () => {
     expect((await alice.listJobs({ limit: 100 })).jobs.length).toBe(before);
   });
 });
+
+describe('the local AWS port under bad input (it must not take the stack down)', () => {
+  it('refuses web pages (Origin) and foreign Host headers', async () => {
+    const fromPage = await fetch(`${stack.awsUrl}/_local/health`, { headers: { origin: 'https://evil.example' } });
+    expect(fromPage.status).toBe(403);
+  });
+  it('bad AddJobFlowSteps arguments are a ValidationException, and the stack keeps working', async () => {
+    const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' } });
+    const send = (Args: unknown) => emr.send(new AddJobFlowStepsCommand({ JobFlowId: LEGACY, Steps: [{ Name: 'bad', HadoopJarStep: { Jar: 'command-runner.jar', Args: Args as string[] } }] }));
+    await expect(send(['echo', 'a\u0000b'])).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/without NUL/) });
+    const raw = await fetch(stack.awsUrl, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'ElasticMapReduce.AddJobFlowSteps' }, body: JSON.stringify({ JobFlowId: LEGACY, Steps: [{ Name: 'x', HadoopJarStep: { Jar: 'command-runner.jar', Args: 5 } }] }) });
+    expect(raw.status).toBe(400);
+    for (const body of ['null', '[1]', '{']) {
+      const r = await fetch(stack.awsUrl, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'ElasticMapReduce.DescribeCluster' }, body });
+      expect(r.status).toBe(400);
+    }
+    const proto = await fetch(stack.awsUrl, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'ElasticMapReduce.constructor' }, body: '{}' });
+    expect(proto.status).toBe(400);
+    const { StepIds } = await send(['bash', '-c', 'echo still alive']);
+    await until(async () => ((await emr.send(new DescribeStepCommand({ ClusterId: LEGACY, StepId: StepIds![0]! }))).Step?.Status?.State === 'COMPLETED' ? true : undefined));
+    emr.destroy();
+  });
+  it('steps whose program is missing fail once each, and never exceed the concurrency', async () => {
+    const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' } });
+    const step = (name: string, Args: string[]) => ({ Name: name, HadoopJarStep: { Jar: 'command-runner.jar', Args } });
+    const { StepIds } = await emr.send(new AddJobFlowStepsCommand({ JobFlowId: LEGACY, Steps: [step('a', ['spark-submit', 'x.py']), step('b', ['bash', '-c', 'echo b']), step('c', ['bash', '-c', 'echo c'])] }));
+    const states = async () => Promise.all(StepIds!.map(async (id) => (await emr.send(new DescribeStepCommand({ ClusterId: LEGACY, StepId: id }))).Step?.Status?.State));
+    await until(async () => ((await states()).every((s) => s === 'COMPLETED' || s === 'FAILED') ? true : undefined));
+    expect(await states()).toEqual(['FAILED', 'COMPLETED', 'COMPLETED']);
+    expect(await logOf(StepIds![1]!)).toBe('b\n'); // ran once
+    emr.destroy();
+  });
+});

@@ -79,3 +79,23 @@ describe('the local scheduler', () => {
     }
   });
 });
+
+describe('schedule and trigger checks at config load', () => {
+  const base = `account: "123456789012"
+region: us-east-1
+clusters: [{ id: j-A1, name: a, runtimeRoles: true }]
+templates: { t: {} }
+`;
+  it('a schedule that never fires again is a config error', () => {
+    expect(() => parseConfig(`${base}schedules: [{ name: n, schedule: "cron(0 12 * * ? 2020)", template: t, principal: "arn:aws:iam::123456789012:role/A" }]\n`, '/c.yaml')).toThrow(/schedules\[0\]\.schedule: .*never fires again/);
+  });
+  it('an event pattern with a bare value or an unknown matcher is a config error naming it', () => {
+    const trigger = (pattern: string) => `${base}triggers: [{ name: n, eventPattern: ${pattern}, template: t, principal: "arn:aws:iam::123456789012:role/A" }]\n`;
+    expect(() => parseConfig(trigger('{ source: aws.s3 }'), '/c.yaml')).toThrow(/triggers\[0\]\.eventPattern\.source: must be a list of values/);
+    expect(() => parseConfig(trigger('{ detail: { key: [{ wildcard: "x*" }] } }'), '/c.yaml')).toThrow(/triggers\[0\]\.eventPattern\.detail\.key\[0\]: unknown matcher/);
+  });
+  it('anything-but suffix excludes what ends so', () => {
+    expect(matchesPattern({ detail: { key: [{ 'anything-but': { suffix: '.tmp' } }] } }, { detail: { key: 'a.tmp' } })).toBe(false);
+    expect(matchesPattern({ detail: { key: [{ 'anything-but': { suffix: '.tmp' } }] } }, { detail: { key: 'a.csv' } })).toBe(true);
+  });
+});
