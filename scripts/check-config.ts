@@ -5,8 +5,7 @@
  * ARNs and runtime roles the IAM policies will name, and the EventBridge resources of the schedules and triggers.
  */
 import { loadConfigFile } from '../src/config/load';
-import { ConfigError, formatConfigIssue } from '../src/errors';
-import { CONFIG_IN_ZIP, DEFAULT_CONFIG, packageParams, PackagingError } from './package';
+import { CONFIG_IN_ZIP, DEFAULT_CONFIG, exitCodeFor, packageParams } from './package';
 
 export function main(argv: readonly string[] = process.argv.slice(2)): number {
   let file = DEFAULT_CONFIG;
@@ -34,15 +33,7 @@ export function main(argv: readonly string[] = process.argv.slice(2)): number {
     console.log(`eventbridge   ${resources.length ? resources.map(([id, r]) => `${id} (${r.Type})`).join('\n              ') : 'no schedules or triggers'}`);
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`invalid configuration:\n${error.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`);
-      return 2;
-    }
-    if (error instanceof PackagingError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error);
   }
 }
 

@@ -422,16 +422,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     console.log(`deploy: EMR_GATEWAY_PACKAGE_PARAMS=${join(rel, PARAMS_FILE)} npx serverless deploy --package ${rel} --stage ${result.stage}`);
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`invalid configuration:\n${error.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`);
-      return 2;
-    }
-    if (error instanceof PackagingError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error);
   }
+}
+
+/** Prints a configuration or packaging error for people and gives the exit code (2: the config, 1: packaging). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError) {
+    console.error(`invalid configuration:\n${error.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`);
+    return 2;
+  }
+  if (error instanceof PackagingError) {
+    console.error(error.message);
+    return 1;
+  }
+  throw error;
 }
 
 if (require.main === module) {

@@ -140,17 +140,7 @@ export class JobService {
     const job = await this.deps.jobs.get(jobId);
     if (!job) throw new NotFoundError(`no job ${jobId}`);
     const actor = this.actorFor(caller);
-    const decision = this.authorizeJobAccess(caller, job, GATEWAY_ACTIONS.cancel);
-    if (!decision.allowed) {
-      await this.journal(job.jobId, {
-        type: 'CANCEL_DENIED',
-        dedupeKey: `CANCEL_DENIED:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
-        actor: { ...actor },
-        subject: subjectOf(job),
-        decision: decisionRecord(decision),
-      });
-      throw new ForbiddenError(`not allowed to cancel ${jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
-    }
+    await this.requireAccess(caller, job, GATEWAY_ACTIONS.cancel);
     if (isTerminal(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}: there is nothing to cancel`, { status: job.status });
     const at = this.now().toISOString();
     const { job: updated } = await this.journal(
@@ -224,20 +214,24 @@ export class JobService {
     }));
   }
 
-  /** Denied reads are audited on the job (at most one event per caller and minute, so reads cannot flood it). */
+  /**
+   * Denied reads and cancels are audited on the job (READ_DENIED / CANCEL_DENIED, at most one event per
+   * caller and minute, so denied requests cannot flood a job's trail).
+   */
   private async requireAccess(caller: Caller, job: Job, action: GatewayAction): Promise<void> {
     const decision = this.authorizeJobAccess(caller, job, action);
     if (decision.allowed) return;
     const actor = this.actorFor(caller);
+    const [type, verb] = action === GATEWAY_ACTIONS.cancel ? ['CANCEL_DENIED', 'cancel'] : ['READ_DENIED', 'read'];
     await this.journal(job.jobId, {
-      type: 'READ_DENIED',
-      dedupeKey: `READ_DENIED:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
+      type,
+      dedupeKey: `${type}:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
       actor: { ...actor },
       subject: subjectOf(job),
       decision: decisionRecord(decision),
       detail: { action },
     });
-    throw new ForbiddenError(`not allowed to read ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
+    throw new ForbiddenError(`not allowed to ${verb} ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
   }
 
   /** Appends an event and moves the job's chain head (every event does, so a cut tail is detectable). */
