@@ -26,10 +26,4 @@ export class MapContext implements RequestContext {
     const value = this.values.get(key);
     return typeof value === 'string' ? value : undefined;
   }
-  has(key: string): boolean {
-    return this.values.has(key.toLowerCase());
-  }
-  entries(): IterableIterator<[string, ContextValue]> {
-    return this.values.entries();
-  }
 }

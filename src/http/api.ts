@@ -2,6 +2,7 @@
  * The HTTP API (v1): one route table, one middy chain. Each route parses its input, calls one domain function
  * and maps the result; every error becomes the documented shape in one place (responses.ts).
  */
+import { decodeOrKeep } from '../util/path';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -133,17 +134,10 @@ export function matchRoute(method: string, path: string): { route: Route; params
     const allow = candidates.map((x) => x.c.route.method).join(', ');
     throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow });
   }
-  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, safeDecode(hit.m![i + 1]!)]));
+  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, decodeOrKeep(hit.m![i + 1]!)]));
   return { route: hit.c.route, params };
 }
 
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 /** Reads the JSON body of a route that takes one: 413 when too large, 415 when not JSON, 400 when malformed. */
 function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>): unknown {

@@ -3,6 +3,7 @@
  * authorization does it: the credential scope, a clock skew of at most 5 minutes, the signed headers (host
  * and x-amz-date at least), the payload hash, and the signature, compared in constant time.
  */
+import { decodeOrKeep } from '../util/path';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface SignedRequest {
@@ -30,13 +31,6 @@ function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 /** Non-S3 services: dot segments removed, each segment of the (already encoded) path encoded once more. */
 function canonicalPath(path: string): string {
@@ -60,7 +54,7 @@ function canonicalQuery(query: string): string {
       const eq = pair.indexOf('=');
       const key = eq < 0 ? pair : pair.slice(0, eq);
       const value = eq < 0 ? '' : pair.slice(eq + 1);
-      return [encode(safeDecode(key)), encode(safeDecode(value))] as const;
+      return [encode(decodeOrKeep(key)), encode(decodeOrKeep(value))] as const;
     })
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)

@@ -8,7 +8,9 @@ import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalCredential } from '../config/schema';
+import { proxyEvent } from '../http/proxy-event';
 import { verifySigV4 } from '../http/sigv4';
+import { decodeOrKeep } from '../util/path';
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -70,64 +72,21 @@ export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront>
     );
     if (!verified.ok) return unauthorized(verified.reason);
     const credential = secrets.get(verified.accessKeyId)!;
-    const params = new URLSearchParams(rawQuery);
-    const query: Record<string, string> = {};
-    const multiQuery: Record<string, string[]> = {};
-    params.forEach((value, key) => {
-      query[key] = value;
-      (multiQuery[key] ??= []).push(value);
-    });
     const text = body.toString('utf8');
     const isText = Buffer.from(text, 'utf8').equals(body);
-    let path = rawPath;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      // API Gateway passes an undecodable path through as it is
-    }
-    const event = {
-      httpMethod: req.method ?? 'GET',
-      path,
-      resource: '/{proxy+}',
+    const event = proxyEvent({
+      method: req.method ?? 'GET',
+      path: decodeOrKeep(rawPath),
       headers,
-      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-      queryStringParameters: params.size ? query : null,
-      multiValueQueryStringParameters: params.size ? multiQuery : null,
-      pathParameters: { proxy: path.replace(/^\//, '') },
-      stageVariables: null,
-      isBase64Encoded: !isText,
+      query: [...new URLSearchParams(rawQuery)],
       body: body.length ? (isText ? text : body.toString('base64')) : null,
-      requestContext: {
-        accountId: options.account,
-        apiId: 'local',
-        httpMethod: req.method ?? 'GET',
-        path,
-        stage: 'local',
-        requestId: `local-${++requests}`,
-        requestTimeEpoch: Date.now(),
-        resourceId: 'local',
-        resourcePath: '/{proxy+}',
-        protocol: `HTTP/${req.httpVersion}`,
-        authorizer: null,
-        identity: {
-          accessKey: credential.accessKeyId,
-          accountId: options.account,
-          caller: credential.principal.split('/').slice(-2).join(':'),
-          user: credential.principal.split('/').slice(-2).join(':'),
-          userArn: credential.principal,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-          userAgent: headers['user-agent'] ?? null,
-          apiKey: null,
-          apiKeyId: null,
-          cognitoAuthenticationProvider: null,
-          cognitoAuthenticationType: null,
-          cognitoIdentityId: null,
-          cognitoIdentityPoolId: null,
-          principalOrgId: null,
-          clientCert: null,
-        },
-      },
-    } as APIGatewayProxyEvent;
+      isBase64Encoded: !isText,
+      account: options.account,
+      requestId: `local-${++requests}`,
+      stage: 'local',
+      protocol: `HTTP/${req.httpVersion}`,
+      identity: { accessKey: credential.accessKeyId, userArn: credential.principal, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? null },
+    });
     return options.handler(event);
   }
 

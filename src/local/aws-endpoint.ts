@@ -4,6 +4,7 @@
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
+import { decodeOrKeep } from '../util/path';
 import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -166,12 +167,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
       return sendJson(res, 415, 'application/json', { error: { code: 'UnsupportedMediaType', message: 'send the event as application/json' } });
     }
-    let name: string;
-    try {
-      name = decodeURIComponent((req.url ?? '').slice('/_local/triggers/'.length));
-    } catch {
-      return sendJson(res, 400, 'application/json', { error: { code: 'ValidationError', message: 'the trigger name is not valid percent-encoding' } });
-    }
+    const name = decodeOrKeep((req.url ?? '').slice('/_local/triggers/'.length));
     let event: Record<string, unknown>;
     try {
       event = JSON.parse(await readBody(req)) as Record<string, unknown>;

@@ -62,8 +62,8 @@ export class LocalStepFunctions {
     return { executionArn: this.executionArn(name), startDate: seconds(execution.startedAt)! };
   }
 
-  describeExecution(input: { executionArn?: string }): Record<string, unknown> {
-    const e = this.find(input.executionArn);
+  /** An execution's ExecutionListItem (ListExecutions), which DescribeExecution extends. */
+  private summary(e: Execution): Record<string, unknown> {
     return {
       executionArn: this.executionArn(e.name),
       stateMachineArn: this.stateMachineArn,
@@ -71,6 +71,13 @@ export class LocalStepFunctions {
       status: e.status,
       startDate: seconds(e.startedAt),
       ...(e.stoppedAt ? { stopDate: seconds(e.stoppedAt) } : {}),
+    };
+  }
+
+  describeExecution(input: { executionArn?: string }): Record<string, unknown> {
+    const e = this.find(input.executionArn);
+    return {
+      ...this.summary(e),
       input: JSON.stringify(e.input),
       ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
       ...(e.error ? { error: e.error.error, cause: e.error.cause } : {}),
@@ -92,14 +99,7 @@ export class LocalStepFunctions {
     const size = Math.min(Math.max(input.maxResults || 100, 1), 1000);
     const page = all.slice(start, start + size);
     return {
-      executions: page.map((e) => ({
-        executionArn: this.executionArn(e.name),
-        stateMachineArn: this.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: seconds(e.startedAt),
-        ...(e.stoppedAt ? { stopDate: seconds(e.stoppedAt) } : {}),
-      })),
+      executions: page.map((e) => this.summary(e)),
       ...(start + size < all.length ? { nextToken: String(start + size) } : {}),
     };
   }

@@ -10,3 +10,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** decodeURIComponent, or the text unchanged when it is not valid percent-encoding (as API Gateway passes it). */
+export function decodeOrKeep(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

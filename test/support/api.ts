@@ -1,6 +1,7 @@
 /** API Gateway proxy events as API Gateway sends them with IAM authorization, and a way to call the API with them. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createApiHandler } from '../../src/http/api';
+import { proxyEvent } from '../../src/http/proxy-event';
 import { openApiDocument } from '../../src/http/openapi';
 import type { TestGateway } from './gateway';
 
@@ -15,49 +16,24 @@ export interface EventOptions {
 
 export function apiEvent(method: string, path: string, options: EventOptions = {}): APIGatewayProxyEvent {
   const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
-  return {
-    httpMethod: method,
+  return proxyEvent({
+    method,
     path,
-    resource: '/{proxy+}',
     headers: { 'Content-Type': 'application/json', ...options.headers },
-    multiValueHeaders: {},
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    isBase64Encoded: options.base64 ?? false,
+    query: Object.entries(options.query ?? {}),
     body: options.base64 && body !== null ? Buffer.from(body).toString('base64') : body,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      httpMethod: method,
-      path: `/v1${path}`,
-      stage: 'v1',
-      requestId: 'req-1',
-      requestTimeEpoch: Date.now(),
-      resourceId: 'r',
-      resourcePath: '/{proxy+}',
-      protocol: 'HTTP/1.1',
-      authorizer: null,
-      identity: {
-        accessKey: 'ASIAEXAMPLE',
-        accountId: '123456789012',
-        caller: 'AROAEXAMPLE:alice',
-        user: 'AROAEXAMPLE:alice',
-        userArn: options.caller === undefined ? 'arn:aws:sts::123456789012:assumed-role/DataTeamA/alice' : options.caller,
-        sourceIp: '127.0.0.1',
-        userAgent: 'test',
-        apiKey: null,
-        apiKeyId: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        clientCert: null,
-      },
+    isBase64Encoded: options.base64 ?? false,
+    account: '123456789012',
+    requestId: 'req-1',
+    stage: 'v1',
+    protocol: 'HTTP/1.1',
+    identity: {
+      accessKey: 'ASIAEXAMPLE',
+      userArn: options.caller === undefined ? 'arn:aws:sts::123456789012:assumed-role/DataTeamA/alice' : options.caller,
+      sourceIp: '127.0.0.1',
+      userAgent: 'test',
     },
-  };
+  });
 }
 
 export type Call = (method: string, path: string, options?: EventOptions) => Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
