@@ -22,8 +22,9 @@ export interface ProxyEventInit {
 }
 
 export function proxyEvent(init: ProxyEventInit): APIGatewayProxyEvent {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // No prototype: a parameter named valueOf or __proto__ is just a parameter.
+  const single: Record<string, string> = Object.create(null) as Record<string, string>;
+  const multi: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [key, value] of init.query) {
     single[key] = value;
     (multi[key] ??= []).push(value);

@@ -67,3 +67,24 @@ describe('SigV4 verification', () => {
     expect(verifySigV4(await signed({}, { date: new Date(NOW.getTime() + 4 * 60_000) }), options)).toMatchObject({ ok: true });
   });
 });
+
+describe('the proxy event', () => {
+  it('keeps query parameters named like Object.prototype members as plain parameters', async () => {
+    const { proxyEvent } = await import('../../src/http/proxy-event');
+    const event = proxyEvent({
+      method: 'GET',
+      path: '/jobs',
+      headers: {},
+      query: [['valueOf', 'a'], ['__proto__', 'b'], ['limit', '1'], ['limit', '2']],
+      body: null,
+      isBase64Encoded: false,
+      account: '123456789012',
+      requestId: 'r',
+      stage: 'local',
+      protocol: 'HTTP/1.1',
+      identity: { accessKey: 'AKIA', userArn: 'arn:aws:sts::123456789012:assumed-role/A/b', sourceIp: '127.0.0.1', userAgent: null },
+    });
+    expect(Object.entries(event.queryStringParameters ?? {})).toEqual([['valueOf', 'a'], ['__proto__', 'b'], ['limit', '2']]);
+    expect(event.multiValueQueryStringParameters?.limit).toEqual(['1', '2']);
+  });
+});
