@@ -1,30 +1,28 @@
 /**
- * The composition root: SDK clients, built once per cold start from the environment, and the domain objects
- * over them. Handlers ask for what they need; tests and the local stack build their own.
+ * The composition root: SDK clients (built once per cold start from the environment, in adapters/), the
+ * adapters over them, and the domain objects over the adapters. Handlers ask for what they need; tests and
+ * the local stack build their own.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EMRClient } from '@aws-sdk/client-emr';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
-import { AuditStore } from './audit/store';
-import { clientConfig, type AwsTarget } from './aws/clients';
-import { StsEmrAccess, submitClientFactory } from './aws/emr-access';
-import { SfnWorkflowStarter } from './aws/sfn-starter';
-import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
+import { awsClients, type AwsClients, type AwsTarget } from './adapters/clients';
+import { DynamoAuditStore } from './adapters/dynamodb/audit-store';
+import { DynamoJobStore } from './adapters/dynamodb/job-store';
+import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
+import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
 import { loadEnv, type GatewayEnv } from './config/env';
+import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
 import { ConfigError } from './errors';
+import type { AuditLog, JobRepository } from './jobs/ports';
 import { JobService } from './jobs/service';
-import { JobStore } from './jobs/store';
-import { JobWorkflow } from './jobs/workflow';
+import { StepTasks } from './jobs/step-tasks';
 import { TriggerService } from './triggers/service';
 
 export interface Gateway {
   env: GatewayEnv;
-  db: DynamoDBClient;
+  clients: AwsClients;
   loaded: LoadedConfig;
-  jobs: JobStore;
-  audit: AuditStore;
-  workflow: JobWorkflow;
+  jobs: JobRepository;
+  audit: AuditLog;
+  tasks: StepTasks;
   /** Needs STATE_MACHINE_ARN: only the API and trigger functions have it. */
   service(): JobService;
   triggers(): TriggerService;
@@ -41,20 +39,20 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
   }
   const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
-  const aws = clientConfig(target);
-  const db = new DynamoDBClient(aws);
-  const jobs = new JobStore(db, env.jobsTable);
-  const audit = new AuditStore(db, env.auditTable);
-  const workflow = new JobWorkflow(jobs, audit, new StsEmrAccess(new EMRClient(aws), new STSClient(aws), loaded.config, env.submitterRoleArn, submitClientFactory(target)));
+  const clients = awsClients(target);
+  const jobs = new DynamoJobStore(clients.dynamodb, env.jobsTable);
+  const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable);
+  const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
+  const tasks = new StepTasks(jobs, audit, emrSteps);
   let service: JobService | undefined;
   let triggers: TriggerService | undefined;
   return {
     env,
-    db,
+    clients,
     loaded,
     jobs,
     audit,
-    workflow,
+    tasks,
     service() {
       if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
       service ??= new JobService({
@@ -62,8 +60,8 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
         engine: loaded.engine,
         jobs,
         audit,
-        workflow: new SfnWorkflowStarter(new SFNClient(aws), env.stateMachineArn),
-        tasks: workflow,
+        workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn),
+        tasks,
         polling: env.polling,
       });
       return service;

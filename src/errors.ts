@@ -1,12 +1,20 @@
 /**
- * Typed domain errors. Each carries a stable `code`; the HTTP layer (one place) maps codes to statuses.
- * Messages of 4xx-class errors are safe to show to callers; `cause` keeps the underlying error.
+ * Every domain error, in one file. Each carries a stable `code` (the HTTP layer maps codes to statuses, in one
+ * place), a literal `name` (so minification cannot rename what Step Functions' Retry and the audit trail match
+ * on) and keeps `cause`. Messages of 4xx-class errors are safe to show to callers. Adapters translate SDK
+ * errors into these; the domain never sees an SDK error name.
  */
+import { formatPath, type Path } from './util/format';
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
 export abstract class DomainError extends Error {
   abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
+  abstract override readonly name: string;
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
@@ -19,7 +27,8 @@ export interface FieldIssue {
 /** Bad input from outside: a request body, a CLI flag, a query parameter. */
 export class ValidationError extends DomainError {
   readonly code = 'ValidationError';
-  constructor(readonly issues: readonly FieldIssue[], options?: { cause?: unknown }) {
+  override readonly name = 'ValidationError';
+  constructor(readonly issues: readonly FieldIssue[], options?: ErrorOptions) {
     super(issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '), options);
   }
   static single(field: string, message: string): ValidationError {
@@ -36,7 +45,8 @@ export interface ConfigIssue {
 
 export class ConfigError extends DomainError {
   readonly code = 'ConfigError';
-  constructor(readonly issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly ConfigIssue[], options?: ErrorOptions) {
     super(issues.map(formatConfigIssue).join('\n'), options);
   }
 }
@@ -45,23 +55,86 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return `${issue.file}: ${issue.path || '(top level)'}: ${issue.message}`;
 }
 
+/** A problem in a policy document, with its path inside the document (e.g. `Statement[1].Condition.StringLike`). */
+export interface PolicyIssue {
+  path: Path;
+  message: string;
+}
+
+/** A policy document that does not compile; lists every problem found. */
+export class PolicyCompileError extends DomainError {
+  readonly code = 'PolicyCompileError';
+  override readonly name = 'PolicyCompileError';
+  constructor(readonly policy: string, readonly issues: readonly PolicyIssue[], options?: ErrorOptions) {
+    super(issues.map((i) => `${policy}: ${formatPath(i.path) || '(document)'}: ${i.message}`).join('\n'), options);
+  }
+}
+
 /** The thing asked for does not exist (or the caller may not know it exists). */
 export class NotFoundError extends DomainError {
   readonly code = 'NotFound';
+  override readonly name = 'NotFoundError';
 }
 
 /** The request conflicts with the current state: an idempotency key reused with another body, cancelling a finished job. */
 export class ConflictError extends DomainError {
   readonly code = 'Conflict';
-  constructor(message: string, readonly details?: Record<string, unknown>) {
-    super(message);
+  override readonly name = 'ConflictError';
+  constructor(message: string, readonly details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
   }
 }
 
 /** The policy said no. Carries the decision's reason (shown to the caller with a 403). */
 export class ForbiddenError extends DomainError {
   readonly code = 'Forbidden';
-  constructor(message: string, readonly details?: Record<string, unknown>) {
-    super(message);
+  override readonly name = 'ForbiddenError';
+  constructor(message: string, readonly details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
   }
+}
+
+/**
+ * A failure a retry may cure (throttling, 5xx, timeouts, a dropped connection): the state machine retries it
+ * with jittered backoff; the API answers 429/503 with Retry-After. `throttled` tells the two apart.
+ */
+export class TransientError extends DomainError {
+  readonly code = 'Gateway.Transient';
+  /** The error name the ASL's Retry matches (statemachines/submit-job.asl.json). */
+  override readonly name = 'Gateway.Transient';
+  readonly throttled: boolean;
+  /** What failed, safe to show to a caller (e.g. `DynamoDB PutItem: ThrottlingException`); the message may say more. */
+  readonly dependency: string;
+  constructor(message: string, options?: ErrorOptions & { throttled?: boolean; dependency?: string }) {
+    super(message, options);
+    this.throttled = options?.throttled ?? false;
+    this.dependency = options?.dependency ?? message;
+  }
+}
+
+/** EMR refused the step for good (ValidationException: e.g. a runtime role on a cluster without runtime roles). */
+export class EmrRejectedError extends DomainError {
+  readonly code = 'EmrRejected';
+  override readonly name = 'EmrRejectedError';
+  constructor(message: string, readonly emrError: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A job record that should exist does not, or changed too often to update: a 500, retried by the workflow's Catch. */
+export class JobConflictError extends DomainError {
+  readonly code = 'JobConflict';
+  override readonly name = 'JobConflictError';
+}
+
+/** Too many writers raced for the next seq of one audit chain. */
+export class AuditContentionError extends DomainError {
+  readonly code = 'AuditContention';
+  override readonly name = 'AuditContentionError';
+}
+
+/** A stored record is not what the gateway wrote (a missing event it had read a moment before, a malformed answer). */
+export class IntegrityError extends DomainError {
+  readonly code = 'Integrity';
+  override readonly name = 'IntegrityError';
 }

@@ -73,8 +73,3 @@ export function resolvePrincipal(callerArn: string): ResolvedPrincipal | undefin
   if (m) return { callerArn, principalArn: callerArn, account: m[2]!, partition: m[1]!, type: 'Account' };
   return undefined;
 }
-
-/** The ARN of an EMR cluster, the resource of every gateway action. */
-export function clusterArn(partition: string, region: string, account: string, clusterId: string): string {
-  return `arn:${partition}:elasticmapreduce:${region}:${account}:cluster/${clusterId}`;
-}

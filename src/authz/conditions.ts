@@ -155,7 +155,6 @@ const BASE_OPERATORS: readonly BaseOperator[] = [
   arnOperator('ArnNotLike', true),
 ];
 const OPERATORS_BY_NAME = new Map(BASE_OPERATORS.map((op) => [op.name.toLowerCase(), op]));
-export const OPERATOR_NAMES: readonly string[] = [...BASE_OPERATORS.map((op) => op.name), 'Null'];
 
 export type SetOperator = 'ForAnyValue' | 'ForAllValues';
 

@@ -3,8 +3,10 @@
  * and a StringLike on one key with disjoint values), actions EMR does not have, resources that cannot be a
  * cluster, keys the gateway never sets, and principal rules shadowed by an earlier one.
  */
-import { EMR_ACTIONS, GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
-import { clusterArn, splitArn } from './arn';
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
+import { EMR_ACTIONS } from './emr-actions';
+import { clusterArn } from '../identifiers';
+import { splitArn } from './arn';
 import type { CompiledCondition } from './conditions';
 import { MapContext } from './context';
 import { describeStatement, isDerivedKey, type PrincipalRule } from './engine';

@@ -5,7 +5,8 @@
 import { splitArn, type ArnParts } from './arn';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions';
 import type { RequestContext } from './context';
-import { formatPath } from '../util/path';
+import { PolicyCompileError, type PolicyIssue } from '../errors';
+import type { Path } from '../util/format';
 import { compilePattern, globMatcher, matchParts, type Pattern } from './pattern';
 
 export type Effect = 'Allow' | 'Deny';
@@ -36,24 +37,6 @@ export interface CompiledPolicy {
   readonly statements: readonly CompiledStatement[];
   /** Whether policy variables are substituted (Version 2012-10-17) or taken literally (2008-10-17 or none). */
   readonly variables: boolean;
-}
-
-/** A problem in a policy document, with its path inside the document (e.g. `Statement[1].Condition.StringLike`). */
-export interface PolicyIssue {
-  path: Path;
-  message: string;
-}
-
-/** A path inside a document: keys and array indexes. */
-export type Path = readonly (string | number)[];
-
-
-export { formatPath };
-
-export class PolicyCompileError extends Error {
-  constructor(readonly policy: string, readonly issues: readonly PolicyIssue[]) {
-    super(issues.map((i) => `${policy}: ${formatPath(i.path) || '(document)'}: ${i.message}`).join('\n'));
-  }
 }
 
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);

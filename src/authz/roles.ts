@@ -1,6 +1,6 @@
 /** Which runtime roles of the catalogue a caller may use on a cluster, asked of the policy engine. */
-import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
 import type { Decision, PolicyEngine } from './engine';
+import { submissionRequest, type Requester } from './submission';
 
 export interface RoleOption {
   roleArn: string;
@@ -10,8 +10,7 @@ export interface RoleOption {
   decision: Decision;
 }
 
-export interface RolesForRequest {
-  callerArn: string;
+export interface RolesForRequest extends Requester {
   clusterArn: string;
   catalogue: readonly string[];
   /** Step types to try; a role counts as usable when any of them is allowed. */
@@ -25,16 +24,7 @@ export function rolesFor(engine: PolicyEngine, request: RolesForRequest): RoleOp
     const stepTypes: string[] = [];
     let shown: Decision | undefined;
     for (const stepType of request.stepTypes) {
-      const decision = engine.evaluate({
-        callerArn: request.callerArn,
-        action: GATEWAY_ACTIONS.submit,
-        resource: request.clusterArn,
-        context: {
-          [GATEWAY_CONTEXT_KEYS.executionRoleArn]: roleArn,
-          [GATEWAY_CONTEXT_KEYS.stepType]: stepType,
-          [GATEWAY_CONTEXT_KEYS.actionOnFailure]: request.actionOnFailure,
-        },
-      });
+      const decision = engine.evaluate(submissionRequest(request, request.clusterArn, { executionRoleArn: roleArn, stepType, actionOnFailure: request.actionOnFailure }));
       if (decision.allowed) {
         stepTypes.push(stepType);
         shown ??= decision;

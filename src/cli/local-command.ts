@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rolesFor } from '../authz/roles';
-import { clusterArn } from '../authz/arn';
+import { clusterArn } from '../identifiers';
 import { cliEnvironment } from '../config/env';
 import { STEP_TYPES } from '../jobs/request';
 import { parseFaults } from '../local/aws-endpoint';

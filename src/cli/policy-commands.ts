@@ -1,7 +1,8 @@
 /** `policy check`, `policy lint` and offline `roles`: answers from a configuration file, no AWS call. */
 import { parseArgs } from 'node:util';
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../authz/actions';
-import { clusterArn, resolvePrincipal } from '../authz/arn';
+import { resolvePrincipal } from '../authz/arn';
+import { clusterArn } from '../identifiers';
 import type { ContextValue } from '../authz/context';
 import { describeStatement, isDerivedKey, type Decision } from '../authz/engine';
 import { lintPolicies } from '../authz/lint';

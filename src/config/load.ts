@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { Path } from '../authz/policy';
+import type { Path } from '../util/format';
 import { ConfigError } from '../errors';
 import { validateConfig, type LoadedConfig } from './validate';
 

@@ -1,6 +1,6 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import { z } from 'zod';
-import { clusterIdProblem } from '../jobs/request';
+import { clusterIdProblem } from '../identifiers';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);

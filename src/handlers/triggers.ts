@@ -34,7 +34,7 @@ export async function event(input: unknown): Promise<TriggerOutcome> {
 
 export async function emrStepEvent(input: unknown): Promise<{ status?: JobStatus }> {
   const { detail } = validate(stepEvent, input);
-  const status = await gateway().workflow.observeStepEvent(detail);
+  const status = await gateway().tasks.observeStepEvent(detail);
   logger.info('step event', { stepId: detail.stepId, state: detail.state, status });
   return status ? { status } : {};
 }

@@ -3,15 +3,15 @@
  * workflow routes, which validate the input and classify errors for the ASL's Retry and Catch.
  */
 import { gateway } from '../container';
-import { workflowRoutes, type TaskName } from '../jobs/workflow-tasks';
-import type { TaskResult } from '../jobs/workflow';
+import { workflowRoutes, type TaskName } from '../jobs/task-routes';
+import type { TaskResult } from '../jobs/step-tasks';
 import { logger } from '../util/logger';
 
 let routes: ReturnType<typeof workflowRoutes> | undefined;
 
 function handle(name: TaskName) {
   return async (event: unknown): Promise<TaskResult> => {
-    routes ??= workflowRoutes(gateway().workflow);
+    routes ??= workflowRoutes(gateway().tasks);
     const jobId = (event as { jobId?: unknown } | null)?.jobId;
     logger.appendKeys({ jobId: typeof jobId === 'string' ? jobId : undefined, task: name });
     try {

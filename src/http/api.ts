@@ -2,7 +2,7 @@
  * The HTTP API (v1): one route table, one middy chain. Each route parses its input, calls one domain function
  * and maps the result; every error becomes the documented shape in one place (responses.ts).
  */
-import { decodeOrKeep } from '../util/path';
+import { decodeOrKeep } from '../util/uri';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';

@@ -1,10 +1,10 @@
 /** HTTP responses and the one place errors become statuses. Messages are shown only for 4xx; never a stack. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { errorName, isRetryable, isThrottling } from '../aws/errors';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors';
 
 /** An error that already knows its status (401, 405, 413, 415, ...). */
 export class HttpError extends DomainError {
+  override readonly name = 'HttpError';
   constructor(
     readonly status: number,
     readonly code: string,
@@ -37,7 +37,7 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof ForbiddenError) return errorBody(403, 'Forbidden', error.message, error.details);
   if (error instanceof NotFoundError) return errorBody(404, 'NotFound', error.message);
   if (error instanceof ConflictError) return errorBody(409, 'Conflict', error.message, error.details);
-  if (isThrottling(error)) return errorBody(429, 'TooManyRequests', 'the gateway is busy: retry with backoff', undefined, { 'retry-after': '1' });
-  if (isRetryable(error)) return errorBody(503, 'ServiceUnavailable', `a dependency is unavailable (${errorName(error)}): retry with backoff`, undefined, { 'retry-after': '2' });
+  if (error instanceof TransientError && error.throttled) return errorBody(429, 'TooManyRequests', 'the gateway is busy: retry with backoff', undefined, { 'retry-after': '1' });
+  if (error instanceof TransientError) return errorBody(503, 'ServiceUnavailable', `a dependency is unavailable (${error.dependency}): retry with backoff`, undefined, { 'retry-after': '2' });
   return errorBody(500, 'InternalError', 'internal error');
 }

@@ -3,7 +3,7 @@
  * authorization does it: the credential scope, a clock skew of at most 5 minutes, the signed headers (host
  * and x-amz-date at least), the payload hash, and the signature, compared in constant time.
  */
-import { decodeOrKeep } from '../util/path';
+import { decodeOrKeep } from '../util/uri';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface SignedRequest {

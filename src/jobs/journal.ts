@@ -4,13 +4,12 @@
  * event by dedupe key and the job update is conditional on the version it read.
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import type { AuditStore } from '../audit/store';
 import type { Job } from './model';
-import type { JobStore } from './store';
+import type { AuditLog, JobRepository } from './ports';
 
 export type JobChange = (job: Job, event: AuditEvent) => Partial<Job> | undefined;
 
-export async function recordEvent(jobs: JobStore, audit: AuditStore, jobId: string, draft: AuditDraft, change: JobChange = () => undefined): Promise<{ job: Job; event: AuditEvent }> {
+export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: string, draft: AuditDraft, change: JobChange = () => undefined): Promise<{ job: Job; event: AuditEvent }> {
   const event = await audit.append(jobId, draft);
   const job = await jobs.transition(jobId, (current) => {
     const changes = change(current, event);

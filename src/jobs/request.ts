@@ -4,19 +4,12 @@
  * with a precise message that names the limit. Every object is strict: an unknown field is an error, not ignored.
  */
 import { z } from 'zod';
-import type { ActionOnFailure } from '@aws-sdk/client-emr';
+import { CLUSTER_ID, clusterIdProblem, EXAMPLE_CLUSTER_ID, EXAMPLE_ROLE_ARN, ID_LIMITS, ROLE_ARN, roleArnProblem } from '../identifiers';
 import { describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
 
 /** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
 export const LIMITS = {
-  /** After `j-`. */
-  clusterIdMaxSuffixLength: 254,
-  /** AddJobFlowSteps ExecutionRoleArn. */
-  roleArnMinLength: 20,
-  roleArnMaxLength: 2048,
-  /** IAM role path (`/` or `/a/b/`) and role name. */
-  rolePathMaxLength: 512,
-  roleNameMaxLength: 64,
+  ...ID_LIMITS,
   /** StepConfig.Name. */
   stepNameMaxLength: 256,
   /** The gateway's own bounds on `step.args`. */
@@ -31,14 +24,12 @@ export const LIMITS = {
   tagValueMaxLength: 256,
 } as const;
 
-export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
 export const STEP_TYPES = ['spark', 'hive', 'command', 'jar'] as const;
-export const ACTIONS_ON_FAILURE = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'] as const satisfies readonly ActionOnFailure[];
+/** EMR's StepConfig.ActionOnFailure values. */
+export const ACTIONS_ON_FAILURE = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'] as const;
+export type ActionOnFailure = (typeof ACTIONS_ON_FAILURE)[number];
 /** Clusters are shared: a failed step must never terminate one unless the caller asks for it. */
 export const DEFAULT_ACTION_ON_FAILURE = 'CONTINUE' satisfies ActionOnFailure;
-
-const EXAMPLE_CLUSTER_ID = 'j-2AXXXXXXGAPLF';
-const EXAMPLE_ROLE_ARN = 'arn:aws:iam::123456789012:role/NAME';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Patterns. Each is the one definition of what is valid; the *Problem functions below only explain a failure.
@@ -46,13 +37,6 @@ const EXAMPLE_ROLE_ARN = 'arn:aws:iam::123456789012:role/NAME';
 /** A whole-string pattern from a fragment (fragments are shared: the role ARN embeds the path and name). */
 const whole = (fragment: string, flags?: string) => new RegExp(`^${fragment}$`, flags);
 
-const CLUSTER_ID = whole(`j-[0-9A-Z]{1,${LIMITS.clusterIdMaxSuffixLength}}`);
-// IAM's own grammar: path `/` or `/` printable ASCII `/` (512 at most), name of [\w+=,.@-] (64 at most).
-const ROLE_PATH_FRAGMENT = `(?:/|/[\\x21-\\x7E]{1,${LIMITS.rolePathMaxLength - 2}}/)`;
-const ROLE_NAME_FRAGMENT = `[\\w+=,.@-]{1,${LIMITS.roleNameMaxLength}}`;
-const ROLE_PATH = whole(ROLE_PATH_FRAGMENT);
-const ROLE_NAME = whole(ROLE_NAME_FRAGMENT);
-const ROLE_ARN = whole(`arn:(?:${AWS_PARTITIONS.join('|')}):iam::\\d{12}:role${ROLE_PATH_FRAGMENT}${ROLE_NAME_FRAGMENT}`);
 /** C0 controls, DEL and C1 controls; arguments may keep tab and newline (multi-line `bash -c` scripts). */
 const CONTROL_CHARS = '\\x00-\\x1F\\x7F-\\x9F';
 const CONTROL_CHARS_BUT_TAB_LF = '\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F';
@@ -94,62 +78,6 @@ function tagCharsProblem(value: unknown): string {
   const bad = typeof value === 'string' ? Array.from(value).find((ch) => !TAG_CHAR.test(ch)) : undefined;
   const found = bad === undefined ? '' : ` (found ${/[\x21-\x7E]/.test(bad) ? quote(bad) : codePoint(bad)})`;
   return `may contain only letters, digits, spaces and _ . : / = + - @${found}`;
-}
-
-/** Why `id` is not a cluster id, or undefined if it is one. */
-export function clusterIdProblem(id: string): string | undefined {
-  const example = `an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`;
-  if (!id.startsWith('j-')) {
-    return id.startsWith('J-') ? `must start with lower-case "j-" (${example})` : `must start with "j-" (${example}), got ${quote(id)}`;
-  }
-  const suffix = id.slice(2);
-  const max = LIMITS.clusterIdMaxSuffixLength;
-  if (suffix.length === 0) return `must have 1 to ${max} characters after "j-" (${example})`;
-  if (lengthOf(suffix) > max) return `must have at most ${max} characters after "j-" (got ${lengthOf(suffix)})`;
-  if (/^[0-9A-Za-z]+$/.test(suffix) && /[a-z]/.test(suffix)) {
-    return `must be upper case after "j-": did you mean ${quote(`j-${suffix.toUpperCase()}`)}?`;
-  }
-  const bad = /[^0-9A-Z]/.exec(suffix);
-  if (bad) return `may contain only 0-9 and A-Z after "j-" (found ${quote(bad[0])} at offset ${bad.index + 2})`;
-  return undefined;
-}
-
-/** Why `arn` is not an IAM role ARN EMR accepts as ExecutionRoleArn, or undefined if it is one. */
-export function roleArnProblem(arn: string): string | undefined {
-  const length = lengthOf(arn);
-  if (length > LIMITS.roleArnMaxLength) return `must be at most ${LIMITS.roleArnMaxLength} characters (got ${length})`;
-  const parts = arn.split(':');
-  const [prefix, partition = '', service = '', region = '', account = ''] = parts;
-  const resource = parts.slice(5).join(':');
-  if (prefix !== 'arn' || parts.length < 6) return `not an ARN: expected an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`;
-  if (!(AWS_PARTITIONS as readonly string[]).includes(partition)) {
-    return `unknown partition ${quote(partition)}: expected one of ${AWS_PARTITIONS.join(', ')}`;
-  }
-  const roleArn = (role: string) => `arn:${partition}:iam::${account}:role/${role}`;
-  const session = /^assumed-role\/([^/]+)\//.exec(resource);
-  if (service === 'sts' && session) {
-    return `not a role: this is an STS session ARN; use the role ARN ${roleArn(session[1] ?? 'NAME')}, not the session ARN`;
-  }
-  if (service !== 'iam') return `not an IAM role ARN: the service is ${quote(service)}; expected ${roleArn('NAME')}`;
-  if (region !== '') return `IAM ARNs have no region (got ${quote(region)}); expected ${roleArn('NAME')}`;
-  if (!/^\d{12}$/.test(account)) return `the account must be 12 digits (got ${quote(account)})`;
-  if (resource === 'role') return 'the role name is missing after "role/"';
-  if (!resource.startsWith('role/')) {
-    const kind = resource.split('/')[0] ?? '';
-    return `not a role: this ARN names ${kind ? `an IAM ${quote(kind)}` : 'no resource'}; expected ${roleArn('NAME')}`;
-  }
-  const pathAndName = resource.slice('role'.length);
-  const cut = pathAndName.lastIndexOf('/');
-  const path = pathAndName.slice(0, cut + 1);
-  const name = pathAndName.slice(cut + 1);
-  if (!ROLE_PATH.test(path)) {
-    return `invalid role path ${quote(path)}: at most ${LIMITS.rolePathMaxLength} printable ASCII characters without spaces, between slashes`;
-  }
-  if (name === '') return 'the role name is missing after "role/"';
-  if (!ROLE_NAME.test(name)) {
-    return `invalid role name ${quote(name)}: 1 to ${LIMITS.roleNameMaxLength} characters of A-Z a-z 0-9 + = , . @ _ -`;
-  }
-  return undefined;
 }
 
 /** Why `value` is not a safe `s3://bucket/key` URI or absolute path, or undefined if it is one. */

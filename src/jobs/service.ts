@@ -3,29 +3,24 @@
  * decision (denials too) → idempotency → job record → start the workflow. And cancellation, authorized the
  * same way. Nothing reaches EMR without an Allow from the policy engine.
  */
-import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
-import { clusterArn, resolvePrincipal } from '../authz/arn';
-import { errorName, isRetryable } from '../aws/errors';
-import type { ContextValue } from '../authz/context';
-import type { Decision, PolicyEngine } from '../authz/engine';
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import type { AuditStore } from '../audit/store';
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
+import { resolvePrincipal } from '../authz/arn';
+import type { ContextValue } from '../authz/context';
+import type { AuthzRequest, Decision, PolicyEngine } from '../authz/engine';
 import { rolesFor } from '../authz/roles';
-import type { GatewayConfig } from '../config/load';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { submissionRequest } from '../authz/submission';
+import type { GatewayConfig } from '../config/validate';
+import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
+import { clusterArn } from '../identifiers';
 import { hashOf } from '../util/canonical';
-import { jobIdForIdempotencyKey, newJobId } from '../util/ids';
 import { stepArguments } from './emr-step';
-import { isTerminal, type Actor, type CancelMode, type Job } from './model';
-import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES, type JobRequest } from './request';
+import { jobIdForIdempotencyKey, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
-import type { JobPage, JobStore, ListQuery } from './store';
-import { subjectOf, type JobWorkflow, type PollingPolicy, type WorkflowInput } from './workflow';
-
-/** Starts the state machine for a job; idempotent: the execution is named after the job. */
-export interface WorkflowStarter {
-  start(input: WorkflowInput): Promise<void>;
-}
+import { isTerminal, type Actor, type CancelMode, type Job } from './model';
+import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
+import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
+import { subjectOf, type PollingPolicy, type StepTasks } from './step-tasks';
 
 export interface Caller {
   callerArn: string;
@@ -52,11 +47,11 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 export interface JobServiceDeps {
   config: GatewayConfig;
   engine: PolicyEngine;
-  jobs: JobStore;
-  audit: AuditStore;
+  jobs: JobRepository;
+  audit: AuditLog;
   workflow: WorkflowStarter;
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
-  tasks: Pick<JobWorkflow, 'sendCancel' | 'fail'>;
+  tasks: Pick<StepTasks, 'sendCancel' | 'fail'>;
   polling: PollingPolicy;
   now?: () => Date;
 }
@@ -83,7 +78,14 @@ export class JobService {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
 
-    const decision = this.authorize(command.caller, GATEWAY_ACTIONS.submit, request.clusterId, submitContext(request));
+    const decision = this.deps.engine.evaluate(
+      submissionRequest(this.requester(command.caller), this.clusterArn(request.clusterId), {
+        executionRoleArn: request.executionRoleArn,
+        stepType: request.step.type,
+        actionOnFailure: request.actionOnFailure,
+        ...(request.tags ? { tags: request.tags } : {}),
+      }),
+    );
     const requestHash = hashOf(request);
     const jobId = key !== undefined ? jobIdForIdempotencyKey(actor.principalArn, key) : newJobId(this.now());
 
@@ -127,7 +129,7 @@ export class JobService {
       // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
       // The decision event above was found by its dedupe key for the same body, or records this other body's.
       const existing = await this.deps.jobs.get(jobId);
-      if (!existing) throw new Error(`job ${jobId} exists and does not`);
+      if (!existing) throw new IntegrityError(`job ${jobId} could not be created, yet does not exist`);
       return this.replay(existing, requestHash);
     }
     if (!decision.allowed) throw denied(decision, job);
@@ -151,7 +153,7 @@ export class JobService {
     // The job may have finished while the request was being recorded: then there was nothing left to cancel.
     if (isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: there is nothing to cancel`, { status: updated.status });
     // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
-    return updated.stepId && !isTerminal(updated.status) && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
+    return updated.stepId && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
   }
 
   /** A job, if this caller may read it (their own, or where a policy allows DescribeStep on its cluster). */
@@ -203,8 +205,8 @@ export class JobService {
     return clusters.map((cluster) => ({
       clusterId: cluster.id,
       roles: rolesFor(engine, {
-        callerArn: caller.callerArn,
-        clusterArn: clusterArn(config.partition, config.region, config.account, cluster.id),
+        ...this.requester(caller),
+        clusterArn: this.clusterArn(cluster.id),
         catalogue: config.runtimeRoles,
         stepTypes: STEP_TYPES,
         actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
@@ -243,7 +245,7 @@ export class JobService {
    * May this caller read or cancel this job? Their own jobs: yes, unless a policy explicitly denies it.
    * Others' jobs: only where a policy allows the action on the job's cluster.
    */
-  authorizeJobAccess(caller: Caller, job: Job, action: GatewayAction): Decision {
+  private authorizeJobAccess(caller: Caller, job: Job, action: GatewayAction): Decision {
     const decision = this.authorize(caller, action, job.clusterId, { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: job.executionRoleArn });
     const own = resolvePrincipal(caller.callerArn)?.principalArn === job.principalArn;
     if (own && decision.result === 'ImplicitlyDenied') {
@@ -253,15 +255,17 @@ export class JobService {
   }
 
   private authorize(caller: Caller, action: GatewayAction, clusterId: string, context: Record<string, ContextValue>): Decision {
-    const { config, engine } = this.deps;
-    return engine.evaluate({
-      callerArn: caller.callerArn,
-      action,
-      resource: clusterArn(config.partition, config.region, config.account, clusterId),
-      context,
-      ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}),
-      now: this.now(),
-    });
+    const request: AuthzRequest = { ...this.requester(caller), action, resource: this.clusterArn(clusterId), context };
+    return this.deps.engine.evaluate(request);
+  }
+
+  private requester(caller: Caller): { callerArn: string; sourceIdentity?: string; now: Date } {
+    return { callerArn: caller.callerArn, ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}), now: this.now() };
+  }
+
+  private clusterArn(clusterId: string): string {
+    const { partition, region, account } = this.deps.config;
+    return clusterArn(partition, region, account, clusterId);
   }
 
   private async replay(existing: Job, requestHash: string): Promise<SubmitResult> {
@@ -285,8 +289,9 @@ export class JobService {
     try {
       await this.deps.workflow.start(input);
     } catch (error) {
-      if (!(retryable && isRetryable(error))) {
-        await this.deps.tasks.fail({ ...input, error: { Error: errorName(error), Cause: `the workflow could not start: ${(error as Error).message}` } });
+      if (!(retryable && error instanceof TransientError)) {
+        const name = error instanceof Error ? error.name : 'Error';
+        await this.deps.tasks.fail({ ...input, error: { Error: name, Cause: `the workflow could not start: ${(error as Error).message}` } });
       }
       throw error;
     }
@@ -303,18 +308,6 @@ export class JobService {
       ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
     };
   }
-}
-
-/** The context keys of a submission, as IAM would see them for AddJobFlowSteps (plus the gateway's own). */
-export function submitContext(request: JobRequest): Record<string, ContextValue> {
-  const tags = request.tags ?? {};
-  return {
-    [GATEWAY_CONTEXT_KEYS.executionRoleArn]: request.executionRoleArn,
-    [GATEWAY_CONTEXT_KEYS.stepType]: request.step.type,
-    [GATEWAY_CONTEXT_KEYS.actionOnFailure]: request.actionOnFailure,
-    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
-    ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
-  };
 }
 
 function decisionRecord(decision: Decision): Record<string, unknown> {

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalCredential } from '../config/schema';
 import { proxyEvent } from '../http/proxy-event';
 import { verifySigV4 } from '../http/sigv4';
-import { decodeOrKeep } from '../util/path';
+import { decodeOrKeep } from '../util/uri';
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;

@@ -4,7 +4,7 @@
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
-import { decodeOrKeep } from '../util/path';
+import { decodeOrKeep } from '../util/uri';
 import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';

@@ -7,20 +7,18 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { version } from '../../package.json';
 import definition from '../../statemachines/submit-job.asl.json';
-import { auditTable, jobsTable } from '../aws/tables';
-import { errorName } from '../aws/errors';
+import { auditTable, ensureTable, jobsTable } from '../adapters/dynamodb/tables';
 import { loadConfigFile, type GatewayConfig } from '../config/load';
 import { createGateway, type Gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
 import { ACTIVE_STATUSES } from '../jobs/model';
-import type { JobStore } from '../jobs/store';
-import type { PollingPolicy } from '../jobs/workflow';
-import { workflowRoutes, type WorkflowTask } from '../jobs/workflow-tasks';
+import type { JobRepository } from '../jobs/ports';
+import type { PollingPolicy } from '../jobs/step-tasks';
+import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
 import { startApiFront, type ApiFront } from './api-front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
 import { LocalEmr } from './emr';
@@ -86,7 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       account: config.account,
       env: options.env,
       onStepChange: (step) => {
-        void bound.gateway?.workflow.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
+        void bound.gateway?.tasks.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
       },
     });
     for (const c of config.clusters) emr.ensureCluster(c);
@@ -120,9 +118,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       { credentials: STACK_CREDENTIALS, loaded },
     );
-    bound.tasks = workflowRoutes(gateway.workflow);
+    bound.tasks = workflowRoutes(gateway.tasks);
     bound.gateway = gateway;
-    for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await createTable(gateway.db, table);
+    for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureTable(gateway.clients.dynamodb, table);
 
     let document: Record<string, unknown> | undefined;
     const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
@@ -196,16 +194,8 @@ function localEventBus(gateway: Gateway, entries: { Source?: string; DetailType?
   });
 }
 
-async function createTable(db: DynamoDBClient, table: CreateTableCommandInput): Promise<void> {
-  try {
-    await db.send(new CreateTableCommand(table));
-  } catch (error) {
-    if (errorName(error) !== 'ResourceInUseException') throw error;
-  }
-}
-
 /** Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again). */
-async function resumeUnfinished(jobs: JobStore, start: (jobId: string) => Promise<void>): Promise<string[]> {
+async function resumeUnfinished(jobs: JobRepository, start: (jobId: string) => Promise<void>): Promise<string[]> {
   const jobIds: string[] = [];
   for (const status of ACTIVE_STATUSES) {
     let nextToken: string | undefined;

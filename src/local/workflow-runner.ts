@@ -6,8 +6,8 @@
  */
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { WorkflowStarter } from '../jobs/service';
-import type { WorkflowInput } from '../jobs/workflow';
+import type { WorkflowStarter } from '../jobs/ports';
+import type { WorkflowInput } from '../jobs/step-tasks';
 
 /** One entry of an execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;

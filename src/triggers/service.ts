@@ -4,10 +4,10 @@
  * is the scheduled time or the event id, so a redelivered invocation submits once. A template that does not
  * render into a valid request is rejected and audited on the trigger's own chain (there is no job to hold it).
  */
-import type { AuditStore } from '../audit/store';
-import { sanitizeSourceIdentity } from '../aws/emr-access';
-import type { GatewayConfig } from '../config/load';
+import type { GatewayConfig } from '../config/validate';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { sanitizeSourceIdentity } from '../identifiers';
+import type { AuditLog } from '../jobs/ports';
 import type { JobService, SubmitResult } from '../jobs/service';
 import { renderTemplate, resolveParams } from './template';
 
@@ -23,7 +23,7 @@ export class TriggerService {
   constructor(
     private readonly config: GatewayConfig,
     private readonly jobs: JobService,
-    private readonly audit: AuditStore,
+    private readonly audit: AuditLog,
   ) {}
 
   /** One firing of a schedule at `scheduledTime` (ISO 8601). */

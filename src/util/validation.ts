@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors';
-import { formatPath } from './path';
+import { formatPath } from './format';
 
 /** Length in code points, the unit zod's min/max count in. */
 export function lengthOf(s: string): number {

@@ -1,7 +1,7 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { genesisHash, verifyChain, type AuditEvent } from '../../src/audit/chain';
-import { AuditStore } from '../../src/audit/store';
+import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
 
 let dynamo: TestDynamo;

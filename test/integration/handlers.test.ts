@@ -53,7 +53,7 @@ it('submitStep and pollStep run the workflow from the environment alone', async 
     jobs: gw.jobs,
     audit: gw.audit,
     workflow: { start: () => Promise.resolve() },
-    tasks: gw.workflow,
+    tasks: gw.tasks,
     polling: gw.env.polling,
   });
   const { job } = await service.submit({

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { resolve } from 'node:path';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SfnWorkflowStarter } from '../../src/adapters/sfn/workflow-starter';
 import { verifyChain } from '../../src/audit/chain';
 import { ConflictError, ForbiddenError } from '../../src/errors';
 import type { Job } from '../../src/jobs/model';
@@ -266,7 +268,8 @@ describe('source identity', () => {
 });
 
 describe('when the workflow cannot start', () => {
-  const broken = (error: Error) => ({ start: () => Promise.reject(error) });
+  // Step Functions answering StartExecution with `error`, seen through the real adapter.
+  const broken = (error: Error) => new SfnWorkflowStarter({ send: () => Promise.reject(error) } as unknown as SFNClient, 'arn:aws:states:us-east-1:123456789012:stateMachine:test');
   it('without an Idempotency-Key the job ends FAILED (not ACCEPTED for ever), with a final audit event', async () => {
     const service = gw.serviceWith(broken(awsError('ThrottlingException', 'Rate exceeded')));
     await expect(service.submit({ caller: { callerArn: ALICE }, body: submitBody() })).rejects.toThrow('Rate exceeded');

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { auditTable, jobsTable } from '../../src/aws/tables';
+import { auditTable, jobsTable } from '../../src/adapters/dynamodb/tables';
 import {
   clusterArn,
   extractZip,

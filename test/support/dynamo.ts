@@ -2,8 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { auditTable, jobsTable } from '../../src/aws/tables';
-import { clientConfig } from '../../src/aws/clients';
+import { auditTable, jobsTable } from '../../src/adapters/dynamodb/tables';
+import { clientConfig } from '../../src/adapters/clients';
 
 export interface TestDynamo {
   client: DynamoDBClient;

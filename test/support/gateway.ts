@@ -7,13 +7,14 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
-import { AuditStore } from '../../src/audit/store';
-import { StsEmrAccess, submitClientFactory, type TemporaryCredentials } from '../../src/aws/emr-access';
-import { parseConfig, type GatewayConfig } from '../../src/config/load';
+import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
+import { SdkEmrSteps, submitClientFactory, type TemporaryCredentials } from '../../src/adapters/emr/emr-steps';
+import { parseConfig } from '../../src/config/load';
+import type { GatewayConfig } from '../../src/config/validate';
 import { JobService } from '../../src/jobs/service';
-import { JobStore } from '../../src/jobs/store';
-import { JobWorkflow, DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow';
-import { workflowRoutes } from '../../src/jobs/workflow-tasks';
+import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-store';
+import { StepTasks as JobWorkflow, DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/step-tasks';
+import { workflowRoutes } from '../../src/jobs/task-routes';
 import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
@@ -129,7 +130,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     sts.calls.push(command.input);
     return Promise.resolve({ Credentials: { AccessKeyId: 'ASIASUBMITTER', SecretAccessKey: 'secret', SessionToken: `token-${sts.calls.length}`, Expiration: new Date() } });
   };
-  const emrAccess = new StsEmrAccess(new EMRClient({ region: 'us-east-1' }), stsClient, config, SUBMITTER_ROLE, (credentials) => {
+  const emrAccess = new SdkEmrSteps(new EMRClient({ region: 'us-east-1' }), stsClient, config.clusters, SUBMITTER_ROLE, (credentials) => {
     if (credentials) assumed.push(credentials);
     return submitClientFactory({ region: 'us-east-1' })(credentials);
   });

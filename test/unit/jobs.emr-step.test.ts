@@ -1,16 +1,7 @@
 import fc from 'fast-check';
-import {
-  AWS_PARTITIONS,
-  ACTIONS_ON_FAILURE,
-  COMMAND_RUNNER_JAR,
-  LIMITS,
-  hadoopJarStep,
-  parseJobRequest,
-  stepArguments,
-  toAddJobFlowSteps,
-  toStepConfig,
-  type JobRequest,
-} from '../../src/jobs';
+import { AWS_PARTITIONS } from '../../src/identifiers';
+import { COMMAND_RUNNER_JAR, hadoopJarStep, stepArguments, toAddJobFlowSteps, toStepConfig } from '../../src/jobs/emr-step';
+import { ACTIONS_ON_FAILURE, LIMITS, parseJobRequest, type JobRequest } from '../../src/jobs/request';
 
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 

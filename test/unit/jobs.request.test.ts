@@ -1,16 +1,9 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../../src/errors';
-import {
-  ACTIONS_ON_FAILURE,
-  AWS_PARTITIONS,
-  LIMITS,
-  clusterIdProblem,
-  formatPath,
-  jobRequestSchema,
-  parseJobRequest,
-  roleArnProblem,
-} from '../../src/jobs';
+import { AWS_PARTITIONS, clusterIdProblem, roleArnProblem } from '../../src/identifiers';
+import { ACTIONS_ON_FAILURE, LIMITS, jobRequestSchema, parseJobRequest } from '../../src/jobs/request';
+import { formatPath } from '../../src/util/format';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Caller';
 const VALID = {

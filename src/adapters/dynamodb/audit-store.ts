@@ -5,19 +5,16 @@
  */
 import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { isConditionalCheckFailed } from '../aws/errors';
-import { DomainError } from '../errors';
-import { genesisHash, seal, type AuditDraft, type AuditEvent } from './chain';
+import { genesisHash, seal, type AuditDraft, type AuditEvent } from '../../audit/chain';
+import { AuditContentionError, IntegrityError } from '../../errors';
+import type { AuditLog } from '../../jobs/ports';
+import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 
 /** Each lost race costs one more attempt; a job rarely has more than two writers at once (workflow, cancel). */
 const MAX_APPEND_ATTEMPTS = 30;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class AuditContentionError extends DomainError {
-  readonly code = 'AuditContention';
-}
-
-export class AuditStore {
+export class DynamoAuditStore implements AuditLog {
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
@@ -50,7 +47,7 @@ export class AuditStore {
         );
         return event;
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
+        if (!isConditionalCheckFailed(error)) throw translateAwsError('DynamoDB PutItem', error);
         // Someone appended first: read the chain again.
       }
     }
@@ -58,8 +55,8 @@ export class AuditStore {
   }
 
   async get(jobId: string, seq: number): Promise<AuditEvent> {
-    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId, seq }), ConsistentRead: true }));
-    if (!out.Item) throw new Error(`audit event ${jobId}/${seq} vanished`);
+    const out = await awsCall('DynamoDB GetItem', () => this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId, seq }), ConsistentRead: true })));
+    if (!out.Item) throw new IntegrityError(`audit event ${jobId}/${seq} vanished`);
     return unmarshall(out.Item) as AuditEvent;
   }
 
@@ -76,7 +73,7 @@ export class AuditStore {
     const items: T[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const out = await this.db.send(
+      const out = await awsCall('DynamoDB Query', () => this.db.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'jobId = :j',
@@ -85,7 +82,7 @@ export class AuditStore {
           ...(projection ? { ProjectionExpression: projection, ExpressionAttributeNames: { '#h': 'hash' } } : {}),
           ExclusiveStartKey: start,
         }),
-      );
+      ));
       for (const item of out.Items ?? []) items.push(unmarshall(item) as T);
       start = out.LastEvaluatedKey;
     } while (start);

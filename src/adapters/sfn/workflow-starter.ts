@@ -1,8 +1,8 @@
 /** Starts the job's state machine execution in Step Functions, named after the job (so a second start is harmless). */
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { errorName } from './errors';
-import type { WorkflowStarter } from '../jobs/service';
-import type { WorkflowInput } from '../jobs/workflow';
+import type { WorkflowStarter } from '../../jobs/ports';
+import type { WorkflowInput } from '../../jobs/step-tasks';
+import { errorName, translateAwsError } from '../aws-errors';
 
 export class SfnWorkflowStarter implements WorkflowStarter {
   constructor(
@@ -15,7 +15,7 @@ export class SfnWorkflowStarter implements WorkflowStarter {
       await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.jobId, input: JSON.stringify(input) }));
     } catch (error) {
       // Same name: the execution exists (running with this input, or already finished). Either way it was started.
-      if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+      if (errorName(error) !== 'ExecutionAlreadyExists') throw translateAwsError('StartExecution', error);
     }
   }
 }

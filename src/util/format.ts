@@ -1,5 +1,8 @@
 /** Paths inside documents and request bodies, as people read them. */
 
+/** A path inside a document: keys and array indexes. */
+export type Path = readonly (string | number)[];
+
 /** `['step', 'args', 3]` → `step.args[3]`; `['tags', 'team']` → `tags.team`; other keys are bracketed: `tags["a b"]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -9,13 +12,4 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
-}
-
-/** decodeURIComponent, or the text unchanged when it is not valid percent-encoding (as API Gateway passes it). */
-export function decodeOrKeep(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }

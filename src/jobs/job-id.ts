@@ -1,13 +1,11 @@
 /**
- * Job ids: `job-` + 26 Crockford base32 characters, valid as Step Functions execution names. Without an
+ * New job ids (their grammar is in identifiers.ts): `job-` + 26 Crockford base32 characters, valid as Step Functions execution names. Without an
  * idempotency key they start with the time (sortable); with one they are derived from (principal, key), so a
  * retried submission lands on the same job, the same audit chain and the same execution name.
  */
 import { randomBytes } from 'node:crypto';
-import { sha256 } from './canonical';
-
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-export const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
+import { JOB_ID_ALPHABET as ALPHABET } from '../identifiers';
+import { sha256 } from '../util/canonical';
 
 function base32(bytes: Uint8Array, length: number): string {
   let out = '';

@@ -1,4 +1,9 @@
-/** Which AWS errors a retry can cure (throttling, 5xx, timeouts, dropped connections), whatever the service. */
+/**
+ * The one place SDK errors are classified: which a retry can cure (throttling, 5xx, timeouts, dropped
+ * connections), whatever the service. Adapters turn those into the domain's TransientError, so nothing above
+ * this folder ever reads an SDK error name.
+ */
+import { TransientError } from '../errors';
 
 const THROTTLING = new Set([
   'ThrottlingException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
@@ -35,3 +40,20 @@ export function isRetryable(error: unknown): boolean {
 }
 
 export const isConditionalCheckFailed = (error: unknown): boolean => errorName(error) === 'ConditionalCheckFailedException';
+
+/** `error` as the domain sees it: a TransientError when a retry may cure it, otherwise unchanged. */
+export function translateAwsError(operation: string, error: unknown): unknown {
+  if (error instanceof TransientError || !isRetryable(error)) return error;
+  const dependency = `${operation}: ${errorName(error)}`;
+  const detail = error instanceof Error && error.message ? `: ${error.message.slice(0, 500)}` : '';
+  return new TransientError(`${dependency}${detail}`, { cause: error, throttled: isThrottling(error), dependency });
+}
+
+/** Runs one SDK call, translating a retryable failure into TransientError. */
+export async function awsCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translateAwsError(operation, error);
+  }
+}

@@ -1,13 +1,13 @@
 /**
- * The state machine's Task resources → the workflow's methods, with their input validated and their errors
- * classified: anything a retry can cure leaves as Gateway.Transient (the ASL's Retry), the rest goes to the
- * Catch. The same routes serve the Lambda handlers in AWS and the local runner.
+ * The state machine's Task resources → the step tasks, with their input validated. Errors leave as they are:
+ * the adapters have already turned whatever a retry can cure into TransientError (named Gateway.Transient,
+ * the ASL's Retry); the rest goes to the Catch. The same routes serve the Lambda handlers in AWS and the
+ * local runner.
  */
 import { z } from 'zod';
-import { errorName, isRetryable } from '../aws/errors';
-import { JOB_ID } from '../util/ids';
+import { JOB_ID } from '../identifiers';
 import { JOB_STATUSES } from './model';
-import { TransientError, type JobWorkflow, type TaskResult } from './workflow';
+import type { StepTasks, TaskResult } from './step-tasks';
 
 const polling = z.object({
   initialSeconds: z.number().int().min(1).max(3600),
@@ -24,19 +24,11 @@ export type TaskName = 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJo
 export type WorkflowTask = (input: unknown) => Promise<TaskResult>;
 
 function task<S extends z.ZodType>(schema: S, run: (input: z.output<S>) => Promise<TaskResult>): WorkflowTask {
-  return async (input) => {
-    const parsed = schema.parse(input);
-    try {
-      return await run(parsed);
-    } catch (error) {
-      if (!(error instanceof TransientError) && isRetryable(error)) throw new TransientError(`${errorName(error)}: ${(error as Error).message}`, { cause: error });
-      throw error;
-    }
-  };
+  return (input) => run(schema.parse(input));
 }
 
 /** The placeholders in statemachines/submit-job.asl.json (`${SubmitStepFunctionArn}`, ...) and what each runs. */
-export function workflowRoutes(workflow: JobWorkflow): Record<TaskName, WorkflowTask> {
+export function workflowRoutes(workflow: StepTasks): Record<TaskName, WorkflowTask> {
   return {
     SubmitStepFunctionArn: task(workflowInput, (i) => workflow.submit(i)),
     PollStepFunctionArn: task(pollInput, (i) => workflow.poll(i)),

@@ -12,44 +12,15 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { isConditionalCheckFailed } from '../aws/errors';
-import { DomainError, ValidationError } from '../errors';
-import type { Job } from './model';
-
-export class JobConflictError extends DomainError {
-  readonly code = 'JobConflict';
-}
-
-/** The list indexes: name, partition attribute. Sort key `listKey` in all. */
-export const JOB_INDEXES = {
-  byCaller: 'principalArn',
-  byStatus: 'status',
-  byCluster: 'clusterId',
-} as const;
-export type JobIndex = keyof typeof JOB_INDEXES;
-
-export interface ListQuery {
-  principalArn?: string;
-  status?: string;
-  clusterId?: string;
-  /** ISO timestamps bounding createdAt (inclusive). */
-  from?: string;
-  to?: string;
-  limit: number;
-  nextToken?: string;
-}
-
-export interface JobPage {
-  jobs: Job[];
-  nextToken?: string;
-}
-
-/** Fields an update may not touch: identity, the request and the creation time. */
-type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;
+import { JobConflictError, ValidationError } from '../../errors';
+import type { Job } from '../../jobs/model';
+import type { JobChanges, JobPage, JobRepository, ListQuery } from '../../jobs/ports';
+import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
+import { JOB_INDEXES, type JobIndex } from './tables';
 
 const MAX_PAGES_PER_LIST = 10;
 
-export class JobStore {
+export class DynamoJobStore implements JobRepository {
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
@@ -69,12 +40,12 @@ export class JobStore {
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      throw translateAwsError('DynamoDB PutItem', error);
     }
   }
 
   async get(jobId: string): Promise<Job | undefined> {
-    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId }), ConsistentRead: true }));
+    const out = await awsCall('DynamoDB GetItem', () => this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId }), ConsistentRead: true })));
     return out.Item ? (unmarshall(out.Item) as Job) : undefined;
   }
 
@@ -108,7 +79,7 @@ export class JobStore {
       return next;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
+      throw translateAwsError('DynamoDB UpdateItem', error);
     }
   }
 
@@ -130,8 +101,7 @@ export class JobStore {
 
   /** Newest first, through the index that fits the filters; the other filters apply on the way. */
   async list(query: ListQuery): Promise<JobPage> {
-    const index: JobIndex = query.principalArn ? 'byCaller' : query.clusterId ? 'byCluster' : query.status ? 'byStatus' : fail();
-    const partition = index === 'byCaller' ? query.principalArn! : index === 'byCluster' ? query.clusterId! : query.status!;
+    const { index, partition } = chooseIndex(query);
     const values: Record<string, unknown> = { ':pk': partition, ':from': query.from ?? '0', ':to': `${query.to ?? '9999'}~` };
     const filters: string[] = [];
     const names: Record<string, string> = { '#pk': JOB_INDEXES[index] };
@@ -147,7 +117,7 @@ export class JobStore {
     const jobs: Job[] = [];
     let start = decodeToken(query.nextToken, JOB_INDEXES[index], partition);
     for (let page = 0; page < MAX_PAGES_PER_LIST && jobs.length < query.limit; page++) {
-      const out = await this.db.send(
+      const out = await awsCall('DynamoDB Query', () => this.db.send(
         new QueryCommand({
           TableName: this.table,
           IndexName: index,
@@ -159,7 +129,7 @@ export class JobStore {
           Limit: query.limit - jobs.length,
           ExclusiveStartKey: start,
         }),
-      );
+      ));
       for (const item of out.Items ?? []) jobs.push(unmarshall(item) as Job);
       start = out.LastEvaluatedKey;
       if (!start) break;
@@ -168,7 +138,11 @@ export class JobStore {
   }
 }
 
-function fail(): never {
+/** The index that serves a listing: by caller, else by cluster, else by status. */
+function chooseIndex(query: ListQuery): { index: JobIndex; partition: string } {
+  if (query.principalArn) return { index: 'byCaller', partition: query.principalArn };
+  if (query.clusterId) return { index: 'byCluster', partition: query.clusterId };
+  if (query.status) return { index: 'byStatus', partition: query.status };
   throw ValidationError.single('', 'list jobs by caller, cluster or status: give at least one');
 }
 

@@ -1,6 +1,14 @@
 /** The DynamoDB tables, defined once: the local stack and the tests create them from here, serverless.yml mirrors them. */
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { JOB_INDEXES } from '../jobs/store';
+import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { errorName } from '../aws-errors';
+
+/** The jobs table's list indexes: name → partition attribute. Sort key `listKey` in all. */
+export const JOB_INDEXES = {
+  byCaller: 'principalArn',
+  byStatus: 'status',
+  byCluster: 'clusterId',
+} as const;
+export type JobIndex = keyof typeof JOB_INDEXES;
 
 export function jobsTable(name: string): CreateTableCommandInput {
   return {
@@ -36,4 +44,13 @@ export function auditTable(name: string): CreateTableCommandInput {
       { AttributeName: 'seq', AttributeType: 'N' },
     ],
   };
+}
+
+/** Creates a table unless it exists (the local stack and the tests; in AWS CloudFormation creates them). */
+export async function ensureTable(db: DynamoDBClient, table: CreateTableCommandInput): Promise<void> {
+  try {
+    await db.send(new CreateTableCommand(table));
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+  }
 }

@@ -5,31 +5,12 @@
  * and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for what a retry
  * can cure (the ASL's Retry); anything else goes to the Catch, which ends the job FAILED.
  */
-import {
-  AddJobFlowStepsCommand,
-  CancelStepsCommand,
-  DescribeStepCommand,
-  ListStepsCommand,
-  type EMRClient,
-  type StepSummary,
-} from '@aws-sdk/client-emr';
 import type { AuditDraft } from '../audit/chain';
-import type { AuditStore } from '../audit/store';
-import { errorName, isRetryable } from '../aws/errors';
-import { DomainError, NotFoundError } from '../errors';
-import { toAddJobFlowSteps } from './emr-step';
+import { EmrRejectedError, NotFoundError } from '../errors';
+import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { recordEvent, type JobChange } from './journal';
 import { isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
-import type { JobStore } from './store';
-
-/** A failure a retry may cure (throttling, 5xx, timeouts): the state machine retries it with jittered backoff. */
-export class TransientError extends DomainError {
-  readonly code = 'Gateway.Transient';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'Gateway.Transient'; // the error name Step Functions' Retry matches
-  }
-}
+import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
 
 export interface PollingPolicy {
   initialSeconds: number;
@@ -56,23 +37,14 @@ export interface FailInput extends WorkflowInput {
   error?: { Error?: string; Cause?: string };
 }
 
-/** EMR clients: the gateway's own, and one to submit with. */
-export interface EmrAccess {
-  client(): EMRClient;
-  /** The client to submit with (no SDK-level retries: a retried AddJobFlowSteps could add a second step);
-   *  with the caller's source identity where the cluster propagates it. */
-  submitter(job: Job): Promise<{ client: EMRClient; sourceIdentity?: string }>;
-}
-
 const SYSTEM_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway' };
-/** Marks the EMR step with its job, so a retried submission finds the step it may already have added. */
-export const stepMarker = (jobId: string): string => `[${jobId}]`;
 
-export class JobWorkflow {
+/** The state machine's tasks: submit (SubmitStep), poll (PollStep), fail (RecordFailure), and step events. */
+export class StepTasks {
   constructor(
-    private readonly jobs: JobStore,
-    private readonly audit: AuditStore,
-    private readonly emr: EmrAccess,
+    private readonly jobs: JobRepository,
+    private readonly audit: AuditLog,
+    private readonly emr: EmrSteps,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -90,23 +62,14 @@ export class JobWorkflow {
     if (!stepId) {
       job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }));
       if (job.stepId || isTerminal(job.status)) return this.result(job, input, this.firstWait(input, job));
-      const submitter = await this.emrCall('AssumeRole', () => this.emr.submitter(job));
-      sourceIdentity = submitter.sourceIdentity;
-      const command = toAddJobFlowSteps(job.request);
-      command.Steps![0]!.Name = `${job.request.name.slice(0, 256 - stepMarker(job.jobId).length - 1)} ${stepMarker(job.jobId)}`;
       try {
-        stepId = (await submitter.client.send(new AddJobFlowStepsCommand(command))).StepIds?.[0];
+        ({ stepId, sourceIdentity } = await this.emr.add(job, stepNameFor(job)));
       } catch (error) {
-        if (errorName(error) === 'ValidationException' || errorName(error) === 'InvalidRequestException') {
-          // EMR refuses: e.g. a runtime role on a cluster without runtime roles, or none where one is required.
-          const message = error instanceof Error ? error.message : String(error);
-          const detail = { by: 'EMR', error: errorName(error), message };
-          return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'EMR_REJECTED', message }), input);
-        }
-        if (isRetryable(error)) throw new TransientError(`AddJobFlowSteps: ${errorName(error)}`, { cause: error });
-        throw error;
+        if (!(error instanceof EmrRejectedError)) throw error;
+        // EMR refuses: e.g. a runtime role on a cluster without runtime roles, or none where one is required.
+        const detail = { by: 'EMR', error: error.emrError, message: error.message };
+        return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'EMR_REJECTED', message: error.message }), input);
       }
-      if (!stepId) throw new TransientError('AddJobFlowSteps returned no step id');
     }
     const submittedAt = this.now().toISOString();
     job = await this.record(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId, ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
@@ -142,7 +105,7 @@ export class JobWorkflow {
    * with DescribeStep for their details.
    */
   async observeStepEvent(detail: { stepId?: string; clusterId?: string; name?: string; state?: string }): Promise<JobStatus | undefined> {
-    const jobId = /\[(job-[0-9a-hjkmnp-tv-z]{26})\]$/.exec(detail.name ?? '')?.[1];
+    const jobId = JOB_ID_IN_STEP_NAME.exec(detail.name ?? '')?.[1];
     if (!jobId) return undefined;
     const job = await this.jobs.get(jobId);
     // Only a step the submit task has recorded: an event cannot attach a step to a job (a step added
@@ -155,19 +118,11 @@ export class JobWorkflow {
   /** DescribeStep, then the state it shows recorded (once). */
   private async refresh(job: Job): Promise<Job> {
     const stepId = job.stepId!;
-    const step = await this.emrCall('DescribeStep', () => this.emr.client().send(new DescribeStepCommand({ ClusterId: job.clusterId, StepId: stepId })));
-    const state = step.Step?.Status?.State;
-    if (!state) throw new TransientError('DescribeStep returned no state');
+    const step = await this.emr.describe(job.clusterId, stepId);
+    const state = step.state;
     if (!isEmrTerminal(state)) return this.recordState(job, state);
     const status = terminalStatusFor(state, job.timedOut === true);
-    const failure = step.Step?.Status?.FailureDetails;
-    const reason = step.Step?.Status?.StateChangeReason;
-    const details: FailureDetails | undefined =
-      failure && (failure.Reason || failure.Message || failure.LogFile)
-        ? { reason: failure.Reason, message: failure.Message, logFile: failure.LogFile }
-        : (state === 'FAILED' || state === 'INTERRUPTED') && (reason?.Code || reason?.Message)
-          ? { reason: reason.Code, message: reason.Message }
-          : undefined;
+    const details = failureDetailsOf(step);
     return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
   }
 
@@ -193,12 +148,9 @@ export class JobWorkflow {
   async sendCancel(job: Job, mode: CancelMode): Promise<Job> {
     if (!job.stepId) return job;
     const stepId = job.stepId;
-    const out = await this.emrCall('CancelSteps', () =>
-      this.emr.client().send(new CancelStepsCommand({ ClusterId: job.clusterId, StepIds: [stepId], StepCancellationOption: mode })),
-    );
-    const info = out.CancelStepsInfoList?.[0];
-    if (info?.Status === 'FAILED') {
-      job = await this.record(job, { type: 'CANCEL_FAILED', dedupeKey: `CANCEL_FAILED:${mode}`, emr: { stepId, reason: info.Reason } }, () => undefined);
+    const answer = await this.emr.cancel(job.clusterId, stepId, mode);
+    if (answer.status === 'FAILED') {
+      job = await this.record(job, { type: 'CANCEL_FAILED', dedupeKey: `CANCEL_FAILED:${mode}`, emr: { stepId, reason: answer.reason } }, () => undefined);
     }
     return this.jobs.transition(job.jobId, (j) => (j.cancelRequested && !j.cancelRequested.sent ? { cancelRequested: { ...j.cancelRequested, sent: true } } : undefined));
   }
@@ -206,8 +158,7 @@ export class JobWorkflow {
   /** Best effort, for steps the gateway is about to stop following: true if EMR accepted the cancel. */
   private async cancelQuietly(job: Job, stepId: string, mode: CancelMode): Promise<boolean> {
     try {
-      const out = await this.emr.client().send(new CancelStepsCommand({ ClusterId: job.clusterId, StepIds: [stepId], StepCancellationOption: mode }));
-      return out.CancelStepsInfoList?.[0]?.Status === 'SUBMITTED';
+      return (await this.emr.cancel(job.clusterId, stepId, mode)).status === 'SUBMITTED';
     } catch {
       return false;
     }
@@ -224,7 +175,7 @@ export class JobWorkflow {
     return this.record(job, { ...draft, ...(Object.keys(detail).length ? { detail } : {}), dedupeKey: 'TERMINAL' }, (j, event) => {
       if (isTerminal(j.status)) return undefined;
       const recorded = event.type as TerminalStatus;
-      const details = (event.detail?.failureDetails as FailureDetails | undefined) ?? undefined;
+      const details = event.detail?.failureDetails as FailureDetails | undefined;
       const emrState = event.emr?.state as EmrStepState | undefined;
       return { status: recorded, finishedAt: at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}) };
     });
@@ -234,31 +185,10 @@ export class JobWorkflow {
     return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change)).job;
   }
 
-  /** The step a previous attempt added for this job, found by the job marker in its name (newest first). */
-  private async findSubmittedStep(job: Job): Promise<string | undefined> {
-    const marker = stepMarker(job.jobId);
-    const created = Date.parse(job.createdAt) - 60_000;
-    let page: string | undefined;
-    do {
-      const out = await this.emrCall('ListSteps', () => this.emr.client().send(new ListStepsCommand({ ClusterId: job.clusterId, Marker: page })));
-      const steps: StepSummary[] = out.Steps ?? [];
-      const found = steps.find((s) => s.Name?.endsWith(marker));
-      if (found?.Id) return found.Id;
-      // Steps come newest first: once they predate the job, the step was never added.
-      const oldest = steps.at(-1)?.Status?.Timeline?.CreationDateTime;
-      if (oldest && oldest.getTime() < created) return undefined;
-      page = out.Marker;
-    } while (page);
-    return undefined;
-  }
-
-  private async emrCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isRetryable(error)) throw new TransientError(`${operation}: ${errorName(error)}`, { cause: error });
-      throw error;
-    }
+  /** The step a previous attempt added for this job, found by the job marker in its name. */
+  private findSubmittedStep(job: Job): Promise<string | undefined> {
+    // A minute's grace: EMR's clock and ours may differ a little.
+    return this.emr.find(job.clusterId, stepMarker(job.jobId), new Date(Date.parse(job.createdAt) - 60_000));
   }
 
   private async load(jobId: string): Promise<Job> {
@@ -292,6 +222,13 @@ export class JobWorkflow {
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     return { done: isTerminal(job.status), status: job.status, waitSeconds };
   }
+}
+
+/** Why a step ended as it did: EMR's FailureDetails, or for FAILED/INTERRUPTED its StateChangeReason. */
+function failureDetailsOf(step: EmrStepStatus): FailureDetails | undefined {
+  if (step.failureDetails) return step.failureDetails;
+  const reason = step.stateChangeReason;
+  return (step.state === 'FAILED' || step.state === 'INTERRUPTED') && reason ? { reason: reason.code, message: reason.message } : undefined;
 }
 
 export function subjectOf(job: Pick<Job, 'clusterId' | 'executionRoleArn' | 'stepType' | 'argsHash'>): Record<string, unknown> {

@@ -1,0 +1,39 @@
+/**
+ * SDK clients, built in one place: real AWS, or the local stack on loopback when an endpoint is given. The
+ * composition root asks for them once per cold start.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+
+export interface AwsTarget {
+  region: string;
+  /** e.g. http://127.0.0.1:4566 for the local stack; absent in AWS. */
+  endpoint?: string;
+  /** Only for the local stack: AWS uses the Lambda role's credentials from the environment. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export function clientConfig(target: AwsTarget): { region: string; endpoint?: string; credentials?: AwsTarget['credentials']; maxAttempts: number } {
+  return {
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+    // The SDK retries throttling and 5xx itself a few times; the state machine retries further with backoff.
+    maxAttempts: 3,
+  };
+}
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  emr: EMRClient;
+  sfn: SFNClient;
+  sts: STSClient;
+}
+
+/** One client per service. Clients connect lazily, so building one a function never uses costs nothing. */
+export function awsClients(target: AwsTarget): AwsClients {
+  const config = clientConfig(target);
+  return { dynamodb: new DynamoDBClient(config), emr: new EMRClient(config), sfn: new SFNClient(config), sts: new STSClient(config) };
+}

@@ -1,0 +1,46 @@
+/**
+ * The authorization request of a submission (elasticmapreduce:AddJobFlowSteps), built in one place: POST /jobs
+ * decides with it and GET /roles (and `emr-gateway roles`) asks it for each catalogued role, so the two can
+ * never disagree about which keys a decision sees.
+ */
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
+import type { ContextValue } from './context';
+import type { AuthzRequest } from './engine';
+
+/** Who asks: the authenticated caller, with a configured source identity and the time of the request. */
+export interface Requester {
+  callerArn: string;
+  sourceIdentity?: string;
+  now?: Date;
+}
+
+/** What a submission asks for, as far as the policy can see it. */
+export interface Submission {
+  executionRoleArn: string;
+  stepType: string;
+  actionOnFailure: string;
+  tags?: Readonly<Record<string, string>>;
+}
+
+/** The context keys of a submission, as IAM would see them for AddJobFlowSteps (plus the gateway's own). */
+export function submissionContext(submission: Submission): Record<string, ContextValue> {
+  const tags = submission.tags ?? {};
+  return {
+    [GATEWAY_CONTEXT_KEYS.executionRoleArn]: submission.executionRoleArn,
+    [GATEWAY_CONTEXT_KEYS.stepType]: submission.stepType,
+    [GATEWAY_CONTEXT_KEYS.actionOnFailure]: submission.actionOnFailure,
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+  };
+}
+
+export function submissionRequest(requester: Requester, clusterArn: string, submission: Submission): AuthzRequest {
+  return {
+    callerArn: requester.callerArn,
+    action: GATEWAY_ACTIONS.submit,
+    resource: clusterArn,
+    context: submissionContext(submission),
+    ...(requester.sourceIdentity !== undefined ? { sourceIdentity: requester.sourceIdentity } : {}),
+    ...(requester.now ? { now: requester.now } : {}),
+  };
+}

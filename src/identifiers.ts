@@ -1,0 +1,115 @@
+/**
+ * The grammar of every identifier the gateway handles, in one place, imported by config, HTTP, authz, the CLI,
+ * packaging and the local stack: partitions, regions, accounts, EMR cluster ids and ARNs, IAM role and
+ * principal ARNs, Step Functions ARNs, DynamoDB table names, the gateway's job ids, and STS's rule for a
+ * SourceIdentity. Patterns say what is valid; the *Problem functions only explain why a value is not.
+ */
+import { lengthOf, quote } from './util/validation';
+
+/** EMR's and IAM's limits on identifiers (API reference). Lengths count Unicode code points, as zod does. */
+export const ID_LIMITS = {
+  /** After `j-`. */
+  clusterIdMaxSuffixLength: 254,
+  /** AddJobFlowSteps ExecutionRoleArn. */
+  roleArnMinLength: 20,
+  roleArnMaxLength: 2048,
+  /** IAM role path (`/` or `/a/b/`) and role name. */
+  rolePathMaxLength: 512,
+  roleNameMaxLength: 64,
+} as const;
+
+export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
+export type AwsPartition = (typeof AWS_PARTITIONS)[number];
+
+export const EXAMPLE_CLUSTER_ID = 'j-2AXXXXXXGAPLF';
+export const EXAMPLE_ROLE_ARN = 'arn:aws:iam::123456789012:role/NAME';
+
+/** A whole-string pattern from a fragment (fragments are shared: the role ARN embeds the path and name). */
+const whole = (fragment: string, flags?: string): RegExp => new RegExp(`^${fragment}$`, flags);
+const PARTITION_FRAGMENT = `(?:${AWS_PARTITIONS.join('|')})`;
+
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+export const CLUSTER_ID = whole(`j-[0-9A-Z]{1,${ID_LIMITS.clusterIdMaxSuffixLength}}`);
+// IAM's own grammar: path `/` or `/` printable ASCII `/` (512 at most), name of [\w+=,.@-] (64 at most).
+const ROLE_PATH_FRAGMENT = `(?:/|/[\\x21-\\x7E]{1,${ID_LIMITS.rolePathMaxLength - 2}}/)`;
+const ROLE_NAME_FRAGMENT = `[\\w+=,.@-]{1,${ID_LIMITS.roleNameMaxLength}}`;
+const ROLE_PATH = whole(ROLE_PATH_FRAGMENT);
+const ROLE_NAME = whole(ROLE_NAME_FRAGMENT);
+export const ROLE_ARN = whole(`arn:${PARTITION_FRAGMENT}:iam::\\d{12}:role${ROLE_PATH_FRAGMENT}${ROLE_NAME_FRAGMENT}`);
+/** Who can call: an IAM role or user, an STS session (assumed-role, federated-user), an account root. */
+export const PRINCIPAL_ARN = whole(`arn:${PARTITION_FRAGMENT}:(?:iam|sts)::\\d{12}:.+`);
+export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9-]+:\\d{12}:stateMachine:[\\w-]{1,80}`);
+export const DYNAMODB_TABLE_NAME = /^[\w.-]{3,255}$/;
+
+/** The gateway's job ids: `job-` + 26 Crockford base32 characters (valid Step Functions execution names). */
+export const JOB_ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+export const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
+export const EXAMPLE_JOB_ID = 'job-0123456789abcdefghjkmnpqrs';
+
+/** The ARN of an EMR cluster, the resource of every gateway action. */
+export function clusterArn(partition: string, region: string, account: string, clusterId: string): string {
+  return `arn:${partition}:elasticmapreduce:${region}:${account}:cluster/${clusterId}`;
+}
+
+/** STS's rule for SourceIdentity: 2-64 characters of [\w+=,.@-]. Others become '-'. */
+export function sanitizeSourceIdentity(value: string): string {
+  const cleaned = value.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : cleaned.padEnd(2, '-');
+}
+
+/** Why `id` is not a cluster id, or undefined if it is one. */
+export function clusterIdProblem(id: string): string | undefined {
+  const example = `an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`;
+  if (!id.startsWith('j-')) {
+    return id.startsWith('J-') ? `must start with lower-case "j-" (${example})` : `must start with "j-" (${example}), got ${quote(id)}`;
+  }
+  const suffix = id.slice(2);
+  const max = ID_LIMITS.clusterIdMaxSuffixLength;
+  if (suffix.length === 0) return `must have 1 to ${max} characters after "j-" (${example})`;
+  if (lengthOf(suffix) > max) return `must have at most ${max} characters after "j-" (got ${lengthOf(suffix)})`;
+  if (/^[0-9A-Za-z]+$/.test(suffix) && /[a-z]/.test(suffix)) {
+    return `must be upper case after "j-": did you mean ${quote(`j-${suffix.toUpperCase()}`)}?`;
+  }
+  const bad = /[^0-9A-Z]/.exec(suffix);
+  if (bad) return `may contain only 0-9 and A-Z after "j-" (found ${quote(bad[0])} at offset ${bad.index + 2})`;
+  return undefined;
+}
+
+/** Why `arn` is not an IAM role ARN EMR accepts as ExecutionRoleArn, or undefined if it is one. */
+export function roleArnProblem(arn: string): string | undefined {
+  const length = lengthOf(arn);
+  if (length > ID_LIMITS.roleArnMaxLength) return `must be at most ${ID_LIMITS.roleArnMaxLength} characters (got ${length})`;
+  const parts = arn.split(':');
+  const [prefix, partition = '', service = '', region = '', account = ''] = parts;
+  const resource = parts.slice(5).join(':');
+  if (prefix !== 'arn' || parts.length < 6) return `not an ARN: expected an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`;
+  if (!(AWS_PARTITIONS as readonly string[]).includes(partition)) {
+    return `unknown partition ${quote(partition)}: expected one of ${AWS_PARTITIONS.join(', ')}`;
+  }
+  const roleArn = (role: string) => `arn:${partition}:iam::${account}:role/${role}`;
+  const session = /^assumed-role\/([^/]+)\//.exec(resource);
+  if (service === 'sts' && session) {
+    return `not a role: this is an STS session ARN; use the role ARN ${roleArn(session[1] ?? 'NAME')}, not the session ARN`;
+  }
+  if (service !== 'iam') return `not an IAM role ARN: the service is ${quote(service)}; expected ${roleArn('NAME')}`;
+  if (region !== '') return `IAM ARNs have no region (got ${quote(region)}); expected ${roleArn('NAME')}`;
+  if (!/^\d{12}$/.test(account)) return `the account must be 12 digits (got ${quote(account)})`;
+  if (resource === 'role') return 'the role name is missing after "role/"';
+  if (!resource.startsWith('role/')) {
+    const kind = resource.split('/')[0] ?? '';
+    return `not a role: this ARN names ${kind ? `an IAM ${quote(kind)}` : 'no resource'}; expected ${roleArn('NAME')}`;
+  }
+  const pathAndName = resource.slice('role'.length);
+  const cut = pathAndName.lastIndexOf('/');
+  const path = pathAndName.slice(0, cut + 1);
+  const name = pathAndName.slice(cut + 1);
+  if (!ROLE_PATH.test(path)) {
+    return `invalid role path ${quote(path)}: at most ${ID_LIMITS.rolePathMaxLength} printable ASCII characters without spaces, between slashes`;
+  }
+  if (name === '') return 'the role name is missing after "role/"';
+  if (!ROLE_NAME.test(name)) {
+    return `invalid role name ${quote(name)}: 1 to ${ID_LIMITS.roleNameMaxLength} characters of A-Z a-z 0-9 + = , . @ _ -`;
+  }
+  return undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * What the job domain needs from the outside world, as interfaces: the job table, the audit trail, EMR's
+ * steps and the workflow engine. Adapters (src/adapters/) implement them over the AWS SDK and translate SDK
+ * errors into domain errors (TransientError, EmrRejectedError, ...); tests implement them in memory.
+ */
+import type { AuditDraft, AuditEvent } from '../audit/chain';
+import type { CancelMode, EmrStepState, FailureDetails, Job } from './model';
+import type { WorkflowInput } from './step-tasks';
+
+/** Fields an update may not touch: identity, the request and the creation time. */
+export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;
+
+export interface ListQuery {
+  principalArn?: string;
+  status?: string;
+  clusterId?: string;
+  /** ISO timestamps bounding createdAt (inclusive). */
+  from?: string;
+  to?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextToken?: string;
+}
+
+/** The job records. Every update is conditional on the version read (optimistic concurrency). */
+export interface JobRepository {
+  /** Creates the job; false (and nothing written) if a job with that id exists. */
+  create(job: Job): Promise<boolean>;
+  get(jobId: string): Promise<Job | undefined>;
+  /**
+   * Read-modify-write with retries: `change` sees the current job and returns the changes to make, or
+   * undefined for none. Returns the job as it then is. JobConflictError if the job does not exist.
+   */
+  transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job>;
+  /** Newest first; by caller, cluster or status (at least one), the other filters applied on the way. */
+  list(query: ListQuery): Promise<JobPage>;
+}
+
+/** Append-only chains of audit events, one per job (or per schedule/trigger). */
+export interface AuditLog {
+  /**
+   * Appends after the chain's last event, unless an event with the same dedupe key is already in the chain:
+   * then that event is returned and nothing is written. `firstEvent`: the chain is known to be new.
+   */
+  append(chainId: string, draft: AuditDraft, options?: { firstEvent?: boolean }): Promise<AuditEvent>;
+  /** Every event of a chain, in order. */
+  list(chainId: string): Promise<AuditEvent[]>;
+}
+
+/** A step as EMR describes it. */
+export interface EmrStepStatus {
+  state: EmrStepState;
+  failureDetails?: FailureDetails;
+  /** EMR's StateChangeReason (e.g. why a step was cancelled). */
+  stateChangeReason?: { code?: string; message?: string };
+}
+
+/**
+ * The EMR steps API, as the workflow uses it. Throws TransientError for what a retry can cure; `add` throws
+ * EmrRejectedError when EMR refuses the step for good.
+ */
+export interface EmrSteps {
+  /**
+   * Adds the job's step under its runtime role, named `stepName` (one attempt: AddJobFlowSteps has no client
+   * token), with the caller's source identity where the cluster propagates it.
+   */
+  add(job: Job, stepName: string): Promise<{ stepId: string; sourceIdentity?: string }>;
+  /** The step on the job's cluster whose name ends with `marker`, created no earlier than `since`. */
+  find(clusterId: string, marker: string, since: Date): Promise<string | undefined>;
+  describe(clusterId: string, stepId: string): Promise<EmrStepStatus>;
+  /** Asks EMR to cancel: EMR's CancelStepsInfo status (SUBMITTED: accepted; FAILED: refused, with its reason). */
+  cancel(clusterId: string, stepId: string, mode: CancelMode): Promise<{ status?: 'SUBMITTED' | 'FAILED'; reason?: string }>;
+}
+
+/** Starts the state machine for a job; idempotent: the execution is named after the job. */
+export interface WorkflowStarter {
+  start(input: WorkflowInput): Promise<void>;
+}
