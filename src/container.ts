@@ -11,10 +11,12 @@ import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
 import { loadEnv, type GatewayEnv } from './config/env';
 import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
 import { ConfigError } from './errors';
+import { jobLogKeys, type Job } from './jobs/model';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import { JobService } from './jobs/service';
 import { StepTasks } from './jobs/step-tasks';
 import { TriggerService } from './triggers/service';
+import { logger } from './util/logger';
 
 export interface Gateway {
   env: GatewayEnv;
@@ -33,7 +35,14 @@ export interface Gateway {
  * the configuration it loaded from YAML, and `credentials` (its endpoint accepts any; in AWS the Lambda
  * role's are used).
  */
-export function createGateway(env: GatewayEnv = loadEnv(), options: { credentials?: AwsTarget['credentials']; loaded?: LoadedConfig } = {}): Gateway {
+export interface GatewayOptions {
+  credentials?: AwsTarget['credentials'];
+  loaded?: LoadedConfig;
+  /** Told of each job a task works on. Lambda puts its ids in the log keys; the local stack, running many jobs in one process, does not. */
+  observeJob?: (job: Job) => void;
+}
+
+export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptions = {}): Gateway {
   const loaded = options.loaded ?? loadConfigJsonFile(env.configFile);
   if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
@@ -43,7 +52,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
   const jobs = new DynamoJobStore(clients.dynamodb, env.jobsTable);
   const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable);
   const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
-  const tasks = new StepTasks(jobs, audit, emrSteps);
+  const tasks = new StepTasks(jobs, audit, emrSteps, undefined, options.observeJob);
   let service: JobService | undefined;
   let triggers: TriggerService | undefined;
   return {
@@ -75,4 +84,4 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: { credential
 
 let cached: Gateway | undefined;
 /** The gateway of this Lambda container: created on first use, kept for the container's life. */
-export const gateway = (): Gateway => (cached ??= createGateway());
+export const gateway = (): Gateway => (cached ??= createGateway(loadEnv(), { observeJob: (job) => logger.appendKeys(jobLogKeys(job)) }));

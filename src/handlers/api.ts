@@ -3,7 +3,6 @@ import { version } from '../../package.json';
 import { gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
-import { logger } from '../util/logger';
 
 let document: Record<string, unknown> | undefined;
 
@@ -11,5 +10,4 @@ export const handler = createApiHandler(() => ({
   service: gateway().service(),
   openapi: () => (document ??= openApiDocument(version)),
   version,
-  logger,
 }));

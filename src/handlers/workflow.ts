@@ -1,19 +1,20 @@
 /**
  * The state machine's three Lambda tasks (SubmitStep, PollStep, RecordFailure): thin adapters over the
- * workflow routes, which validate the input and classify errors for the ASL's Retry and Catch.
+ * task routes, which validate the input; the adapters have already classified errors for the ASL's Retry.
  */
 import { gateway } from '../container';
-import { workflowRoutes, type TaskName } from '../jobs/task-routes';
 import type { TaskResult } from '../jobs/step-tasks';
+import { workflowRoutes, type TaskName } from '../jobs/task-routes';
 import { logger } from '../util/logger';
+import { lambdaHandler } from './lambda';
 
 let routes: ReturnType<typeof workflowRoutes> | undefined;
 
 function handle(name: TaskName) {
-  return async (event: unknown): Promise<TaskResult> => {
+  return lambdaHandler(async (event: unknown): Promise<TaskResult> => {
     routes ??= workflowRoutes(gateway().tasks);
     const jobId = (event as { jobId?: unknown } | null)?.jobId;
-    logger.appendKeys({ jobId: typeof jobId === 'string' ? jobId : undefined, task: name });
+    logger.appendKeys({ task: name, ...(typeof jobId === 'string' ? { jobId } : {}) });
     try {
       const result = await routes[name](event);
       logger.info('task done', { status: result.status, done: result.done });
@@ -21,10 +22,8 @@ function handle(name: TaskName) {
     } catch (error) {
       logger.warn('task failed', { error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
       throw error;
-    } finally {
-      logger.removeKeys(['jobId', 'task']);
     }
-  };
+  });
 }
 
 export const submitStep = handle('SubmitStepFunctionArn');

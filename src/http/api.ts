@@ -2,17 +2,21 @@
  * The HTTP API (v1): one route table, one middy chain. Each route parses its input, calls one domain function
  * and maps the result; every error becomes the documented shape in one place (responses.ts).
  */
-import { decodeOrKeep } from '../util/uri';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { verifyChain } from '../audit/chain';
+import { JOB_ID, EXAMPLE_JOB_ID } from '../identifiers';
+import { jobLogKeys, type Job } from '../jobs/model';
 import type { Caller, JobService } from '../jobs/service';
+import { logger as sharedLogger } from '../util/logger';
+import { decodeOrKeep } from '../util/uri';
 import { validate } from '../util/validation';
 import { errorResponse, HttpError, json } from './responses';
 import { cancelQuerySchema, listQuerySchema, rolesQuerySchema } from './schemas';
 import { jobLinks, jobView } from './views';
-import type { Logger } from '@aws-lambda-powertools/logger';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -20,7 +24,11 @@ export interface ApiDeps {
   service: JobService;
   openapi: () => unknown;
   version: string;
-  logger?: Logger;
+}
+
+/** What a route handler gets: the dependencies, and the invocation's logger (keys appended there last the invocation). */
+interface RouteDeps extends ApiDeps {
+  logger: Logger;
 }
 
 export interface ApiRequest {
@@ -31,7 +39,7 @@ export interface ApiRequest {
   body: unknown;
 }
 
-type RouteHandler = (request: ApiRequest, deps: ApiDeps) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult;
+type RouteHandler = (request: ApiRequest, deps: RouteDeps) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult;
 
 interface Route {
   method: string;
@@ -42,12 +50,16 @@ interface Route {
   body?: boolean;
 }
 
-const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
-
 function jobIdParam(request: ApiRequest): string {
   const jobId = request.params.jobId ?? '';
-  if (!JOB_ID.test(jobId)) throw new HttpError(404, 'NotFound', 'no such job (job ids look like job-0123456789abcdefghjkmnpqrs)');
+  if (!JOB_ID.test(jobId)) throw new HttpError(404, 'NotFound', `no such job (job ids look like ${EXAMPLE_JOB_ID})`);
   return jobId;
+}
+
+/** Once a route knows its job, the rest of the invocation's log lines name it (and its role and step). */
+function seen(logger: Logger, job: Job): Job {
+  logger.appendKeys(jobLogKeys(job));
+  return job;
 }
 
 export const ROUTES: readonly Route[] = [
@@ -55,12 +67,13 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/jobs',
     body: true,
-    async handler(request, { service }) {
-      const { job, replayed } = await service.submit({
+    async handler(request, { service, logger }) {
+      const { job: submitted, replayed } = await service.submit({
         caller: request.caller,
         body: request.body,
         ...(request.headers['idempotency-key'] !== undefined ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
       });
+      const job = seen(logger, submitted);
       return json(202, { jobId: job.jobId, status: job.status, replayed, links: jobLinks(job.jobId) }, { location: `/jobs/${job.jobId}`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
     },
   },
@@ -76,25 +89,26 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/jobs/{jobId}',
-    async handler(request, { service }) {
+    async handler(request, { service, logger }) {
       noQuery(request);
-      return json(200, jobView(await service.get(request.caller, jobIdParam(request))));
+      return json(200, jobView(seen(logger, await service.get(request.caller, jobIdParam(request)))));
     },
   },
   {
     method: 'DELETE',
     path: '/jobs/{jobId}',
-    async handler(request, { service }) {
+    async handler(request, { service, logger }) {
       const { mode } = validate(cancelQuerySchema, request.query);
-      return json(202, jobView(await service.cancel(request.caller, jobIdParam(request), mode)));
+      return json(202, jobView(seen(logger, await service.cancel(request.caller, jobIdParam(request), mode))));
     },
   },
   {
     method: 'GET',
     path: '/jobs/{jobId}/audit',
-    async handler(request, { service }) {
+    async handler(request, { service, logger }) {
       noQuery(request);
       const { job, events } = await service.auditTrail(request.caller, jobIdParam(request));
+      seen(logger, job);
       const verification = verifyChain(job.jobId, events, { seq: job.auditSeq, hash: job.auditHash });
       return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), verification });
     },
@@ -163,27 +177,31 @@ function callerOf(event: APIGatewayProxyEvent): Caller {
   return { callerArn: arn };
 }
 
-async function dispatch(event: APIGatewayProxyEvent, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<APIGatewayProxyResult> {
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const caller = callerOf(event); // first: an unsigned request learns nothing, not even which routes exist
   const { route, params } = matchRoute(event.httpMethod, event.path);
-  deps.logger?.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
+  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
   const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const body = route.body ? parseBody(event, headers) : undefined;
   return route.handler({ caller, params, query, headers, body }, deps);
 }
 
-/** The API's Lambda handler: header normalization, the route, and one error handler last. */
-export function createApiHandler(deps: () => ApiDeps) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+/**
+ * The API's Lambda handler: the Lambda context in the logs (keys reset per invocation), header
+ * normalization, the route, and one error handler last.
+ */
+export function createApiHandler(deps: () => ApiDeps, logger: Logger = sharedLogger) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use({
       onError: (request) => {
         const error = request.error;
         const response = errorResponse(error);
-        if (response.statusCode >= 500) deps().logger?.error('request failed', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+        if (response.statusCode >= 500) logger.error('request failed', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
         request.response = response;
       },
     })
-    .handler((event: APIGatewayProxyEvent) => dispatch(event, deps()));
+    .handler((event: APIGatewayProxyEvent) => dispatch(event, { ...deps(), logger }));
 }

@@ -12,7 +12,9 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const isTerminal = (status: string): status is TerminalStatus => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 /** EMR's step states (DescribeStep Status.State). */
-export type EmrStepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
+export const EMR_STEP_STATES = ['PENDING', 'CANCEL_PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const;
+export type EmrStepState = (typeof EMR_STEP_STATES)[number];
+export const isEmrStepState = (state: unknown): state is EmrStepState => (EMR_STEP_STATES as readonly unknown[]).includes(state);
 export const EMR_TERMINAL_STATES = ['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const satisfies readonly EmrStepState[];
 export const isEmrTerminal = (state: EmrStepState): state is (typeof EMR_TERMINAL_STATES)[number] => (EMR_TERMINAL_STATES as readonly string[]).includes(state);
 
@@ -76,4 +78,9 @@ export const CANCEL_MODES: readonly CancelMode[] = ['SEND_INTERRUPT', 'TERMINATE
 /** The job's terminal status for a terminal EMR step state: a step the gateway cancelled at its deadline ends TIMED_OUT. */
 export function terminalStatusFor(state: (typeof EMR_TERMINAL_STATES)[number], timedOut: boolean): TerminalStatus {
   return state === 'CANCELLED' && timedOut ? 'TIMED_OUT' : (state);
+}
+
+/** What identifies a job in logs (appended to every later line of an invocation). */
+export function jobLogKeys(job: Pick<Job, 'jobId' | 'executionRoleArn' | 'stepId'>): Record<string, string> {
+  return { jobId: job.jobId, executionRoleArn: job.executionRoleArn, ...(job.stepId ? { stepId: job.stepId } : {}) };
 }

@@ -9,7 +9,7 @@ import type { AuditDraft } from '../audit/chain';
 import { EmrRejectedError, NotFoundError } from '../errors';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { recordEvent, type JobChange } from './journal';
-import { isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
+import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
 
 export interface PollingPolicy {
@@ -46,6 +46,8 @@ export class StepTasks {
     private readonly audit: AuditLog,
     private readonly emr: EmrSteps,
     private readonly now: () => Date = () => new Date(),
+    /** Told of the job each task works on (the Lambda handlers put its ids into the log keys). */
+    private readonly observe: (job: Job) => void = () => undefined,
   ) {}
 
   /** Adds the EMR step (once), records SUBMITTED with its id. */
@@ -111,7 +113,9 @@ export class StepTasks {
     // Only a step the submit task has recorded: an event cannot attach a step to a job (a step added
     // directly with the same name marker, under another role, must not pass for the job's).
     if (!job || job.clusterId !== detail.clusterId || isTerminal(job.status) || !job.stepId || job.stepId !== detail.stepId) return job?.status;
-    const state = detail.state as EmrStepState;
+    const state = detail.state;
+    if (!isEmrStepState(state)) return job.status; // not a state EMR has: nothing to record
+    this.observe(job);
     return isEmrTerminal(state) ? (await this.refresh(job)).status : (await this.recordState(job, state)).status;
   }
 
@@ -194,6 +198,7 @@ export class StepTasks {
   private async load(jobId: string): Promise<Job> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new NotFoundError(`job ${jobId} does not exist`);
+    this.observe(job);
     return job;
   }
 
@@ -220,6 +225,7 @@ export class StepTasks {
   }
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
+    this.observe(job);
     return { done: isTerminal(job.status), status: job.status, waitSeconds };
   }
 }
