@@ -3,7 +3,7 @@
  * through the real state machine (simulated time, EMR mocked), with the default capped exponential backoff
  * next to a fixed 30-second poll. Transitions are what Step Functions bills; the target is < 60 for 1 hour.
  */
-import { DEFAULT_POLLING } from '../src/jobs/step-tasks';
+import { DEFAULT_POLLING } from '../src/jobs/workflow-input';
 import { simulateJob } from '../test/support/transitions';
 
 const JOBS: [string, number][] = [

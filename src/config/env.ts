@@ -4,23 +4,25 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { DYNAMODB_TABLE_NAME, REGION, ROLE_ARN, STATE_MACHINE_ARN } from '../identifiers';
+import { DEFAULT_POLLING, POLLING_LIMITS, type PollingPolicy } from '../jobs/workflow-input';
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const envSchema = z.object({
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region').default('us-east-1'),
+  AWS_REGION: z.string().regex(REGION, 'must be an AWS region').default('us-east-1'),
   /** The gateway's configuration, as the JSON that packaging writes and ships with the functions. */
   EMR_GATEWAY_CONFIG: z.string().min(1).default('config/gateway.json'),
-  JOBS_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
-  AUDIT_TABLE: z.string().regex(/^[\w.-]{3,255}$/, 'must be a DynamoDB table name'),
-  STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, 'must be a Step Functions state machine ARN').optional(),
+  JOBS_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
+  AUDIT_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
+  STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN').optional(),
   /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
-  SUBMITTER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//, 'must be an IAM role ARN').optional(),
+  SUBMITTER_ROLE_ARN: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional(),
   /** Only for the local stack: every SDK client goes there. */
   AWS_ENDPOINT_URL: z.url().optional(),
-  POLL_INITIAL_SECONDS: seconds(15, 3600),
-  POLL_FACTOR: z.coerce.number().min(1).max(10).default(2),
-  POLL_MAX_SECONDS: seconds(300, 86_400),
+  POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
+  POLL_FACTOR: z.coerce.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor).default(DEFAULT_POLLING.factor),
+  POLL_MAX_SECONDS: seconds(DEFAULT_POLLING.maxSeconds, POLLING_LIMITS.maxSeconds),
 });
 
 export interface GatewayEnv {
@@ -31,7 +33,7 @@ export interface GatewayEnv {
   stateMachineArn?: string;
   submitterRoleArn?: string;
   endpoint?: string;
-  polling: { initialSeconds: number; factor: number; maxSeconds: number };
+  polling: PollingPolicy;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {

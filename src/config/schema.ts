@@ -1,6 +1,6 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import { z } from 'zod';
-import { clusterIdProblem } from '../identifiers';
+import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
@@ -55,15 +55,15 @@ const localCredentialSchema = z
   .object({
     accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
     secretAccessKey: z.string().min(8),
-    principal: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM or STS principal ARN'),
+    principal: z.string().regex(PRINCIPAL_ARN, 'must be an IAM or STS principal ARN'),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quote it in YAML)'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
-    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc']).optional(),
+    account: z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML)'),
+    region: z.string().regex(REGION, 'must be an AWS region such as us-east-1'),
+    partition: z.enum(AWS_PARTITIONS).optional(),
     clusters: z.array(clusterSchema).min(1, 'at least one cluster is needed'),
     runtimeRoles: z.array(z.string()).default([]),
     principals: z.array(principalSchema).default([]),

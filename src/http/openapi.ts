@@ -4,6 +4,7 @@
  * which a test compares with this.
  */
 import { z } from 'zod';
+import { JOB_ID } from '../identifiers';
 import { jobRequestSchema } from '../jobs/request';
 import {
   auditResponseSchema,
@@ -49,7 +50,7 @@ const ERROR_TEXT: Record<number, string> = {
   415: 'body is not application/json',
   429: 'throttled: retry with backoff',
 };
-const jobIdParameter = { name: 'jobId', in: 'path', required: true, schema: { type: 'string', pattern: '^job-[0-9a-hjkmnp-tv-z]{26}$' } };
+const jobIdParameter = { name: 'jobId', in: 'path', required: true, schema: { type: 'string', pattern: JOB_ID.source } };
 
 export function openApiDocument(version: string): Record<string, unknown> {
   return {

@@ -3,15 +3,18 @@
  * generate docs/openapi.json, so the description cannot drift from the code.
  */
 import { z } from 'zod';
+import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
+
+const clusterId = z.string().regex(CLUSTER_ID, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`);
 
 const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time, e.g. 2026-11-28T12:00:00Z');
 
 export const listQuerySchema = z
   .strictObject({
     status: z.enum(JOB_STATUSES).optional().describe('Only jobs in this status.'),
-    clusterId: z.string().regex(/^j-[0-9A-Z]{1,254}$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
-    caller: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM role, user or STS session ARN').optional()
+    clusterId: clusterId.optional(),
+    caller: z.string().regex(PRINCIPAL_ARN, 'must be an IAM role, user or STS session ARN').optional()
       .describe("Only this caller's jobs (an assumed-role session ARN means its role). Default: your own, unless status or clusterId is given."),
     from: isoTime.optional().describe('Created at or after.'),
     to: isoTime.optional().describe('Created at or before.'),
@@ -25,7 +28,7 @@ export const cancelQuerySchema = z.strictObject({
 });
 
 export const rolesQuerySchema = z.strictObject({
-  clusterId: z.string().regex(/^j-[0-9A-Z]{1,254}$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
+  clusterId: clusterId.optional(),
 });
 
 export const errorSchema = z

@@ -5,7 +5,7 @@
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
 import type { CancelMode, EmrStepState, FailureDetails, Job } from './model';
-import type { WorkflowInput } from './step-tasks';
+import type { WorkflowInput } from './workflow-input';
 
 /** Fields an update may not touch: identity, the request and the creation time. */
 export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;

@@ -20,7 +20,8 @@ import { recordEvent, type JobChange } from './journal';
 import { isTerminal, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
 import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
-import { subjectOf, type PollingPolicy, type StepTasks } from './step-tasks';
+import { subjectOf, type StepTasks } from './step-tasks';
+import type { PollingPolicy } from './workflow-input';
 
 export interface Caller {
   callerArn: string;

@@ -11,18 +11,9 @@ import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { recordEvent, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
+import type { WorkflowInput } from './workflow-input';
 
-export interface PollingPolicy {
-  initialSeconds: number;
-  factor: number;
-  maxSeconds: number;
-}
-export const DEFAULT_POLLING: PollingPolicy = { initialSeconds: 15, factor: 2, maxSeconds: 300 };
 
-export interface WorkflowInput {
-  jobId: string;
-  polling: PollingPolicy;
-}
 export interface TaskResult {
   /** True when the job has reached a terminal state: the state machine ends. */
   done: boolean;

@@ -8,15 +8,16 @@ import { z } from 'zod';
 import { JOB_ID } from '../identifiers';
 import { JOB_STATUSES } from './model';
 import type { StepTasks, TaskResult } from './step-tasks';
+import { POLLING_LIMITS } from './workflow-input';
 
 const polling = z.object({
-  initialSeconds: z.number().int().min(1).max(3600),
-  factor: z.number().min(1).max(10),
-  maxSeconds: z.number().int().min(1).max(86_400),
+  initialSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxInitialSeconds),
+  factor: z.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor),
+  maxSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
 });
 const workflowInput = z.object({ jobId: z.string().regex(JOB_ID), polling });
 const pollInput = workflowInput.extend({
-  poll: z.object({ done: z.boolean(), status: z.enum(JOB_STATUSES), waitSeconds: z.number().int().min(1).max(86_400) }),
+  poll: z.object({ done: z.boolean(), status: z.enum(JOB_STATUSES), waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds) }),
 });
 const failInput = workflowInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
 

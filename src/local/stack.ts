@@ -17,7 +17,7 @@ import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
 import { ACTIVE_STATUSES } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
-import type { PollingPolicy } from '../jobs/step-tasks';
+import type { PollingPolicy } from '../jobs/workflow-input';
 import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
 import { startApiFront, type ApiFront } from './api-front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';

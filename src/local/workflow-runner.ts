@@ -7,7 +7,7 @@
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { WorkflowStarter } from '../jobs/ports';
-import type { WorkflowInput } from '../jobs/step-tasks';
+import type { WorkflowInput } from '../jobs/workflow-input';
 
 /** One entry of an execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;

@@ -8,7 +8,8 @@ import { AddJobFlowStepsCommand } from '@aws-sdk/client-emr';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { verifyChain } from '../../src/audit/chain';
 import { submitClientFactory } from '../../src/adapters/emr/emr-steps';
-import { DEFAULT_POLLING, type TaskResult } from '../../src/jobs/step-tasks';
+import type { TaskResult } from '../../src/jobs/step-tasks';
+import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { awsError } from '../support/fake-emr';
 import { ALICE, startGateway, submitBody, type GatewayOptions, type TestGateway } from '../support/gateway';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_POLLING } from '../../src/jobs/step-tasks';
+import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { simulateJob } from '../support/transitions';
 
 jest.setTimeout(60_000);

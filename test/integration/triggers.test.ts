@@ -1,6 +1,6 @@
 /** Scheduled pipelines, event triggers and EMR step events, through the real service, stores and ASL. */
 import { verifyChain } from '../../src/audit/chain';
-import { DEFAULT_POLLING } from '../../src/jobs/step-tasks';
+import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { TriggerService, triggerChain } from '../../src/triggers/service';
 import { renderTemplate } from '../../src/triggers/template';
 import { startGateway, type TestGateway } from '../support/gateway';

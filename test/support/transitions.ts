@@ -1,5 +1,5 @@
 /** Simulates one job of a given length through the real state machine and counts the transitions it costs. */
-import type { PollingPolicy } from '../../src/jobs/step-tasks';
+import type { PollingPolicy } from '../../src/jobs/workflow-input';
 import { ALICE, startGateway, submitBody } from './gateway';
 
 export interface TransitionCount {

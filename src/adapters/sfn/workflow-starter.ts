@@ -1,7 +1,7 @@
 /** Starts the job's state machine execution in Step Functions, named after the job (so a second start is harmless). */
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../../jobs/ports';
-import type { WorkflowInput } from '../../jobs/step-tasks';
+import type { WorkflowInput } from '../../jobs/workflow-input';
 import { errorName, translateAwsError } from '../aws-errors';
 
 export class SfnWorkflowStarter implements WorkflowStarter {

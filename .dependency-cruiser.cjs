@@ -1,0 +1,104 @@
+/**
+ * The layering, enforced (run by `npm run lint:deps`, part of `npm test`). Each rule names what it protects.
+ *
+ *   domain   src/{jobs,audit,authz,triggers,config,util}, src/errors.ts, src/identifiers.ts: pure logic against
+ *            ports; no SDK, no adapters, no local stack, no YAML, no HTTP, no CLI.
+ *   adapters src/adapters: the only Lambda code that imports @aws-sdk/*; they implement the domain's ports.
+ *   handlers src/handlers (+ src/container.ts, the composition root, and src/http): what Lambda runs; never
+ *            reaches the local stack, a YAML parser or the AGPL test oracle.
+ *   tools    src/local (the emulators), src/cli, src/client, scripts/: may use everything above.
+ */
+const DOMAIN = '^src/(jobs|audit|authz|triggers|config|util)/|^src/(errors|identifiers)\\.ts$';
+const LAMBDA_ENTRIES = '^src/handlers/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle: split the module or move the shared part down a layer.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-no-sdk',
+      severity: 'error',
+      comment: 'The domain never sees an SDK command or error: declare a port (src/jobs/ports.ts) and implement it in src/adapters/.',
+      from: { path: DOMAIN },
+      to: { path: 'node_modules/(@aws-sdk|@smithy)/' },
+    },
+    {
+      name: 'domain-no-outer-layers',
+      severity: 'error',
+      comment: 'The domain depends on nothing outside it: adapters, handlers, HTTP, the local stack, the CLI and the client are above it.',
+      from: { path: DOMAIN },
+      to: { path: '^src/(adapters|handlers|http|local|cli|client)/|^src/container\\.ts$' },
+    },
+    {
+      name: 'domain-no-yaml',
+      severity: 'error',
+      comment: 'YAML is read by the tools (src/config-file/); the domain and the Lambda functions get validated data.',
+      from: { path: DOMAIN },
+      to: { path: 'node_modules/yaml/' },
+    },
+    {
+      name: 'sdk-only-in-adapters',
+      severity: 'error',
+      comment: 'Of the code Lambda runs, only src/adapters/ talks to the AWS SDK.',
+      from: { path: '^src/', pathNot: '^src/(adapters|local|cli|client)/' },
+      to: { path: 'node_modules/@aws-sdk/' },
+    },
+    {
+      name: 'adapters-stay-at-the-boundary',
+      severity: 'error',
+      comment: 'Adapters implement ports; they do not call handlers, HTTP, the CLI or the local stack.',
+      from: { path: '^src/adapters/' },
+      to: { path: '^src/(handlers|http|local|cli|client)/|^src/container\\.ts$' },
+    },
+    {
+      name: 'lambda-never-reaches-local',
+      severity: 'error',
+      comment: 'A Lambda bundle must not contain the emulators (or their demo keys).',
+      from: { path: LAMBDA_ENTRIES },
+      to: { path: '^src/local/', reachable: true },
+    },
+    {
+      name: 'lambda-never-reaches-yaml',
+      severity: 'error',
+      comment: 'Lambda functions load the configuration as validated JSON: no YAML parser in the bundles.',
+      from: { path: LAMBDA_ENTRIES },
+      to: { path: 'node_modules/yaml/', reachable: true },
+    },
+    {
+      name: 'lambda-never-reaches-tools',
+      severity: 'error',
+      comment: 'The CLI, the typed client and the packaging scripts are not Lambda code.',
+      from: { path: LAMBDA_ENTRIES },
+      to: { path: '^src/(cli|client)/|^scripts/', reachable: true },
+    },
+    {
+      name: 'no-agpl-oracle-in-src',
+      severity: 'error',
+      comment: '@cloud-copilot/* is AGPL: a test oracle only, never imported from src/.',
+      from: { path: '^src/' },
+      to: { path: 'node_modules/@cloud-copilot/' },
+    },
+    {
+      name: 'src-never-imports-tests',
+      severity: 'error',
+      comment: 'Shipped code does not depend on tests, benches or scripts.',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench|scripts)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|coverage|node_modules)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    // Type-only imports count for the layering rules (a type from the SDK in the domain is still the SDK's shape).
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
