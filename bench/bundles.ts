@@ -12,20 +12,9 @@ import { build, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  ESBUILD_PLUGINS,
-  extractZip,
-  FUNCTIONS,
-  functionEnvironment,
-  functionInfo,
-  packageService,
-  PARAMS_FILE,
-  readZip,
-  ROOT,
-  TEMPLATE_FILE,
-  type CfnTemplate,
-  type PackageParams,
-} from '../scripts/package';
+import type { CfnTemplate, PackageParams } from '../scripts/cloudformation';
+import { ESBUILD_PLUGINS, FUNCTIONS, packageService, PARAMS_FILE, ROOT, TEMPLATE_FILE } from '../scripts/package';
+import { extractZip, functionEnvironment, functionInfo, readZip } from '../test/support/package';
 
 const RUNS = 5;
 const TARGET_BYTES = 300 * 1024;

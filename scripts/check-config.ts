@@ -5,7 +5,9 @@
  * ARNs and runtime roles the IAM policies will name, and the EventBridge resources of the schedules and triggers.
  */
 import { loadConfigFile } from '../src/config/load';
-import { CONFIG_IN_ZIP, DEFAULT_CONFIG, exitCodeFor, packageParams } from './package';
+import { CONFIG_IN_ZIP, packageParams } from './cloudformation';
+import { exitCodeFor } from './errors';
+import { DEFAULT_CONFIG } from './package';
 
 export function main(argv: readonly string[] = process.argv.slice(2)): number {
   let file = DEFAULT_CONFIG;

@@ -4,23 +4,24 @@
  * 1. Loads the configuration with the gateway's own loader (src/config/load.ts): a configuration the functions
  *    could not load fails here, with the same messages (file:line:col, path, problem).
  * 2. Derives what serverless.yml needs from it (region, cluster ARNs, runtime-role catalogue, the config file's
- *    place in the zips, the resources of its schedules and triggers) into params.json, named to serverless.yml
- *    by EMR_GATEWAY_PACKAGE_PARAMS. (osls variables cannot loop over the config's lists nor run its validation.)
+ *    place in the zips, the resources of its schedules and triggers: scripts/cloudformation.ts) into
+ *    params.json, named to serverless.yml by EMR_GATEWAY_PACKAGE_PARAMS. (osls variables cannot loop over the
+ *    config's lists nor run its validation.)
  * 3. Runs `serverless package` (osls + serverless-esbuild) in a private staging directory: serverless.yml,
  *    the config files, and symbolic links to src/, statemachines/ and node_modules/. osls always works in
  *    `<service>/.serverless` and deletes it, so packagings run side by side (tests, a bench, a developer) must
  *    not share a service directory. No AWS call is made: dummy credentials, no telemetry, no notifications.
- * 4. Makes the stage resource of serverless.yml the API's stage (see wireApiStage), then copies the output
+ * 4. Makes the stage resource of serverless.yml the API's stage (wireApiStage, in cloudformation.ts), then copies the output
  *    (template, zips, serverless-state.json, params.json) to --out, by default .serverless/.
  */
 import { spawn } from 'node:child_process';
-import { inflateRawSync } from 'node:zlib';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { deployableConfig, loadConfigFile, type GatewayConfig } from '../src/config/load';
-import { ConfigError, formatConfigIssue } from '../src/errors';
+import { dirname, join, relative, resolve } from 'node:path';
+import { loadConfigFile } from '../src/config/load';
+import { deployableConfig, type GatewayConfig } from '../src/config/validate';
+import { CONFIG_IN_ZIP, packageParams, wireApiStage, type CfnTemplate, type PackageParams } from './cloudformation';
+import { exitCodeFor, PackagingError } from './errors';
 
 export const ROOT = resolve(__dirname, '..');
 export const DEFAULT_CONFIG = join(ROOT, 'config', 'example.yaml');
@@ -40,33 +41,6 @@ export interface PackageOptions {
   verbose?: boolean;
 }
 
-/** What serverless.yml reads from params.json (`${self:custom.params.*}`). */
-export interface PackageParams {
-  region: string;
-  account: string;
-  partition: string;
-  /** The configuration file's path inside each zip (under /var/task). */
-  configFile: string;
-  clusterIds: string[];
-  clusterArns: string[];
-  runtimeRoles: string[];
-  /** CloudFormation resources of the config's schedules and triggers, merged into the template. */
-  triggerResources: { Resources: Record<string, CfnResource> };
-}
-
-export interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-  DependsOn?: string | string[];
-  [key: string]: unknown;
-}
-
-export interface CfnTemplate {
-  Resources: Record<string, CfnResource>;
-  Outputs?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
 export interface PackageResult {
   outDir: string;
   stage: string;
@@ -79,8 +53,6 @@ export interface PackageResult {
   /** Each function's zip in outDir and its size. */
   zips: Record<FunctionName, { file: string; bytes: number }>;
 }
-
-export class PackagingError extends Error {}
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -105,121 +77,6 @@ module.exports = [
   },
 ];
 `;
-
-/** A CloudFormation logical id for a config entry: its name's letters and digits, plus a hash of the exact name (so `a-b` and `a_b` differ). */
-export function logicalId(prefix: string, name: string): string {
-  const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const pascal = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
-  return `${prefix}${pascal}${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-}
-
-export function clusterArn(config: Pick<GatewayConfig, 'partition' | 'region' | 'account'>, clusterId: string): string {
-  return `arn:${config.partition}:elasticmapreduce:${config.region}:${config.account}:cluster/${clusterId}`;
-}
-
-/**
- * One EventBridge Scheduler schedule per `schedules` entry, invoking `scheduled` with {schedule, scheduledTime}
- * (the handler's input); one EventBridge rule per `triggers` entry with the entry's pattern, invoking `event` with
- * {trigger, event} (the whole matched event, `<aws.events.event>`), and the permission for that rule only.
- */
-export function triggerResources(config: Pick<GatewayConfig, 'schedules' | 'triggers'>): Record<string, CfnResource> {
-  const resources: Record<string, CfnResource> = {};
-  for (const s of config.schedules) {
-    resources[logicalId('Schedule', s.name)] = {
-      Type: 'AWS::Scheduler::Schedule',
-      Properties: {
-        Description: `emr-step-gateway schedule ${s.name} (template ${s.template})`,
-        ScheduleExpression: s.schedule,
-        ScheduleExpressionTimezone: 'UTC',
-        FlexibleTimeWindow: { Mode: 'OFF' },
-        State: 'ENABLED',
-        Target: {
-          Arn: { 'Fn::GetAtt': ['ScheduledLambdaFunction', 'Arn'] },
-          RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
-          Input: JSON.stringify({ schedule: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' }),
-          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        },
-      },
-    };
-  }
-  for (const t of config.triggers) {
-    const rule = logicalId('Trigger', t.name);
-    resources[rule] = {
-      Type: 'AWS::Events::Rule',
-      Properties: {
-        Description: `emr-step-gateway trigger ${t.name} (template ${t.template})`,
-        State: 'ENABLED',
-        EventPattern: t.eventPattern,
-        Targets: [
-          {
-            Id: 'event',
-            Arn: { 'Fn::GetAtt': ['EventLambdaFunction', 'Arn'] },
-            InputTransformer: { InputTemplate: `{"trigger":${JSON.stringify(t.name)},"event":<aws.events.event>}` },
-          },
-        ],
-      },
-    };
-    resources[`${rule}Permission`] = {
-      Type: 'AWS::Lambda::Permission',
-      Properties: {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': ['EventLambdaFunction', 'Arn'] },
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
-      },
-    };
-  }
-  return resources;
-}
-
-export function packageParams(config: GatewayConfig, configFileInZip: string): PackageParams {
-  const problems: string[] = [];
-  // The submitting roles' policies list the catalogue: with none, no step could ever be submitted.
-  if (config.runtimeRoles.length === 0) problems.push('runtimeRoles: is empty; the gateway could pass no runtime role to EMR');
-  const resources = triggerResources(config);
-  // osls would read ${...} in params.json as its own variables (e.g. in an event pattern).
-  if (JSON.stringify(resources).includes('${')) problems.push('schedules/triggers: "${" cannot be deployed (osls variable syntax)');
-  if (problems.length) throw new PackagingError(`${config.file}: ${problems.join('; ')}`);
-  return {
-    region: config.region,
-    account: config.account,
-    partition: config.partition,
-    configFile: configFileInZip,
-    clusterIds: config.clusters.map((c) => c.id),
-    clusterArns: config.clusters.map((c) => clusterArn(config, c.id)),
-    runtimeRoles: [...config.runtimeRoles],
-    triggerResources: { Resources: resources },
-  };
-}
-
-/**
- * Where the functions find their configuration: the validated configuration as JSON (policies inlined, no
- * local demo keys), so the deployed bundles need no YAML parser.
- */
-export const CONFIG_IN_ZIP = 'config/gateway.json';
-
-/**
- * osls compiles one AWS::ApiGateway::Deployment (a new logical id at each packaging, so that each deploy
- * redeploys the API) that would create the stage itself, with none of serverless.yml's stage settings
- * (throttling, access logs): osls applies those through SDK calls at deploy time, outside the template. So
- * serverless.yml declares the stage (ApiGatewayStage, DeploymentId `Ref: ApiGatewayDeployment`), and here its
- * DeploymentId gets the real logical id and the deployment loses its StageName. Throws if the shape is not that.
- */
-export function wireApiStage(template: CfnTemplate): void {
-  const deployments = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Deployment');
-  const stage = template.Resources.ApiGatewayStage;
-  if (deployments.length !== 1 || !deployments[0]) throw new PackagingError(`expected one AWS::ApiGateway::Deployment, found ${deployments.length}`);
-  const [deploymentId, deployment] = deployments[0];
-  const props = stage?.Properties as { DeploymentId?: { Ref?: string }; StageName?: unknown } | undefined;
-  if (stage?.Type !== 'AWS::ApiGateway::Stage' || props?.DeploymentId?.Ref !== 'ApiGatewayDeployment') {
-    throw new PackagingError('serverless.yml: ApiGatewayStage must be an AWS::ApiGateway::Stage with DeploymentId { Ref: ApiGatewayDeployment }');
-  }
-  if (deployment.Properties?.StageName !== props.StageName) {
-    throw new PackagingError(`the deployment's stage ${String(deployment.Properties?.StageName)} is not ApiGatewayStage's ${String(props.StageName)}`);
-  }
-  props.DeploymentId = { Ref: deploymentId };
-  delete deployment.Properties?.StageName;
-}
 
 function runServerless(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv, verbose: boolean): Promise<{ code: number; output: string }> {
   const bin = require.resolve('osls/bin/serverless.js', { paths: [ROOT] });
@@ -311,90 +168,9 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
   }
 }
 
-/** The files of a zip (as osls/serverless-esbuild write them: no zip64, stored or deflated), by name. */
-export function readZip(file: string): Map<string, Buffer> {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error(`${file}: not a zip file`);
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
-    const method = zip.readUInt16LE(at + 10);
-    const compressed = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
-    const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataStart, dataStart + compressed);
-    if (!name.endsWith('/')) {
-      if (method !== 0 && method !== 8) throw new Error(`${file}: ${name}: unsupported compression method ${method}`);
-      files.set(name, method === 0 ? Buffer.from(data) : inflateRawSync(data));
-    }
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
-}
-
-/** Unzips a function's zip into dir (the stand-in for /var/task). */
-export function extractZip(file: string, dir: string): void {
-  for (const [name, data] of readZip(file)) {
-    const target = resolve(dir, name);
-    if (!target.startsWith(resolve(dir) + sep)) throw new Error(`${file}: ${name} is outside the zip's root`);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, data);
-  }
-}
-
-export interface FunctionInfo {
-  logicalId: string;
-  /** e.g. src/handlers/api.js, inside the zip. */
-  bundle: string;
-  /** The handler's export name. */
-  exportName: string;
-  properties: Record<string, unknown>;
-}
-
-/** The Lambda function osls compiled for a serverless.yml function (logical id `<Name>LambdaFunction`). */
-export function functionInfo(template: CfnTemplate, name: FunctionName): FunctionInfo {
-  const logicalId = `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
-  const fn = template.Resources[logicalId];
-  if (fn?.Type !== 'AWS::Lambda::Function' || !fn.Properties) throw new Error(`no Lambda function ${logicalId} in the template`);
-  const handler = String(fn.Properties.Handler);
-  const dot = handler.lastIndexOf('.');
-  return { logicalId, bundle: `${handler.slice(0, dot)}.js`, exportName: handler.slice(dot + 1), properties: fn.Properties };
-}
-
-/**
- * A function's environment as Lambda would give it, for running a bundle on this machine: the template's
- * variables with their CloudFormation references resolved as AWS would (table names, role and state machine
- * ARNs), /var/task replaced by taskRoot, and AWS_REGION.
- */
-export function functionEnvironment(result: Pick<PackageResult, 'template' | 'params'>, name: FunctionName, taskRoot: string): Record<string, string> {
-  const { template, params } = result;
-  const variables = ((functionInfo(template, name).properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
-  const props = (id: string): Record<string, unknown> => template.Resources[id]?.Properties ?? {};
-  const resolveValue = (value: unknown): string => {
-    if (typeof value === 'string') return value.startsWith('/var/task/') ? join(taskRoot, value.slice('/var/task/'.length)) : value;
-    const ref = (value as { Ref?: string }).Ref;
-    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    const type = template.Resources[ref ?? getAtt?.[0] ?? '']?.Type;
-    if (ref && type === 'AWS::DynamoDB::Table') return String(props(ref).TableName);
-    if (ref && type === 'AWS::StepFunctions::StateMachine') {
-      return `arn:${params.partition}:states:${params.region}:${params.account}:stateMachine:${String(props(ref).StateMachineName)}`;
-    }
-    if (getAtt && type === 'AWS::IAM::Role' && getAtt[1] === 'Arn') return `arn:${params.partition}:iam::${params.account}:role/${String(props(getAtt[0]).RoleName)}`;
-    throw new Error(`${name}: cannot resolve ${JSON.stringify(value)} for a local run`);
-  };
-  return { AWS_REGION: params.region, ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveValue(v)])) };
-}
-
 const USAGE = 'usage: npm run package -- [--config FILE] [--stage NAME] [--out DIR] [--verbose]';
 
-export function parseArgs(argv: readonly string[]): PackageOptions {
+export function parsePackageArgs(argv: readonly string[]): PackageOptions {
   const options: PackageOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -415,7 +191,7 @@ export function parseArgs(argv: readonly string[]): PackageOptions {
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   try {
-    const result = await packageService(parseArgs(argv));
+    const result = await packageService(parsePackageArgs(argv));
     const rel = relative(process.cwd(), result.outDir) || '.';
     console.log(`packaged ${result.config.file} (stage ${result.stage}, region ${result.params.region}) into ${rel} in ${(result.durationMs / 1000).toFixed(1)} s`);
     for (const [name, zip] of Object.entries(result.zips)) console.log(`  ${name.padEnd(14)} ${(zip.bytes / 1024).toFixed(0).padStart(6)} KB zipped`);
@@ -424,19 +200,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } catch (error) {
     return exitCodeFor(error);
   }
-}
-
-/** Prints a configuration or packaging error for people and gives the exit code (2: the config, 1: packaging). */
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof ConfigError) {
-    console.error(`invalid configuration:\n${error.issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`);
-    return 2;
-  }
-  if (error instanceof PackagingError) {
-    console.error(error.message);
-    return 1;
-  }
-  throw error;
 }
 
 if (require.main === module) {

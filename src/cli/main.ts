@@ -1,18 +1,23 @@
 /** The `emr-gateway` command line: dispatches to a command, maps errors to exit codes (DESIGN.md). */
+import { cliEnvironment, type CliEnvironment } from '../config/env';
 import { ConfigError, ValidationError } from '../errors';
+import { audit } from './commands/audit';
+import { cancel, list, status } from './commands/jobs';
+import { local } from './commands/local';
+import { logs, trigger } from './commands/local-tools';
+import { policyCheck, policyLint } from './commands/policy';
+import { roles } from './commands/roles';
+import { submit, wait } from './commands/submit';
 import { processIo, type Io } from './output';
-import { audit, cancel, list, logs, onlineRoles, status, submit, trigger, wait } from './online-commands';
-import { offlineRoles, policyCheck, policyLint } from './policy-commands';
 import { EXIT, USAGE, UsageError } from './usage';
-import { local } from './local-command';
 
-type Command = (args: string[], io: Io) => number | Promise<number>;
+/** A command: its arguments (after its name), the output, and the environment main read once for all. */
+type Command = (args: string[], io: Io, env: CliEnvironment) => number | Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   'policy check': policyCheck,
   'policy lint': policyLint,
-  // With --config: offline, from the file; otherwise: asks the gateway.
-  roles: (args, io) => (args.includes('--config') || args.some((a) => a.startsWith('--config=')) ? offlineRoles(args, io) : onlineRoles(args, io)),
+  roles,
   submit,
   status,
   wait,
@@ -24,7 +29,7 @@ const COMMANDS: Record<string, Command> = {
   local,
 };
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo, env: CliEnvironment = cliEnvironment()): Promise<number> {
   const [first, second] = argv;
   if (!first || first === '--help' || first === '-h' || first === 'help') {
     io.out(USAGE);
@@ -42,7 +47,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return EXIT.ok;
   }
   try {
-    return await COMMANDS[name]!(args, io);
+    return await COMMANDS[name]!(args, io, env);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(`emr-gateway: the configuration is not valid:\n${error.message}`);

@@ -1,6 +1,13 @@
 /** Output for people (aligned tables) and programs (JSON). The CLI's only writer to stdout/stderr. */
+import { UsageError } from './usage';
 
 export type OutputFormat = 'json' | 'table';
+
+/** The value of `--output`, checked: every command that takes it accepts json or table only. */
+export function outputFormat(value: string | undefined): OutputFormat {
+  if (value === 'json' || value === 'table') return value;
+  throw new UsageError(`--output must be json or table, not "${value}"`);
+}
 
 export interface Io {
   out(text: string): void;

@@ -10,6 +10,12 @@ export function required(value: string | undefined, flag: string): string {
   return value;
 }
 
+/** The one positional argument of the commands that act on a job. */
+export function jobIdArg(positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw new UsageError('give one job id');
+  return positionals[0]!;
+}
+
 export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM runtime roles, through the gateway.
 
 Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the

@@ -10,6 +10,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { z } from 'zod';
+import type { CancelMode } from '../jobs/model';
 import type { JobRequestInput } from '../jobs/request';
 import {
   auditResponseSchema,
@@ -19,9 +20,11 @@ import {
   jobViewSchema,
   rolesResponseSchema,
   submitResponseSchema,
+  type JobView,
 } from '../http/schemas';
 
-export type JobView = z.infer<typeof jobViewSchema>;
+// The client is the package's entry for other tools: its answers' types are named here too.
+export type { JobView };
 export type JobList = z.infer<typeof jobListSchema>;
 export type SubmitResponse = z.infer<typeof submitResponseSchema>;
 export type AuditResponse = z.infer<typeof auditResponseSchema>;
@@ -95,7 +98,7 @@ export class GatewayClient {
     return this.request('GET', 'jobs', jobListSchema, { query });
   }
 
-  cancel(jobId: string, mode?: 'SEND_INTERRUPT' | 'TERMINATE_PROCESS'): Promise<JobView> {
+  cancel(jobId: string, mode?: CancelMode): Promise<JobView> {
     return this.request('DELETE', `jobs/${encodeURIComponent(jobId)}`, jobViewSchema, { query: mode ? { mode } : {} });
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLE, cli } from './cli.helpers';
+import { EXAMPLE, cli } from '../support/cli';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/DataTeamA/alice';
 const BOB = 'arn:aws:sts::123456789012:assumed-role/Analysts/bob';

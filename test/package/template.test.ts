@@ -10,24 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { auditTable, jobsTable } from '../../src/adapters/dynamodb/tables';
-import {
-  clusterArn,
-  extractZip,
-  FUNCTIONS,
-  functionEnvironment,
-  functionInfo,
-  logicalId,
-  packageParams,
-  packageService,
-  readZip,
-  ROOT,
-  wireApiStage,
-  type CfnResource,
-  type CfnTemplate,
-  type FunctionName,
-  type PackageResult,
-} from '../../scripts/package';
-import { deployableConfig, loadConfigFile } from '../../src/config/load';
+import { logicalId, packageParams, wireApiStage, type CfnResource, type CfnTemplate } from '../../scripts/cloudformation';
+import { FUNCTIONS, packageService, ROOT, type FunctionName, type PackageResult } from '../../scripts/package';
+import { loadConfigFile } from '../../src/config/load';
+import { deployableConfig } from '../../src/config/validate';
+import { clusterArn } from '../../src/identifiers';
+import { extractZip, functionEnvironment, functionInfo, readZip } from '../support/package';
 
 const FIXTURE = join(__dirname, 'fixtures', 'gateway.yaml');
 const ASL_FILE = join(ROOT, 'statemachines', 'submit-job.asl.json');
@@ -496,7 +484,7 @@ describePackage('serverless package', () => {
 
   describe('IAM', () => {
     const { config } = loadConfigFile(FIXTURE);
-    const clusterArns = config.clusters.map((c) => clusterArn(config, c.id));
+    const clusterArns = config.clusters.map((c) => clusterArn(config.partition, config.region, config.account, c.id));
     const submitterArn = () => {
       const name = resource(t, 'EmrGatewaySubmitter', 'AWS::IAM::Role').RoleName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]] };

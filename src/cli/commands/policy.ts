@@ -1,48 +1,12 @@
-/** `policy check`, `policy lint` and offline `roles`: answers from a configuration file, no AWS call. */
+/** `policy check` and `policy lint`: answers from a configuration file, no AWS call. */
 import { parseArgs } from 'node:util';
-import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../authz/actions';
-import { resolvePrincipal } from '../authz/arn';
-import { clusterArn } from '../identifiers';
-import type { ContextValue } from '../authz/context';
-import { describeStatement, isDerivedKey, type Decision } from '../authz/engine';
-import { lintPolicies } from '../authz/lint';
-import { rolesFor } from '../authz/roles';
-import { loadConfigFile, type LoadedConfig } from '../config/load';
-import { STEP_TYPES } from '../jobs/request';
-import { fields, json, table, type Io, type OutputFormat } from './output';
-import { EXIT, required, UsageError } from './usage';
-
-const common = {
-  config: { type: 'string' },
-  output: { type: 'string', default: 'table' },
-} as const;
-
-function outputFormat(value: string | undefined): OutputFormat {
-  if (value === 'json' || value === 'table') return value;
-  throw new UsageError(`--output must be json or table, not "${value}"`);
-}
-
-
-/** The caller as an IAM principal ARN (a role, a user, or an assumed-role session). */
-function principalArg(value: string | undefined): string {
-  const arn = required(value, '--principal');
-  if (!resolvePrincipal(arn)) {
-    throw new UsageError(`--principal must be an IAM principal ARN (arn:aws:iam::ACCOUNT:role/NAME, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION), not "${arn}"`);
-  }
-  return arn;
-}
-
-function load(path: string | undefined): LoadedConfig {
-  return loadConfigFile(required(path, '--config'));
-}
-
-function clusterResource(loaded: LoadedConfig, clusterId: string): string {
-  const { config } = loaded;
-  if (!config.clusters.some((c) => c.id === clusterId)) {
-    throw new UsageError(`cluster ${clusterId} is not in ${config.file} (clusters: ${config.clusters.map((c) => c.id).join(', ')})`);
-  }
-  return clusterArn(config.partition, config.region, config.account, clusterId);
-}
+import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../../authz/actions';
+import type { ContextValue } from '../../authz/context';
+import { describeStatement, isDerivedKey, type Decision } from '../../authz/engine';
+import { lintPolicies } from '../../authz/lint';
+import { clusterResource, loadConfigArg, offlineOptions, principalArg } from '../offline';
+import { fields, json, outputFormat, table, type Io } from '../output';
+import { EXIT, required, UsageError } from '../usage';
 
 /** `elasticmapreduce:AddJobFlowSteps`, or the bare EMR action name. */
 function qualifyAction(action: string): string {
@@ -68,7 +32,7 @@ export function policyCheck(args: string[], io: Io): number {
     args,
     strict: true,
     options: {
-      ...common,
+      ...offlineOptions,
       principal: { type: 'string' },
       action: { type: 'string', default: GATEWAY_ACTIONS.submit },
       resource: { type: 'string' },
@@ -81,7 +45,7 @@ export function policyCheck(args: string[], io: Io): number {
   const output = outputFormat(values.output);
   const principal = principalArg(values.principal);
   if (values.resource && values.cluster) throw new UsageError('give --resource or --cluster, not both');
-  const loaded = load(values.config);
+  const loaded = loadConfigArg(values.config);
   const resource = values.cluster ? clusterResource(loaded, values.cluster) : required(values.resource, '--resource (or --cluster)');
   const context = parseContext(values.context);
   if (values.role) context[GATEWAY_CONTEXT_KEYS.executionRoleArn] = values.role;
@@ -112,9 +76,9 @@ function renderDecision(d: Decision, action: string, resource: string): string {
 }
 
 export function policyLint(args: string[], io: Io): number {
-  const { values } = parseArgs({ args, strict: true, options: common });
+  const { values } = parseArgs({ args, strict: true, options: offlineOptions });
   const output = outputFormat(values.output);
-  const { config, engine } = load(values.config);
+  const { config, engine } = loadConfigArg(values.config);
   const findings = lintPolicies({
     policies: engine.policies,
     principals: config.principals,
@@ -136,32 +100,4 @@ export function policyLint(args: string[], io: Io): number {
     io.out(`${errors} error(s), ${findings.length - errors} warning(s)`);
   }
   return errors ? EXIT.failed : EXIT.ok;
-}
-
-export function offlineRoles(args: string[], io: Io): number {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { ...common, principal: { type: 'string' }, cluster: { type: 'string' }, all: { type: 'boolean', default: false } },
-  });
-  const output = outputFormat(values.output);
-  const principal = principalArg(values.principal);
-  const clusterId = required(values.cluster, '--cluster');
-  const loaded = load(values.config);
-  const options = rolesFor(loaded.engine, {
-    callerArn: principal,
-    clusterArn: clusterResource(loaded, clusterId),
-    catalogue: loaded.config.runtimeRoles,
-    stepTypes: STEP_TYPES,
-    actionOnFailure: 'CONTINUE',
-  });
-  const shown = values.all ? options : options.filter((o) => o.stepTypes.length);
-  if (output === 'json') {
-    io.out(json(shown.map((o) => ({ roleArn: o.roleArn, usable: o.stepTypes.length > 0, stepTypes: o.stepTypes, reason: o.decision.reason }))));
-  } else if (!shown.length) {
-    io.out(`${principal} may use none of the ${options.length} catalogued runtime roles on ${clusterId}.`);
-  } else {
-    io.out(table(['ROLE', 'STEP TYPES', 'WHY'], shown.map((o) => [o.roleArn, o.stepTypes.join(',') || '-', o.decision.reason])));
-  }
-  return EXIT.ok;
 }

@@ -2,18 +2,18 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { rolesFor } from '../authz/roles';
-import { clusterArn } from '../identifiers';
-import { cliEnvironment } from '../config/env';
-import { STEP_TYPES } from '../jobs/request';
-import { parseFaults } from '../local/aws-endpoint';
-import { startLocalStack, type LocalStack } from '../local/stack';
-import type { Io } from './output';
-import { EXIT, UsageError } from './usage';
+import { rolesFor } from '../../authz/roles';
+import type { CliEnvironment } from '../../config/env';
+import { clusterArn } from '../../identifiers';
+import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
+import { parseFaults } from '../../local/aws-endpoint';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { Io } from '../output';
+import { EXIT, UsageError } from '../usage';
 
-/** The example configuration shipped with the package (dist/cli.js or src/cli/ → config/example.yaml). */
+/** The example configuration shipped with the package (dist/cli.js or src/cli/commands/ → config/example.yaml). */
 function exampleConfig(): string {
-  for (const candidate of [resolve(__dirname, '../config/example.yaml'), resolve(__dirname, '../../config/example.yaml')]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [resolve(__dirname, '../config/example.yaml'), resolve(__dirname, '../../../config/example.yaml')]) if (existsSync(candidate)) return candidate;
   return 'config/example.yaml';
 }
 
@@ -23,8 +23,7 @@ function port(value: string, flag: string): number {
   return n;
 }
 
-export async function local(args: string[], io: Io): Promise<number> {
-  const env = cliEnvironment();
+export async function local(args: string[], io: Io, env: CliEnvironment): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -90,7 +89,7 @@ function banner(stack: LocalStack, configFile: string, dataDir: string, faults: 
       clusterArn: clusterArn(config.partition, config.region, config.account, cluster.id),
       catalogue: config.runtimeRoles,
       stepTypes: STEP_TYPES,
-      actionOnFailure: 'CONTINUE',
+      actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
     }).filter((r) => r.stepTypes.includes('command') || r.stepTypes.length);
     const who = credential.principal.split('/').slice(-2).join('/');
     lines.push(`${i === 0 ? 'In another terminal, as' : 'Or as'} ${who} (${usable.length ? `may use ${usable.length} runtime role(s) on ${cluster.id}` : 'allowed nothing: every submission is denied'}):`);

@@ -1,0 +1,148 @@
+/**
+ * What serverless.yml cannot compute itself, as pure functions: from the validated configuration, the values
+ * its IAM statements and EMR step-event rule name (cluster ids and ARNs, the runtime-role catalogue) and the
+ * resources of the config's schedules and triggers, whose number varies; and the one fix-up osls's compiled
+ * template needs (wireApiStage). No file, process or AWS access here: scripts/package.ts does the packaging.
+ */
+import { createHash } from 'node:crypto';
+import type { GatewayConfig } from '../src/config/validate';
+import { clusterArn } from '../src/identifiers';
+import { PackagingError } from './errors';
+
+/** What serverless.yml reads from params.json (`${self:custom.params.*}`). */
+export interface PackageParams {
+  region: string;
+  account: string;
+  partition: string;
+  /** The configuration file's path inside each zip (under /var/task). */
+  configFile: string;
+  clusterIds: string[];
+  clusterArns: string[];
+  runtimeRoles: string[];
+  /** CloudFormation resources of the config's schedules and triggers, merged into the template. */
+  triggerResources: { Resources: Record<string, CfnResource> };
+}
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  [key: string]: unknown;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * Where the functions find their configuration: the validated configuration as JSON (policies inlined, no
+ * local demo keys), so the deployed bundles need no YAML parser.
+ */
+export const CONFIG_IN_ZIP = 'config/gateway.json';
+
+/** A CloudFormation logical id for a config entry: its name's letters and digits, plus a hash of the exact name (so `a-b` and `a_b` differ). */
+export function logicalId(prefix: string, name: string): string {
+  const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const pascal = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return `${prefix}${pascal}${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * One EventBridge Scheduler schedule per `schedules` entry, invoking `scheduled` with {schedule, scheduledTime}
+ * (the handler's input); one EventBridge rule per `triggers` entry with the entry's pattern, invoking `event` with
+ * {trigger, event} (the whole matched event, `<aws.events.event>`), and the permission for that rule only.
+ */
+export function triggerResources(config: Pick<GatewayConfig, 'schedules' | 'triggers'>): Record<string, CfnResource> {
+  const resources: Record<string, CfnResource> = {};
+  for (const s of config.schedules) {
+    resources[logicalId('Schedule', s.name)] = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Description: `emr-step-gateway schedule ${s.name} (template ${s.template})`,
+        ScheduleExpression: s.schedule,
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': ['ScheduledLambdaFunction', 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
+          Input: JSON.stringify({ schedule: s.name, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        },
+      },
+    };
+  }
+  for (const t of config.triggers) {
+    const rule = logicalId('Trigger', t.name);
+    resources[rule] = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: `emr-step-gateway trigger ${t.name} (template ${t.template})`,
+        State: 'ENABLED',
+        EventPattern: t.eventPattern,
+        Targets: [
+          {
+            Id: 'event',
+            Arn: { 'Fn::GetAtt': ['EventLambdaFunction', 'Arn'] },
+            InputTransformer: { InputTemplate: `{"trigger":${JSON.stringify(t.name)},"event":<aws.events.event>}` },
+          },
+        ],
+      },
+    };
+    resources[`${rule}Permission`] = {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': ['EventLambdaFunction', 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+      },
+    };
+  }
+  return resources;
+}
+
+export function packageParams(config: GatewayConfig, configFileInZip: string): PackageParams {
+  const problems: string[] = [];
+  // The submitting roles' policies list the catalogue: with none, no step could ever be submitted.
+  if (config.runtimeRoles.length === 0) problems.push('runtimeRoles: is empty; the gateway could pass no runtime role to EMR');
+  const resources = triggerResources(config);
+  // osls would read ${...} in params.json as its own variables (e.g. in an event pattern).
+  if (JSON.stringify(resources).includes('${')) problems.push('schedules/triggers: "${" cannot be deployed (osls variable syntax)');
+  if (problems.length) throw new PackagingError(`${config.file}: ${problems.join('; ')}`);
+  return {
+    region: config.region,
+    account: config.account,
+    partition: config.partition,
+    configFile: configFileInZip,
+    clusterIds: config.clusters.map((c) => c.id),
+    clusterArns: config.clusters.map((c) => clusterArn(config.partition, config.region, config.account, c.id)),
+    runtimeRoles: [...config.runtimeRoles],
+    triggerResources: { Resources: resources },
+  };
+}
+
+/**
+ * osls compiles one AWS::ApiGateway::Deployment (a new logical id at each packaging, so that each deploy
+ * redeploys the API) that would create the stage itself, with none of serverless.yml's stage settings
+ * (throttling, access logs): osls applies those through SDK calls at deploy time, outside the template. So
+ * serverless.yml declares the stage (ApiGatewayStage, DeploymentId `Ref: ApiGatewayDeployment`), and here its
+ * DeploymentId gets the real logical id and the deployment loses its StageName. Throws if the shape is not that.
+ */
+export function wireApiStage(template: CfnTemplate): void {
+  const deployments = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Deployment');
+  const stage = template.Resources.ApiGatewayStage;
+  if (deployments.length !== 1 || !deployments[0]) throw new PackagingError(`expected one AWS::ApiGateway::Deployment, found ${deployments.length}`);
+  const [deploymentId, deployment] = deployments[0];
+  const props = stage?.Properties as { DeploymentId?: { Ref?: string }; StageName?: unknown } | undefined;
+  if (stage?.Type !== 'AWS::ApiGateway::Stage' || props?.DeploymentId?.Ref !== 'ApiGatewayDeployment') {
+    throw new PackagingError('serverless.yml: ApiGatewayStage must be an AWS::ApiGateway::Stage with DeploymentId { Ref: ApiGatewayDeployment }');
+  }
+  if (deployment.Properties?.StageName !== props.StageName) {
+    throw new PackagingError(`the deployment's stage ${String(deployment.Properties?.StageName)} is not ApiGatewayStage's ${String(props.StageName)}`);
+  }
+  props.DeploymentId = { Ref: deploymentId };
+  delete deployment.Properties?.StageName;
+}
