@@ -4,7 +4,7 @@
  * the packaging rules (e.g. a non-empty runtime-role catalogue, exit 1), and prints the region, the cluster
  * ARNs and runtime roles the IAM policies will name, and the EventBridge resources of the schedules and triggers.
  */
-import { loadConfigFile } from '../src/config/load';
+import { loadConfigFile } from '../src/config-file/load';
 import { CONFIG_IN_ZIP, packageParams } from './cloudformation';
 import { exitCodeFor } from './errors';
 import { DEFAULT_CONFIG } from './package';

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { loadConfigFile } from '../src/config/load';
+import { loadConfigFile } from '../src/config-file/load';
 import { deployableConfig, type GatewayConfig } from '../src/config/validate';
 import { CONFIG_IN_ZIP, packageParams, wireApiStage, type CfnTemplate, type PackageParams } from './cloudformation';
 import { exitCodeFor, PackagingError } from './errors';

@@ -1,6 +1,6 @@
 /** What the offline commands (policy check, policy lint, roles --config) share: the configuration file, a principal, a cluster. */
 import { resolvePrincipal } from '../authz/arn';
-import { loadConfigFile } from '../config/load';
+import { loadConfigFile } from '../config-file/load';
 import type { LoadedConfig } from '../config/validate';
 import { clusterArn } from '../identifiers';
 import { required, UsageError } from './usage';

@@ -5,7 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployableConfig, parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config-file/load';
+import { deployableConfig } from '../../src/config/validate';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
 import { FakeEmr } from '../support/fake-emr';
 import { captureLogs, lambdaContext } from '../support/logs';

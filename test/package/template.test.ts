@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { auditTable, jobsTable } from '../../src/adapters/dynamodb/tables';
 import { logicalId, packageParams, wireApiStage, type CfnResource, type CfnTemplate } from '../../scripts/cloudformation';
 import { FUNCTIONS, packageService, ROOT, type FunctionName, type PackageResult } from '../../scripts/package';
-import { loadConfigFile } from '../../src/config/load';
+import { loadConfigFile } from '../../src/config-file/load';
 import { deployableConfig } from '../../src/config/validate';
 import { clusterArn } from '../../src/identifiers';
 import { extractZip, functionEnvironment, functionInfo, readZip } from '../support/package';

@@ -9,7 +9,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
 import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { SdkEmrSteps, submitClientFactory, type TemporaryCredentials } from '../../src/adapters/emr/emr-steps';
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config-file/load';
 import type { GatewayConfig } from '../../src/config/validate';
 import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-store';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_IN_ZIP, logicalId, packageParams, triggerResources, wireApiStage, type CfnTemplate, type PackageParams } from '../../scripts/cloudformation';
 import { PackagingError } from '../../scripts/errors';
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config-file/load';
 import type { GatewayConfig } from '../../src/config/validate';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfigFile, parseConfig } from '../../src/config/load';
+import { loadConfigFile, parseConfig } from '../../src/config-file/load';
 import { ConfigError } from '../../src/errors';
 
 const EXAMPLE = resolve(__dirname, '../../config/example.yaml');

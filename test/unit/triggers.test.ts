@@ -1,4 +1,4 @@
-import { parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config-file/load';
 import { ConfigError } from '../../src/errors';
 import { matchesPattern } from '../../src/triggers/event-pattern';
 import { parseSchedule } from '../../src/triggers/schedule-expression';

@@ -1,16 +1,16 @@
 /**
- * Loads and validates the configuration file. Every problem is reported with the file, the path inside it
+ * Reads the configuration file (YAML) for the tools: the CLI, the local stack, packaging. The Lambda functions
+ * never do (they load the validated JSON packaging writes), so the YAML parser stays out of their bundles; the
+ * domain validates data and never sees YAML. Loads and validates the configuration file. Every problem is reported with the file, the path inside it
  * (and the line, where the YAML tells it) and what is wrong; all problems at once, not the first one only.
  * Policies are compiled here, once, so a configuration that loads can be evaluated without any parsing.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { validateConfig, type LoadedConfig } from '../config/validate';
 import type { Path } from '../util/format';
 import { ConfigError } from '../errors';
-import { validateConfig, type LoadedConfig } from './validate';
-
-export { deployableConfig, loadConfigJsonFile, partitionOf, validateConfig, type GatewayConfig, type LoadedConfig } from './validate';
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
