@@ -14,6 +14,6 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  // Tests, benches and the CLI's output layer write to the console on purpose.
+  // Tests, benches and the packaging scripts write to the console on purpose (the CLI writes through its Io).
   { files: ['test/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' } },
 );

@@ -1,5 +1,5 @@
 /** The job record and its states: the gateway's lifecycle, and how EMR's step states map onto it. */
-import type { DecisionResult } from '../authz/engine';
+import type { Decision, DecisionResult } from '../authz/engine';
 import type { JobRequest } from './request';
 
 export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
@@ -78,6 +78,46 @@ export const CANCEL_MODES: readonly CancelMode[] = ['SEND_INTERRUPT', 'TERMINATE
 /** The job's terminal status for a terminal EMR step state: a step the gateway cancelled at its deadline ends TIMED_OUT. */
 export function terminalStatusFor(state: (typeof EMR_TERMINAL_STATES)[number], timedOut: boolean): TerminalStatus {
   return state === 'CANCELLED' && timedOut ? 'TIMED_OUT' : (state);
+}
+
+/** A new job record: ACCEPTED when the decision allowed it, else REJECTED (and finished) at once. */
+export function newJob(fields: {
+  jobId: string;
+  at: Date;
+  actor: Actor;
+  request: JobRequest;
+  requestHash: string;
+  argsHash: string;
+  idempotencyKey?: string;
+  decision: Pick<Decision, 'allowed' | 'result' | 'reason'>;
+  /** The audit chain's head after the DECISION event. */
+  head: { seq: number; hash: string };
+}): Job {
+  const { jobId, actor, request, decision } = fields;
+  const at = fields.at.toISOString();
+  return {
+    jobId,
+    status: decision.allowed ? 'ACCEPTED' : 'REJECTED',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    listKey: `${at}#${jobId}`,
+    actor,
+    principalArn: actor.principalArn,
+    clusterId: request.clusterId,
+    executionRoleArn: request.executionRoleArn,
+    name: request.name,
+    stepType: request.step.type,
+    request,
+    requestHash: fields.requestHash,
+    argsHash: fields.argsHash,
+    ...(fields.idempotencyKey !== undefined ? { idempotencyKey: fields.idempotencyKey } : {}),
+    decision: { result: decision.result, reason: decision.reason },
+    submitAttempts: 0,
+    ...(decision.allowed ? {} : { finishedAt: at }),
+    auditSeq: fields.head.seq,
+    auditHash: fields.head.hash,
+  };
 }
 
 /** What identifies a job in logs (appended to every later line of an invocation). */

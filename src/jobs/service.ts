@@ -17,7 +17,7 @@ import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
-import { isTerminal, type Actor, type CancelMode, type Job } from './model';
+import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
 import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
@@ -102,30 +102,7 @@ export class JobService {
       decision: decisionRecord(decision),
       ...(key !== undefined ? { detail: { idempotencyKey: key } } : {}),
     }, { firstEvent: key === undefined });
-    const at = this.now().toISOString();
-    const job: Job = {
-      jobId,
-      status: decision.allowed ? 'ACCEPTED' : 'REJECTED',
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-      listKey: `${at}#${jobId}`,
-      actor,
-      principalArn: actor.principalArn,
-      clusterId: request.clusterId,
-      executionRoleArn: request.executionRoleArn,
-      name: request.name,
-      stepType: request.step.type,
-      request,
-      requestHash,
-      argsHash,
-      ...(key !== undefined ? { idempotencyKey: key } : {}),
-      decision: { result: decision.result, reason: decision.reason },
-      submitAttempts: 0,
-      ...(decision.allowed ? {} : { finishedAt: at }),
-      auditSeq: event.seq,
-      auditHash: event.hash,
-    };
+    const job = newJob({ jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, decision, head: event });
     if (!(await this.deps.jobs.create(job))) {
       // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
       // The decision event above was found by its dedupe key for the same body, or records this other body's.
