@@ -1,0 +1,147 @@
+/**
+ * The HTTP API's routes (v1): one table. Each route parses its input, calls one domain function and maps the
+ * result; errors are thrown and become the documented shape in one place (responses.ts).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { verifyChain } from '../audit/chain';
+import { EXAMPLE_JOB_ID, JOB_ID } from '../identifiers';
+import { jobLogKeys, type Job } from '../jobs/model';
+import type { Caller, JobService } from '../jobs/service';
+import { decodeOrKeep } from '../util/uri';
+import { validate } from '../util/validation';
+import { HttpError, json } from './responses';
+import { cancelQuerySchema, listQuerySchema, rolesQuerySchema } from './schemas';
+import { jobLinks, jobView } from './views';
+
+export interface ApiDeps {
+  service: JobService;
+  openapi: () => unknown;
+  version: string;
+}
+
+/** What a route handler gets: the dependencies, and the invocation's logger (keys appended there last the invocation). */
+export interface RouteDeps extends ApiDeps {
+  logger: Logger;
+}
+
+export interface ApiRequest {
+  caller: Caller;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+type RouteHandler = (request: ApiRequest, deps: RouteDeps) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult;
+
+export interface Route {
+  method: string;
+  /** e.g. /jobs/{jobId}/audit */
+  path: string;
+  handler: RouteHandler;
+  /** Routes that take a JSON body. */
+  body?: boolean;
+}
+
+function jobIdParam(request: ApiRequest): string {
+  const jobId = request.params.jobId ?? '';
+  if (!JOB_ID.test(jobId)) throw new HttpError(404, 'NotFound', `no such job (job ids look like ${EXAMPLE_JOB_ID})`);
+  return jobId;
+}
+
+/** Once a route knows its job, the rest of the invocation's log lines name it (and its role and step). */
+function seen(logger: Logger, job: Job): Job {
+  logger.appendKeys(jobLogKeys(job));
+  return job;
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/jobs',
+    body: true,
+    async handler(request, { service, logger }) {
+      const { job: submitted, replayed } = await service.submit({
+        caller: request.caller,
+        body: request.body,
+        ...(request.headers['idempotency-key'] !== undefined ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
+      });
+      const job = seen(logger, submitted);
+      return json(202, { jobId: job.jobId, status: job.status, replayed, links: jobLinks(job.jobId) }, { location: `/jobs/${job.jobId}`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs',
+    async handler(request, { service }) {
+      const query = validate(listQuerySchema, request.query);
+      const page = await service.list(request.caller, query);
+      return json(200, { jobs: page.jobs.map(jobView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}',
+    async handler(request, { service, logger }) {
+      noQuery(request);
+      return json(200, jobView(seen(logger, await service.get(request.caller, jobIdParam(request)))));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/jobs/{jobId}',
+    async handler(request, { service, logger }) {
+      const { mode } = validate(cancelQuerySchema, request.query);
+      return json(202, jobView(seen(logger, await service.cancel(request.caller, jobIdParam(request), mode))));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}/audit',
+    async handler(request, { service, logger }) {
+      noQuery(request);
+      const { job, events } = await service.auditTrail(request.caller, jobIdParam(request));
+      seen(logger, job);
+      const verification = verifyChain(job.jobId, events, { seq: job.auditSeq, hash: job.auditHash });
+      return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), verification });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/roles',
+    handler(request, { service }) {
+      const { clusterId } = validate(rolesQuerySchema, request.query);
+      return json(200, { clusters: service.roles(request.caller, clusterId) });
+    },
+  },
+  { method: 'GET', path: '/openapi.json', handler: (_request, { openapi }) => json(200, openapi()) },
+  { method: 'GET', path: '/healthz', handler: (_request, { version }) => json(200, { status: 'ok', version }) },
+];
+
+function noQuery(request: ApiRequest): void {
+  const keys = Object.keys(request.query);
+  if (keys.length) throw new HttpError(400, 'ValidationError', `unknown query parameter${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`);
+}
+
+const compiled = ROUTES.map((route) => {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { route, names, regex: new RegExp(`^${pattern}/?$`) };
+});
+
+/** The route for a method and path, with its path parameters; 404 or 405 (with Allow) otherwise. */
+export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } {
+  const candidates = compiled.map((c) => ({ c, m: c.regex.exec(path) })).filter((x) => x.m);
+  if (!candidates.length) throw new HttpError(404, 'NotFound', `no route ${path}`);
+  const hit = candidates.find((x) => x.c.route.method === method);
+  if (!hit) {
+    const allow = candidates.map((x) => x.c.route.method).join(', ');
+    throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow });
+  }
+  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, decodeOrKeep(hit.m![i + 1]!)]));
+  return { route: hit.c.route, params };
+}
