@@ -4,10 +4,11 @@
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
-import { decodeOrKeep } from '../util/uri';
-import { listen } from './listen';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { decodeOrKeep } from '../util/uri';
+import { readBody } from './http-body';
+import { listen } from './listen';
 import { EmrError, type LocalEmr } from './emr';
 import { SfnError, type LocalStepFunctions } from './sfn';
 import { LocalSts, StsError } from './sts';
@@ -72,15 +73,11 @@ function accessKeyOf(req: IncomingMessage): string | undefined {
   return /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? '')?.[1];
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text; an oversized one throws, and the request's error path answers 413 and closes the connection. */
+async function readText(req: IncomingMessage): Promise<string> {
+  const read = await readBody(req, MAX_BODY);
+  if (!read.ok) throw new Error('body too large');
+  return read.body.toString('utf8');
 }
 
 function sendJson(res: ServerResponse, status: number, contentType: string, body: unknown, errorType?: string): void {
@@ -124,7 +121,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     const contentType = service === 'sfn' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     const table = { emr: emrOps, sfn: sfnOps, events: eventOps }[service];
     const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
-    const body = await readBody(req);
+    const body = await readText(req);
     if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
     if (service === 'emr') {
       if (faults.emrLatencyMs) await new Promise((r) => setTimeout(r, faults.emrLatencyMs));
@@ -150,7 +147,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   }
 
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const params = new URLSearchParams(await readBody(req));
+    const params = new URLSearchParams(await readText(req));
     try {
       const xml = sts.handle(params, accessKeyOf(req));
       res.writeHead(200, { 'content-type': 'text/xml' });
@@ -170,7 +167,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     const name = decodeOrKeep((req.url ?? '').slice('/_local/triggers/'.length));
     let event: Record<string, unknown>;
     try {
-      event = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      event = JSON.parse(await readText(req)) as Record<string, unknown>;
       if (!event || typeof event !== 'object' || Array.isArray(event)) throw new Error('not an object');
     } catch {
       return sendJson(res, 400, 'application/json', { error: { code: 'ValidationError', message: 'the body must be an EventBridge event (a JSON object)' } });

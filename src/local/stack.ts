@@ -19,7 +19,7 @@ import { ACTIVE_STATUSES } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
 import type { PollingPolicy } from '../jobs/step-tasks';
 import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
-import { startApiFront, type ApiFront } from './api-front';
+import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
 import { LocalEmr } from './emr';
 import { LocalStepFunctions } from './sfn';
