@@ -8,17 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { LocalServiceError } from './errors';
 import { Spawner } from './spawner';
-
-export class EmrError extends Error {
-  constructor(
-    readonly type: 'ValidationException' | 'InvalidRequestException' | 'InternalServerException' | 'ThrottlingException',
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 type StepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
 
@@ -162,7 +153,7 @@ export class LocalEmr {
 
   private cluster(id: unknown): LocalCluster {
     const cluster = typeof id === 'string' ? this.clusters.get(id) : undefined;
-    if (!cluster) throw new EmrError('InvalidRequestException', `Cluster id '${String(id)}' is not valid.`);
+    if (!cluster) throw new LocalServiceError('InvalidRequestException', `Cluster id '${String(id)}' is not valid.`);
     return cluster;
   }
 
@@ -177,20 +168,20 @@ export class LocalEmr {
 
   addJobFlowSteps(input: { JobFlowId?: string; Steps?: { Name?: string; ActionOnFailure?: string; HadoopJarStep?: HadoopJarStep }[]; ExecutionRoleArn?: string }, sourceIdentity?: string): { StepIds: string[] } {
     const cluster = this.cluster(input.JobFlowId);
-    if (cluster.state.startsWith('TERMINATED')) throw new EmrError('ValidationException', `A job flow that is shutting down, terminated, or finished may not be modified.`);
+    if (cluster.state.startsWith('TERMINATED')) throw new LocalServiceError('ValidationException', `A job flow that is shutting down, terminated, or finished may not be modified.`);
     const runtimeRoles = this.runtimeRolesEnabled(cluster);
-    if (runtimeRoles && !input.ExecutionRoleArn) throw new EmrError('ValidationException', 'Runtime roles are required for this cluster. Please specify the role using the ExecutionRoleArn parameter.');
-    if (!runtimeRoles && input.ExecutionRoleArn) throw new EmrError('ValidationException', 'Runtime roles are not supported on this cluster.');
+    if (runtimeRoles && !input.ExecutionRoleArn) throw new LocalServiceError('ValidationException', 'Runtime roles are required for this cluster. Please specify the role using the ExecutionRoleArn parameter.');
+    if (!runtimeRoles && input.ExecutionRoleArn) throw new LocalServiceError('ValidationException', 'Runtime roles are not supported on this cluster.');
     const steps = input.Steps ?? [];
-    if (!steps.length || steps.length > 256) throw new EmrError('ValidationException', 'Steps must have between 1 and 256 members.');
+    if (!steps.length || steps.length > 256) throw new LocalServiceError('ValidationException', 'Steps must have between 1 and 256 members.');
     const ids: string[] = [];
     for (const s of steps) {
       if (!s.Name || typeof s.Name !== 'string' || typeof s.HadoopJarStep?.Jar !== 'string' || !s.HadoopJarStep.Jar) {
-        throw new EmrError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
+        throw new LocalServiceError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
       }
       const args = s.HadoopJarStep.Args ?? [];
       if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\u0000'))) {
-        throw new EmrError('ValidationException', 'HadoopJarStep.Args must be a list of strings without NUL characters.');
+        throw new LocalServiceError('ValidationException', 'HadoopJarStep.Args must be a list of strings without NUL characters.');
       }
     }
     for (const s of steps) {
@@ -217,7 +208,7 @@ export class LocalEmr {
   describeStep(input: { ClusterId?: string; StepId?: string }): { Step: Record<string, unknown> } {
     this.cluster(input.ClusterId);
     const step = this.steps.get(input.StepId ?? '');
-    if (!step || step.clusterId !== input.ClusterId) throw new EmrError('InvalidRequestException', `Step id '${String(input.StepId)}' is not valid.`);
+    if (!step || step.clusterId !== input.ClusterId) throw new LocalServiceError('InvalidRequestException', `Step id '${String(input.StepId)}' is not valid.`);
     return { Step: this.view(step, true) };
   }
 
@@ -236,7 +227,7 @@ export class LocalEmr {
   cancelSteps(input: { ClusterId?: string; StepIds?: string[]; StepCancellationOption?: string }): { CancelStepsInfoList: { StepId: string; Status: string; Reason?: string }[] } {
     this.cluster(input.ClusterId);
     const mode = input.StepCancellationOption ?? 'SEND_INTERRUPT';
-    if (mode !== 'SEND_INTERRUPT' && mode !== 'TERMINATE_PROCESS') throw new EmrError('ValidationException', `Invalid StepCancellationOption: ${mode}`);
+    if (mode !== 'SEND_INTERRUPT' && mode !== 'TERMINATE_PROCESS') throw new LocalServiceError('ValidationException', `Invalid StepCancellationOption: ${mode}`);
     return {
       CancelStepsInfoList: (input.StepIds ?? []).map((id) => {
         const step = this.steps.get(id);
@@ -280,9 +271,9 @@ export class LocalEmr {
   }
 
   runJobFlow(input: { Name?: string; SecurityConfiguration?: string; StepConcurrencyLevel?: number; Steps?: unknown[] }): { JobFlowId: string; ClusterArn: string } {
-    if (!input.Name) throw new EmrError('ValidationException', 'Name is required.');
+    if (!input.Name) throw new LocalServiceError('ValidationException', 'Name is required.');
     if (input.SecurityConfiguration && !this.securityConfigurations.has(input.SecurityConfiguration)) {
-      throw new EmrError('InvalidRequestException', `Security configuration '${input.SecurityConfiguration}' does not exist.`);
+      throw new LocalServiceError('InvalidRequestException', `Security configuration '${input.SecurityConfiguration}' does not exist.`);
     }
     const id = `j-${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
     const cluster: LocalCluster = { id, name: input.Name, ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}), stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1, state: 'WAITING', created: this.now() };
@@ -292,12 +283,12 @@ export class LocalEmr {
   }
 
   createSecurityConfiguration(input: { Name?: string; SecurityConfiguration?: string }): { Name: string; CreationDateTime: number } {
-    if (!input.Name || !input.SecurityConfiguration) throw new EmrError('ValidationException', 'Name and SecurityConfiguration are required.');
-    if (this.securityConfigurations.has(input.Name)) throw new EmrError('InvalidRequestException', `SecurityConfiguration with name '${input.Name}' already exists.`);
+    if (!input.Name || !input.SecurityConfiguration) throw new LocalServiceError('ValidationException', 'Name and SecurityConfiguration are required.');
+    if (this.securityConfigurations.has(input.Name)) throw new LocalServiceError('InvalidRequestException', `SecurityConfiguration with name '${input.Name}' already exists.`);
     try {
       JSON.parse(input.SecurityConfiguration);
     } catch {
-      throw new EmrError('InvalidRequestException', 'The security configuration is not valid JSON.');
+      throw new LocalServiceError('InvalidRequestException', 'The security configuration is not valid JSON.');
     }
     const config = { name: input.Name, json: input.SecurityConfiguration, created: this.now() };
     this.securityConfigurations.set(config.name, config);
@@ -307,7 +298,7 @@ export class LocalEmr {
 
   describeSecurityConfiguration(input: { Name?: string }): { Name: string; SecurityConfiguration: string; CreationDateTime: number } {
     const config = this.securityConfigurations.get(input.Name ?? '');
-    if (!config) throw new EmrError('InvalidRequestException', `Security configuration '${String(input.Name)}' does not exist.`);
+    if (!config) throw new LocalServiceError('InvalidRequestException', `Security configuration '${String(input.Name)}' does not exist.`);
     return { Name: config.name, SecurityConfiguration: config.json, CreationDateTime: config.created / 1000 };
   }
 

@@ -22,10 +22,10 @@ import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
 import { LocalEmr } from './emr';
+import { LocalEventBus } from './events';
 import { LocalStepFunctions } from './sfn';
 import { LocalSts } from './sts';
 import { LocalScheduler } from './scheduler';
-import { matchesPattern } from '../triggers/event-pattern';
 import { LocalWorkflowRunner } from './workflow-runner';
 
 export interface LocalStackOptions {
@@ -98,10 +98,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
     const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
-    const events = {
-      putEvents: (entries: Parameters<typeof localEventBus>[1]) => localEventBus(bound.gateway!, entries, config),
-      fireTrigger: (name: string, event: Record<string, unknown>) => bound.gateway!.triggers().fireEvent(name, event),
-    };
+    const events = new LocalEventBus(config, (name, event) => bound.gateway!.triggers().fireEvent(name, event));
     started.push(() => emr.stop(), () => runner.stop());
     const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
 
@@ -162,36 +159,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * The local EventBridge bus: each PutEvents entry becomes an event, and every trigger whose pattern matches
- * fires (in the background, as a rule target would be invoked).
- */
-function localEventBus(gateway: Gateway, entries: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: number }[], config: GatewayConfig): { EventId: string }[] {
-  return entries.map((entry) => {
-    let detail: unknown = {};
-    try {
-      detail = JSON.parse(entry.Detail ?? '{}');
-    } catch {
-      // EventBridge rejects the entry; locally it simply matches nothing
-    }
-    const event = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': entry.DetailType ?? '',
-      source: entry.Source ?? '',
-      account: config.account,
-      time: new Date(entry.Time ? entry.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: config.region,
-      resources: entry.Resources ?? [],
-      detail,
-    };
-    for (const trigger of config.triggers) {
-      if (matchesPattern(trigger.eventPattern, event)) void gateway.triggers().fireEvent(trigger.name, event).catch(() => undefined);
-    }
-    return { EventId: event.id };
-  });
 }
 
 /** Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again). */
