@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { logger } from '../util/logger';
 import { decodeOrKeep } from '../util/uri';
-import type { LocalEmr } from './emr';
+import type { LocalEmr } from './emr/api';
 import { LocalServiceError } from './errors';
 import type { LocalEventBus } from './events';
 import { readBody } from './http-body';

@@ -21,7 +21,7 @@ import type { PollingPolicy } from '../jobs/step-tasks';
 import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
-import { LocalEmr } from './emr';
+import { LocalEmr } from './emr/api';
 import { LocalEventBus } from './events';
 import { LocalStepFunctions } from './sfn';
 import { LocalSts } from './sts';
@@ -82,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dataDir,
       region: config.region,
       account: config.account,
+      partition: config.partition,
       env: options.env,
       onStepChange: (step) => {
         void bound.gateway?.tasks.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
