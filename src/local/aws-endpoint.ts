@@ -13,7 +13,7 @@ import { LocalServiceError } from './errors';
 import type { LocalEventBus } from './events';
 import { readBody } from './http-body';
 import { listen } from './listen';
-import type { LocalStepFunctions } from './sfn';
+import type { LocalStepFunctions } from './sfn/api';
 import { LocalSts } from './sts';
 
 export interface Faults {

@@ -23,10 +23,10 @@ import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
 import { LocalEmr } from './emr/api';
 import { LocalEventBus } from './events';
-import { LocalStepFunctions } from './sfn';
+import { LocalStepFunctions } from './sfn/api';
 import { LocalSts } from './sts';
 import { LocalScheduler } from './scheduler';
-import { LocalWorkflowRunner } from './workflow-runner';
+import { LocalWorkflowRunner } from './sfn/runner';
 
 export interface LocalStackOptions {
   configFile: string;

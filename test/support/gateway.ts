@@ -15,7 +15,7 @@ import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-store';
 import { StepTasks as JobWorkflow, DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/step-tasks';
 import { workflowRoutes } from '../../src/jobs/task-routes';
-import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
+import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
 

@@ -3,8 +3,8 @@
  * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, and enough of DescribeStateMachine
  * for tools. Names are unique per state machine, as in Step Functions.
  */
-import { LocalServiceError } from './errors';
-import type { Execution, LocalWorkflowRunner } from './workflow-runner';
+import { LocalServiceError } from '../errors';
+import type { Execution, LocalWorkflowRunner } from './runner';
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
