@@ -3,7 +3,6 @@
  * whose pattern matches it, in the background as a rule's target is invoked, so a failed firing is logged,
  * not returned. The CLI's `emr-gateway trigger` fires one trigger by name and waits for its outcome.
  */
-import type { GatewayConfig } from '../config/validate';
 import { DomainError, NotFoundError, ValidationError } from '../errors';
 import { matchesPattern } from '../triggers/event-pattern';
 import { logger } from '../util/logger';
@@ -18,12 +17,19 @@ export interface PutEventsEntry {
   Time?: number;
 }
 
+/** What the bus needs of the configuration: where it is, and each trigger's rule. */
+export interface EventBusConfig {
+  account: string;
+  region: string;
+  triggers: readonly { name: string; eventPattern: Record<string, unknown> }[];
+}
+
 /** Fires one trigger with one event (the gateway's TriggerService, once the stack has wired it). */
 export type FireTrigger = (name: string, event: Record<string, unknown>) => Promise<unknown>;
 
 export class LocalEventBus {
   constructor(
-    private readonly config: Pick<GatewayConfig, 'account' | 'region' | 'triggers'>,
+    private readonly config: EventBusConfig,
     private readonly fire: FireTrigger,
   ) {}
 
