@@ -1,6 +1,6 @@
 /**
- * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions and STS, routed as
- * AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge and STS,
+ * routed as AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
