@@ -1,16 +1,20 @@
 /**
- * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions and STS, routed as
- * AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge and STS,
+ * routed as AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
  */
-import { decodeOrKeep } from '../util/uri';
-import { listen } from './listen';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { EmrError, type LocalEmr } from './emr';
-import { SfnError, type LocalStepFunctions } from './sfn';
-import { LocalSts, StsError } from './sts';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { logger } from '../util/logger';
+import { decodeOrKeep } from '../util/uri';
+import type { LocalEmr } from './emr/api';
+import { LocalServiceError } from './errors';
+import type { LocalEventBus } from './events';
+import { readBody } from './http-body';
+import { listen } from './listen';
+import type { LocalStepFunctions } from './sfn/api';
+import { LocalSts } from './sts';
 
 export interface Faults {
   /** Share of EMR calls answered with ThrottlingException (0-1). */
@@ -49,10 +53,7 @@ export interface AwsEndpointOptions {
   sts: LocalSts;
   dynamo: Server;
   /** The local EventBridge: PutEvents, and firing one named trigger. */
-  events: {
-    putEvents(entries: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: number }[]): { EventId: string }[];
-    fireTrigger(name: string, event: Record<string, unknown>): Promise<unknown>;
-  };
+  events: Pick<LocalEventBus, 'putEvents' | 'fireTrigger'>;
   faults?: Faults;
   random?: () => number;
 }
@@ -72,20 +73,26 @@ function accessKeyOf(req: IncomingMessage): string | undefined {
   return /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? '')?.[1];
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text; an oversized one throws, and the request's error path answers 413 and closes the connection. */
+async function readText(req: IncomingMessage): Promise<string> {
+  const read = await readBody(req, MAX_BODY);
+  if (!read.ok) throw new LocalServiceError('RequestEntityTooLarge', 'body too large', 413);
+  return read.body.toString('utf8');
 }
 
 function sendJson(res: ServerResponse, status: number, contentType: string, body: unknown, errorType?: string): void {
   res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': crypto.randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * Any error of a request as a LocalServiceError: the services' own as they are, anything else a 500 of
+ * `internalType`, logged (it is a fault of the emulator, not of the request). Each protocol then writes it
+ * in its own wire shape.
+ */
+function serviceError(error: unknown, internalType: string, where: string): LocalServiceError {
+  if (!(error instanceof LocalServiceError)) logger.error(`local AWS endpoint: ${where} failed`, { error });
+  return LocalServiceError.from(error, internalType);
 }
 
 export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
@@ -113,18 +120,14 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     DescribeStateMachine: (i) => sfn.describeStateMachine(i),
   };
   const eventOps: Record<string, JsonHandler> = {
-    PutEvents: (i) => {
-      const entries = Array.isArray(i.Entries) ? (i.Entries as Parameters<AwsEndpointOptions['events']['putEvents']>[0]) : [];
-      if (!entries.length || entries.length > 10) throw new EmrError('ValidationException', 'Entries must have between 1 and 10 members.');
-      return { FailedEntryCount: 0, Entries: options.events.putEvents(entries) };
-    },
+    PutEvents: (i) => options.events.putEvents(i),
   };
 
   async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events', operation: string): Promise<void> {
     const contentType = service === 'sfn' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     const table = { emr: emrOps, sfn: sfnOps, events: eventOps }[service];
     const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
-    const body = await readBody(req);
+    const body = await readText(req);
     if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
     if (service === 'emr') {
       if (faults.emrLatencyMs) await new Promise((r) => setTimeout(r, faults.emrLatencyMs));
@@ -141,23 +144,22 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     try {
       sendJson(res, 200, contentType, handler(input, accessKeyOf(req)));
     } catch (error) {
-      if (error instanceof EmrError || error instanceof SfnError) {
-        const type = error.type;
-        return sendJson(res, error instanceof EmrError ? error.status : 400, contentType, { __type: type, message: error.message, Message: error.message }, type);
-      }
-      sendJson(res, 500, contentType, { __type: 'InternalServerException', message: (error as Error).message }, 'InternalServerException');
+      const e = serviceError(error, 'InternalServerException', `${service} ${operation}`);
+      // A service's own error carries both spellings of the message, as AWS's JSON services variously send it.
+      const body = error instanceof LocalServiceError ? { __type: e.type, message: e.message, Message: e.message } : { __type: e.type, message: e.message };
+      sendJson(res, e.status, contentType, body, e.type);
     }
   }
 
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const params = new URLSearchParams(await readBody(req));
+    const params = new URLSearchParams(await readText(req));
     try {
       const xml = sts.handle(params, accessKeyOf(req));
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end(xml);
     } catch (error) {
-      const e = error instanceof StsError ? error : new StsError('InternalFailure', (error as Error).message);
-      res.writeHead(e.code === 'InternalFailure' ? 500 : e.code === 'AccessDenied' ? 403 : 400, { 'content-type': 'text/xml' });
+      const e = serviceError(error, 'InternalFailure', `sts ${params.get('Action') ?? ''}`);
+      res.writeHead(e.status, { 'content-type': 'text/xml' });
       res.end(LocalSts.errorXml(e));
     }
   }
@@ -170,17 +172,16 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     const name = decodeOrKeep((req.url ?? '').slice('/_local/triggers/'.length));
     let event: Record<string, unknown>;
     try {
-      event = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      event = JSON.parse(await readText(req)) as Record<string, unknown>;
       if (!event || typeof event !== 'object' || Array.isArray(event)) throw new Error('not an object');
     } catch {
       return sendJson(res, 400, 'application/json', { error: { code: 'ValidationError', message: 'the body must be an EventBridge event (a JSON object)' } });
     }
     try {
-      sendJson(res, 200, 'application/json', await options.events.fireTrigger(name, { id: crypto.randomUUID(), ...event }));
+      sendJson(res, 200, 'application/json', await options.events.fireTrigger(name, event));
     } catch (error) {
-      const e = error as { code?: string; message: string };
-      const status = e.code === 'NotFound' ? 404 : e.code === 'ValidationError' ? 400 : 500;
-      sendJson(res, status, 'application/json', { error: { code: e.code ?? 'InternalError', message: e.message } });
+      const e = serviceError(error, 'InternalError', `trigger ${name}`);
+      sendJson(res, e.status, 'application/json', { error: { code: e.type, message: e.message } });
     }
   }
 
@@ -221,10 +222,10 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       sendJson(res, 400, 'application/json', { __type: 'UnknownOperationException', message: `no local service for ${req.method ?? ''} ${req.url ?? ''} (X-Amz-Target: ${String(target ?? 'none')})` });
     };
     Promise.resolve(route()).catch((error: unknown) => {
-      const tooLarge = (error as Error).message === 'body too large';
+      const e = serviceError(error, 'InternalFailure', `${req.method ?? ''} ${req.url ?? ''}`);
       if (!res.headersSent) {
         res.setHeader('connection', 'close');
-        sendJson(res, tooLarge ? 413 : 500, 'application/json', { __type: tooLarge ? 'RequestEntityTooLarge' : 'InternalFailure', message: (error as Error).message });
+        sendJson(res, e.status, 'application/json', { __type: e.type, message: e.message });
       } else res.end();
     });
   });

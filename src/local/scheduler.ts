@@ -1,5 +1,9 @@
-/** Runs the configuration's schedules on the local stack, as EventBridge Scheduler does in AWS (UTC). */
+/**
+ * Runs the configuration's schedules on the local stack, as EventBridge Scheduler does in AWS (UTC). A firing
+ * runs in the background, as Scheduler invokes its target: a failed one is logged.
+ */
 import { parseSchedule } from '../triggers/schedule-expression';
+import { logger } from '../util/logger';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -27,7 +31,8 @@ export class LocalScheduler {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (delay > MAX_TIMER_MS) return this.arm(name, schedule, at); // not yet: timers cannot wait that long
-      void this.fire(name, at.toISOString()).catch(() => undefined);
+      const scheduledTime = at.toISOString();
+      void this.fire(name, scheduledTime).catch((error: unknown) => logger.error('local scheduler: a schedule failed', { schedule: name, scheduledTime, error }));
       this.arm(name, schedule);
     }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
     timer.unref();

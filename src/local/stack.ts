@@ -1,8 +1,8 @@
 /**
- * The whole gateway on one machine: dynalite (persisted in the data directory), the local EMR, Step Functions
- * and STS on one AWS port, and the API front on the gateway port. The gateway's own code runs unchanged
- * against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs and audit trails and
- * follows every unfinished job again to its real end.
+ * The whole gateway on one machine: dynalite (persisted in the data directory), the local EMR, Step Functions,
+ * STS and EventBridge on one AWS port, the schedules, and the API front on the gateway port. The gateway's own
+ * code runs unchanged against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs and
+ * audit trails and follows every unfinished job again to its real end.
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -11,23 +11,26 @@ import dynalite from 'dynalite';
 import { version } from '../../package.json';
 import definition from '../../statemachines/submit-job.asl.json';
 import { auditTable, ensureTable, jobsTable } from '../adapters/dynamodb/tables';
-import { loadConfigFile } from '../config-file/load';
+import { loadEnv, type GatewayEnv } from '../config/env';
 import type { GatewayConfig } from '../config/validate';
+import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
 import { ACTIVE_STATUSES } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
+import { workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
 import type { PollingPolicy } from '../jobs/workflow-input';
-import { workflowRoutes, type WorkflowTask } from '../jobs/task-routes';
-import { startApiFront, type ApiFront } from './api-front';
+import { logger } from '../util/logger';
+import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
-import { LocalEmr } from './emr';
-import { LocalStepFunctions } from './sfn';
-import { LocalSts } from './sts';
+import { LocalEmr } from './emr/api';
+import type { LocalStep } from './emr/model';
+import { LocalEventBus } from './events';
 import { LocalScheduler } from './scheduler';
-import { matchesPattern } from '../triggers/event-pattern';
-import { LocalWorkflowRunner } from './workflow-runner';
+import { LocalStepFunctions } from './sfn/api';
+import { LocalWorkflowRunner } from './sfn/runner';
+import { LocalSts } from './sts';
 
 export interface LocalStackOptions {
   configFile: string;
@@ -63,6 +66,12 @@ export const LOCAL_POLLING: PollingPolicy = { initialSeconds: 1, factor: 1.5, ma
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
+/**
+ * Starts the stack in two phases, because the emulators and the gateway need each other: the gateway's SDK
+ * clients need the AWS port's URL, and the emulators call into the gateway (EMR's step events, the state
+ * machine's tasks, the triggers). Phase 1 builds the emulators against a GatewayLink and opens the AWS port;
+ * phase 2 builds the gateway against that port and connects the link.
+ */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
@@ -77,63 +86,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Whatever has started is stopped again if a later part fails (a port in use, say): nothing is left running.
   const started: (() => Promise<void> | void)[] = [() => new Promise<void>((r) => dynamo.close(() => r()))];
   try {
-    // Step changes go to the gateway as EMR's EventBridge events do (the poller stays as the fallback).
-    const bound: { tasks?: Record<string, WorkflowTask>; gateway?: Gateway } = {};
-    const emr = new LocalEmr({
-      dataDir,
-      region: config.region,
-      account: config.account,
-      env: options.env,
-      onStepChange: (step) => {
-        void bound.gateway?.tasks.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch(() => undefined);
-      },
-    });
-    for (const c of config.clusters) emr.ensureCluster(c);
-    const sts = new LocalSts(config.account);
-
-    // The state machine's tasks call the gateway's workflow, whose clients need the AWS port: bound below.
-    const route = (name: 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn'): WorkflowTask => (input) => bound.tasks![name]!(input);
-    const runner = new LocalWorkflowRunner({
-      definition,
-      routes: { SubmitStepFunctionArn: route('SubmitStepFunctionArn'), PollStepFunctionArn: route('PollStepFunctionArn'), FailJobFunctionArn: route('FailJobFunctionArn') },
-    });
-    const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
-    const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
-    const events = {
-      putEvents: (entries: Parameters<typeof localEventBus>[1]) => localEventBus(bound.gateway!, entries, config),
-      fireTrigger: (name: string, event: Record<string, unknown>) => bound.gateway!.triggers().fireEvent(name, event),
-    };
+    // Phase 1: the emulators, calling into the gateway through the link.
+    const link = new GatewayLink();
+    const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
     started.push(() => emr.stop(), () => runner.stop());
     const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    started.push(() => aws.close());
 
-    const gateway = createGateway(
-      {
-        region: config.region,
-        configFile: options.configFile,
-        jobsTable: 'emr-gateway-jobs',
-        auditTable: 'emr-gateway-audit',
-        stateMachineArn,
-        submitterRoleArn: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
-        endpoint: aws.url,
-        polling,
-      },
-      { credentials: STACK_CREDENTIALS, loaded },
-    );
-    bound.tasks = workflowRoutes(gateway.tasks);
-    bound.gateway = gateway;
+    // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
+    const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling });
+    const gateway = createGateway(env, { credentials: STACK_CREDENTIALS, loaded });
+    link.connect(gateway);
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureTable(gateway.clients.dynamodb, table);
 
     let document: Record<string, unknown> | undefined;
     const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
-    started.push(() => aws.close());
     const front: ApiFront = await startApiFront({
-        port: options.port,
-        ...(options.host ? { host: options.host } : {}),
-        region: config.region,
-        account: config.account,
-        credentials: config.local.credentials,
-        handler: (event) => handler(event, {}),
-      });
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      region: config.region,
+      account: config.account,
+      credentials: config.local.credentials,
+      handler: (event) => handler(event, {}),
+    });
     started.push(() => front.close());
 
     const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
@@ -160,38 +135,78 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     };
   } catch (error) {
-    for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+    for (const stop of started.reverse()) {
+      await Promise.resolve(stop()).catch((cleanup: unknown) => logger.warn('local stack: could not stop a part after a failed start', { error: cleanup }));
+    }
     throw error;
   }
 }
 
 /**
- * The local EventBridge bus: each PutEvents entry becomes an event, and every trigger whose pattern matches
- * fires (in the background, as a rule target would be invoked).
+ * The emulators' way to the gateway, connected once the gateway exists. Before that, EMR's step events are
+ * dropped (the gateway's poller follows every step anyway), and nothing else can call through: the AWS port
+ * serves no request before startLocalStack has connected the link.
  */
-function localEventBus(gateway: Gateway, entries: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: number }[], config: GatewayConfig): { EventId: string }[] {
-  return entries.map((entry) => {
-    let detail: unknown = {};
-    try {
-      detail = JSON.parse(entry.Detail ?? '{}');
-    } catch {
-      // EventBridge rejects the entry; locally it simply matches nothing
-    }
-    const event = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': entry.DetailType ?? '',
-      source: entry.Source ?? '',
-      account: config.account,
-      time: new Date(entry.Time ? entry.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: config.region,
-      resources: entry.Resources ?? [],
-      detail,
-    };
-    for (const trigger of config.triggers) {
-      if (matchesPattern(trigger.eventPattern, event)) void gateway.triggers().fireEvent(trigger.name, event).catch(() => undefined);
-    }
-    return { EventId: event.id };
+class GatewayLink {
+  private connected?: { gateway: Gateway; tasks: Record<TaskName, WorkflowTask> };
+
+  connect(gateway: Gateway): void {
+    this.connected = { gateway, tasks: workflowRoutes(gateway.tasks) };
+  }
+
+  gateway(): Gateway {
+    return this.wired().gateway;
+  }
+
+  /** The state machine's Task `name`: the gateway's step task of that name. */
+  task(name: TaskName): WorkflowTask {
+    return (input) => this.wired().tasks[name](input);
+  }
+
+  /** A step's state changed: the gateway hears of it as of EMR's EventBridge event (the poller stays the fallback). */
+  stepChanged(step: Readonly<LocalStep>): void {
+    void this.connected?.gateway.tasks.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch((error: unknown) => {
+      logger.warn('local stack: a step event did not reach the gateway (its poller will see the change)', { stepId: step.id, clusterId: step.clusterId, state: step.state, error });
+    });
+  }
+
+  private wired(): NonNullable<GatewayLink['connected']> {
+    if (!this.connected) throw new Error('the local stack is not wired yet: the gateway does not exist');
+    return this.connected;
+  }
+}
+
+/** Phase 1: EMR (with the configured clusters), STS, Step Functions over the ASL, EventBridge. */
+function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink) {
+  const emr = new LocalEmr({ dataDir, region: config.region, account: config.account, partition: config.partition, env, onStepChange: (step) => link.stepChanged(step) });
+  for (const c of config.clusters) emr.ensureCluster(c);
+  const sts = new LocalSts(config.account);
+  const runner = new LocalWorkflowRunner({
+    definition,
+    routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },
+  });
+  const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
+  const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
+  const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event));
+  return { emr, sts, runner, sfn, events, stateMachineArn };
+}
+
+/**
+ * Phase 2's environment: what packaging sets for the Lambda functions, with the local table names, the
+ * local state machine and the AWS port, read through the same schema (loadEnv) as in AWS.
+ */
+function localEnv(config: GatewayConfig, local: { configFile: string; stateMachineArn: string; endpoint: string; polling: PollingPolicy }): GatewayEnv {
+  return loadEnv({
+    AWS_REGION: config.region,
+    EMR_GATEWAY_CONFIG: local.configFile,
+    JOBS_TABLE: 'emr-gateway-jobs',
+    AUDIT_TABLE: 'emr-gateway-audit',
+    STATE_MACHINE_ARN: local.stateMachineArn,
+    SUBMITTER_ROLE_ARN: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
+    AWS_ENDPOINT_URL: local.endpoint,
+    POLL_INITIAL_SECONDS: String(local.polling.initialSeconds),
+    POLL_FACTOR: String(local.polling.factor),
+    POLL_MAX_SECONDS: String(local.polling.maxSeconds),
   });
 }
 

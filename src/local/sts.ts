@@ -4,21 +4,13 @@
  * the session submits, as EMR does with PropagateSourceIdentity.
  */
 import { randomBytes } from 'node:crypto';
+import { LocalServiceError } from './errors';
 
 export interface StsSession {
   roleArn: string;
   sessionName: string;
   sourceIdentity?: string;
   expires: Date;
-}
-
-export class StsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
@@ -37,18 +29,18 @@ export class LocalSts {
       const roleArn = params.get('RoleArn') ?? '';
       const sessionName = params.get('RoleSessionName') ?? '';
       const sourceIdentity = params.get('SourceIdentity') ?? undefined;
-      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new StsError('ValidationError', `RoleArn ${roleArn} is not a role ARN`);
-      if (!SESSION_NAME.test(sessionName)) throw new StsError('ValidationError', 'RoleSessionName must be 2-64 characters of [\\w+=,.@-]');
+      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new LocalServiceError('ValidationError', `RoleArn ${roleArn} is not a role ARN`);
+      if (!SESSION_NAME.test(sessionName)) throw new LocalServiceError('ValidationError', 'RoleSessionName must be 2-64 characters of [\\w+=,.@-]');
       if (sourceIdentity !== undefined && (!SOURCE_IDENTITY.test(sourceIdentity) || sourceIdentity.toLowerCase().startsWith('aws:'))) {
-        throw new StsError('ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-] and not start with aws:');
+        throw new LocalServiceError('ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-] and not start with aws:');
       }
       // A session that carries a source identity cannot change it (STS rule).
       const caller = callerAccessKey ? this.sessions.get(callerAccessKey) : undefined;
       if (caller?.sourceIdentity && sourceIdentity && caller.sourceIdentity !== sourceIdentity) {
-        throw new StsError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain');
+        throw new LocalServiceError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain', 403);
       }
       const duration = Number(params.get('DurationSeconds') ?? 3600);
-      if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) throw new StsError('ValidationError', 'DurationSeconds must be a whole number from 900 to 43200');
+      if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) throw new LocalServiceError('ValidationError', 'DurationSeconds must be a whole number from 900 to 43200');
       const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
       const expires = new Date(Date.now() + duration * 1000);
       const session: StsSession = { roleArn, sessionName, ...(sourceIdentity ?? caller?.sourceIdentity ? { sourceIdentity: sourceIdentity ?? caller?.sourceIdentity } : {}), expires };
@@ -78,10 +70,10 @@ export class LocalSts {
   <ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>
 </GetCallerIdentityResponse>`;
     }
-    throw new StsError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
+    throw new LocalServiceError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
   }
 
-  static errorXml(error: StsError): string {
-    return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
+  static errorXml(error: LocalServiceError): string {
+    return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${xmlEscape(error.type)}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
   }
 }

@@ -13,8 +13,9 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/** Hex SHA-256 of a string (as UTF-8) or of raw bytes (a request body, for SigV4). */
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export const hashOf = (value: unknown): string => sha256(canonicalJson(value));

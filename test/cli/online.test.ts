@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createApiHandler } from '../../src/http/api';
 import { openApiDocument } from '../../src/http/openapi';
-import { startApiFront, type ApiFront } from '../../src/local/api-front';
+import { startApiFront, type ApiFront } from '../../src/local/api-gateway/front';
 import { ALICE, AUDITOR, CAROL, CLUSTER, role, startGateway, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(60_000);

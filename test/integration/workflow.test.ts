@@ -11,7 +11,7 @@ import { SfnWorkflowStarter } from '../../src/adapters/sfn/workflow-starter';
 import { verifyChain } from '../../src/audit/chain';
 import { ConflictError, ForbiddenError } from '../../src/errors';
 import type { Job } from '../../src/jobs/model';
-import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
+import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { awsError } from '../support/fake-emr';
 import { ALICE, CAROL, PLAIN_CLUSTER, SUBMITTER_ROLE, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
 

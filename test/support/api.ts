@@ -1,7 +1,7 @@
 /** API Gateway proxy events as API Gateway sends them with IAM authorization, and a way to call the API with them. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createApiHandler } from '../../src/http/api';
-import { proxyEvent } from '../../src/http/proxy-event';
+import { proxyEvent } from '../../src/local/api-gateway/proxy-event';
 import { openApiDocument } from '../../src/http/openapi';
 import type { TestGateway } from './gateway';
 

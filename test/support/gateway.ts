@@ -16,7 +16,7 @@ import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-stor
 import { StepTasks as JobWorkflow } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
-import { LocalWorkflowRunner } from '../../src/local/workflow-runner';
+import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
 

@@ -1,7 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { verifySigV4, type SignedRequest } from '../../src/http/sigv4';
+import { verifySigV4, type SignedRequest } from '../../src/local/api-gateway/sigv4';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const SECRETS: Record<string, string> = { AKIALOCALALICE000001: 'local-alice-secret' };
@@ -70,7 +70,7 @@ describe('SigV4 verification', () => {
 
 describe('the proxy event', () => {
   it('keeps query parameters named like Object.prototype members as plain parameters', async () => {
-    const { proxyEvent } = await import('../../src/http/proxy-event');
+    const { proxyEvent } = await import('../../src/local/api-gateway/proxy-event');
     const event = proxyEvent({
       method: 'GET',
       path: '/jobs',

@@ -3,16 +3,8 @@
  * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, and enough of DescribeStateMachine
  * for tools. Names are unique per state machine, as in Step Functions.
  */
-import type { Execution, LocalWorkflowRunner } from './workflow-runner';
-
-export class SfnError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { LocalServiceError } from '../errors';
+import type { Execution, LocalWorkflowRunner } from './runner';
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
@@ -32,23 +24,23 @@ export class LocalStepFunctions {
     const prefix = this.stateMachineArn.replace(':stateMachine:', ':execution:') + ':';
     const name = typeof executionArn === 'string' && executionArn.startsWith(prefix) ? executionArn.slice(prefix.length) : undefined;
     const execution = name ? this.runner.executions.get(name) : undefined;
-    if (!execution) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+    if (!execution) throw new LocalServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
     return execution;
   }
 
   private checkMachine(arn: unknown): void {
-    if (arn !== this.stateMachineArn) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (arn !== this.stateMachineArn) throw new LocalServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
   }
 
   startExecution(input: { stateMachineArn?: string; name?: string; input?: string }): { executionArn: string; startDate: number } {
     this.checkMachine(input.stateMachineArn);
     const name = input.name ?? crypto.randomUUID();
-    if (!NAME.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
+    if (!NAME.test(name)) throw new LocalServiceError('InvalidName', `Invalid Name: '${name}'`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(input.input ?? '{}');
     } catch {
-      throw new SfnError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not JSON');
+      throw new LocalServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not JSON');
     }
     const existing = this.runner.executions.get(name);
     if (existing) {
@@ -56,7 +48,7 @@ export class LocalStepFunctions {
       if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(parsed)) {
         return { executionArn: this.executionArn(name), startDate: seconds(existing.startedAt)! };
       }
-      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
+      throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(name)}'`);
     }
     const execution = this.runner.run(name, parsed);
     return { executionArn: this.executionArn(name), startDate: seconds(execution.startedAt)! };

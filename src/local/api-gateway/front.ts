@@ -4,13 +4,15 @@
  * credentials, rejects everything else with 401, builds the same proxy event (requestContext.identity.userArn
  * = the credential's principal) and invokes the same handler.
  */
-import { listen } from './listen';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { LocalCredential } from '../config/schema';
-import { proxyEvent } from '../http/proxy-event';
-import { verifySigV4 } from '../http/sigv4';
-import { decodeOrKeep } from '../util/uri';
+import type { LocalCredential } from '../../config/schema';
+import { logger } from '../../util/logger';
+import { decodeOrKeep } from '../../util/uri';
+import { readBody } from '../http-body';
+import { listen } from '../listen';
+import { proxyEvent } from './proxy-event';
+import { verifySigV4 } from './sigv4';
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -35,17 +37,6 @@ function unauthorized(reason: string): APIGatewayProxyResult {
   return { statusCode: 401, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { code: 'Unauthorized', message: reason } }) };
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_PAYLOAD_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront> {
   const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c]));
   let requests = 0;
@@ -54,15 +45,18 @@ export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront>
       const result = await handle(req);
       res.writeHead(result.statusCode, result.headers as Record<string, string>);
       res.end(result.body);
-    })().catch(() => {
+    })().catch((error: unknown) => {
+      // The handler answers its own errors; this is a failure around it (a dropped connection, say).
+      logger.warn('local API front: the request failed outside the handler', { method: req.method, path: req.url, error });
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'InternalError', message: 'internal error' } }));
     });
   });
 
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
-    const body = await readBody(req);
-    if (!body) return { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'PayloadTooLarge', message: `the body exceeds ${MAX_PAYLOAD_BYTES} bytes` } }) };
+    const read = await readBody(req, MAX_PAYLOAD_BYTES);
+    if (!read.ok) return { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'PayloadTooLarge', message: `the body exceeds ${MAX_PAYLOAD_BYTES} bytes` } }) };
+    const { body } = read;
     const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;

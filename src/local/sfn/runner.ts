@@ -6,8 +6,8 @@
  */
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { WorkflowStarter } from '../jobs/ports';
-import type { WorkflowInput } from '../jobs/workflow-input';
+import type { WorkflowStarter } from '../../jobs/ports';
+import type { WorkflowInput } from '../../jobs/workflow-input';
 
 /** One entry of an execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -84,6 +84,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       this.handlers[name] = (input) => {
         const call = handler(input);
         this.inflight.add(call);
+        // The interpreter gets `call` itself and handles its failure (Retry, Catch); this copy only tracks it.
         void call.finally(() => this.inflight.delete(call)).catch(() => undefined);
         return call;
       };

@@ -3,8 +3,9 @@
  * authorization does it: the credential scope, a clock skew of at most 5 minutes, the signed headers (host
  * and x-amz-date at least), the payload hash, and the signature, compared in constant time.
  */
-import { decodeOrKeep } from '../util/uri';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../../util/canonical';
+import { decodeOrKeep } from '../../util/uri';
 
 export interface SignedRequest {
   method: string;
@@ -23,14 +24,12 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 5 * 60 * 1000;
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/;
 
-const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
 /** RFC 3986 encoding, as SigV4 wants it. */
 function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
-
 
 /** Non-S3 services: dot segments removed, each segment of the (already encoded) path encoded once more. */
 function canonicalPath(path: string): string {

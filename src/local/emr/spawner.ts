@@ -5,6 +5,7 @@
  * If the stack dies, the helper kills the steps and exits (they are INTERRUPTED on the next start).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { logger } from '../../util/logger';
 
 const HELPER = `
 const { spawn } = require('node:child_process');
@@ -75,7 +76,8 @@ export class Spawner {
         callbacks.exit(m.code, m.signal);
       }
     });
-    helper.on('error', () => undefined); // e.g. a send after it died: 'exit' below handles the consequences
+    // E.g. a send after it died: logged; 'exit' below handles the consequences.
+    helper.on('error', (error) => logger.warn('local EMR: the step helper process failed', { error }));
     helper.on('exit', () => {
       if (this.stopped) return;
       const orphans = [...this.waiting.values()];
@@ -97,7 +99,11 @@ export class Spawner {
   }
 
   private send(message: Record<string, unknown>): void {
-    if (this.helper.connected) this.helper.send(message, (error) => error && undefined);
+    if (!this.helper.connected) return;
+    this.helper.send(message, (error) => {
+      // The helper has gone: its 'exit' ends the steps it was running, and a new one takes over.
+      if (error) logger.warn('local EMR: could not reach the step helper process', { type: message.type, stepId: message.id, error });
+    });
   }
 
   /** Kills every running step and the helper. */

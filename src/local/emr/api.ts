@@ -1,0 +1,263 @@
+/**
+ * The local EMR: clusters and steps behind EMR's JSON 1.1 API (ElasticMapReduce.*), with EMR's validation,
+ * its runtime-role rules per cluster and its response shapes. Steps really run, as local processes
+ * (process-runner.ts), as many at once as the cluster's StepConcurrencyLevel allows (scheduler.ts); state is
+ * an append-only journal in the data directory (journal.ts): after a restart, steps whose process died with
+ * the stack are INTERRUPTED, as on EMR.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterArn } from '../../identifiers';
+import { LocalServiceError } from '../errors';
+import { EmrJournal } from './journal';
+import type { HadoopJarStep, LocalCluster, LocalStep, SecurityConfiguration } from './model';
+import { StepProcessRunner } from './process-runner';
+import { StepScheduler } from './scheduler';
+
+export interface LocalEmrOptions {
+  dataDir: string;
+  region: string;
+  account: string;
+  /** The partition of the ARNs it answers with (the config's); 'aws' if not given. */
+  partition?: string;
+  /** The environment step processes start from (AWS credentials are removed from it). */
+  env: NodeJS.ProcessEnv;
+  /** Told of every change of a step's state (the local EventBridge's "EMR Step Status Change"). */
+  onStepChange?: (step: Readonly<LocalStep>) => void;
+  /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
+  interruptGraceSeconds?: number;
+  now?: () => number;
+}
+
+export class LocalEmr {
+  readonly clusters: ReadonlyMap<string, LocalCluster>;
+  readonly steps: ReadonlyMap<string, LocalStep>;
+  readonly securityConfigurations: ReadonlyMap<string, SecurityConfiguration>;
+  private readonly journal: EmrJournal;
+  private readonly runner: StepProcessRunner;
+  private readonly scheduler: StepScheduler;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LocalEmrOptions) {
+    const dir = join(options.dataDir, 'emr');
+    const logsDir = join(dir, 'steps');
+    mkdirSync(logsDir, { recursive: true });
+    this.now = options.now ?? Date.now;
+    this.journal = new EmrJournal(join(dir, 'journal.jsonl'), options.onStepChange);
+    this.clusters = this.journal.clusters;
+    this.steps = this.journal.steps;
+    this.securityConfigurations = this.journal.securityConfigurations;
+    // The runner frees slots that the scheduler fills: each is told of the other through a callback.
+    this.runner = new StepProcessRunner(this.journal, { logsDir, env: options.env, interruptGraceSeconds: options.interruptGraceSeconds, now: this.now }, (clusterId) => this.scheduler.schedule(clusterId));
+    this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step));
+    this.journal.settleInterrupted(this.now);
+    for (const cluster of this.clusters.values()) this.scheduler.schedule(cluster.id);
+  }
+
+  /** A cluster with a given id (the configured ones), with its security configuration. */
+  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number }): void {
+    const configName = `emr-gateway-${spec.id}`;
+    const json = JSON.stringify({
+      AuthorizationConfiguration: {
+        IAMConfiguration: {
+          EnableApplicationScopedIAMRole: spec.runtimeRoles,
+          ...(spec.runtimeRoles ? { ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: spec.propagateSourceIdentity } } : {}),
+        },
+      },
+    });
+    const existingConfig = this.securityConfigurations.get(configName);
+    if (existingConfig?.json !== json) {
+      this.journal.saveSecurityConfiguration({ name: configName, json, created: existingConfig?.created ?? this.now() });
+    }
+    const existing = this.clusters.get(spec.id);
+    if (existing && existing.stepConcurrencyLevel === spec.stepConcurrencyLevel && existing.name === spec.name && existing.securityConfiguration === configName) return;
+    this.journal.saveCluster({ id: spec.id, name: spec.name, securityConfiguration: configName, stepConcurrencyLevel: spec.stepConcurrencyLevel, state: 'WAITING', created: existing?.created ?? this.now() });
+  }
+
+  // ---- the API ----------------------------------------------------------------------------------------
+
+  addJobFlowSteps(input: { JobFlowId?: string; Steps?: { Name?: string; ActionOnFailure?: string; HadoopJarStep?: HadoopJarStep }[]; ExecutionRoleArn?: string }, sourceIdentity?: string): { StepIds: string[] } {
+    const cluster = this.cluster(input.JobFlowId);
+    if (cluster.state.startsWith('TERMINATED')) throw new LocalServiceError('ValidationException', `A job flow that is shutting down, terminated, or finished may not be modified.`);
+    const runtimeRoles = this.runtimeRolesEnabled(cluster);
+    if (runtimeRoles && !input.ExecutionRoleArn) throw new LocalServiceError('ValidationException', 'Runtime roles are required for this cluster. Please specify the role using the ExecutionRoleArn parameter.');
+    if (!runtimeRoles && input.ExecutionRoleArn) throw new LocalServiceError('ValidationException', 'Runtime roles are not supported on this cluster.');
+    const steps = input.Steps ?? [];
+    if (!steps.length || steps.length > 256) throw new LocalServiceError('ValidationException', 'Steps must have between 1 and 256 members.');
+    const ids: string[] = [];
+    for (const s of steps) {
+      if (!s.Name || typeof s.Name !== 'string' || typeof s.HadoopJarStep?.Jar !== 'string' || !s.HadoopJarStep.Jar) {
+        throw new LocalServiceError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
+      }
+      const args = s.HadoopJarStep.Args ?? [];
+      if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\u0000'))) {
+        throw new LocalServiceError('ValidationException', 'HadoopJarStep.Args must be a list of strings without NUL characters.');
+      }
+    }
+    for (const s of steps) {
+      if (!s.HadoopJarStep || !s.Name) continue; // checked above
+      const step: LocalStep = {
+        id: `s-${randomBytes(8).toString('hex').toUpperCase().slice(0, 13)}`,
+        clusterId: cluster.id,
+        name: s.Name,
+        actionOnFailure: s.ActionOnFailure ?? 'CONTINUE',
+        jar: s.HadoopJarStep,
+        ...(input.ExecutionRoleArn ? { executionRoleArn: input.ExecutionRoleArn } : {}),
+        ...(sourceIdentity ? { sourceIdentity } : {}),
+        state: 'PENDING',
+        created: this.now(),
+      };
+      this.journal.addStep(step);
+      ids.push(step.id);
+    }
+    this.scheduler.schedule(cluster.id);
+    return { StepIds: ids };
+  }
+
+  describeStep(input: { ClusterId?: string; StepId?: string }): { Step: Record<string, unknown> } {
+    this.cluster(input.ClusterId);
+    const step = this.steps.get(input.StepId ?? '');
+    if (!step || step.clusterId !== input.ClusterId) throw new LocalServiceError('InvalidRequestException', `Step id '${String(input.StepId)}' is not valid.`);
+    return { Step: stepView(step, true) };
+  }
+
+  listSteps(input: { ClusterId?: string; StepStates?: string[]; StepIds?: string[]; Marker?: string }): { Steps: Record<string, unknown>[]; Marker?: string } {
+    this.cluster(input.ClusterId);
+    const all = [...this.steps.values()]
+      .filter((s) => s.clusterId === input.ClusterId)
+      .filter((s) => !input.StepStates?.length || input.StepStates.includes(s.state))
+      .filter((s) => !input.StepIds?.length || input.StepIds.includes(s.id))
+      .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+    const start = input.Marker ? Number(Buffer.from(input.Marker, 'base64').toString()) || 0 : 0;
+    const page = all.slice(start, start + 50);
+    return { Steps: page.map((s) => stepView(s, false)), ...(start + 50 < all.length ? { Marker: Buffer.from(String(start + 50)).toString('base64') } : {}) };
+  }
+
+  cancelSteps(input: { ClusterId?: string; StepIds?: string[]; StepCancellationOption?: string }): { CancelStepsInfoList: { StepId: string; Status: string; Reason?: string }[] } {
+    this.cluster(input.ClusterId);
+    const mode = input.StepCancellationOption ?? 'SEND_INTERRUPT';
+    if (mode !== 'SEND_INTERRUPT' && mode !== 'TERMINATE_PROCESS') throw new LocalServiceError('ValidationException', `Invalid StepCancellationOption: ${mode}`);
+    return {
+      CancelStepsInfoList: (input.StepIds ?? []).map((id) => {
+        const step = this.steps.get(id);
+        if (!step || step.clusterId !== input.ClusterId) return { StepId: id, Status: 'FAILED', Reason: `Step id '${id}' is not valid.` };
+        if (step.state === 'PENDING') {
+          this.journal.update(step, { state: 'CANCELLED', ended: this.now(), stateChangeReason: { Message: 'Cancelled by the user.' } });
+          return { StepId: id, Status: 'SUBMITTED' };
+        }
+        if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') {
+          this.journal.update(step, { state: 'CANCEL_PENDING' });
+          this.runner.kill(step, mode);
+          return { StepId: id, Status: 'SUBMITTED' };
+        }
+        return { StepId: id, Status: 'FAILED', Reason: `Step ${id} is ${step.state}: it can no longer be cancelled.` };
+      }),
+    };
+  }
+
+  describeCluster(input: { ClusterId?: string }): { Cluster: Record<string, unknown> } {
+    const c = this.cluster(input.ClusterId);
+    return {
+      Cluster: {
+        Id: c.id,
+        Name: c.name,
+        Status: { State: c.state, Timeline: { CreationDateTime: c.created / 1000 } },
+        ClusterArn: this.arnOf(c.id),
+        ReleaseLabel: 'emr-7.5.0',
+        Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
+        StepConcurrencyLevel: c.stepConcurrencyLevel,
+        ...(c.securityConfiguration ? { SecurityConfiguration: c.securityConfiguration } : {}),
+      },
+    };
+  }
+
+  listClusters(input: { ClusterStates?: string[] }): { Clusters: Record<string, unknown>[] } {
+    return {
+      Clusters: [...this.clusters.values()]
+        .filter((c) => !input.ClusterStates?.length || input.ClusterStates.includes(c.state))
+        .map((c) => ({ Id: c.id, Name: c.name, Status: { State: c.state, Timeline: { CreationDateTime: c.created / 1000 } } })),
+    };
+  }
+
+  runJobFlow(input: { Name?: string; SecurityConfiguration?: string; StepConcurrencyLevel?: number; Steps?: unknown[] }): { JobFlowId: string; ClusterArn: string } {
+    if (!input.Name) throw new LocalServiceError('ValidationException', 'Name is required.');
+    if (input.SecurityConfiguration && !this.securityConfigurations.has(input.SecurityConfiguration)) {
+      throw new LocalServiceError('InvalidRequestException', `Security configuration '${input.SecurityConfiguration}' does not exist.`);
+    }
+    const id = `j-${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
+    this.journal.saveCluster({ id, name: input.Name, ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}), stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1, state: 'WAITING', created: this.now() });
+    return { JobFlowId: id, ClusterArn: this.arnOf(id) };
+  }
+
+  createSecurityConfiguration(input: { Name?: string; SecurityConfiguration?: string }): { Name: string; CreationDateTime: number } {
+    if (!input.Name || !input.SecurityConfiguration) throw new LocalServiceError('ValidationException', 'Name and SecurityConfiguration are required.');
+    if (this.securityConfigurations.has(input.Name)) throw new LocalServiceError('InvalidRequestException', `SecurityConfiguration with name '${input.Name}' already exists.`);
+    try {
+      JSON.parse(input.SecurityConfiguration);
+    } catch {
+      throw new LocalServiceError('InvalidRequestException', 'The security configuration is not valid JSON.');
+    }
+    const config = { name: input.Name, json: input.SecurityConfiguration, created: this.now() };
+    this.journal.saveSecurityConfiguration(config);
+    return { Name: config.name, CreationDateTime: config.created / 1000 };
+  }
+
+  describeSecurityConfiguration(input: { Name?: string }): { Name: string; SecurityConfiguration: string; CreationDateTime: number } {
+    const config = this.securityConfigurations.get(input.Name ?? '');
+    if (!config) throw new LocalServiceError('InvalidRequestException', `Security configuration '${String(input.Name)}' does not exist.`);
+    return { Name: config.name, SecurityConfiguration: config.json, CreationDateTime: config.created / 1000 };
+  }
+
+  /** A step's log file, for the logs route. */
+  logFile(stepId: string, stream: 'stdout' | 'stderr'): string | undefined {
+    const file = this.runner.logPath(stepId, stream);
+    return this.steps.has(stepId) && existsSync(file) ? file : undefined;
+  }
+
+  /** Stops every running step process; their steps are left RUNNING in the journal (INTERRUPTED on restart). */
+  stop(): void {
+    this.journal.silence();
+    this.scheduler.stop();
+    this.runner.stop();
+  }
+
+  private cluster(id: unknown): LocalCluster {
+    const cluster = typeof id === 'string' ? this.clusters.get(id) : undefined;
+    if (!cluster) throw new LocalServiceError('InvalidRequestException', `Cluster id '${String(id)}' is not valid.`);
+    return cluster;
+  }
+
+  private runtimeRolesEnabled(cluster: LocalCluster): boolean {
+    const config = cluster.securityConfiguration ? this.securityConfigurations.get(cluster.securityConfiguration) : undefined;
+    if (!config) return false;
+    const parsed = JSON.parse(config.json) as { AuthorizationConfiguration?: { IAMConfiguration?: { EnableApplicationScopedIAMRole?: boolean } } };
+    return parsed.AuthorizationConfiguration?.IAMConfiguration?.EnableApplicationScopedIAMRole === true;
+  }
+
+  private arnOf(clusterId: string): string {
+    return clusterArn(this.options.partition ?? 'aws', this.options.region, this.options.account, clusterId);
+  }
+}
+
+/** A step as DescribeStep (`full`: with FailureDetails) and ListSteps show it. */
+function stepView(step: LocalStep, full: boolean): Record<string, unknown> {
+  const timeline = {
+    CreationDateTime: step.created / 1000,
+    ...(step.started ? { StartDateTime: step.started / 1000 } : {}),
+    ...(step.ended ? { EndDateTime: step.ended / 1000 } : {}),
+  };
+  return {
+    Id: step.id,
+    Name: step.name,
+    Config: { Jar: step.jar.Jar, Args: step.jar.Args ?? [], ...(step.jar.MainClass ? { MainClass: step.jar.MainClass } : {}), Properties: {} },
+    ActionOnFailure: step.actionOnFailure,
+    Status: {
+      State: step.state,
+      ...(step.stateChangeReason ? { StateChangeReason: step.stateChangeReason } : {}),
+      ...(step.failure && full ? { FailureDetails: step.failure } : {}),
+      Timeline: timeline,
+    },
+    ...(step.executionRoleArn ? { ExecutionRoleArn: step.executionRoleArn } : {}),
+  };
+}

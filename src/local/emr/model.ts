@@ -1,0 +1,42 @@
+/** The local EMR's records: what its journal stores and its API describes (EMR's own field meanings). */
+
+export type StepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
+
+export interface HadoopJarStep {
+  Jar: string;
+  MainClass?: string;
+  Args?: string[];
+  Properties?: { Key?: string; Value?: string }[];
+}
+
+export interface LocalStep {
+  id: string;
+  clusterId: string;
+  name: string;
+  actionOnFailure: string;
+  jar: HadoopJarStep;
+  executionRoleArn?: string;
+  sourceIdentity?: string;
+  state: StepState;
+  created: number;
+  started?: number;
+  ended?: number;
+  failure?: { Reason?: string; Message?: string; LogFile?: string };
+  stateChangeReason?: { Code?: string; Message?: string };
+  pid?: number;
+}
+
+export interface LocalCluster {
+  id: string;
+  name: string;
+  securityConfiguration?: string;
+  stepConcurrencyLevel: number;
+  state: 'WAITING' | 'RUNNING' | 'TERMINATED' | 'TERMINATED_WITH_ERRORS';
+  created: number;
+}
+
+export interface SecurityConfiguration {
+  name: string;
+  json: string;
+  created: number;
+}

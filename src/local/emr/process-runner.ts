@@ -1,0 +1,179 @@
+/**
+ * Steps as local processes, command-runner style (the first argument is the program; any other jar runs
+ * as `hadoop jar`). A step's stdout and stderr are its log files, its runtime role is in its environment,
+ * its exit decides COMPLETED or FAILED, and a failure applies its ActionOnFailure to the cluster's other
+ * steps. CancelSteps kills the process: TERMINATE_PROCESS at once, SEND_INTERRUPT with SIGTERM first.
+ */
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { EmrJournal } from './journal';
+import type { LocalStep } from './model';
+import { Spawner } from './spawner';
+
+/** EMR's programs; a missing one fails the step with a message that says so. */
+const EMR_PROGRAMS = new Set(['spark-submit', 'hive-script', 'hive', 'pig-script', 'hadoop', 'hbase', 'presto-cli', 'trino-cli']);
+
+export interface StepProcessOptions {
+  /** Each step's stdout and stderr go to `<logsDir>/<stepId>/`. */
+  logsDir: string;
+  /** The environment step processes start from (AWS settings are removed from it). */
+  env: NodeJS.ProcessEnv;
+  /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
+  interruptGraceSeconds?: number;
+  now: () => number;
+}
+
+export class StepProcessRunner {
+  /** Steps whose process is running, by step id. */
+  private readonly processes = new Set<string>();
+  /** Cancel modes asked for before the process had started: applied as soon as it has. */
+  private readonly pendingKill = new Map<string, string>();
+  private readonly spawner = new Spawner();
+  private stopped = false;
+
+  constructor(
+    private readonly journal: EmrJournal,
+    private readonly options: StepProcessOptions,
+    /** Told when a step has ended, so that the cluster's next pending step can start. */
+    private readonly slotFreed: (clusterId: string) => void,
+  ) {}
+
+  logPath(stepId: string, stream: 'stdout' | 'stderr'): string {
+    return join(this.options.logsDir, stepId, stream);
+  }
+
+  start(step: LocalStep): void {
+    const dir = join(this.options.logsDir, step.id);
+    mkdirSync(dir, { recursive: true });
+    const stdoutFile = join(dir, 'stdout');
+    const stderrFile = join(dir, 'stderr');
+    appendFileSync(stdoutFile, '');
+    appendFileSync(stderrFile, '');
+    this.journal.update(step, { state: 'RUNNING', started: this.options.now() });
+    const argv = step.jar.Jar === 'command-runner.jar' ? [...(step.jar.Args ?? [])] : ['hadoop', 'jar', step.jar.Jar, ...(step.jar.MainClass ? [step.jar.MainClass] : []), ...(step.jar.Args ?? [])];
+    const [program, ...args] = argv;
+    if (!program) return this.end(step, 1, 'the step has no command (command-runner.jar needs Args)');
+    const base = stepEnvironment(this.options.env);
+    if (EMR_PROGRAMS.has(program) && !onPath(program, base.PATH)) {
+      return this.end(step, 127, `${program} is not installed on this machine: the local EMR runs steps as local processes and could not find ${program} in PATH. Install it, or use a command step.`);
+    }
+    this.processes.add(step.id);
+    this.spawner.spawn(
+      {
+        id: step.id,
+        program,
+        args,
+        cwd: dir,
+        stdout: stdoutFile,
+        stderr: stderrFile,
+        env: {
+          ...base,
+          EMR_CLUSTER_ID: step.clusterId,
+          EMR_STEP_ID: step.id,
+          ...(step.executionRoleArn ? { AWS_ROLE_ARN: step.executionRoleArn, AWS_ROLE_SESSION_NAME: `emr-step-${step.id}` } : {}),
+          ...(step.sourceIdentity ? { AWS_SOURCE_IDENTITY: step.sourceIdentity } : {}),
+        },
+      },
+      {
+        started: (pid) => {
+          if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') this.journal.update(step, { pid });
+          if (step.state === 'CANCEL_PENDING') this.kill(step, this.pendingKill.get(step.id) ?? 'TERMINATE_PROCESS');
+        },
+        exit: (code, signal) => {
+          this.processes.delete(step.id);
+          this.pendingKill.delete(step.id);
+          if (this.stopped) return; // the stack is stopping: the step stays RUNNING and is INTERRUPTED on restart
+          this.end(step, code ?? (signal ? 128 : 1), undefined, signal ?? undefined);
+        },
+      },
+    );
+  }
+
+  /** Stops a step's process as CancelSteps' mode says; one not started yet is stopped as soon as it starts. */
+  kill(step: LocalStep, mode: string): void {
+    if (!this.processes.has(step.id)) return;
+    if (!step.pid) {
+      this.pendingKill.set(step.id, mode);
+      return;
+    }
+    if (mode === 'TERMINATE_PROCESS') this.spawner.kill(step.id, 'SIGKILL');
+    else {
+      this.spawner.kill(step.id, 'SIGTERM');
+      setTimeout(() => this.processes.has(step.id) && this.spawner.kill(step.id, 'SIGKILL'), (this.options.interruptGraceSeconds ?? 5) * 1000).unref();
+    }
+  }
+
+  /** Kills every step process; their steps stay RUNNING in the journal (INTERRUPTED on restart). */
+  stop(): void {
+    this.stopped = true;
+    this.spawner.stop();
+  }
+
+  private end(step: LocalStep, code: number, message?: string, signal?: string): void {
+    const stderrFile = this.logPath(step.id, 'stderr');
+    if (message) appendFileSync(stderrFile, `${message}\n`);
+    const now = (): number => this.options.now();
+    if (step.state === 'CANCEL_PENDING') {
+      this.journal.update(step, { state: 'CANCELLED', ended: now(), pid: undefined, stateChangeReason: { Message: 'Cancelled by the user.' } });
+    } else if (code === 0) {
+      this.journal.update(step, { state: 'COMPLETED', ended: now(), pid: undefined });
+    } else {
+      const tail = readTail(stderrFile);
+      this.journal.update(step, {
+        state: 'FAILED',
+        ended: now(),
+        pid: undefined,
+        failure: { Reason: signal ? `Killed by ${signal}.` : 'Unknown Error.', Message: message ?? (tail || `The step exited with code ${code}.`), LogFile: stderrFile },
+      });
+      this.applyActionOnFailure(step);
+    }
+    queueMicrotask(() => this.slotFreed(step.clusterId)); // not from inside a scheduling pass
+  }
+
+  /**
+   * EMR's ActionOnFailure for the rest of the cluster: CONTINUE leaves it alone; any other action cancels the
+   * cluster's pending steps (running ones carry on), and TERMINATE_CLUSTER / TERMINATE_JOB_FLOW also end the
+   * cluster (TERMINATED_WITH_ERRORS: it takes no more steps).
+   */
+  private applyActionOnFailure(step: LocalStep): void {
+    if (step.actionOnFailure === 'CONTINUE') return;
+    for (const other of this.journal.steps.values()) {
+      if (other.clusterId === step.clusterId && other.state === 'PENDING') {
+        this.journal.update(other, { state: 'CANCELLED', ended: this.options.now(), stateChangeReason: { Message: `Cancelled after step ${step.id} failed (${step.actionOnFailure}).` } });
+      }
+    }
+    if (step.actionOnFailure === 'TERMINATE_CLUSTER' || step.actionOnFailure === 'TERMINATE_JOB_FLOW') {
+      const cluster = this.journal.clusters.get(step.clusterId)!;
+      cluster.state = 'TERMINATED_WITH_ERRORS';
+      this.journal.saveCluster(cluster);
+    }
+  }
+}
+
+function onPath(program: string, path = ''): boolean {
+  return path.split(delimiter).some((dir) => {
+    try {
+      return dir && statSync(join(dir, program)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n').slice(-1000);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The environment step processes inherit: the stack's own, without any AWS_* setting and with the shared AWS
+ * config and credentials files pointed away, so a step cannot fall back on the developer's AWS credentials
+ * (on EMR it only has its runtime role). The runner then adds AWS_ROLE_ARN and friends.
+ */
+function stepEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('AWS_')));
+  return { ...rest, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
+}

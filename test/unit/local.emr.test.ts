@@ -1,0 +1,181 @@
+/**
+ * The local EMR on its own (no stack): ActionOnFailure after a failed step, and the journal read back after a
+ * stop. Steps are real processes (bash -c), each a few milliseconds; a step that must stay running waits for a
+ * file the test creates, so no assertion depends on timing.
+ */
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalEmr } from '../../src/local/emr/api';
+import { LocalServiceError } from '../../src/local/errors';
+
+jest.setTimeout(30_000);
+
+const CLUSTER = 'j-1LOCALUNITTEST';
+const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED'];
+
+const dirs: string[] = [];
+const emrs: LocalEmr[] = [];
+
+afterEach(() => {
+  for (const emr of emrs.splice(0)) emr.stop();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+function newDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'emr-gateway-local-emr-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A local EMR on `dataDir`; the cluster is created unless the journal is to be read back as it is. */
+function startEmr(dataDir: string, cluster?: { stepConcurrencyLevel: number }, options: { interruptGraceSeconds?: number } = {}): LocalEmr {
+  const emr = new LocalEmr({ dataDir, region: 'us-east-1', account: '123456789012', env: { PATH: process.env.PATH }, ...options });
+  emrs.push(emr);
+  if (cluster) emr.ensureCluster({ id: CLUSTER, name: 'unit', runtimeRoles: false, propagateSourceIdentity: false, ...cluster });
+  return emr;
+}
+
+function bash(name: string, script: string, actionOnFailure?: string) {
+  return { Name: name, ...(actionOnFailure ? { ActionOnFailure: actionOnFailure } : {}), HadoopJarStep: { Jar: 'command-runner.jar', Args: ['bash', '-c', script] } };
+}
+
+function add(emr: LocalEmr, ...steps: ReturnType<typeof bash>[]): string[] {
+  return emr.addJobFlowSteps({ JobFlowId: CLUSTER, Steps: steps }).StepIds;
+}
+
+/** DescribeStep's Status of a step. */
+function status(emr: LocalEmr, stepId: string): Record<string, unknown> {
+  return emr.describeStep({ ClusterId: CLUSTER, StepId: stepId }).Step.Status as Record<string, unknown>;
+}
+
+function clusterState(emr: LocalEmr): unknown {
+  return (emr.describeCluster({ ClusterId: CLUSTER }).Cluster.Status as { State: string }).State;
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const settled = (emr: LocalEmr, ids: string[]) => until(`${ids.join(', ')} to end`, () => ids.every((id) => TERMINAL.includes(emr.steps.get(id)!.state)));
+const running = (emr: LocalEmr, ids: string[]) => until(`${ids.join(', ')} to run`, () => ids.every((id) => emr.steps.get(id)!.pid !== undefined));
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('ActionOnFailure', () => {
+  it('CONTINUE (also the default): the next steps run, the cluster keeps going', async () => {
+    const emr = startEmr(newDataDir(), { stepConcurrencyLevel: 1 });
+    const [failed, next, defaulted] = add(emr, bash('fails', 'echo boom >&2; exit 3', 'CONTINUE'), bash('next', 'exit 4'), bash('after', 'true'));
+    await settled(emr, [failed!, next!, defaulted!]);
+    expect(status(emr, failed!)).toMatchObject({ State: 'FAILED', FailureDetails: { Reason: 'Unknown Error.', Message: 'boom' } });
+    // `next` had no ActionOnFailure: CONTINUE, so its failure did not stop `after` either.
+    expect(emr.describeStep({ ClusterId: CLUSTER, StepId: next! }).Step.ActionOnFailure).toBe('CONTINUE');
+    expect(status(emr, next!)).toMatchObject({ State: 'FAILED', FailureDetails: { Message: 'The step exited with code 4.' } });
+    expect(status(emr, defaulted!).State).toBe('COMPLETED');
+    expect(clusterState(emr)).toBe('WAITING');
+  });
+
+  it("CANCEL_AND_WAIT: the cluster's pending steps are cancelled, the cluster takes new ones", async () => {
+    const emr = startEmr(newDataDir(), { stepConcurrencyLevel: 1 });
+    const [failed, second, third] = add(emr, bash('fails', 'exit 1', 'CANCEL_AND_WAIT'), bash('second', 'true'), bash('third', 'true'));
+    await settled(emr, [failed!, second!, third!]);
+    expect(status(emr, failed!).State).toBe('FAILED');
+    for (const id of [second!, third!]) {
+      const cancelled = status(emr, id);
+      expect(cancelled).toMatchObject({ State: 'CANCELLED', StateChangeReason: { Message: `Cancelled after step ${failed} failed (CANCEL_AND_WAIT).` } });
+      expect(cancelled.Timeline).not.toHaveProperty('StartDateTime'); // it never ran
+    }
+    expect(clusterState(emr)).toBe('WAITING');
+    const [later] = add(emr, bash('later', 'true'));
+    await settled(emr, [later!]);
+    expect(status(emr, later!).State).toBe('COMPLETED');
+  });
+
+  it.each(['TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'])('%s: pending steps are cancelled, the cluster ends TERMINATED_WITH_ERRORS and refuses steps, also after a restart', async (action) => {
+    const dataDir = newDataDir();
+    const emr = startEmr(dataDir, { stepConcurrencyLevel: 1 });
+    const [failed, pending] = add(emr, bash('fails', 'exit 1', action), bash('pending', 'true'));
+    await settled(emr, [failed!, pending!]);
+    expect(status(emr, failed!).State).toBe('FAILED');
+    expect(status(emr, pending!)).toMatchObject({ State: 'CANCELLED', StateChangeReason: { Message: `Cancelled after step ${failed} failed (${action}).` } });
+    expect(clusterState(emr)).toBe('TERMINATED_WITH_ERRORS');
+    const refusal = thrown(() => add(emr, bash('refused', 'true')));
+    expect(refusal).toBeInstanceOf(LocalServiceError);
+    expect(refusal).toMatchObject({ type: 'ValidationException', status: 400, message: 'A job flow that is shutting down, terminated, or finished may not be modified.' });
+    emr.stop();
+    expect(clusterState(startEmr(dataDir))).toBe('TERMINATED_WITH_ERRORS');
+  });
+
+  it('cancels only pending steps: a step already running carries on to its own end', async () => {
+    const dir = newDataDir();
+    const go = join(dir, 'go');
+    const emr = startEmr(dir, { stepConcurrencyLevel: 2 });
+    const [failed, busy, pending] = add(emr, bash('fails', 'exit 1', 'TERMINATE_CLUSTER'), bash('busy', `while [ ! -e '${go}' ]; do sleep 0.02; done`), bash('pending', 'true'));
+    await settled(emr, [failed!]);
+    expect(emr.steps.get(busy!)!.state).toBe('RUNNING');
+    expect(status(emr, pending!).State).toBe('CANCELLED');
+    writeFileSync(go, '');
+    await settled(emr, [busy!]);
+    expect(status(emr, busy!).State).toBe('COMPLETED');
+    expect(clusterState(emr)).toBe('TERMINATED_WITH_ERRORS');
+  });
+});
+
+describe('the journal, read back after the local EMR stopped', () => {
+  it('brings a running step back INTERRUPTED, a cancel in progress CANCELLED, finished steps as they were, and runs the pending ones', async () => {
+    const dataDir = newDataDir();
+    const first = startEmr(dataDir, { stepConcurrencyLevel: 2 }, { interruptGraceSeconds: 60 });
+    const [done, failed] = add(first, bash('done', 'echo ok'), bash('failed', 'echo bad >&2; exit 2'));
+    await settled(first, [done!, failed!]);
+    const finished = [done!, failed!].map((id) => first.describeStep({ ClusterId: CLUSTER, StepId: id }));
+    expect(finished.map((d) => (d.Step.Status as { State: string }).State)).toEqual(['COMPLETED', 'FAILED']);
+
+    // Two steps fill both slots: one runs, one ignores SIGTERM (once it says so) so that its cancel stays
+    // CANCEL_PENDING; a third waits for a slot.
+    const ready = join(dataDir, 'stubborn-ready');
+    const [busy, stubborn, waiting] = add(first, bash('busy', 'sleep 30'), bash('stubborn', `trap '' TERM; touch '${ready}'; sleep 30`), bash('waiting', 'echo later'));
+    await running(first, [busy!, stubborn!]);
+    await until('the stubborn step to ignore SIGTERM', () => existsSync(ready));
+    expect(first.cancelSteps({ ClusterId: CLUSTER, StepIds: [stubborn!], StepCancellationOption: 'SEND_INTERRUPT' }).CancelStepsInfoList).toEqual([{ StepId: stubborn, Status: 'SUBMITTED' }]);
+    expect([busy, stubborn, waiting].map((id) => first.steps.get(id!)!.state)).toEqual(['RUNNING', 'CANCEL_PENDING', 'PENDING']);
+    const started = (status(first, busy!).Timeline as { StartDateTime: number }).StartDateTime;
+    first.stop();
+
+    const second = startEmr(dataDir);
+    const interrupted = status(second, busy!);
+    expect(interrupted).toMatchObject({ State: 'INTERRUPTED', StateChangeReason: { Message: 'The step process ended when the local EMR stopped.' }, Timeline: { StartDateTime: started } });
+    expect(interrupted.Timeline).toHaveProperty('EndDateTime');
+    expect(status(second, stubborn!)).toMatchObject({ State: 'CANCELLED', Timeline: { EndDateTime: expect.any(Number) } });
+    for (const [i, id] of [done!, failed!].entries()) expect(second.describeStep({ ClusterId: CLUSTER, StepId: id })).toEqual(finished[i]);
+    expect(readFileSync(second.logFile(done!, 'stdout')!, 'utf8')).toBe('ok\n');
+
+    await settled(second, [waiting!]);
+    expect(status(second, waiting!).State).toBe('COMPLETED');
+  });
+
+  it('skips a line torn by a crash and keeps the last record of each step', () => {
+    const dataDir = newDataDir();
+    const journal = join(dataDir, 'emr', 'journal.jsonl');
+    const first = startEmr(dataDir, { stepConcurrencyLevel: 1 });
+    first.stop(); // only the cluster and its security configuration are journaled
+    const step = { id: 's-1TORN', clusterId: CLUSTER, name: 'n', actionOnFailure: 'CONTINUE', jar: { Jar: 'command-runner.jar', Args: ['true'] }, created: 1_000 };
+    appendFileSync(journal, `${JSON.stringify({ kind: 'step', step: { ...step, state: 'RUNNING', started: 2_000 } })}\n`);
+    appendFileSync(journal, `${JSON.stringify({ kind: 'step', step: { ...step, state: 'COMPLETED', started: 2_000, ended: 3_000 } })}\n`);
+    appendFileSync(journal, '{"kind":"step","step":{"id":"s-1TORN","sta');
+    expect(existsSync(journal)).toBe(true);
+
+    const second = startEmr(dataDir);
+    expect(status(second, 's-1TORN')).toEqual({ State: 'COMPLETED', Timeline: { CreationDateTime: 1, StartDateTime: 2, EndDateTime: 3 } });
+  });
+});
