@@ -428,13 +428,13 @@ describePackage('serverless package', () => {
       expect(table.UpdateReplacePolicy).toBe('Retain');
     };
 
-    it('the jobs table is src/aws/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
+    it('the jobs table is src/adapters/dynamodb/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
       const expected = jobsTable('x');
       expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster']);
       check('JobsTable', expected);
     });
 
-    it('the audit table is src/aws/tables.ts auditTable(), likewise', () => {
+    it('the audit table is src/adapters/dynamodb/tables.ts auditTable(), likewise', () => {
       check('AuditTable', auditTable('x'));
     });
   });
