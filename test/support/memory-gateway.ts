@@ -5,7 +5,7 @@
  */
 import { JobService } from '../../src/jobs/service';
 import { DEFAULT_POLLING, StepTasks, type PollingPolicy, type TaskResult, type WorkflowInput } from '../../src/jobs/step-tasks';
-import type { GatewayConfig } from '../../src/config/validate';
+import type { GatewayConfig, LoadedConfig } from '../../src/config/validate';
 import { GATEWAY_CONFIG_YAML, loadTestConfig, SimClock } from './config';
 import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, RecordingStarter } from './fakes';
 
@@ -28,8 +28,13 @@ export interface MemoryGateway {
   run(jobId: string, maxPolls?: number): Promise<{ result: TaskResult; waits: number[] }>;
 }
 
+/** Parsed once per text (compiling the policies is most of a gateway's set-up time); nothing here changes them. */
+const loaded = new Map<string, LoadedConfig>();
+
 export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: string } = {}): MemoryGateway {
-  const { config, engine } = loadTestConfig(options.configYaml ?? GATEWAY_CONFIG_YAML);
+  const text = options.configYaml ?? GATEWAY_CONFIG_YAML;
+  if (!loaded.has(text)) loaded.set(text, loadTestConfig(text));
+  const { config, engine } = loaded.get(text)!;
   const polling = options.polling ?? DEFAULT_POLLING;
   const clock = new SimClock();
   const jobs = new InMemoryJobRepository(clock.now);
