@@ -9,12 +9,18 @@ export function eventLabels(events: readonly AuditEvent[]): string[] {
 
 /**
  * The job's trail as labels. Asserts that the job exists and that the chain verifies, including against the
- * job's recorded head (a cut tail fails).
+ * job's recorded head (a cut tail fails); with `headAtEnd`, that the head is the last event.
  */
-export async function verifiedTrail(stores: { audit: Pick<AuditLog, 'list'>; jobs: Pick<JobRepository, 'get'> }, jobId: string): Promise<string[]> {
+export async function verifiedTrail(
+  stores: { audit: Pick<AuditLog, 'list'>; jobs: Pick<JobRepository, 'get'> },
+  jobId: string,
+  options: { headAtEnd?: boolean } = {},
+): Promise<string[]> {
   const events = await stores.audit.list(jobId);
   const job = await stores.jobs.get(jobId);
   if (!job) throw new Error(`no job ${jobId}: its trail has no head to verify against`);
   expect(verifyChain(jobId, events, { seq: job.auditSeq, hash: job.auditHash })).toMatchObject({ ok: true });
+  // `headAtEnd`: the job records the last event as its head (every change has been written through).
+  if (options.headAtEnd) expect({ seq: job.auditSeq, hash: job.auditHash }).toEqual({ seq: events.length - 1, hash: events.at(-1)?.hash });
   return eventLabels(events);
 }

@@ -21,7 +21,7 @@ beforeEach(() => {
 async function accepted(body = submitBody(), gateway = g): Promise<Job> {
   return (await gateway.service.submit({ caller: { callerArn: ALICE }, body })).job;
 }
-const trail = (jobId: string, gateway = g): Promise<string[]> => verifiedTrail(gateway, jobId);
+const trail = (jobId: string, gateway = g): Promise<string[]> => verifiedTrail(gateway, jobId, { headAtEnd: true });
 const job = async (jobId: string): Promise<Job> => (await g.jobs.get(jobId))!;
 const eventOf = async (jobId: string, type: string) => (await g.audit.list(jobId)).find((e) => e.type === type);
 const poll = (jobId: string, previous: TaskResult) => g.tasks.poll({ ...g.input(jobId), poll: previous });
@@ -328,6 +328,16 @@ describe('observeStepEvent (EMR Step Status Change)', () => {
     expect(g.emr.count('describe')).toBe(0);
     expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name, state: 'RUNNING' })).toBe('RUNNING');
     await poll(jobId, { done: false, status: 'RUNNING', waitSeconds: 15 }); // DescribeStep: RUNNING, already recorded
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
+  });
+
+  it('an event and a poll racing on the same state record it once', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId, stepId, name } = await submitted();
+    const previous = { done: false, status: 'SUBMITTED', waitSeconds: 15 } as const;
+    const event = { stepId, clusterId: CLUSTER, name, state: 'RUNNING' };
+    const outcomes = await Promise.all([poll(jobId, previous), g.tasks.observeStepEvent(event), poll(jobId, previous), g.tasks.observeStepEvent(event)]);
+    expect(outcomes.map((o) => (typeof o === 'object' ? o.status : o))).toEqual(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
     expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
   });
 
