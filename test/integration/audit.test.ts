@@ -30,22 +30,6 @@ describe('audit chain', () => {
     expect(verifyChain(JOB, events)).toEqual({ ok: true, events: 3, head: events[2]!.hash });
   });
 
-  it('detects an edited event, a removed event, a reordered chain, another job\'s event and a cut tail', async () => {
-    const events = await chainOf(4);
-    const edited = events.map((e, i) => (i === 1 ? { ...e, actor: { principalArn: 'arn:aws:iam::123456789012:role/Mallory' } } : e));
-    expect(verifyChain(JOB, edited)).toMatchObject({ ok: false, seq: 1, problem: expect.stringMatching(/modified after it was written/) });
-
-    const resealed = edited.map((e, i) => (i === 1 ? { ...e, hash: 'f'.repeat(64) } : e));
-    expect(verifyChain(JOB, resealed)).toMatchObject({ ok: false, seq: 1 });
-
-    expect(verifyChain(JOB, [events[0]!, events[2]!, events[3]!])).toMatchObject({ ok: false, seq: 2, problem: 'events 1..1 are missing' });
-    expect(verifyChain(JOB, [events[1]!, events[0]!])).toMatchObject({ ok: false });
-    expect(verifyChain('job-zzzzzzzzzzzzzzzzzzzzzzzzzz', events)).toMatchObject({ ok: false, problem: expect.stringMatching(/belongs to/) });
-    const head = { seq: 3, hash: events[3]!.hash };
-    expect(verifyChain(JOB, events.slice(0, 3), head)).toMatchObject({ ok: false, problem: expect.stringMatching(/events were removed/) });
-    expect(verifyChain(JOB, events, head)).toMatchObject({ ok: true });
-  });
-
   it('detects tampering done directly in the table', async () => {
     await chainOf(3);
     await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.auditTable, Key: marshall({ jobId: JOB, seq: 1 }) }));

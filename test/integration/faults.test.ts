@@ -5,13 +5,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AddJobFlowStepsCommand } from '@aws-sdk/client-emr';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { verifyChain } from '../../src/audit/chain';
 import { submitClientFactory } from '../../src/adapters/emr/emr-steps';
 import type { TaskResult } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
+import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
-import { ALICE, startGateway, submitBody, type GatewayOptions, type TestGateway } from '../support/gateway';
+import { crash, crashAfterEvent, permanent } from '../support/faults';
+import { ALICE, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(30_000);
 
@@ -21,32 +21,7 @@ afterEach(async () => {
   gw = undefined;
 });
 
-async function trail(jobId: string): Promise<string[]> {
-  const events = await gw!.audit.list(jobId);
-  const job = await gw!.jobs.get(jobId);
-  expect(verifyChain(jobId, events, { seq: job!.auditSeq, hash: job!.auditHash })).toMatchObject({ ok: true });
-  return events.map((e) => (e.type === 'STATE_CHANGED' ? `STATE_CHANGED:${String(e.emr?.state)}` : e.type));
-}
-
-/** Fails the first job update (UpdateItem) after an audit event of `type` was written, with `error`. */
-function crashAfterEvent(type: string, error: () => Error): GatewayOptions['wrapDb'] {
-  return (client: DynamoDBClient) => {
-    const send = client.send.bind(client);
-    let armed = false;
-    let done = false;
-    client.send = ((command: { constructor: { name: string }; input: { Item?: Record<string, { S?: string }> } }) => {
-      if (command.constructor.name === 'PutItemCommand' && command.input.Item?.type?.S === type) armed = true;
-      else if (command.constructor.name === 'UpdateItemCommand' && armed && !done) {
-        done = true;
-        return Promise.reject(error());
-      }
-      return send(command as never);
-    }) as typeof client.send;
-    return client;
-  };
-}
-const crash = () => Object.assign(new Error('crash between the two writes'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
-const permanent = () => Object.assign(new Error('the update is refused for good'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+const trail = (jobId: string): Promise<string[]> => verifiedTrail(gw!, jobId);
 const input = (jobId: string) => ({ jobId, polling: DEFAULT_POLLING });
 const poll = (jobId: string, previous: TaskResult) => gw!.workflow.poll({ ...input(jobId), poll: previous });
 

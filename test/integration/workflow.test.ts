@@ -8,12 +8,14 @@ import validator from 'asl-validator';
 import { resolve } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { SfnWorkflowStarter } from '../../src/adapters/sfn/workflow-starter';
-import { verifyChain } from '../../src/audit/chain';
 import { ConflictError, ForbiddenError } from '../../src/errors';
 import type { Job } from '../../src/jobs/model';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
+import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
+import { crashAfterEvent } from '../support/faults';
 import { ALICE, CAROL, PLAIN_CLUSTER, SUBMITTER_ROLE, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { untilJob } from '../support/wait';
 
 jest.setTimeout(30_000);
 
@@ -25,28 +27,13 @@ afterEach(async () => {
   await gw.stop();
 });
 
-async function auditOf(jobId: string): Promise<string[]> {
-  const events = await gw.audit.list(jobId);
-  const job = await gw.jobs.get(jobId);
-  expect(verifyChain(jobId, events, job ? { seq: job.auditSeq, hash: job.auditHash } : undefined)).toMatchObject({ ok: true });
-  return events.map((e) => (e.type === 'STATE_CHANGED' ? `STATE_CHANGED:${String(e.emr?.state)}` : e.type));
-}
+const auditOf = (jobId: string): Promise<string[]> => verifiedTrail(gw, jobId);
 
 async function submitAndFinish(body = submitBody()): Promise<Job> {
   const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body });
   const finished = await gw.finish(job.jobId);
   expect(gw.runner.executions.get(job.jobId)?.status).not.toBe('RUNNING');
   return finished!;
-}
-
-/** Resolves once the job's status satisfies `predicate` (the execution keeps running meanwhile). */
-async function until(jobId: string, predicate: (job: Job) => boolean): Promise<Job> {
-  for (let i = 0; i < 500; i++) {
-    const job = await gw.jobs.get(jobId);
-    if (job && predicate(job)) return job;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`job ${jobId} never reached the expected state`);
 }
 
 describe('the state machine definition', () => {
@@ -95,7 +82,7 @@ describe('scenarios', () => {
   it('cancelled while RUNNING: CancelSteps, CANCEL_REQUESTED audited, CANCELLED once EMR says so', async () => {
     gw.emr.nextScript = ['RUNNING'];
     const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
-    await until(job.jobId, (j) => j.status === 'RUNNING');
+    await untilJob(gw.jobs, job.jobId, (j) => j.status === 'RUNNING');
     const afterCancel = await gw.service.cancel({ callerArn: ALICE }, job.jobId);
     expect(afterCancel.cancelRequested).toMatchObject({ by: ALICE, mode: 'SEND_INTERRUPT', sent: true });
     const finished = await gw.finish(job.jobId);
@@ -223,25 +210,11 @@ describe('idempotency', () => {
 describe('faults between two writes', () => {
   it('a crash between the audit write and the job update is repaired by the retry: no duplicate event, no second step', async () => {
     await gw.stop();
-    let crashes = 0;
-    gw = await startGateway({
-      wrapDb: (client) => {
-        const send = client.send.bind(client);
-        let submittedAuditWritten = false;
-        client.send = ((command: { constructor: { name: string }; input: { Item?: Record<string, { S?: string }> } }) => {
-          if (command.constructor.name === 'PutItemCommand' && command.input.Item?.type?.S === 'SUBMITTED') submittedAuditWritten = true;
-          else if (command.constructor.name === 'UpdateItemCommand' && submittedAuditWritten && crashes === 0) {
-            crashes++;
-            return Promise.reject(Object.assign(new Error('crash: the process died between the two writes'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
-          }
-          return send(command as never);
-        }) as typeof client.send;
-        return client;
-      },
-    });
+    const fault = crashAfterEvent('SUBMITTED');
+    gw = await startGateway({ wrapDb: fault });
     gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
     const job = await submitAndFinish();
-    expect(crashes).toBe(1);
+    expect(fault.crashes).toBe(1);
     expect(job.status).toBe('COMPLETED');
     expect(gw.emr.calls('AddJobFlowSteps')).toBe(1); // the retry found the step by its job marker
     expect(gw.emr.calls('ListSteps')).toBe(1);

@@ -9,7 +9,6 @@ import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
 import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { SdkEmrSteps, submitClientFactory, type TemporaryCredentials } from '../../src/adapters/emr/emr-steps';
-import { parseConfig } from '../../src/config-file/load';
 import type { GatewayConfig } from '../../src/config/validate';
 import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-store';
@@ -17,76 +16,13 @@ import { StepTasks as JobWorkflow } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
+import { loadTestConfig, SimClock, SUBMITTER_ROLE } from './config';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
 
-export const ACCOUNT = '123456789012';
-export const CLUSTER = 'j-2AXXXXXXGAPLF';
-export const PLAIN_CLUSTER = 'j-3NOSOURCEID';
-export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
-export const CAROL = `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/carol`;
-export const AUDITOR = `arn:aws:sts::${ACCOUNT}:assumed-role/Auditors/dora`;
-export const NOREADS = `arn:aws:sts::${ACCOUNT}:assumed-role/NoReads/nick`;
-export const SUBMITTER_ROLE = `arn:aws:iam::${ACCOUNT}:role/EmrGatewaySubmitter`;
-export const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-
-const CONFIG = `
-account: "${ACCOUNT}"
-region: us-east-1
-clusters:
-  - { id: ${CLUSTER}, name: analytics, runtimeRoles: true, propagateSourceIdentity: true }
-  - { id: ${PLAIN_CLUSTER}, name: plain, runtimeRoles: true }
-runtimeRoles: ["${role('CallerTeamRoleETL')}", "${role('Caller')}"]
-principals:
-  - { match: "${role('DataTeamA')}", policies: [team-a] }
-  - { match: "${role('Contractors')}", policies: [] }
-  - { match: "${role('Auditors')}", policies: [read-all] }
-  - { match: "${role('NoReads')}", policies: [team-a, no-reads] }
-templates:
-  nightly:
-    clusterId: ${CLUSTER}
-    executionRoleArn: "${role('CallerTeamRoleETL')}"
-    name: "nightly \${date}"
-    step: { type: command, args: [bash, -c, "echo run for \${date} in \${region}"] }
-  landing:
-    clusterId: ${CLUSTER}
-    executionRoleArn: "${role('CallerTeamRoleETL')}"
-    name: "ingest \${eventId}"
-    step: { type: spark, args: ["s3://code/ingest.py", "--input", "\${key}"] }
-schedules:
-  - { name: nightly, schedule: "cron(0 2 * * ? *)", template: nightly, params: { region: eu }, principal: "${role('DataTeamA')}" }
-triggers:
-  - name: landing
-    eventPattern: { source: [aws.s3], detail-type: [Object Created] }
-    template: landing
-    params: { key: "$.detail.object.key" }
-    principal: "${role('DataTeamA')}"
-policies:
-  read-all:
-    Version: "2012-10-17"
-    Statement:
-      - { Effect: Allow, Action: [elasticmapreduce:DescribeStep, elasticmapreduce:ListSteps], Resource: "arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*" }
-  no-reads:
-    Version: "2012-10-17"
-    Statement:
-      - { Effect: Deny, Action: [elasticmapreduce:DescribeStep], Resource: "*" }
-  team-a:
-    Version: "2012-10-17"
-    Statement:
-      - Effect: Allow
-        Action: [elasticmapreduce:AddJobFlowSteps, elasticmapreduce:CancelSteps]
-        Resource: "arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*"
-        Condition: { StringLike: { elasticmapreduce:ExecutionRoleArn: "${role('CallerTeamRole*')}" } }
-`;
-
-/** Simulated time: starts now, moves only when told (by each Wait of the state machine). */
-export class SimClock {
-  private t = Date.parse('2026-11-28T12:00:00Z');
-  now = (): Date => new Date(this.t);
-  advance(seconds: number): void {
-    this.t += seconds * 1000;
-  }
-}
+// The config, principals and clock live in ./config (no SDK there, so unit tests can share them); re-exported
+// here for the tests that know them from this module.
+export { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PLAIN_CLUSTER, role, SimClock, submitBody, SUBMITTER_ROLE } from './config';
 
 export interface TestGateway {
   config: GatewayConfig;
@@ -116,7 +52,7 @@ export interface GatewayOptions {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
-  const { config, engine } = parseConfig(CONFIG, '/test/gateway.yaml');
+  const { config, engine } = loadTestConfig();
   const dynamo = await startDynamo();
   const db = options.wrapDb ? options.wrapDb(dynamo.client) : dynamo.client;
   const clock = new SimClock();
@@ -179,11 +115,3 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     },
   };
 }
-
-export const submitBody = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  clusterId: CLUSTER,
-  executionRoleArn: role('CallerTeamRoleETL'),
-  name: 'nightly etl',
-  step: { type: 'command', args: ['bash', '-c', 'echo hello'] },
-  ...overrides,
-});

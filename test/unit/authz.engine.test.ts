@@ -2,7 +2,7 @@ import { resolvePrincipal } from '../../src/authz/arn';
 import { PolicyEngine } from '../../src/authz/engine';
 import type { PolicyCompileError } from '../../src/errors';
 import { rolesFor } from '../../src/authz/roles';
-import { ACCOUNT, ALICE, CLUSTER, SUBMIT, decide, engineWith, role } from './authz.helpers';
+import { ACCOUNT, ALICE, CLUSTER, SUBMIT, decide, engineWith, role } from '../support/authz';
 
 const ROLE = 'elasticmapreduce:ExecutionRoleArn';
 

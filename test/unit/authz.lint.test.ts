@@ -1,6 +1,6 @@
 import { PolicyEngine, type PrincipalRule } from '../../src/authz/engine';
 import { lintPolicies, type LintFinding } from '../../src/authz/lint';
-import { ACCOUNT, SUBMIT, role } from './authz.helpers';
+import { ACCOUNT, SUBMIT, role } from '../support/authz';
 
 const CLUSTER_PATTERN = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*`;
 

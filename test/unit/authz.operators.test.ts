@@ -1,4 +1,4 @@
-import { allowIf, decide, role } from './authz.helpers';
+import { allowIf, decide, role } from '../support/authz';
 
 const ok = (condition: Record<string, unknown>, context: Record<string, string | string[]>): boolean =>
   decide(allowIf(condition), context) === 'Allowed';

@@ -1,9 +1,10 @@
+/** The policy engine for the authz unit tests: alice of DataTeamA, one cluster, and engines built from bare statements. */
 import { PolicyEngine, type AuthzRequest } from '../../src/authz/engine';
+import { ACCOUNT, ALICE, CLUSTER as CLUSTER_ID, role } from './config';
 
-export const ACCOUNT = '123456789012';
-export const CLUSTER = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/j-2AXXXXXXGAPLF`;
-export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
-export const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+export { ACCOUNT, ALICE, role };
+/** The cluster's ARN (the resource of every decision here). */
+export const CLUSTER = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/${CLUSTER_ID}`;
 export const SUBMIT = 'elasticmapreduce:AddJobFlowSteps';
 
 /** An engine where DataTeamA (tags team=a) has exactly the given statements. */

@@ -1,0 +1,259 @@
+/**
+ * The in-memory fakes (test/support/fakes.ts) against the adapters they stand in for: the same cases run on
+ * both, so a unit test that passes on a fake means what it would mean on DynamoDB and EMR. The jobs table and
+ * the audit trail run on dynalite; EMR is SdkEmrSteps over the SDK mock of FakeEmr.
+ */
+import { EMRClient } from '@aws-sdk/client-emr';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
+import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
+import { SdkEmrSteps, submitClientFactory } from '../../src/adapters/emr/emr-steps';
+import { genesisHash, verifyChain } from '../../src/audit/chain';
+import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
+import { newJobId } from '../../src/jobs/job-id';
+import type { EmrStepState, FailureDetails, Job } from '../../src/jobs/model';
+import type { AuditLog, EmrSteps, JobRepository } from '../../src/jobs/ports';
+import { parseJobRequest } from '../../src/jobs/request';
+import { stepMarker, stepNameFor } from '../../src/jobs/step-name';
+import { ALICE, CLUSTER, PLAIN_CLUSTER, role, SimClock, submitBody } from '../support/config';
+import { startDynamo } from '../support/dynamo';
+import { awsError, FakeEmr } from '../support/fake-emr';
+import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, rejected, throttled } from '../support/fakes';
+
+jest.setTimeout(30_000);
+
+let clock: SimClock;
+beforeEach(() => {
+  clock = new SimClock();
+});
+
+/** A job as JobService creates it, `n` seconds after the clock's start. */
+function jobAt(n: number, overrides: Partial<Job> = {}): Job {
+  const createdAt = new Date(clock.now().getTime() + n * 1000).toISOString();
+  const jobId = newJobId(new Date(createdAt));
+  const request = parseJobRequest(submitBody());
+  return {
+    jobId, status: 'ACCEPTED', version: 1, createdAt, updatedAt: createdAt, listKey: `${createdAt}#${jobId}`,
+    actor: { principalArn: role('DataTeamA'), callerArn: ALICE, sourceIdentity: 'alice' }, principalArn: role('DataTeamA'),
+    clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, name: request.name, stepType: request.step.type, request,
+    requestHash: 'r'.repeat(64), argsHash: 'a'.repeat(64), decision: { result: 'Allowed', reason: 'allowed by team-a statement 0' },
+    submitAttempts: 0, auditSeq: 0, auditHash: 'h'.repeat(64), ...overrides,
+  };
+}
+
+interface Stores {
+  jobs: JobRepository;
+  audit: AuditLog;
+  stop(): Promise<void>;
+}
+const stores: [string, () => Promise<Stores>][] = [
+  ['in memory', () => Promise.resolve({ jobs: new InMemoryJobRepository(clock.now), audit: new InMemoryAuditLog(clock.now), stop: () => Promise.resolve() })],
+  ['DynamoDB (dynalite)', async () => {
+    const dynamo = await startDynamo();
+    return { jobs: new DynamoJobStore(dynamo.client, dynamo.jobsTable, clock.now), audit: new DynamoAuditStore(dynamo.client, dynamo.auditTable, clock.now), stop: () => dynamo.stop() };
+  }],
+];
+
+describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
+  let s: Stores;
+  beforeEach(async () => {
+    s = await make();
+  });
+  afterEach(() => s.stop());
+
+  it('create: true once, then false for the same id, and the first record stays', async () => {
+    const job = jobAt(0);
+    expect(await s.jobs.create(job)).toBe(true);
+    expect(await s.jobs.create({ ...job, name: 'other' })).toBe(false);
+    expect(await s.jobs.get(job.jobId)).toEqual(job);
+    expect(await s.jobs.get(jobAt(1).jobId)).toBeUndefined();
+  });
+
+  it('get returns a copy: changing it changes nothing stored', async () => {
+    const job = jobAt(0);
+    await s.jobs.create(job);
+    const read = (await s.jobs.get(job.jobId))!;
+    read.status = 'FAILED';
+    expect((await s.jobs.get(job.jobId))?.status).toBe('ACCEPTED');
+  });
+
+  it('transition: applies the changes with the next version and the time; undefined removes a field; no changes, no write', async () => {
+    const job = jobAt(0, { cancelRequested: { by: ALICE, mode: 'SEND_INTERRUPT', at: clock.now().toISOString() } });
+    await s.jobs.create(job);
+    clock.advance(5);
+    const changed = await s.jobs.transition(job.jobId, () => ({ status: 'SUBMITTED', stepId: 's-1', cancelRequested: undefined }));
+    expect(changed).toMatchObject({ status: 'SUBMITTED', stepId: 's-1', version: 2, updatedAt: clock.now().toISOString() });
+    const stored = (await s.jobs.get(job.jobId))!;
+    expect(stored).toEqual(changed);
+    expect('cancelRequested' in stored).toBe(false);
+    const seen: number[] = [];
+    expect(await s.jobs.transition(job.jobId, (j) => (seen.push(j.version), undefined))).toEqual(stored);
+    expect(seen).toEqual([2]);
+    expect((await s.jobs.get(job.jobId))?.version).toBe(2);
+  });
+
+  it('transition of a job that does not exist: JobConflictError', async () => {
+    await expect(s.jobs.transition(jobAt(0).jobId, () => ({ status: 'FAILED' }))).rejects.toThrow(JobConflictError);
+  });
+
+  it('concurrent transitions all apply: each retries on the version it lost', async () => {
+    const job = jobAt(0);
+    await s.jobs.create(job);
+    await Promise.all(Array.from({ length: 5 }, () => s.jobs.transition(job.jobId, (j) => ({ submitAttempts: j.submitAttempts + 1 }))));
+    expect(await s.jobs.get(job.jobId)).toMatchObject({ submitAttempts: 5, version: 6 });
+  });
+
+  it('list: by caller, cluster or status, newest first, paginated with a token bound to its listing', async () => {
+    const alice = [0, 1, 2, 3, 4].map((n) => jobAt(n));
+    const plain = jobAt(5, { clusterId: PLAIN_CLUSTER });
+    const carol = jobAt(6, { principalArn: role('Contractors'), status: 'REJECTED' });
+    for (const job of [...alice, plain, carol]) await s.jobs.create(job);
+    const ids = (jobs: Job[]) => jobs.map((j) => j.jobId);
+    const newestFirst = [...alice].reverse();
+
+    const all: string[] = [];
+    let page = await s.jobs.list({ principalArn: role('DataTeamA'), limit: 2 });
+    expect(ids(page.jobs)).toEqual([plain.jobId, alice[4]!.jobId]);
+    const first = page.nextToken!;
+    for (let i = 0; i < 10; i++) {
+      all.push(...ids(page.jobs));
+      if (!page.nextToken) break;
+      page = await s.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: page.nextToken });
+    }
+    expect(all).toEqual([plain, ...newestFirst].map((j) => j.jobId));
+
+    expect(ids((await s.jobs.list({ status: 'REJECTED', limit: 10 })).jobs)).toEqual([carol.jobId]);
+    expect(ids((await s.jobs.list({ clusterId: CLUSTER, status: 'ACCEPTED', limit: 10 })).jobs)).toEqual(ids(newestFirst));
+    expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: PLAIN_CLUSTER, limit: 10 })).jobs)).toEqual([plain.jobId]);
+    expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), from: alice[3]!.createdAt, to: plain.createdAt, limit: 10 })).jobs)).toEqual([plain.jobId, alice[4]!.jobId, alice[3]!.jobId]);
+    expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), to: alice[1]!.createdAt, limit: 10 })).jobs)).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
+
+    await expect(s.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: first })).rejects.toThrow(/nextToken/);
+    await expect(s.jobs.list({ clusterId: CLUSTER, limit: 2, nextToken: first })).rejects.toThrow(/nextToken/);
+    await expect(s.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: 'garbage' })).rejects.toMatchObject({ issues: [{ field: 'nextToken' }] });
+    await expect(s.jobs.list({ limit: 2 })).rejects.toThrow(ValidationError);
+  });
+
+  it('audit append: seq from 0 linked from the genesis, a chain that verifies', async () => {
+    const draft = (type: string) => ({ type, dedupeKey: type, actor: { principalArn: role('A') } });
+    const a = await s.audit.append('job-x', draft('A'), { firstEvent: true });
+    clock.advance(1);
+    const b = await s.audit.append('job-x', draft('B'));
+    expect([a.seq, b.seq]).toEqual([0, 1]);
+    expect(a).toMatchObject({ jobId: 'job-x', prevHash: genesisHash('job-x'), at: '2026-11-28T12:00:00.000Z' });
+    expect(b).toMatchObject({ prevHash: a.hash, at: '2026-11-28T12:00:01.000Z' });
+    const events = await s.audit.list('job-x');
+    expect(events).toEqual([a, b]);
+    expect(verifyChain('job-x', events)).toEqual({ ok: true, events: 2, head: b.hash });
+    expect(await s.audit.list('job-none')).toEqual([]);
+  });
+
+  it('audit append: an event whose dedupe key is in the chain is returned, nothing written, even with firstEvent', async () => {
+    const draft = (type: string, detail?: Record<string, unknown>) => ({ type, dedupeKey: type, ...(detail ? { detail } : {}) });
+    const a = await s.audit.append('job-x', draft('SUBMITTED', { try: 1 }));
+    await s.audit.append('job-x', draft('OTHER'));
+    expect(await s.audit.append('job-x', draft('SUBMITTED', { try: 2 }))).toEqual(a);
+    expect(await s.audit.append('job-x', draft('SUBMITTED', { try: 3 }), { firstEvent: true })).toEqual(a);
+    // firstEvent on a chain that has begun after all: appended after it, not over it.
+    expect((await s.audit.append('job-x', draft('LATE'), { firstEvent: true })).seq).toBe(2);
+    expect((await s.audit.list('job-x')).map((e) => e.type)).toEqual(['SUBMITTED', 'OTHER', 'LATE']);
+  });
+
+  it('concurrent audit appends make one contiguous chain that verifies', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => s.audit.append('job-x', { type: `C${i}`, dedupeKey: `C${i}` })));
+    const events = await s.audit.list('job-x');
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(verifyChain('job-x', events)).toMatchObject({ ok: true });
+  });
+});
+
+interface Emr {
+  steps: EmrSteps;
+  script(states: EmrStepState[], failure?: FailureDetails): void;
+  throttleNextAdd(): void;
+  rejectNextAdd(message: string): void;
+  stop(): void;
+}
+const emrs: [string, () => Emr][] = [
+  ['FakeEmrSteps', () => {
+    const fake = new FakeEmrSteps(clock.now, [CLUSTER]);
+    return {
+      steps: fake,
+      script: (states, failure) => Object.assign(fake, { nextScript: states, nextFailure: failure }),
+      throttleNextAdd: () => fake.failNext('add', throttled()),
+      rejectNextAdd: (message) => fake.failNext('add', rejected(message)),
+      stop: () => undefined,
+    };
+  }],
+  ['SdkEmrSteps over the SDK mock', () => {
+    const fake = new FakeEmr();
+    const sts = { send: () => Promise.resolve({ Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't' } }) } as unknown as STSClient;
+    const clusters = [{ id: CLUSTER, propagateSourceIdentity: true }, { id: PLAIN_CLUSTER, propagateSourceIdentity: false }];
+    return {
+      steps: new SdkEmrSteps(new EMRClient({ region: 'us-east-1' }), sts, clusters, role('EmrGatewaySubmitter'), submitClientFactory({ region: 'us-east-1' })),
+      script: (states, failure) => Object.assign(fake, { nextScript: states, nextFailure: failure && { Reason: failure.reason, Message: failure.message, LogFile: failure.logFile } }),
+      throttleNextAdd: () => fake.failNext('AddJobFlowSteps', awsError('ThrottlingException', 'Rate exceeded')),
+      rejectNextAdd: (message) => fake.failNext('AddJobFlowSteps', awsError('ValidationException', message)),
+      stop: () => fake.restore(),
+    };
+  }],
+];
+
+describe.each(emrs)('EmrSteps: %s', (_name, make) => {
+  let emr: Emr;
+  beforeEach(() => {
+    emr = make();
+  });
+  afterEach(() => emr.stop());
+
+  it('add names the step, carries the source identity where the cluster propagates it; DescribeStep walks the script', async () => {
+    emr.script(['PENDING', 'RUNNING', 'COMPLETED']);
+    const job = jobAt(0);
+    const added = await emr.steps.add(job, stepNameFor(job));
+    expect(added).toEqual({ stepId: expect.stringMatching(/^s-/), sourceIdentity: 'alice' });
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) states.push((await emr.steps.describe(CLUSTER, added.stepId)).state);
+    expect(states).toEqual(['PENDING', 'RUNNING', 'COMPLETED', 'COMPLETED']);
+    const plain = jobAt(1, { clusterId: PLAIN_CLUSTER, request: parseJobRequest(submitBody({ clusterId: PLAIN_CLUSTER })) });
+    expect(await emr.steps.add(plain, stepNameFor(plain))).toEqual({ stepId: expect.stringMatching(/^s-/) });
+  });
+
+  it('a FAILED step shows its FailureDetails', async () => {
+    emr.script(['FAILED'], { reason: 'Unknown Error.', message: 'boom', logFile: 's3://logs/stderr.gz' });
+    const job = jobAt(0);
+    const { stepId } = await emr.steps.add(job, stepNameFor(job));
+    expect(await emr.steps.describe(CLUSTER, stepId)).toEqual({ state: 'FAILED', failureDetails: { reason: 'Unknown Error.', message: 'boom', logFile: 's3://logs/stderr.gz' } });
+  });
+
+  it('cancel: SUBMITTED for a live step, which then goes CANCEL_PENDING, CANCELLED; FAILED with a reason once it is not', async () => {
+    emr.script(['RUNNING']);
+    const job = jobAt(0);
+    const { stepId } = await emr.steps.add(job, stepNameFor(job));
+    expect((await emr.steps.describe(CLUSTER, stepId)).state).toBe('RUNNING');
+    expect(await emr.steps.cancel(CLUSTER, stepId, 'TERMINATE_PROCESS')).toEqual({ status: 'SUBMITTED' });
+    expect((await emr.steps.describe(CLUSTER, stepId)).state).toBe('CANCEL_PENDING');
+    expect((await emr.steps.describe(CLUSTER, stepId)).state).toBe('CANCELLED');
+    expect(await emr.steps.cancel(CLUSTER, stepId, 'TERMINATE_PROCESS')).toEqual({ status: 'FAILED', reason: expect.any(String) });
+  });
+
+  it('find: the step whose name ends with the marker, else undefined', async () => {
+    const [a, b] = [jobAt(0), jobAt(1)];
+    await emr.steps.add(a, stepNameFor(a));
+    const { stepId } = await emr.steps.add(b, stepNameFor(b));
+    expect(await emr.steps.find(CLUSTER, stepMarker(b.jobId), new Date(Date.parse(b.createdAt) - 60_000))).toBe(stepId);
+    expect(await emr.steps.find(CLUSTER, stepMarker(jobAt(2).jobId), new Date(Date.parse(b.createdAt) - 60_000))).toBeUndefined();
+  });
+
+  it('errors: throttling is a TransientError (Gateway.Transient), a refusal an EmrRejectedError, an unknown step neither', async () => {
+    const job = jobAt(0);
+    emr.throttleNextAdd();
+    await expect(emr.steps.add(job, stepNameFor(job))).rejects.toMatchObject({ name: 'Gateway.Transient', throttled: true });
+    emr.rejectNextAdd('Runtime roles are not supported on this cluster.');
+    const refusal = await emr.steps.add(job, stepNameFor(job)).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(EmrRejectedError);
+    expect(refusal).toMatchObject({ emrError: 'ValidationException', message: 'Runtime roles are not supported on this cluster.' });
+    const unknown = await emr.steps.describe(CLUSTER, 's-000000000099').catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ name: 'InvalidRequestException' });
+    expect(unknown).not.toBeInstanceOf(TransientError);
+  });
+});

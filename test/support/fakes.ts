@@ -1,0 +1,263 @@
+/**
+ * In-memory implementations of the job domain's ports (src/jobs/ports.ts), for unit tests that run in
+ * milliseconds. Each keeps its adapter's contract (src/adapters/): what is stored comes back as a copy with
+ * undefined attributes dropped, as from DynamoDB; job updates are conditional on the version read and retried;
+ * audit appends dedupe and seal with the real chain; EMR answers as SdkEmrSteps translates it. Where the two
+ * differ, it is said below. integration/ports.contract.test.ts runs the same cases against both; the dynalite
+ * tests stay the source of truth for concurrency.
+ */
+import { genesisHash, seal, type AuditDraft, type AuditEvent } from '../../src/audit/chain';
+import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
+import { sanitizeSourceIdentity } from '../../src/identifiers';
+import { isEmrTerminal, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
+import type { AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
+import type { WorkflowInput } from '../../src/jobs/workflow-input';
+
+/** What a table gives back: a copy, undefined attributes dropped (marshall's removeUndefinedValues). */
+const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+/** Lets other callers run first, as a network round trip would. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+type ListAttribute = 'principalArn' | 'clusterId' | 'status';
+
+export class InMemoryJobRepository implements JobRepository {
+  readonly items = new Map<string, Job>();
+  /** Runs before each conditional update; throwing fails that update (fault injection). */
+  beforeUpdate?: (job: Job, changes: JobChanges) => void;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async create(job: Job): Promise<boolean> {
+    await turn();
+    if (this.items.has(job.jobId)) return false;
+    this.items.set(job.jobId, stored(job));
+    return true;
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    await turn();
+    const job = this.items.get(jobId);
+    return job && stored(job);
+  }
+
+  async transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const job = await this.get(jobId);
+      if (!job) throw new JobConflictError(`job ${jobId} does not exist`);
+      const changes = change(job);
+      if (!changes) return job;
+      const updated = await this.update(job, changes);
+      if (updated) return updated;
+    }
+    throw new JobConflictError(`job ${jobId} changed too often to update`);
+  }
+
+  /** UpdateItem conditional on `version`: undefined if the job moved on meanwhile. */
+  async update(job: Job, changes: JobChanges): Promise<Job | undefined> {
+    await turn();
+    this.beforeUpdate?.(job, changes);
+    if (this.items.get(job.jobId)?.version !== job.version) return undefined;
+    const next = stored({ ...job, ...changes, version: job.version + 1, updatedAt: this.now().toISOString() });
+    this.items.set(job.jobId, next);
+    return stored(next);
+  }
+
+  /**
+   * The index the adapter would query (caller, else cluster, else status), newest first. Unlike DynamoDB, a
+   * page is always full when more jobs match, and the last page has no nextToken.
+   */
+  async list(query: ListQuery): Promise<JobPage> {
+    await turn();
+    const [attribute, partition]: [ListAttribute, string | undefined] = query.principalArn
+      ? ['principalArn', query.principalArn]
+      : query.clusterId ? ['clusterId', query.clusterId] : ['status', query.status];
+    if (!partition) throw ValidationError.single('', 'list jobs by caller, cluster or status: give at least one');
+    const [from, to] = [query.from ?? '0', `${query.to ?? '9999'}~`];
+    const after = decodeToken(query.nextToken, attribute, partition);
+    const matching = [...this.items.values()]
+      .filter((j) => j[attribute] === partition && j.listKey >= from && j.listKey <= to && (after === undefined || j.listKey < after))
+      .filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId))
+      .sort((a, b) => (a.listKey < b.listKey ? 1 : -1));
+    const jobs = matching.slice(0, query.limit);
+    const last = jobs.at(-1);
+    const token = last && matching.length > jobs.length ? Buffer.from(JSON.stringify({ [attribute]: partition, jobId: last.jobId, listKey: last.listKey })).toString('base64url') : undefined;
+    return { jobs: jobs.map(stored), ...(token ? { nextToken: token } : {}) };
+  }
+}
+
+/** The listKey a token resumes after; the same 400 as the adapter for a token of another listing. */
+function decodeToken(token: string | undefined, attribute: ListAttribute, partition: string): string | undefined {
+  if (!token) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const keys = Object.keys(key).sort().join();
+    if (key[attribute] === partition && typeof key.jobId === 'string' && typeof key.listKey === 'string' && keys === ['jobId', 'listKey', attribute].sort().join()) return key.listKey;
+  } catch {
+    // the same 400 below
+  }
+  throw ValidationError.single('nextToken', 'is not a token from this listing (use the nextToken of the previous page, with the same filters)');
+}
+
+export class InMemoryAuditLog implements AuditLog {
+  readonly chains = new Map<string, AuditEvent[]>();
+  /** Runs after an event is written (not when an append finds its event by dedupe key). */
+  afterWrite?: (event: AuditEvent) => void;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is taken. */
+  async append(chainId: string, draft: AuditDraft, _options?: { firstEvent?: boolean }): Promise<AuditEvent> {
+    await turn();
+    const chain = this.chains.get(chainId) ?? [];
+    const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
+    if (existing) return stored(existing);
+    const last = chain.at(-1);
+    const event = seal(draft, chainId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(chainId), this.now().toISOString());
+    this.chains.set(chainId, [...chain, stored(event)]);
+    this.afterWrite?.(event);
+    return event;
+  }
+
+  async list(chainId: string): Promise<AuditEvent[]> {
+    await turn();
+    return stored(this.chains.get(chainId) ?? []);
+  }
+}
+
+export interface FakeStep {
+  id: string;
+  clusterId: string;
+  name: string;
+  job: Job;
+  /** The states successive DescribeSteps show; the last one sticks. */
+  script: EmrStepState[];
+  position: number;
+  created: Date;
+  /** Shown when the step is FAILED (EMR's FailureDetails). */
+  failureDetails?: FailureDetails;
+  /** Shown once the step is in a terminal state (EMR's StateChangeReason). */
+  stateChangeReason?: { code?: string; message?: string };
+  cancelledWith?: CancelMode;
+}
+export type EmrOperation = 'add' | 'find' | 'describe' | 'cancel';
+
+/** A TransientError as SdkEmrSteps makes one from a throttled call. */
+export const throttled = (operation = 'AddJobFlowSteps'): TransientError =>
+  new TransientError(`${operation}: ThrottlingException: Rate exceeded`, { throttled: true, dependency: `${operation}: ThrottlingException` });
+/** EMR's refusal of a step, as SdkEmrSteps reports it. */
+export const rejected = (message: string): EmrRejectedError => new EmrRejectedError(message, 'ValidationException');
+
+/** EMR's steps at the port: each DescribeStep moves a step one place along its script; CancelSteps as EMR answers it. */
+export class FakeEmrSteps implements EmrSteps {
+  readonly steps: FakeStep[] = [];
+  readonly calls: { operation: EmrOperation; args: unknown[] }[] = [];
+  /** For the next added step. */
+  nextScript: EmrStepState[] = ['PENDING', 'RUNNING', 'COMPLETED'];
+  nextFailure?: FailureDetails;
+  nextReason?: FakeStep['stateChangeReason'];
+  /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
+  duringAdd?: () => Promise<void>;
+  private readonly failures = new Map<EmrOperation, Error[]>();
+
+  /** `propagating`: the clusters where the submission carries the caller as source identity. */
+  constructor(private readonly now: () => Date = () => new Date(), private readonly propagating: readonly string[] = []) {}
+
+  /** The next calls of `operation` throw these, one each. */
+  failNext(operation: EmrOperation, ...errors: Error[]): void {
+    this.failures.set(operation, [...(this.failures.get(operation) ?? []), ...errors]);
+  }
+
+  count(operation: EmrOperation): number {
+    return this.calls.filter((c) => c.operation === operation).length;
+  }
+
+  async add(job: Job, stepName: string): Promise<{ stepId: string; sourceIdentity?: string }> {
+    await this.enter('add', job.jobId, stepName);
+    const step: FakeStep = { id: `s-${String(this.steps.length + 1).padStart(12, '0')}`, clusterId: job.clusterId, name: stepName, job: stored(job), script: [...this.nextScript], position: -1, created: this.now() };
+    if (this.nextFailure) step.failureDetails = this.nextFailure;
+    if (this.nextReason) step.stateChangeReason = this.nextReason;
+    this.steps.push(step);
+    await this.duringAdd?.();
+    const caller = job.actor.sourceIdentity;
+    return { stepId: step.id, ...(caller && this.propagating.includes(job.clusterId) ? { sourceIdentity: sanitizeSourceIdentity(caller) } : {}) };
+  }
+
+  async find(clusterId: string, marker: string, since: Date): Promise<string | undefined> {
+    await this.enter('find', clusterId, marker, since);
+    return [...this.steps].reverse().find((s) => s.clusterId === clusterId && s.name.endsWith(marker) && s.created >= since)?.id;
+  }
+
+  async describe(clusterId: string, stepId: string): Promise<EmrStepStatus> {
+    await this.enter('describe', clusterId, stepId);
+    const step = this.step(clusterId, stepId);
+    step.position = Math.min(step.position + 1, step.script.length - 1);
+    const state = step.script[step.position]!;
+    return {
+      state,
+      ...(state === 'FAILED' && step.failureDetails ? { failureDetails: step.failureDetails } : {}),
+      ...(isEmrTerminal(state) && step.stateChangeReason ? { stateChangeReason: step.stateChangeReason } : {}),
+    };
+  }
+
+  async cancel(clusterId: string, stepId: string, mode: CancelMode): Promise<{ status?: 'SUBMITTED' | 'FAILED'; reason?: string }> {
+    await this.enter('cancel', clusterId, stepId, mode);
+    const step = this.step(clusterId, stepId);
+    const state = step.script[Math.max(step.position, 0)];
+    if (state !== 'PENDING' && state !== 'RUNNING') return { status: 'FAILED', reason: `step is ${state}` };
+    step.cancelledWith = mode;
+    step.script = [...step.script.slice(0, step.position + 1), 'CANCEL_PENDING', 'CANCELLED'];
+    return { status: 'SUBMITTED' };
+  }
+
+  private async enter(operation: EmrOperation, ...args: unknown[]): Promise<void> {
+    await turn();
+    this.calls.push({ operation, args });
+    const error = this.failures.get(operation)?.shift();
+    if (error) throw error;
+  }
+
+  /** An unknown step: EMR's InvalidRequestException, which no retry cures (the adapter passes it on). */
+  private step(clusterId: string, stepId: string): FakeStep {
+    const step = this.steps.find((s) => s.id === stepId && s.clusterId === clusterId);
+    if (!step) throw Object.assign(new Error(`Step id '${stepId}' is not valid.`), { name: 'InvalidRequestException' });
+    return step;
+  }
+}
+
+/** Step Functions' StartExecution, recorded; scripted failures. */
+export class RecordingStarter implements WorkflowStarter {
+  /** Every call, failed ones included. */
+  readonly attempts: WorkflowInput[] = [];
+  private readonly failures: Error[] = [];
+  failNext(...errors: Error[]): void {
+    this.failures.push(...errors);
+  }
+  async start(input: WorkflowInput): Promise<void> {
+    await turn();
+    this.attempts.push(structuredClone(input));
+    const error = this.failures.shift();
+    if (error) throw error;
+  }
+}
+
+/**
+ * A crash between the two writes of a job change: the first job update after an audit event of `type` was
+ * written fails with `error` (by default what the job store throws for a dropped connection).
+ */
+export function crashAfterEvent(
+  stores: { jobs: InMemoryJobRepository; audit: InMemoryAuditLog },
+  type: string,
+  error: () => Error = () => new TransientError('DynamoDB UpdateItem: InternalServerError: crash between the two writes'),
+): { crashes: number } {
+  const fault = { crashes: 0 };
+  let armed = false;
+  stores.audit.afterWrite = (event) => {
+    if (event.type === type) armed = true;
+  };
+  stores.jobs.beforeUpdate = () => {
+    if (!armed || fault.crashes > 0) return;
+    fault.crashes++;
+    throw error();
+  };
+  return fault;
+}

@@ -1,0 +1,339 @@
+/**
+ * JobService (src/jobs/service.ts) against the in-memory ports, with the real policy engine from the config
+ * the integration tests use (test/support/config.ts), plus one principal whose policy depends on the cluster,
+ * the role and the step type, so that GET /roles and POST /jobs have something to disagree about.
+ */
+import { parse, stringify } from 'yaml';
+import { ConflictError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../../src/errors';
+import type { Job } from '../../src/jobs/model';
+import { STEP_TYPES } from '../../src/jobs/request';
+import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
+import { verifiedTrail } from '../support/audit';
+import { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PLAIN_CLUSTER, role, submitBody } from '../support/config';
+import { crashAfterEvent } from '../support/fakes';
+import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
+
+const ANALYST = `arn:aws:sts::${ACCOUNT}:assumed-role/Analysts/ann`;
+const clusterArn = (id: string): string => `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/${id}`;
+const SUBMIT = 'elasticmapreduce:AddJobFlowSteps';
+
+/** The test config plus Analysts: spark and hive as Caller on the analytics cluster, CallerTeamRole* on the plain one, never a jar, only CONTINUE. */
+function configWithAnalysts(): string {
+  const doc = parse(GATEWAY_CONFIG_YAML) as { principals: unknown[]; policies: Record<string, unknown> };
+  doc.principals.push({ match: role('Analysts'), policies: ['analysts'] });
+  doc.policies.analysts = {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'SparkHiveAsCaller', Effect: 'Allow', Action: SUBMIT, Resource: clusterArn(CLUSTER), Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': role('Caller'), 'emr-gateway:StepType': ['spark', 'hive'] } } },
+      { Sid: 'TeamRolesOnPlain', Effect: 'Allow', Action: SUBMIT, Resource: clusterArn(PLAIN_CLUSTER), Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': role('CallerTeamRole*') } } },
+      { Sid: 'NoJars', Effect: 'Deny', Action: SUBMIT, Resource: '*', Condition: { StringEquals: { 'emr-gateway:StepType': 'jar' } } },
+      { Sid: 'OnlyContinue', Effect: 'Deny', Action: SUBMIT, Resource: '*', Condition: { StringNotEquals: { 'emr-gateway:ActionOnFailure': 'CONTINUE' } } },
+    ],
+  };
+  return stringify(doc);
+}
+const CONFIG = configWithAnalysts();
+
+const STEPS: Record<(typeof STEP_TYPES)[number], Record<string, unknown>> = {
+  spark: { type: 'spark', args: ['s3://code-bucket/app.py'] },
+  hive: { type: 'hive', script: 's3://code-bucket/query.sql' },
+  command: { type: 'command', args: ['bash', '-c', 'echo hi'] },
+  jar: { type: 'jar', jar: 's3://code-bucket/app.jar' },
+};
+
+let g: MemoryGateway;
+beforeEach(() => {
+  g = memoryGateway({ configYaml: CONFIG });
+});
+
+const submit = (callerArn: string, body: Record<string, unknown> = submitBody(), idempotencyKey?: string) =>
+  g.service.submit({ caller: { callerArn }, body, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
+const rejection = <T>(promise: Promise<T>): Promise<unknown> => promise.then(() => undefined, (e: unknown) => e);
+const trail = (jobId: string): Promise<string[]> => verifiedTrail(g, jobId, { headAtEnd: true });
+const eventsOf = async (jobId: string, type: string) => (await g.audit.list(jobId)).filter((e) => e.type === type);
+const nothingWritten = () => {
+  expect(g.jobs.items.size).toBe(0);
+  expect(g.audit.chains.size).toBe(0);
+  expect(g.starter.attempts).toEqual([]);
+  expect(g.emr.calls).toEqual([]);
+};
+
+describe('submit', () => {
+  it('allowed: an ACCEPTED job, its DECISION event first, the workflow started with the job id', async () => {
+    const { job, replayed } = await submit(ALICE);
+    expect(replayed).toBe(false);
+    expect(job).toMatchObject({
+      status: 'ACCEPTED', version: 1, principalArn: role('DataTeamA'), clusterId: CLUSTER, executionRoleArn: role('CallerTeamRoleETL'),
+      actor: { principalArn: role('DataTeamA'), callerArn: ALICE, sourceIdentity: 'alice' },
+      decision: { result: 'Allowed', reason: 'allowed by team-a statement 0' }, submitAttempts: 0, auditSeq: 0,
+      createdAt: g.clock.now().toISOString(), listKey: `${g.clock.now().toISOString()}#${job.jobId}`,
+    });
+    expect(await g.jobs.get(job.jobId)).toEqual(job);
+    expect(await trail(job.jobId)).toEqual(['DECISION']);
+    const [decision] = await g.audit.list(job.jobId);
+    expect(decision).toMatchObject({ hash: job.auditHash, actor: { callerArn: ALICE }, decision: { result: 'Allowed' }, subject: { clusterId: CLUSTER, name: 'nightly etl', stepType: 'command', argsHash: job.argsHash } });
+    expect(g.starter.attempts).toEqual([{ jobId: job.jobId, polling: DEFAULT_POLLING }]);
+    expect(g.emr.calls).toEqual([]); // EMR is the workflow's business
+  });
+
+  it('denied: a REJECTED job, audited, ForbiddenError with the reason, no workflow', async () => {
+    const error = await rejection(submit(CAROL));
+    expect(error).toBeInstanceOf(ForbiddenError);
+    const { message, details } = error as ForbiddenError;
+    expect(message).toMatch(/^implicitly denied/);
+    const jobId = details?.jobId as string;
+    expect(await g.jobs.get(jobId)).toMatchObject({ status: 'REJECTED', principalArn: role('Contractors'), decision: { result: 'ImplicitlyDenied', reason: message }, finishedAt: g.clock.now().toISOString() });
+    expect(await trail(jobId)).toEqual(['DECISION']);
+    expect((await g.audit.list(jobId))[0]?.decision).toMatchObject({ result: 'ImplicitlyDenied', reason: message });
+    expect(g.starter.attempts).toEqual([]);
+  });
+
+  it('explicitly denied: the reason names the statement', async () => {
+    const error = await rejection(submit(ANALYST, submitBody({ clusterId: PLAIN_CLUSTER, step: STEPS.jar })));
+    expect(error).toMatchObject({ name: 'ForbiddenError', message: 'explicitly denied by analysts statement 2 (Sid NoJars)' });
+    expect(g.starter.attempts).toEqual([]);
+  });
+
+  it.each([
+    ['clusterId', submitBody({ clusterId: 'j-1NOTMANAGED' }), undefined, /is not a cluster this gateway manages/],
+    ['executionRoleArn', submitBody({ executionRoleArn: role('OutsideTheCatalogue') }), undefined, /is not one of the runtime roles/],
+    ['Idempotency-Key', submitBody(), 'has a space', /printable ASCII/],
+    ['Idempotency-Key', submitBody(), '', /printable ASCII/],
+    ['Idempotency-Key', submitBody(), 'k'.repeat(256), /printable ASCII/],
+    ['name', submitBody({ name: '' }), undefined, /must not be empty/],
+  ])('validation: %s (%#) is a ValidationError naming the field, and nothing is written', async (field, body, key, message) => {
+    const error = await rejection(submit(ALICE, body, key));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([{ field, message: expect.stringMatching(message) }]);
+    nothingWritten();
+  });
+
+  it('a caller that is not an IAM principal is refused before anything is written', async () => {
+    await expect(submit('not-an-arn')).rejects.toThrow(ForbiddenError);
+    nothingWritten();
+  });
+
+  it('idempotent replay: the same key and body return the same job (replayed); another body is a conflict, with its own decision audited', async () => {
+    const first = await submit(ALICE, submitBody(), 'nightly-2026-11-28');
+    g.clock.advance(5);
+    const again = await submit(ALICE, submitBody(), 'nightly-2026-11-28');
+    expect(again).toEqual({ job: first.job, replayed: true });
+    // Still ACCEPTED: the first attempt may have died before starting the workflow; a second start is harmless.
+    expect(g.starter.attempts.map((i) => i.jobId)).toEqual([first.job.jobId, first.job.jobId]);
+
+    const conflict = await rejection(submit(ALICE, submitBody({ name: 'other' }), 'nightly-2026-11-28'));
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect(conflict).toMatchObject({ message: 'this Idempotency-Key was already used with a different request body', details: { jobId: first.job.jobId } });
+    expect((await eventsOf(first.job.jobId, 'DECISION')).map((e) => e.subject?.name)).toEqual(['nightly etl', 'other']);
+    expect(await g.jobs.get(first.job.jobId)).toEqual(first.job);
+    expect(g.starter.attempts).toHaveLength(2);
+
+    // Keys are per principal: the same key from another principal is another job.
+    const other = await rejection(submit(CAROL, submitBody(), 'nightly-2026-11-28'));
+    expect((other as ForbiddenError).details?.jobId).not.toBe(first.job.jobId);
+  });
+
+  it('replaying a denied submission is denied again, without a second decision event', async () => {
+    const first = (await rejection(submit(CAROL, submitBody(), 'k'))) as ForbiddenError;
+    const second = (await rejection(submit(CAROL, submitBody(), 'k'))) as ForbiddenError;
+    expect(second).toBeInstanceOf(ForbiddenError);
+    expect(second.details?.jobId).toBe(first.details?.jobId);
+    expect(await trail(first.details?.jobId as string)).toEqual(['DECISION']);
+  });
+
+  it('replaying a job the workflow has taken on returns it without starting the workflow again', async () => {
+    const first = await submit(ALICE, submitBody(), 'k');
+    await g.tasks.submit(g.input(first.job.jobId));
+    const again = await submit(ALICE, submitBody(), 'k');
+    expect(again).toMatchObject({ replayed: true, job: { jobId: first.job.jobId, status: 'SUBMITTED' } });
+    expect(g.starter.attempts).toHaveLength(1);
+  });
+
+  it('a workflow start failing with TransientError keeps the job ACCEPTED when a key was given; the retry starts it', async () => {
+    g.starter.failNext(new TransientError('StartExecution: ServiceUnavailable: try later'));
+    await expect(submit(ALICE, submitBody(), 'retry-me')).rejects.toThrow(TransientError);
+    const [job] = [...g.jobs.items.values()];
+    expect(job).toMatchObject({ status: 'ACCEPTED' });
+    expect(await trail(job!.jobId)).toEqual(['DECISION']);
+    expect(await submit(ALICE, submitBody(), 'retry-me')).toMatchObject({ replayed: true, job: { jobId: job!.jobId, status: 'ACCEPTED' } });
+    expect(g.starter.attempts.map((i) => i.jobId)).toEqual([job!.jobId, job!.jobId]);
+  });
+
+  it.each([
+    ['without a key, a TransientError', new TransientError('StartExecution: ThrottlingException: Rate exceeded'), undefined, 'Gateway.Transient'],
+    ['with a key, an error no retry cures', Object.assign(new Error('no such state machine'), { name: 'StateMachineDoesNotExist' }), 'k', 'StateMachineDoesNotExist'],
+  ])('a workflow start failing %s ends the job FAILED (never ACCEPTED for ever), audited', async (_title, error, key, name) => {
+    g.starter.failNext(error);
+    await expect(submit(ALICE, submitBody(), key)).rejects.toBe(error);
+    const [job] = [...g.jobs.items.values()];
+    expect(job).toMatchObject({ status: 'FAILED', failureDetails: { reason: 'GATEWAY_ERROR', message: `${name}: the workflow could not start: ${error.message}` } });
+    expect(await trail(job!.jobId)).toEqual(['DECISION', 'FAILED']);
+  });
+});
+
+describe('cancel', () => {
+  it('own job before its step exists: recorded for the submit task, nothing sent to EMR', async () => {
+    const { job } = await submit(ALICE);
+    const cancelled = await g.service.cancel({ callerArn: ALICE }, job.jobId);
+    expect(cancelled).toMatchObject({ status: 'ACCEPTED', cancelRequested: { by: ALICE, mode: 'SEND_INTERRUPT', at: g.clock.now().toISOString() } });
+    expect(cancelled.cancelRequested).not.toHaveProperty('sent');
+    expect(g.emr.calls).toEqual([]);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'CANCEL_REQUESTED']);
+    expect((await eventsOf(job.jobId, 'CANCEL_REQUESTED'))[0]).toMatchObject({ actor: { callerArn: ALICE }, detail: { mode: 'SEND_INTERRUPT' } });
+  });
+
+  it('own job with a step: EMR CancelSteps with the mode asked for, marked sent', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { job } = await submit(ALICE);
+    await g.tasks.submit(g.input(job.jobId));
+    const cancelled = await g.service.cancel({ callerArn: ALICE }, job.jobId, 'TERMINATE_PROCESS');
+    expect(cancelled.cancelRequested).toMatchObject({ mode: 'TERMINATE_PROCESS', sent: true });
+    expect(g.emr.calls.at(-1)).toEqual({ operation: 'cancel', args: [CLUSTER, cancelled.stepId, 'TERMINATE_PROCESS'] });
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'CANCEL_REQUESTED']);
+    // Asked again: nothing new is sent or audited.
+    await g.service.cancel({ callerArn: ALICE }, job.jobId, 'TERMINATE_PROCESS');
+    expect(g.emr.count('cancel')).toBe(1);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'CANCEL_REQUESTED']);
+  });
+
+  it('a finished job: ConflictError, nothing audited', async () => {
+    g.emr.nextScript = ['COMPLETED'];
+    const { job } = await submit(ALICE);
+    await g.run(job.jobId);
+    const error = await rejection(g.service.cancel({ callerArn: ALICE }, job.jobId));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ message: `job ${job.jobId} is COMPLETED: there is nothing to cancel`, details: { status: 'COMPLETED' } });
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
+  });
+
+  it('retried after a crash between its two writes: one CANCEL_REQUESTED', async () => {
+    const { job } = await submit(ALICE);
+    const fault = crashAfterEvent(g, 'CANCEL_REQUESTED');
+    await expect(g.service.cancel({ callerArn: ALICE }, job.jobId)).rejects.toThrow(TransientError);
+    expect((await g.jobs.get(job.jobId))?.cancelRequested).toBeUndefined();
+    expect((await g.service.cancel({ callerArn: ALICE }, job.jobId)).cancelRequested).toMatchObject({ mode: 'SEND_INTERRUPT' });
+    expect(fault.crashes).toBe(1);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'CANCEL_REQUESTED']);
+  });
+
+  it('an unknown job: NotFoundError', async () => {
+    await expect(g.service.cancel({ callerArn: ALICE }, 'job-0123456789abcdefghjkmnpqrs')).rejects.toThrow(NotFoundError);
+    await expect(g.service.get({ callerArn: ALICE }, 'job-0123456789abcdefghjkmnpqrs')).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('reads and cancels by others', () => {
+  it("a denied read is audited as READ_DENIED, at most once per caller and minute", async () => {
+    const { job } = await submit(ALICE);
+    const error = await rejection(g.service.get({ callerArn: CAROL }, job.jobId));
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).toMatch(new RegExp(`^not allowed to read ${job.jobId}: implicitly denied`));
+    await expect(g.service.auditTrail({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
+    g.clock.advance(30);
+    await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
+    g.clock.advance(60);
+    await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
+    await expect(g.service.get({ callerArn: AUDITOR.replace('Auditors/dora', 'Contractors/cody') }, job.jobId)).rejects.toThrow(ForbiddenError);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED', 'READ_DENIED', 'READ_DENIED']);
+    const denials = await eventsOf(job.jobId, 'READ_DENIED');
+    expect(denials[0]).toMatchObject({ actor: { callerArn: CAROL }, decision: { result: 'ImplicitlyDenied' }, detail: { action: 'elasticmapreduce:DescribeStep' } });
+  });
+
+  it('a denied cancel is audited as CANCEL_DENIED, at most once per caller and minute, and cancels nothing', async () => {
+    const { job } = await submit(ALICE);
+    for (const caller of [CAROL, CAROL, AUDITOR]) await expect(g.service.cancel({ callerArn: caller }, job.jobId)).rejects.toThrow(/^not allowed to cancel/);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'CANCEL_DENIED', 'CANCEL_DENIED']);
+    expect((await eventsOf(job.jobId, 'CANCEL_DENIED')).map((e) => e.actor?.callerArn)).toEqual([CAROL, AUDITOR]);
+    expect((await g.jobs.get(job.jobId))?.cancelRequested).toBeUndefined();
+  });
+
+  it("others' jobs can be read where a policy allows DescribeStep; own jobs unless a policy denies it", async () => {
+    const { job } = await submit(ALICE);
+    expect((await g.service.get({ callerArn: AUDITOR }, job.jobId)).jobId).toBe(job.jobId);
+    expect((await g.service.auditTrail({ callerArn: AUDITOR }, job.jobId)).events.map((e) => e.type)).toEqual(['DECISION']);
+    expect((await g.service.get({ callerArn: ALICE }, job.jobId)).jobId).toBe(job.jobId);
+    const own = await submit(NOREADS);
+    await expect(g.service.get({ callerArn: NOREADS }, own.job.jobId)).rejects.toThrow(/explicitly denied by no-reads statement 0/);
+    expect(await trail(own.job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
+    expect(await trail(job.jobId)).toEqual(['DECISION']);
+  });
+});
+
+describe('list', () => {
+  async function jobsOfThree(): Promise<{ alice: Job[]; carol: string; nick: Job }> {
+    const alice: Job[] = [];
+    for (const name of ['a', 'b']) {
+      g.clock.advance(1);
+      alice.push((await submit(ALICE, submitBody({ name }))).job);
+    }
+    g.clock.advance(1);
+    const carol = ((await rejection(submit(CAROL))) as ForbiddenError).details?.jobId as string;
+    g.clock.advance(1);
+    const nick = (await submit(NOREADS, submitBody({ clusterId: PLAIN_CLUSTER }))).job;
+    return { alice, carol, nick };
+  }
+  const ids = (page: { jobs: Job[] }) => page.jobs.map((j) => j.jobId);
+
+  it("without filters: the caller's own jobs, newest first", async () => {
+    const { alice, carol } = await jobsOfThree();
+    expect(ids(await g.service.list({ callerArn: ALICE }, { limit: 10 }))).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
+    expect(ids(await g.service.list({ callerArn: CAROL }, { limit: 10 }))).toEqual([carol]);
+    expect(ids(await g.service.list({ callerArn: AUDITOR }, { limit: 10 }))).toEqual([]);
+  });
+
+  it("with a filter: others' jobs only where a policy allows ListSteps on their cluster", async () => {
+    const { alice, carol, nick } = await jobsOfThree();
+    expect(ids(await g.service.list({ callerArn: AUDITOR }, { clusterId: CLUSTER, limit: 10 }))).toEqual([carol, alice[1]!.jobId, alice[0]!.jobId]);
+    expect(ids(await g.service.list({ callerArn: AUDITOR }, { status: 'ACCEPTED', limit: 10 }))).toEqual([nick.jobId, alice[1]!.jobId, alice[0]!.jobId]);
+    expect(ids(await g.service.list({ callerArn: AUDITOR }, { caller: ALICE, limit: 10 }))).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
+    expect(ids(await g.service.list({ callerArn: CAROL }, { clusterId: CLUSTER, limit: 10 }))).toEqual([carol]);
+    expect(ids(await g.service.list({ callerArn: CAROL }, { caller: ALICE, limit: 10 }))).toEqual([]);
+    expect(ids(await g.service.list({ callerArn: ALICE }, { status: 'ACCEPTED', limit: 10 }))).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
+  });
+
+  it('a caller filter that is not an IAM principal is a ValidationError on `caller`', async () => {
+    await expect(g.service.list({ callerArn: ALICE }, { caller: 'alice', limit: 10 })).rejects.toMatchObject({ issues: [{ field: 'caller' }] });
+  });
+});
+
+describe('roles', () => {
+  const callers = [ALICE, CAROL, AUDITOR, NOREADS, ANALYST];
+
+  it('lists a role and step type exactly when a submission with them would be allowed (GET /roles and POST /jobs never disagree)', async () => {
+    let allowed = 0;
+    let denied = 0;
+    for (const callerArn of callers) {
+      const offered = new Set(g.service.roles({ callerArn }).flatMap((c) => c.roles.flatMap((r) => r.stepTypes.map((t) => `${c.clusterId} ${r.roleArn} ${t}`))));
+      for (const cluster of [CLUSTER, PLAIN_CLUSTER]) {
+        for (const roleArn of [role('CallerTeamRoleETL'), role('Caller')]) {
+          for (const type of STEP_TYPES) {
+            const outcome = await submit(callerArn, submitBody({ clusterId: cluster, executionRoleArn: roleArn, step: STEPS[type] })).then(
+              () => 'allowed',
+              (e: unknown) => {
+                if (e instanceof ForbiddenError) return 'denied';
+                throw e;
+              },
+            );
+            expect({ callerArn, cluster, roleArn, type, offered: offered.has(`${cluster} ${roleArn} ${type}`) }).toEqual({ callerArn, cluster, roleArn, type, offered: outcome === 'allowed' });
+            if (outcome === 'allowed') allowed++;
+            else denied++;
+          }
+        }
+      }
+    }
+    // Not vacuous: both answers occur, and step types matter for someone.
+    expect(allowed).toBeGreaterThan(0);
+    expect(denied).toBeGreaterThan(0);
+  });
+
+  it("lists each cluster's usable roles with their step types; a role with none is left out", () => {
+    expect(g.service.roles({ callerArn: ANALYST })).toEqual([
+      { clusterId: CLUSTER, roles: [{ roleArn: role('Caller'), stepTypes: ['spark', 'hive'] }] },
+      { clusterId: PLAIN_CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command'] }] },
+    ]);
+    expect(g.service.roles({ callerArn: ALICE }, PLAIN_CLUSTER)).toEqual([{ clusterId: PLAIN_CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: [...STEP_TYPES] }] }]);
+    expect(g.service.roles({ callerArn: CAROL })).toEqual([{ clusterId: CLUSTER, roles: [] }, { clusterId: PLAIN_CLUSTER, roles: [] }]);
+    expect(() => g.service.roles({ callerArn: ALICE }, 'j-1NOTMANAGED')).toThrow(NotFoundError);
+  });
+});

@@ -1,0 +1,375 @@
+/**
+ * StepTasks (src/jobs/step-tasks.ts) against the in-memory ports, with a simulated clock: the state machine's
+ * SubmitStep, PollStep and RecordFailure tasks, and EMR step events, driven as the ASL drives them. Every
+ * scenario asserts the job, the exact audit sequence, and that the chain verifies against the job's head.
+ * The same scenarios through the real ASL and dynalite: integration/workflow.test.ts and faults.test.ts.
+ */
+import asl from '../../statemachines/submit-job.asl.json';
+import { TransientError } from '../../src/errors';
+import type { Job } from '../../src/jobs/model';
+import type { TaskResult } from '../../src/jobs/step-tasks';
+import type { PollingPolicy } from '../../src/jobs/workflow-input';
+import { verifiedTrail } from '../support/audit';
+import { ALICE, CLUSTER, PLAIN_CLUSTER, role, submitBody } from '../support/config';
+import { crashAfterEvent, rejected, throttled } from '../support/fakes';
+import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
+
+let g: MemoryGateway;
+beforeEach(() => {
+  g = memoryGateway();
+});
+
+async function accepted(body = submitBody(), gateway = g): Promise<Job> {
+  return (await gateway.service.submit({ caller: { callerArn: ALICE }, body })).job;
+}
+const trail = (jobId: string, gateway = g): Promise<string[]> => verifiedTrail(gateway, jobId, { headAtEnd: true });
+const job = async (jobId: string): Promise<Job> => (await g.jobs.get(jobId))!;
+const eventOf = async (jobId: string, type: string) => (await g.audit.list(jobId)).find((e) => e.type === type);
+const poll = (jobId: string, previous: TaskResult) => g.tasks.poll({ ...g.input(jobId), poll: previous });
+/** The stored job matches `expected` and has none of the `absent` fields. */
+async function expectJob(jobId: string, expected: Record<string, unknown>, absent: (keyof Job)[] = []): Promise<void> {
+  const stored = await job(jobId);
+  expect(stored).toMatchObject(expected);
+  for (const key of absent) expect(stored).not.toHaveProperty(key);
+}
+
+describe('submit', () => {
+  it('adds exactly one step, named with the job marker, under the runtime role, and records SUBMITTED', async () => {
+    const { jobId } = await accepted();
+    const result = await g.tasks.submit(g.input(jobId));
+    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15 });
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']); // a first attempt has nothing to look for
+    const [step] = g.emr.steps;
+    expect(step).toMatchObject({ clusterId: CLUSTER, name: `nightly etl [${jobId}]`, job: { executionRoleArn: role('CallerTeamRoleETL') } });
+    expect(await job(jobId)).toMatchObject({ status: 'SUBMITTED', stepId: step!.id, submittedAt: g.clock.now().toISOString(), submitAttempts: 1 });
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+    expect((await eventOf(jobId, 'SUBMITTED'))?.emr).toEqual({ stepId: step!.id, sourceIdentity: 'alice' });
+
+    // The task run again (a retried Lambda whose first run succeeded): nothing more reaches EMR or the trail.
+    expect(await g.tasks.submit(g.input(jobId))).toEqual(result);
+    expect(g.emr.calls).toHaveLength(1);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
+  it("records the source identity only as EMR's submission carried it (none where the cluster does not propagate it)", async () => {
+    const { jobId } = await accepted(submitBody({ clusterId: PLAIN_CLUSTER }));
+    await g.tasks.submit(g.input(jobId));
+    expect((await eventOf(jobId, 'SUBMITTED'))?.emr).toEqual({ stepId: g.emr.steps[0]!.id });
+  });
+
+  it("cuts a long name so that the marker still fits in EMR's 256 characters", async () => {
+    const { jobId } = await accepted(submitBody({ name: 'n'.repeat(256) }));
+    await g.tasks.submit(g.input(jobId));
+    const { name } = g.emr.steps[0]!;
+    expect(name).toHaveLength(256);
+    expect(name.endsWith(` [${jobId}]`)).toBe(true);
+  });
+
+  it('a retry after a crash between the audit write and the job update finds the step by its marker instead of adding a second', async () => {
+    const fault = crashAfterEvent(g, 'SUBMITTED');
+    const { jobId, createdAt } = await accepted();
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    expect(fault.crashes).toBe(1);
+    await expectJob(jobId, { status: 'ACCEPTED', submitAttempts: 1 }, ['stepId']);
+    expect((await g.audit.list(jobId)).map((e) => e.type)).toEqual(['DECISION', 'SUBMITTED']); // the trail is one event ahead
+
+    const result = await g.tasks.submit(g.input(jobId));
+    expect(result).toMatchObject({ done: false, status: 'SUBMITTED' });
+    expect(g.emr.count('add')).toBe(1);
+    expect(g.emr.calls[1]).toEqual({ operation: 'find', args: [CLUSTER, `[${jobId}]`, new Date(Date.parse(createdAt) - 60_000)] });
+    expect((await job(jobId)).stepId).toBe(g.emr.steps[0]!.id);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
+  it('a retry after a lost AddJobFlowSteps answer (the step was added) finds the step instead of adding a second', async () => {
+    const { jobId } = await accepted();
+    g.emr.duringAdd = () => {
+      g.emr.duringAdd = undefined;
+      return Promise.reject(throttled());
+    };
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    await g.tasks.submit(g.input(jobId));
+    expect(g.emr.steps).toHaveLength(1);
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add', 'find']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
+  it("a TransientError from EMR leaves as TransientError named Gateway.Transient, which the ASL's Retry matches; the retry adds the step once", async () => {
+    const { jobId } = await accepted();
+    g.emr.failNext('add', throttled());
+    const error = await g.tasks.submit(g.input(jobId)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as TransientError).name).toBe('Gateway.Transient');
+    for (const state of ['SubmitStep', 'PollStep'] as const) expect(asl.States[state].Retry[0]!.ErrorEquals).toContain((error as Error).name);
+    expect(await job(jobId)).toMatchObject({ status: 'ACCEPTED', submitAttempts: 1 });
+    expect(await trail(jobId)).toEqual(['DECISION']);
+
+    await g.tasks.submit(g.input(jobId));
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add', 'find', 'add']); // looked for a step first: there was none
+    expect(g.emr.steps).toHaveLength(1);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
+  it('with a pending cancel and no step: CANCELLED without calling EMR', async () => {
+    const { jobId } = await accepted();
+    await g.service.cancel({ callerArn: ALICE }, jobId, 'TERMINATE_PROCESS');
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'CANCELLED' });
+    expect(g.emr.calls).toEqual([]);
+    await expectJob(jobId, { status: 'CANCELLED', finishedAt: g.clock.now().toISOString() }, ['stepId']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'CANCEL_REQUESTED', 'CANCELLED']);
+    expect((await eventOf(jobId, 'CANCELLED'))?.detail).toEqual({ before: 'submission' });
+  });
+
+  it("EMR's rejection: REJECTED with reason EMR_REJECTED and EMR's message, audited, never polled", async () => {
+    const message = 'Runtime roles are not supported on this cluster.';
+    const { jobId } = await accepted();
+    g.emr.failNext('add', rejected(message));
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'REJECTED' });
+    expect(await job(jobId)).toMatchObject({ status: 'REJECTED', failureDetails: { reason: 'EMR_REJECTED', message } });
+    expect(await trail(jobId)).toEqual(['DECISION', 'REJECTED']);
+    expect((await eventOf(jobId, 'REJECTED'))?.detail).toEqual({ by: 'EMR', error: 'ValidationException', message, failureDetails: { reason: 'EMR_REJECTED', message } });
+    await g.tasks.submit(g.input(jobId));
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']);
+  });
+
+  it('a job failed while its step was being added: the step is stopped and the job stays FAILED', async () => {
+    const { jobId } = await accepted();
+    g.emr.nextScript = ['RUNNING'];
+    g.emr.duringAdd = async () => {
+      g.emr.duringAdd = undefined;
+      await g.tasks.fail({ ...g.input(jobId), error: { Error: 'States.Runtime', Cause: 'a concurrent run failed' } });
+    };
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'FAILED' });
+    expect(g.emr.steps[0]!.cancelledWith).toBe('TERMINATE_PROCESS');
+    await expectJob(jobId, { status: 'FAILED' }, ['stepId']);
+    // The step that was added is on record, after the outcome that ended the job.
+    expect(await trail(jobId)).toEqual(['DECISION', 'FAILED', 'SUBMITTED']);
+  });
+});
+
+describe('poll', () => {
+  it('records each non-terminal EMR state once and ends COMPLETED', async () => {
+    g.emr.nextScript = ['PENDING', 'PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'COMPLETED'];
+    const { jobId } = await accepted();
+    const { result } = await g.run(jobId);
+    expect(result).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(g.emr.count('describe')).toBe(6);
+    await expectJob(jobId, { status: 'COMPLETED', emrState: 'COMPLETED', finishedAt: g.clock.now().toISOString() }, ['failureDetails']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+
+  const failure = { reason: 'Unknown Error.', message: 'java.lang.RuntimeException: boom', logFile: 's3://logs/steps/s-1/stderr.gz' };
+  const reason = { code: 'SOME_CODE', message: 'what EMR says about the change' };
+  it.each([
+    ['FAILED with FailureDetails: they win over the StateChangeReason', 'FAILED', failure, reason, 'FAILED', failure],
+    ['FAILED without FailureDetails: the StateChangeReason', 'FAILED', undefined, reason, 'FAILED', { reason: 'SOME_CODE', message: 'what EMR says about the change' }],
+    ['INTERRUPTED: the StateChangeReason', 'INTERRUPTED', undefined, reason, 'INTERRUPTED', { reason: 'SOME_CODE', message: 'what EMR says about the change' }],
+    ['CANCELLED on EMR: no failure details', 'CANCELLED', undefined, reason, 'CANCELLED', undefined],
+    ['COMPLETED: no failure details', 'COMPLETED', undefined, reason, 'COMPLETED', undefined],
+  ] as const)('%s', async (_title, last, failureDetails, stateChangeReason, status, expected) => {
+    g.emr.nextScript = ['RUNNING', last];
+    g.emr.nextFailure = failureDetails;
+    g.emr.nextReason = stateChangeReason;
+    const { jobId } = await accepted();
+    expect((await g.run(jobId)).result).toMatchObject({ done: true, status });
+    expect((await job(jobId)).failureDetails).toEqual(expected);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', status]);
+    const terminal = await eventOf(jobId, status);
+    expect(terminal?.emr).toEqual({ stepId: g.emr.steps[0]!.id, state: last, ...(expected ? { failureDetails: expected } : {}) });
+  });
+
+  it('a cancel whose CancelSteps failed transiently is sent again by the next poll, and the job ends CANCELLED', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId } = await accepted();
+    let result = await g.tasks.submit(g.input(jobId));
+    result = await poll(jobId, result);
+    g.emr.failNext('cancel', throttled('CancelSteps'));
+    await expect(g.service.cancel({ callerArn: ALICE }, jobId)).rejects.toThrow(TransientError);
+    await expectJob(jobId, { cancelRequested: { by: ALICE, mode: 'SEND_INTERRUPT' } });
+    expect((await job(jobId)).cancelRequested).not.toHaveProperty('sent');
+    result = await poll(jobId, result);
+    expect((await job(jobId)).cancelRequested).toMatchObject({ mode: 'SEND_INTERRUPT', sent: true });
+    while (!result.done) result = await poll(jobId, result);
+    expect(result.status).toBe('CANCELLED');
+    expect(g.emr.calls.filter((c) => c.operation === 'cancel').map((c) => c.args[2])).toEqual(['SEND_INTERRUPT', 'SEND_INTERRUPT']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'CANCEL_REQUESTED', 'STATE_CHANGED:CANCEL_PENDING', 'CANCELLED']);
+  });
+
+  it('a poll of a job with no step yet changes nothing and keeps the wait', async () => {
+    const { jobId } = await accepted();
+    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40 });
+    expect(g.emr.calls).toEqual([]);
+  });
+});
+
+describe('deadline', () => {
+  it('at timeoutSeconds the step is cancelled once with TERMINATE_PROCESS; CANCELLED then reads TIMED_OUT', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId, createdAt } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    const { result, waits } = await g.run(jobId);
+    expect(result).toMatchObject({ done: true, status: 'TIMED_OUT' });
+    expect(await job(jobId)).toMatchObject({ status: 'TIMED_OUT', timedOut: true, emrState: 'CANCELLED', cancelRequested: { mode: 'TERMINATE_PROCESS', sent: true } });
+    expect(g.emr.calls.filter((c) => c.operation === 'cancel')).toEqual([{ operation: 'cancel', args: [CLUSTER, g.emr.steps[0]!.id, 'TERMINATE_PROCESS'] }]);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'STATE_CHANGED:CANCEL_PENDING', 'TIMED_OUT']);
+    const timeout = await eventOf(jobId, 'TIMEOUT');
+    expect(Date.parse(timeout!.at) - Date.parse(createdAt)).toBe(60_000);
+    expect(timeout?.detail).toEqual({ timeoutSeconds: 60 });
+    // 15 s, then 30 s would pass 60 s: cut to the 15 s left; after the deadline the backoff goes on uncut.
+    expect(waits).toEqual([15, 30, 15, 30, 60]);
+  });
+
+  it('a step that ends by itself before the deadline is not cancelled', async () => {
+    g.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 600 }));
+    expect((await g.run(jobId)).result.status).toBe('COMPLETED');
+    expect(g.emr.count('cancel')).toBe(0);
+    expect((await job(jobId)).timedOut).toBeUndefined();
+  });
+
+  it('a timeout cancel EMR refuses (the step finished meanwhile): CANCEL_FAILED audited, not sent again, the job ends as EMR says', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 10 }));
+    let result = await g.tasks.submit(g.input(jobId));
+    g.clock.advance(result.waitSeconds);
+    const cancel = jest.spyOn(g.emr, 'cancel').mockResolvedValueOnce({ status: 'FAILED', reason: 'step is COMPLETED' });
+    result = await poll(jobId, result);
+    g.emr.steps[0]!.script.push('COMPLETED');
+    while (!result.done) result = await poll(jobId, result);
+    expect(result.status).toBe('COMPLETED');
+    expect(cancel).toHaveBeenCalledTimes(1);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'CANCEL_FAILED', 'COMPLETED']);
+    expect((await eventOf(jobId, 'CANCEL_FAILED'))?.emr).toEqual({ stepId: g.emr.steps[0]!.id, reason: 'step is COMPLETED' });
+  });
+
+  const policy = (initialSeconds: number, factor: number, maxSeconds: number): PollingPolicy => ({ initialSeconds, factor, maxSeconds });
+  it.each([
+    // [polling, timeoutSeconds, the waits until the deadline]
+    [policy(15, 2, 300), 3600, [15, 30, 60, 120, 240, ...Array<number>(10).fill(300), 135]],
+    [policy(10, 1.5, 60), 200, [10, 15, 23, 35, 53, 60, 4]],
+    [policy(120, 2, 300), 30, [30]],
+    [policy(5, 1, 5), 12, [5, 5, 2]],
+  ])('waits follow capped exponential backoff and never pass the deadline (%j, timeout %d s)', async (polling, timeoutSeconds, expected) => {
+    const gw = memoryGateway({ polling });
+    gw.emr.nextScript = ['RUNNING'];
+    const { jobId, createdAt } = await accepted(submitBody({ timeoutSeconds }), gw);
+    const { waits } = await gw.run(jobId);
+    const beforeDeadline = waits.slice(0, expected.length);
+    expect(beforeDeadline).toEqual(expected);
+    expect(beforeDeadline.reduce((a, b) => a + b, 0)).toBe(timeoutSeconds);
+    const timeout = (await gw.audit.list(jobId)).find((e) => e.type === 'TIMEOUT')!;
+    expect(Date.parse(timeout.at) - Date.parse(createdAt)).toBe(timeoutSeconds * 1000);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(polling.maxSeconds);
+  });
+});
+
+describe('fail (the Catch of every task)', () => {
+  it('ends FAILED with GATEWAY_ERROR and the error, and stops a live step', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId } = await accepted();
+    await poll(jobId, await g.tasks.submit(g.input(jobId)));
+    const result = await g.tasks.fail({ ...g.input(jobId), error: { Error: 'States.Runtime', Cause: 'boom' } });
+    expect(result).toMatchObject({ done: true, status: 'FAILED' });
+    const message = 'States.Runtime: boom';
+    expect(await job(jobId)).toMatchObject({ status: 'FAILED', failureDetails: { reason: 'GATEWAY_ERROR', message } });
+    expect(g.emr.steps[0]!.cancelledWith).toBe('TERMINATE_PROCESS');
+    expect((await eventOf(jobId, 'FAILED'))?.detail).toEqual({ by: 'gateway', error: message, stepStopped: true, failureDetails: { reason: 'GATEWAY_ERROR', message } });
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'FAILED']);
+  });
+
+  it('before any step: FAILED without calling EMR; a long cause is cut to 1000 characters', async () => {
+    const { jobId } = await accepted();
+    await g.tasks.fail({ ...g.input(jobId), error: { Error: 'Lambda.Unknown', Cause: 'x'.repeat(5000) } });
+    expect(g.emr.calls).toEqual([]);
+    expect((await job(jobId)).failureDetails?.message).toBe(`Lambda.Unknown: ${'x'.repeat(1000)}`);
+    expect((await eventOf(jobId, 'FAILED'))?.detail).not.toHaveProperty('stepStopped');
+    expect(await trail(jobId)).toEqual(['DECISION', 'FAILED']);
+  });
+
+  it('a terminal state is never replaced: not by fail, a poll, a submit or a step event', async () => {
+    g.emr.nextScript = ['COMPLETED'];
+    const { jobId } = await accepted();
+    const { result } = await g.run(jobId);
+    const before = await job(jobId);
+    const calls = g.emr.calls.length;
+    expect(await g.tasks.fail({ ...g.input(jobId), error: { Error: 'States.Runtime', Cause: 'late' } })).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(await poll(jobId, result)).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'COMPLETED' });
+    const step = g.emr.steps[0]!;
+    expect(await g.tasks.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'FAILED' })).toBe('COMPLETED');
+    expect(g.emr.calls).toHaveLength(calls);
+    expect(await job(jobId)).toEqual(before);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
+  });
+
+  it('a terminal event whose job update failed for good: the Catch finds it and the job takes that outcome, not FAILED', async () => {
+    const fault = crashAfterEvent(g, 'COMPLETED', () => new Error('the update is refused for good'));
+    g.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const { jobId } = await accepted();
+    await expect(g.run(jobId)).rejects.toThrow('refused for good');
+    expect(fault.crashes).toBe(1);
+    expect((await job(jobId)).status).toBe('RUNNING');
+    expect(await g.tasks.fail({ ...g.input(jobId), error: { Error: 'Error', Cause: 'the update is refused for good' } })).toMatchObject({ done: true, status: 'COMPLETED' });
+    await expectJob(jobId, { status: 'COMPLETED', emrState: 'COMPLETED' }, ['failureDetails']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+});
+
+describe('observeStepEvent (EMR Step Status Change)', () => {
+  async function submitted(): Promise<{ jobId: string; stepId: string; name: string }> {
+    const { jobId } = await accepted();
+    await g.tasks.submit(g.input(jobId));
+    const step = g.emr.steps.at(-1)!;
+    return { jobId, stepId: step.id, name: step.name };
+  }
+
+  it("records the job's step's state once, whichever sees it first, the event or a poll", async () => {
+    g.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const { jobId, stepId, name } = await submitted();
+    expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name, state: 'RUNNING' })).toBe('RUNNING');
+    expect(g.emr.count('describe')).toBe(0);
+    expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name, state: 'RUNNING' })).toBe('RUNNING');
+    await poll(jobId, { done: false, status: 'RUNNING', waitSeconds: 15 }); // DescribeStep: RUNNING, already recorded
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
+  });
+
+  it('an event and a poll racing on the same state record it once', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId, stepId, name } = await submitted();
+    const previous = { done: false, status: 'SUBMITTED', waitSeconds: 15 } as const;
+    const event = { stepId, clusterId: CLUSTER, name, state: 'RUNNING' };
+    const outcomes = await Promise.all([poll(jobId, previous), g.tasks.observeStepEvent(event), poll(jobId, previous), g.tasks.observeStepEvent(event)]);
+    expect(outcomes.map((o) => (typeof o === 'object' ? o.status : o))).toEqual(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
+  });
+
+  it("a terminal event is read back with DescribeStep, for EMR's details", async () => {
+    g.emr.nextScript = ['FAILED'];
+    g.emr.nextFailure = { reason: 'Unknown Error.', message: 'boom' };
+    const { jobId, stepId, name } = await submitted();
+    expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name, state: 'FAILED' })).toBe('FAILED');
+    expect(g.emr.count('describe')).toBe(1);
+    expect((await job(jobId)).failureDetails).toEqual({ reason: 'Unknown Error.', message: 'boom' });
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'FAILED']);
+  });
+
+  it('ignores events for any step but the one the job recorded, on its cluster', async () => {
+    const { jobId, stepId, name } = await submitted();
+    const ignored = [
+      { stepId: 's-000000000999', clusterId: CLUSTER, name, state: 'RUNNING' }, // the job's marker on a step added by someone else
+      { stepId, clusterId: PLAIN_CLUSTER, name, state: 'RUNNING' }, // the same step id on another cluster
+      { stepId, clusterId: CLUSTER, state: 'RUNNING' }, // no name, no marker
+    ];
+    for (const detail of ignored) expect(await g.tasks.observeStepEvent(detail)).toBe(detail.name ? 'SUBMITTED' : undefined);
+    expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name: 'x [job-0123456789abcdefghjkmnpqrs]', state: 'RUNNING' })).toBeUndefined();
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']);
+    await expectJob(jobId, { status: 'SUBMITTED' }, ['emrState']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
+  it('cannot attach a step to a job that has none yet', async () => {
+    const { jobId } = await accepted();
+    expect(await g.tasks.observeStepEvent({ stepId: 's-000000000001', clusterId: CLUSTER, name: `nightly etl [${jobId}]`, state: 'RUNNING' })).toBe('ACCEPTED');
+    await expectJob(jobId, { status: 'ACCEPTED' }, ['stepId']);
+    expect(await trail(jobId)).toEqual(['DECISION']);
+  });
+});
