@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GatewayClient } from '../../src/client';
+import { isTerminal } from '../../src/jobs/model';
 import { startLocalStack, type LocalStack } from '../../src/local/stack';
+import { until as waitUntil } from './wait';
 
 export const EXAMPLE = resolve(__dirname, '../../config/example.yaml');
 export const KEYS = {
@@ -33,22 +35,15 @@ export function clientFor(stack: LocalStack, who: keyof typeof KEYS): GatewayCli
 }
 
 /** Polls a job until it is terminal (the local EMR is real time). */
-export async function finished(client: GatewayClient, jobId: string, timeoutMs = 30_000): Promise<Awaited<ReturnType<GatewayClient['getJob']>>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
+export function finished(client: GatewayClient, jobId: string, timeoutMs = 30_000): Promise<Awaited<ReturnType<GatewayClient['getJob']>>> {
+  const probe = async () => {
     const job = await client.getJob(jobId);
-    if (['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'].includes(job.status)) return job;
-    if (Date.now() > end) throw new Error(`${jobId} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return isTerminal(job.status) ? job : undefined;
+  };
+  return waitUntil(probe, { timeoutMs, intervalMs: 200, what: `job ${jobId} finishing` });
 }
 
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `probe` until it returns a value (the local stack works in real time). */
+export function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return waitUntil(probe, { timeoutMs, intervalMs: 100 });
 }
