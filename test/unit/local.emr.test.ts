@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalEmr } from '../../src/local/emr/api';
 import { LocalServiceError } from '../../src/local/errors';
+import { thrown } from '../support/thrown';
+import { until as waitUntil } from '../support/wait';
+import { EMR_TERMINAL_STATES } from '../../src/jobs/model';
 
 jest.setTimeout(30_000);
 
 const CLUSTER = 'j-1LOCALUNITTEST';
-const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED'];
+const TERMINAL: readonly string[] = EMR_TERMINAL_STATES;
 
 const dirs: string[] = [];
 const emrs: LocalEmr[] = [];
@@ -54,24 +57,12 @@ function clusterState(emr: LocalEmr): unknown {
 }
 
 async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(() => Promise.resolve(probe() ? true : undefined), { what, timeoutMs, intervalMs: 10 });
 }
 
 const settled = (emr: LocalEmr, ids: string[]) => until(`${ids.join(', ')} to end`, () => ids.every((id) => TERMINAL.includes(emr.steps.get(id)!.state)));
 const running = (emr: LocalEmr, ids: string[]) => until(`${ids.join(', ')} to run`, () => ids.every((id) => emr.steps.get(id)!.pid !== undefined));
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('ActionOnFailure', () => {
   it('CONTINUE (also the default): the next steps run, the cluster keeps going', async () => {

@@ -7,6 +7,7 @@ import { LocalServiceError } from '../../src/local/errors';
 import { LocalEventBus } from '../../src/local/events';
 import { LocalScheduler } from '../../src/local/scheduler';
 import { logger } from '../../src/util/logger';
+import { thrown } from '../support/thrown';
 
 const CONFIG = {
   account: '123456789012',
@@ -21,14 +22,6 @@ const ORDER = { Source: 'aws.s3', DetailType: 'Object Created', Detail: '{"objec
 /** Lets promise callbacks scheduled so far run. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 afterEach(() => jest.restoreAllMocks());
 
