@@ -1,18 +1,25 @@
 /**
  * The layering, enforced (run by `npm run lint:deps`, part of `npm test`). Each rule names what it protects.
  *
- *   domain   src/{jobs,audit,authz,triggers,config,util}, src/errors.ts, src/identifiers.ts: pure logic against
- *            ports; no SDK, no adapters, no local stack, no YAML, no HTTP, no CLI.
- *   adapters src/adapters: the only Lambda code that imports @aws-sdk/*; they implement the domain's ports.
- *   handlers src/handlers (+ src/container.ts, the composition root, and src/http): what Lambda runs; never
- *            reaches the local stack, a YAML parser or the AGPL test oracle.
- *   tools    src/local (the emulators), src/cli, src/client, scripts/: may use everything above.
+ *   domain      src/{jobs,audit,authz,triggers,config,util}, src/errors.ts, src/identifiers.ts: pure logic
+ *               against ports; no SDK, no adapters, no local stack, no YAML, no HTTP, no CLI.
+ *   adapters    src/adapters: the only Lambda code that imports @aws-sdk/* or @smithy/*; they implement the
+ *               domain's ports and turn SDK errors into domain errors.
+ *   composition src/container.ts: the only Lambda code that imports adapters.
+ *   lambda      src/handlers (the entry points) and src/http: never reach the local stack, a YAML parser,
+ *               the tools or the AGPL test oracle; they see domain errors only.
+ *   tools       src/local (the emulators), src/config-file (the YAML reader), src/cli, src/client, scripts/.
+ * Every file of src/ belongs to one of these; a new folder needs a place here first.
  */
-// The tree is src/; test/fixtures/layering is a copy of its shape that breaks each rule once (test/unit/layering.test.ts).
+// The tree is src/; test/fixtures/layering has the same shape and breaks each rule once (test/unit/layering.test.ts).
 const SRC = '^(?:test/fixtures/layering/)?src/';
 const DOMAIN = `${SRC}(jobs|audit|authz|triggers|config|util)/|${SRC}(errors|identifiers)\\.ts$`;
-const OUTER = `${SRC}(adapters|handlers|http|local|cli|client)/|${SRC}container\\.ts$`;
+const TOOLS = `${SRC}(local|config-file|cli|client)/`;
+const OUTER = `${SRC}(adapters|handlers|http|local|config-file|cli|client)/|${SRC}container\\.ts$`;
 const LAMBDA_ENTRIES = `${SRC}handlers/`;
+const KNOWN = `${SRC}((jobs|audit|authz|triggers|config|util|adapters|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
+// Packages, wherever node_modules is (a work tree may link it from elsewhere).
+const pkg = (names) => `(^|/)node_modules/(${names})/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -25,39 +32,53 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'every-file-has-a-layer',
+      severity: 'error',
+      comment: 'A file outside the known folders has no layering rule: put it in a layer, or add its folder to .dependency-cruiser.cjs.',
+      from: { path: SRC, pathNot: KNOWN },
+      to: {},
+    },
+    {
       name: 'domain-no-sdk',
       severity: 'error',
       comment: 'The domain never sees an SDK command or error: declare a port (src/jobs/ports.ts) and implement it in src/adapters/.',
       from: { path: DOMAIN },
-      to: { path: '^node_modules/(@aws-sdk|@smithy)/' },
+      to: { path: pkg('@aws-sdk|@smithy') },
     },
     {
       name: 'domain-no-outer-layers',
       severity: 'error',
-      comment: 'The domain depends on nothing outside it: adapters, handlers, HTTP, the local stack, the CLI and the client are above it.',
+      comment: 'The domain depends on nothing outside it: adapters, handlers, HTTP, the tools and the composition root are above it.',
       from: { path: DOMAIN },
       to: { path: OUTER },
     },
     {
-      name: 'domain-no-yaml',
+      name: 'domain-never-reaches-yaml',
       severity: 'error',
       comment: 'YAML is read by the tools (src/config-file/); the domain and the Lambda functions get validated data.',
       from: { path: DOMAIN },
-      to: { path: '^node_modules/yaml/' },
+      to: { path: pkg('yaml'), reachable: true },
     },
     {
       name: 'sdk-only-in-adapters',
       severity: 'error',
       comment: 'Of the code Lambda runs, only src/adapters/ talks to the AWS SDK.',
-      from: { path: SRC, pathNot: `${SRC}(adapters|local|cli|client)/` },
-      to: { path: '^node_modules/@aws-sdk/' },
+      from: { path: SRC, pathNot: `${SRC}adapters/|${TOOLS}` },
+      to: { path: pkg('@aws-sdk|@smithy') },
+    },
+    {
+      name: 'adapters-only-through-the-composition-root',
+      severity: 'error',
+      comment: 'Handlers and HTTP get adapters from src/container.ts and see domain errors only (not SDK error names from adapters/aws-errors).',
+      from: { path: SRC, pathNot: `${SRC}adapters/|${SRC}container\\.ts$|${TOOLS}` },
+      to: { path: `${SRC}adapters/` },
     },
     {
       name: 'adapters-stay-at-the-boundary',
       severity: 'error',
-      comment: 'Adapters implement ports; they do not call handlers, HTTP, the CLI or the local stack.',
+      comment: 'Adapters implement ports; they do not call handlers, HTTP, the tools or the composition root.',
       from: { path: `${SRC}adapters/` },
-      to: { path: `${SRC}(handlers|http|local|cli|client)/|${SRC}container\\.ts$` },
+      to: { path: `${SRC}(handlers|http)/|${TOOLS}|${SRC}container\\.ts$` },
     },
     {
       name: 'lambda-never-reaches-local',
@@ -71,38 +92,37 @@ module.exports = {
       severity: 'error',
       comment: 'Lambda functions load the configuration as validated JSON: no YAML parser in the bundles.',
       from: { path: LAMBDA_ENTRIES },
-      to: { path: '^node_modules/yaml/', reachable: true },
+      to: { path: pkg('yaml'), reachable: true },
     },
     {
       name: 'lambda-never-reaches-tools',
       severity: 'error',
-      comment: 'The CLI, the typed client and the packaging scripts are not Lambda code.',
+      comment: 'The CLI, the typed client, the YAML reader and the packaging scripts are not Lambda code.',
       from: { path: LAMBDA_ENTRIES },
-      to: { path: `${SRC}(cli|client)/|^scripts/`, reachable: true },
+      to: { path: `${SRC}(cli|client|config-file)/|^scripts/`, reachable: true },
     },
     {
       name: 'no-agpl-oracle-in-src',
       severity: 'error',
       comment: '@cloud-copilot/* is AGPL: a test oracle only, never imported from src/.',
       from: { path: SRC },
-      to: { path: '^node_modules/@cloud-copilot/' },
+      to: { path: pkg('@cloud-copilot') },
     },
     {
       name: 'src-never-imports-tests',
       severity: 'error',
       comment: 'Shipped code does not depend on tests, benches or scripts.',
-      from: { path: '^src/' },
-      to: { path: '^(test|bench|scripts)/' },
+      from: { path: SRC },
+      to: { path: '^(test|bench|scripts)/', pathNot: '^test/fixtures/layering/src/' },
     },
   ],
   options: {
     // Follow nothing inside node_modules, but keep the edges into it: the rules are about which packages we import.
-    doNotFollow: { path: '^node_modules/' },
+    doNotFollow: { path: '(^|/)node_modules/' },
     exclude: { path: '^(dist|coverage)/' },
     tsConfig: { fileName: 'tsconfig.json' },
+    // Type-only imports count too: a type from the SDK in the domain is still the SDK's shape.
     tsPreCompilationDeps: true,
-    // Type-only imports count for the layering rules (a type from the SDK in the domain is still the SDK's shape).
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -1,7 +1,7 @@
 /**
  * `npm run package [-- --config FILE] [--stage NAME] [--out DIR]`: the deployment package, offline.
  *
- * 1. Loads the configuration with the gateway's own loader (src/config/load.ts): a configuration the functions
+ * 1. Loads the configuration with the gateway's own loader (src/config-file/load.ts): a configuration the functions
  *    could not load fails here, with the same messages (file:line:col, path, problem).
  * 2. Derives what serverless.yml needs from it (region, cluster ARNs, runtime-role catalogue, the config file's
  *    place in the zips, the resources of its schedules and triggers: scripts/cloudformation.ts) into

@@ -39,7 +39,9 @@ const ROLE_NAME = whole(ROLE_NAME_FRAGMENT);
 export const ROLE_ARN = whole(`arn:${PARTITION_FRAGMENT}:iam::\\d{12}:role${ROLE_PATH_FRAGMENT}${ROLE_NAME_FRAGMENT}`);
 /** Who can call: an IAM role or user, an STS session (assumed-role, federated-user), an account root. */
 export const PRINCIPAL_ARN = whole(`arn:${PARTITION_FRAGMENT}:(?:iam|sts)::\\d{12}:.+`);
-export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9-]+:\\d{12}:stateMachine:[\\w-]{1,80}`);
+/** A state machine, or one of its versions or aliases (`...:stateMachine:NAME:QUALIFIER`), as StartExecution takes them. */
+const SFN_NAME_FRAGMENT = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\x00-\\x1F\\x7F-\\x9F]{1,80}';
+export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9-]+:\\d{12}:stateMachine:${SFN_NAME_FRAGMENT}(?::${SFN_NAME_FRAGMENT})?`);
 export const DYNAMODB_TABLE_NAME = /^[\w.-]{3,255}$/;
 
 /** The gateway's job ids: `job-` + 26 Crockford base32 characters (valid Step Functions execution names). */

@@ -13,7 +13,8 @@ export type LambdaHandler<TEvent, TResult> = (event: TEvent, context?: Context) 
 
 export function lambdaHandler<TEvent, TResult>(handler: (event: TEvent) => Promise<TResult>): LambdaHandler<TEvent, TResult> {
   const wrapped = middy<TEvent, TResult, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Never the event itself (POWERTOOLS_LOGGER_LOG_EVENT notwithstanding): it may carry credentials and bodies.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler((event: TEvent) => handler(event));
   return (event, context) => wrapped(event, context ?? ({} as Context));
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { gateway } from '../container';
-import { EMR_STEP_STATES, type JobStatus } from '../jobs/model';
+import { isEmrStepState, type JobStatus } from '../jobs/model';
 import type { TriggerOutcome } from '../triggers/service';
 import { logger } from '../util/logger';
 import { validate } from '../util/validation';
@@ -16,7 +16,8 @@ const eventInput = z.object({ trigger: z.string().min(1), event: z.object({ id: 
 const stepEvent = z.object({
   source: z.literal('aws.emr'),
   'detail-type': z.literal('EMR Step Status Change'),
-  detail: z.object({ stepId: z.string(), clusterId: z.string(), name: z.string().optional(), state: z.enum(EMR_STEP_STATES) }).loose(),
+  // Any state string: one EMR adds later is ignored by the domain (and logged), not retried as a failure.
+  detail: z.object({ stepId: z.string(), clusterId: z.string(), name: z.string().optional(), state: z.string() }).loose(),
 }).loose();
 
 /** The job a submission made or found, in the rest of the invocation's log lines. */
@@ -45,6 +46,7 @@ export const emrStepEvent = lambdaHandler(async (input: unknown): Promise<{ stat
   const { detail } = validate(stepEvent, input);
   logger.appendKeys({ stepId: detail.stepId });
   const status = await gateway().tasks.observeStepEvent(detail);
-  logger.info('step event', { state: detail.state, status });
+  if (!isEmrStepState(detail.state)) logger.warn('step event with a state EMR is not known to have: ignored', { state: detail.state });
+  else logger.info('step event', { state: detail.state, status });
   return status ? { status } : {};
 });

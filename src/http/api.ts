@@ -59,7 +59,8 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
  */
 export function createApiHandler(deps: () => ApiDeps, logger: Logger = sharedLogger) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Never the event itself: it carries the caller's Authorization and session-token headers.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpHeaderNormalizer())
     .use({
       onError: (request) => {

@@ -332,6 +332,13 @@ describe('observeStepEvent (EMR Step Status Change)', () => {
     expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
   });
 
+  it('ignores a state EMR does not have: the job and its trail stay as they were', async () => {
+    const { jobId, stepId, name } = await submitted();
+    expect(await g.tasks.observeStepEvent({ stepId, clusterId: CLUSTER, name, state: 'BOGUS' })).toBe('SUBMITTED');
+    expect((await g.jobs.get(jobId))?.status).toBe('SUBMITTED');
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+  });
+
   it('an event and a poll racing on the same state record it once', async () => {
     g.emr.nextScript = ['RUNNING'];
     const { jobId, stepId, name } = await submitted();
