@@ -66,6 +66,8 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     }),
   );
   for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
+    // A name is the run's namespace and its audit chain: a second entry of one name would never run.
+    checkUnique(list.map((entry) => entry.name), (i, v) => issue([kind, i, 'name'], `duplicate name ${v}`));
     list.forEach((entry, i) => {
       if (!(entry.template in raw.templates)) issue([kind, i, 'template'], `no template named "${entry.template}"`);
       if (!resolvePrincipal(entry.principal)) issue([kind, i, 'principal'], `"${entry.principal}" is not an IAM principal ARN`);

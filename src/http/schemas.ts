@@ -63,7 +63,8 @@ export const jobViewSchema = z
     updatedAt: z.string(),
     submittedAt: z.string().optional(),
     finishedAt: z.string().optional(),
-    idempotencyKey: z.string().optional(),
+    idempotencyKey: z.string().optional().describe("The caller's Idempotency-Key (API submissions)."),
+    invocation: z.string().optional().describe("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
     links: z.object({ self: z.string(), audit: z.string() }),
   })
   .describe('A job');

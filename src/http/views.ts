@@ -26,6 +26,7 @@ export function jobView(job: Job): JobView {
     ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}),
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
+    ...(job.invocation ? { invocation: job.invocation } : {}),
     links: jobLinks(job.jobId),
   };
 }

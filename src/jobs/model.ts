@@ -57,6 +57,8 @@ export interface Job {
   /** SHA-256 of the step's arguments, for the audit trail. */
   argsHash: string;
   idempotencyKey?: string;
+  /** The schedule's or trigger's run this job is (e.g. `schedule:nightly:2026-11-28T02:00:00.000Z`). */
+  invocation?: string;
   decision: { result: DecisionResult; reason: string };
   stepId?: string;
   emrState?: EmrStepState;
@@ -89,6 +91,7 @@ export function newJob(fields: {
   requestHash: string;
   argsHash: string;
   idempotencyKey?: string;
+  invocation?: string;
   decision: Pick<Decision, 'allowed' | 'result' | 'reason'>;
   /** The audit chain's head after the DECISION event. */
   head: { seq: number; hash: string };
@@ -112,6 +115,7 @@ export function newJob(fields: {
     requestHash: fields.requestHash,
     argsHash: fields.argsHash,
     ...(fields.idempotencyKey !== undefined ? { idempotencyKey: fields.idempotencyKey } : {}),
+    ...(fields.invocation !== undefined ? { invocation: fields.invocation } : {}),
     decision: { result: decision.result, reason: decision.reason },
     submitAttempts: 0,
     ...(decision.allowed ? {} : { finishedAt: at }),

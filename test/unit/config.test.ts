@@ -94,6 +94,7 @@ describe('configuration', () => {
     [`${MINIMAL}schedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[0].template: no template named "t"'],
     [`${MINIMAL}local:\n  credentials:\n    - { accessKeyId: short, secretAccessKey: secret-long, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'local.credentials[0].accessKeyId: must be 16-128'],
     [MINIMAL.replace('clusters:', 'clusters: []\nx:'), 'clusters: at least one cluster'],
+    [`${MINIMAL}templates: { t: {} }\nschedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n  - { name: nightly, schedule: "rate(2 days)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[1].name: duplicate name nightly'],
   ])('rejects %#', (text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);
   });
