@@ -19,7 +19,7 @@ import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
 import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
-import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -82,6 +82,9 @@ export class JobService {
     const idempotent = this.idempotency(actor, key, command.invocation);
     const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
     if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
+    // The cluster's rule, the same for every caller, so it is validation (before the policy, nothing recorded).
+    const actionProblem = actionOnFailureProblem(cluster, request.actionOnFailure);
+    if (actionProblem) throw ValidationError.single('actionOnFailure', actionProblem);
     if (!this.catalogue.has(request.executionRoleArn)) {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
