@@ -58,6 +58,10 @@ export const jobViewSchema = z
     tags: z.record(z.string(), z.string()).optional(),
     decision: decisionSchema,
     failureDetails: z.object({ reason: z.string().optional(), message: z.string().optional(), logFile: z.string().optional() }).optional(),
+    stateChangeReason: z
+      .object({ code: z.string().optional(), message: z.string().optional() })
+      .optional()
+      .describe("EMR's StateChangeReason for how the step ended, e.g. that EMR cancelled it because another step on the cluster failed with CANCEL_AND_WAIT."),
     cancelRequested: z.object({ by: z.string(), mode: z.enum(CANCEL_MODES), at: z.string() }).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -20,6 +20,7 @@ export function jobView(job: Job): JobView {
     ...(request.tags ? { tags: request.tags } : {}),
     decision: job.decision,
     ...(job.failureDetails ? { failureDetails: job.failureDetails } : {}),
+    ...(job.stateChangeReason ? { stateChangeReason: job.stateChangeReason } : {}),
     ...(job.cancelRequested ? { cancelRequested: { by: job.cancelRequested.by, mode: job.cancelRequested.mode, at: job.cancelRequested.at } } : {}),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,

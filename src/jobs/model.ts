@@ -35,6 +35,12 @@ export interface FailureDetails {
   logFile?: string;
 }
 
+/** EMR's StateChangeReason of a step (DescribeStep Status.StateChangeReason): EMR currently sets only the message. */
+export interface StateChangeReason {
+  code?: string;
+  message?: string;
+}
+
 export interface Job {
   jobId: string;
   status: JobStatus;
@@ -63,6 +69,8 @@ export interface Job {
   stepId?: string;
   emrState?: EmrStepState;
   failureDetails?: FailureDetails;
+  /** Why EMR ended the step as it did, in EMR's words: e.g. cancelled because another step failed with CANCEL_AND_WAIT. */
+  stateChangeReason?: StateChangeReason;
   submitAttempts: number;
   submittedAt?: string;
   finishedAt?: string;
