@@ -35,5 +35,8 @@ export function renderJob(job: JobView): string {
   if (job.cancelRequested) pairs.push(['Cancel', `${job.cancelRequested.mode} requested by ${job.cancelRequested.by} at ${job.cancelRequested.at}`]);
   const f = job.failureDetails;
   if (f) pairs.push(['Failure', [f.reason, f.message, f.logFile && `log: ${f.logFile}`].filter(Boolean).join(' — ')]);
+  // EMR's reason matters most where the job did not fail itself: e.g. cancelled by another step's CANCEL_AND_WAIT.
+  const r = job.stateChangeReason;
+  if (r && !f) pairs.push(['EMR reason', [r.code, r.message].filter(Boolean).join(': ')]);
   return fields(pairs);
 }

@@ -1,6 +1,7 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import { z } from 'zod';
 import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
+import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
@@ -16,6 +17,13 @@ const clusterSchema = z
     runtimeRoles: z.boolean().describe('the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
     propagateSourceIdentity: z.boolean().default(false),
     stepConcurrencyLevel: z.number().int().min(1).max(256).default(1).describe('used by the local EMR'),
+    // CONTINUE only unless the cluster's owners opt in: on a shared cluster, any other action lets one tenant's
+    // failing step cancel everyone's pending steps (or end the cluster).
+    allowedActionsOnFailure: z
+      .array(z.enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${JSON.stringify(iss.input)})` }))
+      .min(1)
+      .default([DEFAULT_ACTION_ON_FAILURE])
+      .describe('the actionOnFailure values requests may ask for on this cluster'),
   })
   .strict();
 

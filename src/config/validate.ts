@@ -11,6 +11,7 @@ import { PolicyEngine, type PrincipalRule } from '../authz/engine';
 import { ConfigError, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import { roleArnProblem } from '../identifiers';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
 import { eventPatternProblem } from '../triggers/event-pattern';
 import { parseSchedule } from '../triggers/schedule-expression';
 import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
@@ -55,6 +56,18 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
   };
 
   checkUnique(raw.clusters.map((c) => c.id), (i, v) => issue(['clusters', i, 'id'], `duplicate cluster id ${v}`));
+  raw.clusters.forEach((c, i) => {
+    const path = ['clusters', i, 'allowedActionsOnFailure'];
+    checkUnique(c.allowedActionsOnFailure, (j, v) => issue([...path, j], `duplicate value ${v}`));
+    if (!c.allowedActionsOnFailure.includes(DEFAULT_ACTION_ON_FAILURE)) issue(path, `must include ${DEFAULT_ACTION_ON_FAILURE}: it is what a request without actionOnFailure asks for`);
+  });
+  // A template that names its cluster and action would be refused at every run: say so at load instead.
+  for (const [name, template] of Object.entries(raw.templates)) {
+    const cluster = raw.clusters.find((c) => c.id === template.clusterId);
+    const action = template.actionOnFailure;
+    const problem = cluster && typeof action === 'string' && !action.includes('${') ? actionOnFailureProblem(cluster, action) : undefined;
+    if (problem) issue(['templates', name, 'actionOnFailure'], problem);
+  }
   checkUnique(raw.runtimeRoles, (i, v) => issue(['runtimeRoles', i], `duplicate role ${v}`));
   raw.runtimeRoles.forEach((arn, i) => {
     const problem = roleArnProblem(arn);
@@ -66,6 +79,8 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     }),
   );
   for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
+    // A name is the run's namespace and its audit chain: a second entry of one name would never run.
+    checkUnique(list.map((entry) => entry.name), (i, v) => issue([kind, i, 'name'], `duplicate name ${v}`));
     list.forEach((entry, i) => {
       if (!(entry.template in raw.templates)) issue([kind, i, 'template'], `no template named "${entry.template}"`);
       if (!resolvePrincipal(entry.principal)) issue([kind, i, 'principal'], `"${entry.principal}" is not an IAM principal ARN`);

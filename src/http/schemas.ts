@@ -58,12 +58,17 @@ export const jobViewSchema = z
     tags: z.record(z.string(), z.string()).optional(),
     decision: decisionSchema,
     failureDetails: z.object({ reason: z.string().optional(), message: z.string().optional(), logFile: z.string().optional() }).optional(),
+    stateChangeReason: z
+      .object({ code: z.string().optional(), message: z.string().optional() })
+      .optional()
+      .describe("EMR's StateChangeReason for how the step ended, e.g. that EMR cancelled it because another step on the cluster failed with CANCEL_AND_WAIT."),
     cancelRequested: z.object({ by: z.string(), mode: z.enum(CANCEL_MODES), at: z.string() }).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
     submittedAt: z.string().optional(),
     finishedAt: z.string().optional(),
-    idempotencyKey: z.string().optional(),
+    idempotencyKey: z.string().optional().describe("The caller's Idempotency-Key (API submissions)."),
+    invocation: z.string().optional().describe("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
     links: z.object({ self: z.string(), audit: z.string() }),
   })
   .describe('A job');

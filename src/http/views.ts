@@ -20,12 +20,14 @@ export function jobView(job: Job): JobView {
     ...(request.tags ? { tags: request.tags } : {}),
     decision: job.decision,
     ...(job.failureDetails ? { failureDetails: job.failureDetails } : {}),
+    ...(job.stateChangeReason ? { stateChangeReason: job.stateChangeReason } : {}),
     ...(job.cancelRequested ? { cancelRequested: { by: job.cancelRequested.by, mode: job.cancelRequested.mode, at: job.cancelRequested.at } } : {}),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}),
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
+    ...(job.invocation ? { invocation: job.invocation } : {}),
     links: jobLinks(job.jobId),
   };
 }

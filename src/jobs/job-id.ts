@@ -1,9 +1,11 @@
 /**
  * New job ids (their grammar is in identifiers.ts): `job-` + 26 Crockford base32 characters, valid as Step Functions execution names. Without an
- * idempotency key they start with the time (sortable); with one they are derived from (principal, key), so a
- * retried submission lands on the same job, the same audit chain and the same execution name.
+ * idempotency key they start with the time (sortable); with one they are derived from (principal, key), and a
+ * schedule's or trigger's run from (principal, trigger, invocation), so a retried submission lands on the same
+ * job, the same audit chain and the same execution name.
  */
 import { randomBytes } from 'node:crypto';
+import { IntegrityError } from '../errors';
 import { JOB_ID_ALPHABET as ALPHABET } from '../identifiers';
 import { sha256 } from '../util/canonical';
 
@@ -31,6 +33,24 @@ export function newJobId(now: Date = new Date()): string {
   return `job-${prefix}${base32(randomBytes(10), 16)}`;
 }
 
+/**
+ * An API submission's job id, from (principal, Idempotency-Key). The hashed input always begins with the
+ * principal ARN, "arn:...", so it can never equal an invocation's input (below), which begins with NUL.
+ */
 export function jobIdForIdempotencyKey(principalArn: string, key: string): string {
-  return `job-${base32(Buffer.from(sha256(`${principalArn}\n${key}`), 'hex'), 26)}`;
+  if (!principalArn.startsWith('arn:')) throw new IntegrityError(`not a principal ARN: ${principalArn}`);
+  return derived(`${principalArn}\n${key}`);
+}
+
+/**
+ * A schedule's or trigger's run (`trigger` as in Actor.trigger, `invocation` the scheduled time or event id).
+ * Its own namespace: no Idempotency-Key, whatever its text, derives the same id, so an API caller acting as the
+ * same principal cannot claim a run before it happens.
+ */
+export function jobIdForInvocation(principalArn: string, trigger: string, invocation: string): string {
+  return derived(`\u0000invocation\n${principalArn}\n${trigger}\n${invocation}`);
+}
+
+function derived(input: string): string {
+  return `job-${base32(Buffer.from(sha256(input), 'hex'), 26)}`;
 }

@@ -35,6 +35,12 @@ export interface FailureDetails {
   logFile?: string;
 }
 
+/** EMR's StateChangeReason of a step (DescribeStep Status.StateChangeReason): EMR currently sets only the message. */
+export interface StateChangeReason {
+  code?: string;
+  message?: string;
+}
+
 export interface Job {
   jobId: string;
   status: JobStatus;
@@ -57,10 +63,14 @@ export interface Job {
   /** SHA-256 of the step's arguments, for the audit trail. */
   argsHash: string;
   idempotencyKey?: string;
+  /** The schedule's or trigger's run this job is (e.g. `schedule:nightly:2026-11-28T02:00:00.000Z`). */
+  invocation?: string;
   decision: { result: DecisionResult; reason: string };
   stepId?: string;
   emrState?: EmrStepState;
   failureDetails?: FailureDetails;
+  /** Why EMR ended the step as it did, in EMR's words: e.g. cancelled because another step failed with CANCEL_AND_WAIT. */
+  stateChangeReason?: StateChangeReason;
   submitAttempts: number;
   submittedAt?: string;
   finishedAt?: string;
@@ -89,6 +99,7 @@ export function newJob(fields: {
   requestHash: string;
   argsHash: string;
   idempotencyKey?: string;
+  invocation?: string;
   decision: Pick<Decision, 'allowed' | 'result' | 'reason'>;
   /** The audit chain's head after the DECISION event. */
   head: { seq: number; hash: string };
@@ -112,6 +123,7 @@ export function newJob(fields: {
     requestHash: fields.requestHash,
     argsHash: fields.argsHash,
     ...(fields.idempotencyKey !== undefined ? { idempotencyKey: fields.idempotencyKey } : {}),
+    ...(fields.invocation !== undefined ? { invocation: fields.invocation } : {}),
     decision: { result: decision.result, reason: decision.reason },
     submitAttempts: 0,
     ...(decision.allowed ? {} : { finishedAt: at }),

@@ -4,7 +4,7 @@
  * errors into domain errors (TransientError, EmrRejectedError, ...); tests implement them in memory.
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import type { CancelMode, EmrStepState, FailureDetails, Job } from './model';
+import type { CancelMode, EmrStepState, FailureDetails, Job, StateChangeReason } from './model';
 import type { WorkflowInput } from './workflow-input';
 
 /** Fields an update may not touch: identity, the request and the creation time. */
@@ -56,7 +56,7 @@ export interface EmrStepStatus {
   state: EmrStepState;
   failureDetails?: FailureDetails;
   /** EMR's StateChangeReason (e.g. why a step was cancelled). */
-  stateChangeReason?: { code?: string; message?: string };
+  stateChangeReason?: StateChangeReason;
 }
 
 /**

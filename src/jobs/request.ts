@@ -31,6 +31,23 @@ export type ActionOnFailure = (typeof ACTIONS_ON_FAILURE)[number];
 /** Clusters are shared: a failed step must never terminate one unless the caller asks for it. */
 export const DEFAULT_ACTION_ON_FAILURE = 'CONTINUE' satisfies ActionOnFailure;
 
+/** What a failing step with each action does to the rest of its cluster, whoever submitted the rest. */
+const ACTION_EFFECT: Record<Exclude<ActionOnFailure, 'CONTINUE'>, string> = {
+  CANCEL_AND_WAIT: "a failing CANCEL_AND_WAIT step cancels every pending step on the cluster, whoever submitted it",
+  TERMINATE_CLUSTER: 'a failing TERMINATE_CLUSTER step cancels every pending step and terminates the cluster',
+  TERMINATE_JOB_FLOW: 'a failing TERMINATE_JOB_FLOW step cancels every pending step and terminates the cluster',
+};
+
+/**
+ * Why a cluster does not take a step with this ActionOnFailure (its `allowedActionsOnFailure` in the
+ * configuration), or undefined if it does. The same for every caller: it is the cluster's rule, not a decision.
+ */
+export function actionOnFailureProblem(cluster: { id: string; name: string; allowedActionsOnFailure: readonly string[] }, action: string): string | undefined {
+  if (cluster.allowedActionsOnFailure.includes(action)) return undefined;
+  const effect = action in ACTION_EFFECT ? ` (${ACTION_EFFECT[action as keyof typeof ACTION_EFFECT]})` : '';
+  return `${action} is not allowed on cluster ${cluster.id} (${cluster.name}): it allows ${cluster.allowedActionsOnFailure.join(', ')}${effect}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Patterns. Each is the one definition of what is valid; the *Problem functions below only explain a failure.
 
@@ -266,7 +283,10 @@ export const jobRequestSchema = strictObject(
     actionOnFailure: z
       .enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${describeValue(iss.input)})` })
       .default(DEFAULT_ACTION_ON_FAILURE)
-      .describe(`What EMR does when the step fails; default ${DEFAULT_ACTION_ON_FAILURE} (clusters are shared).`),
+      .describe(
+        `What EMR does when the step fails; default ${DEFAULT_ACTION_ON_FAILURE}. Each cluster allows only the values its configuration lists ` +
+          `(by default ${DEFAULT_ACTION_ON_FAILURE} alone: a failing CANCEL_AND_WAIT step cancels every pending step on the cluster); another is a 400.`,
+      ),
     timeoutSeconds: z
       .number({ error: timeoutMessage })
       .int()

@@ -15,11 +15,11 @@ import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, Transient
 import { clusterArn } from '../identifiers';
 import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
-import { jobIdForIdempotencyKey, newJobId } from './job-id';
+import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
 import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
-import { DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -34,7 +34,13 @@ export interface Caller {
 export interface SubmitCommand {
   caller: Caller;
   body: unknown;
+  /** The API's Idempotency-Key: the job id derives from (principal, key). */
   idempotencyKey?: string;
+  /**
+   * A schedule's or trigger's run of `caller.trigger` (e.g. `schedule:nightly:TIME`): the job id derives from
+   * (principal, trigger, invocation), a namespace no Idempotency-Key reaches. Never set from HTTP input.
+   */
+  invocation?: string;
 }
 
 export interface SubmitResult {
@@ -73,8 +79,12 @@ export class JobService {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw ValidationError.single('Idempotency-Key', 'must be 1-255 printable ASCII characters without spaces');
     }
+    const idempotent = this.idempotency(actor, key, command.invocation);
     const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
     if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
+    // The cluster's rule, the same for every caller, so it is validation (before the policy, nothing recorded).
+    const actionProblem = actionOnFailureProblem(cluster, request.actionOnFailure);
+    if (actionProblem) throw ValidationError.single('actionOnFailure', actionProblem);
     if (!this.catalogue.has(request.executionRoleArn)) {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
@@ -88,7 +98,7 @@ export class JobService {
       }),
     );
     const requestHash = hashOf(request);
-    const jobId = key !== undefined ? jobIdForIdempotencyKey(actor.principalArn, key) : newJobId(this.now());
+    const jobId = idempotent?.jobId ?? newJobId(this.now());
 
     const argsHash = hashOf(stepArguments(request.step));
     const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name };
@@ -100,9 +110,9 @@ export class JobService {
       actor: { ...actor },
       subject,
       decision: decisionRecord(decision),
-      ...(key !== undefined ? { detail: { idempotencyKey: key } } : {}),
-    }, { firstEvent: key === undefined });
-    const job = newJob({ jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, decision, head: event });
+      ...(idempotent ? { detail: idempotent.detail } : {}),
+    }, { firstEvent: !idempotent });
+    const job = newJob({ jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, decision, head: event });
     if (!(await this.deps.jobs.create(job))) {
       // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
       // The decision event above was found by its dedupe key for the same body, or records this other body's.
@@ -111,8 +121,17 @@ export class JobService {
       return this.replay(existing, requestHash);
     }
     if (!decision.allowed) throw denied(decision, job);
-    await this.startWorkflow(job, key !== undefined);
+    await this.startWorkflow(job, idempotent !== undefined);
     return { job, replayed: false };
+  }
+
+  /** The job id of an idempotent submission (API key or a trigger's run), and what its DECISION records of it. */
+  private idempotency(actor: Actor, key: string | undefined, invocation: string | undefined): { jobId: string; detail: Record<string, string> } | undefined {
+    if (invocation !== undefined) {
+      if (key !== undefined || actor.trigger === undefined) throw new IntegrityError('an invocation is a trigger\'s run, without an Idempotency-Key');
+      return { jobId: jobIdForInvocation(actor.principalArn, actor.trigger, invocation), detail: { invocation } };
+    }
+    return key === undefined ? undefined : { jobId: jobIdForIdempotencyKey(actor.principalArn, key), detail: { idempotencyKey: key } };
   }
 
   /** Cancels a job that has not finished: EMR CancelSteps if the step exists, else before it is submitted. */

@@ -9,7 +9,7 @@ import type { AuditDraft } from '../audit/chain';
 import { EmrRejectedError, NotFoundError } from '../errors';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { recordEvent, type JobChange } from './journal';
-import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type TerminalStatus } from './model';
+import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
 import type { WorkflowInput } from './workflow-input';
 
@@ -118,7 +118,9 @@ export class StepTasks {
     if (!isEmrTerminal(state)) return this.recordState(job, state);
     const status = terminalStatusFor(state, job.timedOut === true);
     const details = failureDetailsOf(step);
-    return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}) } }, details);
+    // Kept for every ending: a step EMR cancelled because another tenant's step failed says so only here.
+    const reason = stateChangeReasonOf(step);
+    return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) } }, details);
   }
 
   /** A non-terminal EMR state, recorded once per job and state. */
@@ -172,7 +174,8 @@ export class StepTasks {
       const recorded = event.type as TerminalStatus;
       const details = event.detail?.failureDetails as FailureDetails | undefined;
       const emrState = event.emr?.state as EmrStepState | undefined;
-      return { status: recorded, finishedAt: at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}) };
+      const reason = event.emr?.stateChangeReason as StateChangeReason | undefined;
+      return { status: recorded, finishedAt: at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) };
     });
   }
 
@@ -226,6 +229,12 @@ function failureDetailsOf(step: EmrStepStatus): FailureDetails | undefined {
   if (step.failureDetails) return step.failureDetails;
   const reason = step.stateChangeReason;
   return (step.state === 'FAILED' || step.state === 'INTERRUPTED') && reason ? { reason: reason.code, message: reason.message } : undefined;
+}
+
+/** EMR's StateChangeReason with only the parts it gave (EMR currently gives no code). */
+function stateChangeReasonOf(step: EmrStepStatus): StateChangeReason | undefined {
+  const { code, message } = step.stateChangeReason ?? {};
+  return code || message ? { ...(code ? { code } : {}), ...(message ? { message } : {}) } : undefined;
 }
 
 export function subjectOf(job: Pick<Job, 'clusterId' | 'executionRoleArn' | 'stepType' | 'argsHash'>): Record<string, unknown> {

@@ -1,11 +1,13 @@
 /**
  * Scheduled pipelines and event-driven triggers: each renders its template and submits through the same
- * JobService as the API (policy, idempotency, audit), acting as its configured principal. The idempotency key
- * is the scheduled time or the event id, so a redelivered invocation submits once. A template that does not
- * render into a valid request is rejected and audited on the trigger's own chain (there is no job to hold it).
+ * JobService as the API (policy, idempotency, audit), acting as its configured principal. Each run is an
+ * invocation (`schedule:NAME:TIME`, `event:NAME:ID`) whose job id no API Idempotency-Key can claim, so a
+ * redelivered invocation submits once and nobody can pre-empt it. A run that is lost (its template renders no
+ * valid request, the policy denies it, or its job already holds another request) is audited on the trigger's
+ * own chain, where whoever owns the schedule looks for it.
  */
 import type { GatewayConfig } from '../config/validate';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { sanitizeSourceIdentity } from '../identifiers';
 import type { AuditLog } from '../jobs/ports';
 import type { JobService, SubmitResult } from '../jobs/service';
@@ -14,9 +16,10 @@ import { renderTemplate, resolveParams } from './template';
 export type TriggerOutcome =
   | { outcome: 'submitted'; jobId: string; replayed: boolean }
   | { outcome: 'denied'; jobId?: string; reason: string }
-  | { outcome: 'rejected'; issues: { field: string; message: string }[] };
+  | { outcome: 'rejected'; issues: { field: string; message: string }[] }
+  | { outcome: 'conflict'; jobId?: string; reason: string };
 
-/** The audit chain of a schedule or trigger (its rejected invocations). */
+/** The audit chain of a schedule or trigger (its lost invocations). */
 export const triggerChain = (kind: 'schedule' | 'trigger', name: string): string => `${kind}:${name}`;
 
 export class TriggerService {
@@ -45,24 +48,41 @@ export class TriggerService {
     return this.fire('trigger', name, trigger.template, trigger.principal, `event:${name}:${event.id}`, () => ({ eventId: String(event.id), ...resolveParams(trigger.params, event) }));
   }
 
-  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, key: string, params: () => Record<string, string>): Promise<TriggerOutcome> {
-    const caller = { callerArn: principal, trigger: `${kind}:${name}`, sourceIdentity: sanitizeSourceIdentity(`${kind}-${name}`) };
-    let body: unknown;
+  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, invocation: string, params: () => Record<string, string>): Promise<TriggerOutcome> {
+    const trigger = `${kind}:${name}`;
+    const caller = { callerArn: principal, trigger, sourceIdentity: sanitizeSourceIdentity(`${kind}-${name}`) };
     let result: SubmitResult;
     try {
-      body = renderTemplate(this.config.templates[template], params());
-      result = await this.jobs.submit({ caller, body, idempotencyKey: key.slice(0, 255) });
+      const body = renderTemplate(this.config.templates[template], params());
+      result = await this.jobs.submit({ caller, body, invocation });
     } catch (error) {
-      if (error instanceof ForbiddenError) return { outcome: 'denied', ...(typeof error.details?.jobId === 'string' ? { jobId: error.details.jobId } : {}), reason: error.message };
-      if (!(error instanceof ValidationError)) throw error;
+      const outcome = lostRun(error);
+      if (!outcome) throw error; // e.g. transient: the invocation is retried, nothing is lost yet
+      const { decision, ...detail } = outcome.audit;
       await this.audit.append(triggerChain(kind, name), {
-        type: 'TRIGGER_REJECTED',
-        dedupeKey: `REJECTED:${key}`,
-        actor: { principalArn: principal, callerArn: principal, trigger: `${kind}:${name}` },
-        detail: { invocation: key, template, issues: error.issues },
+        type: `TRIGGER_${outcome.type}`,
+        dedupeKey: `${outcome.type}:${invocation}`,
+        actor: { principalArn: principal, callerArn: principal, trigger },
+        ...(decision ? { decision } : {}),
+        detail: { invocation, template, ...detail },
       });
-      return { outcome: 'rejected', issues: [...error.issues] };
+      return outcome.result;
     }
     return { outcome: 'submitted', jobId: result.job.jobId, replayed: result.replayed };
   }
+}
+
+/** A run that cannot happen, as its outcome and what the trigger's chain records of it; undefined for other errors. */
+function lostRun(error: unknown): { type: 'REJECTED' | 'DENIED' | 'CONFLICT'; result: TriggerOutcome; audit: Record<string, unknown> & { decision?: Record<string, unknown> } } | undefined {
+  if (error instanceof ValidationError) return { type: 'REJECTED', result: { outcome: 'rejected', issues: [...error.issues] }, audit: { issues: error.issues } };
+  if (!(error instanceof ForbiddenError || error instanceof ConflictError)) return undefined;
+  const jobId = typeof error.details?.jobId === 'string' ? { jobId: error.details.jobId } : {};
+  const reason = error.message;
+  if (error instanceof ConflictError) return { type: 'CONFLICT', result: { outcome: 'conflict', ...jobId, reason }, audit: { ...jobId, reason } };
+  const decision = error.details?.decision;
+  return {
+    type: 'DENIED',
+    result: { outcome: 'denied', ...jobId, reason },
+    audit: { ...jobId, reason, ...(decision && typeof decision === 'object' ? { decision: decision as Record<string, unknown> } : {}) },
+  };
 }

@@ -67,6 +67,12 @@ describe('POST /jobs', () => {
     expect(b64.status).toBe(202);
     await gw.finish(b64.body.jobId as string);
   });
+  it('400 naming actionOnFailure and the allowed values when the cluster does not allow what was asked; nothing recorded', async () => {
+    const response = await call('POST', '/jobs', { body: submitBody({ actionOnFailure: 'CANCEL_AND_WAIT' }) });
+    expectError(response, 400, 'ValidationError', /^actionOnFailure: CANCEL_AND_WAIT is not allowed on cluster j-2AXXXXXXGAPLF \(analytics\): it allows CONTINUE/);
+    expect((response.body as { error: { details: { issues: { field: string }[] } } }).error.details.issues.map((i) => i.field)).toEqual(['actionOnFailure']);
+    expect((await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 10 })).jobs).toEqual([]);
+  });
   it('401 without an IAM identity', async () => {
     expectError(await call('POST', '/jobs', { body: submitBody(), caller: null }), 401, 'Unauthorized');
     expectError(await call('GET', '/nowhere', { caller: null }), 401, 'Unauthorized');

@@ -38,6 +38,57 @@ describe('schedules', () => {
   });
 });
 
+describe('schedules cannot be pre-empted', () => {
+  const TIME = '2026-11-28T02:00:00.000Z';
+  const ALICE = 'arn:aws:sts::123456789012:assumed-role/DataTeamA/alice';
+  const SCHEDULE_PRINCIPAL = 'arn:aws:iam::123456789012:role/DataTeamA';
+  // What the nightly template renders for TIME: the same body, so a claim on the key would be a replay.
+  const nightlyBody = { clusterId: 'j-2AXXXXXXGAPLF', executionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL', name: 'nightly 2026-11-28', step: { type: 'command', args: ['bash', '-c', 'echo run for 2026-11-28 in eu'] } };
+
+  it.each([
+    ['the same body (the run would be a replay of her job)', nightlyBody],
+    ['another body (the run would be a 409)', { ...nightlyBody, step: { type: 'command', args: ['bash', '-c', 'echo mine'] } }],
+    ['a body her policy denies (the run would replay the denial)', { ...nightlyBody, executionRoleArn: 'arn:aws:iam::123456789012:role/Caller' }],
+  ])("an API caller acting as the schedule's principal claims the run's Idempotency-Key with %s: the scheduled run is unaffected", async (_what, body) => {
+    const api = gw.serviceWith({ start: () => Promise.resolve() });
+    const claim = await api.submit({ caller: { callerArn: ALICE }, body, idempotencyKey: `schedule:nightly:${TIME}` }).then((r) => r.job.jobId, (e: { details?: { jobId?: string } }) => e.details?.jobId);
+    expect(claim).toBeDefined();
+    const claimed = await gw.jobs.get(claim!);
+
+    const run = await triggers.fireSchedule('nightly', TIME);
+    expect(run).toMatchObject({ outcome: 'submitted', replayed: false });
+    const jobId = (run as { jobId: string }).jobId;
+    expect(jobId).not.toBe(claim);
+    const scheduled = await gw.jobs.get(jobId);
+    expect(scheduled).toMatchObject({ status: 'ACCEPTED', principalArn: SCHEDULE_PRINCIPAL, actor: { trigger: 'schedule:nightly' }, invocation: `schedule:nightly:${TIME}`, request: { ...nightlyBody, actionOnFailure: 'CONTINUE' } });
+    expect(scheduled?.idempotencyKey).toBeUndefined();
+    expect(await gw.jobs.get(claim!)).toEqual(claimed);
+    // ...and a redelivery of the same firing finds the scheduled run, not the claim.
+    expect(await triggers.fireSchedule('nightly', TIME)).toEqual({ ...run, replayed: true });
+  });
+
+  it('a lost run (denied, or its job holding another request) is audited once on the schedule\'s own trail', async () => {
+    const held = gw.serviceWith({ start: () => Promise.resolve() });
+    const contractors = { name: 'contractors', schedule: 'cron(0 2 * * ? *)', template: 'nightly', params: { region: 'eu' }, principal: 'arn:aws:iam::123456789012:role/Contractors' };
+    const withContractors = new TriggerService({ ...gw.config, schedules: [...gw.config.schedules, contractors] }, held, gw.audit);
+    const denied = await withContractors.fireSchedule('contractors', TIME);
+    expect(denied).toMatchObject({ outcome: 'denied', jobId: expect.stringMatching(/^job-/), reason: expect.stringMatching(/implicitly denied/) });
+    await withContractors.fireSchedule('contractors', TIME); // redelivered: audited once
+    const deniedTrail = await gw.audit.list(triggerChain('schedule', 'contractors'));
+    expect(deniedTrail.map((e) => [e.type, e.detail?.invocation, e.detail?.jobId])).toEqual([['TRIGGER_DENIED', `schedule:contractors:${TIME}`, (denied as { jobId: string }).jobId]]);
+    expect(deniedTrail[0]?.decision).toMatchObject({ result: 'ImplicitlyDenied' });
+
+    // The template changed between two deliveries of one firing: the second cannot run, and says so.
+    const first = await triggers.fireSchedule('nightly', TIME);
+    const changed = { ...gw.config, templates: { ...gw.config.templates, nightly: { ...gw.config.templates.nightly, name: 'nightly v2 ${date}' } } };
+    const conflict = await new TriggerService(changed, held, gw.audit).fireSchedule('nightly', TIME);
+    expect(conflict).toMatchObject({ outcome: 'conflict', jobId: (first as { jobId: string }).jobId, reason: expect.stringMatching(/different request/) });
+    const trail = await gw.audit.list(triggerChain('schedule', 'nightly'));
+    expect(trail.map((e) => [e.type, e.detail?.invocation, e.detail?.jobId])).toEqual([['TRIGGER_CONFLICT', `schedule:nightly:${TIME}`, (first as { jobId: string }).jobId]]);
+    expect(verifyChain(triggerChain('schedule', 'nightly'), trail)).toMatchObject({ ok: true });
+  });
+});
+
 describe('event triggers', () => {
   it('reads template parameters from the event; a redelivered event submits once', async () => {
     const first = await triggers.fireEvent('landing', s3Event('ev-1', 'raw/2026/11/28/orders.csv'));

@@ -34,14 +34,16 @@ describe('configuration', () => {
     expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME']);
     expect(config.runtimeRoles.length).toBeGreaterThanOrEqual(3);
     expect(config.principals).toHaveLength(3);
-    expect(Object.keys(config.policies)).toEqual(['team-a', 'analyst', 'read-own-cluster', 'no-cluster-termination']);
+    expect(Object.keys(config.policies)).toEqual(['team-a', 'analyst', 'read-own-cluster']);
+    // Shared clusters: no step may cancel other tenants' pending steps or end the cluster (refused before the policy).
+    expect(config.clusters.map((c) => c.allowedActionsOnFailure)).toEqual([['CONTINUE'], ['CONTINUE']]);
     expect(engine.policies.get('analyst')?.statements[0]?.ref.sid).toBe('SubmitSparkOrHiveAsCaller');
   });
 
   it('the example has the demo principals the README promises: a role family, a single role, nobody; and a Deny', () => {
     const { engine, config } = loadConfigFile(EXAMPLE);
     const cluster = 'arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/j-2AXXXXXXGAPLF';
-    const submit = (who: string, roleName: string, stepType = 'command', actionOnFailure = 'CONTINUE') =>
+    const submit = (who: string, roleName: string, stepType = 'command') =>
       engine.evaluate({
         callerArn: `arn:aws:sts::123456789012:assumed-role/${who}`,
         action: 'elasticmapreduce:AddJobFlowSteps',
@@ -49,12 +51,11 @@ describe('configuration', () => {
         context: {
           'elasticmapreduce:ExecutionRoleArn': `arn:aws:iam::123456789012:role/${roleName}`,
           'emr-gateway:StepType': stepType,
-          'emr-gateway:ActionOnFailure': actionOnFailure,
+          'emr-gateway:ActionOnFailure': 'CONTINUE',
         },
       }).result;
     expect(submit('DataTeamA/alice', 'CallerTeamRoleETL')).toBe('Allowed');
     expect(submit('DataTeamA/alice', 'CallerTeamRoleAdmin')).toBe('ExplicitlyDenied');
-    expect(submit('DataTeamA/alice', 'CallerTeamRoleETL', 'spark', 'TERMINATE_CLUSTER')).toBe('ExplicitlyDenied');
     expect(submit('DataTeamA/alice', 'Caller')).toBe('ImplicitlyDenied');
     expect(submit('Analysts/bob', 'Caller', 'spark')).toBe('Allowed');
     expect(submit('Analysts/bob', 'Caller', 'command')).toBe('ImplicitlyDenied');
@@ -66,7 +67,7 @@ describe('configuration', () => {
   it('accepts a minimal file and fills the defaults', () => {
     const { config } = parseConfig(MINIMAL, '/etc/gw.yaml');
     expect(config).toMatchObject({ runtimeRoles: [], principals: [], policies: {}, schedules: [], local: { credentials: [] } });
-    expect(config.clusters[0]).toMatchObject({ propagateSourceIdentity: false, stepConcurrencyLevel: 1 });
+    expect(config.clusters[0]).toMatchObject({ propagateSourceIdentity: false, stepConcurrencyLevel: 1, allowedActionsOnFailure: ['CONTINUE'] });
     expect(parseConfig(MINIMAL.replace('us-east-1', 'cn-north-1'), '/x.yaml').config.partition).toBe('aws-cn');
   });
 
@@ -94,6 +95,12 @@ describe('configuration', () => {
     [`${MINIMAL}schedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[0].template: no template named "t"'],
     [`${MINIMAL}local:\n  credentials:\n    - { accessKeyId: short, secretAccessKey: secret-long, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'local.credentials[0].accessKeyId: must be 16-128'],
     [MINIMAL.replace('clusters:', 'clusters: []\nx:'), 'clusters: at least one cluster'],
+    [`${MINIMAL}    allowedActionsOnFailure: [CANCEL_AND_WAIT]\n`, 'clusters[0].allowedActionsOnFailure: must include CONTINUE: it is what a request without actionOnFailure asks for'],
+    [`${MINIMAL}    allowedActionsOnFailure: [CONTINUE, CONTINUE]\n`, 'clusters[0].allowedActionsOnFailure[1]: duplicate value CONTINUE'],
+    [`${MINIMAL}    allowedActionsOnFailure: [CONTINUE, STOP]\n`, 'clusters[0].allowedActionsOnFailure[1]: must be one of CONTINUE, CANCEL_AND_WAIT, TERMINATE_CLUSTER, TERMINATE_JOB_FLOW (got "STOP")'],
+    [`${MINIMAL}    allowedActionsOnFailure: []\n`, 'clusters[0].allowedActionsOnFailure: '],
+    [`${MINIMAL}templates:\n  t: { clusterId: j-ABC123, actionOnFailure: TERMINATE_CLUSTER }\n`, 'templates.t.actionOnFailure: TERMINATE_CLUSTER is not allowed on cluster j-ABC123 (main): it allows CONTINUE'],
+    [`${MINIMAL}templates: { t: {} }\nschedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n  - { name: nightly, schedule: "rate(2 days)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[1].name: duplicate name nightly'],
   ])('rejects %#', (text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);
   });

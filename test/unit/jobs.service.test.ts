@@ -171,6 +171,41 @@ describe('submit', () => {
   });
 });
 
+describe('actionOnFailure per cluster (a failing CANCEL_AND_WAIT step cancels every pending step on its cluster)', () => {
+  /** CONFIG, with the plain cluster allowing CANCEL_AND_WAIT; the analytics cluster keeps the default. */
+  function configAllowingCancelOnPlain(): string {
+    const doc = parse(CONFIG) as { clusters: Record<string, unknown>[] };
+    doc.clusters = doc.clusters.map((c) => (c.id === PLAIN_CLUSTER ? { ...c, allowedActionsOnFailure: ['CONTINUE', 'CANCEL_AND_WAIT'] } : c));
+    return stringify(doc);
+  }
+  beforeEach(() => {
+    g = memoryGateway({ configYaml: configAllowingCancelOnPlain() });
+  });
+
+  it.each([
+    ['CANCEL_AND_WAIT', ALICE],
+    ['TERMINATE_CLUSTER', ALICE],
+    ['TERMINATE_JOB_FLOW', ALICE],
+    ['CANCEL_AND_WAIT', CAROL], // whom the policy would deny: refused the same way, before the policy is asked
+  ])('%s on a cluster that allows only CONTINUE (the default), as %s: a ValidationError naming actionOnFailure and the allowed values; nothing written', async (actionOnFailure, caller) => {
+    const error = await rejection(submit(caller, submitBody({ actionOnFailure })));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([
+      { field: 'actionOnFailure', message: expect.stringContaining(`${actionOnFailure} is not allowed on cluster ${CLUSTER} (analytics): it allows CONTINUE`) },
+    ]);
+    nothingWritten();
+  });
+
+  it('a cluster configured to allow CANCEL_AND_WAIT takes it (the policy still decides), and refuses what it does not list', async () => {
+    const { job } = await submit(ALICE, submitBody({ clusterId: PLAIN_CLUSTER, actionOnFailure: 'CANCEL_AND_WAIT' }));
+    expect(job).toMatchObject({ status: 'ACCEPTED', request: { actionOnFailure: 'CANCEL_AND_WAIT' } });
+    await expect(submit(CAROL, submitBody({ clusterId: PLAIN_CLUSTER, actionOnFailure: 'CANCEL_AND_WAIT' }))).rejects.toThrow(ForbiddenError);
+    const error = await rejection(submit(ALICE, submitBody({ clusterId: PLAIN_CLUSTER, actionOnFailure: 'TERMINATE_CLUSTER' })));
+    expect((error as ValidationError).issues).toEqual([{ field: 'actionOnFailure', message: expect.stringContaining('it allows CONTINUE, CANCEL_AND_WAIT') }]);
+    expect((await submit(ALICE, submitBody())).job.status).toBe('ACCEPTED'); // CONTINUE, the default, everywhere
+  });
+});
+
 describe('cancel', () => {
   it('own job before its step exists: recorded for the submit task, nothing sent to EMR', async () => {
     const { job } = await submit(ALICE);

@@ -165,6 +165,7 @@ describe('poll', () => {
     ['FAILED without FailureDetails: the StateChangeReason', 'FAILED', undefined, reason, 'FAILED', { reason: 'SOME_CODE', message: 'what EMR says about the change' }],
     ['INTERRUPTED: the StateChangeReason', 'INTERRUPTED', undefined, reason, 'INTERRUPTED', { reason: 'SOME_CODE', message: 'what EMR says about the change' }],
     ['CANCELLED on EMR: no failure details', 'CANCELLED', undefined, reason, 'CANCELLED', undefined],
+    ["CANCELLED by another step's CANCEL_AND_WAIT (EMR gives no code): no failure details", 'CANCELLED', undefined, { message: 'Cancelled after step s-2 failed (CANCEL_AND_WAIT).' }, 'CANCELLED', undefined],
     ['COMPLETED: no failure details', 'COMPLETED', undefined, reason, 'COMPLETED', undefined],
   ] as const)('%s', async (_title, last, failureDetails, stateChangeReason, status, expected) => {
     g.emr.nextScript = ['RUNNING', last];
@@ -173,9 +174,11 @@ describe('poll', () => {
     const { jobId } = await accepted();
     expect((await g.run(jobId)).result).toMatchObject({ done: true, status });
     expect((await job(jobId)).failureDetails).toEqual(expected);
+    // EMR's reason is kept as EMR gave it, whatever the ending (the only explanation of a cancel nobody asked for).
+    expect((await job(jobId)).stateChangeReason).toEqual(stateChangeReason);
     expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', status]);
     const terminal = await eventOf(jobId, status);
-    expect(terminal?.emr).toEqual({ stepId: g.emr.steps[0]!.id, state: last, ...(expected ? { failureDetails: expected } : {}) });
+    expect(terminal?.emr).toEqual({ stepId: g.emr.steps[0]!.id, state: last, ...(expected ? { failureDetails: expected } : {}), stateChangeReason });
   });
 
   it('a cancel whose CancelSteps failed transiently is sent again by the next poll, and the job ends CANCELLED', async () => {

@@ -90,6 +90,7 @@ export async function trigger(args: string[], io: Io, env: CliEnvironment): Prom
   if (values.output === 'json') io.out(json(outcome));
   else if (outcome.outcome === 'submitted') io.out(`${outcome.jobId}  submitted`);
   else if (outcome.outcome === 'denied') io.out(`denied: ${outcome.reason ?? ''}`);
+  else if (outcome.outcome === 'conflict') io.out(`conflict: ${outcome.reason ?? ''}${outcome.jobId ? ` (${outcome.jobId})` : ''}`);
   else io.out(`rejected:\n${(outcome.issues ?? []).map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
   return outcome.outcome === 'submitted' ? EXIT.ok : outcome.outcome === 'denied' ? EXIT.denied : EXIT.failed;
 }
