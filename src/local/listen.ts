@@ -20,10 +20,10 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
  * or bookmarked), so a no-cors `<script>`/`<img>` load shows too; DNS rebinding (a page's own name resolved to
  * 127.0.0.1) shows as a Host that is not ours. The SDKs, the AWS CLI, curl and Node's fetch send none of these.
  */
-export function browserRequest(req: IncomingMessage, host: string): string | undefined {
+function browserRequest(req: IncomingMessage, host: string): string | undefined {
   if (req.headers.origin !== undefined) return 'it carries an Origin header';
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'none') return 'it carries Sec-Fetch-Site';
+  if (site !== undefined && site !== 'none') return `it carries Sec-Fetch-Site: ${String(site)}`;
   const name = String(req.headers.host ?? '').replace(/:\d+$/, '');
   if (!LOOPBACK_NAMES.includes(name) && name !== host) return 'its Host is not this loopback server';
   return undefined;
