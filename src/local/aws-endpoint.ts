@@ -2,17 +2,19 @@
  * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge and STS,
  * routed as AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
- * emulators); the gateway's own API front checks SigV4. Faults can be injected for tests and benchmarks.
+ * emulators); the gateway's own API front checks SigV4. Every request passes the loopback server's browser
+ * guard (listen.ts) first, DynamoDB's too: dynalite has no port of its own. Faults can be injected for tests
+ * and benchmarks.
  */
 import { createReadStream } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { logger } from '../util/logger';
 import { decodeOrKeep } from '../util/uri';
 import type { LocalEmr } from './emr/api';
 import { LocalServiceError } from './errors';
 import type { LocalEventBus } from './events';
 import { readBody } from './http-body';
-import { listen } from './listen';
+import { listenLoopback } from './listen';
 import type { LocalStepFunctions } from './sfn/api';
 import { LocalSts } from './sts';
 
@@ -51,7 +53,8 @@ export interface AwsEndpointOptions {
   emr: LocalEmr;
   sfn: LocalStepFunctions;
   sts: LocalSts;
-  dynamo: Server;
+  /** Local DynamoDB's request handler, called in-process (it listens on no port). */
+  dynamo: RequestListener;
   /** The local EventBridge: PutEvents, and firing one named trigger. */
   events: Pick<LocalEventBus, 'putEvents' | 'fireTrigger'>;
   faults?: Faults;
@@ -197,20 +200,13 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     createReadStream(file).pipe(res);
   }
 
-  const server = createServer((req, res) => {
-    // Loopback only, and never from a web page: a browser cross-origin request carries Origin, and DNS
-    // rebinding shows a foreign Host. Either could otherwise run steps (bash -c) as the local user.
-    const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
-    if (req.headers.origin !== undefined || !['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
-      return sendJson(res, 403, 'application/json', { __type: 'AccessDeniedException', message: 'the local AWS endpoint accepts loopback requests from tools, not from web pages' });
-    }
+  const handler: RequestListener = (req, res) => {
     const target = req.headers['x-amz-target'];
     const route = (): Promise<void> | void => {
       if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
         if (random() < faults.dynamoThrottleRate) return sendJson(res, 400, 'application/x-amz-json-1.0', { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' });
         if (random() < faults.dynamoErrorRate) return sendJson(res, 500, 'application/x-amz-json-1.0', { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error (injected)' });
-        options.dynamo.emit('request', req, res);
-        return;
+        return options.dynamo(req, res);
       }
       if (typeof target === 'string' && target.startsWith('ElasticMapReduce.')) return json(req, res, 'emr', target.slice('ElasticMapReduce.'.length));
       if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) return json(req, res, 'sfn', target.slice('AWSStepFunctions.'.length));
@@ -228,6 +224,9 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
         sendJson(res, e.status, 'application/json', { __type: e.type, message: e.message });
       } else res.end();
     });
-  });
-  return { ...(await listen(server, options.port, options.host)), faults };
+  };
+  // A step can run any command as the local user, and DynamoDB holds the jobs a restart runs: a web page
+  // gets a 403 without a CORS header, so it reads nothing.
+  const refuse = (res: ServerResponse, reason: string) => sendJson(res, 403, 'application/json', { __type: 'AccessDeniedException', message: reason });
+  return { ...(await listenLoopback({ port: options.port, ...(options.host ? { host: options.host } : {}), handler, refuse })), faults };
 }

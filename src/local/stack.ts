@@ -1,13 +1,11 @@
 /**
- * The whole gateway on one machine: dynalite (persisted in the data directory), the local EMR, Step Functions,
- * STS and EventBridge on one AWS port, the schedules, and the API front on the gateway port. The gateway's own
+ * The whole gateway on one machine: dynalite (persisted in the private data directory), the local EMR, Step
+ * Functions, STS and EventBridge, all on one AWS port, the schedules, and the API front on the gateway port. The gateway's own
  * code runs unchanged against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs and
  * audit trails and follows every unfinished job again to its real end.
  */
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import dynalite from 'dynalite';
 import { version } from '../../package.json';
 import definition from '../../statemachines/submit-job.asl.json';
 import { auditTable, ensureTable, jobsTable } from '../adapters/dynamodb/tables';
@@ -24,6 +22,7 @@ import type { PollingPolicy } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
+import { openLocalDynamo } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
@@ -73,24 +72,21 @@ const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey
  * phase 2 builds the gateway against that port and connects the link.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
   const loaded = loadConfigFile(options.configFile);
   const { config } = loaded;
   const polling = options.polling ?? LOCAL_POLLING;
+  const dataDir = privateDirectory(resolve(options.dataDir));
 
-  // DynamoDB: dynalite on its own ephemeral port (so that closing it closes its database), reached through
-  // the shared AWS port.
-  const dynamo: Server = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((r) => dynamo.listen(0, '127.0.0.1', r));
+  // DynamoDB: dynalite in-process, reached only through the AWS port.
+  const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
   // Whatever has started is stopped again if a later part fails (a port in use, say): nothing is left running.
-  const started: (() => Promise<void> | void)[] = [() => new Promise<void>((r) => dynamo.close(() => r()))];
+  const started: (() => Promise<void> | void)[] = [() => dynamo.close()];
   try {
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
     const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
     started.push(() => emr.stop(), () => runner.stop());
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
@@ -131,7 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         emr.stop();
         await runner.stop();
         await aws.close();
-        await new Promise<void>((r) => dynamo.close(() => r()));
+        await dynamo.close();
       },
     };
   } catch (error) {
@@ -140,6 +136,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     throw error;
   }
+}
+
+/**
+ * The data directory holds what the stack trusts on its next start (jobs it runs again, audit trails, step
+ * logs): only its owner may read or write it. Created 0700; an existing one is tightened to 0700.
+ */
+function privateDirectory(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  if (!stat.isDirectory()) throw new Error(`the data directory ${dir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) throw new Error(`the data directory ${dir} belongs to another user (uid ${stat.uid}); choose another with --data-dir`);
+  if (stat.mode & 0o077) chmodSync(dir, 0o700);
+  return dir;
 }
 
 /**

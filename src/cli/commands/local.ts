@@ -11,10 +11,29 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { Io } from '../output';
 import { EXIT, UsageError } from '../usage';
 
-/** The example configuration shipped with the package (dist/cli.js or src/cli/commands/ → config/example.yaml). */
+/** A file of this package, from dist/cli.js or from src/cli/commands/ (run from source). */
+function packageFile(path: string): string | undefined {
+  return [resolve(__dirname, '..', path), resolve(__dirname, '../../..', path)].find((candidate) => existsSync(candidate));
+}
+
+/** The example configuration shipped with the package. */
 function exampleConfig(): string {
-  for (const candidate of [resolve(__dirname, '../config/example.yaml'), resolve(__dirname, '../../../config/example.yaml')]) if (existsSync(candidate)) return candidate;
-  return 'config/example.yaml';
+  return packageFile('config/example.yaml') ?? 'config/example.yaml';
+}
+
+/** A word for a POSIX shell: as it is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The alias the printed commands use: this package's own bin by its absolute path. Never `npx emr-gateway`:
+ * outside the clone npx resolves that (unpublished) name on the npm registry and runs whatever is there,
+ * with the user's AWS keys in its environment.
+ */
+function cliAlias(): string {
+  const bin = packageFile('bin/emr-gateway.js') ?? resolve(process.argv[1] ?? 'bin/emr-gateway.js');
+  return `alias emr-gateway=${shellWord(`node ${shellWord(bin)}`)}`;
 }
 
 function port(value: string, flag: string): number {
@@ -93,15 +112,17 @@ function banner(stack: LocalStack, configFile: string, dataDir: string, faults: 
     }).filter((r) => r.stepTypes.includes('command') || r.stepTypes.length);
     const who = credential.principal.split('/').slice(-2).join('/');
     lines.push(`${i === 0 ? 'In another terminal, as' : 'Or as'} ${who} (${usable.length ? `may use ${usable.length} runtime role(s) on ${cluster.id}` : 'allowed nothing: every submission is denied'}):`);
+    if (i === 0) lines.push(`  ${cliAlias()}`);
     lines.push(`  export EMR_GATEWAY_ENDPOINT=${stack.apiUrl} AWS_REGION=${config.region}`);
     lines.push(`  export AWS_ACCESS_KEY_ID=${credential.accessKeyId} AWS_SECRET_ACCESS_KEY=${credential.secretAccessKey}`);
     if (i === 0) {
       const role = usable.find((r) => r.stepTypes.includes('command'))?.roleArn ?? usable[0]?.roleArn ?? config.runtimeRoles[0];
-      lines.push(`  npx emr-gateway submit --cluster ${cluster.id} --role ${role} --name hello --wait -- bash -c 'echo hello from the local EMR'`);
-      lines.push('  npx emr-gateway list; npx emr-gateway audit JOB_ID --verify; npx emr-gateway logs JOB_ID');
+      lines.push(`  emr-gateway submit --cluster ${cluster.id} --role ${role} --name hello --wait -- bash -c 'echo hello from the local EMR'`);
+      lines.push('  emr-gateway list; emr-gateway audit JOB_ID --verify; emr-gateway logs JOB_ID');
     }
     lines.push('');
   }
+  lines.push('The alias runs this checkout\'s CLI from any directory (npx would fetch that name from the npm registry instead).');
   lines.push(`The AWS CLI works against the local endpoint, e.g.: aws --endpoint-url ${stack.awsUrl} emr list-steps --cluster-id ${cluster.id}`);
   lines.push('Stop with Ctrl-C: jobs and audit trails are kept; unfinished jobs are followed again on the next start.');
   return lines.join('\n');

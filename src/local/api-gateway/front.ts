@@ -2,15 +2,17 @@
  * The local API front: an HTTP server on loopback that does what API Gateway does for the gateway's REST API
  * with AWS_IAM authorization. It verifies SigV4 (service execute-api) against the configured local
  * credentials, rejects everything else with 401, builds the same proxy event (requestContext.identity.userArn
- * = the credential's principal) and invokes the same handler.
+ * = the credential's principal) and invokes the same handler. The demo credentials are public (printed at start,
+ * in the README), so a signature alone does not tell a tool from a web page: the loopback server's browser
+ * guard (listen.ts) refuses pages before SigV4 is even checked.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalCredential } from '../../config/schema';
 import { logger } from '../../util/logger';
 import { decodeOrKeep } from '../../util/uri';
 import { readBody } from '../http-body';
-import { listen } from '../listen';
+import { listenLoopback } from '../listen';
 import { proxyEvent } from './proxy-event';
 import { verifySigV4 } from './sigv4';
 
@@ -40,7 +42,7 @@ function unauthorized(reason: string): APIGatewayProxyResult {
 export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront> {
   const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c]));
   let requests = 0;
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     void (async () => {
       const result = await handle(req);
       res.writeHead(result.statusCode, result.headers as Record<string, string>);
@@ -51,7 +53,11 @@ export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront>
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'InternalError', message: 'internal error' } }));
     });
-  });
+  };
+  const refuse = (res: ServerResponse, reason: string) => {
+    res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify({ error: { code: 'Forbidden', message: reason } }));
+  };
 
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
     const read = await readBody(req, MAX_PAYLOAD_BYTES);
@@ -84,5 +90,5 @@ export async function startApiFront(options: ApiFrontOptions): Promise<ApiFront>
     return options.handler(event);
   }
 
-  return listen(server, options.port, options.host);
+  return listenLoopback({ port: options.port, ...(options.host ? { host: options.host } : {}), handler, refuse });
 }
