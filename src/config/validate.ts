@@ -10,6 +10,7 @@ import { resolvePrincipal } from '../authz/arn';
 import { PolicyEngine, type PrincipalRule } from '../authz/engine';
 import { ConfigError, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
+import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
 import { roleArnProblem } from '../identifiers';
 import { eventPatternProblem } from '../triggers/event-pattern';
 import { parseSchedule } from '../triggers/schedule-expression';
@@ -65,6 +66,9 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
       if (!(name in raw.policies)) issue(['principals', i, 'policies', j], `no policy named "${name}" (defined: ${Object.keys(raw.policies).join(', ') || 'none'})`);
     }),
   );
+  raw.principals.forEach((p, i) => {
+    for (const duplicate of caseOnlyDuplicates(Object.keys(p.tags))) issue(['principals', i, 'tags', duplicate.key], caseOnlyDuplicateMessage(duplicate));
+  });
   for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
     list.forEach((entry, i) => {
       if (!(entry.template in raw.templates)) issue([kind, i, 'template'], `no template named "${entry.template}"`);

@@ -70,6 +70,11 @@ describe('configuration', () => {
     expect(parseConfig(MINIMAL.replace('us-east-1', 'cn-north-1'), '/x.yaml').config.partition).toBe('aws-cn');
   });
 
+  it('rejects principal tag keys that differ only in case (aws:PrincipalTag/ keys are case-insensitive)', () => {
+    const text = `${MINIMAL}principals:\n  - { match: "arn:aws:iam::123456789012:role/A", tags: { team: a, Team: admins } }\n`;
+    expect(problems(text)).toEqual(['principals[0].tags.Team: tag key "Team" differs from "team" only in case: tag keys are compared case-insensitively']);
+  });
+
   it('names the file, the line and the path of each problem', () => {
     try {
       parseConfig(`${MINIMAL}    bogus: 1\n`, '/etc/gw.yaml');
