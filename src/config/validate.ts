@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { resolvePrincipal } from '../authz/arn';
-import { PolicyEngine, type PrincipalRule } from '../authz/engine';
+import { PolicyEngine, principalRuleProblem, type PrincipalRule } from '../authz/engine';
 import { ConfigError, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
@@ -67,6 +67,8 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     }),
   );
   raw.principals.forEach((p, i) => {
+    const problem = principalRuleProblem(p);
+    if (problem) issue(['principals', i, 'match'], problem);
     for (const duplicate of caseOnlyDuplicates(Object.keys(p.tags))) issue(['principals', i, 'tags', duplicate.key], caseOnlyDuplicateMessage(duplicate));
   });
   for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
