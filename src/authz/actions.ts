@@ -15,3 +15,10 @@ export const GATEWAY_CONTEXT_KEYS = {
   stepType: 'emr-gateway:StepType',
   actionOnFailure: 'emr-gateway:ActionOnFailure',
 } as const;
+
+/**
+ * The role session name of an assumed-role caller, exactly as whoever called AssumeRole chose it. Derived from the
+ * caller (no request can set it), yet a claim, not an identity: only a principals rule marked
+ * `sessionNames: verified` also makes it aws:SourceIdentity.
+ */
+export const SESSION_NAME_KEY = 'emr-gateway:SessionName';

@@ -35,7 +35,7 @@ export interface ResolvedPrincipal {
   account: string;
   partition: string;
   type: PrincipalType;
-  /** The role session name of an assumed-role session: kept as the caller's source identity. */
+  /** The role session name of an assumed-role session, as whoever called AssumeRole chose it (see PrincipalRule.sessionNames). */
   sessionName?: string;
 }
 

@@ -6,7 +6,7 @@
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
 import { EMR_ACTIONS } from './emr-actions';
 import { clusterArn } from '../identifiers';
-import { splitArn } from './arn';
+import { resolvePrincipal, splitArn } from './arn';
 import type { CompiledCondition } from './conditions';
 import { MapContext } from './context';
 import { describeStatement, isDerivedKey, type PrincipalRule } from './engine';
@@ -41,7 +41,8 @@ export function lintPolicies(input: LintInput): LintFinding[] {
   const findings: LintFinding[] = [];
   const clusterArns = input.clusterIds.map((id) => clusterArn(input.partition, input.region, input.account, id));
   for (const policy of input.policies.values()) {
-    const uses = input.principals.filter((p) => p.policies.includes(policy.name)).length;
+    const users = input.principals.filter((p) => p.policies.includes(policy.name));
+    const uses = users.length;
     if (uses === 0) findings.push({ severity: 'warning', path: `policies.${policy.name}`, message: 'no principal uses this policy' });
     for (const statement of policy.statements) {
       const path = `policies.${policy.name}.Statement[${statement.ref.index}]`;
@@ -59,6 +60,14 @@ export function lintPolicies(input: LintInput): LintFinding[] {
           suggestion: 'list the actions and resources to allow instead',
         });
       }
+      if (uses && !users.some((p) => p.sessionNames === 'verified') && readsSourceIdentity(statement)) {
+        findings.push({
+          severity: 'warning',
+          path,
+          message: `${where} reads aws:SourceIdentity, which no rule using ${policy.name} gives an interactive caller: none marks its session names verified (only schedules and triggers have one)`,
+          suggestion: 'mark the rule sessionNames: verified if AWS sets its session names (IAM Identity Center); emr-gateway:SessionName is the caller-chosen name',
+        });
+      }
       if (!policy.variables && statement.conditions.some((c) => c.values.some((v) => v.includes('${')))) {
         findings.push({
           severity: 'warning',
@@ -71,6 +80,15 @@ export function lintPolicies(input: LintInput): LintFinding[] {
   }
   lintPrincipals(input.principals, findings);
   return findings;
+}
+
+/** The statement tests aws:SourceIdentity, as a key or as a policy variable in a value or resource. */
+function readsSourceIdentity(statement: CompiledStatement): boolean {
+  const variable = (text: string): boolean => /\$\{\s*aws:sourceidentity\s*[,}]/i.test(text);
+  return (
+    statement.conditions.some((c) => c.keyLower === 'aws:sourceidentity' || c.values.some(variable)) ||
+    statement.resources.some(variable)
+  );
 }
 
 function lintActions(statement: CompiledStatement, path: string, findings: LintFinding[]): void {
@@ -203,7 +221,14 @@ function neverMatches(statement: CompiledStatement): { message: string; suggesti
 function lintPrincipals(principals: readonly PrincipalRule[], findings: LintFinding[]): void {
   principals.forEach((rule, i) => {
     if (/[*?]/.test(rule.match)) return;
-    const earlier = principals.findIndex((p, j) => j < i && globMatcher(p.match)(rule.match));
+    // As the engine matches: a session ARN's callers are also its role, and only verified rules see session ARNs.
+    const principal = resolvePrincipal(rule.match);
+    const roleArn = principal?.type === 'AssumedRole' ? principal.principalArn : undefined;
+    const takes = (p: PrincipalRule): boolean => {
+      const matches = globMatcher(p.match);
+      return (roleArn !== undefined && matches(roleArn)) || ((roleArn === undefined || p.sessionNames === 'verified') && matches(rule.match));
+    };
+    const earlier = principals.findIndex((p, j) => j < i && takes(p));
     if (earlier >= 0) {
       findings.push({
         severity: 'warning',

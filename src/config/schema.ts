@@ -32,6 +32,10 @@ const principalSchema = z
     match: arnPattern.describe('ArnLike pattern on the caller (an assumed-role session matches as its role ARN)'),
     policies: z.array(z.string().min(1)).default([]),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    sessionNames: z
+      .enum(['verified', 'caller-chosen'], { error: 'must be verified (AWS sets the session names, as for IAM Identity Center roles) or caller-chosen' })
+      .default('caller-chosen')
+      .describe('whether an assumed-role session name is a person (aws:SourceIdentity, the owner) or what the caller chose'),
   })
   .strict();
 

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { resolvePrincipal } from '../authz/arn';
-import { PolicyEngine, type PrincipalRule } from '../authz/engine';
+import { PolicyEngine, principalRuleProblem, type PrincipalRule } from '../authz/engine';
 import { ConfigError, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
+import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
 import { roleArnProblem } from '../identifiers';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
 import { eventPatternProblem } from '../triggers/event-pattern';
@@ -78,6 +79,11 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
       if (!(name in raw.policies)) issue(['principals', i, 'policies', j], `no policy named "${name}" (defined: ${Object.keys(raw.policies).join(', ') || 'none'})`);
     }),
   );
+  raw.principals.forEach((p, i) => {
+    const problem = principalRuleProblem(p);
+    if (problem) issue(['principals', i, 'match'], problem);
+    for (const duplicate of caseOnlyDuplicates(Object.keys(p.tags))) issue(['principals', i, 'tags', duplicate.key], caseOnlyDuplicateMessage(duplicate));
+  });
   for (const [kind, list] of [['schedules', raw.schedules], ['triggers', raw.triggers]] as const) {
     // A name is the run's namespace and its audit chain: a second entry of one name would never run.
     checkUnique(list.map((entry) => entry.name), (i, v) => issue([kind, i, 'name'], `duplicate name ${v}`));

@@ -24,7 +24,13 @@ export interface Actor {
   principalArn: string;
   /** The ARN the caller authenticated as. */
   callerArn: string;
+  /**
+   * The person behind the request: a verified session name (its principals rule says `sessionNames: verified`)
+   * or a schedule's or trigger's configured identity. EMR gets it as the STS SourceIdentity.
+   */
   sourceIdentity?: string;
+  /** An assumed-role session name that is not verified: what the caller chose to call itself, never an identity. */
+  sessionName?: string;
   /** The schedule or trigger that acted, if any. */
   trigger?: string;
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CLUSTER_ID, clusterIdProblem, EXAMPLE_CLUSTER_ID, EXAMPLE_ROLE_ARN, ID_LIMITS, ROLE_ARN, roleArnProblem } from '../identifiers';
-import { describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
+import { caseOnlyDuplicateMessage, caseOnlyDuplicates, describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
 
 /** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
 export const LIMITS = {
@@ -251,6 +251,9 @@ const tags = z
       // Keys that failed tagKey are dropped from `valid` but still count: they are this record's invalid_key issues.
       const count = Object.keys(valid).length + ctx.issues.filter((i) => i.code === 'invalid_key').length;
       if (count > LIMITS.maxTags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.maxTags} tags (got ${count})` });
+      for (const duplicate of caseOnlyDuplicates(Object.keys(valid))) {
+        ctx.addIssue({ code: 'custom', path: [duplicate.key], message: caseOnlyDuplicateMessage(duplicate) });
+      }
     },
     // Run even when some keys were invalid, so the count is reported with them, not after they are fixed.
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
@@ -297,7 +300,8 @@ export const jobRequestSchema = strictObject(
     tags: tags
       .optional()
       .describe(
-        `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:"; ` +
+        `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:", ` +
+          `no two differing only in case (IAM compares tag keys case-insensitively); ` +
           `values 0 to ${LIMITS.tagValueMaxLength}; letters, digits, spaces and _ . : / = + - @.`,
       ),
   },

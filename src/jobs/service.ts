@@ -25,7 +25,7 @@ import type { PollingPolicy } from './workflow-input';
 
 export interface Caller {
   callerArn: string;
-  /** Overrides the session name as the source identity (a configured claim). */
+  /** A configured source identity (a schedule's or trigger's own), never one a caller supplies. */
   sourceIdentity?: string;
   /** The schedule or trigger acting as its principal. */
   trigger?: string;
@@ -294,14 +294,16 @@ export class JobService {
     }
   }
 
+  /** Who acts, as the engine identifies the caller: a session name is a source identity only where its rule verifies it. */
   private actorFor(caller: Caller): Actor {
-    const principal = resolvePrincipal(caller.callerArn);
-    if (!principal) throw new ForbiddenError(`"${caller.callerArn}" is not an IAM principal`);
-    const sourceIdentity = caller.sourceIdentity ?? principal.sessionName;
+    const identity = this.deps.engine.identify(caller.callerArn, caller.sourceIdentity);
+    if (!identity) throw new ForbiddenError(`"${caller.callerArn}" is not an IAM principal`);
+    const { sourceIdentity, sessionName } = identity;
     return {
-      principalArn: principal.principalArn,
+      principalArn: identity.principal.principalArn,
       callerArn: caller.callerArn,
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      ...(sessionName !== undefined ? { sessionName } : {}),
       ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
     };
   }

@@ -30,6 +30,25 @@ export function describeValue(value: unknown): string {
   return typeName(value);
 }
 
+/**
+ * IAM compares tag keys case-insensitively: `Team` after `team` is the same key to a policy (aws:RequestTag/,
+ * aws:PrincipalTag/), so one of the two values would silently go unseen. Each later key, with the first.
+ */
+export function caseOnlyDuplicates(keys: Iterable<string>): { key: string; first: string }[] {
+  const seen = new Map<string, string>();
+  const out: { key: string; first: string }[] = [];
+  for (const key of keys) {
+    const lower = key.toLowerCase();
+    const first = seen.get(lower);
+    if (first === undefined) seen.set(lower, key);
+    else out.push({ key, first });
+  }
+  return out;
+}
+
+export const caseOnlyDuplicateMessage = ({ key, first }: { key: string; first: string }): string =>
+  `tag key ${quote(key)} differs from ${quote(first)} only in case: tag keys are compared case-insensitively`;
+
 /** Messages for whatever the schema's own error functions leave to zod, whose defaults are too vague. */
 function fallbackMessage(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {

@@ -56,6 +56,9 @@ describe('emr-gateway policy check', () => {
     [['--role', role('X')], /--principal is required/],
     [['--principal', ALICE, '--context', 'novalue'], /--context takes KEY=VALUE/],
     [['--principal', ALICE, '--context', 'aws:PrincipalTag/team=admins'], /cannot set aws:PrincipalTag\/team/],
+    // The session name comes from --principal, and whether it is a person from the principals rule.
+    [['--principal', BOB, '--context', 'emr-gateway:SessionName=alice'], /cannot set emr-gateway:SessionName/],
+    [['--principal', BOB, '--context', 'aws:SourceIdentity=alice'], /cannot set aws:SourceIdentity/],
     [['--principal', ALICE, '--output', 'yaml'], /--output must be json or table/],
     [['--principal', ALICE, '--resource', 'arn:x'], /give --resource or --cluster, not both/],
   ])('bad usage %j → exit 2 and a message on stderr', (args, message) => {

@@ -73,6 +73,12 @@ describe('POST /jobs', () => {
     expect((response.body as { error: { details: { issues: { field: string }[] } } }).error.details.issues.map((i) => i.field)).toEqual(['actionOnFailure']);
     expect((await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 10 })).jobs).toEqual([]);
   });
+  it('400 naming the tag for tag keys that differ only in case (one key to IAM, two on the job)', async () => {
+    const response = await call('POST', '/jobs', { body: submitBody({ tags: { team: 'a', Team: 'admins' } }) });
+    expectError(response, 400, 'ValidationError', /differs from "team" only in case/);
+    expect((response.body as { error: { details: { issues: { field: string }[] } } }).error.details.issues.map((i) => i.field)).toEqual(['tags.Team']);
+    expect((await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 10 })).jobs).toEqual([]);
+  });
   it('401 without an IAM identity', async () => {
     expectError(await call('POST', '/jobs', { body: submitBody(), caller: null }), 401, 'Unauthorized');
     expectError(await call('GET', '/nowhere', { caller: null }), 401, 'Unauthorized');

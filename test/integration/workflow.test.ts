@@ -14,7 +14,7 @@ import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
 import { crashAfterEvent } from '../support/faults';
-import { ALICE, CAROL, PLAIN_CLUSTER, SUBMITTER_ROLE, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { ALICE, CAROL, PLAIN_CLUSTER, SPOOFED, SUBMITTER_ROLE, UNVERIFIED_CONFIG_YAML, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
 import { untilJob } from '../support/wait';
 
 jest.setTimeout(30_000);
@@ -230,6 +230,20 @@ describe('source identity', () => {
     expect(gw.assumed).toHaveLength(1);
     const submitted = (await gw.audit.list(job.jobId)).find((e) => e.type === 'SUBMITTED');
     expect(submitted?.emr).toMatchObject({ sourceIdentity: 'alice' });
+  });
+  it('a session name the rule does not mark verified is never sent as SourceIdentity: the gateway submits with its own role', async () => {
+    const unverified = await startGateway({ configYaml: UNVERIFIED_CONFIG_YAML });
+    try {
+      unverified.emr.nextScript = ['COMPLETED'];
+      const { job } = await unverified.service.submit({ caller: { callerArn: SPOOFED }, body: submitBody() });
+      expect((await unverified.finish(job.jobId))?.status).toBe('COMPLETED');
+      expect(unverified.sts.calls).toEqual([]);
+      expect(unverified.assumed).toEqual([]);
+      const submitted = (await unverified.audit.list(job.jobId)).find((e) => e.type === 'SUBMITTED');
+      expect(submitted?.emr).not.toHaveProperty('sourceIdentity');
+    } finally {
+      await unverified.stop();
+    }
   });
   it("elsewhere the gateway submits with its own role", async () => {
     gw.emr.nextScript = ['COMPLETED'];

@@ -98,6 +98,8 @@ interface Case {
   tags: Record<string, string>;
   /** The role session name of an assumed-role caller; undefined for a caller that is the role itself. */
   session: string | undefined;
+  /** The principals rule marks session names verified: only then is the session name aws:SourceIdentity. */
+  verified: boolean;
   action: string;
   resource: string;
   context: ContextValues;
@@ -213,6 +215,11 @@ const KEYS: readonly KeySpec[] = [
     key: 'aws:SourceIdentity',
     family: 'string',
     policyValues: ['alice', 'bob', 'Alice', 'a*', '${aws:PrincipalTag/owner}', "${aws:PrincipalTag/owner, 'alice'}", 'team-${aws:PrincipalTag/team}-bot'],
+  },
+  {
+    key: 'emr-gateway:SessionName',
+    family: 'string',
+    policyValues: ['alice', 'bob', 'a*', '${aws:SourceIdentity}', '${aws:PrincipalTag/owner}', "${aws:SourceIdentity, 'none'}"],
   },
   {
     key: 'aws:PrincipalTag/team',
@@ -409,6 +416,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     })
     .map((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Record<string, string>),
   session: maybe(fc.constantFrom('alice', 'bob', 'team-a-bot', 'ABC123', 'a', 'alice@example.com', 'a.b'), 3),
+  verified: fc.boolean(),
   action: fc.constantFrom(...ACTIONS),
   resource: fc.constantFrom(...REQUEST_CLUSTERS),
   context: requestContext,
@@ -420,7 +428,8 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 function engineDecision(c: Case): Decision {
   const names = c.policies.map((_, i) => `p${i}`);
-  const engine = new PolicyEngine([{ match: ROLE_ARN, policies: names, tags: c.tags }], Object.fromEntries(c.policies.map((p, i) => [`p${i}`, p])));
+  const rule = { match: ROLE_ARN, policies: names, tags: c.tags, sessionNames: c.verified ? ('verified' as const) : ('caller-chosen' as const) };
+  const engine = new PolicyEngine([rule], Object.fromEntries(c.policies.map((p, i) => [`p${i}`, p])));
   const callerArn = c.session === undefined ? ROLE_ARN : `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/${c.session}`;
   return engine.evaluate({ callerArn, action: c.action, resource: c.resource, context: c.context, now: NOW }).result;
 }
@@ -435,7 +444,8 @@ function oracleContext(c: Case): ContextValues {
     'aws:PrincipalAccount': ACCOUNT,
     'aws:PrincipalType': c.session === undefined ? 'Role' : 'AssumedRole',
   };
-  if (c.session !== undefined) context['aws:SourceIdentity'] = c.session;
+  if (c.session !== undefined) context['emr-gateway:SessionName'] = c.session;
+  if (c.session !== undefined && c.verified) context['aws:SourceIdentity'] = c.session;
   for (const [k, v] of Object.entries(c.tags)) context[`aws:PrincipalTag/${k}`] = v;
   return context;
 }
@@ -470,7 +480,7 @@ describe('policy engine vs @cloud-copilot/iam-simulate (differential)', () => {
       if (engine !== oracle) {
         throw new Error(
           `engine says ${engine}, oracle says ${oracle}\n` +
-            JSON.stringify({ policies: c.policies, tags: c.tags, session: c.session, action: c.action, resource: c.resource, context: c.context }, null, 1),
+            JSON.stringify({ policies: c.policies, tags: c.tags, session: c.session, verified: c.verified, action: c.action, resource: c.resource, context: c.context }, null, 1),
         );
       }
       runs++;
@@ -495,7 +505,7 @@ describe('policy engine vs @cloud-copilot/iam-simulate (differential)', () => {
 /** The shrunk counterexamples of the engine issues listed in the header (fixed): regression cases. */
 describe('minimal disagreements found by the differential test (engine issues)', () => {
   const only = (...Statement: Statement[]): PolicyDocument[] => [{ Version: '2012-10-17', Statement }];
-  const base: Omit<Case, 'policies'> = { tags: {}, session: undefined, action: ACTIONS[0]!, resource: REQUEST_CLUSTERS[0]!, context: {} };
+  const base: Omit<Case, 'policies'> = { tags: {}, session: undefined, verified: false, action: ACTIONS[0]!, resource: REQUEST_CLUSTERS[0]!, context: {} };
   const unresolvable = cluster('*', 'j-${aws:PrincipalTag/team}');
   const cases: [string, Case, Decision][] = [
     [

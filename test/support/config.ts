@@ -10,13 +10,18 @@ export const ACCOUNT = '123456789012';
 export const CLUSTER = 'j-2AXXXXXXGAPLF';
 export const PLAIN_CLUSTER = 'j-3NOSOURCEID';
 export const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
+/** A session of DataTeamA whose name the caller of AssumeRole chose: a claim, not an identity. */
+export const SPOOFED = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/chosen-by-caller`;
 export const CAROL = `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/carol`;
 export const AUDITOR = `arn:aws:sts::${ACCOUNT}:assumed-role/Auditors/dora`;
 export const NOREADS = `arn:aws:sts::${ACCOUNT}:assumed-role/NoReads/nick`;
 export const SUBMITTER_ROLE = `arn:aws:iam::${ACCOUNT}:role/EmrGatewaySubmitter`;
 export const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 
-/** The YAML text: DataTeamA may submit with CallerTeamRole* (and cancel), Auditors read all, Contractors nothing, NoReads team-a minus DescribeStep. */
+/**
+ * The YAML text: DataTeamA may submit with CallerTeamRole* (and cancel), Auditors read all, Contractors nothing,
+ * NoReads team-a minus DescribeStep. DataTeamA's session names are verified (alice is a person, as in the example).
+ */
 export const GATEWAY_CONFIG_YAML = `
 account: "${ACCOUNT}"
 region: us-east-1
@@ -25,7 +30,7 @@ clusters:
   - { id: ${PLAIN_CLUSTER}, name: plain, runtimeRoles: true }
 runtimeRoles: ["${role('CallerTeamRoleETL')}", "${role('Caller')}"]
 principals:
-  - { match: "${role('DataTeamA')}", policies: [team-a] }
+  - { match: "${role('DataTeamA')}", policies: [team-a], sessionNames: verified }
   - { match: "${role('Contractors')}", policies: [] }
   - { match: "${role('Auditors')}", policies: [read-all] }
   - { match: "${role('NoReads')}", policies: [team-a, no-reads] }
@@ -65,6 +70,9 @@ policies:
         Resource: "arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*"
         Condition: { StringLike: { elasticmapreduce:ExecutionRoleArn: "${role('CallerTeamRole*')}" } }
 `;
+
+/** The same configuration with DataTeamA's rule saying nothing about session names: they are caller-chosen. */
+export const UNVERIFIED_CONFIG_YAML = GATEWAY_CONFIG_YAML.replace(', sessionNames: verified', '');
 
 /** The config and its compiled policy engine, as the gateway loads them. */
 export function loadTestConfig(text: string = GATEWAY_CONFIG_YAML): LoadedConfig {

@@ -22,7 +22,7 @@ import { FakeEmr } from './fake-emr';
 
 // The config, principals and clock live in ./config (no SDK there, so unit tests can share them); re-exported
 // here for the tests that know them from this module.
-export { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PLAIN_CLUSTER, role, SimClock, submitBody, SUBMITTER_ROLE } from './config';
+export { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PLAIN_CLUSTER, role, SimClock, SPOOFED, submitBody, SUBMITTER_ROLE, UNVERIFIED_CONFIG_YAML } from './config';
 
 export interface TestGateway {
   config: GatewayConfig;
@@ -49,10 +49,12 @@ export interface GatewayOptions {
   polling?: PollingPolicy;
   /** Wraps the DynamoDB client the stores use (fault injection). */
   wrapDb?: (client: DynamoDBClient) => DynamoDBClient;
+  /** Another configuration than the shared one (YAML text). */
+  configYaml?: string;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
-  const { config, engine } = loadTestConfig();
+  const { config, engine } = loadTestConfig(options.configYaml);
   const dynamo = await startDynamo();
   const db = options.wrapDb ? options.wrapDb(dynamo.client) : dynamo.client;
   const clock = new SimClock();

@@ -104,7 +104,7 @@ describe('principals', () => {
       [
         { match: role('Data*'), policies: ['wild'] },
         { match: role('DataTeamA'), policies: ['exact'] },
-        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/Ops/*`, policies: ['session'] },
+        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/Ops/*`, policies: ['session'], sessionNames: 'verified' },
         { match: role('Ops'), policies: ['exact'] },
       ],
       { wild: doc('Wild'), exact: doc('Exact'), session: doc('Session') },
@@ -201,5 +201,71 @@ describe('rolesFor', () => {
       ['Other', []],
     ]);
     expect(options[2]!.decision.result).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('session names are caller-chosen unless the principals rule marks them verified', () => {
+  // Whoever calls AssumeRole picks the session name: `assumed-role/DataTeamA/chosen-by-caller` claims nothing.
+  const SPOOFED = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/chosen-by-caller`;
+  const allowWhen = (condition: Record<string, unknown>) => engineWith([{ Effect: 'Allow', Action: SUBMIT, Resource: '*', Condition: condition }]);
+
+  it('on a rule that says nothing, a spoofed session name is not aws:SourceIdentity, nor its policy variable', () => {
+    expect(decide(allowWhen({ StringEquals: { 'aws:SourceIdentity': 'chosen-by-caller' } }), {}, { callerArn: SPOOFED })).toBe('ImplicitlyDenied');
+    const owner = allowWhen({ StringEquals: { 'emr-gateway:Owner': '${aws:SourceIdentity}' } });
+    expect(decide(owner, { 'emr-gateway:Owner': 'chosen-by-caller' }, { callerArn: SPOOFED })).toBe('ImplicitlyDenied');
+    expect(decide(allowWhen({ Null: { 'aws:SourceIdentity': 'true' } }), {}, { callerArn: SPOOFED })).toBe('Allowed');
+  });
+
+  it('the session name is emr-gateway:SessionName, which no caller can supply', () => {
+    const named = allowWhen({ StringEquals: { 'emr-gateway:SessionName': 'chosen-by-caller' } });
+    expect(decide(named, {}, { callerArn: SPOOFED })).toBe('Allowed');
+    expect(decide(named, { 'emr-gateway:SessionName': 'chosen-by-caller' }, { callerArn: role('DataTeamA') })).toBe('ImplicitlyDenied');
+    expect(decide(named, { 'EMR-Gateway:sessionname': 'chosen-by-caller' }, { callerArn: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/other` })).toBe('ImplicitlyDenied');
+  });
+
+  it('a configured source identity (a schedule or trigger) is aws:SourceIdentity whatever the rule says', () => {
+    const engine = allowWhen({ StringEquals: { 'aws:SourceIdentity': 'schedule-nightly' } });
+    expect(decide(engine, {}, { callerArn: role('DataTeamA'), sourceIdentity: 'schedule-nightly' })).toBe('Allowed');
+  });
+
+  it('on a rule marked verified, the session name is aws:SourceIdentity (and still emr-gateway:SessionName)', () => {
+    const verified = (condition: Record<string, unknown>) => engineWith([{ Effect: 'Allow', Action: SUBMIT, Resource: '*', Condition: condition }], { team: 'a' }, 'verified');
+    expect(decide(verified({ StringEquals: { 'aws:SourceIdentity': 'chosen-by-caller' } }), {}, { callerArn: SPOOFED })).toBe('Allowed');
+    expect(decide(verified({ StringEquals: { 'aws:SourceIdentity': 'alice' } }), {}, { callerArn: SPOOFED })).toBe('ImplicitlyDenied');
+    expect(decide(verified({ StringEquals: { 'emr-gateway:SessionName': 'alice' } }))).toBe('Allowed');
+    // The role itself has no session: nothing to verify.
+    expect(decide(verified({ Null: { 'aws:SourceIdentity': 'true', 'emr-gateway:SessionName': 'true' } }), {}, { callerArn: role('DataTeamA') })).toBe('Allowed');
+    expect(engineWith([], {}, 'verified').identify(ALICE)).toEqual({ principal: resolvePrincipal(ALICE), sourceIdentity: 'alice' });
+    expect(engineWith([]).identify(ALICE)).toEqual({ principal: resolvePrincipal(ALICE), sessionName: 'alice' });
+    expect(engineWith([]).identify(ALICE, 'schedule-nightly')).toEqual({ principal: resolvePrincipal(ALICE), sourceIdentity: 'schedule-nightly', sessionName: 'alice' });
+  });
+
+  it('session ARN patterns pick a rule only where it is marked verified', () => {
+    const doc = (sid: string) => ({ Version: '2012-10-17', Statement: [{ Sid: sid, Effect: 'Allow', Action: '*', Resource: '*' }] });
+    const engine = new PolicyEngine(
+      [
+        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/mallory`, policies: ['mallory'] },
+        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/a*`, policies: ['unverified'] },
+        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`, policies: ['alice'], sessionNames: 'verified' },
+        { match: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/b*`, policies: ['b'], sessionNames: 'verified' },
+        { match: role('DataTeamA'), policies: ['role'] },
+      ],
+      { mallory: doc('Mallory'), unverified: doc('Unverified'), alice: doc('Alice'), b: doc('B'), role: doc('Role') },
+    );
+    const sidFor = (session: string) => engine.evaluate({ callerArn: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/${session}`, action: SUBMIT, resource: CLUSTER }).allowedBy[0]?.sid;
+    expect(sidFor('alice')).toBe('Alice');
+    expect(sidFor('bob')).toBe('B');
+    expect(sidFor('mallory')).toBe('Role');
+    expect(sidFor('anyone')).toBe('Role');
+  });
+
+  it('a rule that says nothing never matches by session ARN: only by the role', () => {
+    const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const engine = new PolicyEngine([{ match: `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`, policies: ['p'] }], { p: allowAll });
+    const d = engine.evaluate({ callerArn: ALICE, action: SUBMIT, resource: CLUSTER });
+    expect(d.result).toBe('ImplicitlyDenied');
+    expect(d.reason).toMatch(/no principals rule matches/);
+    const wild = new PolicyEngine([{ match: `arn:aws:sts::${ACCOUNT}:assumed-role/*/alice`, policies: ['p'] }], { p: allowAll });
+    expect(wild.evaluate({ callerArn: ALICE, action: SUBMIT, resource: CLUSTER }).result).toBe('ImplicitlyDenied');
   });
 });

@@ -73,6 +73,28 @@ describe('policy lint', () => {
     ]);
     expect(shadowed.find((f) => f.path === 'principals[1]')?.message).toMatch(/never used: principals\[0\]/);
   });
+  it('a verified session rule after its role is never used: the role rule matches the session first', () => {
+    const alice = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
+    const allow = [{ Effect: 'Allow', Action: SUBMIT, Resource: '*' }];
+    const late = lint(allow, [{ match: role('DataTeamA'), policies: ['p'] }, { match: alice, policies: ['p'], sessionNames: 'verified' }]);
+    expect(late.find((f) => f.path === 'principals[1]')?.message).toBe(`never used: principals[0] (${role('DataTeamA')}) matches ${alice} first`);
+    // Before the role it is used; and an earlier verified session pattern shadows it, an unverified one cannot.
+    expect(lint(allow, [{ match: alice, policies: ['p'], sessionNames: 'verified' }, { match: role('DataTeamA'), policies: ['p'] }])).toEqual([]);
+    const byPattern = (sessionNames: 'verified' | 'caller-chosen') =>
+      lint(allow, [{ match: 'arn:aws:*::*:*/alice', policies: ['p'], sessionNames }, { match: alice, policies: ['p'], sessionNames: 'verified' }]).filter((f) => f.path === 'principals[1]');
+    expect(byPattern('verified')).toHaveLength(1);
+    expect(byPattern('caller-chosen')).toEqual([]);
+  });
+  it('warns when a policy reads aws:SourceIdentity but no rule using it verifies session names', () => {
+    const bySourceIdentity = [{ Effect: 'Allow', Action: SUBMIT, Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': 'alice' } } }];
+    const byVariable = [{ Effect: 'Allow', Action: SUBMIT, Resource: `arn:aws:elasticmapreduce:*:*:cluster/j-\${aws:SourceIdentity}` }];
+    const warned = (statements: unknown[], sessionNames?: 'verified') =>
+      lint(statements, [{ match: role('A'), policies: ['p'], ...(sessionNames ? { sessionNames } : {}) }]).filter((f) => /reads aws:SourceIdentity/.test(f.message));
+    expect(warned(bySourceIdentity).map((f) => f.path)).toEqual(['policies.p.Statement[0]']);
+    expect(warned(byVariable)).toHaveLength(1);
+    expect(warned(bySourceIdentity, 'verified')).toEqual([]);
+    expect(warned([{ Effect: 'Allow', Action: SUBMIT, Resource: '*', Condition: { StringEquals: { 'emr-gateway:SessionName': 'alice' } } }])).toEqual([]);
+  });
   it('a clean policy has no findings', () => {
     expect(lint([{ Effect: 'Allow', Action: SUBMIT, Resource: CLUSTER_PATTERN, Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': role('X*') } } }])).toEqual([]);
   });

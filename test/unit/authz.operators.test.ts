@@ -1,4 +1,4 @@
-import { allowIf, decide, role } from '../support/authz';
+import { allowIf, decide, engineWith, role, SUBMIT } from '../support/authz';
 
 const ok = (condition: Record<string, unknown>, context: Record<string, string | string[]>): boolean =>
   decide(allowIf(condition), context) === 'Allowed';
@@ -190,7 +190,10 @@ describe('policy variables', () => {
     expect(ok({ StringLike: { 'emr-gateway:X': 'a${*}b' } }, { 'emr-gateway:X': 'axb' })).toBe(false);
     expect(ok({ StringEquals: { 'emr-gateway:X': '${$}{x}' } }, { 'emr-gateway:X': '${x}' })).toBe(true);
   });
-  it('aws:SourceIdentity is the session name and usable as a variable', () => {
-    expect(ok({ StringEquals: { 'emr-gateway:Owner': '${aws:SourceIdentity}' } }, { 'emr-gateway:Owner': 'alice' })).toBe(true);
+  it('aws:SourceIdentity is a verified session name and usable as a variable; an unverified one is emr-gateway:SessionName only', () => {
+    const owner = { Effect: 'Allow', Action: SUBMIT, Resource: '*', Condition: { StringEquals: { 'emr-gateway:Owner': '${aws:SourceIdentity}' } } };
+    expect(decide(engineWith([owner], {}, 'verified'), { 'emr-gateway:Owner': 'alice' })).toBe('Allowed');
+    expect(ok({ StringEquals: { 'emr-gateway:Owner': '${aws:SourceIdentity}' } }, { 'emr-gateway:Owner': 'alice' })).toBe(false);
+    expect(ok({ StringEquals: { 'emr-gateway:Owner': '${emr-gateway:SessionName}' } }, { 'emr-gateway:Owner': 'alice' })).toBe(true);
   });
 });

@@ -62,6 +62,11 @@ describe('configuration', () => {
     expect(submit('Analysts/bob', 'CallerTeamRoleETL', 'spark')).toBe('ImplicitlyDenied');
     expect(submit('Contractors/carol', 'Caller', 'spark')).toBe('ImplicitlyDenied');
     expect(config.local.credentials.map((c) => c.principal.split('/').pop())).toEqual(['alice', 'bob', 'carol']);
+    // alice (the quickstart's caller) is a verified person; bob's session name is only his claim.
+    expect(config.principals.map((p) => p.sessionNames)).toEqual(['verified', 'caller-chosen', 'caller-chosen']);
+    expect(engine.identify('arn:aws:sts::123456789012:assumed-role/DataTeamA/alice')?.sourceIdentity).toBe('alice');
+    expect(engine.identify('arn:aws:sts::123456789012:assumed-role/Analysts/bob')).toMatchObject({ sessionName: 'bob' });
+    expect(engine.identify('arn:aws:sts::123456789012:assumed-role/Analysts/bob')).not.toHaveProperty('sourceIdentity');
   });
 
   it('accepts a minimal file and fills the defaults', () => {
@@ -69,6 +74,28 @@ describe('configuration', () => {
     expect(config).toMatchObject({ runtimeRoles: [], principals: [], policies: {}, schedules: [], local: { credentials: [] } });
     expect(config.clusters[0]).toMatchObject({ propagateSourceIdentity: false, stepConcurrencyLevel: 1, allowedActionsOnFailure: ['CONTINUE'] });
     expect(parseConfig(MINIMAL.replace('us-east-1', 'cn-north-1'), '/x.yaml').config.partition).toBe('aws-cn');
+  });
+
+  it('rejects principal tag keys that differ only in case (aws:PrincipalTag/ keys are case-insensitive)', () => {
+    const text = `${MINIMAL}principals:\n  - { match: "arn:aws:iam::123456789012:role/A", tags: { team: a, Team: admins } }\n`;
+    expect(problems(text)).toEqual(['principals[0].tags.Team: tag key "Team" differs from "team" only in case: tag keys are compared case-insensitively']);
+  });
+
+  it('sessionNames is verified or caller-chosen (the default); a verified rule may match session ARNs', () => {
+    const rule = (extra: string) => `${MINIMAL}principals:\n  - { match: "arn:aws:sts::123456789012:assumed-role/DataTeamA/alice"${extra} }\n`;
+    expect(parseConfig(rule(', sessionNames: verified'), '/x.yaml').config.principals[0]).toMatchObject({ sessionNames: 'verified' });
+    expect(parseConfig(`${MINIMAL}principals:\n  - { match: "arn:aws:iam::123456789012:role/A" }\n`, '/x.yaml').config.principals[0]).toMatchObject({ sessionNames: 'caller-chosen' });
+    expect(problems(rule(', sessionNames: yes'))).toEqual(['principals[0].sessionNames: must be verified (AWS sets the session names, as for IAM Identity Center roles) or caller-chosen']);
+    // Patterns that also match roles are compared with the role only: no error, and no session name can pick them.
+    expect(() => parseConfig(`${MINIMAL}principals:\n  - { match: "arn:aws:*:*:123456789012:*" }\n`, '/x.yaml')).not.toThrow();
+    expect(() => parseConfig(`${MINIMAL}principals:\n  - { match: "arn:aws:sts::123456789012:federated-user/*" }\n`, '/x.yaml')).not.toThrow();
+  });
+
+  it('rejects a principals rule that matches session names the caller chooses, naming the rule', () => {
+    const rule = (match: string) => `${MINIMAL}principals:\n  - { match: "arn:aws:iam::123456789012:role/Other" }\n  - { match: "${match}" }\n`;
+    const why = 'matches assumed-role session ARNs, whose session names whoever calls AssumeRole chooses: match the role instead (arn:aws:iam::ACCOUNT:role/ROLE), or mark the rule sessionNames: verified if AWS sets them (IAM Identity Center)';
+    expect(problems(rule('arn:aws:sts::123456789012:assumed-role/DataTeamA/alice'))).toEqual([`principals[1].match: ${why}`]);
+    expect(problems(rule('arn:aws:sts::*:assumed-role/*'))).toEqual([`principals[1].match: ${why}`]);
   });
 
   it('names the file, the line and the path of each problem', () => {

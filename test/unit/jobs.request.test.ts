@@ -413,6 +413,15 @@ describe('tags', () => {
     ]);
   });
 
+  // IAM compares tag keys case-insensitively: `Team` and `team` would be one key to a policy (one of the two
+  // aws:RequestTag values silently lost) yet two tags on the job.
+  it.each([
+    [{ team: 'a', Team: 'b' }, 'tags.Team: tag key "Team" differs from "team" only in case: tag keys are compared case-insensitively'],
+    [{ 'Cost-Centre': 'x', env: 'dev', 'COST-CENTRE': 'y' }, 'tags.COST-CENTRE: tag key "COST-CENTRE" differs from "Cost-Centre" only in case: tag keys are compared case-insensitively'],
+  ])('rejects keys that differ only in case: %j', (tags, problem) => {
+    expect(problems(body({ tags }))).toEqual([problem]);
+  });
+
   it('accepts keys merely containing aws', () => {
     expect(parseJobRequest(body({ tags: { 'team:aws': 'x', awsome: 'y' } })).tags).toEqual({ 'team:aws': 'x', awsome: 'y' });
   });

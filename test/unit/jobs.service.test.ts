@@ -9,7 +9,7 @@ import type { Job } from '../../src/jobs/model';
 import { STEP_TYPES } from '../../src/jobs/request';
 import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
-import { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PLAIN_CLUSTER, role, submitBody } from '../support/config';
+import { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PLAIN_CLUSTER, role, SPOOFED, submitBody, UNVERIFIED_CONFIG_YAML } from '../support/config';
 import { crashAfterEvent } from '../support/fakes';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
 
@@ -203,6 +203,35 @@ describe('actionOnFailure per cluster (a failing CANCEL_AND_WAIT step cancels ev
     const error = await rejection(submit(ALICE, submitBody({ clusterId: PLAIN_CLUSTER, actionOnFailure: 'TERMINATE_CLUSTER' })));
     expect((error as ValidationError).issues).toEqual([{ field: 'actionOnFailure', message: expect.stringContaining('it allows CONTINUE, CANCEL_AND_WAIT') }]);
     expect((await submit(ALICE, submitBody())).job.status).toBe('ACCEPTED'); // CONTINUE, the default, everywhere
+  });
+});
+
+describe('session names: an identity only where the principals rule marks them verified', () => {
+  const submittedEmr = async (m: MemoryGateway, jobId: string) => (await m.audit.list(jobId)).find((e) => e.type === 'SUBMITTED')?.emr;
+
+  it('on a rule that says nothing, a spoofed session name is not the source identity: not on the job, not in the audit, not sent to EMR', async () => {
+    const u = memoryGateway({ configYaml: UNVERIFIED_CONFIG_YAML });
+    const { job } = await u.service.submit({ caller: { callerArn: SPOOFED }, body: submitBody() });
+    // The owner is the role; the session name is kept only as what the caller chose.
+    expect(job.actor).toEqual({ principalArn: role('DataTeamA'), callerArn: SPOOFED, sessionName: 'chosen-by-caller' });
+    expect((await u.audit.list(job.jobId))[0]?.actor).toEqual(job.actor);
+    await u.run(job.jobId);
+    expect(await submittedEmr(u, job.jobId)).toEqual({ stepId: expect.stringMatching(/^s-/) });
+  });
+
+  it('on a rule marked sessionNames: verified, the session name is the source identity, in the audit and sent to EMR', async () => {
+    const { job } = await g.service.submit({ caller: { callerArn: SPOOFED }, body: submitBody() });
+    expect(job.actor).toEqual({ principalArn: role('DataTeamA'), callerArn: SPOOFED, sourceIdentity: 'chosen-by-caller' });
+    expect((await g.audit.list(job.jobId))[0]?.actor).toEqual(job.actor);
+    await g.run(job.jobId);
+    expect(await submittedEmr(g, job.jobId)).toEqual({ stepId: expect.stringMatching(/^s-/), sourceIdentity: 'chosen-by-caller' });
+  });
+
+  it("a schedule's configured source identity is kept on either kind of rule", async () => {
+    const u = memoryGateway({ configYaml: UNVERIFIED_CONFIG_YAML });
+    const caller = { callerArn: role('DataTeamA'), sourceIdentity: 'schedule-nightly', trigger: 'schedule:nightly' };
+    const { job } = await u.service.submit({ caller, body: submitBody() });
+    expect(job.actor).toEqual({ principalArn: role('DataTeamA'), callerArn: role('DataTeamA'), sourceIdentity: 'schedule-nightly', trigger: 'schedule:nightly' });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The EMR steps port over the SDK. Polls and cancels use the gateway's own role. Submissions to a cluster that
  * propagates source identity go through a short session of the submitter role with SourceIdentity set to the
- * caller, so EMR carries the person into the runtime-role session and CloudTrail names them. SDK errors leave
+ * job's source identity (a verified person or a schedule's own, never a caller-chosen session name), so EMR
+ * carries the person into the runtime-role session and CloudTrail names them. SDK errors leave
  * as domain errors: retryable → TransientError, EMR's refusal of a step → EmrRejectedError.
  */
 import {
