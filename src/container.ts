@@ -7,7 +7,9 @@ import { awsClients, type AwsClients, type AwsTarget } from './adapters/clients'
 import { DynamoAuditStore } from './adapters/dynamodb/audit-store';
 import { DynamoJobStore } from './adapters/dynamodb/job-store';
 import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
+import { KmsAuditSealer } from './adapters/kms/audit-sealer';
 import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
+import type { AuditSealer } from './audit/ports';
 import { loadEnv, type GatewayEnv } from './config/env';
 import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
 import { ConfigError } from './errors';
@@ -24,6 +26,8 @@ export interface Gateway {
   loaded: LoadedConfig;
   jobs: JobRepository;
   audit: AuditLog;
+  /** The audit key (KMS): seals every event, verifies trails read back. */
+  sealer: AuditSealer;
   tasks: StepTasks;
   /** Needs STATE_MACHINE_ARN: only the API and trigger functions have it. */
   service(): JobService;
@@ -50,9 +54,10 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
   const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
   const clients = awsClients(target);
   const jobs = new DynamoJobStore(clients.dynamodb, env.jobsTable);
-  const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable);
+  const sealer = new KmsAuditSealer(clients.kms, env.auditKeyId);
+  const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable, sealer);
   const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
-  const tasks = new StepTasks(jobs, audit, emrSteps, undefined, options.observeJob);
+  const tasks = new StepTasks({ jobs, audit, emr: emrSteps, sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
   let service: JobService | undefined;
   let triggers: TriggerService | undefined;
   return {
@@ -61,6 +66,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
     loaded,
     jobs,
     audit,
+    sealer,
     tasks,
     service() {
       if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
@@ -69,6 +75,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
         engine: loaded.engine,
         jobs,
         audit,
+        sealer,
         workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn),
         tasks,
         polling: env.polling,

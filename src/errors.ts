@@ -138,3 +138,12 @@ export class IntegrityError extends DomainError {
   readonly code = 'Integrity';
   override readonly name = 'IntegrityError';
 }
+
+/**
+ * The audit key cannot be used (KMS: no such key, disabled, pending deletion, not an HMAC key, no permission):
+ * nothing can be audited, so nothing proceeds. A 500; the workflow's Catch fails the job.
+ */
+export class AuditKeyError extends DomainError {
+  readonly code = 'AuditKey';
+  override readonly name = 'AuditKeyError';
+}

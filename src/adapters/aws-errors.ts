@@ -14,6 +14,8 @@ const TRANSIENT = new Set([
   'InternalServerError', 'InternalServerException', 'InternalFailure', 'InternalError', 'ServiceUnavailable',
   'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'ECONNRESET',
   'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',
+  // KMS: its own names for a 5xx, and a key whose backing store is briefly out of reach.
+  'KMSInternalException', 'DependencyTimeoutException', 'KeyUnavailableException',
 ]);
 
 interface AwsErrorShape {

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -28,6 +29,7 @@ export function clientConfig(target: AwsTarget): { region: string; endpoint?: st
 export interface AwsClients {
   dynamodb: DynamoDBClient;
   emr: EMRClient;
+  kms: KMSClient;
   sfn: SFNClient;
   sts: STSClient;
 }
@@ -35,5 +37,5 @@ export interface AwsClients {
 /** One client per service. Clients connect lazily, so building one a function never uses costs nothing. */
 export function awsClients(target: AwsTarget): AwsClients {
   const config = clientConfig(target);
-  return { dynamodb: new DynamoDBClient(config), emr: new EMRClient(config), sfn: new SFNClient(config), sts: new STSClient(config) };
+  return { dynamodb: new DynamoDBClient(config), emr: new EMRClient(config), kms: new KMSClient(config), sfn: new SFNClient(config), sts: new STSClient(config) };
 }

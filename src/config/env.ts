@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
-import { DYNAMODB_TABLE_NAME, REGION, ROLE_ARN, STATE_MACHINE_ARN } from '../identifiers';
+import { DYNAMODB_TABLE_NAME, KMS_KEY_ARN, REGION, ROLE_ARN, STATE_MACHINE_ARN } from '../identifiers';
 import { DEFAULT_POLLING, POLLING_LIMITS, type PollingPolicy } from '../jobs/workflow-input';
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -15,6 +15,8 @@ const envSchema = z.object({
   EMR_GATEWAY_CONFIG: z.string().min(1).default('config/gateway.json'),
   JOBS_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
   AUDIT_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
+  /** The KMS HMAC key that seals every audit event, by ARN: events record the ARN and are checked against it. */
+  AUDIT_KEY_ID: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
   STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN').optional(),
   /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
   SUBMITTER_ROLE_ARN: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional(),
@@ -30,6 +32,8 @@ export interface GatewayEnv {
   configFile: string;
   jobsTable: string;
   auditTable: string;
+  /** The audit key's ARN. */
+  auditKeyId: string;
   stateMachineArn?: string;
   submitterRoleArn?: string;
   endpoint?: string;
@@ -47,6 +51,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     configFile: e.EMR_GATEWAY_CONFIG,
     jobsTable: e.JOBS_TABLE,
     auditTable: e.AUDIT_TABLE,
+    auditKeyId: e.AUDIT_KEY_ID,
     ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),

@@ -100,12 +100,27 @@ export const auditResponseSchema = z
         detail: z.record(z.string(), z.unknown()).optional(),
         dedupeKey: z.string(),
         prevHash: z.string(),
-        hash: z.string(),
+        hash: z.string().describe('SHA-256 of the canonical JSON of the event without hash, mac and keyId'),
+        mac: z.string().optional().describe("The audit key's HMAC-SHA-256 (KMS GenerateMac) of the event's hash, base64"),
+        keyId: z.string().optional().describe('The KMS key that made mac'),
       }),
     ),
-    verification: z.object({ ok: z.boolean(), events: z.number(), head: z.string().optional(), seq: z.number().optional(), problem: z.string().optional() }),
+    head: z
+      .object({ seq: z.number(), hash: z.string() })
+      .describe('The chain head the job records (its last event written through): a cut tail or an append after it shows against this'),
+    verification: z
+      .object({
+        ok: z.boolean(),
+        events: z.number(),
+        head: z.string().optional().describe('The hash of the last event'),
+        macs: z.enum(['verified', 'unchecked']).optional().describe('verified: every MAC was checked with the audit key (KMS VerifyMac) by the gateway'),
+        inFlight: z.object({ seq: z.number(), at: z.string() }).optional().describe('The one event beyond the head tolerated while its write is in flight (at most 300 s old)'),
+        seq: z.number().optional(),
+        problem: z.string().optional(),
+      })
+      .describe("The gateway's verification: links, hashes, each event's MAC, event 0 a DECISION, and the head"),
   })
-  .describe("GET /jobs/{jobId}/audit: the job's events in order, with their hash chain, and the server's verification of it");
+  .describe("GET /jobs/{jobId}/audit: the job's events in order, sealed and hash-chained, the head the job records, and the gateway's verification");
 
 export const rolesResponseSchema = z
   .object({

@@ -3,7 +3,9 @@
  * decision (denials too) → idempotency → job record → start the workflow. And cancellation, authorized the
  * same way. Nothing reaches EMR without an Allow from the policy engine.
  */
-import type { AuditDraft, AuditEvent } from '../audit/chain';
+import type { AuditDraft, AuditEvent, ChainHead, VerifyResult } from '../audit/chain';
+import type { AuditSealer } from '../audit/ports';
+import { verifyTrail } from '../audit/verify';
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
 import { resolvePrincipal } from '../authz/arn';
 import type { ContextValue } from '../authz/context';
@@ -56,6 +58,8 @@ export interface JobServiceDeps {
   engine: PolicyEngine;
   jobs: JobRepository;
   audit: AuditLog;
+  /** Checks the MACs of a trail that is read back (GET /jobs/{id}/audit). */
+  sealer: AuditSealer;
   workflow: WorkflowStarter;
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
   tasks: Pick<StepTasks, 'sendCancel' | 'fail'>;
@@ -101,7 +105,8 @@ export class JobService {
     const jobId = idempotent?.jobId ?? newJobId(this.now());
 
     const argsHash = hashOf(stepArguments(request.step));
-    const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name };
+    // The request hash makes the decision one on exactly this request: the submit task checks it (admission.ts).
+    const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name, requestHash };
     // One decision event per distinct request on this job id: a replay of the same body finds its own, and two
     // different bodies racing on one Idempotency-Key each leave their own decision (one of them then gets 409).
     const event = await this.deps.audit.append(jobId, {
@@ -118,7 +123,9 @@ export class JobService {
       // The decision event above was found by its dedupe key for the same body, or records this other body's.
       const existing = await this.deps.jobs.get(jobId);
       if (!existing) throw new IntegrityError(`job ${jobId} could not be created, yet does not exist`);
-      return this.replay(existing, requestHash);
+      // Another body's decision was appended to the job's trail: the job's head moves over it, as over any event.
+      const current = event.seq > existing.auditSeq ? await this.deps.jobs.transition(jobId, (j) => (event.seq > j.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : undefined)) : existing;
+      return this.replay(current, requestHash);
     }
     if (!decision.allowed) throw denied(decision, job);
     await this.startWorkflow(job, idempotent !== undefined);
@@ -161,10 +168,17 @@ export class JobService {
     return job;
   }
 
-  /** A job's audit events, in order, if this caller may read the job. */
-  async auditTrail(caller: Caller, jobId: string): Promise<{ job: Job; events: AuditEvent[] }> {
+  /**
+   * A job's audit events, in order, if this caller may read the job, with the head the job records and the
+   * trail verified against it here: links, hashes, each MAC with the audit key, event 0 a DECISION, no event
+   * beyond the head but one whose write is in flight.
+   */
+  async auditTrail(caller: Caller, jobId: string): Promise<{ job: Job; events: AuditEvent[]; head: ChainHead; verification: VerifyResult }> {
     const job = await this.get(caller, jobId);
-    return { job, events: await this.deps.audit.list(jobId) };
+    const events = await this.deps.audit.list(jobId);
+    const head = { seq: job.auditSeq, hash: job.auditHash };
+    const verification = await verifyTrail(this.deps.sealer, jobId, events, { head, firstType: 'DECISION', now: this.now() });
+    return { job, events, head, verification };
   }
 
   /**

@@ -6,7 +6,9 @@
  * can cure (the ASL's Retry); anything else goes to the Catch, which ends the job FAILED.
  */
 import type { AuditDraft } from '../audit/chain';
+import type { AuditSealer } from '../audit/ports';
 import { EmrRejectedError, NotFoundError } from '../errors';
+import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { recordEvent, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
@@ -30,21 +32,48 @@ export interface FailInput extends WorkflowInput {
 
 const SYSTEM_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway' };
 
+export interface StepTasksDeps {
+  jobs: JobRepository;
+  audit: AuditLog;
+  emr: EmrSteps;
+  /** Checks the seal of the decision a submission rests on. */
+  sealer: AuditSealer;
+  /** The runtime-role catalogue and the clusters: no step is added outside them, whatever a job record says. */
+  config: AdmissionConfig;
+  now?: () => Date;
+  /** Told of the job each task works on (the Lambda handlers put its ids into the log keys). */
+  observe?: (job: Job) => void;
+}
+
 /** The state machine's tasks: submit (SubmitStep), poll (PollStep), fail (RecordFailure), and step events. */
 export class StepTasks {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly audit: AuditLog,
-    private readonly emr: EmrSteps,
-    private readonly now: () => Date = () => new Date(),
-    /** Told of the job each task works on (the Lambda handlers put its ids into the log keys). */
-    private readonly observe: (job: Job) => void = () => undefined,
-  ) {}
+  private readonly jobs: JobRepository;
+  private readonly audit: AuditLog;
+  private readonly emr: EmrSteps;
+  private readonly now: () => Date;
+  private readonly observe: (job: Job) => void;
 
-  /** Adds the EMR step (once), records SUBMITTED with its id. */
+  constructor(private readonly deps: StepTasksDeps) {
+    ({ jobs: this.jobs, audit: this.audit, emr: this.emr } = deps);
+    this.now = deps.now ?? (() => new Date());
+    this.observe = deps.observe ?? (() => undefined);
+  }
+
+  /**
+   * Adds the EMR step (once), records SUBMITTED with its id. First, whatever the job record says, the job must
+   * be what a decision allowed (admission.ts); if not, it ends REJECTED with the reason, before any EMR call.
+   */
   async submit(input: WorkflowInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
     if (isTerminal(job.status) || job.stepId) return this.result(job, input, this.firstWait(input, job));
+    const trail = await this.audit.list(job.jobId);
+    // A trail that records the job's end: the record was set back (a replay); finish() restores the recorded outcome.
+    const ended = trail.find((e) => e.dedupeKey === 'TERMINAL');
+    const refusal = ended ? `the job already ended (${ended.type}, event ${ended.seq})` : await admissionRefusal(job, trail, this.deps.config, this.deps.sealer);
+    if (refusal) {
+      const detail = { by: 'gateway', reason: refusal };
+      return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'GATEWAY_REFUSED', message: refusal }), input);
+    }
 
     // An earlier attempt may have added the step and died before recording it.
     let stepId = job.submitAttempts > 0 ? await this.findSubmittedStep(job) : undefined;

@@ -1,5 +1,5 @@
 /**
- * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge and STS,
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge, KMS and STS,
  * routed as AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Every request passes the loopback server's browser
@@ -14,6 +14,7 @@ import type { LocalEmr } from './emr/api';
 import { LocalServiceError } from './errors';
 import type { LocalEventBus } from './events';
 import { readBody } from './http-body';
+import type { LocalKms } from './kms';
 import { listenLoopback } from './listen';
 import type { LocalStepFunctions } from './sfn/api';
 import { LocalSts } from './sts';
@@ -53,6 +54,7 @@ export interface AwsEndpointOptions {
   emr: LocalEmr;
   sfn: LocalStepFunctions;
   sts: LocalSts;
+  kms: LocalKms;
   /** Local DynamoDB's request handler, called in-process (it listens on no port). */
   dynamo: RequestListener;
   /** The local EventBridge: PutEvents, and firing one named trigger. */
@@ -125,10 +127,17 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   const eventOps: Record<string, JsonHandler> = {
     PutEvents: (i) => options.events.putEvents(i),
   };
+  const { kms } = options;
+  const kmsOps: Record<string, JsonHandler> = {
+    CreateKey: (i) => kms.createKey(i),
+    DescribeKey: (i) => kms.describeKey(i),
+    GenerateMac: (i) => kms.generateMac(i),
+    VerifyMac: (i) => kms.verifyMac(i),
+  };
 
-  async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events', operation: string): Promise<void> {
+  async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events' | 'kms', operation: string): Promise<void> {
     const contentType = service === 'sfn' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
-    const table = { emr: emrOps, sfn: sfnOps, events: eventOps }[service];
+    const table = { emr: emrOps, sfn: sfnOps, events: eventOps, kms: kmsOps }[service];
     const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
     const body = await readText(req);
     if (!handler) return sendJson(res, 400, contentType, { __type: 'UnknownOperationException', message: `${operation} is not supported by the local endpoint` }, 'UnknownOperationException');
@@ -211,6 +220,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (typeof target === 'string' && target.startsWith('ElasticMapReduce.')) return json(req, res, 'emr', target.slice('ElasticMapReduce.'.length));
       if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) return json(req, res, 'sfn', target.slice('AWSStepFunctions.'.length));
       if (typeof target === 'string' && target.startsWith('AWSEvents.')) return json(req, res, 'events', target.slice('AWSEvents.'.length));
+      if (typeof target === 'string' && target.startsWith('TrentService.')) return json(req, res, 'kms', target.slice('TrentService.'.length));
       if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
       if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });

@@ -1,8 +1,9 @@
 /**
  * The whole gateway on one machine: dynalite (persisted in the private data directory), the local EMR, Step
- * Functions, STS and EventBridge, all on one AWS port, the schedules, and the API front on the gateway port. The gateway's own
- * code runs unchanged against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs and
- * audit trails and follows every unfinished job again to its real end.
+ * Functions, STS, KMS (the audit key, kept in the data directory) and EventBridge, all on one AWS port, the
+ * schedules, and the API front on the gateway port. The gateway's own code runs unchanged against them, through
+ * the same SDK clients, as it does in AWS. Restarting keeps jobs, audit trails and the audit key, and follows
+ * every unfinished job again to its real end.
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ import { openLocalDynamo } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
+import { LocalKms } from './kms';
 import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './sfn/api';
 import { LocalWorkflowRunner } from './sfn/runner';
@@ -56,12 +58,16 @@ export interface LocalStack {
   emr: LocalEmr;
   runner: LocalWorkflowRunner;
   aws: AwsEndpoint;
+  /** The local KMS key that seals the audit trail (its ARN). */
+  auditKeyArn: string;
   /** Jobs found unfinished at start and followed again. */
   resumed: string[];
   stop(): Promise<void>;
 }
 
 export const LOCAL_POLLING: PollingPolicy = { initialSeconds: 1, factor: 1.5, maxSeconds: 5 };
+/** The local KMS alias of the stack's audit key (`aws kms describe-key --key-id alias/emr-gateway-audit`). */
+export const LOCAL_AUDIT_KEY_ALIAS = 'alias/emr-gateway-audit';
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
@@ -86,11 +92,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const link = new GatewayLink();
     const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
     started.push(() => emr.stop(), () => runner.stop());
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    // The audit key: created at the first start, the same one (by its alias) after every restart.
+    const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
+    const auditKeyArn = kms.ensureKey(LOCAL_AUDIT_KEY_ALIAS, 'emr-step-gateway audit trail (local stack)');
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, kms, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
-    const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling });
+    const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling, auditKeyArn });
     const gateway = createGateway(env, { credentials: STACK_CREDENTIALS, loaded });
     link.connect(gateway);
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureTable(gateway.clients.dynamodb, table);
@@ -120,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emr,
       runner,
       aws,
+      auditKeyArn,
       resumed,
       async stop() {
         scheduler.stop();
@@ -205,12 +215,13 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
  * Phase 2's environment: what packaging sets for the Lambda functions, with the local table names, the
  * local state machine and the AWS port, read through the same schema (loadEnv) as in AWS.
  */
-function localEnv(config: GatewayConfig, local: { configFile: string; stateMachineArn: string; endpoint: string; polling: PollingPolicy }): GatewayEnv {
+function localEnv(config: GatewayConfig, local: { configFile: string; stateMachineArn: string; endpoint: string; polling: PollingPolicy; auditKeyArn: string }): GatewayEnv {
   return loadEnv({
     AWS_REGION: config.region,
     EMR_GATEWAY_CONFIG: local.configFile,
     JOBS_TABLE: 'emr-gateway-jobs',
     AUDIT_TABLE: 'emr-gateway-audit',
+    AUDIT_KEY_ID: local.auditKeyArn,
     STATE_MACHINE_ARN: local.stateMachineArn,
     SUBMITTER_ROLE_ARN: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
     AWS_ENDPOINT_URL: local.endpoint,

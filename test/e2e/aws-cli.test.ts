@@ -1,10 +1,13 @@
 /**
- * The AWS CLI (Debian's v2 at /usr/bin/aws) against the local AWS endpoint: EMR, DynamoDB, Step Functions
- * and STS speak the real protocols. Skipped, with the reason printed, where the AWS CLI is not installed
+ * The AWS CLI (Debian's v2 at /usr/bin/aws) against the local AWS endpoint: EMR, DynamoDB, Step Functions,
+ * KMS and STS speak the real protocols. Skipped, with the reason printed, where the AWS CLI is not installed
  * (.ci/run installs it).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LocalStack } from '../../src/local/stack';
 import { clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
 
@@ -19,6 +22,7 @@ const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 
 let stack: LocalStack;
+const dataDir = newDataDir();
 
 function aws(...args: string[]): Promise<Record<string, unknown>> {
   const env = {
@@ -42,7 +46,7 @@ function aws(...args: string[]): Promise<Record<string, unknown>> {
 
 describeIf('the AWS CLI against the local endpoint', () => {
   beforeAll(async () => {
-    stack = await startStack(newDataDir());
+    stack = await startStack(dataDir);
   });
   afterAll(() => stack.stop());
 
@@ -90,6 +94,33 @@ describeIf('the AWS CLI against the local endpoint', () => {
     const history = (await aws('stepfunctions', 'get-execution-history', '--execution-arn', executionArn)) as { events: { type: string }[] };
     expect(history.events[0]?.type).toBe('ExecutionStarted');
     expect(history.events.map((e) => e.type)).toEqual(expect.arrayContaining(['TaskStateEntered', 'ChoiceStateEntered', 'ExecutionSucceeded']));
+  });
+
+  it('kms describe-key, generate-mac and verify-mac with the audit key (HMAC-SHA-256 of the bytes given); create-key; KMS errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emr-gateway-kms-'));
+    const file = (name: string, data: string | Buffer): string => {
+      writeFileSync(join(dir, name), data);
+      return `fileb://${join(dir, name)}`;
+    };
+    const message = file('message', 'an audit event hash');
+    const key = stack.auditKeyArn;
+    const described = (await aws('kms', 'describe-key', '--key-id', 'alias/emr-gateway-audit')) as { KeyMetadata: Record<string, unknown> };
+    expect(described.KeyMetadata).toMatchObject({ Arn: key, KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', KeyState: 'Enabled', Enabled: true, MacAlgorithms: ['HMAC_SHA_256'] });
+    const generated = (await aws('kms', 'generate-mac', '--key-id', key, '--message', message, '--mac-algorithm', 'HMAC_SHA_256')) as { Mac: string; KeyId: string; MacAlgorithm: string };
+    expect(generated).toMatchObject({ KeyId: key, MacAlgorithm: 'HMAC_SHA_256' });
+    // The key material in the data directory: the MAC is exactly HMAC-SHA-256 of the message's bytes.
+    const store = JSON.parse(readFileSync(join(dataDir, 'kms', 'keys.json'), 'utf8')) as { keys: { arn: string; material: string }[] };
+    const material = Buffer.from(store.keys.find((k) => k.arn === key)!.material, 'base64');
+    expect(generated.Mac).toBe(createHmac('sha256', material).update('an audit event hash').digest('base64'));
+    const mac = file('mac', Buffer.from(generated.Mac, 'base64'));
+    expect(await aws('kms', 'verify-mac', '--key-id', key, '--message', message, '--mac', mac, '--mac-algorithm', 'HMAC_SHA_256')).toEqual({ KeyId: key, MacValid: true, MacAlgorithm: 'HMAC_SHA_256' });
+    await expect(aws('kms', 'verify-mac', '--key-id', key, '--message', file('other', 'another hash'), '--mac', mac, '--mac-algorithm', 'HMAC_SHA_256')).rejects.toThrow(/KMSInvalidMacException/);
+    await expect(aws('kms', 'generate-mac', '--key-id', key, '--message', message, '--mac-algorithm', 'HMAC_SHA_512')).rejects.toThrow(/InvalidKeyUsageException/);
+    await expect(aws('kms', 'generate-mac', '--key-id', 'alias/no-such-key', '--message', message, '--mac-algorithm', 'HMAC_SHA_256')).rejects.toThrow(/NotFoundException/);
+    const created = (await aws('kms', 'create-key', '--key-spec', 'HMAC_384', '--key-usage', 'GENERATE_VERIFY_MAC', '--description', 'from the AWS CLI')) as { KeyMetadata: { Arn: string; KeyId: string; Description: string } };
+    expect(created.KeyMetadata).toMatchObject({ Arn: expect.stringMatching(/^arn:aws:kms:us-east-1:123456789012:key\/[0-9a-f-]{36}$/), Description: 'from the AWS CLI' });
+    expect(created.KeyMetadata.Arn).not.toBe(key);
+    await expect(aws('kms', 'create-key', '--key-spec', 'SYMMETRIC_DEFAULT')).rejects.toThrow(/UnsupportedOperationException/);
   });
 
   it('sts assume-role with a source identity', async () => {

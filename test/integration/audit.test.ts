@@ -1,16 +1,20 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { genesisHash, verifyChain, type AuditEvent } from '../../src/audit/chain';
+import { genesisHash, type AuditEvent } from '../../src/audit/chain';
+import { verifyTrail } from '../../src/audit/verify';
 import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
+import { TestSealer } from '../support/sealer';
 
 let dynamo: TestDynamo;
 let store: AuditStore;
+let sealer: TestSealer;
 const JOB = 'job-0123456789abcdefghjkmnpqrs';
 
 beforeEach(async () => {
   dynamo = await startDynamo();
-  store = new AuditStore(dynamo.client, dynamo.auditTable);
+  sealer = new TestSealer();
+  store = new AuditStore(dynamo.client, dynamo.auditTable, sealer);
 });
 afterEach(() => dynamo.stop());
 
@@ -27,13 +31,13 @@ describe('audit chain', () => {
     expect(events.map((e) => e.seq)).toEqual([0, 1, 2]);
     expect(events[0]!.prevHash).toBe(genesisHash(JOB));
     expect(events[1]!.prevHash).toBe(events[0]!.hash);
-    expect(verifyChain(JOB, events)).toEqual({ ok: true, events: 3, head: events[2]!.hash });
+    expect(await verifyTrail(sealer, JOB, events)).toEqual({ ok: true, events: 3, head: events[2]!.hash, macs: 'verified' });
   });
 
   it('detects tampering done directly in the table', async () => {
     await chainOf(3);
     await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.auditTable, Key: marshall({ jobId: JOB, seq: 1 }) }));
-    expect(verifyChain(JOB, await store.list(JOB))).toMatchObject({ ok: false, problem: 'events 1..1 are missing' });
+    expect(await verifyTrail(sealer, JOB, await store.list(JOB))).toMatchObject({ ok: false, problem: 'events 1..1 are missing' });
   });
 });
 
@@ -62,6 +66,6 @@ describe('audit store', () => {
     const events = await store.list(JOB);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(new Set(events.map((e) => e.type)).size).toBe(20);
-    expect(verifyChain(JOB, events)).toMatchObject({ ok: true });
+    expect(await verifyTrail(sealer, JOB, events)).toMatchObject({ ok: true, macs: 'verified' });
   });
 });

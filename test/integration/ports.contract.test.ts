@@ -8,7 +8,8 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { SdkEmrSteps, submitClientFactory } from '../../src/adapters/emr/emr-steps';
-import { genesisHash, verifyChain } from '../../src/audit/chain';
+import { genesisHash, macMessage } from '../../src/audit/chain';
+import { verifyTrail } from '../../src/audit/verify';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { newJobId } from '../../src/jobs/job-id';
 import type { EmrStepState, FailureDetails, Job } from '../../src/jobs/model';
@@ -19,6 +20,7 @@ import { ALICE, CLUSTER, PLAIN_CLUSTER, role, SimClock, submitBody } from '../su
 import { startDynamo } from '../support/dynamo';
 import { awsError, FakeEmr } from '../support/fake-emr';
 import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, rejected, throttled } from '../support/fakes';
+import { TestSealer } from '../support/sealer';
 
 jest.setTimeout(30_000);
 
@@ -44,13 +46,18 @@ function jobAt(n: number, overrides: Partial<Job> = {}): Job {
 interface Stores {
   jobs: JobRepository;
   audit: AuditLog;
+  sealer: TestSealer;
   stop(): Promise<void>;
 }
 const stores: [string, () => Promise<Stores>][] = [
-  ['in memory', () => Promise.resolve({ jobs: new InMemoryJobRepository(clock.now), audit: new InMemoryAuditLog(clock.now), stop: () => Promise.resolve() })],
+  ['in memory', () => {
+    const sealer = new TestSealer();
+    return Promise.resolve({ jobs: new InMemoryJobRepository(clock.now), audit: new InMemoryAuditLog(clock.now, sealer), sealer, stop: () => Promise.resolve() });
+  }],
   ['DynamoDB (dynalite)', async () => {
     const dynamo = await startDynamo();
-    return { jobs: new DynamoJobStore(dynamo.client, dynamo.jobsTable, clock.now), audit: new DynamoAuditStore(dynamo.client, dynamo.auditTable, clock.now), stop: () => dynamo.stop() };
+    const sealer = new TestSealer();
+    return { jobs: new DynamoJobStore(dynamo.client, dynamo.jobsTable, clock.now), audit: new DynamoAuditStore(dynamo.client, dynamo.auditTable, sealer, clock.now), sealer, stop: () => dynamo.stop() };
   }],
 ];
 
@@ -134,7 +141,7 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     await expect(s.jobs.list({ limit: 2 })).rejects.toThrow(ValidationError);
   });
 
-  it('audit append: seq from 0 linked from the genesis, a chain that verifies', async () => {
+  it('audit append: seq from 0 linked from the genesis, each event sealed with the audit key, a chain that verifies', async () => {
     const draft = (type: string) => ({ type, dedupeKey: type, actor: { principalArn: role('A') } });
     const a = await s.audit.append('job-x', draft('A'), { firstEvent: true });
     clock.advance(1);
@@ -142,9 +149,10 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect([a.seq, b.seq]).toEqual([0, 1]);
     expect(a).toMatchObject({ jobId: 'job-x', prevHash: genesisHash('job-x'), at: '2026-11-28T12:00:00.000Z' });
     expect(b).toMatchObject({ prevHash: a.hash, at: '2026-11-28T12:00:01.000Z' });
+    for (const e of [a, b]) expect(e).toMatchObject({ mac: s.sealer.macOf(macMessage(e.hash)), keyId: s.sealer.keyId });
     const events = await s.audit.list('job-x');
     expect(events).toEqual([a, b]);
-    expect(verifyChain('job-x', events)).toEqual({ ok: true, events: 2, head: b.hash });
+    expect(await verifyTrail(s.sealer, 'job-x', events)).toEqual({ ok: true, events: 2, head: b.hash, macs: 'verified' });
     expect(await s.audit.list('job-none')).toEqual([]);
   });
 
@@ -163,7 +171,7 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => s.audit.append('job-x', { type: `C${i}`, dedupeKey: `C${i}` })));
     const events = await s.audit.list('job-x');
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i));
-    expect(verifyChain('job-x', events)).toMatchObject({ ok: true });
+    expect(await verifyTrail(s.sealer, 'job-x', events)).toMatchObject({ ok: true, macs: 'verified' });
   });
 });
 

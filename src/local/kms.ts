@@ -1,0 +1,233 @@
+/**
+ * The local KMS (JSON 1.1, `X-Amz-Target: TrentService.<Op>`), for the audit trail's MACs: HMAC keys only,
+ * CreateKey, DescribeKey, GenerateMac and VerifyMac with AWS's shapes (blobs base64, times in epoch seconds)
+ * and errors (NotFoundException, DisabledException, InvalidKeyUsageException, KMSInvalidMacException,
+ * ValidationException, ...). Keys, their material included, are kept in DATA_DIR/kms/keys.json (mode 0600,
+ * in a 0700 directory) and survive a restart; `ensureKey` creates the stack's audit key at the first start and
+ * finds it by its alias afterwards. Like the rest of the AWS port, it checks no credentials and enforces no
+ * key policy: on this machine the key protects the trail from whoever can write the tables, not from the user.
+ */
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalServiceError } from './errors';
+
+/** KMS's HMAC key specs: the MAC algorithm each supports, its digest and its key length in bytes. */
+const HMAC_SPECS = {
+  HMAC_224: { algorithm: 'HMAC_SHA_224', digest: 'sha224', bytes: 28 },
+  HMAC_256: { algorithm: 'HMAC_SHA_256', digest: 'sha256', bytes: 32 },
+  HMAC_384: { algorithm: 'HMAC_SHA_384', digest: 'sha384', bytes: 48 },
+  HMAC_512: { algorithm: 'HMAC_SHA_512', digest: 'sha512', bytes: 64 },
+} as const;
+type HmacSpec = keyof typeof HMAC_SPECS;
+const MAC_ALGORITHMS = Object.values(HMAC_SPECS).map((s) => s.algorithm);
+const isHmacSpec = (value: unknown): value is HmacSpec => typeof value === 'string' && Object.hasOwn(HMAC_SPECS, value);
+
+interface StoredKey {
+  keyId: string;
+  arn: string;
+  keySpec: HmacSpec;
+  description: string;
+  /** Epoch seconds. */
+  created: number;
+  enabled: boolean;
+  /** The HMAC key, base64. */
+  material: string;
+}
+
+interface KeyStore {
+  version: 1;
+  keys: StoredKey[];
+  /** alias/NAME → key id. */
+  aliases: Record<string, string>;
+}
+
+export interface LocalKmsOptions {
+  dataDir: string;
+  partition: string;
+  region: string;
+  account: string;
+}
+
+type Input = Record<string, unknown>;
+
+const invalid = (message: string): LocalServiceError => new LocalServiceError('ValidationException', `1 validation error detected: ${message}`);
+/** A member's value as a message quotes it. */
+const shown = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? 'null');
+
+/** A required string member, with KMS's length limits. */
+function stringMember(input: Input, name: string, member: string, max: number, required = true): string | undefined {
+  const value = input[name];
+  if (value === undefined || value === null) {
+    if (required) throw invalid(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new LocalServiceError('SerializationException', `${name} must be a string`);
+  if (value.length < (required ? 1 : 0) || value.length > max) {
+    throw invalid(`Value at '${member}' failed to satisfy constraint: Member must have length ${value.length > max ? `less than or equal to ${max}` : 'greater than or equal to 1'}`);
+  }
+  return value;
+}
+
+/** A required blob member (base64 on the wire), with KMS's length limits in bytes. */
+function blobMember(input: Input, name: string, member: string, max: number): Buffer {
+  const value = input[name];
+  if (value === undefined || value === null) throw invalid(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
+    throw new LocalServiceError('SerializationException', `${name} is not valid base64`);
+  }
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.length < 1 || bytes.length > max) {
+    throw invalid(`Value at '${member}' failed to satisfy constraint: Member must have length ${bytes.length > max ? `less than or equal to ${max}` : 'greater than or equal to 1'}`);
+  }
+  return bytes;
+}
+
+export class LocalKms {
+  private readonly dir: string;
+  private readonly file: string;
+  private store: KeyStore;
+
+  constructor(private readonly options: LocalKmsOptions) {
+    this.dir = join(options.dataDir, 'kms');
+    this.file = join(this.dir, 'keys.json');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.dir, 0o700);
+    this.store = existsSync(this.file) ? this.load() : { version: 1, keys: [], aliases: {} };
+  }
+
+  /** The key behind `alias` (alias/NAME), created as an HMAC_256 key with that alias if there is none yet. Returns its ARN. */
+  ensureKey(alias: string, description: string): string {
+    const existing = this.store.aliases[alias];
+    const key = existing ? this.store.keys.find((k) => k.keyId === existing) : undefined;
+    if (key) return key.arn;
+    const created = this.newKey('HMAC_256', description);
+    this.store = { ...this.store, keys: [...this.store.keys, created], aliases: { ...this.store.aliases, [alias]: created.keyId } };
+    this.save();
+    return created.arn;
+  }
+
+  createKey(input: Input): unknown {
+    const spec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+    if (!isHmacSpec(spec)) throw new LocalServiceError('UnsupportedOperationException', `KeySpec ${shown(spec)} is not supported by the local KMS: it holds HMAC keys only (${Object.keys(HMAC_SPECS).join(', ')})`);
+    const usage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
+    if (usage !== 'GENERATE_VERIFY_MAC') throw new LocalServiceError('ValidationException', `KeyUsage ${shown(usage)} is not compatible with KeySpec ${spec}: HMAC keys are GENERATE_VERIFY_MAC`);
+    if (input.Origin !== undefined && input.Origin !== 'AWS_KMS') throw new LocalServiceError('UnsupportedOperationException', `Origin ${shown(input.Origin)} is not supported by the local KMS`);
+    if (input.MultiRegion === true) throw new LocalServiceError('UnsupportedOperationException', 'multi-Region keys are not supported by the local KMS');
+    const description = stringMember(input, 'Description', 'description', 8192, false) ?? '';
+    const key = this.newKey(spec, description);
+    this.store = { ...this.store, keys: [...this.store.keys, key] };
+    this.save();
+    return { KeyMetadata: this.metadata(key) };
+  }
+
+  describeKey(input: Input): unknown {
+    return { KeyMetadata: this.metadata(this.resolve(stringMember(input, 'KeyId', 'keyId', 2048)!)) };
+  }
+
+  generateMac(input: Input): unknown {
+    const { key, algorithm, message } = this.macRequest(input);
+    this.dryRun(input);
+    return { Mac: this.mac(key, message).toString('base64'), MacAlgorithm: algorithm, KeyId: key.arn };
+  }
+
+  verifyMac(input: Input): unknown {
+    const { key, algorithm, message } = this.macRequest(input);
+    const mac = blobMember(input, 'Mac', 'mac', 6144);
+    this.dryRun(input);
+    const expected = this.mac(key, message);
+    // KMS answers a MAC that does not verify with an error, never with MacValid: false.
+    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw new LocalServiceError('KMSInvalidMacException', 'The MAC is not valid for this message and KMS key');
+    return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
+  }
+
+  private macRequest(input: Input): { key: StoredKey; algorithm: string; message: Buffer } {
+    const message = blobMember(input, 'Message', 'message', 4096);
+    const keyId = stringMember(input, 'KeyId', 'keyId', 2048)!;
+    const algorithm = input.MacAlgorithm;
+    if (algorithm === undefined || algorithm === null) throw invalid("Value null at 'macAlgorithm' failed to satisfy constraint: Member must not be null");
+    if (typeof algorithm !== 'string' || !(MAC_ALGORITHMS as readonly string[]).includes(algorithm)) {
+      throw invalid(`Value '${shown(algorithm)}' at 'macAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [${MAC_ALGORITHMS.join(', ')}]`);
+    }
+    const key = this.resolve(keyId);
+    if (!key.enabled) throw new LocalServiceError('DisabledException', `${key.arn} is disabled.`);
+    if (HMAC_SPECS[key.keySpec].algorithm !== algorithm) {
+      throw new LocalServiceError('InvalidKeyUsageException', `${key.arn} (${key.keySpec}) does not support the ${algorithm} MAC algorithm`);
+    }
+    return { key, algorithm, message };
+  }
+
+  private dryRun(input: Input): void {
+    if (input.DryRun === true) throw new LocalServiceError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.', 412);
+  }
+
+  private mac(key: StoredKey, message: Buffer): Buffer {
+    return createHmac(HMAC_SPECS[key.keySpec].digest, Buffer.from(key.material, 'base64')).update(message).digest();
+  }
+
+  /** A key by id, key ARN, alias name (alias/NAME) or alias ARN, as KMS accepts them. */
+  private resolve(keyId: string): StoredKey {
+    const { partition, region, account } = this.options;
+    const prefix = `arn:${partition}:kms:${region}:${account}:`;
+    const alias = keyId.startsWith('alias/') ? keyId : keyId.startsWith(`${prefix}alias/`) ? keyId.slice(prefix.length) : undefined;
+    if (alias !== undefined) {
+      const target = this.store.aliases[alias];
+      const key = target ? this.store.keys.find((k) => k.keyId === target) : undefined;
+      if (!key) throw new LocalServiceError('NotFoundException', `Alias ${prefix}${alias} is not found.`);
+      return key;
+    }
+    const key = this.store.keys.find((k) => k.keyId === keyId || k.arn === keyId);
+    if (!key) throw new LocalServiceError('NotFoundException', `Key '${keyId.startsWith('arn:') ? keyId : `${prefix}key/${keyId}`}' does not exist`);
+    return key;
+  }
+
+  private newKey(keySpec: HmacSpec, description: string): StoredKey {
+    const { partition, region, account } = this.options;
+    const keyId = randomUUID();
+    return {
+      keyId,
+      arn: `arn:${partition}:kms:${region}:${account}:key/${keyId}`,
+      keySpec,
+      description,
+      created: Math.floor(Date.now() / 1000),
+      enabled: true,
+      material: randomBytes(HMAC_SPECS[keySpec].bytes).toString('base64'),
+    };
+  }
+
+  private metadata(key: StoredKey): Record<string, unknown> {
+    return {
+      AWSAccountId: this.options.account,
+      KeyId: key.keyId,
+      Arn: key.arn,
+      CreationDate: key.created,
+      Enabled: key.enabled,
+      Description: key.description,
+      KeyUsage: 'GENERATE_VERIFY_MAC',
+      KeyState: key.enabled ? 'Enabled' : 'Disabled',
+      Origin: 'AWS_KMS',
+      KeyManager: 'CUSTOMER',
+      CustomerMasterKeySpec: key.keySpec,
+      KeySpec: key.keySpec,
+      MacAlgorithms: [HMAC_SPECS[key.keySpec].algorithm],
+      MultiRegion: false,
+    };
+  }
+
+  private load(): KeyStore {
+    chmodSync(this.file, 0o600);
+    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<KeyStore> | null;
+    const keys = parsed?.keys;
+    if (parsed?.version !== 1 || !Array.isArray(keys) || !keys.every((k) => isHmacSpec(k.keySpec) && typeof k.material === 'string') || !parsed.aliases || typeof parsed.aliases !== 'object') {
+      throw new Error(`${this.file} is not a local KMS key store (version 1): move it away to start with new keys`);
+    }
+    return { version: 1, keys, aliases: parsed.aliases };
+  }
+
+  /** Written whole, then renamed over the old file: a crash never leaves half a key store. */
+  private save(): void {
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(this.store, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temporary, this.file);
+  }
+}
