@@ -98,6 +98,10 @@ module.exports = {
   options: {
     // Follow nothing inside node_modules, but keep the edges into it: the rules are about which packages we import.
     doNotFollow: { path: '^node_modules/' },
+    // A work tree whose node_modules is a symlink (git worktrees sharing one install) would otherwise resolve
+    // packages to their real path (../main/node_modules/...): no rule would see a package, and node_modules'
+    // own cycles would be reported.
+    preserveSymlinks: true,
     exclude: { path: '^(dist|coverage)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
