@@ -51,11 +51,12 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     );
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  const validated = validateConfig(data, file, at);
+  const mode = options.lint ?? 'enforce';
+  const validated = validateConfig(data, file, at, mode);
   const policyFindings = lintLoaded(validated).map((f) => locateFinding(f, file, at, policyFileOf(data, file)));
-  const { errors, kept } = applyLintMode([...validated.findings, ...policyFindings], options.lint ?? 'enforce');
+  const { errors, kept } = applyLintMode(policyFindings, mode);
   if (errors.length) throw new ConfigError(errors);
-  return { ...validated, findings: kept };
+  return { ...validated, findings: [...validated.findings, ...kept] };
 }
 
 function lintLoaded({ config, engine }: LoadedConfig): LintFinding[] {

@@ -12,6 +12,7 @@ import { ConfigError, formatConfigIssue, PolicyCompileError, type ConfigIssue } 
 import { formatPath, type Path } from '../util/format';
 import { roleArnProblem } from '../identifiers';
 import { eventPatternProblem } from '../triggers/event-pattern';
+import { lintTemplates } from '../triggers/lint';
 import { parseSchedule } from '../triggers/schedule-expression';
 import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
 
@@ -73,7 +74,7 @@ export function applyLintMode(findings: readonly ConfigFinding[], mode: LintMode
  * the schema, the cross-references, the schedules, and every policy compiled. `at` locates a path in the
  * source file (`:line:col`), where the source keeps positions.
  */
-export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => ''): ValidatedConfig {
+export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => '', lint: LintMode = 'enforce'): ValidatedConfig {
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => zodIssue(issue, file, at)));
@@ -114,6 +115,14 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     }
   });
   checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));
+  // Event values reaching scripts: checked here, not only by the tools, so a Lambda refuses such a config too.
+  const templateLint = lintTemplates(raw);
+  for (const i of templateLint.issues) issue(i.path, i.message);
+  const templateFindings = applyLintMode(
+    templateLint.findings.map((f) => ({ severity: f.severity, file: `${file}${at(f.path)}`, path: formatPath(f.path), message: f.message, ...(f.suggestion === undefined ? {} : { suggestion: f.suggestion }) })),
+    lint,
+  );
+  issues.push(...templateFindings.errors);
 
   const policies: Record<string, unknown> = {};
   for (const [name, entry] of Object.entries(raw.policies)) {
@@ -160,7 +169,7 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     triggers: raw.triggers,
     local: raw.local,
   };
-  return { config, engine: new PolicyEngine(config.principals, config.policies), findings: [] };
+  return { config, engine: new PolicyEngine(config.principals, config.policies), findings: templateFindings.kept };
 }
 
 

@@ -2,13 +2,15 @@
  * Scheduled pipelines and event-driven triggers: each renders its template and submits through the same
  * JobService as the API (policy, idempotency, audit), acting as its configured principal. The idempotency key
  * is the scheduled time or the event id, so a redelivered invocation submits once. A template that does not
- * render into a valid request is rejected and audited on the trigger's own chain (there is no job to hold it).
+ * render into a valid request, or a parameter that fails its declaration (see ./parameters), is rejected and
+ * audited on the trigger's own chain (there is no job to hold it).
  */
 import type { GatewayConfig } from '../config/validate';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { sanitizeSourceIdentity } from '../identifiers';
 import type { AuditLog } from '../jobs/ports';
 import type { JobService, SubmitResult } from '../jobs/service';
+import type { ParamValue } from './parameters';
 import { renderTemplate, resolveParams } from './template';
 
 export type TriggerOutcome =
@@ -33,7 +35,7 @@ export class TriggerService {
     const at = new Date(scheduledTime);
     if (Number.isNaN(at.getTime())) throw ValidationError.single('scheduledTime', `"${scheduledTime}" is not an ISO 8601 time`);
     const time = at.toISOString();
-    const params = { scheduledTime: time, date: time.slice(0, 10), ...schedule.params };
+    const params = { scheduledTime: time, date: time.slice(0, 10), ...resolveParams(schedule.params, undefined) };
     return this.fire('schedule', name, schedule.template, schedule.principal, `schedule:${name}:${time}`, () => params);
   }
 
@@ -42,10 +44,11 @@ export class TriggerService {
     const trigger = this.config.triggers.find((t) => t.name === name);
     if (!trigger) throw new NotFoundError(`no trigger named ${name}`);
     if (typeof event.id !== 'string' || !event.id) throw ValidationError.single('event.id', 'an EventBridge event has an id');
-    return this.fire('trigger', name, trigger.template, trigger.principal, `event:${name}:${event.id}`, () => ({ eventId: String(event.id), ...resolveParams(trigger.params, event) }));
+    // The event id is a parameter the event gives, like any `$.` one: checked against its (built-in) declaration.
+    return this.fire('trigger', name, trigger.template, trigger.principal, `event:${name}:${event.id}`, () => resolveParams({ eventId: '$.id', ...trigger.params }, event));
   }
 
-  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, key: string, params: () => Record<string, string>): Promise<TriggerOutcome> {
+  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, key: string, params: () => Record<string, string | ParamValue>): Promise<TriggerOutcome> {
     const caller = { callerArn: principal, trigger: `${kind}:${name}`, sourceIdentity: sanitizeSourceIdentity(`${kind}-${name}`) };
     let body: unknown;
     let result: SubmitResult;
