@@ -1,10 +1,11 @@
 /**
  * The local EventBridge (the default bus): PutEvents turns each entry into an event and fires every trigger
  * whose pattern matches it, in the background as a rule's target is invoked, so a failed firing is logged,
- * not returned. The CLI's `emr-gateway trigger` fires one trigger by name and waits for its outcome.
+ * not returned. The CLI's `emr-gateway trigger` fires one trigger by name, with an event its pattern matches,
+ * and waits for its outcome.
  */
 import { DomainError, NotFoundError, ValidationError } from '../errors';
-import { matchesPattern } from '../triggers/event-pattern';
+import { matchesPattern, patternMismatch } from '../triggers/event-pattern';
 import { logger } from '../util/logger';
 import { LocalServiceError } from './errors';
 
@@ -79,8 +80,15 @@ export class LocalEventBus {
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
   }
 
-  /** Fires the trigger `name` with `event` (given an id if it has none) and answers its outcome. */
+  /**
+   * Fires the trigger `name` with `event` (given an id if it has none) and answers its outcome: only with an
+   * event its rule's pattern matches, since that is all EventBridge would ever deliver to it (a 400 saying what
+   * differs otherwise). An unknown name is the gateway's to refuse (404).
+   */
   async fireTrigger(name: string, event: Record<string, unknown>): Promise<unknown> {
+    const trigger = this.config.triggers.find((t) => t.name === name);
+    const mismatch = trigger ? patternMismatch(trigger.eventPattern, event) : undefined;
+    if (mismatch) throw new LocalServiceError('EventPatternMismatch', `the event does not match trigger ${name}'s event pattern: ${mismatch}`, 400);
     try {
       return await this.fire(name, { id: crypto.randomUUID(), ...event });
     } catch (error) {

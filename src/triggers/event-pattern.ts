@@ -7,6 +7,7 @@
  * array of objects matches when one element matches it whole.
  */
 import { BlockList, isIP } from 'node:net';
+import { formatPath } from '../util/format';
 
 type Matcher = unknown;
 type Pattern = Record<string, unknown>;
@@ -132,6 +133,32 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
     const value = present ? source[key] : undefined;
     return Array.isArray(value) ? value.some((element) => matchesPattern(rule, element)) : matchesPattern(rule, value);
   });
+}
+
+/** Where and why `event` does not match `pattern` (the first field that fails), or undefined when it matches. */
+export function patternMismatch(pattern: unknown, event: unknown, path: (string | number)[] = []): string | undefined {
+  if (!isObject(pattern)) return 'the pattern is not an object';
+  const source = isObject(event) ? event : {};
+  for (const [key, rule] of Object.entries(pattern)) {
+    const at = formatPath([...path, key]);
+    if (key === '$or' && isOrList(rule)) {
+      if (!rule.some((alternative) => matchesPattern(alternative, source))) return `none of the ${rule.length} patterns of ${at} matches`;
+      continue;
+    }
+    const present = Object.hasOwn(source, key);
+    if (Array.isArray(rule)) {
+      if (!rule.some((m) => matchValue(m, source[key], present))) return `${at} is ${present ? JSON.stringify(source[key]) : 'missing'}, the pattern wants ${JSON.stringify(rule)}`;
+      continue;
+    }
+    const value = present ? source[key] : undefined;
+    if (Array.isArray(value)) {
+      if (!value.some((element) => matchesPattern(rule, element))) return `no element of ${at} matches ${JSON.stringify(rule)}`;
+      continue;
+    }
+    const inner = isObject(rule) ? patternMismatch(rule, value, [...path, key]) : `${at}: the pattern's rule is not a list or an object`;
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -110,3 +110,17 @@ it('emr-gateway trigger NAME --event FILE: submitted, or rejected with the reaso
   expect(rejected.code).toBe(1);
   expect(rejected.stdout).toContain('params.key: the event has no $.detail.object.key');
 });
+
+it('emr-gateway trigger NAME --event FILE honours the trigger\'s event pattern: an event its rule would not deliver is refused, exit 2', async () => {
+  const wrong = join(dataDir, 'wrong.json');
+  writeFileSync(wrong, JSON.stringify({ id: 'evt-cli-3', ...s3Event('raw/cli.csv'), detail: { bucket: { name: 'other-bucket' }, object: { key: 'raw/cli.csv' } } }));
+  const r = await new Promise<{ code: number; stderr: string }>((done) =>
+    execFile(process.execPath, [resolve(__dirname, '../../bin/emr-gateway.js'), 'trigger', 'landing', '--event', wrong, '--aws-endpoint', stack.awsUrl], { env: { PATH: process.env.PATH } }, (error, _stdout, stderr) =>
+      done({ code: error ? Number(error.code) : 0, stderr }),
+    ),
+  );
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`emr-gateway trigger: the event does not match trigger landing's event pattern: detail.bucket.name is "other-bucket", the pattern wants ["landing-bucket"]`);
+  expect((await stack.gateway.audit.list('trigger:landing')).filter((e) => e.detail?.invocation === 'event:landing:evt-cli-3')).toEqual([]);
+  expect((await clientFor(stack, 'alice').listJobs()).jobs.filter((j) => j.name === 'ingest evt-cli-3')).toEqual([]);
+});

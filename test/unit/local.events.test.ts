@@ -101,6 +101,17 @@ describe('the local EventBridge', () => {
     });
   });
 
+  it("fires a trigger by name only with an event its pattern matches, as its rule would deliver it: a 400 naming what differs", async () => {
+    const { bus, fired } = recordingBus();
+    await expect(bus.fireTrigger('orders', { source: 'com.example.orders', 'detail-type': 'Object Deleted' })).rejects.toMatchObject({
+      type: 'EventPatternMismatch',
+      status: 400,
+      message: `the event does not match trigger orders's event pattern: detail-type is "Object Deleted", the pattern wants ["Object Created"]`,
+    });
+    await expect(bus.fireTrigger('orders', { 'detail-type': 'Object Created' })).rejects.toMatchObject({ message: expect.stringMatching(/: source is missing, the pattern wants \["com\.example\.orders"\]$/) });
+    expect(fired).toEqual([]);
+  });
+
   it('logs a trigger that fails in the background, with the trigger and the event id', async () => {
     const error = new Error('the jobs table is unavailable');
     const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
@@ -118,12 +129,13 @@ describe('the local EventBridge', () => {
       events.push(event);
       return Promise.resolve(outcome);
     });
-    await expect(ok.fireTrigger('orders', { detail: {} })).resolves.toBe(outcome);
-    expect(events[0]).toEqual({ id: expect.any(String), detail: {} });
-    await ok.fireTrigger('orders', { id: 'e-1' });
-    expect(events[1]).toEqual({ id: 'e-1' });
+    const order = { source: 'com.example.orders', 'detail-type': 'Object Created' };
+    await expect(ok.fireTrigger('orders', { ...order, detail: {} })).resolves.toBe(outcome);
+    expect(events[0]).toEqual({ id: expect.any(String), ...order, detail: {} });
+    await ok.fireTrigger('orders', { id: 'e-1', ...order });
+    expect(events[1]).toEqual({ id: 'e-1', ...order });
 
-    const failing = (error: Error) => new LocalEventBus(CONFIG, () => Promise.reject(error)).fireTrigger('orders', {});
+    const failing = (error: Error) => new LocalEventBus(CONFIG, () => Promise.reject(error)).fireTrigger('orders', order);
     await expect(failing(new NotFoundError('no trigger named orders'))).rejects.toMatchObject({ type: 'NotFound', status: 404, message: 'no trigger named orders' });
     await expect(failing(ValidationError.single('event.id', 'an EventBridge event has an id'))).rejects.toMatchObject({ type: 'ValidationError', status: 400 });
     await expect(failing(new TransientError('DynamoDB PutItem: ThrottlingException'))).rejects.toMatchObject({ type: 'Gateway.Transient', status: 500 });
