@@ -35,7 +35,8 @@ export class TriggerService {
     const at = new Date(scheduledTime);
     if (Number.isNaN(at.getTime())) throw ValidationError.single('scheduledTime', `"${scheduledTime}" is not an ISO 8601 time`);
     const time = at.toISOString();
-    const params = { scheduledTime: time, date: time.slice(0, 10), ...resolveParams(schedule.params, undefined) };
+    // A schedule's parameters are the configuration's own text (even one starting with `$.`): no event to read.
+    const params = { scheduledTime: time, date: time.slice(0, 10), ...schedule.params };
     return this.fire('schedule', name, schedule.template, schedule.principal, `schedule:${name}:${time}`, () => params);
   }
 

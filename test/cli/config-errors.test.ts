@@ -66,6 +66,35 @@ describe('a lint error fails every tool', () => {
   });
 });
 
+describe('a shell-injecting template is a config error in every tool', () => {
+  const SHELL = join(dir, 'shell.yaml');
+  writeFileSync(
+    SHELL,
+    `${config(`      - Effect: Allow
+        Action: elasticmapreduce:AddJobFlowSteps
+        Resource: "*"`)}templates:
+  copy:
+    clusterId: j-2AXXXXXXGAPLF
+    executionRoleArn: arn:aws:iam::123456789012:role/R
+    name: copy
+    step: { type: command, args: [bash, -c, "aws s3 cp s3://landing/\${key} /tmp/in"] }
+triggers:
+  - { name: landing, eventPattern: { source: [aws.s3] }, template: copy, params: { key: $.detail.object.key }, principal: "arn:aws:iam::123456789012:role/A" }
+`,
+  );
+  const where = 'templates.copy.step.args[2]';
+  it('check-config: exit 2, naming the place, the trigger and the fix', () => {
+    const r = npmRun('check-config', '--config', SHELL);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${SHELL}:18:45: ${where}: \${key} is read from the event by triggers[0] (landing: $.detail.object.key) and lands in the command string of bash -c: it has no declared type or pattern`);
+  });
+  it('policy lint: listed as an error, exit 1', () => {
+    const r = cli('policy', 'lint', '--config', SHELL);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^error\s+templates\.copy\.step\.args\[2\]\s+\$\{key\} is read from the event by triggers\[0\]/m);
+  });
+});
+
 describe('warnings are printed, not fatal', () => {
   const WARNED = join(dir, 'warned.yaml');
   writeFileSync(

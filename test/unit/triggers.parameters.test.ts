@@ -173,6 +173,16 @@ describe('at fire time, a value that fails its declaration is rejected and audit
     expect(await t2.fireEvent('landing', withKey('i2', '42; id'))).toEqual({ outcome: 'rejected', issues: [{ field: 'params.key', message: '"42; id" is not an integer' }] });
   });
 
+  it("a schedule's parameters are the configuration's text, even one that starts with $.", async () => {
+    const schedule = `schedules:
+  - { name: nightly, schedule: "cron(0 2 * * ? *)", template: copy, params: { key: "$.literal" }, principal: "${role('DataTeamA')}" }`;
+    const argv = `    step: { type: command, args: [bash, -c, 'aws s3 cp "s3://landing/$1" /tmp/in', copy, "\${key}"] }`;
+    const gw = memoryGateway({ configYaml: configWith(argv, schedule).replace('name: "copy ${eventId}"', 'name: "copy ${date}"') });
+    const outcome = await new TriggerService(gw.config, gw.service, gw.audit).fireSchedule('nightly', '2026-11-28T02:00:00Z');
+    expect(outcome).toMatchObject({ outcome: 'submitted' });
+    expect((await gw.jobs.get((outcome as { jobId: string }).jobId))?.request.step).toEqual({ type: 'command', args: ['bash', '-c', 'aws s3 cp "s3://landing/$1" /tmp/in', 'copy', '$.literal'] });
+  });
+
   it('a script position also refuses any unsafe character, whatever the pattern let through (defence in depth)', async () => {
     // A pattern the load-time probe cannot see through: it admits exactly "zq;qz" and nothing built from safe text.
     const gw = memoryGateway({ configYaml: configWith(`    parameters: { key: { pattern: "zq[;]qz" } }\n${SCRIPT}`) });
