@@ -127,7 +127,7 @@ function programName(arg: string): string | undefined {
   if (!/^(\/[^/]+)*\/?[A-Za-z][\w.-]*$/.test(arg) || arg.startsWith('s3:')) return undefined;
   const base = arg.slice(arg.lastIndexOf('/') + 1);
   const name = base.replace(/\d+(\.\d+)*$/, '');
-  return SHELLS.has(base) ? base : SHELLS.has(name) || name in CODE_OPTIONS || SQL_CLIS.has(base) ? name : undefined;
+  return SHELLS.has(base) ? base : SHELLS.has(name) || Object.hasOwn(CODE_OPTIONS, name) || SQL_CLIS.has(base) ? name : undefined;
 }
 
 /** hive/beeline/spark-sql arguments: -e (a query), -f/-i (a script file), -d/--define/--hivevar/--hiveconf (substituted into the script). */
@@ -179,7 +179,7 @@ function commandPositions(args: readonly unknown[], at: (i: number) => Path): Sc
     mark(i, command ? `the command string of ${name} -c` : `the script ${name} runs`);
     return out;
   }
-  const codeOptions = CODE_OPTIONS[name] ?? [];
+  const codeOptions = Object.hasOwn(CODE_OPTIONS, name) ? CODE_OPTIONS[name]! : [];
   let code = false;
   for (; i < args.length; i++) {
     const arg = args[i];

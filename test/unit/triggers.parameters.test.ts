@@ -90,6 +90,8 @@ describe('an event-fed value substituted into a script is a config error unless 
     expect(() => parseConfig(configWith(`    step: { type: command, args: [bash, -c, 'aws s3 cp "s3://landing/$1" /tmp/in', copy, "\${key}"] }`), '/gw.yaml')).not.toThrow();
     expect(() => parseConfig(configWith('    step: { type: spark, args: ["s3://code/ingest.py", "--input", "${key}"] }'), '/gw.yaml')).not.toThrow();
     expect(() => parseConfig(configWith('    step: { type: command, args: [aws, s3, cp, "s3://landing/${key}", /tmp/in] }'), '/gw.yaml')).not.toThrow();
+    // Words that are names of Object's own properties are programs like any other.
+    expect(() => parseConfig(configWith('    step: { type: command, args: [constructor, -x, "${key}"] }'), '/gw.yaml')).not.toThrow();
   });
 
   it.each([
