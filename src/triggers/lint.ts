@@ -6,7 +6,7 @@
  */
 import type { RawConfig } from '../config/schema';
 import type { Path } from '../util/format';
-import { BUILT_IN_EVENT_PARAMETERS, checkValue, declarationProblem, placeholdersIn, SAFE_CHARACTERS, scriptPositions } from './parameters';
+import { BUILT_IN_EVENT_PARAMETERS, checkValue, declarationProblem, own, placeholdersIn, SAFE_CHARACTERS, scriptPositions } from './parameters';
 import { splitTemplate } from './template';
 
 export interface TemplateFinding {
@@ -42,7 +42,7 @@ export function lintTemplates(raw: Pick<RawConfig, 'templates' | 'schedules' | '
       const { parameters } = splitTemplate(template);
       for (const [param, spec] of Object.entries(entry.params)) {
         if (kind === 'triggers' && spec.startsWith('$.')) continue;
-        const checked = checkValue(parameters[param], spec);
+        const checked = checkValue(own(parameters, param), spec);
         if ('problem' in checked) issues.push({ path: [kind, i, 'params', param], message: `${checked.problem} (templates.${entry.template}.parameters.${param})` });
       }
     });
@@ -60,7 +60,7 @@ export function lintTemplates(raw: Pick<RawConfig, 'templates' | 'schedules' | '
       if (text === undefined) continue;
       for (const param of new Set(placeholdersIn(text))) {
         if (!fromEvent.has(param)) continue;
-        const problem = declarationProblem(parameters[param] ?? BUILT_IN_EVENT_PARAMETERS[param], position);
+        const problem = declarationProblem(own(parameters, param) ?? own(BUILT_IN_EVENT_PARAMETERS, param), position);
         if (!problem) continue;
         findings.push({
           severity: 'error',

@@ -33,6 +33,9 @@ export const BUILT_IN_EVENT_PARAMETERS: Readonly<Record<string, ParameterDeclara
   eventId: { type: 'string', pattern: '[A-Za-z0-9._/=:@+-]{1,256}' },
 };
 
+/** `record[key]` if it is the record's own (a placeholder named `constructor` is no parameter). */
+export const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+
 /** A parameter's value as resolved for one firing; `fromEvent` marks one the event chose. */
 export interface ParamValue {
   value: string | number | boolean;

@@ -10,6 +10,7 @@ import { formatPath } from '../util/format';
 import {
   BUILT_IN_EVENT_PARAMETERS,
   checkValue,
+  own,
   PLACEHOLDER,
   quoteValue,
   scriptPositions,
@@ -39,7 +40,7 @@ export function renderTemplate(template: unknown, params: Readonly<Record<string
   const textOf = (name: string, param: string | ParamValue): string | undefined => {
     if (!texts.has(name)) {
       const { value, fromEvent } = typeof param === 'string' ? { value: param, fromEvent: false } : param;
-      const checked = checkValue(parameters[name] ?? (fromEvent ? BUILT_IN_EVENT_PARAMETERS[name] : undefined), value);
+      const checked = checkValue(own(parameters, name) ?? (fromEvent ? own(BUILT_IN_EVENT_PARAMETERS, name) : undefined), value);
       if ('problem' in checked) issues.push({ field: `params.${name}`, message: checked.problem });
       texts.set(name, 'text' in checked ? checked.text : undefined);
     }
@@ -50,7 +51,7 @@ export function renderTemplate(template: unknown, params: Readonly<Record<string
       const field = formatPath(path);
       const script = scripts.get(field);
       return value.replace(PLACEHOLDER, (whole, name: string) => {
-        const param = params[name];
+        const param = own(params, name);
         if (param === undefined) {
           issues.push({ field, message: `no value for \${${name}} (parameters: ${Object.keys(params).join(', ') || 'none'})` });
           return whole;
