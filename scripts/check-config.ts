@@ -1,10 +1,12 @@
 /**
  * `npm run check-config -- [--config FILE] [--json]`: what packaging would deploy for a configuration, without
- * packaging. Loads the file with the gateway's loader (the same errors as Lambda would give, exit 2), applies
+ * packaging. Loads the file with the gateway's loader (the same errors as Lambda would give, and the policy
+ * lint's errors, exit 2; its warnings are printed on stderr), applies
  * the packaging rules (e.g. a non-empty runtime-role catalogue, exit 1), and prints the region, the cluster
  * ARNs and runtime roles the IAM policies will name, and the EventBridge resources of the schedules and triggers.
  */
 import { loadConfigFile } from '../src/config-file/load';
+import { formatConfigFinding } from '../src/config/validate';
 import { CONFIG_IN_ZIP, packageParams } from './cloudformation';
 import { exitCodeFor } from './errors';
 import { DEFAULT_CONFIG } from './package';
@@ -21,7 +23,8 @@ export function main(argv: readonly string[] = process.argv.slice(2)): number {
     }
   }
   try {
-    const { config } = loadConfigFile(file);
+    const { config, findings } = loadConfigFile(file);
+    for (const warning of findings) console.error(formatConfigFinding(warning));
     const params = packageParams(config, CONFIG_IN_ZIP);
     if (json) {
       console.log(JSON.stringify(params, null, 2));

@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfigFile } from '../src/config-file/load';
-import { deployableConfig, type GatewayConfig } from '../src/config/validate';
+import { deployableConfig, formatConfigFinding, type GatewayConfig } from '../src/config/validate';
 import { CONFIG_IN_ZIP, packageParams, wireApiStage, type CfnTemplate, type PackageParams } from './cloudformation';
 import { exitCodeFor, PackagingError } from './errors';
 
@@ -115,7 +115,8 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
   if (!STAGE.test(stage)) throw new PackagingError(`--stage ${stage}: 1-20 lower-case letters, digits or '-', starting with a letter`);
   const configPath = resolve(options.config ?? DEFAULT_CONFIG);
   const outDir = resolve(options.out ?? join(ROOT, '.serverless'));
-  const { config } = loadConfigFile(configPath);
+  const { config, findings } = loadConfigFile(configPath);
+  for (const warning of findings) console.error(formatConfigFinding(warning));
   // The output directory is replaced: never one that holds anything but a previous package.
   if (existsSync(outDir) && readdirSync(outDir).length && !existsSync(join(outDir, TEMPLATE_FILE))) {
     throw new PackagingError(`--out ${outDir}: not empty and not a package output; refusing to replace it`);

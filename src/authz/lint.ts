@@ -2,6 +2,11 @@
  * Policy linting: statements that can never match (the EMR documentation's own example ANDs a StringEquals
  * and a StringLike on one key with disjoint values), actions EMR does not have, resources that cannot be a
  * cluster, keys the gateway never sets, and principal rules shadowed by an earlier one.
+ *
+ * Errors are what makes a statement silently do nothing or something else than written: an EMR action that
+ * does not exist, a statement that can never match (contradictory conditions, a condition on a key the
+ * gateway never sets that is false without it, no resource that can be a cluster). Loading the configuration
+ * file fails on them (src/config-file/load.ts). Everything else is a warning.
  */
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
 import { EMR_ACTIONS } from './emr-actions';
@@ -9,9 +14,10 @@ import { clusterArn } from '../identifiers';
 import { resolvePrincipal, splitArn } from './arn';
 import type { CompiledCondition } from './conditions';
 import { MapContext } from './context';
-import { describeStatement, isDerivedKey, type PrincipalRule } from './engine';
+import { DERIVED_KEYS, describeStatement, isDerivedKey, type PrincipalRule } from './engine';
 import { globMatcher } from './pattern';
 import type { CompiledPolicy, CompiledStatement } from './policy';
+import { formatPath, type Path } from '../util/format';
 
 export type Severity = 'error' | 'warning';
 
@@ -19,8 +25,15 @@ export interface LintFinding {
   severity: Severity;
   /** Where, as a path in the configuration, e.g. `policies.team-a.Statement[0]`. */
   path: string;
+  /** The same path, as keys and indexes (to find it in the file, or in a `file:` policy). */
+  location: Path;
   message: string;
   suggestion?: string;
+}
+
+/** A finding at `location`, its `path` written the way every configuration error writes one. */
+function finding(severity: Severity, location: Path, message: string, suggestion?: string): LintFinding {
+  return { severity, path: formatPath(location), location, message, ...(suggestion === undefined ? {} : { suggestion }) };
 }
 
 export interface LintInput {
@@ -43,38 +56,32 @@ export function lintPolicies(input: LintInput): LintFinding[] {
   for (const policy of input.policies.values()) {
     const users = input.principals.filter((p) => p.policies.includes(policy.name));
     const uses = users.length;
-    if (uses === 0) findings.push({ severity: 'warning', path: `policies.${policy.name}`, message: 'no principal uses this policy' });
+    if (uses === 0) findings.push(finding('warning', ['policies', policy.name], 'no principal uses this policy'));
     for (const statement of policy.statements) {
-      const path = `policies.${policy.name}.Statement[${statement.ref.index}]`;
+      const path: Path = ['policies', policy.name, 'Statement', statement.ref.index];
       const where = describeStatement(statement.ref);
       lintActions(statement, path, findings);
       lintResources(statement, path, input, clusterArns, findings);
-      lintConditionKeys(statement, path, findings);
+      lintConditionKeys(statement, path, where, findings);
       const never = neverMatches(statement);
-      if (never) findings.push({ severity: 'error', path, message: `${where} can never match: ${never.message}`, suggestion: never.suggestion });
+      if (never) findings.push(finding('error', path, `${where} can never match: ${never.message}`, never.suggestion));
       if (statement.ref.effect === 'Allow' && (statement.notAction || statement.notResource)) {
-        findings.push({
-          severity: 'warning',
-          path,
-          message: `${where} allows with ${statement.notAction ? 'NotAction' : 'NotResource'}: it grants everything not listed`,
-          suggestion: 'list the actions and resources to allow instead',
-        });
+        findings.push(
+          finding('warning', path, `${where} allows with ${statement.notAction ? 'NotAction' : 'NotResource'}: it grants everything not listed`, 'list the actions and resources to allow instead'),
+        );
       }
       if (uses && !users.some((p) => p.sessionNames === 'verified') && readsSourceIdentity(statement)) {
-        findings.push({
-          severity: 'warning',
-          path,
-          message: `${where} reads aws:SourceIdentity, which no rule using ${policy.name} gives an interactive caller: none marks its session names verified (only schedules and triggers have one)`,
-          suggestion: 'mark the rule sessionNames: verified if AWS sets its session names (IAM Identity Center); emr-gateway:SessionName is the caller-chosen name',
-        });
+        findings.push(
+          finding(
+            'warning',
+            path,
+            `${where} reads aws:SourceIdentity, which no rule using ${policy.name} gives an interactive caller: none marks its session names verified (only schedules and triggers have one)`,
+            'mark the rule sessionNames: verified if AWS sets its session names (IAM Identity Center); emr-gateway:SessionName is the caller-chosen name',
+          ),
+        );
       }
       if (!policy.variables && statement.conditions.some((c) => c.values.some((v) => v.includes('${')))) {
-        findings.push({
-          severity: 'warning',
-          path,
-          message: `${where} uses a policy variable, but the policy has no Version "2012-10-17": IAM takes it literally`,
-          suggestion: 'add Version: "2012-10-17"',
-        });
+        findings.push(finding('warning', path, `${where} uses a policy variable, but the policy has no Version "2012-10-17": IAM takes it literally`, 'add Version: "2012-10-17"'));
       }
     }
   }
@@ -91,20 +98,21 @@ function readsSourceIdentity(statement: CompiledStatement): boolean {
   );
 }
 
-function lintActions(statement: CompiledStatement, path: string, findings: LintFinding[]): void {
+/** `Action` or `Action[i]`: a list is indexed, a single value is the key itself (as written). */
+function element(statement: CompiledStatement, path: Path, key: string, count: number, i: number): Path {
+  return Array.isArray(statement.source[key]) || count > 1 ? [...path, key, i] : [...path, key];
+}
+
+function lintActions(statement: CompiledStatement, path: Path, findings: LintFinding[]): void {
   const key = statement.notAction ? 'NotAction' : 'Action';
   statement.actions.forEach((action, i) => {
-    const at = statement.actions.length > 1 ? `${path}.${key}[${i}]` : `${path}.${key}`;
+    const at = element(statement, path, key, statement.actions.length, i);
     if (action === '*') return;
     const matches = globMatcher(action, true);
     if (action.toLowerCase().startsWith('elasticmapreduce:') && !EMR_ACTIONS.some(matches)) {
-      findings.push({ severity: 'error', path: at, message: `"${action}" matches no EMR action`, suggestion: closestAction(action) });
+      findings.push(finding('error', at, `"${action}" matches no EMR action`, closestAction(action)));
     } else if (!statement.notAction && !GATEWAY_ACTION_LIST.some(matches)) {
-      findings.push({
-        severity: 'warning',
-        path: at,
-        message: `"${action}" is never asked for by the gateway (it asks for ${GATEWAY_ACTION_LIST.join(', ')})`,
-      });
+      findings.push(finding('warning', at, `"${action}" is never asked for by the gateway (it asks for ${GATEWAY_ACTION_LIST.join(', ')})`));
     }
   });
 }
@@ -113,6 +121,14 @@ function closestAction(action: string): string | undefined {
   const name = action.slice(action.indexOf(':') + 1).toLowerCase();
   const candidate = EMR_ACTIONS.map((a) => [a, editDistance(a.slice(17).toLowerCase(), name)] as const).sort((a, b) => a[1] - b[1])[0];
   return candidate && candidate[1] <= 3 ? `did you mean ${candidate[0]}?` : undefined;
+}
+
+function closestKey(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  const candidate = [...Object.values(GATEWAY_CONTEXT_KEYS), ...DERIVED_KEYS]
+    .map((k) => [k, editDistance(k.toLowerCase(), lower)] as const)
+    .sort((a, b) => a[1] - b[1])[0];
+  return candidate && candidate[1] <= 3 ? `did you mean ${candidate[0]}?` : `the gateway sets ${Object.values(GATEWAY_CONTEXT_KEYS).join(', ')} and the principal's aws:* keys`;
 }
 
 function editDistance(a: string, b: string): number {
@@ -125,27 +141,35 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-function lintResources(statement: CompiledStatement, path: string, input: LintInput, clusterArns: readonly string[], findings: LintFinding[]): void {
+function lintResources(statement: CompiledStatement, path: Path, input: LintInput, clusterArns: readonly string[], findings: LintFinding[]): void {
   if (statement.notResource) return;
   const key = 'Resource';
-  statement.resources.forEach((resource, i) => {
-    const at = statement.resources.length > 1 ? `${path}.${key}[${i}]` : `${path}.${key}`;
-    if (resource === '*' || resource.includes('${')) return;
+  const whyNot = statement.resources.map((resource) => {
+    if (resource === '*' || resource.includes('${')) return undefined;
     const parts = splitArn(resource, true);
-    if (!parts) return; // compile already rejected it
-    const why = cannotBeCluster(parts.service, parts.resource);
+    return parts ? cannotBeCluster(parts.service, parts.resource) : undefined; // compile already rejected a non-ARN
+  });
+  // With no resource that can be a cluster the statement never matches (an error); one such resource beside
+  // others that can is inert, as in a policy pasted from IAM that also covers other services (a warning).
+  const neverMatches = whyNot.every((why) => why !== undefined);
+  statement.resources.forEach((resource, i) => {
+    const at = element(statement, path, key, statement.resources.length, i);
+    const why = whyNot[i];
     if (why) {
-      findings.push({
-        severity: 'error',
-        path: at,
-        message: `"${resource}" cannot match an EMR cluster: ${why}`,
-        suggestion: `use arn:${input.partition}:elasticmapreduce:${input.region}:${input.account}:cluster/CLUSTER_ID (wildcards allowed)`,
-      });
+      findings.push(
+        finding(
+          neverMatches ? 'error' : 'warning',
+          at,
+          `"${resource}" cannot match an EMR cluster: ${why}`,
+          `use arn:${input.partition}:elasticmapreduce:${input.region}:${input.account}:cluster/CLUSTER_ID (wildcards allowed)`,
+        ),
+      );
       return;
     }
+    if (resource === '*' || resource.includes('${')) return;
     const matches = globMatcher(resource);
     if (clusterArns.length && !clusterArns.some(matches)) {
-      findings.push({ severity: 'warning', path: at, message: `"${resource}" matches none of the configured clusters (${clusterArns.join(', ')})` });
+      findings.push(finding('warning', at, `"${resource}" matches none of the configured clusters (${clusterArns.join(', ')})`));
     }
   });
 }
@@ -162,19 +186,21 @@ function cannotBeCluster(service: string, resource: string): string | undefined 
   return undefined;
 }
 
-function lintConditionKeys(statement: CompiledStatement, path: string, findings: LintFinding[]): void {
+function lintConditionKeys(statement: CompiledStatement, path: Path, where: string, findings: LintFinding[]): void {
   for (const c of statement.conditions) {
     const known =
       isDerivedKey(c.key) ||
       KNOWN_REQUEST_KEYS.has(c.keyLower) ||
       c.keyLower.startsWith('aws:requesttag/') ||
       !(c.keyLower.startsWith('elasticmapreduce:') || c.keyLower.startsWith('emr-gateway:') || c.keyLower.startsWith('aws:'));
-    if (!known) {
-      findings.push({
-        severity: 'warning',
-        path: `${path}.Condition.${c.operator.written}.${c.key}`,
-        message: `the gateway never sets ${c.key}: this condition always sees it missing`,
-      });
+    if (known) continue;
+    const at = [...path, 'Condition', c.operator.written, c.key];
+    // The key is always missing: a condition false without it makes the statement dead (a misspelled key in a
+    // Deny denies nothing); one true without it (IfExists, negated, Null true) only never narrows it.
+    if (!c.test(new MapContext())) {
+      findings.push(finding('error', at, `the gateway never sets ${c.key}: this condition is always false, so ${where} can never match`, closestKey(c.key)));
+    } else {
+      findings.push(finding('warning', at, `the gateway never sets ${c.key}: this condition always sees it missing`));
     }
   }
 }
@@ -230,12 +256,7 @@ function lintPrincipals(principals: readonly PrincipalRule[], findings: LintFind
     };
     const earlier = principals.findIndex((p, j) => j < i && takes(p));
     if (earlier >= 0) {
-      findings.push({
-        severity: 'warning',
-        path: `principals[${i}]`,
-        message: `never used: principals[${earlier}] (${principals[earlier]!.match}) matches ${rule.match} first`,
-        suggestion: 'move the more specific rule up',
-      });
+      findings.push(finding('warning', ['principals', i], `never used: principals[${earlier}] (${principals[earlier]!.match}) matches ${rule.match} first`, 'move the more specific rule up'));
     }
   });
 }

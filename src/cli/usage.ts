@@ -53,5 +53,5 @@ The local stack (what \`npm start\` runs): the whole gateway on this machine, no
       Also from EMR_GATEWAY_LOCAL_CONFIG, EMR_GATEWAY_PORT, EMR_GATEWAY_AWS_PORT, EMR_GATEWAY_DATA_DIR,
       EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
   emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
-  emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL]   fire one of the config's triggers locally
+  emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL]   fire one of the config's triggers locally (the event must match its pattern)
 `;

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
+import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
+
+const PARAMETER_NAME = /^[A-Za-z_][\w.-]*$/;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
@@ -43,6 +46,30 @@ const policyRefSchema = z.object({ file: z.string().min(1) }).strict();
 /** Inline policy documents are checked by the policy compiler, which knows IAM's grammar and reports paths. */
 const policySchema = z.union([policyRefSchema, z.record(z.string(), z.unknown())]);
 
+const parameterSchema = z
+  .object({
+    type: z.enum(PARAMETER_TYPES).default('string'),
+    pattern: z
+      .string()
+      .min(1)
+      .superRefine((pattern, ctx) => {
+        const re = compilePattern(pattern);
+        if (typeof re === 'string') ctx.addIssue({ code: 'custom', message: `is not a regular expression: ${re}` });
+      })
+      .optional()
+      .describe('a JavaScript regular expression (Unicode) the whole value must match'),
+    maxLength: z.number().int().min(0).optional(),
+    description: z.string().max(1024).optional(),
+  })
+  .strict();
+
+/** A POST /jobs body with `${param}` placeholders, and the declarations of its parameters (not part of the body). */
+const templateSchema = z
+  .object({
+    parameters: z.record(z.string().regex(PARAMETER_NAME, 'parameter names are a letter or _, then letters, digits, _, . or -'), parameterSchema).optional(),
+  })
+  .catchall(z.unknown());
+
 const scheduleSchema = z
   .object({
     name: nameOf('schedule'),
@@ -80,7 +107,7 @@ export const configSchema = z
     runtimeRoles: z.array(z.string()).default([]),
     principals: z.array(principalSchema).default([]),
     policies: z.record(nameOf('policy'), policySchema).default({}),
-    templates: z.record(nameOf('template'), z.record(z.string(), z.unknown())).default({}),
+    templates: z.record(nameOf('template'), templateSchema).default({}),
     schedules: z.array(scheduleSchema).default([]),
     triggers: z.array(triggerSchema).default([]),
     local: z.object({ credentials: z.array(localCredentialSchema).default([]) }).strict().default({ credentials: [] }),

@@ -8,12 +8,13 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { resolvePrincipal } from '../authz/arn';
 import { PolicyEngine, principalRuleProblem, type PrincipalRule } from '../authz/engine';
-import { ConfigError, PolicyCompileError, type ConfigIssue } from '../errors';
+import { ConfigError, formatConfigIssue, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
 import { roleArnProblem } from '../identifiers';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
 import { eventPatternProblem } from '../triggers/event-pattern';
+import { lintTemplates } from '../triggers/lint';
 import { parseSchedule } from '../triggers/schedule-expression';
 import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
 
@@ -40,12 +41,42 @@ export interface LoadedConfig {
   engine: PolicyEngine;
 }
 
+/** A lint finding located like a configuration error; loading fails on the errors (see LintMode). */
+export interface ConfigFinding extends ConfigIssue {
+  severity: 'error' | 'warning';
+  suggestion?: string;
+}
+
+/** `enforce`: lint errors fail the load, as any configuration error; `report`: they are returned (policy lint). */
+export type LintMode = 'enforce' | 'report';
+
+export interface ValidatedConfig extends LoadedConfig {
+  /** Under `enforce`, the warnings; under `report`, every finding. */
+  findings: ConfigFinding[];
+}
+
+/** One line per finding, as the tools print warnings: `warning: FILE:LINE:COL: PATH: MESSAGE (SUGGESTION)`. */
+export function formatConfigFinding(finding: ConfigFinding): string {
+  return `${finding.severity}: ${formatConfigIssue(asIssue(finding))}`;
+}
+
+/** The finding as a configuration error, its suggestion kept in the message. */
+export function asIssue(finding: ConfigFinding): ConfigIssue {
+  return { file: finding.file, path: finding.path, message: finding.suggestion ? `${finding.message} (${finding.suggestion})` : finding.message };
+}
+
+/** Splits findings by LintMode: the errors to throw (none under `report`) and the findings to return. */
+export function applyLintMode(findings: readonly ConfigFinding[], mode: LintMode): { errors: ConfigIssue[]; kept: ConfigFinding[] } {
+  if (mode === 'report') return { errors: [], kept: [...findings] };
+  return { errors: findings.filter((f) => f.severity === 'error').map(asIssue), kept: findings.filter((f) => f.severity !== 'error') };
+}
+
 /**
  * Validates configuration data (parsed from YAML, or the JSON that packaging writes for the Lambda functions):
  * the schema, the cross-references, the schedules, and every policy compiled. `at` locates a path in the
  * source file (`:line:col`), where the source keeps positions.
  */
-export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => ''): LoadedConfig {
+export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => '', lint: LintMode = 'enforce'): ValidatedConfig {
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => zodIssue(issue, file, at)));
@@ -105,6 +136,14 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     }
   });
   checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));
+  // Event values reaching scripts: checked here, not only by the tools, so a Lambda refuses such a config too.
+  const templateLint = lintTemplates(raw);
+  for (const i of templateLint.issues) issue(i.path, i.message);
+  const templateFindings = applyLintMode(
+    templateLint.findings.map((f) => ({ severity: f.severity, file: `${file}${at(f.path)}`, path: formatPath(f.path), message: f.message, ...(f.suggestion === undefined ? {} : { suggestion: f.suggestion }) })),
+    lint,
+  );
+  issues.push(...templateFindings.errors);
 
   const policies: Record<string, unknown> = {};
   for (const [name, entry] of Object.entries(raw.policies)) {
@@ -151,7 +190,7 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     triggers: raw.triggers,
     local: raw.local,
   };
-  return { config, engine: new PolicyEngine(config.principals, config.policies) };
+  return { config, engine: new PolicyEngine(config.principals, config.policies), findings: templateFindings.kept };
 }
 
 

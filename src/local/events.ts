@@ -1,10 +1,11 @@
 /**
  * The local EventBridge (the default bus): PutEvents turns each entry into an event and fires every trigger
  * whose pattern matches it, in the background as a rule's target is invoked, so a failed firing is logged,
- * not returned. The CLI's `emr-gateway trigger` fires one trigger by name and waits for its outcome.
+ * not returned. The CLI's `emr-gateway trigger` fires one trigger by name, with an event its pattern matches,
+ * and waits for its outcome.
  */
 import { DomainError, NotFoundError, ValidationError } from '../errors';
-import { matchesPattern } from '../triggers/event-pattern';
+import { matchesPattern, patternMismatch } from '../triggers/event-pattern';
 import { logger } from '../util/logger';
 import { LocalServiceError } from './errors';
 
@@ -15,6 +16,37 @@ export interface PutEventsEntry {
   Resources?: string[];
   /** Seconds since the epoch, as the JSON protocol sends timestamps. */
   Time?: number;
+}
+
+/** An entry's outcome, in AWS's shape: its event id, or the error code and message for it. */
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+type EntryError = Required<Pick<PutEventsResultEntry, 'ErrorCode' | 'ErrorMessage'>>;
+
+const required = (field: string): EntryError => ({ ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.` });
+
+/** The entry and its parsed Detail, or why EventBridge refuses it. */
+function checkEntry(value: unknown): { entry: PutEventsEntry; detail: Record<string, unknown> } | EntryError {
+  const entry = (value !== null && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  for (const field of ['Source', 'DetailType'] as const) if (typeof entry[field] !== 'string' || entry[field] === '') return required(field);
+  if (typeof entry.Detail !== 'string') return required('Detail');
+  if (entry.Time !== undefined && (typeof entry.Time !== 'number' || !Number.isFinite(new Date(entry.Time * 1000).getTime()))) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Time is not valid.' };
+  if (entry.Resources !== undefined && !(Array.isArray(entry.Resources) && entry.Resources.every((r) => typeof r === 'string'))) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Resources is not valid.' };
+  }
+  // AWS reserves the aws. prefix for its services; refused whatever the case, so no pattern ignoring case matches a forgery.
+  if ((entry.Source as string).toLowerCase().startsWith('aws.')) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+  let detail: unknown = undefined;
+  try {
+    detail = JSON.parse(entry.Detail);
+  } catch {
+    // malformed: refused below
+  }
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  return { entry, detail: detail as Record<string, unknown> };
 }
 
 /** What the bus needs of the configuration: where it is, and each trigger's rule. */
@@ -33,15 +65,30 @@ export class LocalEventBus {
     private readonly fire: FireTrigger,
   ) {}
 
-  /** PutEvents: 1 to 10 entries, each an event on the bus. */
-  putEvents(input: Record<string, unknown>): { FailedEntryCount: number; Entries: { EventId: string }[] } {
-    const entries = Array.isArray(input.Entries) ? (input.Entries as PutEventsEntry[]) : [];
+  /**
+   * PutEvents: 1 to 10 entries, each an event on the bus, or refused on its own as AWS refuses it (the others are
+   * still published): Source, DetailType and Detail are required, Detail must be a JSON object, and `aws.*`
+   * sources belong to AWS services (a caller could otherwise forge an S3 event and fire its trigger).
+   */
+  putEvents(input: Record<string, unknown>): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+    const entries = Array.isArray(input.Entries) ? (input.Entries as unknown[]) : [];
     if (!entries.length || entries.length > 10) throw new LocalServiceError('ValidationException', 'Entries must have between 1 and 10 members.');
-    return { FailedEntryCount: 0, Entries: entries.map((entry) => ({ EventId: this.publish(entry) })) };
+    const results = entries.map((entry): PutEventsResultEntry => {
+      const checked = checkEntry(entry);
+      return 'ErrorCode' in checked ? checked : { EventId: this.publish(checked.entry, checked.detail) };
+    });
+    return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
   }
 
-  /** Fires the trigger `name` with `event` (given an id if it has none) and answers its outcome. */
+  /**
+   * Fires the trigger `name` with `event` (given an id if it has none) and answers its outcome: only with an
+   * event its rule's pattern matches, since that is all EventBridge would ever deliver to it (a 400 saying what
+   * differs otherwise). An unknown name is the gateway's to refuse (404).
+   */
   async fireTrigger(name: string, event: Record<string, unknown>): Promise<unknown> {
+    const trigger = this.config.triggers.find((t) => t.name === name);
+    const mismatch = trigger ? patternMismatch(trigger.eventPattern, event) : undefined;
+    if (mismatch) throw new LocalServiceError('EventPatternMismatch', `the event does not match trigger ${name}'s event pattern: ${mismatch}`, 400);
     try {
       return await this.fire(name, { id: crypto.randomUUID(), ...event });
     } catch (error) {
@@ -49,13 +96,7 @@ export class LocalEventBus {
     }
   }
 
-  private publish(entry: PutEventsEntry): string {
-    let detail: unknown = {};
-    try {
-      detail = JSON.parse(entry.Detail ?? '{}');
-    } catch {
-      // EventBridge rejects the entry; locally it simply matches nothing
-    }
+  private publish(entry: PutEventsEntry, detail: Record<string, unknown>): string {
     const event = {
       version: '0',
       id: crypto.randomUUID(),

@@ -5,12 +5,15 @@
  * redelivered invocation submits once and nobody can pre-empt it. A run that is lost (its template renders no
  * valid request, the policy denies it, or its job already holds another request) is audited on the trigger's
  * own chain, where whoever owns the schedule looks for it.
+ * A parameter that fails its declaration (see ./parameters) is rejected like a template that renders no valid
+ * request.
  */
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { sanitizeSourceIdentity } from '../identifiers';
 import type { AuditLog } from '../jobs/ports';
 import type { JobService, SubmitResult } from '../jobs/service';
+import type { ParamValue } from './parameters';
 import { renderTemplate, resolveParams } from './template';
 
 export type TriggerOutcome =
@@ -36,6 +39,7 @@ export class TriggerService {
     const at = new Date(scheduledTime);
     if (Number.isNaN(at.getTime())) throw ValidationError.single('scheduledTime', `"${scheduledTime}" is not an ISO 8601 time`);
     const time = at.toISOString();
+    // A schedule's parameters are the configuration's own text (even one starting with `$.`): no event to read.
     const params = { scheduledTime: time, date: time.slice(0, 10), ...schedule.params };
     return this.fire('schedule', name, schedule.template, schedule.principal, `schedule:${name}:${time}`, () => params);
   }
@@ -45,10 +49,11 @@ export class TriggerService {
     const trigger = this.config.triggers.find((t) => t.name === name);
     if (!trigger) throw new NotFoundError(`no trigger named ${name}`);
     if (typeof event.id !== 'string' || !event.id) throw ValidationError.single('event.id', 'an EventBridge event has an id');
-    return this.fire('trigger', name, trigger.template, trigger.principal, `event:${name}:${event.id}`, () => ({ eventId: String(event.id), ...resolveParams(trigger.params, event) }));
+    // The event id is a parameter the event gives, like any `$.` one: checked against its (built-in) declaration.
+    return this.fire('trigger', name, trigger.template, trigger.principal, `event:${name}:${event.id}`, () => resolveParams({ eventId: '$.id', ...trigger.params }, event));
   }
 
-  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, invocation: string, params: () => Record<string, string>): Promise<TriggerOutcome> {
+  private async fire(kind: 'schedule' | 'trigger', name: string, template: string, principal: string, invocation: string, params: () => Record<string, string | ParamValue>): Promise<TriggerOutcome> {
     const trigger = `${kind}:${name}`;
     const caller = { callerArn: principal, trigger, sourceIdentity: sanitizeSourceIdentity(`${kind}-${name}`) };
     let result: SubmitResult;

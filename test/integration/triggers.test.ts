@@ -114,6 +114,11 @@ describe('event triggers', () => {
     expect((await gw.jobs.list({ principalArn: 'arn:aws:iam::123456789012:role/DataTeamA', limit: 10 })).jobs).toHaveLength(0);
   });
 
+  it("a placeholder named like one of Object's own properties has no value unless given one", () => {
+    expect(() => renderTemplate({ name: 'x ${constructor}' }, {})).toThrow('no value for ${constructor}');
+    expect(renderTemplate({ name: 'x ${constructor}' }, { constructor: 'c' })).toEqual({ name: 'x c' });
+  });
+
   it('templates substitute inside strings only: a parameter cannot add fields', () => {
     expect(renderTemplate({ name: '${x}', step: { args: ['${x}'] } }, { x: '", "executionRoleArn": "arn:evil' })).toEqual({
       name: '", "executionRoleArn": "arn:evil',

