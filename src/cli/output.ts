@@ -16,10 +16,26 @@ export interface Io {
   progress?(text: string): void;
 }
 
+/** C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates. */
+export const UNSAFE_FOR_TERMINALS_CLASS = '\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE_FOR_TERMINALS = new RegExp(`[${UNSAFE_FOR_TERMINALS_CLASS}]`, 'g');
+
+/**
+ * Text as it may reach a terminal: what the server sends (job names, a step's stderr tail, audit details) could
+ * otherwise retitle the window, move the cursor, hide or reorder text. Each such character is written as its
+ * `\uXXXX` escape, which also keeps JSON output valid JSON with the same values.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINALS, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const line = (text: string): string => terminalSafe(text.endsWith('\n') ? text : `${text}\n`);
+
 export const processIo: Io = {
-  out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-  progress: (text) => void process.stdout.write(`\r\x1b[2K${text}`),
+  out: (text) => void process.stdout.write(line(text)),
+  err: (text) => void process.stderr.write(line(text)),
+  // The line rewrite is the CLI's own control sequence; the text after it is escaped like any other.
+  progress: (text) => void process.stdout.write(`\r\x1b[2K${terminalSafe(text)}`),
 };
 
 export function json(value: unknown): string {
