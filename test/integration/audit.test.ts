@@ -2,19 +2,19 @@ import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { genesisHash, type AuditEvent } from '../../src/audit/chain';
 import { verifyTrail } from '../../src/audit/verify';
-import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
+import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
 import { TestSealer } from '../support/sealer';
 
 let dynamo: TestDynamo;
-let store: AuditStore;
+let store: DynamoAuditStore;
 let sealer: TestSealer;
 const JOB = 'job-0123456789abcdefghjkmnpqrs';
 
 beforeEach(async () => {
   dynamo = await startDynamo();
   sealer = new TestSealer();
-  store = new AuditStore(dynamo.client, dynamo.auditTable, sealer);
+  store = new DynamoAuditStore(dynamo.client, dynamo.auditTable, sealer);
 });
 afterEach(() => dynamo.stop());
 

@@ -7,12 +7,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { STSClient } from '@aws-sdk/client-sts';
 import definition from '../../statemachines/submit-job.asl.json';
-import { DynamoAuditStore as AuditStore } from '../../src/adapters/dynamodb/audit-store';
+import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { SdkEmrSteps, submitClientFactory, type TemporaryCredentials } from '../../src/adapters/emr/emr-steps';
 import type { GatewayConfig } from '../../src/config/validate';
 import { JobService } from '../../src/jobs/service';
-import { DynamoJobStore as JobStore } from '../../src/adapters/dynamodb/job-store';
-import { StepTasks as JobWorkflow } from '../../src/jobs/step-tasks';
+import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
+import { StepTasks } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
@@ -30,11 +30,11 @@ export interface TestGateway {
   dynamo: TestDynamo;
   emr: FakeEmr;
   clock: SimClock;
-  jobs: JobStore;
-  audit: AuditStore;
+  jobs: DynamoJobStore;
+  audit: DynamoAuditStore;
   /** The audit key the trail is sealed with (and checked against). */
   sealer: TestSealer;
-  workflow: JobWorkflow;
+  workflow: StepTasks;
   runner: LocalWorkflowRunner;
   service: JobService;
   /** A service whose workflow start is up to the test (e.g. a no-op, to act before the state machine runs). */
@@ -43,7 +43,7 @@ export interface TestGateway {
   assumed: TemporaryCredentials[];
   sts: { calls: { RoleArn?: string; SourceIdentity?: string; RoleSessionName?: string }[] };
   /** Waits for the job's execution to end; returns the job then. */
-  finish(jobId: string): Promise<Awaited<ReturnType<JobStore['get']>>>;
+  finish(jobId: string): Promise<Awaited<ReturnType<DynamoJobStore['get']>>>;
   /** Tests that need a fault around DynamoDB writes wrap the client here. */
   stop(): Promise<void>;
 }
@@ -62,9 +62,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const db = options.wrapDb ? options.wrapDb(dynamo.client) : dynamo.client;
   const clock = new SimClock();
   const emr = new FakeEmr();
-  const jobs = new JobStore(db, dynamo.jobsTable, clock.now);
+  const jobs = new DynamoJobStore(db, dynamo.jobsTable, clock.now);
   const sealer = new TestSealer();
-  const audit = new AuditStore(db, dynamo.auditTable, sealer, clock.now);
+  const audit = new DynamoAuditStore(db, dynamo.auditTable, sealer, clock.now);
   const assumed: TemporaryCredentials[] = [];
   const sts = { calls: [] as TestGateway['sts']['calls'] };
   const stsClient = new STSClient({ region: 'us-east-1' });
@@ -77,7 +77,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     if (credentials) assumed.push(credentials);
     return submitClientFactory({ region: 'us-east-1' })(credentials);
   });
-  const workflow = new JobWorkflow({ jobs, audit, emr: emrAccess, sealer, config, now: clock.now });
+  const workflow = new StepTasks({ jobs, audit, emr: emrAccess, sealer, config, now: clock.now });
   const routes = workflowRoutes(workflow);
   const runner = new LocalWorkflowRunner({
     definition,

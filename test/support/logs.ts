@@ -1,26 +1,39 @@
 /** Captures what Powertools loggers write (info to stdout, warn and error to stderr) as parsed JSON lines. */
 import type { Context } from 'aws-lambda';
 
-export interface CapturedLogs {
-  lines(): Record<string, unknown>[];
+export interface CapturedOutput {
+  /** Everything written to stdout and stderr so far, in order. */
+  text(): string;
   restore(): void;
 }
 
-export function captureLogs(): CapturedLogs {
+/** Captures what the process writes to stdout and stderr (Powertools: info to stdout, warn and error to stderr). */
+export function captureOutput(): CapturedOutput {
   const written: string[] = [];
   const record = (chunk: string | Uint8Array): boolean => {
     written.push(String(chunk));
     return true;
   };
   const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(record), jest.spyOn(process.stderr, 'write').mockImplementation(record)];
+  return { text: () => written.join(''), restore: () => spies.forEach((spy) => spy.mockRestore()) };
+}
+
+export interface CapturedLogs {
+  lines(): Record<string, unknown>[];
+  restore(): void;
+}
+
+/** The captured output as the JSON lines a Powertools logger writes. */
+export function captureLogs(): CapturedLogs {
+  const output = captureOutput();
   return {
     lines: () =>
-      written
-        .join('')
+      output
+        .text()
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
-    restore: () => spies.forEach((spy) => spy.mockRestore()),
+    restore: () => output.restore(),
   };
 }
 

@@ -4,20 +4,16 @@
  * job cannot retitle the window, move the cursor, hide text or reorder what the user reads.
  */
 import { processIo, UNSAFE_FOR_TERMINALS_CLASS } from '../../src/cli/output';
+import { captureOutput } from '../support/logs';
 
 function written(run: () => void): string {
-  const chunks: string[] = [];
-  const record = (chunk: string | Uint8Array): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(record), jest.spyOn(process.stderr, 'write').mockImplementation(record)];
+  const output = captureOutput();
   try {
     run();
   } finally {
-    spies.forEach((spy) => spy.mockRestore());
+    output.restore();
   }
-  return chunks.join('');
+  return output.text();
 }
 
 const HOSTILE = 'ok\x1b]0;pwned\x07 \x1b[2J\rhidden \x9b31m red \u202Egnp.exe\x00end';
