@@ -133,6 +133,9 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     DescribeKey: (i) => kms.describeKey(i),
     GenerateMac: (i) => kms.generateMac(i),
     VerifyMac: (i) => kms.verifyMac(i),
+    Sign: (i) => kms.sign(i),
+    Verify: (i) => kms.verify(i),
+    GetPublicKey: (i) => kms.getPublicKey(i),
   };
 
   async function json(req: IncomingMessage, res: ServerResponse, service: 'emr' | 'sfn' | 'events' | 'kms', operation: string): Promise<void> {

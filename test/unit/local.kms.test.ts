@@ -3,7 +3,7 @@
  * AWS's errors; the key store in the data directory (0600, reused after a restart). Over HTTP, with the SDK
  * and the AWS CLI: e2e/local-stack.test.ts and e2e/aws-cli.test.ts.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,5 +117,47 @@ describe('operations, with AWS shapes and errors', () => {
     expect(errorOf(() => kms.createKey({}))).toMatchObject({ type: 'UnsupportedOperationException' });
     expect(errorOf(() => kms.createKey({ KeySpec: 'HMAC_256' }))).toMatchObject({ type: 'ValidationException', message: expect.stringMatching(/GENERATE_VERIFY_MAC/) });
     expect(errorOf(() => kms.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Origin: 'EXTERNAL' }))).toMatchObject({ type: 'UnsupportedOperationException' });
+  });
+});
+
+describe('signing keys (the digests of the chain heads): ECDSA over NIST curves, verifiable with the public key alone', () => {
+  let arn: string;
+  beforeEach(() => {
+    arn = kms.ensureKey('alias/emr-gateway-audit-digests', 'digests', 'ECC_NIST_P256');
+  });
+
+  it('Sign makes an ECDSA_SHA_256 signature that Node verifies with the DER public key from GetPublicKey, and Verify accepts', () => {
+    const message = b64('digest 7 of the chain heads');
+    const signed = kms.sign({ KeyId: arn, Message: message, SigningAlgorithm: 'ECDSA_SHA_256', MessageType: 'RAW' }) as { KeyId: string; Signature: string; SigningAlgorithm: string };
+    expect(signed).toEqual({ KeyId: arn, Signature: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/), SigningAlgorithm: 'ECDSA_SHA_256' });
+    const pub = kms.getPublicKey({ KeyId: 'alias/emr-gateway-audit-digests' }) as Record<string, unknown>;
+    expect(pub).toMatchObject({ KeyId: arn, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256'] });
+    const publicKey = createPublicKey({ key: Buffer.from(pub.PublicKey as string, 'base64'), format: 'der', type: 'spki' });
+    expect(cryptoVerify('sha256', Buffer.from(message, 'base64'), publicKey, Buffer.from(signed.Signature, 'base64'))).toBe(true);
+    expect(kms.verify({ KeyId: arn, Message: message, Signature: signed.Signature, SigningAlgorithm: 'ECDSA_SHA_256' })).toEqual({ KeyId: arn, SignatureValid: true, SigningAlgorithm: 'ECDSA_SHA_256' });
+    expect(errorOf(() => kms.verify({ KeyId: arn, Message: b64('another digest'), Signature: signed.Signature, SigningAlgorithm: 'ECDSA_SHA_256' })).type).toBe('KMSInvalidSignatureException');
+  });
+
+  it('DescribeKey reports SIGN_VERIFY and the signing algorithm; the key survives a restart', () => {
+    expect((kms.describeKey({ KeyId: arn }) as { KeyMetadata: Record<string, unknown> }).KeyMetadata).toMatchObject({ KeyUsage: 'SIGN_VERIFY', KeySpec: 'ECC_NIST_P256', SigningAlgorithms: ['ECDSA_SHA_256'] });
+    expect((kms.describeKey({ KeyId: arn }) as { KeyMetadata: Record<string, unknown> }).KeyMetadata.MacAlgorithms).toBeUndefined();
+    const signed = kms.sign({ KeyId: arn, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256' }) as { Signature: string };
+    const restarted = new LocalKms({ dataDir, ...PLACE });
+    expect(restarted.ensureKey('alias/emr-gateway-audit-digests', 'digests', 'ECC_NIST_P256')).toBe(arn);
+    expect(restarted.verify({ KeyId: arn, Message: b64('m'), Signature: signed.Signature, SigningAlgorithm: 'ECDSA_SHA_256' })).toMatchObject({ SignatureValid: true });
+    expect(() => restarted.ensureKey('alias/emr-gateway-audit-digests', 'digests')).toThrow(/is a ECC_NIST_P256 key, not HMAC_256/);
+  });
+
+  it('each key does only its own job, with the errors KMS answers', () => {
+    const hmac = kms.ensureKey('alias/emr-gateway-audit', 'audit');
+    expect(errorOf(() => kms.sign({ KeyId: hmac, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256' })).type).toBe('InvalidKeyUsageException');
+    expect(errorOf(() => kms.generateMac({ KeyId: arn, Message: b64('m'), MacAlgorithm: 'HMAC_SHA_256' })).type).toBe('InvalidKeyUsageException');
+    expect(errorOf(() => kms.getPublicKey({ KeyId: hmac })).type).toBe('UnsupportedOperationException');
+    expect(errorOf(() => kms.sign({ KeyId: arn, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_384' })).type).toBe('InvalidKeyUsageException');
+    expect(errorOf(() => kms.sign({ KeyId: arn, Message: b64('m'), SigningAlgorithm: 'MD5' })).message).toMatch(/at 'signingAlgorithm' failed to satisfy constraint/);
+    expect(errorOf(() => kms.sign({ KeyId: arn, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256', MessageType: 'DIGEST' })).type).toBe('UnsupportedOperationException');
+    expect(errorOf(() => kms.sign({ KeyId: arn, Message: Buffer.alloc(4097).toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' })).message).toMatch(/less than or equal to 4096/);
+    expect(errorOf(() => kms.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'GENERATE_VERIFY_MAC' })).type).toBe('ValidationException');
+    expect((kms.createKey({ KeySpec: 'ECC_NIST_P384', KeyUsage: 'SIGN_VERIFY' }) as { KeyMetadata: Record<string, unknown> }).KeyMetadata).toMatchObject({ SigningAlgorithms: ['ECDSA_SHA_384'] });
   });
 });
