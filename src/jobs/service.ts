@@ -242,12 +242,15 @@ export class JobService {
       caller: { callerArn: caller.callerArn, sourceIdentity: caller.sourceIdentity, trigger: caller.trigger },
       filters: { status: filters.status, clusterId: filters.clusterId, caller: callerFilter, from: filters.from, to: filters.to },
     };
+    // The index sorts on listKey (`createdAt#jobId`, createdAt as toISOString writes it): bounds compare as the same text.
+    const bounds = { ...(filters.from !== undefined ? { from: instant('from', filters.from) } : {}), ...(filters.to !== undefined ? { to: instant('to', filters.to) } : {}) };
     let position = nextToken === undefined ? undefined : await this.listTokens.open(nextToken, scope);
     const listable = this.listable(caller);
     const jobs: Job[] = [];
     for (let page = 0; page < LIST_STORE_PAGES; page++) {
       const read = await this.deps.jobs.list({
         ...rest,
+        ...bounds,
         ...(principalArn ? { principalArn } : {}),
         limit: page === 0 ? limit : Math.max(limit, LIST_STORE_PAGE_JOBS),
         ...(position !== undefined ? { nextToken: position } : {}),
@@ -403,6 +406,13 @@ export class JobService {
       ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
     };
   }
+}
+
+/** An ISO 8601 time (any precision, Z or an offset) as toISOString writes it, so that it compares with listKeys as text. */
+function instant(field: string, time: string): string {
+  const date = new Date(time);
+  if (Number.isNaN(date.getTime())) throw ValidationError.single(field, 'must be an ISO 8601 time');
+  return date.toISOString();
 }
 
 function decisionRecord(decision: Decision): Record<string, unknown> {

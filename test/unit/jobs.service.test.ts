@@ -363,6 +363,19 @@ describe('list', () => {
     expect(ids(await g.service.list({ callerArn: ALICE }, { status: 'ACCEPTED', limit: 10 }))).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
   });
 
+  it('from and to bound the creation instant, whatever the precision or offset they are written with', async () => {
+    g.clock.advance(0.25);
+    const { job } = await submit(ALICE); // created at 12:00:00.250Z
+    const listed = async (from?: string, to?: string) => ids(await g.service.list({ callerArn: ALICE }, { limit: 10, ...(from ? { from } : {}), ...(to ? { to } : {}) }));
+    expect(await listed('2026-11-28T12:00:00Z')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T14:00:00+02:00')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T12:00:00.250Z', '2026-11-28T12:00:00.250Z')).toEqual([job.jobId]);
+    expect(await listed(undefined, '2026-11-28T13:00:00+01:00')).toEqual([]);
+    expect(await listed(undefined, '2026-11-28T12:00:01Z')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T12:00:00.251Z')).toEqual([]);
+    expect(await listed('2026-11-28T11:00:01-01:00')).toEqual([]);
+  });
+
   it('a caller filter that is not an IAM principal is a ValidationError on `caller`', async () => {
     await expect(g.service.list({ callerArn: ALICE }, { caller: 'alice', limit: 10 })).rejects.toMatchObject({ issues: [{ field: 'caller' }] });
   });
