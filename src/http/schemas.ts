@@ -19,7 +19,8 @@ export const listQuerySchema = z
     from: isoTime.optional().describe('Created at or after.'),
     to: isoTime.optional().describe('Created at or before.'),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    nextToken: z.string().max(2048).optional().describe('From the previous page; same filters.'),
+    nextToken: z.string().max(2048).optional()
+      .describe('The nextToken of the previous page: opaque (sealed; it reveals nothing), valid only for the caller it was issued to and with the same filters (status, clusterId, caller, from, to; limit may change), for 24 hours. Anything else is a 400 ValidationError on nextToken.'),
   })
   .describe('GET /jobs query parameters');
 
@@ -83,7 +84,12 @@ export const submitResponseSchema = z
   .object({ jobId: z.string(), status: z.enum(JOB_STATUSES), replayed: z.boolean(), links: z.object({ self: z.string(), audit: z.string() }) })
   .describe('POST /jobs: accepted (202); the same Idempotency-Key and body answer the same job with replayed: true');
 
-export const jobListSchema = z.object({ jobs: z.array(jobViewSchema), nextToken: z.string().optional() }).describe('GET /jobs');
+export const jobListSchema = z
+  .object({
+    jobs: z.array(jobViewSchema).describe('Newest first; only jobs this caller may read (GET /jobs/{jobId}) and list (ListSteps). A page may be shorter than limit, even empty, and still have a nextToken.'),
+    nextToken: z.string().optional().describe('Present when the listing goes on: pass it as nextToken, with the same filters, as the same caller, within 24 hours. Opaque.'),
+  })
+  .describe('GET /jobs');
 
 export const auditResponseSchema = z
   .object({

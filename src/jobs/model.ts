@@ -1,5 +1,6 @@
 /** The job record and its states: the gateway's lifecycle, and how EMR's step states map onto it. */
 import type { Decision, DecisionResult } from '../authz/engine';
+import { JOB_ID } from '../identifiers';
 import type { JobRequest } from './request';
 
 export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
@@ -86,6 +87,13 @@ export interface Job {
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;
+}
+
+const LIST_KEY = new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z#(${JOB_ID.source.replace(/^\^|\$$/g, '')})$`);
+
+/** The job id in a listKey (`${createdAt}#${jobId}`, createdAt as toISOString writes it), or undefined if it is not one. */
+export function jobIdOfListKey(listKey: string): string | undefined {
+  return LIST_KEY.exec(listKey)?.[1];
 }
 
 export type CancelMode = 'SEND_INTERRUPT' | 'TERMINATE_PROCESS';

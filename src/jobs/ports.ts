@@ -10,6 +10,11 @@ import type { WorkflowInput } from './workflow-input';
 /** Fields an update may not touch: identity, the request and the creation time. */
 export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;
 
+/**
+ * One page of a list index as the store reads it. `limit` counts the jobs read from the index, before the
+ * status/cluster filters the index does not serve (DynamoDB's Limit before its FilterExpression), so a page may
+ * hold fewer jobs, even none, and still have more after it.
+ */
 export interface ListQuery {
   principalArn?: string;
   status?: string;
@@ -18,11 +23,17 @@ export interface ListQuery {
   from?: string;
   to?: string;
   limit: number;
+  /**
+   * The store's raw position: a job's listKey (`${createdAt}#${jobId}`); the page starts strictly after it in
+   * the index this query uses. Any listKey is a position, the job need not exist. It says which jobs come next,
+   * so it never leaves the gateway as it is: JobService seals it into GET /jobs's nextToken (list-token.ts).
+   */
   nextToken?: string;
 }
 
 export interface JobPage {
   jobs: Job[];
+  /** The listKey of the last job read (returned or filtered out), when more may follow; absent at the end. */
   nextToken?: string;
 }
 
@@ -36,7 +47,10 @@ export interface JobRepository {
    * undefined for none. Returns the job as it then is. JobConflictError if the job does not exist.
    */
   transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job>;
-  /** Newest first; by caller, cluster or status (at least one), the other filters applied on the way. */
+  /**
+   * One page, newest first: by caller, cluster or status (at least one), the other filters applied on the way.
+   * A nextToken that is not a listKey is a ValidationError on `nextToken`.
+   */
   list(query: ListQuery): Promise<JobPage>;
 }
 

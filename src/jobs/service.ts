@@ -15,12 +15,13 @@ import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
 import { clusterArn } from '../identifiers';
-import { hashOf } from '../util/canonical';
+import { canonicalJson, hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
+import { ListTokens, type ListTokenScope } from './list-token';
 import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
-import type { AuditLog, JobPage, JobRepository, ListQuery, WorkflowStarter } from './ports';
+import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
@@ -53,12 +54,37 @@ export interface SubmitResult {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 
+/** GET /jobs's query: the filters, the page size, and the nextToken of the previous page (sealed, list-token.ts). */
+export interface ListJobsQuery {
+  status?: string;
+  clusterId?: string;
+  /** Only this caller's jobs (an IAM principal or session ARN; a session means its principal). */
+  caller?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+export interface JobListPage {
+  jobs: Job[];
+  /** Sealed: opaque, for this caller and these filters only, for 24 hours. */
+  nextToken?: string;
+}
+
+/** The store pages (Queries) one GET /jobs may read to fill its page, and the jobs each but the first reads. */
+export const LIST_STORE_PAGES = 10;
+export const LIST_STORE_PAGE_JOBS = 100;
+
+/** All a job-access decision reads of a job. */
+type JobAccessSubject = Pick<Job, 'principalArn' | 'clusterId' | 'executionRoleArn'>;
+
 export interface JobServiceDeps {
   config: GatewayConfig;
   engine: PolicyEngine;
   jobs: JobRepository;
   audit: AuditLog;
-  /** Checks the MACs of a trail that is read back (GET /jobs/{id}/audit). */
+  /** Checks the MACs of a trail that is read back (GET /jobs/{id}/audit); its MAC of a fixed label keys the list tokens. */
   sealer: AuditSealer;
   workflow: WorkflowStarter;
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
@@ -70,10 +96,13 @@ export interface JobServiceDeps {
 export class JobService {
   private readonly now: () => Date;
   private readonly catalogue: ReadonlySet<string>;
+  private readonly listTokens: ListTokens;
 
   constructor(private readonly deps: JobServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.catalogue = new Set(deps.config.runtimeRoles);
+    // The token key comes from the audit key (one GenerateMac per process, at the first token).
+    this.listTokens = new ListTokens(deps.sealer, this.now);
   }
 
   async submit(command: SubmitCommand): Promise<SubmitResult> {
@@ -182,12 +211,26 @@ export class JobService {
   }
 
   /**
-   * Jobs newest first. Without filters: the caller's own. With a status, cluster or caller filter: every
-   * matching job this caller may see (their own, and others' where a policy allows ListSteps on the cluster).
+   * Jobs newest first, each one only if this caller may both read it (the decision GET /jobs/{id} makes:
+   * DescribeStep) and list it (ListSteps), each decided by authorizeJobAccess with the job's runtime role as
+   * elasticmapreduce:ExecutionRoleArn: their own jobs unless a policy explicitly denies either, others' only where
+   * a policy allows both. So a Deny tied to a runtime role hides a job here exactly as from GET /jobs/{id}.
+   * Deciding is pure: a listing writes no audit event, for what it shows or what it hides.
+   * Without filters: the caller's own jobs. With a status, cluster or caller filter: every matching job they may see.
+   *
+   * Pages are filled here, not by the store: the store is read until `limit` visible jobs are found or the
+   * listing ends, in at most LIST_STORE_PAGES store pages (Queries) per request, the first of `limit` jobs (the
+   * usual listing, one's own jobs, costs one Query of exactly the page), each further one of LIST_STORE_PAGE_JOBS:
+   * at most limit + 900 <= 1,000 jobs read per request. Only then is a nextToken returned, so who may read
+   * nothing gets `{jobs: []}` and no token whether the listing holds none or up to ~900 jobs hidden from them.
+   * What remains visible to them: beyond that budget, a page that is empty or short but has a nextToken (which
+   * says some jobs are there, not which); and the time a request takes grows with the jobs it reads.
+   * The nextToken is sealed (list-token.ts): bound to this caller and these exact filters, 24 hours.
    */
-  async list(caller: Caller, query: Omit<ListQuery, 'principalArn'> & { caller?: string }): Promise<JobPage> {
+  async list(caller: Caller, query: ListJobsQuery): Promise<JobListPage> {
     const self = this.actorFor(caller).principalArn;
-    const { caller: callerFilter, ...rest } = query;
+    const { limit, nextToken, ...filters } = query;
+    const { caller: callerFilter, ...rest } = filters;
     let principalArn: string | undefined;
     if (callerFilter !== undefined) {
       principalArn = resolvePrincipal(callerFilter)?.principalArn;
@@ -195,17 +238,58 @@ export class JobService {
     } else if (!query.status && !query.clusterId) {
       principalArn = self;
     }
-    const page = await this.deps.jobs.list({ ...rest, ...(principalArn ? { principalArn } : {}) });
-    const visible = new Map<string, boolean>();
-    const mayList = (clusterId: string): boolean => {
-      let allowed = visible.get(clusterId);
+    const scope: ListTokenScope = {
+      caller: { callerArn: caller.callerArn, sourceIdentity: caller.sourceIdentity, trigger: caller.trigger },
+      filters: { status: filters.status, clusterId: filters.clusterId, caller: callerFilter, from: filters.from, to: filters.to },
+    };
+    // The index sorts on listKey (`createdAt#jobId`, createdAt as toISOString writes it): bounds compare as the same text.
+    const bounds = { ...(filters.from !== undefined ? { from: instant('from', filters.from) } : {}), ...(filters.to !== undefined ? { to: instant('to', filters.to) } : {}) };
+    let position = nextToken === undefined ? undefined : await this.listTokens.open(nextToken, scope);
+    const listable = this.listable(caller);
+    const jobs: Job[] = [];
+    for (let page = 0; page < LIST_STORE_PAGES; page++) {
+      const read = await this.deps.jobs.list({
+        ...rest,
+        ...bounds,
+        ...(principalArn ? { principalArn } : {}),
+        limit: page === 0 ? limit : Math.max(limit, LIST_STORE_PAGE_JOBS),
+        ...(position !== undefined ? { nextToken: position } : {}),
+      });
+      position = read.nextToken;
+      for (const [i, job] of read.jobs.entries()) {
+        if (!listable(job)) continue;
+        jobs.push(job);
+        if (jobs.length === limit) {
+          // Full: the next page starts right after this job (or where the store stopped, if it was its last).
+          if (i < read.jobs.length - 1) position = job.listKey;
+          return this.listPage(jobs, position, scope);
+        }
+      }
+      if (position === undefined) break;
+    }
+    return this.listPage(jobs, position, scope);
+  }
+
+  private async listPage(jobs: Job[], position: string | undefined, scope: ListTokenScope): Promise<JobListPage> {
+    return { jobs, ...(position !== undefined ? { nextToken: await this.listTokens.issue(position, scope) } : {}) };
+  }
+
+  /**
+   * Whether a listing shows a job: DescribeStep and ListSteps both allowed by authorizeJobAccess. Decided once per
+   * distinct (owner, cluster, role) in a request: that is all a job-access decision reads of a job.
+   */
+  private listable(caller: Caller): (job: Job) => boolean {
+    const decided = new Map<string, boolean>();
+    return (job) => {
+      const subject: JobAccessSubject = { principalArn: job.principalArn, clusterId: job.clusterId, executionRoleArn: job.executionRoleArn };
+      const key = canonicalJson(subject);
+      let allowed = decided.get(key);
       if (allowed === undefined) {
-        allowed = this.authorize(caller, GATEWAY_ACTIONS.list, clusterId, {}).allowed;
-        visible.set(clusterId, allowed);
+        allowed = [GATEWAY_ACTIONS.describe, GATEWAY_ACTIONS.list].every((action) => this.authorizeJobAccess(caller, subject, action).allowed);
+        decided.set(key, allowed);
       }
       return allowed;
     };
-    return { ...page, jobs: page.jobs.filter((job) => job.principalArn === self || mayList(job.clusterId)) };
   }
 
   /** The catalogue's runtime roles this caller may use, per configured cluster (or one). */
@@ -253,10 +337,11 @@ export class JobService {
   }
 
   /**
-   * May this caller read or cancel this job? Their own jobs: yes, unless a policy explicitly denies it.
-   * Others' jobs: only where a policy allows the action on the job's cluster.
+   * May this caller read, list or cancel this job? Their own jobs: yes, unless a policy explicitly denies it.
+   * Others' jobs: only where a policy allows the action on the job's cluster. The job's runtime role is in the
+   * context (elasticmapreduce:ExecutionRoleArn). The one rule for GET /jobs/{id}, GET /jobs and DELETE.
    */
-  private authorizeJobAccess(caller: Caller, job: Job, action: GatewayAction): Decision {
+  private authorizeJobAccess(caller: Caller, job: JobAccessSubject, action: GatewayAction): Decision {
     const decision = this.authorize(caller, action, job.clusterId, { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: job.executionRoleArn });
     const own = resolvePrincipal(caller.callerArn)?.principalArn === job.principalArn;
     if (own && decision.result === 'ImplicitlyDenied') {
@@ -321,6 +406,13 @@ export class JobService {
       ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
     };
   }
+}
+
+/** An ISO 8601 time (any precision, Z or an offset) as toISOString writes it, so that it compares with listKeys as text. */
+function instant(field: string, time: string): string {
+  const date = new Date(time);
+  if (Number.isNaN(date.getTime())) throw ValidationError.single(field, 'must be an ISO 8601 time');
+  return date.toISOString();
 }
 
 function decisionRecord(decision: Decision): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { createApiHandler } from '../../src/http/api';
 import { openApiDocument } from '../../src/http/openapi';
 import { startApiFront, type ApiFront } from '../../src/local/api-gateway/front';
-import { ALICE, AUDITOR, CAROL, CLUSTER, role, startGateway, type TestGateway } from '../support/gateway';
+import { ALICE, AUDITOR, CAROL, CLUSTER, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(60_000);
 
@@ -167,6 +167,29 @@ describe('emr-gateway against a gateway', () => {
     expect(others.stdout).toContain(jobId);
     const roles = await cli(['roles', '--cluster', CLUSTER]);
     expect(roles.stdout).toMatch(/CallerTeamRoleETL\s+spark,hive,command,jar/);
+  });
+
+  it('list --next-token goes on from a page, --all follows every page; a token of another caller or filters is a usage error naming nextToken', async () => {
+    type Listing = { jobs: { jobId: string }[]; nextToken?: string };
+    const listing = async (args: string[], who: keyof typeof KEYS = 'alice'): Promise<Listing> => JSON.parse((await cli(['list', '--output', 'json', ...args], who)).stdout) as Listing;
+    const held = gw.serviceWith({ start: () => Promise.resolve() });
+    for (let i = 0; i < 3; i++) await held.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: `page ${i}` }) });
+    const whole = await listing(['--limit', '100']);
+    expect(whole.jobs.length).toBeGreaterThanOrEqual(3);
+    expect(whole.nextToken).toBeUndefined();
+    expect(await listing(['--limit', '1', '--all'])).toEqual(whole);
+    const first = await listing(['--limit', '2']);
+    const rest = await listing(['--limit', '100', '--next-token', first.nextToken!]);
+    expect([...first.jobs, ...rest.jobs]).toEqual(whole.jobs);
+    // The table names the token to go on with, on stderr.
+    const table = await cli(['list', '--limit', '1']);
+    const token = /^more: --next-token (\S+) \(or --all\)$/m.exec(table.stderr)?.[1];
+    expect((await listing(['--limit', '100', '--next-token', token!])).jobs).toEqual(whole.jobs.slice(1));
+    for (const [args, who] of [[['--next-token', token!], 'dora'], [['--cluster', CLUSTER, '--next-token', token!], 'alice'], [['--next-token', `${token!.slice(0, -4)}AAAA`], 'alice']] as const) {
+      const refused = await cli(['list', ...args], who);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^emr-gateway: 400 ValidationError: nextToken: /);
+    }
   });
 
   it.each([

@@ -5,7 +5,9 @@
 import { errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/schemas';
 import { MAX_BODY_BYTES } from '../../src/http/api';
 import { apiFor, type Call } from '../support/api';
-import { ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import type { Job } from '../../src/jobs/model';
+import { ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PEER, role, SCOPED, SCOPED_CONFIG_YAML, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { jobRecords } from '../support/jobs';
 
 jest.setTimeout(30_000);
 
@@ -149,6 +151,103 @@ describe('GET /jobs', () => {
     [{ nextToken: 'bogus' }, /nextToken/],
   ])('400 for %j', async (query, message) => {
     expectError(await call('GET', '/jobs', { query }), 400, 'ValidationError', message);
+  });
+});
+
+describe('GET /jobs decides each job as GET /jobs/{jobId} does', () => {
+  let scoped: TestGateway;
+  let as: Call;
+  beforeEach(async () => {
+    scoped = await startGateway({ configYaml: SCOPED_CONFIG_YAML });
+    as = apiFor(scoped);
+  });
+  afterEach(() => scoped.stop());
+
+  const listed = async (caller: string, query: Record<string, string> = {}) => {
+    const response = await as('GET', '/jobs', { caller, query });
+    expect(response.status).toBe(200);
+    return jobListSchema.parse(response.body);
+  };
+  /** Every page of a listing; the sizes of the pages and the job ids in order. */
+  async function everyPage(caller: string, query: Record<string, string>): Promise<{ pages: number[]; ids: string[] }> {
+    const pages: number[] = [];
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await listed(caller, { ...query, ...(nextToken ? { nextToken } : {}) });
+      pages.push(page.jobs.length);
+      ids.push(...page.jobs.map((j) => j.jobId));
+      nextToken = page.nextToken;
+    } while (nextToken && pages.length < 100);
+    return { pages, ids };
+  }
+  const plant = async (jobs: Job[]) => {
+    for (let i = 0; i < jobs.length; i += 25) await Promise.all(jobs.slice(i, i + 25).map((job) => scoped.jobs.create(job)));
+  };
+
+  it('a Deny tied to the runtime role hides the job from the list exactly as from GET /jobs/{jobId}; no audit event for what the list hid', async () => {
+    const submitAs = async (caller: string, clusterId: string, roleName: string) => {
+      scoped.clock.advance(1);
+      const response = await as('POST', '/jobs', { caller, body: submitBody({ clusterId, executionRoleArn: role(roleName) }) });
+      expect(response.status).toBe(202);
+      return submitResponseSchema.parse(response.body).jobId;
+    };
+    const ownEtl = await submitAs(SCOPED, CLUSTER, 'CallerTeamRoleETL');
+    const ownCaller = await submitAs(SCOPED, CLUSTER, 'Caller');
+    const peerEtl = await submitAs(PEER, CLUSTER, 'CallerTeamRoleETL');
+    const peerCaller = await submitAs(PEER, CLUSTER, 'Caller');
+    const jobs = [ownEtl, ownCaller, peerEtl, peerCaller];
+    await Promise.all(jobs.map((jobId) => scoped.finish(jobId)));
+    const trails = await Promise.all(jobs.map((jobId) => scoped.audit.list(jobId)));
+
+    expect((await listed(SCOPED)).jobs.map((j) => j.jobId)).toEqual([ownEtl]);
+    expect((await listed(SCOPED, { clusterId: CLUSTER })).jobs.map((j) => j.jobId)).toEqual([peerEtl, ownEtl]);
+    expect((await listed(SCOPED, { caller: PEER })).jobs.map((j) => j.jobId)).toEqual([peerEtl]);
+    expect(await Promise.all(jobs.map((jobId) => scoped.audit.list(jobId)))).toEqual(trails);
+
+    const reads = await Promise.all(jobs.map(async (jobId) => (await as('GET', `/jobs/${jobId}`, { caller: SCOPED })).status));
+    expect(reads).toEqual([200, 403, 200, 403]);
+  });
+
+  it('a caller who may read none of 250 jobs gets {"jobs": []} with no nextToken, as from an empty table; one who may read every 10th gets full pages', async () => {
+    const empty = await as('GET', '/jobs', { caller: CAROL, query: { clusterId: CLUSTER } });
+    const planted = jobRecords(new Date('2026-11-01T00:00:00Z'), 250, (i) => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role(i % 10 === 0 ? 'CallerTeamRoleETL' : 'Caller') }));
+    await plant(planted);
+    const hidden = await as('GET', '/jobs', { caller: CAROL, query: { clusterId: CLUSTER } });
+    expect(empty).toEqual({ status: 200, headers: empty.headers, body: { jobs: [] } });
+    expect(hidden).toEqual(empty);
+    expect((await as('GET', '/jobs', { caller: SCOPED, query: { caller: PEER, limit: '1' } })).body).toMatchObject({ jobs: [{ jobId: planted[240]!.jobId }] });
+    const visible = planted.filter((_, i) => i % 10 === 0).map((j) => j.jobId).reverse();
+    expect(await everyPage(SCOPED, { clusterId: CLUSTER, limit: '10' })).toEqual({ pages: [10, 10, 5], ids: visible });
+    expect(await everyPage(SCOPED, { caller: PEER, limit: '20' })).toEqual({ pages: [20, 5], ids: visible });
+    expect(await everyPage(PEER, { limit: '100' })).toMatchObject({ pages: [100, 100, 50] });
+  });
+
+  it('nextToken: a changed, truncated or forged token, another caller\'s, or one of other filters is a 400 on nextToken, with one message', async () => {
+    await plant(jobRecords(new Date('2026-11-01T00:00:00Z'), 5, () => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role('CallerTeamRoleETL') })));
+    const first = await listed(PEER, { limit: '2' });
+    const token = first.nextToken!;
+    expect((await listed(PEER, { limit: '2', nextToken: token })).jobs).toHaveLength(2);
+    const bytes = Buffer.from(token, 'base64url');
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length / 2)]! ^= 1;
+    const attempts: [string, Record<string, string>][] = [
+      [PEER, { limit: '2', nextToken: flipped.toString('base64url') }],
+      [PEER, { limit: '2', nextToken: token.slice(0, 40) }],
+      [PEER, { limit: '2', nextToken: Buffer.from(JSON.stringify({ principalArn: role('Peers'), jobId: first.jobs[1]!.jobId, listKey: `${first.jobs[1]!.createdAt}#${first.jobs[1]!.jobId}` })).toString('base64url') }],
+      [SCOPED, { limit: '2', nextToken: token }],
+      [`${PEER.slice(0, PEER.lastIndexOf('/'))}/other-session`, { limit: '2', nextToken: token }],
+      [PEER, { clusterId: CLUSTER, limit: '2', nextToken: token }],
+      [PEER, { caller: PEER, limit: '2', nextToken: token }],
+    ];
+    const messages = new Set<string>();
+    for (const [caller, query] of attempts) {
+      const response = await as('GET', '/jobs', { caller, query });
+      expectError(response, 400, 'ValidationError', /^nextToken: /);
+      expect((response.body as { error: { details: { issues: { field: string }[] } } }).error.details.issues.map((i) => i.field)).toEqual(['nextToken']);
+      messages.add((response.body as { error: { message: string } }).error.message);
+    }
+    expect(messages.size).toBe(1);
   });
 });
 

@@ -110,7 +110,7 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect(await s.jobs.get(job.jobId)).toMatchObject({ submitAttempts: 5, version: 6 });
   });
 
-  it('list: by caller, cluster or status, newest first, paginated with a token bound to its listing', async () => {
+  it('list: by caller, cluster or status, newest first, one page from a position (a listKey)', async () => {
     const alice = [0, 1, 2, 3, 4].map((n) => jobAt(n));
     const plain = jobAt(5, { clusterId: PLAIN_CLUSTER });
     const carol = jobAt(6, { principalArn: role('Contractors'), status: 'REJECTED' });
@@ -135,10 +135,31 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), from: alice[3]!.createdAt, to: plain.createdAt, limit: 10 })).jobs)).toEqual([plain.jobId, alice[4]!.jobId, alice[3]!.jobId]);
     expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), to: alice[1]!.createdAt, limit: 10 })).jobs)).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
 
-    await expect(s.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: first })).rejects.toThrow(/nextToken/);
-    await expect(s.jobs.list({ clusterId: CLUSTER, limit: 2, nextToken: first })).rejects.toThrow(/nextToken/);
-    await expect(s.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: 'garbage' })).rejects.toMatchObject({ issues: [{ field: 'nextToken' }] });
+    // The position is the raw listKey of the last job read (JobService seals it, bound to its caller and filters);
+    // any listKey is a position in any listing, and anything else is a ValidationError on nextToken.
+    expect(first).toBe(alice[4]!.listKey);
+    expect(ids((await s.jobs.list({ clusterId: CLUSTER, limit: 2, nextToken: first })).jobs)).toEqual([alice[3]!.jobId, alice[2]!.jobId]);
+    expect(ids((await s.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: first })).jobs)).toEqual([]);
+    const between = `${alice[2]!.createdAt.replace(/\.\d{3}Z$/, '.500Z')}#${newJobId()}`; // no such job: still a position
+    expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), limit: 1, nextToken: between })).jobs)).toEqual([alice[2]!.jobId]);
+    for (const garbage of ['garbage', '', alice[4]!.jobId, alice[4]!.createdAt, Buffer.from(JSON.stringify({ principalArn: role('DataTeamA'), jobId: alice[4]!.jobId, listKey: alice[4]!.listKey })).toString('base64url')]) {
+      await expect(s.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: garbage })).rejects.toMatchObject({ issues: [{ field: 'nextToken' }] });
+    }
     await expect(s.jobs.list({ limit: 2 })).rejects.toThrow(ValidationError);
+  });
+
+  it('list: `limit` counts the jobs read from the index, before the filters it does not serve; a page may be short or empty and go on', async () => {
+    const alice = [0, 1, 2, 3].map((n) => jobAt(n));
+    const plain = [4, 5].map((n) => jobAt(n, { clusterId: PLAIN_CLUSTER }));
+    for (const job of [...alice, ...plain]) await s.jobs.create(job);
+    const ids = (jobs: Job[]) => jobs.map((j) => j.jobId);
+    // byCaller, the cluster filtered on the way: the two newest read are the plain ones.
+    const empty = await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 2 });
+    expect(empty).toEqual({ jobs: [], nextToken: plain[0]!.listKey });
+    const next = await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 3, nextToken: empty.nextToken! });
+    expect(ids(next.jobs)).toEqual([alice[3]!.jobId, alice[2]!.jobId, alice[1]!.jobId]);
+    expect(next.nextToken).toBe(alice[1]!.listKey);
+    expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 3, nextToken: next.nextToken! })).jobs)).toEqual([alice[0]!.jobId]);
   });
 
   it('audit append: seq from 0 linked from the genesis, each event sealed with the audit key, a chain that verifies', async () => {

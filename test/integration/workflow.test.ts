@@ -279,7 +279,7 @@ describe('when the workflow cannot start', () => {
 });
 
 describe('listing', () => {
-  it('lists by caller, status and cluster, newest first, paginated with an opaque token', async () => {
+  it('lists by caller, status and cluster, newest first, paginated by position (the store\'s raw cursor, sealed by JobService)', async () => {
     const held = gw.serviceWith({ start: () => Promise.resolve() });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -295,9 +295,16 @@ describe('listing', () => {
     expect((await gw.jobs.list({ clusterId: 'j-2AXXXXXXGAPLF', status: 'ACCEPTED', limit: 10 })).jobs).toHaveLength(5);
     const from = ids[1] && (await gw.jobs.get(ids[1]))!.createdAt;
     expect((await gw.jobs.list({ principalArn: role('DataTeamA'), from: from!, limit: 10 })).jobs).toHaveLength(4);
-    // A token is bound to its listing: it cannot be replayed against another caller's partition.
-    await expect(gw.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: page1.nextToken! })).rejects.toThrow(/nextToken/);
+    // The store's position is a listKey: it stays in its partition (another caller's holds nothing after it here).
+    expect((await gw.jobs.list({ principalArn: role('Contractors'), limit: 2, nextToken: page1.nextToken! })).jobs).toEqual([]);
     await expect(gw.jobs.list({ principalArn: role('DataTeamA'), limit: 2, nextToken: 'garbage' })).rejects.toThrow(/nextToken/);
+    // What a caller gets is sealed: the same page through the service, its token opaque and for ALICE alone.
+    const sealed = await held.list({ callerArn: ALICE }, { limit: 2 });
+    expect(sealed.jobs.map((j) => j.jobId)).toEqual([ids[4], ids[3]]);
+    expect(sealed.nextToken).not.toContain(page1.nextToken!);
+    expect(Buffer.from(sealed.nextToken!, 'base64url').toString('latin1')).not.toContain(ids[3]!);
+    expect((await held.list({ callerArn: ALICE }, { limit: 2, nextToken: sealed.nextToken! })).jobs.map((j) => j.jobId)).toEqual([ids[2], ids[1]]);
+    await expect(held.list({ callerArn: CAROL }, { caller: ALICE, limit: 2, nextToken: sealed.nextToken! })).rejects.toMatchObject({ issues: [{ field: 'nextToken' }] });
   });
 });
 

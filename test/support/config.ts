@@ -3,6 +3,7 @@
  * in-memory fakes), its principals and clusters, a valid POST /jobs body and the simulated clock. No AWS SDK
  * and no dynalite here, so unit tests can import it and stay fast.
  */
+import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config-file/load';
 import type { LoadedConfig } from '../../src/config/validate';
 
@@ -73,6 +74,32 @@ policies:
 
 /** The same configuration with DataTeamA's rule saying nothing about session names: they are caller-chosen. */
 export const UNVERIFIED_CONFIG_YAML = GATEWAY_CONFIG_YAML.replace(', sessionNames: verified', '');
+
+/** A caller whose reads depend on the job's runtime role (SCOPED_CONFIG_YAML). */
+export const SCOPED = `arn:aws:sts::${ACCOUNT}:assumed-role/Scoped/sam`;
+/** A caller who may submit as any catalogue role and read nothing but their own jobs (SCOPED_CONFIG_YAML). */
+export const PEER = `arn:aws:sts::${ACCOUNT}:assumed-role/Peers/pat`;
+
+/**
+ * The shared configuration plus two principals for role-scoped reads. Scoped may submit as any role and read
+ * every job on every cluster, except that a Deny tied to the runtime role `Caller` takes DescribeStep away on
+ * the analytics cluster (such a job cannot be read, its own or not) and ListSteps on the plain one (readable,
+ * not listed). Peers may submit as any role and has no read permission: only their own jobs.
+ */
+export const SCOPED_CONFIG_YAML = ((): string => {
+  const doc = parse(GATEWAY_CONFIG_YAML) as { principals: unknown[]; policies: Record<string, unknown> };
+  const clusters = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster`;
+  doc.principals.push({ match: role('Scoped'), policies: ['submit-any', 'read-all', 'scoped-reads'] }, { match: role('Peers'), policies: ['submit-any'] });
+  doc.policies['submit-any'] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'elasticmapreduce:AddJobFlowSteps', Resource: `${clusters}/*` }] };
+  doc.policies['scoped-reads'] = {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'NoReadsAsCaller', Effect: 'Deny', Action: 'elasticmapreduce:DescribeStep', Resource: `${clusters}/${CLUSTER}`, Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': role('Caller') } } },
+      { Sid: 'NoListsAsCaller', Effect: 'Deny', Action: 'elasticmapreduce:ListSteps', Resource: `${clusters}/${PLAIN_CLUSTER}`, Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': role('Caller') } } },
+    ],
+  };
+  return stringify(doc);
+})();
 
 /** The config and its compiled policy engine, as the gateway loads them. */
 export function loadTestConfig(text: string = GATEWAY_CONFIG_YAML): LoadedConfig {

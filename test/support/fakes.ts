@@ -10,7 +10,7 @@ import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../
 import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
-import { isEmrTerminal, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
+import { isEmrTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
@@ -65,8 +65,10 @@ export class InMemoryJobRepository implements JobRepository {
   }
 
   /**
-   * The index the adapter would query (caller, else cluster, else status), newest first. Unlike DynamoDB, a
-   * page is always full when more jobs match, and the last page has no nextToken.
+   * One Query of the index the adapter would use (caller, else cluster, else status), newest first: `limit` jobs
+   * of the partition are read, then the other filters drop some, as DynamoDB's Limit counts items before its
+   * FilterExpression. The position is the last read job's listKey. Unlike DynamoDB, a page that read the last
+   * matching job has no nextToken (DynamoDB may answer one that leads to an empty page).
    */
   async list(query: ListQuery): Promise<JobPage> {
     await turn();
@@ -75,29 +77,16 @@ export class InMemoryJobRepository implements JobRepository {
       : query.clusterId ? ['clusterId', query.clusterId] : ['status', query.status];
     if (!partition) throw ValidationError.single('', 'list jobs by caller, cluster or status: give at least one');
     const [from, to] = [query.from ?? '0', `${query.to ?? '9999'}~`];
-    const after = decodeToken(query.nextToken, attribute, partition);
-    const matching = [...this.items.values()]
+    const after = query.nextToken;
+    if (after !== undefined && !jobIdOfListKey(after)) throw ValidationError.single('nextToken', 'is not a position in a job listing');
+    const inPartition = [...this.items.values()]
       .filter((j) => j[attribute] === partition && j.listKey >= from && j.listKey <= to && (after === undefined || j.listKey < after))
-      .filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId))
       .sort((a, b) => (a.listKey < b.listKey ? 1 : -1));
-    const jobs = matching.slice(0, query.limit);
-    const last = jobs.at(-1);
-    const token = last && matching.length > jobs.length ? Buffer.from(JSON.stringify({ [attribute]: partition, jobId: last.jobId, listKey: last.listKey })).toString('base64url') : undefined;
-    return { jobs: jobs.map(stored), ...(token ? { nextToken: token } : {}) };
+    const read = inPartition.slice(0, query.limit);
+    const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId));
+    const last = read.at(-1);
+    return { jobs: jobs.map(stored), ...(last && inPartition.length > read.length ? { nextToken: last.listKey } : {}) };
   }
-}
-
-/** The listKey a token resumes after; the same 400 as the adapter for a token of another listing. */
-function decodeToken(token: string | undefined, attribute: ListAttribute, partition: string): string | undefined {
-  if (!token) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const keys = Object.keys(key).sort().join();
-    if (key[attribute] === partition && typeof key.jobId === 'string' && typeof key.listKey === 'string' && keys === ['jobId', 'listKey', attribute].sort().join()) return key.listKey;
-  } catch {
-    // the same 400 below
-  }
-  throw ValidationError.single('nextToken', 'is not a token from this listing (use the nextToken of the previous page, with the same filters)');
 }
 
 export class InMemoryAuditLog implements AuditLog {

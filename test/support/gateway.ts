@@ -23,7 +23,7 @@ import { TestSealer } from './sealer';
 
 // The config, principals and clock live in ./config (no SDK there, so unit tests can share them); re-exported
 // here for the tests that know them from this module.
-export { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PLAIN_CLUSTER, role, SimClock, SPOOFED, submitBody, SUBMITTER_ROLE, UNVERIFIED_CONFIG_YAML } from './config';
+export { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, NOREADS, PEER, PLAIN_CLUSTER, role, SCOPED, SCOPED_CONFIG_YAML, SimClock, SPOOFED, submitBody, SUBMITTER_ROLE, UNVERIFIED_CONFIG_YAML } from './config';
 
 export interface TestGateway {
   config: GatewayConfig;

@@ -6,11 +6,13 @@
 import { parse, stringify } from 'yaml';
 import { ConflictError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../../src/errors';
 import type { Job } from '../../src/jobs/model';
+import type { JobService } from '../../src/jobs/service';
 import { STEP_TYPES } from '../../src/jobs/request';
 import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
-import { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PLAIN_CLUSTER, role, SPOOFED, submitBody, UNVERIFIED_CONFIG_YAML } from '../support/config';
+import { ACCOUNT, ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PEER, PLAIN_CLUSTER, role, SCOPED, SCOPED_CONFIG_YAML, SPOOFED, submitBody, UNVERIFIED_CONFIG_YAML } from '../support/config';
 import { crashAfterEvent } from '../support/fakes';
+import { jobRecords } from '../support/jobs';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
 
 const ANALYST = `arn:aws:sts::${ACCOUNT}:assumed-role/Analysts/ann`;
@@ -361,8 +363,167 @@ describe('list', () => {
     expect(ids(await g.service.list({ callerArn: ALICE }, { status: 'ACCEPTED', limit: 10 }))).toEqual([alice[1]!.jobId, alice[0]!.jobId]);
   });
 
+  it('from and to bound the creation instant, whatever the precision or offset they are written with', async () => {
+    g.clock.advance(0.25);
+    const { job } = await submit(ALICE); // created at 12:00:00.250Z
+    const listed = async (from?: string, to?: string) => ids(await g.service.list({ callerArn: ALICE }, { limit: 10, ...(from ? { from } : {}), ...(to ? { to } : {}) }));
+    expect(await listed('2026-11-28T12:00:00Z')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T14:00:00+02:00')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T12:00:00.250Z', '2026-11-28T12:00:00.250Z')).toEqual([job.jobId]);
+    expect(await listed(undefined, '2026-11-28T13:00:00+01:00')).toEqual([]);
+    expect(await listed(undefined, '2026-11-28T12:00:01Z')).toEqual([job.jobId]);
+    expect(await listed('2026-11-28T12:00:00.251Z')).toEqual([]);
+    expect(await listed('2026-11-28T11:00:01-01:00')).toEqual([]);
+  });
+
   it('a caller filter that is not an IAM principal is a ValidationError on `caller`', async () => {
     await expect(g.service.list({ callerArn: ALICE }, { caller: 'alice', limit: 10 })).rejects.toMatchObject({ issues: [{ field: 'caller' }] });
+  });
+});
+
+describe('list: each job passes the decision reading it would', () => {
+  let m: MemoryGateway;
+  beforeEach(() => {
+    m = memoryGateway({ configYaml: SCOPED_CONFIG_YAML });
+  });
+  const ids = (page: { jobs: Job[] }) => page.jobs.map((j) => j.jobId);
+  const submitAs = async (callerArn: string, clusterId: string, roleName: string): Promise<string> => {
+    m.clock.advance(1);
+    return (await m.service.submit({ caller: { callerArn }, body: submitBody({ clusterId, executionRoleArn: role(roleName) }) })).job.jobId;
+  };
+  const readable = (callerArn: string, jobId: string): Promise<boolean> => m.service.get({ callerArn }, jobId).then(() => true, () => false);
+  const eventCount = (): number => [...m.audit.chains.values()].reduce((n, chain) => n + chain.length, 0);
+  /** Every page of a listing, following nextToken; asserts each page is full but the last. */
+  async function everyPage(callerArn: string, query: Parameters<JobService['list']>[1]): Promise<{ pages: number[]; ids: string[] }> {
+    const pages: number[] = [];
+    const all: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await m.service.list({ callerArn }, { ...query, ...(nextToken ? { nextToken } : {}) });
+      pages.push(page.jobs.length);
+      all.push(...ids(page));
+      nextToken = page.nextToken;
+    } while (nextToken && pages.length < 100);
+    return { pages, ids: all };
+  }
+  const plant = (jobs: Job[]) => {
+    for (const job of jobs) m.jobs.items.set(job.jobId, job);
+  };
+  const START = new Date('2026-11-01T00:00:00Z');
+
+  it('a Deny tied to the runtime role hides a job from GET /jobs exactly as from GET /jobs/{id}, own jobs included; listing audits nothing', async () => {
+    const ownEtl = await submitAs(SCOPED, CLUSTER, 'CallerTeamRoleETL');
+    const ownCaller = await submitAs(SCOPED, CLUSTER, 'Caller'); // DescribeStep denied: not readable
+    const ownCallerPlain = await submitAs(SCOPED, PLAIN_CLUSTER, 'Caller'); // ListSteps denied: readable, not listed
+    const peerEtl = await submitAs(PEER, CLUSTER, 'CallerTeamRoleETL');
+    const peerCaller = await submitAs(PEER, CLUSTER, 'Caller');
+    const peerCallerPlain = await submitAs(PEER, PLAIN_CLUSTER, 'Caller');
+    const events = eventCount();
+
+    expect(ids(await m.service.list({ callerArn: SCOPED }, { limit: 10 }))).toEqual([ownEtl]);
+    expect(ids(await m.service.list({ callerArn: SCOPED }, { clusterId: CLUSTER, limit: 10 }))).toEqual([peerEtl, ownEtl]);
+    expect(ids(await m.service.list({ callerArn: SCOPED }, { clusterId: PLAIN_CLUSTER, limit: 10 }))).toEqual([]);
+    expect(ids(await m.service.list({ callerArn: SCOPED }, { status: 'ACCEPTED', limit: 10 }))).toEqual([peerEtl, ownEtl]);
+    expect(ids(await m.service.list({ callerArn: SCOPED }, { caller: PEER, limit: 10 }))).toEqual([peerEtl]);
+    // Peers read only their own jobs, whatever their role: all of them, none of Scoped's.
+    expect(ids(await m.service.list({ callerArn: PEER }, { limit: 10 }))).toEqual([peerCallerPlain, peerCaller, peerEtl]);
+    expect(ids(await m.service.list({ callerArn: PEER }, { status: 'ACCEPTED', limit: 10 }))).toEqual([peerCallerPlain, peerCaller, peerEtl]);
+    expect(eventCount()).toBe(events); // no READ_DENIED, nor anything else, for the jobs a listing hid
+
+    // Whatever a listing shows, GET /jobs/{id} shows; a DescribeStep Deny hides a job from both.
+    const jobs = [ownEtl, ownCaller, ownCallerPlain, peerEtl, peerCaller, peerCallerPlain];
+    const reads = await Promise.all(jobs.map((jobId) => readable(SCOPED, jobId)));
+    expect(Object.fromEntries(jobs.map((jobId, i) => [jobId, reads[i]]))).toEqual({
+      [ownEtl]: true, [ownCaller]: false, [ownCallerPlain]: true, [peerEtl]: true, [peerCaller]: false, [peerCallerPlain]: true,
+    });
+  });
+
+  it("a caller who may read none of 250 jobs gets {jobs: []} without a nextToken, as from an empty table", async () => {
+    const listings = [
+      [CAROL, { clusterId: CLUSTER }], [CAROL, { status: 'ACCEPTED' }], [CAROL, { caller: PEER }],
+      [SCOPED, { clusterId: CLUSTER }], [SCOPED, { caller: PEER }], [AUDITOR, { clusterId: PLAIN_CLUSTER }],
+    ] as const;
+    const answers = async () => {
+      const out: unknown[] = [];
+      for (const [callerArn, filters] of listings) for (const limit of [1, 20, 100]) out.push(await m.service.list({ callerArn }, { ...filters, limit }));
+      return out;
+    };
+    const empty = await answers();
+    expect(empty.every((answer) => JSON.stringify(answer) === '{"jobs":[]}')).toBe(true);
+    // Peers' jobs as Caller on the analytics cluster: Scoped is denied DescribeStep on them, the others have no Allow.
+    plant(jobRecords(START, 250, () => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role('Caller') })));
+    expect(await answers()).toEqual(empty);
+    // The owner sees them.
+    expect((await everyPage(PEER, { limit: 100 })).pages).toEqual([100, 100, 50]);
+  });
+
+  it('a caller who may read every 10th job gets full pages, newest first, and the last page has no nextToken', async () => {
+    const planted = jobRecords(START, 250, (i) => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role(i % 10 === 0 ? 'CallerTeamRoleETL' : 'Caller') }));
+    plant(planted);
+    const visible = planted.filter((_, i) => i % 10 === 0).map((j) => j.jobId).reverse();
+    expect(await everyPage(SCOPED, { clusterId: CLUSTER, limit: 10 })).toEqual({ pages: [10, 10, 5], ids: visible });
+    expect(await everyPage(SCOPED, { clusterId: CLUSTER, limit: 20 })).toEqual({ pages: [20, 5], ids: visible });
+    expect(await everyPage(SCOPED, { clusterId: CLUSTER, limit: 100 })).toEqual({ pages: [25], ids: visible });
+    expect(await everyPage(SCOPED, { caller: PEER, limit: 7 })).toEqual({ pages: [7, 7, 7, 4], ids: visible });
+  });
+
+  it('fills a page within 10 store pages (at most limit + 900 jobs read); past that, an empty or short page with a nextToken that goes on', async () => {
+    const hidden = jobRecords(START, 2500, () => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role('Caller') }));
+    const oldest = jobRecords(new Date(START.getTime() - 3600_000), 3, () => ({ callerArn: PEER, clusterId: CLUSTER, executionRoleArn: role('CallerTeamRoleETL') }));
+    plant([...hidden, ...oldest]);
+    const reads: number[][] = [];
+    const list = m.jobs.list.bind(m.jobs);
+    m.jobs.list = (query) => {
+      reads.at(-1)!.push(query.limit);
+      return list(query);
+    };
+    const pages: { jobs: number; more: boolean }[] = [];
+    let nextToken: string | undefined;
+    do {
+      reads.push([]);
+      const page = await m.service.list({ callerArn: SCOPED }, { clusterId: CLUSTER, limit: 20, ...(nextToken ? { nextToken } : {}) });
+      pages.push({ jobs: page.jobs.length, more: page.nextToken !== undefined });
+      nextToken = page.nextToken;
+    } while (nextToken && pages.length < 10);
+    expect(pages).toEqual([{ jobs: 0, more: true }, { jobs: 0, more: true }, { jobs: 3, more: false }]);
+    for (const request of reads) {
+      expect(request.length).toBeLessThanOrEqual(10);
+      expect(request[0]).toBe(20);
+      expect(request.slice(1).every((n) => n === 100)).toBe(true);
+    }
+    expect(reads[0]).toHaveLength(10);
+  });
+
+  it('nextToken: sealed (no job id, time, principal or cluster readable), bound to the caller and the exact filters, expiring after 24 hours', async () => {
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i++) mine.push(await submitAs(ALICE, CLUSTER, 'CallerTeamRoleETL'));
+    const page1 = await m.service.list({ callerArn: ALICE }, { limit: 2 });
+    expect(ids(page1)).toEqual([mine[2], mine[1]]);
+    const token = page1.nextToken!;
+    for (const text of [token, Buffer.from(token, 'base64url').toString('latin1'), Buffer.from(token, 'base64').toString('latin1')]) {
+      for (const secret of [...mine, ...page1.jobs.map((j) => j.createdAt.slice(0, 16)), ALICE, role('DataTeamA'), CLUSTER]) expect(text).not.toContain(secret);
+    }
+    // The same caller and filters go on, with any limit.
+    expect(ids(await m.service.list({ callerArn: ALICE }, { limit: 1, nextToken: token }))).toEqual([mine[0]]);
+    const refused = async (callerArn: string, query: Parameters<JobService['list']>[1]) => {
+      const error = await rejection(m.service.list({ callerArn }, query));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues.map((i) => i.field)).toEqual(['nextToken']);
+      return (error as ValidationError).message;
+    };
+    const messages = new Set([
+      await refused(SPOOFED, { limit: 2, nextToken: token }), // the same role, another session
+      await refused(AUDITOR, { caller: ALICE, limit: 2, nextToken: token }),
+      await refused(ALICE, { caller: ALICE, limit: 2, nextToken: token }), // the same jobs, other filters
+      await refused(ALICE, { status: 'ACCEPTED', limit: 2, nextToken: token }),
+      await refused(ALICE, { limit: 2, nextToken: `${token.slice(0, -2)}${token.endsWith('AA') ? 'BA' : 'AA'}` }),
+      await refused(ALICE, { limit: 2, nextToken: token.slice(0, -1) }),
+    ]);
+    m.clock.advance(24 * 3600 - 2);
+    expect(ids(await m.service.list({ callerArn: ALICE }, { limit: 2, nextToken: token }))).toEqual([mine[0]]);
+    m.clock.advance(3);
+    messages.add(await refused(ALICE, { limit: 2, nextToken: token }));
+    expect(messages.size).toBe(1);
   });
 });
 

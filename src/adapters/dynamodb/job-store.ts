@@ -1,7 +1,7 @@
 /**
  * Jobs in DynamoDB: one item per job, created once (conditional put), then changed only with optimistic
  * concurrency on `version`. Three sparse-free indexes list jobs newest first by caller, status and cluster,
- * so no listing ever scans the table.
+ * so no listing ever scans the table; one list call is one Query.
  */
 import {
   GetItemCommand,
@@ -12,13 +12,11 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { JobConflictError, ValidationError } from '../../errors';
-import type { Job } from '../../jobs/model';
+import { IntegrityError, JobConflictError, ValidationError } from '../../errors';
+import { jobIdOfListKey, type Job } from '../../jobs/model';
 import type { JobChanges, JobPage, JobRepository, ListQuery } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 import { JOB_INDEXES, type JobIndex } from './tables';
-
-const MAX_PAGES_PER_LIST = 10;
 
 export class DynamoJobStore implements JobRepository {
   constructor(
@@ -99,7 +97,10 @@ export class DynamoJobStore implements JobRepository {
     throw new JobConflictError(`job ${jobId} changed too often to update`);
   }
 
-  /** Newest first, through the index that fits the filters; the other filters apply on the way. */
+  /**
+   * One Query, newest first, through the index that fits the filters; the other filters apply on the way, after
+   * `limit` items are read (DynamoDB's Limit), so a page may be short or empty with more after it.
+   */
   async list(query: ListQuery): Promise<JobPage> {
     const { index, partition } = chooseIndex(query);
     const values: Record<string, unknown> = { ':pk': partition, ':from': query.from ?? '0', ':to': `${query.to ?? '9999'}~` };
@@ -114,27 +115,21 @@ export class DynamoJobStore implements JobRepository {
       filters.push('clusterId = :cluster');
       values[':cluster'] = query.clusterId;
     }
-    const jobs: Job[] = [];
-    let start = decodeToken(query.nextToken, JOB_INDEXES[index], partition);
-    for (let page = 0; page < MAX_PAGES_PER_LIST && jobs.length < query.limit; page++) {
-      const out = await awsCall('DynamoDB Query', () => this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: index,
-          KeyConditionExpression: '#pk = :pk AND listKey BETWEEN :from AND :to',
-          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-          ScanIndexForward: false,
-          Limit: query.limit - jobs.length,
-          ExclusiveStartKey: start,
-        }),
-      ));
-      for (const item of out.Items ?? []) jobs.push(unmarshall(item) as Job);
-      start = out.LastEvaluatedKey;
-      if (!start) break;
-    }
-    return { jobs, ...(start ? { nextToken: encodeToken(start) } : {}) };
+    const out = await awsCall('DynamoDB Query', () => this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk AND listKey BETWEEN :from AND :to',
+        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: startKey(query.nextToken, JOB_INDEXES[index], partition),
+      }),
+    ));
+    const jobs = (out.Items ?? []).map((item) => unmarshall(item) as Job);
+    return { jobs, ...(out.LastEvaluatedKey ? { nextToken: positionOf(out.LastEvaluatedKey) } : {}) };
   }
 }
 
@@ -146,21 +141,17 @@ function chooseIndex(query: ListQuery): { index: JobIndex; partition: string } {
   throw ValidationError.single('', 'list jobs by caller, cluster or status: give at least one');
 }
 
-function encodeToken(key: Record<string, AttributeValue>): string {
-  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+/** The ExclusiveStartKey of a position (a listKey) in an index partition: the table key and the index key. */
+function startKey(position: string | undefined, partitionAttribute: string, partition: string): Record<string, AttributeValue> | undefined {
+  if (position === undefined) return undefined;
+  const jobId = jobIdOfListKey(position);
+  if (!jobId) throw ValidationError.single('nextToken', 'is not a position in a job listing');
+  return marshall({ jobId, listKey: position, [partitionAttribute]: partition });
 }
 
-/** An opaque token, checked to belong to the same index partition: a token cannot reach another caller's jobs. */
-function decodeToken(token: string | undefined, partitionAttribute: string, partition: string): Record<string, AttributeValue> | undefined {
-  if (!token) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const expected = new Set(['jobId', 'listKey', partitionAttribute]);
-    const valid =
-      typeof key === 'object' && key !== null && key[partitionAttribute] === partition && typeof key.jobId === 'string' && typeof key.listKey === 'string';
-    if (valid && Object.keys(key).length === expected.size && Object.keys(key).every((k) => expected.has(k))) return marshall(key);
-  } catch {
-    // fall through: any malformed token is the same 400
-  }
-  throw ValidationError.single('nextToken', 'is not a token from this listing (use the nextToken of the previous page, with the same filters)');
+/** The position a LastEvaluatedKey names: its listKey. */
+function positionOf(key: Record<string, AttributeValue>): string {
+  const { listKey } = unmarshall(key) as { listKey?: unknown };
+  if (typeof listKey !== 'string') throw new IntegrityError('DynamoDB answered a LastEvaluatedKey without a listKey');
+  return listKey;
 }
