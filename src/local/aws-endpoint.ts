@@ -1,6 +1,7 @@
 /**
- * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge, KMS and STS,
- * routed as AWS routes them: by X-Amz-Target (JSON protocols) or by the Query protocol's Action. The AWS SDKs and the
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge, KMS, STS and
+ * S3, routed as AWS routes them: by X-Amz-Target (JSON protocols), by the Query protocol's Action, and S3 (REST-XML,
+ * path-style URLs) by the SigV4 credential scope of the request (`.../REGION/s3/aws4_request`). The AWS SDKs and the
  * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
  * emulators); the gateway's own API front checks SigV4. Every request passes the loopback server's browser
  * guard (listen.ts) first, DynamoDB's too: dynalite has no port of its own. Faults can be injected for tests
@@ -16,6 +17,8 @@ import type { LocalEventBus } from './events';
 import { readBody } from './http-body';
 import type { LocalKms } from './kms';
 import { listenLoopback } from './listen';
+import type { LocalS3 } from './s3';
+import { createS3Handler, s3RequestRegion } from './s3-http';
 import type { LocalStepFunctions } from './sfn/api';
 import { LocalSts } from './sts';
 
@@ -55,6 +58,9 @@ export interface AwsEndpointOptions {
   sfn: LocalStepFunctions;
   sts: LocalSts;
   kms: LocalKms;
+  /** The local S3, and the account that owns its buckets. */
+  s3: LocalS3;
+  account: string;
   /** Local DynamoDB's request handler, called in-process (it listens on no port). */
   dynamo: RequestListener;
   /** The local EventBridge: PutEvents, and firing one named trigger. */
@@ -212,8 +218,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     createReadStream(file).pipe(res);
   }
 
+  const s3 = createS3Handler({ s3: options.s3, account: options.account, maxBody: MAX_BODY });
+
   const handler: RequestListener = (req, res) => {
     const target = req.headers['x-amz-target'];
+    const s3Region = s3RequestRegion(req);
     const route = (): Promise<void> | void => {
       if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
         if (random() < faults.dynamoThrottleRate) return sendJson(res, 400, 'application/x-amz-json-1.0', { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' });
@@ -224,6 +233,8 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (typeof target === 'string' && target.startsWith('AWSStepFunctions.')) return json(req, res, 'sfn', target.slice('AWSStepFunctions.'.length));
       if (typeof target === 'string' && target.startsWith('AWSEvents.')) return json(req, res, 'events', target.slice('AWSEvents.'.length));
       if (typeof target === 'string' && target.startsWith('TrentService.')) return json(req, res, 'kms', target.slice('TrentService.'.length));
+      // Signed for S3: its REST paths, before the Query protocol (a PutObject may well be form-encoded).
+      if (s3Region !== undefined) return s3(req, res, s3Region);
       if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
       if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });

@@ -1,9 +1,9 @@
 /**
  * The whole gateway on one machine: dynalite (persisted in the private data directory), the local EMR, Step
- * Functions, STS, KMS (the audit key, kept in the data directory) and EventBridge, all on one AWS port, the
- * schedules, and the API front on the gateway port. The gateway's own code runs unchanged against them, through
- * the same SDK clients, as it does in AWS. Restarting keeps jobs, audit trails and the audit key, and follows
- * every unfinished job again to its real end.
+ * Functions, STS, KMS (the audit key, kept in the data directory), S3 (its buckets in the data directory) and
+ * EventBridge, all on one AWS port, the schedules, and the API front on the gateway port. The gateway's own code
+ * runs unchanged against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs, audit
+ * trails, the audit key and the buckets, and follows every unfinished job again to its real end.
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
 import { LocalKms } from './kms';
+import { LocalS3 } from './s3';
 import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './sfn/api';
 import { LocalWorkflowRunner } from './sfn/runner';
@@ -95,7 +96,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The audit key: created at the first start, the same one (by its alias) after every restart.
     const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
     const auditKeyArn = kms.ensureKey(LOCAL_AUDIT_KEY_ALIAS, 'emr-step-gateway audit trail (local stack)');
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, kms, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    // S3: buckets and objects in DATA_DIR/s3 (the audit digests, the step logs).
+    const s3 = new LocalS3({ dataDir });
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.

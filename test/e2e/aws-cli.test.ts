@@ -1,10 +1,10 @@
 /**
  * The AWS CLI (Debian's v2 at /usr/bin/aws) against the local AWS endpoint: EMR, DynamoDB, Step Functions,
- * KMS and STS speak the real protocols. Skipped, with the reason printed, where the AWS CLI is not installed
+ * KMS, STS and S3 (s3api and the high-level s3 commands) speak the real protocols. Skipped, with the reason printed, where the AWS CLI is not installed
  * (.ci/run installs it).
  */
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 let stack: LocalStack;
 const dataDir = newDataDir();
 
-function aws(...args: string[]): Promise<Record<string, unknown>> {
+/** What the AWS CLI prints (s3 ls and s3 cp print text, not JSON). */
+function awsText(...args: string[]): Promise<string> {
   const env = {
     PATH: process.env.PATH,
     HOME: '/nonexistent',
@@ -39,9 +40,14 @@ function aws(...args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) =>
     execFile(AWS, ['--endpoint-url', stack.awsUrl, '--output', 'json', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`aws ${args.join(' ')} failed: ${stderr || error.message}`));
-      else resolve(stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {});
+      else resolve(stdout);
     }),
   );
+}
+
+async function aws(...args: string[]): Promise<Record<string, unknown>> {
+  const stdout = await awsText(...args);
+  return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }
 
 describeIf('the AWS CLI against the local endpoint', () => {
@@ -127,5 +133,70 @@ describeIf('the AWS CLI against the local endpoint', () => {
     const out = (await aws('sts', 'assume-role', '--role-arn', ETL, '--role-session-name', 'cli', '--source-identity', 'alice')) as { Credentials: { AccessKeyId: string }; SourceIdentity: string };
     expect(out.SourceIdentity).toBe('alice');
     expect(out.Credentials.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  describe('S3', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emr-gateway-s3-cli-'));
+    const local = (name: string, data?: string): string => {
+      if (data !== undefined) writeFileSync(join(dir, name), data);
+      return join(dir, name);
+    };
+    const md5 = (data: string): string => createHash('md5').update(data).digest('hex');
+
+    it('s3api create-bucket, put-object (content type, metadata), list-objects-v2, head-object, get-object; NoSuchKey, NoSuchBucket', async () => {
+      expect(await aws('s3api', 'create-bucket', '--bucket', 'cli-step-logs')).toEqual({ Location: '/cli-step-logs' });
+      const body = 'step output\nline two\n';
+      const put = (await aws('s3api', 'put-object', '--bucket', 'cli-step-logs', '--key', 'logs/j-1/s-1/stdout', '--body', local('stdout', body), '--content-type', 'text/plain', '--metadata', 'job=job-1')) as { ETag: string };
+      expect(put.ETag).toBe(`"${md5(body)}"`);
+      // --no-paginate: the CLI's paginator merges the pages and drops KeyCount
+      const listed = (await aws('s3api', 'list-objects-v2', '--bucket', 'cli-step-logs', '--prefix', 'logs/', '--no-paginate')) as { Contents: { Key: string; Size: number; ETag: string }[]; KeyCount: number };
+      expect(listed).toMatchObject({ KeyCount: 1, IsTruncated: false, Prefix: 'logs/', Name: 'cli-step-logs' });
+      expect(listed.Contents).toEqual([expect.objectContaining({ Key: 'logs/j-1/s-1/stdout', Size: body.length, ETag: put.ETag, StorageClass: 'STANDARD' })]);
+      const head = await aws('s3api', 'head-object', '--bucket', 'cli-step-logs', '--key', 'logs/j-1/s-1/stdout');
+      expect(head).toMatchObject({ ContentLength: body.length, ContentType: 'text/plain', ETag: put.ETag, Metadata: { job: 'job-1' } });
+      const got = await aws('s3api', 'get-object', '--bucket', 'cli-step-logs', '--key', 'logs/j-1/s-1/stdout', local('got'));
+      expect(got).toMatchObject({ ContentLength: body.length, ContentType: 'text/plain', ETag: put.ETag, Metadata: { job: 'job-1' } });
+      expect(readFileSync(local('got'), 'utf8')).toBe(body);
+      const range = await aws('s3api', 'get-object', '--bucket', 'cli-step-logs', '--key', 'logs/j-1/s-1/stdout', '--range', 'bytes=0-3', local('range'));
+      expect(range).toMatchObject({ ContentRange: `bytes 0-3/${body.length}` });
+      expect(readFileSync(local('range'), 'utf8')).toBe('step');
+      await expect(aws('s3api', 'get-object', '--bucket', 'cli-step-logs', '--key', 'logs/missing', local('missing'))).rejects.toThrow(/NoSuchKey/);
+      await expect(aws('s3api', 'list-objects-v2', '--bucket', 'cli-no-such-bucket')).rejects.toThrow(/NoSuchBucket/);
+      await expect(aws('s3api', 'create-multipart-upload', '--bucket', 'cli-step-logs', '--key', 'big')).rejects.toThrow(/NotImplemented/);
+    });
+
+    it('s3 cp up and down, s3 ls of the buckets, of a prefix and recursively', async () => {
+      await aws('s3api', 'create-bucket', '--bucket', 'cli-copies');
+      const content = 'copied by aws s3 cp\n'.repeat(100);
+      expect(await awsText('s3', 'cp', local('upload.txt', content), 's3://cli-copies/dir/upload.txt', '--only-show-errors')).toBe('');
+      await awsText('s3', 'cp', local('other.txt', 'x'), 's3://cli-copies/top.txt', '--only-show-errors');
+      expect(await awsText('s3', 'cp', 's3://cli-copies/dir/upload.txt', local('download.txt'), '--only-show-errors')).toBe('');
+      expect(readFileSync(local('download.txt'), 'utf8')).toBe(content);
+      const head = await aws('s3api', 'head-object', '--bucket', 'cli-copies', '--key', 'dir/upload.txt');
+      expect(head).toMatchObject({ ContentType: 'text/plain', ETag: `"${md5(content)}"` });
+      expect(await awsText('s3', 'ls')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d cli-copies$/m);
+      const top = await awsText('s3', 'ls', 's3://cli-copies/');
+      expect(top).toMatch(/^\s+PRE dir\/$/m);
+      expect(top).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+1 top\.txt$/m);
+      const recursive = await awsText('s3', 'ls', '--recursive', 's3://cli-copies/');
+      expect(recursive.trim().split('\n').map((line) => line.trim().split(/\s+/).slice(2))).toEqual([[String(content.length), 'dir/upload.txt'], ['1', 'top.txt']]);
+    });
+
+    it('a bucket with Object Lock and a default rule: put-object-lock-configuration (Content-MD5), then no overwrite, no delete', async () => {
+      await aws('s3api', 'create-bucket', '--bucket', 'cli-audit-digests', '--object-lock-enabled-for-bucket');
+      const configuration = { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } };
+      await aws('s3api', 'put-object-lock-configuration', '--bucket', 'cli-audit-digests', '--object-lock-configuration', JSON.stringify(configuration));
+      expect(await aws('s3api', 'get-object-lock-configuration', '--bucket', 'cli-audit-digests')).toEqual({ ObjectLockConfiguration: configuration });
+      expect(await aws('s3api', 'get-bucket-versioning', '--bucket', 'cli-audit-digests')).toEqual({ Status: 'Enabled' });
+      const put = (await aws('s3api', 'put-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json', '--body', local('digest.json', '{"head":"abc"}'))) as { VersionId?: string };
+      expect(put.VersionId).toBeTruthy();
+      const head = await aws('s3api', 'head-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json');
+      expect(head).toMatchObject({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: expect.any(String) });
+      await expect(aws('s3api', 'put-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json', '--body', local('forged.json', '{"head":"forged"}'))).rejects.toThrow(/AccessDenied/);
+      await expect(aws('s3api', 'delete-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json')).rejects.toThrow(/AccessDenied/);
+      await expect(awsText('s3', 'rm', 's3://cli-audit-digests/digest-0001.json')).rejects.toThrow(/AccessDenied/);
+      await aws('s3api', 'get-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json', local('kept.json'));
+      expect(readFileSync(local('kept.json'), 'utf8')).toBe('{"head":"abc"}');
+    });
   });
 });

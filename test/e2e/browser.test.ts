@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { LocalStack } from '../../src/local/stack';
@@ -23,6 +24,7 @@ const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 const PAGE = 'https://evil.example';
 const MARKER = 'secret-output-7f3a';
 const PLANTED = 'job-plantedbyawebpage0000000';
+const DIGESTS = 'browser-test-digests';
 // The demo keys are printed by `npm start` and written in the README: a page may well know them.
 const ALICE = { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'local-alice-secret' };
 
@@ -71,6 +73,12 @@ async function attacks(port: number, stepId: string): Promise<Attack[]> {
   };
   const plant = { TableName: 'emr-gateway-jobs', Item: { jobId: { S: PLANTED }, status: { S: 'ACCEPTED' }, principalArn: { S: 'arn:aws:iam::123456789012:role/Anyone' } } };
   const listJobs = (host: string, extra: Record<string, string> = {}) => signed(host, port, { method: 'GET', path: '/jobs', service: 'execute-api', headers: extra });
+  const s3 = async (host: string, method: string, path: string, extra: Record<string, string> = {}, body?: string): Promise<Omit<Attack, 'what'>> => ({
+    method,
+    path,
+    headers: await signed(host, port, { method, path, service: 's3', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra }, ...(body ? { body } : {}) }),
+    ...(body ? { body } : {}),
+  });
   return [
     {
       what: 'a CORS preflight',
@@ -84,6 +92,9 @@ async function attacks(port: number, stepId: string): Promise<Attack[]> {
     { what: 'DNS rebinding: a DynamoDB PutItem of an ACCEPTED job with a foreign Host', ...(await dynamo('evil.example', 'PutItem', plant)) },
     { what: 'a cross-origin GET /jobs signed with the demo keys', method: 'GET', path: '/jobs', headers: { ...(await listJobs('127.0.0.1', { origin: PAGE })) } },
     { what: 'DNS rebinding: GET /jobs signed with the demo keys for a foreign Host', method: 'GET', path: '/jobs', headers: await listJobs('evil.example') },
+    { what: 'a cross-origin S3 PutObject of a forged audit digest', ...(await s3('127.0.0.1', 'PUT', `/${DIGESTS}/planted.json`, { origin: PAGE }, '{"head":"forged"}')) },
+    { what: 'a cross-origin S3 ListObjectsV2 of the digests', ...(await s3('127.0.0.1', 'GET', `/${DIGESTS}?list-type=2`, { origin: PAGE })) },
+    { what: 'DNS rebinding: an S3 ListBuckets with a foreign Host', ...(await s3('evil.example', 'GET', '/')) },
     {
       what: 'a no-cors <script> load of a step log',
       method: 'GET',
@@ -109,6 +120,9 @@ beforeAll(async () => {
   const job = await finished(alice, jobId);
   expect(job.status).toBe('COMPLETED');
   stepId = job.step.id!;
+  const s3 = new S3Client({ region: stack.region, endpoint: stack.awsUrl, forcePathStyle: true, credentials: { accessKeyId: 'AKIALOCALTOOL0000000', secretAccessKey: 'x' } });
+  await s3.send(new CreateBucketCommand({ Bucket: DIGESTS, ObjectLockEnabledForBucket: true }));
+  s3.destroy();
 });
 afterAll(async () => {
   if (!stopped) await stack.stop();
@@ -131,7 +145,7 @@ it('browser-shaped requests to every listening port reach nothing: no data, no w
     for (const attack of await attacks(port, stepId)) {
       const reply = await send(port, attack);
       const cors = Object.keys(reply.headers).filter((h) => h.startsWith('access-control-'));
-      const leaked = [jobId, stepId, MARKER, 'emr-gateway-jobs'].filter((s) => reply.body.includes(s));
+      const leaked = [jobId, stepId, MARKER, 'emr-gateway-jobs', DIGESTS].filter((s) => reply.body.includes(s));
       if (reply.status < 400 || cors.length || leaked.length) reached.push(`port ${port}, ${attack.what}: ${reply.status} ${cors.join(',')} ${leaked.join(',')}`);
     }
   }
@@ -140,6 +154,9 @@ it('browser-shaped requests to every listening port reach nothing: no data, no w
   const db = new DynamoDBClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIALOCALTOOL0000000', secretAccessKey: 'x' } });
   expect((await db.send(new GetItemCommand({ TableName: 'emr-gateway-jobs', Key: { jobId: { S: PLANTED } } }))).Item).toBeUndefined();
   db.destroy();
+  const s3 = new S3Client({ region: stack.region, endpoint: stack.awsUrl, forcePathStyle: true, credentials: { accessKeyId: 'AKIALOCALTOOL0000000', secretAccessKey: 'x' } });
+  await expect(s3.send(new HeadObjectCommand({ Bucket: DIGESTS, Key: 'planted.json' }))).rejects.toMatchObject({ name: 'NotFound' });
+  s3.destroy();
 });
 
 it('the tools keep their path: the AWS SDK reaches DynamoDB on the AWS port, the signed client the API', async () => {

@@ -99,8 +99,8 @@ function banner(stack: LocalStack, configFile: string, dataDir: string, faults: 
   const { config } = stack;
   const lines = [
     'emr-step-gateway: the local stack is up.',
-    `  Gateway API (AWS SigV4, service execute-api):                        ${stack.apiUrl}`,
-    `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, EventBridge): ${stack.awsUrl}`,
+    `  Gateway API (AWS SigV4, service execute-api):                            ${stack.apiUrl}`,
+    `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, S3, EventBridge): ${stack.awsUrl}`,
     `  Configuration: ${configFile}    Data: ${resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
     ...(stack.resumed.length ? [`  Following ${stack.resumed.length} unfinished job(s) again: ${stack.resumed.join(', ')}`] : []),
     '',
