@@ -7,11 +7,13 @@
  * answer becomes an empty page with a nextToken.
  */
 import { DynamoJobStore } from '../src/adapters/dynamodb/job-store';
+import { DigestVerifier } from '../src/audit/digester';
 import { DEFAULT_POLLING } from '../src/jobs/workflow-input';
 import { JobService, type ListJobsQuery } from '../src/jobs/service';
 import type { Job } from '../src/jobs/model';
 import type { JobRepository } from '../src/jobs/ports';
 import { CAROL, CLUSTER, loadTestConfig, PEER, role, SCOPED, SCOPED_CONFIG_YAML, SimClock } from '../test/support/config';
+import { InMemoryDigestStore, TestDigestSigner } from '../test/support/digests';
 import { startDynamo } from '../test/support/dynamo';
 import { InMemoryAuditLog, InMemoryJobRepository, RecordingStarter } from '../test/support/fakes';
 import { jobRecords } from '../test/support/jobs';
@@ -74,7 +76,7 @@ export async function main(): Promise<void> {
     };
     const sealer = new TestSealer();
     const service = new JobService({
-      config, engine, jobs: store, audit: new InMemoryAuditLog(clock.now, sealer), sealer, workflow: new RecordingStarter(),
+      config, engine, jobs: store, audit: new InMemoryAuditLog(clock.now, sealer), sealer, digests: new DigestVerifier(new InMemoryDigestStore(), new TestDigestSigner()), workflow: new RecordingStarter(),
       tasks: { sendCancel: () => Promise.reject(new Error('no cancels here')), fail: () => Promise.reject(new Error('no failures here')) },
       polling: DEFAULT_POLLING, now: clock.now,
     });

@@ -8,7 +8,10 @@ import { DynamoAuditStore } from './adapters/dynamodb/audit-store';
 import { DynamoJobStore } from './adapters/dynamodb/job-store';
 import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
 import { KmsAuditSealer } from './adapters/kms/audit-sealer';
+import { KmsDigestSigner } from './adapters/kms/digest-signer';
+import { S3DigestStore } from './adapters/s3/digest-store';
 import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
+import { AuditDigester, DigestVerifier } from './audit/digester';
 import type { AuditSealer } from './audit/ports';
 import { loadEnv, type GatewayEnv } from './config/env';
 import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
@@ -29,6 +32,9 @@ export interface Gateway {
   /** The audit key (KMS): seals every event, verifies trails read back. */
   sealer: AuditSealer;
   tasks: StepTasks;
+  /** The digests of the chain heads: written by the digester, read by every audit read. */
+  digests: DigestVerifier;
+  digester(): AuditDigester;
   /** Needs STATE_MACHINE_ARN: only the API and trigger functions have it. */
   service(): JobService;
   triggers(): TriggerService;
@@ -58,6 +64,9 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
   const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable, sealer);
   const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
   const tasks = new StepTasks({ jobs, audit, emr: emrSteps, sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
+  const digestStore = new S3DigestStore(clients.s3, env.digestBucket);
+  const digestSigner = new KmsDigestSigner(clients.kms, env.digestKeyId);
+  const digests = new DigestVerifier(digestStore, digestSigner);
   let service: JobService | undefined;
   let triggers: TriggerService | undefined;
   return {
@@ -68,6 +77,8 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
     audit,
     sealer,
     tasks,
+    digests,
+    digester: () => new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner }),
     service() {
       if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
       service ??= new JobService({
@@ -76,6 +87,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
         jobs,
         audit,
         sealer,
+        digests,
         workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn),
         tasks,
         polling: env.polling,

@@ -43,6 +43,8 @@ export const PRINCIPAL_ARN = whole(`arn:${PARTITION_FRAGMENT}:(?:iam|sts)::\\d{1
 const SFN_NAME_FRAGMENT = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\x00-\\x1F\\x7F-\\x9F]{1,80}';
 export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9-]+:\\d{12}:stateMachine:${SFN_NAME_FRAGMENT}(?::${SFN_NAME_FRAGMENT})?`);
 export const DYNAMODB_TABLE_NAME = /^[\w.-]{3,255}$/;
+/** S3 general purpose bucket names: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no "..". */
+export const S3_BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** A KMS key by ARN (not an alias or a bare id: the audit trail records the ARN KMS answers with, and compares it). */
 export const KMS_KEY_ARN = whole(`arn:${PARTITION_FRAGMENT}:kms:[a-z0-9-]+:\\d{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`);
 

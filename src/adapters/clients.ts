@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -30,6 +31,7 @@ export interface AwsClients {
   dynamodb: DynamoDBClient;
   emr: EMRClient;
   kms: KMSClient;
+  s3: S3Client;
   sfn: SFNClient;
   sts: STSClient;
 }
@@ -37,5 +39,13 @@ export interface AwsClients {
 /** One client per service. Clients connect lazily, so building one a function never uses costs nothing. */
 export function awsClients(target: AwsTarget): AwsClients {
   const config = clientConfig(target);
-  return { dynamodb: new DynamoDBClient(config), emr: new EMRClient(config), kms: new KMSClient(config), sfn: new SFNClient(config), sts: new STSClient(config) };
+  return {
+    dynamodb: new DynamoDBClient(config),
+    emr: new EMRClient(config),
+    kms: new KMSClient(config),
+    // The local stack serves S3 path-style on its one port (no bucket subdomains on loopback).
+    s3: new S3Client({ ...config, ...(target.endpoint ? { forcePathStyle: true } : {}) }),
+    sfn: new SFNClient(config),
+    sts: new STSClient(config),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
-import { DYNAMODB_TABLE_NAME, KMS_KEY_ARN, REGION, ROLE_ARN, STATE_MACHINE_ARN } from '../identifiers';
+import { DYNAMODB_TABLE_NAME, KMS_KEY_ARN, REGION, ROLE_ARN, S3_BUCKET_NAME, STATE_MACHINE_ARN } from '../identifiers';
 import { DEFAULT_POLLING, POLLING_LIMITS, type PollingPolicy } from '../jobs/workflow-input';
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -17,6 +17,10 @@ const envSchema = z.object({
   AUDIT_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
   /** The KMS HMAC key that seals every audit event, by ARN: events record the ARN and are checked against it. */
   AUDIT_KEY_ID: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
+  /** The S3 bucket (with Object Lock) of the signed digests of the audit chains' heads. */
+  DIGEST_BUCKET: z.string().regex(S3_BUCKET_NAME, 'must be an S3 bucket name'),
+  /** The KMS signing key (ECC_NIST_P256) of the digests, by ARN. */
+  DIGEST_KEY_ID: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
   STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN').optional(),
   /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
   SUBMITTER_ROLE_ARN: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional(),
@@ -34,6 +38,9 @@ export interface GatewayEnv {
   auditTable: string;
   /** The audit key's ARN. */
   auditKeyId: string;
+  digestBucket: string;
+  /** The digest signing key's ARN. */
+  digestKeyId: string;
   stateMachineArn?: string;
   submitterRoleArn?: string;
   endpoint?: string;
@@ -52,6 +59,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     jobsTable: e.JOBS_TABLE,
     auditTable: e.AUDIT_TABLE,
     auditKeyId: e.AUDIT_KEY_ID,
+    digestBucket: e.DIGEST_BUCKET,
+    digestKeyId: e.DIGEST_KEY_ID,
     ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),

@@ -100,9 +100,9 @@ export const ROUTES: readonly Route[] = [
     path: '/jobs/{jobId}/audit',
     async handler(request, { service, logger }) {
       noQuery(request);
-      const { job, events, head, verification } = await service.auditTrail(request.caller, jobIdParam(request));
+      const { job, events, head, verification, anchor } = await service.auditTrail(request.caller, jobIdParam(request));
       seen(logger, job);
-      return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), head, verification });
+      return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), head, verification, anchor });
     },
   },
   {

@@ -125,8 +125,19 @@ export const auditResponseSchema = z
         problem: z.string().optional(),
       })
       .describe("The gateway's verification: links, hashes, each event's MAC, event 0 a DECISION, and the head"),
+    anchor: z
+      .object({
+        status: z.enum(['anchored', 'pending', 'broken']).describe('anchored: the chain still holds the event its newest digest recorded; pending: no digest has had to record it yet; broken: rolled back, rewritten, or a digest or anchor that is not the gateway\'s'),
+        digest: z.object({ number: z.number(), to: z.string() }).optional().describe('The newest digest that recorded this chain (signature verified)'),
+        seq: z.number().optional().describe('anchored: the event that digest recorded as the head; broken: where the break shows'),
+        hash: z.string().optional().describe("anchored: that event's hash, as the digest recorded it"),
+        reason: z.string().optional(),
+        problem: z.string().optional(),
+        latestDigest: z.object({ number: z.number(), to: z.string() }).optional().describe('The newest digest of all (signature verified): changes up to `to` are covered'),
+      })
+      .describe('The trail against the signed, chained digests of the chain heads kept outside the tables (S3 with Object Lock): detects a rollback to an older, validly sealed state'),
   })
-  .describe("GET /jobs/{jobId}/audit: the job's events in order, sealed and hash-chained, the head the job records, and the gateway's verification");
+  .describe("GET /jobs/{jobId}/audit: the job's events in order, sealed and hash-chained, the head the job records, the gateway's verification, and the anchor in the digests");
 
 export const rolesResponseSchema = z
   .object({

@@ -3,6 +3,7 @@
  * decision (denials too) → idempotency → job record → start the workflow. And cancellation, authorized the
  * same way. Nothing reaches EMR without an Allow from the policy engine.
  */
+import type { AnchorReport, DigestVerifier } from '../audit/digester';
 import type { AuditDraft, AuditEvent, ChainHead, VerifyResult } from '../audit/chain';
 import type { AuditSealer } from '../audit/ports';
 import { verifyTrail } from '../audit/verify';
@@ -86,6 +87,8 @@ export interface JobServiceDeps {
   audit: AuditLog;
   /** Checks the MACs of a trail that is read back (GET /jobs/{id}/audit); its MAC of a fixed label keys the list tokens. */
   sealer: AuditSealer;
+  /** The rollback check of a trail against the digests of the chain heads. */
+  digests: Pick<DigestVerifier, 'check'>;
   workflow: WorkflowStarter;
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
   tasks: Pick<StepTasks, 'sendCancel' | 'fail'>;
@@ -202,12 +205,15 @@ export class JobService {
    * trail verified against it here: links, hashes, each MAC with the audit key, event 0 a DECISION, no event
    * beyond the head but one whose write is in flight.
    */
-  async auditTrail(caller: Caller, jobId: string): Promise<{ job: Job; events: AuditEvent[]; head: ChainHead; verification: VerifyResult }> {
+  async auditTrail(caller: Caller, jobId: string): Promise<{ job: Job; events: AuditEvent[]; head: ChainHead; verification: VerifyResult; anchor: AnchorReport }> {
     const job = await this.get(caller, jobId);
     const events = await this.deps.audit.list(jobId);
     const head = { seq: job.auditSeq, hash: job.auditHash };
-    const verification = await verifyTrail(this.deps.sealer, jobId, events, { head, firstType: 'DECISION', now: this.now() });
-    return { job, events, head, verification };
+    const [verification, anchor] = await Promise.all([
+      verifyTrail(this.deps.sealer, jobId, events, { head, firstType: 'DECISION', now: this.now() }),
+      this.deps.digests.check({ chainId: jobId, events, head }),
+    ]);
+    return { job, events, head, verification, anchor };
   }
 
   /**

@@ -4,7 +4,18 @@
  * preflight (`*`), so it gets no TCP port: a page could otherwise read every job and plant one that the
  * stack runs on its next start.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  ScanCommand,
+  type AttributeValue,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,4 +58,63 @@ export async function openLocalDynamo(path: string): Promise<LocalDynamo> {
         }),
       ),
   };
+}
+
+/**
+ * Creates a table, or brings one made by an older version of the stack up to `definition`'s indexes. dynalite
+ * cannot add an index to a table, so the table is rebuilt: its items are saved to a file in the data directory
+ * first (fsynced, renamed into place), the table deleted and created anew, the items put back, the file
+ * removed. A crash anywhere in between resumes from the file at the next start: no item is lost.
+ */
+export async function ensureLocalTable(db: DynamoDBClient, definition: CreateTableCommandInput, dataDir: string): Promise<void> {
+  const name = definition.TableName!;
+  const saved = join(dataDir, `rebuild-${name}.json`);
+  if (existsSync(saved)) return restoreTable(db, definition, saved);
+  let existing: string[];
+  try {
+    const out = await db.send(new DescribeTableCommand({ TableName: name }));
+    existing = (out.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? '');
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    await db.send(new CreateTableCommand(definition));
+    return;
+  }
+  const missing = (definition.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? '').filter((index) => !existing.includes(index));
+  if (!missing.length) return;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await db.send(new ScanCommand({ TableName: name, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  logger.info(`local DynamoDB: rebuilding table ${name} (${items.length} items) to add the ${missing.join(', ')} index${missing.length > 1 ? 'es' : ''}`);
+  const temporary = `${saved}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(items));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, saved);
+  await restoreTable(db, definition, saved);
+}
+
+async function restoreTable(db: DynamoDBClient, definition: CreateTableCommandInput, saved: string): Promise<void> {
+  const items = JSON.parse(readFileSync(saved, 'utf8')) as Record<string, AttributeValue>[];
+  try {
+    await db.send(new DeleteTableCommand({ TableName: definition.TableName }));
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+  }
+  await db.send(new CreateTableCommand(definition));
+  for (let i = 0; i < items.length; i += 25) {
+    let batch: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (batch.length) {
+      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [definition.TableName!]: batch } }));
+      batch = out.UnprocessedItems?.[definition.TableName!] ?? [];
+    }
+  }
+  rmSync(saved);
 }

@@ -7,9 +7,10 @@
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
 import { version } from '../../package.json';
 import definition from '../../statemachines/submit-job.asl.json';
-import { auditTable, ensureTable, jobsTable } from '../adapters/dynamodb/tables';
+import { auditTable, jobsTable } from '../adapters/dynamodb/tables';
 import { loadEnv, type GatewayEnv } from '../config/env';
 import type { GatewayConfig } from '../config/validate';
 import { loadConfigFile } from '../config-file/load';
@@ -23,11 +24,12 @@ import type { PollingPolicy } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
-import { openLocalDynamo } from './dynamodb';
+import { ensureLocalTable, openLocalDynamo } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
 import { LocalKms } from './kms';
+import { LocalDigestTimer } from './digests';
 import { LocalS3 } from './s3';
 import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './sfn/api';
@@ -61,6 +63,10 @@ export interface LocalStack {
   aws: AwsEndpoint;
   /** The local KMS key that seals the audit trail (its ARN). */
   auditKeyArn: string;
+  /** The local KMS key that signs the digests of the chain heads (its ARN). */
+  digestKeyArn: string;
+  /** The audit digester's timer: `run()` writes a digest now. */
+  digests: LocalDigestTimer;
   /** Jobs found unfinished at start and followed again. */
   resumed: string[];
   stop(): Promise<void>;
@@ -69,6 +75,12 @@ export interface LocalStack {
 export const LOCAL_POLLING: PollingPolicy = { initialSeconds: 1, factor: 1.5, maxSeconds: 5 };
 /** The local KMS alias of the stack's audit key (`aws kms describe-key --key-id alias/emr-gateway-audit`). */
 export const LOCAL_AUDIT_KEY_ALIAS = 'alias/emr-gateway-audit';
+/** The local KMS alias of the digests' signing key (`aws kms get-public-key --key-id alias/emr-gateway-audit-digests`). */
+export const LOCAL_DIGEST_KEY_ALIAS = 'alias/emr-gateway-audit-digests';
+/** The local S3 bucket of the digests (`aws s3 ls s3://emr-gateway-audit-digests/digests/`). */
+export const LOCAL_DIGEST_BUCKET = 'emr-gateway-audit-digests';
+/** Object Lock on the local digest bucket: COMPLIANCE, as in AWS, for ten years (remove the data directory to start afresh). */
+const LOCAL_DIGEST_RETENTION_DAYS = 3650;
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
@@ -96,16 +108,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The audit key: created at the first start, the same one (by its alias) after every restart.
     const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
     const auditKeyArn = kms.ensureKey(LOCAL_AUDIT_KEY_ALIAS, 'emr-step-gateway audit trail (local stack)');
+    // The digests' signing key, likewise (an ECC_NIST_P256 key: anyone with its public key can verify a digest).
+    const digestKeyArn = kms.ensureKey(LOCAL_DIGEST_KEY_ALIAS, 'emr-step-gateway audit digests (local stack)', 'ECC_NIST_P256');
     // S3: buckets and objects in DATA_DIR/s3 (the audit digests, the step logs).
     const s3 = new LocalS3({ dataDir });
     const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
-    const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling, auditKeyArn });
+    const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling, auditKeyArn, digestKeyArn });
     const gateway = createGateway(env, { credentials: STACK_CREDENTIALS, loaded });
     link.connect(gateway);
-    for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureTable(gateway.clients.dynamodb, table);
+    for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureLocalTable(gateway.clients.dynamodb, table, dataDir);
+    await ensureDigestBucket(gateway.clients.s3, gateway.env.digestBucket);
 
     let document: Record<string, unknown> | undefined;
     const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
@@ -121,6 +136,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
+    // A digest of the chain heads now (what the last run left), every minute, and at stop.
+    const digests = new LocalDigestTimer(() => gateway.digester());
+    await digests.start();
 
     return {
       apiUrl: front.url,
@@ -133,12 +151,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       runner,
       aws,
       auditKeyArn,
+      digestKeyArn,
+      digests,
       resumed,
       async stop() {
         scheduler.stop();
         await front.close();
         emr.stop();
         await runner.stop();
+        // The last digest records what the stack did up to here, before its stores close.
+        await digests.stop();
         await aws.close();
         await dynamo.close();
       },
@@ -218,13 +240,15 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
  * Phase 2's environment: what packaging sets for the Lambda functions, with the local table names, the
  * local state machine and the AWS port, read through the same schema (loadEnv) as in AWS.
  */
-function localEnv(config: GatewayConfig, local: { configFile: string; stateMachineArn: string; endpoint: string; polling: PollingPolicy; auditKeyArn: string }): GatewayEnv {
+function localEnv(config: GatewayConfig, local: { configFile: string; stateMachineArn: string; endpoint: string; polling: PollingPolicy; auditKeyArn: string; digestKeyArn: string }): GatewayEnv {
   return loadEnv({
     AWS_REGION: config.region,
     EMR_GATEWAY_CONFIG: local.configFile,
     JOBS_TABLE: 'emr-gateway-jobs',
     AUDIT_TABLE: 'emr-gateway-audit',
     AUDIT_KEY_ID: local.auditKeyArn,
+    DIGEST_BUCKET: LOCAL_DIGEST_BUCKET,
+    DIGEST_KEY_ID: local.digestKeyArn,
     STATE_MACHINE_ARN: local.stateMachineArn,
     SUBMITTER_ROLE_ARN: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
     AWS_ENDPOINT_URL: local.endpoint,
@@ -232,6 +256,26 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     POLL_FACTOR: String(local.polling.factor),
     POLL_MAX_SECONDS: String(local.polling.maxSeconds),
   });
+}
+
+/**
+ * The digest bucket, through the same S3 API as in AWS (where CloudFormation creates it): created with Object
+ * Lock and a COMPLIANCE default retention at the first start. A bucket of that name without Object Lock (S3
+ * answers 200 to creating a bucket one already owns, without changing it) is refused: its digests could be
+ * overwritten.
+ */
+async function ensureDigestBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  let lock: ObjectLockConfiguration | undefined;
+  try {
+    lock = (await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))).ObjectLockConfiguration;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ObjectLockConfigurationNotFoundError') throw error;
+  }
+  if (lock?.ObjectLockEnabled !== 'Enabled') throw new Error(`the local S3 bucket ${bucket} has no Object Lock: move the data directory's s3/${bucket} away to start with a new one`);
+  if (!lock.Rule?.DefaultRetention) {
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: LOCAL_DIGEST_RETENTION_DAYS } } } }));
+  }
 }
 
 /** Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again). */

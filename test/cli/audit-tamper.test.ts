@@ -3,7 +3,7 @@
  * each attack is done straight in DynamoDB (the table's own API, as such a person would), then the gateway's
  * verification (GET /jobs/{id}/audit) and `emr-gateway audit JOB --verify` (the real CLI, a child process)
  * must both report it. Rolling back to an older, validly sealed state (cut the tail and move the head back)
- * needs the signed digests outside the tables and is not covered here.
+ * passes every check of the trail itself: the signed digests of the heads, outside the tables, catch it.
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -150,6 +150,31 @@ describe('audit --verify and GET /jobs/{id}/audit against someone who can write 
     const forged = await reseal(events, 1, (e) => (e.seq === 1 ? { ...e, emr: { stepId: 's-FORGED' } } : e));
     await moveHead(jobId, { seq: forged.at(-1)!.seq, hash: forged.at(-1)!.hash });
     await expectDetected(jobId, /event 1.*MAC|MAC.*event 1/);
+  });
+
+  it('an untouched trail, once a digest recorded its head, verifies as anchored', async () => {
+    const { jobId, events } = await finishedJob();
+    gw.clock.advance(10);
+    expect(await gw.digester.run()).toMatchObject({ written: true });
+    expect((await client.audit(jobId)).anchor).toMatchObject({ status: 'anchored', seq: events.length - 1 });
+    const run = await verifyWithCli(jobId);
+    expect(run.stdout).toMatch(new RegExp(`^verified: .*anchored: digest \\d+ \\(changes up to [^)]+\\) recorded event ${events.length - 1}, still in place`, 'm'));
+    expect(run.code).toBe(0);
+  });
+
+  it('the tail cut and the head moved back to an older, validly sealed event: caught by the digests', async () => {
+    const { jobId, events } = await finishedJob();
+    gw.clock.advance(10);
+    await gw.digester.run();
+    for (const e of events.slice(2)) await deleteEvent(jobId, e.seq);
+    await moveHead(jobId, { seq: 1, hash: events[1]!.hash });
+    const trail = await client.audit(jobId);
+    // Every event left is genuine, linked and sealed, and the head matches: the trail alone cannot tell.
+    expect(trail.verification).toMatchObject({ ok: true, macs: 'verified' });
+    expect(trail.anchor).toMatchObject({ status: 'broken', problem: expect.stringMatching(/the chain was rolled back/) as unknown });
+    const run = await verifyWithCli(jobId);
+    expect(run.stdout).toMatch(new RegExp(`^BROKEN at event ${events.length - 1}: digest \\d+ .*recorded event ${events.length - 1} as this chain's head, but the trail now ends at event 1: the chain was rolled back \\(the digests\\)`, 'm'));
+    expect(run.code).toBe(1);
   });
 
   it('the DECISION removed, the rest renumbered and re-sealed from the genesis, the head moved', async () => {

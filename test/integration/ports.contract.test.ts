@@ -9,6 +9,7 @@ import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { SdkEmrSteps, submitClientFactory } from '../../src/adapters/emr/emr-steps';
 import { genesisHash, macMessage } from '../../src/audit/chain';
+import type { HeadSource } from '../../src/audit/digester';
 import { verifyTrail } from '../../src/audit/verify';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { newJobId } from '../../src/jobs/job-id';
@@ -44,7 +45,7 @@ function jobAt(n: number, overrides: Partial<Job> = {}): Job {
 }
 
 interface Stores {
-  jobs: JobRepository;
+  jobs: JobRepository & HeadSource;
   audit: AuditLog;
   sealer: TestSealer;
   stop(): Promise<void>;
@@ -67,6 +68,23 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     s = await make();
   });
   afterEach(() => s.stop());
+
+  it('changedHeads: the heads of jobs updated in the window (across hours), each job under its last update only; all without a start', async () => {
+    const early = jobAt(0);
+    const late = jobAt(2 * 3600); // two hours on: another hour's index partition
+    const moved = jobAt(10);
+    for (const job of [early, late, moved]) expect(await s.jobs.create(job)).toBe(true);
+    clock.advance(3 * 3600);
+    await s.jobs.transition(moved.jobId, () => ({ auditSeq: 1, auditHash: 'b'.repeat(64) }));
+    const at = (seconds: number) => new Date(Date.parse(early.createdAt) + seconds * 1000);
+    const ids = async (window: { from?: Date; to: Date }) => (await s.jobs.changedHeads(window)).map((h) => h.chainId).sort();
+    expect(await ids({ from: at(-1), to: at(60) })).toEqual([early.jobId]);
+    expect(await ids({ from: at(-1), to: at(2 * 3600 + 1) })).toEqual([early.jobId, late.jobId].sort());
+    expect(await s.jobs.changedHeads({ from: at(3 * 3600 - 1), to: at(3 * 3600 + 1) })).toEqual([{ chainId: moved.jobId, seq: 1, hash: 'b'.repeat(64) }]);
+    expect(await ids({ to: at(0) })).toEqual([early.jobId, late.jobId, moved.jobId].sort()); // no start: every job, as the first digest needs
+    // The index's key never shows on the job.
+    expect(Object.keys((await s.jobs.get(moved.jobId))!)).not.toContain('updateHour');
+  });
 
   it('create: true once, then false for the same id, and the first record stays', async () => {
     const job = jobAt(0);

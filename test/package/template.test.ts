@@ -83,13 +83,13 @@ function iamStatements(template: CfnTemplate): FoundStatement[] {
 const actionsOf = (s: Statement): string[] => asArray(s.Action);
 
 /** The audit key's policy statements. */
-function keyStatements(template: CfnTemplate): Statement[] {
-  const policy = resource(template, 'AuditKey', 'AWS::KMS::Key').KeyPolicy as { Statement: Statement | Statement[] };
+function keyStatements(template: CfnTemplate, key: 'AuditKey' | 'DigestKey' = 'AuditKey'): Statement[] {
+  const policy = resource(template, key, 'AWS::KMS::Key').KeyPolicy as { Statement: Statement | Statement[] };
   return asArray(policy.Statement);
 }
-/** The actions the audit key's policy grants a role (by its logical id). */
+/** The actions the key policies (the audit key's and the digest key's) grant a role (by its logical id). */
 function keyGrants(template: CfnTemplate, role: string): string[] {
-  return keyStatements(template)
+  return [...keyStatements(template), ...keyStatements(template, 'DigestKey')]
     .filter((s) => asArray((s.Principal as { AWS?: Json } | undefined)?.AWS).some((p) => JSON.stringify(p) === JSON.stringify(getAtt(role))))
     .flatMap(actionsOf);
 }
@@ -276,9 +276,10 @@ describePackage('serverless package', () => {
       scheduled: 'src/handlers/triggers.scheduled',
       event: 'src/handlers/triggers.event',
       emrStepEvent: 'src/handlers/triggers.emrStepEvent',
+      auditDigest: 'src/handlers/digest.auditDigest',
     };
 
-    it('are exactly the seven handlers, on nodejs22.x and arm64, each with its own role', () => {
+    it('are exactly the eight handlers, on nodejs22.x and arm64, each with its own role', () => {
       expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
       const roles = new Set<string>();
       for (const fn of FUNCTIONS) {
@@ -373,6 +374,8 @@ describePackage('serverless package', () => {
       expect(await invokeBundle(fixture, 'event', {})).toMatchObject({ error: expect.stringMatching(/^ValidationError: /) as unknown });
       const stepEvent = { source: 'aws.emr', 'detail-type': 'EMR Step Status Change', detail: { stepId: 's-1', clusterId: 'j-3PACKAGETEST01', name: 'not a gateway step', state: 'RUNNING' } };
       expect(await invokeBundle(fixture, 'emrStepEvent', stepEvent)).toEqual({ type: 'function', result: {} });
+      // The digester builds the gateway too; with no AWS to reach, its first call fails as an SDK error, not at start.
+      expect((await invokeBundle(fixture, 'auditDigest', {})).type).toBe('function');
     }, 60_000);
   });
 
@@ -443,7 +446,7 @@ describePackage('serverless package', () => {
 
     it('the jobs table is src/adapters/dynamodb/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
       const expected = jobsTable('x');
-      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster']);
+      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster', 'byUpdateHour']);
       check('JobsTable', expected);
     });
 
@@ -550,8 +553,11 @@ describePackage('serverless package', () => {
       // Every function appends audit events; the API (GET /jobs/{id}/audit) and submitStep (the decision a step rests on) verify them.
       const seal = ['kms:GenerateMac'];
       const verify = ['kms:VerifyMac'];
+      // The API checks trails against the digests; only the digester signs and writes them, and it writes no table.
+      const readDigests = ['s3:GetObject', 's3:ListBucket', 'kms:GetPublicKey'];
       const expected: Record<FunctionName, string[]> = {
-        api: [...logs, ...dynamo, ...seal, ...verify, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        api: [...logs, ...dynamo, ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
         pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
         failJob: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
@@ -559,7 +565,7 @@ describePackage('serverless package', () => {
         event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep'],
       };
-      const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, getAtt('AuditTable')];
+      const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
       for (const fn of FUNCTIONS) {
         const role = roleOf(t, fn);
         const statements = iamStatements(t).filter((s) => s.owner === role);
@@ -573,10 +579,11 @@ describePackage('serverless package', () => {
           if (actions.some((a) => a.startsWith('dynamodb:'))) for (const r of resources) expect(tables).toContainEqual(r);
           if (actions.some((a) => a.startsWith('elasticmapreduce:'))) expect(resources).toEqual(clusterArns);
           if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([stateMachineArn()]);
+          if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
         }
         // The audit trail is append-only: nobody may update (or delete) its items.
         const onAudit = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('AuditTable')));
-        expect(onAudit.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+        expect(onAudit.flatMap(actionsOf).sort()).toEqual(fn === 'auditDigest' ? [] : ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       }
     });
   });
@@ -592,11 +599,11 @@ describePackage('serverless package', () => {
       expect(t.Outputs?.AuditKeyArn).toEqual({ Value: getAtt('AuditKey') });
     });
 
-    it('may be used only by the functions, each for what it does: GenerateMac by all (they append), VerifyMac by the API and submitStep', () => {
+    it('may be used only by the functions, each for what it does: GenerateMac by all that append, VerifyMac by the API and submitStep', () => {
       const uses = keyStatements(t).filter((s) => actionsOf(s).some((a) => actionMatches(a, 'kms:GenerateMac') || actionMatches(a, 'kms:VerifyMac')));
       expect(uses.map((s) => actionsOf(s))).toEqual([['kms:GenerateMac'], ['kms:VerifyMac']]);
       const principals = (s: Statement) => asArray((s.Principal as { AWS: Json }).AWS);
-      expect(principals(uses[0]!)).toEqual(FUNCTIONS.map((fn) => getAtt(roleOf(t, fn))));
+      expect(principals(uses[0]!)).toEqual(FUNCTIONS.filter((fn) => fn !== 'auditDigest').map((fn) => getAtt(roleOf(t, fn))));
       expect(principals(uses[1]!)).toEqual([getAtt(roleOf(t, 'api')), getAtt(roleOf(t, 'submitStep'))]);
       for (const s of uses) expect(s.Condition).toEqual({ StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } });
       // The account administers the key but cannot use it (nor grant use of it) without first changing this policy.
@@ -608,6 +615,48 @@ describePackage('serverless package', () => {
       expect(actions).toContain('kms:PutKeyPolicy'); // else the key could not be managed at all
       // No role may use any KMS key through its own policy: the key policy is the only grant.
       expect(iamStatements(t).filter((s) => actionsOf(s.statement).some((a) => a.toLowerCase().startsWith('kms:')))).toEqual([]);
+    });
+  });
+
+  describe('the digests of the chain heads: their key and bucket', () => {
+    it('a P-256 signing key that only the digester may Sign with, whose public key the API reads; the account may verify', () => {
+      const key = t.Resources.DigestKey!;
+      expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Enabled: true });
+      expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+      const statements = keyStatements(t, 'DigestKey');
+      const grants = (action: string) => statements.filter((s) => actionsOf(s).some((a) => actionMatches(a, action))).flatMap((s) => asArray((s.Principal as { AWS: Json }).AWS));
+      expect(grants('kms:Sign')).toEqual([getAtt(roleOf(t, 'auditDigest'))]);
+      expect(statements.find((s) => actionsOf(s).includes('kms:Sign'))!.Condition).toEqual({ StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } });
+      expect(grants('kms:GetPublicKey')).toEqual(expect.arrayContaining([getAtt(roleOf(t, 'api')), getAtt(roleOf(t, 'auditDigest'))]));
+      for (const forbidden of ['kms:Sign', 'kms:CreateGrant', 'kms:GenerateMac']) {
+        expect(statements.filter((s) => JSON.stringify(s.Principal).includes(':root')).flatMap(actionsOf).some((a) => actionMatches(a, forbidden))).toBe(false);
+      }
+      for (const fn of FUNCTIONS) {
+        const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
+        expect([vars.DIGEST_BUCKET, vars.DIGEST_KEY_ID]).toEqual([{ Ref: 'DigestBucket' }, getAtt('DigestKey')]);
+      }
+    });
+
+    it('an Object Lock bucket (COMPLIANCE, a year) that only the digester writes and nobody deletes from, retained', () => {
+      const bucket = t.Resources.DigestBucket!;
+      expect([bucket.DeletionPolicy, bucket.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+      expect(bucket.Properties).toMatchObject({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+      const policy = resource(t, 'DigestBucketPolicy', 'AWS::S3::BucketPolicy') as { Bucket: Json; PolicyDocument: { Statement: Statement[] } };
+      expect(policy.Bucket).toEqual({ Ref: 'DigestBucket' });
+      const denies = policy.PolicyDocument.Statement;
+      expect(denies.every((s) => s.Effect === 'Deny' && s.Principal === '*')).toBe(true);
+      const denied = denies.filter((s) => !s.Condition).flatMap(actionsOf);
+      for (const action of ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutLifecycleConfiguration', 's3:BypassGovernanceRetention']) expect(denied).toContain(action);
+      const writes = denies.find((s) => actionsOf(s).includes('s3:PutObject'))!;
+      expect(writes.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': getAtt(roleOf(t, 'auditDigest')) } });
+      // Only the digester's role may put objects there; the API reads.
+      const putters = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 's3:PutObject')));
+      expect(putters.map((s) => s.owner)).toEqual([roleOf(t, 'auditDigest')]);
     });
   });
 
@@ -654,7 +703,7 @@ describePackage('serverless package', () => {
 
     it('sends EMR Step Status Change events of the configured clusters to emrStepEvent', () => {
       const rules = ofType(t, 'AWS::Events::Rule');
-      expect(rules).toHaveLength(config.triggers.length + 1);
+      expect(rules).toHaveLength(config.triggers.length + 2); // and the digester's schedule
       const rule = resource(t, 'EmrStepStatusRule', 'AWS::Events::Rule') as { EventPattern: Json; Targets: { Arn: Json }[] };
       expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: config.clusters.map((c) => c.id) } });
       expect(rule.Targets.map((x) => x.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
@@ -665,7 +714,7 @@ describePackage('serverless package', () => {
     it('follows the example configuration too: one schedule and one rule per entry', () => {
       const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
       expect(ofType(example.template, 'AWS::Scheduler::Schedule')).toHaveLength(exampleConfig.schedules.length);
-      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 1);
+      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 2);
     });
   });
 

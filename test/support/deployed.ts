@@ -14,6 +14,7 @@ import { JobService } from '../../src/jobs/service';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
 import { FakeKms } from './fake-kms';
+import { FakeS3 } from './fake-s3';
 
 export const DEPLOYED_CLUSTER = 'j-HANDLERS1';
 export const DEPLOYED_ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -32,6 +33,7 @@ export interface Deployed {
   dynamo: TestDynamo;
   emr: FakeEmr;
   kms: FakeKms;
+  s3: FakeS3;
 }
 
 /** Sets the environment up before the file's tests (and tears it down after); the fields are there from beforeAll on. */
@@ -41,6 +43,7 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
     deployed.dynamo = await startDynamo();
     deployed.emr = new FakeEmr();
     deployed.kms = new FakeKms();
+    deployed.s3 = new FakeS3();
     const dir = mkdtempSync(join(tmpdir(), 'gw-deployed-'));
     const config = join(dir, 'gateway.json');
     writeFileSync(config, JSON.stringify(deployableConfig(parseConfig(CONFIG, join(dir, 'gateway.yaml')).config)));
@@ -49,6 +52,8 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
       JOBS_TABLE: deployed.dynamo.jobsTable,
       AUDIT_TABLE: deployed.dynamo.auditTable,
       AUDIT_KEY_ID: deployed.kms.keyArn,
+      DIGEST_BUCKET: 'emr-gateway-digests-test',
+      DIGEST_KEY_ID: deployed.kms.digestKeyArn,
       AWS_ENDPOINT_URL: deployed.dynamo.endpoint,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -59,6 +64,7 @@ export function deployedFunctions(logLevel: 'SILENT' | 'INFO'): Deployed {
   afterAll(async () => {
     deployed.emr.restore();
     deployed.kms.restore();
+    deployed.s3.restore();
     await deployed.dynamo.stop();
   });
   return deployed;
@@ -72,6 +78,7 @@ export function heldService(gw: Gateway): JobService {
     jobs: gw.jobs,
     audit: gw.audit,
     sealer: gw.sealer,
+    digests: gw.digests,
     workflow: { start: () => Promise.resolve() },
     tasks: gw.tasks,
     polling: gw.env.polling,

@@ -6,7 +6,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerateMacCommand, KMSClient, KMSServiceException, VerifyMacCommand, type GenerateMacCommandInput, type VerifyMacCommandInput } from '@aws-sdk/client-kms';
+import {
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  KMSServiceException,
+  SignCommand,
+  VerifyMacCommand,
+  type GenerateMacCommandInput,
+  type GetPublicKeyCommandInput,
+  type SignCommandInput,
+  type VerifyMacCommandInput,
+} from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LocalServiceError } from '../../src/local/errors';
 import { LocalKms } from '../../src/local/kms';
@@ -18,6 +29,8 @@ export class FakeKms {
   readonly local: LocalKms;
   /** The HMAC key the gateway is configured with. */
   readonly keyArn: string;
+  /** The digests' signing key. */
+  readonly digestKeyArn: string;
   private readonly dir = mkdtempSync(join(tmpdir(), 'gw-kms-'));
 
   constructor(account = '123456789012', region = 'us-east-1') {
@@ -27,6 +40,19 @@ export class FakeKms {
       this.answer(() => {
         const out = this.local.generateMac({ ...input, Message: base64(input.Message) }) as { Mac: string; KeyId: string; MacAlgorithm: string };
         return { ...out, Mac: Buffer.from(out.Mac, 'base64') };
+      }),
+    );
+    this.digestKeyArn = this.local.ensureKey('alias/emr-gateway-audit-digests', 'test digest key', 'ECC_NIST_P256');
+    this.mock.on(SignCommand).callsFake((input: SignCommandInput) =>
+      this.answer(() => {
+        const out = this.local.sign({ ...input, Message: base64(input.Message) }) as { Signature: string; KeyId: string; SigningAlgorithm: string };
+        return { ...out, Signature: Buffer.from(out.Signature, 'base64') };
+      }),
+    );
+    this.mock.on(GetPublicKeyCommand).callsFake((input: GetPublicKeyCommandInput) =>
+      this.answer(() => {
+        const out = this.local.getPublicKey({ ...input }) as { PublicKey: string };
+        return { ...out, PublicKey: Buffer.from(out.PublicKey, 'base64') };
       }),
     );
     this.mock.on(VerifyMacCommand).callsFake((input: VerifyMacCommandInput) => this.answer(() => this.local.verifyMac({ ...input, Message: base64(input.Message), Mac: base64(input.Mac) })));

@@ -6,6 +6,7 @@
  * differ, it is said below. integration/ports.contract.test.ts runs the same cases against both; the dynalite
  * tests stay the source of truth for concurrency.
  */
+import type { DigestEntry } from '../../src/audit/digest';
 import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../src/audit/chain';
 import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
@@ -86,6 +87,13 @@ export class InMemoryJobRepository implements JobRepository {
     const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId));
     const last = read.at(-1);
     return { jobs: jobs.map(stored), ...(last && inPartition.length > read.length ? { nextToken: last.listKey } : {}) };
+  }
+
+  /** The heads of jobs updated in (from, to] (every job without `from`), as the adapter's index answers. */
+  async changedHeads(window: { from?: Date; to: Date }): Promise<DigestEntry[]> {
+    await turn();
+    const [from, to] = [window.from?.toISOString(), window.to.toISOString()];
+    return [...this.items.values()].filter((j) => from === undefined || (j.updatedAt >= from && j.updatedAt <= to)).map((j) => ({ chainId: j.jobId, seq: j.auditSeq, hash: j.auditHash }));
   }
 }
 

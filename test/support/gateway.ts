@@ -10,6 +10,7 @@ import definition from '../../statemachines/submit-job.asl.json';
 import { DynamoAuditStore } from '../../src/adapters/dynamodb/audit-store';
 import { SdkEmrSteps, submitClientFactory, type TemporaryCredentials } from '../../src/adapters/emr/emr-steps';
 import type { GatewayConfig } from '../../src/config/validate';
+import { AuditDigester, DigestVerifier } from '../../src/audit/digester';
 import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { StepTasks } from '../../src/jobs/step-tasks';
@@ -19,6 +20,7 @@ import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
 import { loadTestConfig, SimClock, SUBMITTER_ROLE } from './config';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
+import { InMemoryDigestStore, TestDigestSigner } from './digests';
 import { TestSealer } from './sealer';
 
 // The config, principals and clock live in ./config (no SDK there, so unit tests can share them); re-exported
@@ -34,6 +36,9 @@ export interface TestGateway {
   audit: DynamoAuditStore;
   /** The audit key the trail is sealed with (and checked against). */
   sealer: TestSealer;
+  digestStore: InMemoryDigestStore;
+  /** Writes the next digest of the chain heads (the table's head-changes index), on the simulated clock. */
+  digester: AuditDigester;
   workflow: StepTasks;
   runner: LocalWorkflowRunner;
   service: JobService;
@@ -78,6 +83,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     return submitClientFactory({ region: 'us-east-1' })(credentials);
   });
   const workflow = new StepTasks({ jobs, audit, emr: emrAccess, sealer, config, now: clock.now });
+  const digestStore = new InMemoryDigestStore();
+  const digestSigner = new TestDigestSigner();
+  const digests = new DigestVerifier(digestStore, digestSigner);
+  const digester = new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner, now: clock.now });
   const routes = workflowRoutes(workflow);
   const runner = new LocalWorkflowRunner({
     definition,
@@ -93,7 +102,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     retryOverrideMs: 0,
   });
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
-    new JobService({ config, engine, jobs, audit, sealer, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
+    new JobService({ config, engine, jobs, audit, sealer, digests, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
   return {
     config,
@@ -103,6 +112,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     jobs,
     audit,
     sealer,
+    digestStore,
+    digester,
     workflow,
     runner,
     service,

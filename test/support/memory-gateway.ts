@@ -3,12 +3,14 @@
  * startGateway's), StepTasks and JobService, a simulated clock, EMR at the port and a recording workflow
  * starter. No SDK, no dynalite, no state machine: the tests drive the tasks as the ASL would.
  */
+import { AuditDigester, DigestVerifier } from '../../src/audit/digester';
 import { JobService } from '../../src/jobs/service';
 import { StepTasks, type TaskResult } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy, type WorkflowInput } from '../../src/jobs/workflow-input';
 import type { GatewayConfig, LoadedConfig } from '../../src/config/validate';
 import { GATEWAY_CONFIG_YAML, loadTestConfig, SimClock } from './config';
 import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, RecordingStarter } from './fakes';
+import { InMemoryDigestStore, TestDigestSigner } from './digests';
 import { TestSealer } from './sealer';
 
 export interface MemoryGateway {
@@ -18,6 +20,10 @@ export interface MemoryGateway {
   audit: InMemoryAuditLog;
   /** The audit key the trail is sealed with (and checked against). */
   sealer: TestSealer;
+  digestStore: InMemoryDigestStore;
+  digestSigner: TestDigestSigner;
+  /** Writes the next digest of the chain heads, on the simulated clock. */
+  digester: AuditDigester;
   emr: FakeEmrSteps;
   starter: RecordingStarter;
   tasks: StepTasks;
@@ -47,10 +53,13 @@ export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: s
   const emr = new FakeEmrSteps(clock.now, config.clusters.filter((c) => c.propagateSourceIdentity).map((c) => c.id));
   const tasks = new StepTasks({ jobs, audit, emr, sealer, config, now: clock.now });
   const starter = new RecordingStarter();
-  const service = new JobService({ config, engine, jobs, audit, sealer, workflow: starter, tasks, polling, now: clock.now });
+  const digestStore = new InMemoryDigestStore();
+  const digestSigner = new TestDigestSigner();
+  const digester = new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner, now: clock.now });
+  const service = new JobService({ config, engine, jobs, audit, sealer, digests: new DigestVerifier(digestStore, digestSigner), workflow: starter, tasks, polling, now: clock.now });
   const input = (jobId: string): WorkflowInput => ({ jobId, polling });
   return {
-    config, clock, jobs, audit, sealer, emr, starter, tasks, service, polling, input,
+    config, clock, jobs, audit, sealer, emr, starter, tasks, service, polling, input, digestStore, digestSigner, digester,
     async run(jobId, maxPolls = 100) {
       let result = await tasks.submit(input(jobId));
       const waits: number[] = [];

@@ -67,8 +67,8 @@ export function functionInfo(template: CfnTemplate, name: FunctionName): Functio
 
 /**
  * A function's environment as Lambda would give it, for running a bundle on this machine: the template's
- * variables with their CloudFormation references resolved as AWS would (table names, role, state machine and
- * KMS key ARNs), /var/task replaced by taskRoot, and AWS_REGION.
+ * variables with their CloudFormation references resolved as AWS would (table and bucket names, role, state
+ * machine and KMS key ARNs), /var/task replaced by taskRoot, and AWS_REGION.
  */
 export function functionEnvironment(result: Pick<PackageResult, 'template' | 'params'>, name: FunctionName, taskRoot: string): Record<string, string> {
   const { template, params } = result;
@@ -80,6 +80,8 @@ export function functionEnvironment(result: Pick<PackageResult, 'template' | 'pa
     const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
     const type = template.Resources[ref ?? getAtt?.[0] ?? '']?.Type;
     if (ref && type === 'AWS::DynamoDB::Table') return String(props(ref).TableName);
+    // A generated bucket name is CloudFormation's choice: any valid one stands in for it.
+    if (ref && type === 'AWS::S3::Bucket') return `${ref.toLowerCase()}-0123456789ab`;
     if (ref && type === 'AWS::StepFunctions::StateMachine') {
       return `arn:${params.partition}:states:${params.region}:${params.account}:stateMachine:${String(props(ref).StateMachineName)}`;
     }

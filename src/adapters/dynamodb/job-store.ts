@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -16,7 +17,8 @@ import { IntegrityError, JobConflictError, ValidationError } from '../../errors'
 import { jobIdOfListKey, type Job } from '../../jobs/model';
 import type { JobChanges, JobPage, JobRepository, ListQuery } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
-import { JOB_INDEXES, type JobIndex } from './tables';
+import { HEAD_CHANGES_INDEX, JOB_INDEXES, headChangesKey, headChangesKeys, type JobIndex } from './tables';
+import type { DigestEntry } from '../../audit/digest';
 
 export class DynamoJobStore implements JobRepository {
   constructor(
@@ -31,7 +33,7 @@ export class DynamoJobStore implements JobRepository {
       await this.db.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: marshall(job, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+          Item: marshall({ ...job, [HEAD_CHANGES_INDEX.partition]: headChangesKey(job.jobId, job.updatedAt) }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
           ConditionExpression: 'attribute_not_exists(jobId)',
         }),
       );
@@ -44,7 +46,7 @@ export class DynamoJobStore implements JobRepository {
 
   async get(jobId: string): Promise<Job | undefined> {
     const out = await awsCall('DynamoDB GetItem', () => this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ jobId }), ConsistentRead: true })));
-    return out.Item ? (unmarshall(out.Item) as Job) : undefined;
+    return out.Item ? toJob(out.Item) : undefined;
   }
 
   /** Applies changes if the job is still at `version`; returns the new job, or undefined if it moved on. */
@@ -52,8 +54,9 @@ export class DynamoJobStore implements JobRepository {
     const next: Job = { ...job, ...changes, version: job.version + 1, updatedAt: this.now().toISOString() };
     const fields = Object.keys(changes).concat('version', 'updatedAt') as (keyof Job)[];
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':expected': job.version };
-    const sets: string[] = [];
+    const values: Record<string, unknown> = { ':expected': job.version, ':changes': headChangesKey(job.jobId, next.updatedAt) };
+    // Every update may move the audit head: the digester finds the job again in this hour's index partition.
+    const sets: string[] = [`${HEAD_CHANGES_INDEX.partition} = :changes`];
     const removes: string[] = [];
     fields.forEach((field, i) => {
       names[`#f${i}`] = field;
@@ -128,9 +131,60 @@ export class DynamoJobStore implements JobRepository {
         ExclusiveStartKey: startKey(query.nextToken, JOB_INDEXES[index], partition),
       }),
     ));
-    const jobs = (out.Items ?? []).map((item) => unmarshall(item) as Job);
+    const jobs = (out.Items ?? []).map(toJob);
     return { jobs, ...(out.LastEvaluatedKey ? { nextToken: positionOf(out.LastEvaluatedKey) } : {}) };
   }
+
+  /**
+   * The audit heads of jobs updated in (from, to], through the head-changes index (a few queries per hour of
+   * the window); without `from`, of every job (the first digest), by a scan. A job may appear more than once
+   * (an index entry may lag an update): the digest keeps the highest seq.
+   */
+  async changedHeads(window: { from?: Date; to: Date }): Promise<DigestEntry[]> {
+    const heads: DigestEntry[] = [];
+    const projection = { ProjectionExpression: 'jobId, auditSeq, auditHash' };
+    const collect = (items: Record<string, AttributeValue>[] | undefined): void => {
+      for (const item of items ?? []) {
+        const { jobId, auditSeq, auditHash } = unmarshall(item) as Partial<Job>;
+        if (typeof jobId === 'string' && typeof auditSeq === 'number' && typeof auditHash === 'string') heads.push({ chainId: jobId, seq: auditSeq, hash: auditHash });
+      }
+    };
+    const { from, to } = window;
+    if (!from) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await awsCall('DynamoDB Scan', () => this.db.send(new ScanCommand({ TableName: this.table, ...projection, ConsistentRead: true, ExclusiveStartKey: start })));
+        collect(out.Items);
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return heads;
+    }
+    for (const partition of headChangesKeys(from, to)) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await awsCall('DynamoDB Query', () => this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: HEAD_CHANGES_INDEX.name,
+            KeyConditionExpression: '#pk = :pk AND updatedAt BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': HEAD_CHANGES_INDEX.partition },
+            ExpressionAttributeValues: marshall({ ':pk': partition, ':from': from.toISOString(), ':to': to.toISOString() }),
+            ...projection,
+            ExclusiveStartKey: start,
+          }),
+        ));
+        collect(out.Items);
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    return heads;
+  }
+}
+
+/** A job item as the domain knows it: the head-changes index's key is the table's business, not the job's. */
+function toJob(item: Record<string, AttributeValue>): Job {
+  const { [HEAD_CHANGES_INDEX.partition]: _index, ...job } = unmarshall(item);
+  return job as Job;
 }
 
 /** The index that serves a listing: by caller, else by cluster, else by status. */

@@ -1,5 +1,6 @@
 /** The DynamoDB tables, defined once: the local stack and the tests create them from here, serverless.yml mirrors them. */
 import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import { errorName } from '../aws-errors';
 
 /** The jobs table's list indexes: name → partition attribute. Sort key `listKey` in all. */
@@ -10,6 +11,30 @@ export const JOB_INDEXES = {
 } as const;
 export type JobIndex = keyof typeof JOB_INDEXES;
 
+/**
+ * The index the audit digester reads: jobs by the hour (and one of a few shards, so a busy hour's writes
+ * spread over several index partitions) of their last update, sorted by updatedAt. Every update rewrites the
+ * partition attribute, so a job sits under the hour it last changed in.
+ */
+export const HEAD_CHANGES_INDEX = { name: 'byUpdateHour', partition: 'updateHour', sort: 'updatedAt', shards: 8 } as const;
+
+/** The head-changes partition of a job updated at `updatedAt` (ISO): `2026-12-02T01#5`. */
+export function headChangesKey(jobId: string, updatedAt: string): string {
+  const shard = createHash('sha256').update(jobId).digest()[0]! % HEAD_CHANGES_INDEX.shards;
+  return `${updatedAt.slice(0, 13)}#${shard}`;
+}
+
+/** Every head-changes partition holding updates in [from, to]. */
+export function headChangesKeys(from: Date, to: Date): string[] {
+  const keys: string[] = [];
+  const hour = new Date(from);
+  hour.setUTCMinutes(0, 0, 0);
+  for (; hour.getTime() <= to.getTime(); hour.setUTCHours(hour.getUTCHours() + 1)) {
+    for (let shard = 0; shard < HEAD_CHANGES_INDEX.shards; shard++) keys.push(`${hour.toISOString().slice(0, 13)}#${shard}`);
+  }
+  return keys;
+}
+
 export function jobsTable(name: string): CreateTableCommandInput {
   return {
     TableName: name,
@@ -19,15 +44,28 @@ export function jobsTable(name: string): CreateTableCommandInput {
       { AttributeName: 'jobId', AttributeType: 'S' },
       { AttributeName: 'listKey', AttributeType: 'S' },
       ...Object.values(JOB_INDEXES).map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' as const })),
+      { AttributeName: HEAD_CHANGES_INDEX.partition, AttributeType: 'S' },
+      { AttributeName: HEAD_CHANGES_INDEX.sort, AttributeType: 'S' },
     ],
-    GlobalSecondaryIndexes: Object.entries(JOB_INDEXES).map(([index, attribute]) => ({
-      IndexName: index,
-      KeySchema: [
-        { AttributeName: attribute, KeyType: 'HASH' as const },
-        { AttributeName: 'listKey', KeyType: 'RANGE' as const },
-      ],
-      Projection: { ProjectionType: 'ALL' as const },
-    })),
+    GlobalSecondaryIndexes: [
+      ...Object.entries(JOB_INDEXES).map(([index, attribute]) => ({
+        IndexName: index,
+        KeySchema: [
+          { AttributeName: attribute, KeyType: 'HASH' as const },
+          { AttributeName: 'listKey', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
+      {
+        IndexName: HEAD_CHANGES_INDEX.name,
+        KeySchema: [
+          { AttributeName: HEAD_CHANGES_INDEX.partition, KeyType: 'HASH' },
+          { AttributeName: HEAD_CHANGES_INDEX.sort, KeyType: 'RANGE' },
+        ],
+        // Only what a digest records: the index stays small, and a job's request never leaves the table.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['auditSeq', 'auditHash'] },
+      },
+    ],
   };
 }
 

@@ -5,7 +5,8 @@
  * IN_FLIGHT_SECONDS is a write in flight). The MACs need the audit key's kms:VerifyMac, which the gateway's
  * API function has and callers normally do not (and need not: a MAC is what a table writer cannot forge, and
  * the API reads the tables itself); that check is the gateway's, and is reported as such. Verified means both
- * this check and the gateway's passed.
+ * this check and the gateway's passed, and the trail still holds the event its newest digest anchored (the
+ * digests of the chain heads, signed and kept outside the tables: a rollback to an older, validly sealed state).
  */
 import { parseArgs } from 'node:util';
 import { verifyChain, type VerifyResult } from '../../audit/chain';
@@ -15,7 +16,9 @@ import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, table, type Io } from '../output';
 import { EXIT, jobIdArg } from '../usage';
 
-type Verification = Extract<VerifyResult, { ok: false }> | (Omit<Extract<VerifyResult, { ok: true }>, 'macs'> & { macs: 'verified by the gateway' });
+type Verification =
+  | Extract<VerifyResult, { ok: false }>
+  | (Omit<Extract<VerifyResult, { ok: true }>, 'macs'> & { macs: 'verified by the gateway'; anchor: AuditResponse['anchor'] });
 
 export async function audit(args: string[], io: Io, env: CliEnvironment): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { ...connectionOptions, verify: { type: 'boolean', default: false } } });
@@ -45,13 +48,28 @@ function verify(jobId: string, trail: AuditResponse): Verification {
   const server = trail.verification;
   if (!server.ok) return { ok: false, events: local.events, seq: server.seq ?? 0, problem: `${server.problem ?? 'the trail does not verify'} (the gateway's check)` };
   if (server.macs !== 'verified') return { ok: false, events: local.events, seq: 0, problem: "the gateway did not check the events' MACs" };
-  return { ...local, macs: 'verified by the gateway' };
+  // The rollback check: the digests' signatures are the gateway's to check (it reads the digest bucket); that the
+  // anchored event is still in this trail, with that hash, is checked here too.
+  const { anchor } = trail;
+  if (anchor.status === 'broken') return { ok: false, events: local.events, seq: anchor.seq ?? 0, problem: `${anchor.problem ?? 'the trail does not match its digests'} (the digests)` };
+  if (anchor.status === 'anchored') {
+    const seq = anchor.seq ?? -1;
+    if (trail.events[seq]?.hash !== anchor.hash || trail.head.seq < seq) {
+      return { ok: false, events: local.events, seq, problem: `digest ${anchor.digest?.number ?? '?'} recorded event ${seq} with hash ${anchor.hash ?? '?'}, which this trail does not hold: the chain was rolled back or rewritten` };
+    }
+  }
+  return { ...local, macs: 'verified by the gateway', anchor };
 }
 
 function describe(v: Verification, headSeq: number): string {
   if (!v.ok) return `BROKEN at event ${v.seq}: ${v.problem}`;
   const inFlight = v.inFlight ? `; event ${v.inFlight.seq} (written ${v.inFlight.at}) is beyond the head, a write in flight` : '';
-  return `verified: ${v.events} events, chain head ${v.head}, the job's head at event ${headSeq}${inFlight}; MACs verified by the gateway`;
+  const anchor =
+    v.anchor.status === 'anchored'
+      ? `anchored: digest ${v.anchor.digest?.number ?? '?'} (changes up to ${v.anchor.digest?.to ?? '?'}) recorded event ${v.anchor.seq ?? '?'}, still in place`
+      : `not anchored yet: ${v.anchor.reason ?? 'no digest records it'}`;
+  const latest = v.anchor.latestDigest ? `; newest digest ${v.anchor.latestDigest.number}, changes up to ${v.anchor.latestDigest.to}` : '';
+  return `verified: ${v.events} events, chain head ${v.head}, the job's head at event ${headSeq}${inFlight}; MACs verified by the gateway; ${anchor}${latest}`;
 }
 
 function actorLabel(actor: Record<string, unknown> | undefined): string {
