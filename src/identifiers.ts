@@ -53,6 +53,19 @@ export const JOB_ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 export const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
 export const EXAMPLE_JOB_ID = 'job-0123456789abcdefghjkmnpqrs';
 
+/**
+ * The audit chains, by id: a job's trail is named by its job id; a schedule's or trigger's lost runs are
+ * `schedule:NAME` / `trigger:NAME` (triggers/service.ts); a principal's denied reads and cancels are
+ * `denials:PRINCIPAL_ARN`. No other chain id can be a job id (JOB_ID has no `:`), and the API reads only chains
+ * named by a job id (GET /jobs/{jobId}/audit), so none of the others is readable through it.
+ */
+export const DENIALS_CHAIN_PREFIX = 'denials:';
+
+/** The chain of every denied read and cancel by a principal (the role ARN, not the session: one chain per role). */
+export function denialsChain(principalArn: string): string {
+  return `${DENIALS_CHAIN_PREFIX}${principalArn}`;
+}
+
 /** The ARN of an EMR cluster, the resource of every gateway action. */
 export function clusterArn(partition: string, region: string, account: string, clusterId: string): string {
   return `arn:${partition}:elasticmapreduce:${region}:${account}:cluster/${clusterId}`;

@@ -63,6 +63,14 @@ export class GatewayApiError extends Error {
   }
 }
 
+/** The message of an answer in API Gateway's own shape (`{"message"}`, or `{"Message"}` from IAM authorization). */
+function edgeMessage(parsed: unknown): string | undefined {
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { message, Message } = parsed as { message?: unknown; Message?: unknown };
+  const text = message ?? Message;
+  return typeof text === 'string' ? text : undefined;
+}
+
 export function regionOf(endpoint: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(endpoint)?.[1];
 }
@@ -159,6 +167,9 @@ export class GatewayClient {
     if (!response.ok) {
       const error = errorSchema.safeParse(parsed);
       if (error.success) throw new GatewayApiError(response.status, error.data.error.code, error.data.error.message, error.data.error.details);
+      // API Gateway's own answers (before the API: a refused path or Host, IAM authorization): {message}, the type in a header.
+      const edge = edgeMessage(parsed);
+      if (edge !== undefined) throw new GatewayApiError(response.status, response.headers.get('x-amzn-errortype')?.split(':')[0] || 'HttpError', edge);
       throw new GatewayApiError(response.status, 'HttpError', `the gateway answered ${response.status}`);
     }
     const result = schema.safeParse(parsed);

@@ -36,6 +36,17 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>)
   }
 }
 
+/**
+ * The query parameters, each given once. API Gateway passes a repeated key's last value as the single one;
+ * SigV4 sorts the query before signing, so which value comes last is not covered by the signature: a key
+ * given more than once is refused rather than read either way.
+ */
+function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
+  const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([key]) => key);
+  if (repeated.length) throw new HttpError(400, 'ValidationError', `the query parameter${repeated.length > 1 ? 's' : ''} ${repeated.join(', ')} ${repeated.length > 1 ? 'are' : 'is'} given more than once`);
+  return Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 /** The caller, as API Gateway's IAM authorization established it. */
 function callerOf(event: APIGatewayProxyEvent): Caller {
   const arn = event.requestContext?.identity?.userArn;
@@ -48,7 +59,7 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
   const caller = callerOf(event); // first: an unsigned request learns nothing, not even which routes exist
   const { route, params } = matchRoute(event.httpMethod, event.path);
   deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
-  const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const query = queryOf(event);
   const body = route.body ? parseBody(event, headers) : undefined;
   return route.handler({ caller, params, query, headers, body }, deps);
 }

@@ -7,7 +7,6 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { EXAMPLE_JOB_ID, JOB_ID } from '../identifiers';
 import { jobLogKeys, type Job } from '../jobs/model';
 import type { Caller, JobService } from '../jobs/service';
-import { decodeOrKeep } from '../util/uri';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
 import { cancelQuerySchema, listQuerySchema, rolesQuerySchema } from './schemas';
@@ -131,7 +130,11 @@ const compiled = ROUTES.map((route) => {
   return { route, names, regex: new RegExp(`^${pattern}/?$`) };
 });
 
-/** The route for a method and path, with its path parameters; 404 or 405 (with Allow) otherwise. */
+/**
+ * The route for a method and path, with its path parameters; 404 or 405 (with Allow) otherwise. The path is
+ * the event's, which API Gateway (or the local front) decoded once: nothing is decoded again, so a path
+ * parameter is exactly what was routed (every parameter here is an identifier of unreserved characters).
+ */
 export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } {
   const candidates = compiled.map((c) => ({ c, m: c.regex.exec(path) })).filter((x) => x.m);
   if (!candidates.length) throw new HttpError(404, 'NotFound', `no route ${path}`);
@@ -140,6 +143,6 @@ export function matchRoute(method: string, path: string): { route: Route; params
     const allow = candidates.map((x) => x.c.route.method).join(', ');
     throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow });
   }
-  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, decodeOrKeep(hit.m![i + 1]!)]));
+  const params = Object.fromEntries(hit.c.names.map((name, i) => [name, hit.m![i + 1]!]));
   return { route: hit.c.route, params };
 }

@@ -15,7 +15,7 @@ import { rolesFor } from '../authz/roles';
 import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
-import { clusterArn } from '../identifiers';
+import { clusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
 import { canonicalJson, hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
@@ -318,21 +318,43 @@ export class JobService {
   }
 
   /**
-   * Denied reads and cancels are audited on the job (READ_DENIED / CANCEL_DENIED, at most one event per
-   * caller and minute, so denied requests cannot flood a job's trail).
+   * A denied read or cancel is recorded twice, so that no denial goes unrecorded and no caller can grow
+   * someone else's trail without bound (a session name is the caller's to choose, so per-caller limits on the
+   * job's trail limit nothing):
+   * - in full on the denied principal's own chain (`denials:PRINCIPAL_ARN`, the role, not the session), one
+   *   event per caller, job, action and minute: a flood lands on the record of whoever sends it;
+   * - on the job's trail at most one event per action and hour, whoever the callers: its dedupe key names
+   *   no caller; it carries the first denied principal of that hour (the role, no session name) and where
+   *   every denial of the hour is recorded in full.
    */
   private async requireAccess(caller: Caller, job: Job, action: GatewayAction): Promise<void> {
     const decision = this.authorizeJobAccess(caller, job, action);
     if (decision.allowed) return;
     const actor = this.actorFor(caller);
     const [type, verb] = action === GATEWAY_ACTIONS.cancel ? ['CANCEL_DENIED', 'cancel'] : ['READ_DENIED', 'read'];
-    await this.journal(job.jobId, {
+    const at = this.now().toISOString();
+    const denials = denialsChain(actor.principalArn);
+    await this.deps.audit.append(denials, {
       type,
-      dedupeKey: `${type}:${actor.callerArn}:${this.now().toISOString().slice(0, 16)}`,
+      dedupeKey: `${type}:${job.jobId}:${actor.callerArn}:${at.slice(0, 16)}`,
       actor: { ...actor },
-      subject: subjectOf(job),
+      subject: { jobId: job.jobId, clusterId: job.clusterId },
       decision: decisionRecord(decision),
       detail: { action },
+    });
+    const hour = at.slice(0, 13);
+    await this.journal(job.jobId, {
+      type,
+      dedupeKey: `${type}:${hour}`,
+      actor: { principalArn: actor.principalArn },
+      subject: subjectOf(job),
+      decision: decisionRecord(decision),
+      detail: {
+        action,
+        hour,
+        recordedOn: denials,
+        note: `the first denied ${verb} of this job in this hour; this one and any later ones, by any principal, are recorded in full on each denied principal's own chain (${DENIALS_CHAIN_PREFIX}PRINCIPAL_ARN)`,
+      },
     });
     throw new ForbiddenError(`not allowed to ${verb} ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
   }

@@ -5,8 +5,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { verifyTrail } from '../../src/audit/verify';
+import { GatewayClient } from '../../src/client';
 import { createApiHandler } from '../../src/http/api';
 import { openApiDocument } from '../../src/http/openapi';
+import { denialsChain } from '../../src/identifiers';
 import { startApiFront, type ApiFront } from '../../src/local/api-gateway/front';
 import { ALICE, AUDITOR, CAROL, CLUSTER, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
@@ -190,6 +193,42 @@ describe('emr-gateway against a gateway', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/^emr-gateway: 400 ValidationError: nextToken: /);
     }
+  });
+
+  it("denied reads from 40 session names of one role: the job's trail gains one READ_DENIED and audit --verify still verifies; every denial is on the role's own chain", async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const { job: { jobId } } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'victim' }) });
+    await gw.finish(jobId);
+    const before = (await gw.audit.list(jobId)).length;
+    const sessions = Array.from({ length: 40 }, (_, i) => ({
+      accessKeyId: `AKIALOCALSESSION${String(i).padStart(4, '0')}`,
+      secretAccessKey: `session-secret-${i}`,
+      principal: `arn:aws:sts::123456789012:assumed-role/Contractors/rotated-${i}`,
+    }));
+    const handler = createApiHandler(() => ({ service: gw.service, openapi: () => openApiDocument('test'), version: 'test' }));
+    const sessionFront = await startApiFront({ port: 0, region: 'us-east-1', account: '123456789012', credentials: sessions, handler: (e) => handler(e, {}) });
+    try {
+      for (const key of sessions) {
+        const client = new GatewayClient({ endpoint: sessionFront.url, region: 'us-east-1', credentials: key });
+        await expect(client.getJob(jobId)).rejects.toMatchObject({ status: 403 });
+        await expect(client.audit(jobId)).rejects.toMatchObject({ status: 403 });
+      }
+    } finally {
+      await sessionFront.close();
+    }
+    const trail = await gw.audit.list(jobId);
+    expect(trail.slice(before).map((e) => [e.type, e.actor])).toEqual([['READ_DENIED', { principalArn: role('Contractors') }]]);
+    const audit = await cli(['audit', jobId, '--verify']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout.match(/READ_DENIED/g)).toHaveLength(1);
+    expect(audit.stdout).toMatch(new RegExp(`READ_DENIED\\s+${role('Contractors')}\\s`));
+    expect(audit.stdout).not.toMatch(/rotated-/);
+    expect(audit.stdout).toMatch(/^verified: \d+ events, chain head [0-9a-f]{64}, the job's head at event \d+; MACs verified by the gateway; not anchored yet: /m);
+    // Every one, in full, on the role's chain (a GET of the job and of its audit in one minute is one event per session).
+    const chain = denialsChain(role('Contractors'));
+    const denials = (await gw.audit.list(chain)).filter((e) => e.subject?.jobId === jobId);
+    expect(new Set(denials.map((e) => e.actor?.callerArn))).toEqual(new Set(sessions.map((k) => k.principal)));
+    expect(await verifyTrail(gw.sealer, chain, await gw.audit.list(chain))).toMatchObject({ ok: true, macs: 'verified' });
   });
 
   it.each([

@@ -102,6 +102,17 @@ describeIf('the AWS CLI against the local endpoint', () => {
     expect(history.events.map((e) => e.type)).toEqual(expect.arrayContaining(['TaskStateEntered', 'ChoiceStateEntered', 'ExecutionSucceeded']));
   });
 
+  it("dynamodb query of a principal's denials chain: where an operator reads every denied read of a role", async () => {
+    const alice = clientFor(stack, 'alice');
+    const { jobId } = await alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'not for carol', step: { type: 'command', args: ['true'] } });
+    await expect(clientFor(stack, 'carol').getJob(jobId)).rejects.toMatchObject({ status: 403 });
+    const chain = 'denials:arn:aws:iam::123456789012:role/Contractors';
+    const out = (await aws('dynamodb', 'query', '--table-name', 'emr-gateway-audit', '--key-condition-expression', 'jobId = :c', '--expression-attribute-values', JSON.stringify({ ':c': { S: chain } }))) as {
+      Items: { type?: { S?: string }; subject?: { M?: { jobId?: { S?: string } } }; actor?: { M?: { callerArn?: { S?: string } } } }[];
+    };
+    expect(out.Items.map((i) => [i.type?.S, i.subject?.M?.jobId?.S, i.actor?.M?.callerArn?.S])).toContainEqual(['READ_DENIED', jobId, 'arn:aws:sts::123456789012:assumed-role/Contractors/carol']);
+  });
+
   it('kms describe-key, generate-mac and verify-mac with the audit key (HMAC-SHA-256 of the bytes given); create-key; KMS errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emr-gateway-kms-'));
     const file = (name: string, data: string | Buffer): string => {

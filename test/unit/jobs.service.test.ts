@@ -4,7 +4,9 @@
  * the role and the step type, so that GET /roles and POST /jobs have something to disagree about.
  */
 import { parse, stringify } from 'yaml';
+import { verifyTrail } from '../../src/audit/verify';
 import { ConflictError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../../src/errors';
+import { denialsChain, JOB_ID } from '../../src/identifiers';
 import type { Job } from '../../src/jobs/model';
 import type { JobService } from '../../src/jobs/service';
 import { STEP_TYPES } from '../../src/jobs/request';
@@ -16,6 +18,7 @@ import { jobRecords } from '../support/jobs';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
 
 const ANALYST = `arn:aws:sts::${ACCOUNT}:assumed-role/Analysts/ann`;
+const CODY = `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/cody`;
 const clusterArn = (id: string): string => `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/${id}`;
 const SUBMIT = 'elasticmapreduce:AddJobFlowSteps';
 
@@ -53,6 +56,7 @@ const submit = (callerArn: string, body: Record<string, unknown> = submitBody(),
 const rejection = <T>(promise: Promise<T>): Promise<unknown> => promise.then(() => undefined, (e: unknown) => e);
 const trail = (jobId: string): Promise<string[]> => verifiedTrail(g, jobId, { headAtEnd: true });
 const eventsOf = async (jobId: string, type: string) => (await g.audit.list(jobId)).filter((e) => e.type === type);
+const denialsOf = (principalArn: string) => g.audit.list(denialsChain(principalArn));
 const nothingWritten = () => {
   expect(g.jobs.items.size).toBe(0);
   expect(g.audit.chains.size).toBe(0);
@@ -294,29 +298,77 @@ describe('cancel', () => {
 });
 
 describe('reads and cancels by others', () => {
-  it("a denied read is audited as READ_DENIED, at most once per caller and minute", async () => {
+  it('a denied read: READ_DENIED once per job and hour on its trail (first principal, not the session), every one in full on the denier\'s chain', async () => {
     const { job } = await submit(ALICE);
     const error = await rejection(g.service.get({ callerArn: CAROL }, job.jobId));
     expect(error).toBeInstanceOf(ForbiddenError);
     expect((error as Error).message).toMatch(new RegExp(`^not allowed to read ${job.jobId}: implicitly denied`));
     await expect(g.service.auditTrail({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
-    g.clock.advance(30);
-    await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
-    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
     g.clock.advance(60);
     await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
-    await expect(g.service.get({ callerArn: AUDITOR.replace('Auditors/dora', 'Contractors/cody') }, job.jobId)).rejects.toThrow(ForbiddenError);
-    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED', 'READ_DENIED', 'READ_DENIED']);
-    const denials = await eventsOf(job.jobId, 'READ_DENIED');
-    expect(denials[0]).toMatchObject({ actor: { callerArn: CAROL }, decision: { result: 'ImplicitlyDenied' }, detail: { action: 'elasticmapreduce:DescribeStep' } });
+    await expect(g.service.get({ callerArn: CODY }, job.jobId)).rejects.toThrow(ForbiddenError);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
+    const [onJob] = await eventsOf(job.jobId, 'READ_DENIED');
+    expect(onJob).toMatchObject({
+      actor: { principalArn: role('Contractors') },
+      decision: { result: 'ImplicitlyDenied' },
+      detail: { action: 'elasticmapreduce:DescribeStep', hour: g.clock.now().toISOString().slice(0, 13), recordedOn: denialsChain(role('Contractors')) },
+    });
+    expect(JSON.stringify(onJob)).not.toContain('carol');
+    // In full on the denied principal's own chain: one per caller, job, action and minute.
+    const mine = await denialsOf(role('Contractors'));
+    expect(mine.map((e) => [e.type, e.actor?.callerArn, e.subject?.jobId, e.detail?.action])).toEqual([
+      ['READ_DENIED', CAROL, job.jobId, 'elasticmapreduce:DescribeStep'],
+      ['READ_DENIED', CAROL, job.jobId, 'elasticmapreduce:DescribeStep'],
+      ['READ_DENIED', CODY, job.jobId, 'elasticmapreduce:DescribeStep'],
+    ]);
+    expect(mine[0]).toMatchObject({ actor: { principalArn: role('Contractors'), callerArn: CAROL }, decision: { result: 'ImplicitlyDenied' } });
+    // The next hour: one more on the job.
+    g.clock.advance(3600);
+    await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED', 'READ_DENIED']);
+    expect(await denialsOf(role('Contractors'))).toHaveLength(4);
   });
 
-  it('a denied cancel is audited as CANCEL_DENIED, at most once per caller and minute, and cancels nothing', async () => {
+  it('1,000 denied reads from 1,000 session names of one role add one event to the job\'s trail; all 1,000 are on the role\'s chain', async () => {
     const { job } = await submit(ALICE);
-    for (const caller of [CAROL, CAROL, AUDITOR]) await expect(g.service.cancel({ callerArn: caller }, job.jobId)).rejects.toThrow(/^not allowed to cancel/);
-    expect(await trail(job.jobId)).toEqual(['DECISION', 'CANCEL_DENIED', 'CANCEL_DENIED']);
-    expect((await eventsOf(job.jobId, 'CANCEL_DENIED')).map((e) => e.actor?.callerArn)).toEqual([CAROL, AUDITOR]);
+    const sessions = Array.from({ length: 1000 }, (_, i) => `arn:aws:sts::${ACCOUNT}:assumed-role/Contractors/session-${i}`);
+    for (const [i, callerArn] of sessions.entries()) {
+      if (i % 100 === 99) g.clock.advance(5); // within the hour
+      await expect(i % 2 ? g.service.get({ callerArn }, job.jobId) : g.service.auditTrail({ callerArn }, job.jobId)).rejects.toThrow(ForbiddenError);
+    }
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
+    const mine = await denialsOf(role('Contractors'));
+    expect(mine).toHaveLength(1000);
+    expect(new Set(mine.map((e) => e.actor?.callerArn))).toEqual(new Set(sessions));
+    expect(mine.every((e) => e.subject?.jobId === job.jobId && e.type === 'READ_DENIED')).toBe(true);
+    // An allowed read adds nothing to either.
+    expect((await g.service.get({ callerArn: AUDITOR }, job.jobId)).jobId).toBe(job.jobId);
+    expect((await g.service.auditTrail({ callerArn: ALICE }, job.jobId)).verification).toMatchObject({ ok: true, macs: 'verified' });
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'READ_DENIED']);
+    expect(g.audit.chains.get(denialsChain(role('Auditors')))).toBeUndefined();
+    expect(await denialsOf(role('Contractors'))).toHaveLength(1000);
+  });
+
+  it('a denied cancel: CANCEL_DENIED once per job and hour on its trail, each caller on its own principal\'s chain, and cancels nothing', async () => {
+    const { job } = await submit(ALICE);
+    for (const caller of [CAROL, CAROL, AUDITOR, CODY]) await expect(g.service.cancel({ callerArn: caller }, job.jobId)).rejects.toThrow(/^not allowed to cancel/);
+    await expect(g.service.get({ callerArn: CAROL }, job.jobId)).rejects.toThrow(ForbiddenError);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'CANCEL_DENIED', 'READ_DENIED']);
+    expect((await eventsOf(job.jobId, 'CANCEL_DENIED')).map((e) => e.actor)).toEqual([{ principalArn: role('Contractors') }]);
+    expect((await denialsOf(role('Contractors'))).map((e) => [e.type, e.actor?.callerArn])).toEqual([['CANCEL_DENIED', CAROL], ['CANCEL_DENIED', CODY], ['READ_DENIED', CAROL]]);
+    expect((await denialsOf(role('Auditors'))).map((e) => [e.type, e.actor?.callerArn])).toEqual([['CANCEL_DENIED', AUDITOR]]);
     expect((await g.jobs.get(job.jobId))?.cancelRequested).toBeUndefined();
+  });
+
+  it('a principal\'s chain of denials verifies (links, hashes, MACs), and its id is no job id', async () => {
+    const { job } = await submit(ALICE);
+    for (const callerArn of [CAROL, CODY]) await expect(g.service.get({ callerArn }, job.jobId)).rejects.toThrow(ForbiddenError);
+    const chain = denialsChain(role('Contractors'));
+    expect(chain).toBe(`denials:${role('Contractors')}`);
+    expect(JOB_ID.test(chain)).toBe(false);
+    expect(await verifyTrail(g.sealer, chain, await g.audit.list(chain))).toMatchObject({ ok: true, events: 2, macs: 'verified' });
+    await expect(g.service.auditTrail({ callerArn: AUDITOR }, chain)).rejects.toThrow(NotFoundError);
   });
 
   it("others' jobs can be read where a policy allows DescribeStep; own jobs unless a policy denies it", async () => {

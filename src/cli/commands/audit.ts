@@ -72,8 +72,9 @@ function describe(v: Verification, headSeq: number): string {
   return `verified: ${v.events} events, chain head ${v.head}, the job's head at event ${headSeq}${inFlight}; MACs verified by the gateway; ${anchor}${latest}`;
 }
 
+/** Who: the source identity, else the caller, else the principal (a READ_DENIED/CANCEL_DENIED on a job names only its role). */
 function actorLabel(actor: Record<string, unknown> | undefined): string {
-  const who = actor?.sourceIdentity ?? actor?.callerArn;
+  const who = actor?.sourceIdentity ?? actor?.callerArn ?? actor?.principalArn;
   return typeof who === 'string' ? who : '';
 }
 

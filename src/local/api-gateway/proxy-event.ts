@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 export interface ProxyEventInit {
   method: string;
-  /** Decoded path, e.g. /jobs/job-... */
+  /** The path decoded once, e.g. /jobs/job-...: what API Gateway routes on (the front's parseRequestTarget). */
   path: string;
   headers: Record<string, string>;
   /** Query parameters as they came, repeated keys kept. */
@@ -30,15 +30,17 @@ export function proxyEvent(init: ProxyEventInit): APIGatewayProxyEvent {
     (multi[key] ??= []).push(value);
   }
   const session = init.identity.userArn?.split('/').slice(-2).join(':') ?? null;
+  // The deployment's two resources (serverless.yml): `/`, and `/{proxy+}` for everything below it.
+  const resource = init.path === '/' ? '/' : '/{proxy+}';
   return {
     httpMethod: init.method,
     path: init.path,
-    resource: '/{proxy+}',
+    resource,
     headers: init.headers,
     multiValueHeaders: Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: init.query.length ? single : null,
     multiValueQueryStringParameters: init.query.length ? multi : null,
-    pathParameters: { proxy: init.path.replace(/^\//, '') },
+    pathParameters: resource === '/' ? null : { proxy: init.path.replace(/^\//, '') },
     stageVariables: null,
     isBase64Encoded: init.isBase64Encoded,
     body: init.body,
@@ -51,7 +53,7 @@ export function proxyEvent(init: ProxyEventInit): APIGatewayProxyEvent {
       requestId: init.requestId,
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: '/{proxy+}',
+      resourcePath: resource,
       protocol: init.protocol,
       authorizer: null,
       identity: {

@@ -1,18 +1,18 @@
 /**
  * AWS Signature Version 4 verification for the local API front (service execute-api), as API Gateway's IAM
  * authorization does it: the credential scope, a clock skew of at most 5 minutes, the signed headers (host
- * and x-amz-date at least), the payload hash, and the signature, compared in constant time.
+ * and x-amz-date at least), the payload hash, and the signature, compared in constant time. The path and
+ * query are the front's one parse of the request target (request-target.ts), the same the proxy event is
+ * built from; which Host the signature may name is the front's rule.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../../util/canonical';
-import { decodeOrKeep } from '../../util/uri';
+import type { RequestTarget } from './request-target';
 
 export interface SignedRequest {
   method: string;
-  /** The path as it came on the wire (percent-encoded), without the query. */
-  path: string;
-  /** The raw query string, without '?'. */
-  query: string;
+  /** The path and query as parsed once (parseRequestTarget): no dot segments or empty segments are left. */
+  target: Pick<RequestTarget, 'rawPath' | 'query'>;
   /** Header names lower-cased; repeated headers joined with ','. */
   headers: Record<string, string>;
   body: Buffer;
@@ -31,30 +31,19 @@ function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** Non-S3 services: dot segments removed, each segment of the (already encoded) path encoded once more. */
-function canonicalPath(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const normalized = segments.join('/');
-  const withSlash = normalized.startsWith('/') ? normalized : `/${normalized}`;
-  return withSlash.split('/').map(encode).join('/');
+/**
+ * Non-S3 services: each segment of the (already encoded) path encoded once more. The signers also drop dot
+ * segments and empty segments first; the front refuses paths that have any (but one trailing `/`, which the
+ * signers keep), so there is nothing to normalise here and the canonical URI is the path that is routed.
+ */
+function canonicalPath(rawPath: string): string {
+  return rawPath.split('/').map(encode).join('/');
 }
 
-function canonicalQuery(query: string): string {
-  if (!query) return '';
+/** The decoded pairs, each side encoded, sorted by key, then value. */
+function canonicalQuery(query: readonly (readonly [string, string])[]): string {
   return query
-    .split('&')
-    .filter(Boolean)
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      const key = eq < 0 ? pair : pair.slice(0, eq);
-      const value = eq < 0 ? '' : pair.slice(eq + 1);
-      return [encode(decodeOrKeep(key)), encode(decodeOrKeep(value))] as const;
-    })
+    .map(([key, value]) => [encode(key), encode(value)] as const)
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
@@ -103,7 +92,7 @@ export function verifySigV4(
       return value === undefined ? undefined : `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
     });
   if (canonicalHeaders.includes(undefined)) return { ok: false, reason: 'a signed header is missing from the request' };
-  const canonicalRequest = [request.method.toUpperCase(), canonicalPath(request.path), canonicalQuery(request.query), canonicalHeaders.join(''), signedHeaderList, payloadHash].join('\n');
+  const canonicalRequest = [request.method.toUpperCase(), canonicalPath(request.target.rawPath), canonicalQuery(request.target.query), canonicalHeaders.join(''), signedHeaderList, payloadHash].join('\n');
   const scope = `${scopeDate}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, amzDate, scope, sha256(canonicalRequest)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, scopeDate), region), service), 'aws4_request');
