@@ -565,6 +565,17 @@ describePackage('serverless package', () => {
         event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep'],
       };
+      const [get, put, update, query] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+      const jobsTableActions: Record<FunctionName, string[]> = {
+        api: [get, put, query, update],
+        scheduled: [get, put, update],
+        event: [get, put, update],
+        submitStep: [get, update],
+        pollStep: [get, update],
+        failJob: [get, update],
+        emrStepEvent: [get, update],
+        auditDigest: [query, 'dynamodb:Scan'],
+      };
       const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
       for (const fn of FUNCTIONS) {
         const role = roleOf(t, fn);
@@ -581,6 +592,9 @@ describePackage('serverless package', () => {
           if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([stateMachineArn()]);
           if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
         }
+        // The jobs table: created only where jobs are submitted, listed only by the API, updated where they change.
+        const onJobs = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('JobsTable')));
+        expect([...new Set(onJobs.flatMap(actionsOf))].sort()).toEqual(jobsTableActions[fn]);
         // The audit trail is append-only: nobody may update (or delete) its items.
         const onAudit = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('AuditTable')));
         expect(onAudit.flatMap(actionsOf).sort()).toEqual(fn === 'auditDigest' ? [] : ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
