@@ -7,6 +7,7 @@
  * newest anchor of the job (the last digest that recorded its head) still names the event that was there.
  * This module is pure: the shapes, the bytes that are signed, and the checks.
  */
+import { JOB_ID } from '../identifiers';
 import { canonicalJson, sha256 } from '../util/canonical';
 
 /** One chain's head as a digest recorded it. */
@@ -62,6 +63,25 @@ export function linkTo(previous: SignedDigest): NonNullable<Digest['previous']> 
   return { number: previous.digest.number, signatureSha256: sha256(previous.signature.value) };
 }
 
+const HEX64_HASH = /^[0-9a-f]{64}$/;
+
+/** A head as a digest may record it: a job's chain id, a seq, a SHA-256 hash. */
+export function isDigestEntry(e: unknown): e is DigestEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const { chainId, seq, hash } = e as Record<string, unknown>;
+  return typeof chainId === 'string' && JOB_ID.test(chainId) && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 && typeof hash === 'string' && HEX64_HASH.test(hash);
+}
+
+/**
+ * The heads read from the jobs table are stored records, not ours to trust: one that is not a well-formed
+ * head (a planted job, a torn item) is left out and counted, never signed into a digest (where it would make the
+ * digest unreadable, and every later run refuse to chain to it).
+ */
+export function wellFormedHeads(heads: readonly unknown[]): { entries: DigestEntry[]; skipped: number } {
+  const entries = heads.filter(isDigestEntry);
+  return { entries, skipped: heads.length - entries.length };
+}
+
 /** The next digest after `previous`: the heads (one per chain, the highest seq) changed in (from, to]. */
 export function nextDigest(previous: SignedDigest | undefined, window: { from: Date; to: Date }, heads: readonly DigestEntry[]): Digest {
   const newest = new Map<string, DigestEntry>();
@@ -101,9 +121,7 @@ export function parseSignedDigest(value: unknown): { ok: true; value: SignedDige
   }
   if (d.previous === null && d.number !== 1) return bad(`digest ${d.number} has no previous digest`);
   if (!Array.isArray(d.entries)) return bad('its entries are not a list');
-  for (const e of d.entries as unknown[]) {
-    if (!isRecord(e) || typeof e.chainId !== 'string' || !e.chainId || !isCount(e.seq, 0) || typeof e.hash !== 'string' || !HEX64.test(e.hash)) return bad('an entry is not {chainId, seq, hash}');
-  }
+  if (!(d.entries as unknown[]).every(isDigestEntry)) return bad('an entry is not {chainId (a job id), seq, hash}');
   if (typeof s.keyId !== 'string' || typeof s.algorithm !== 'string' || typeof s.value !== 'string' || !s.value) return bad('its signature is not {keyId, algorithm, value}');
   return { ok: true, value: value as unknown as SignedDigest };
 }

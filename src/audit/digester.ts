@@ -8,11 +8,12 @@
  * - DigestVerifier.check (GET /jobs/{id}/audit): the chain against its newest anchor and the newest digest.
  */
 import { IntegrityError } from '../errors';
-import { checkAnchor, digestMessage, nextDigest, parseSignedDigest, type AnchorCheck, type AnchoredTrail, type DigestEntry, type SignedDigest } from './digest';
+import { checkAnchor, digestMessage, nextDigest, parseSignedDigest, wellFormedHeads, type AnchorCheck, type AnchoredTrail, type DigestEntry, type SignedDigest } from './digest';
 import type { DigestSigner, DigestStore } from './ports';
 
 /** What the digester needs of the job table: the heads of jobs updated in (from, to]; without `from`, of every job (whenever updated). */
 export interface HeadSource {
+  /** As stored: the digester checks each head's shape before recording it. */
   changedHeads(window: { from?: Date; to: Date }): Promise<DigestEntry[]>;
 }
 
@@ -27,7 +28,10 @@ export const DIGEST_TIMING: DigestTiming = { settleSeconds: 2, overlapSeconds: 6
 /** Few enough concurrent anchor writes to stay far from S3's per-prefix request rates. */
 const ANCHOR_CONCURRENCY = 16;
 
-export type DigestRun = { written: true; number: number; entries: number; from: string; to: string } | { written: false; reason: string };
+export type DigestRun =
+  /** `skipped`: heads in the table that are not well-formed (a planted or torn job item), left out. */
+  | { written: true; number: number; entries: number; skipped: number; from: string; to: string }
+  | { written: false; reason: string };
 
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -37,13 +41,15 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A stored digest, parsed and its signature verified; IntegrityError naming the problem otherwise. */
-async function trusted(signer: DigestSigner, stored: unknown, what: string): Promise<SignedDigest> {
+/** Stored digest `number`, parsed and its signature verified; IntegrityError naming the problem otherwise. */
+async function trusted(signer: DigestSigner, stored: unknown, what: string, number: number): Promise<SignedDigest> {
+  if (stored === undefined) throw new IntegrityError(`${what} (number ${number}) does not exist`);
   const parsed = parseSignedDigest(stored);
   if (!parsed.ok) throw new IntegrityError(`${what} is not a digest: ${parsed.problem}`);
   if (!(await signer.verify(digestMessage(parsed.value.digest), parsed.value.signature))) {
     throw new IntegrityError(`${what} (number ${parsed.value.digest.number}) does not carry the digest key's signature`);
   }
+  if (parsed.value.digest.number !== number) throw new IntegrityError(`the object of digest ${number} holds digest ${parsed.value.digest.number}`);
   return parsed.value;
 }
 
@@ -57,18 +63,19 @@ export class AuditDigester {
     const { heads, store, signer } = this.deps;
     const timing = { ...(this.deps.timing ?? DIGEST_TIMING), ...(options.quiesced ? { settleSeconds: 0 } : {}) };
     const now = (this.deps.now ?? (() => new Date()))();
-    const stored = await store.latest();
+    const newest = await store.latestNumber();
     // Never chain to a digest that is not ours: a planted "newest digest" would otherwise be signed into the chain.
-    const previous = stored === undefined ? undefined : await trusted(signer, stored, 'the newest digest');
+    const previous = newest === undefined ? undefined : await trusted(signer, await store.get(newest), 'the newest digest', newest);
     if (previous && !(await store.isComplete(previous.digest.number))) await this.anchor(previous);
     const to = new Date(now.getTime() - timing.settleSeconds * 1000);
     if (previous && to.getTime() <= Date.parse(previous.digest.to)) return { written: false, reason: `digest ${previous.digest.number} already covers changes up to ${previous.digest.to}` };
     const from = previous ? new Date(Date.parse(previous.digest.to) - timing.overlapSeconds * 1000) : undefined;
-    const digest = nextDigest(previous, { from: from ?? new Date(0), to }, await heads.changedHeads({ ...(from ? { from } : {}), to }));
+    const { entries, skipped } = wellFormedHeads(await heads.changedHeads({ ...(from ? { from } : {}), to }));
+    const digest = nextDigest(previous, { from: from ?? new Date(0), to }, entries);
     const signed: SignedDigest = { digest, signature: await signer.sign(digestMessage(digest)) };
     if (!(await store.create(signed))) return { written: false, reason: `another run wrote digest ${digest.number} first` };
     await this.anchor(signed);
-    return { written: true, number: digest.number, entries: digest.entries.length, from: digest.from, to: digest.to };
+    return { written: true, number: digest.number, entries: digest.entries.length, skipped, from: digest.from, to: digest.to };
   }
 
   private async anchor(signed: SignedDigest): Promise<void> {
@@ -97,13 +104,13 @@ export class DigestVerifier {
 
   /** The trail against its newest anchor and the newest digest. A digest that is not ours is reported as the break it is. */
   async check(trail: AnchoredTrail): Promise<AnchorReport> {
-    const [anchor, newest] = await Promise.all([this.store.latestAnchor(trail.chainId), this.store.latest()]);
+    const [anchor, newest] = await Promise.all([this.store.latestAnchor(trail.chainId), this.store.latestNumber()]);
     let latest: SignedDigest | undefined;
     let anchored: { digest: SignedDigest; entry: DigestEntry } | undefined;
     try {
-      latest = newest === undefined ? undefined : await trusted(this.signer, newest, 'the newest digest');
+      latest = newest === undefined ? undefined : await this.digest(newest, 'the newest digest');
       if (anchor) {
-        const digest = await this.digest(anchor.number);
+        const digest = await this.digest(anchor.number, `digest ${anchor.number}, named by an anchor,`);
         const entry = digest.digest.entries.find((e) => e.chainId === trail.chainId && e.seq === anchor.seq);
         if (!entry) return { status: 'broken', seq: anchor.seq, problem: `the anchor of event ${anchor.seq} names digest ${anchor.number}, which does not record it: the anchor was forged` };
         anchored = { digest, entry };
@@ -116,13 +123,10 @@ export class DigestVerifier {
     return { ...check, ...(latest ? { latestDigest: { number: latest.digest.number, to: latest.digest.to } } : {}) };
   }
 
-  private async digest(number: number): Promise<SignedDigest> {
+  private async digest(number: number, what: string): Promise<SignedDigest> {
     const cached = this.verified.get(number);
     if (cached) return cached;
-    const stored = await this.store.get(number);
-    if (stored === undefined) throw new IntegrityError(`digest ${number}, named by an anchor, does not exist`);
-    const digest = await trusted(this.signer, stored, `digest ${number}`);
-    if (digest.digest.number !== number) throw new IntegrityError(`the object of digest ${number} holds digest ${digest.digest.number}`);
+    const digest = await trusted(this.signer, await this.store.get(number), what, number);
     if (this.verified.size >= CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(number, digest);
     return digest;

@@ -39,8 +39,8 @@ export interface DigestSigner {
  * (nothing overwritten, nothing deleted). What it returns was stored by someone: parse it before use.
  */
 export interface DigestStore {
-  /** The newest digest, as stored (unparsed), or undefined when none was ever written. */
-  latest(): Promise<unknown>;
+  /** The newest digest's number (one cheap listing: digests are immutable, so a reader may keep what it verified), or undefined when none was ever written. */
+  latestNumber(): Promise<number | undefined>;
   /** Digest `number`, as stored (unparsed). */
   get(number: number): Promise<unknown>;
   /** Writes digest N unless one exists; false (nothing written) if another writer wrote N first. */

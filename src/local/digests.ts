@@ -31,6 +31,7 @@ export class LocalDigestTimer {
       try {
         const run = await this.digester().run(options);
         if (run.written) logger.debug('local stack: audit digest written', { ...run });
+        if (run.written && run.skipped) logger.warn('local stack: jobs with a malformed audit head were left out of the digest (a job item was planted or torn)', { skipped: run.skipped });
         return run;
       } catch (error) {
         logger.warn('local stack: the audit digest failed (the next run tries again)', { error });
