@@ -8,7 +8,8 @@
  * - DigestVerifier.check (GET /jobs/{id}/audit): the chain against its newest anchor and the newest digest.
  */
 import { IntegrityError } from '../errors';
-import { checkAnchor, digestMessage, nextDigest, parseSignedDigest, type AnchorCheck, type AnchoredTrail, type DigestEntry, type SignedDigest } from './digest';
+import { IN_FLIGHT_SECONDS } from './chain';
+import { checkAnchor, digestMessage, isDigestEntry, nextDigest, parseSignedDigest, type Anchor, type AnchorCheck, type AnchoredTrail, type DigestEntry, type SignedDigest } from './digest';
 import type { DigestSigner, DigestStore } from './ports';
 
 /** What the digester needs of the job table: the heads of jobs updated in (from, to]; without `from`, of every job (whenever updated). */
@@ -21,13 +22,30 @@ export interface DigestTiming {
   settleSeconds: number;
   /** Each window reaches this far back into the previous one: an update that landed late is still recorded. */
   overlapSeconds: number;
+  /**
+   * The longest window one run covers: after an outage the digests catch up over several runs, each a bounded
+   * number of index Queries (8 per hour), instead of one run that reads the whole outage and never finishes.
+   */
+  maxWindowSeconds: number;
 }
-export const DIGEST_TIMING: DigestTiming = { settleSeconds: 2, overlapSeconds: 60 };
+export const DIGEST_TIMING: DigestTiming = { settleSeconds: 2, overlapSeconds: 60, maxWindowSeconds: 7 * 86_400 };
 
 /** Few enough concurrent anchor writes to stay far from S3's per-prefix request rates. */
 const ANCHOR_CONCURRENCY = 16;
 
-export type DigestRun = { written: true; number: number; entries: number; from: string; to: string } | { written: false; reason: string };
+export type DigestRun =
+  | {
+      written: true;
+      number: number;
+      entries: number;
+      from: string;
+      to: string;
+      /** The digest covers changes up to `to`, short of now: it is catching up after an outage (the next run goes on). */
+      catchingUp?: true;
+      /** Heads in the jobs table that are not heads (planted there: a malformed id, seq or hash), left out. */
+      skipped?: { count: number; chainIds: string[] };
+    }
+  | { written: false; reason: string };
 
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -47,6 +65,19 @@ async function trusted(signer: DigestSigner, stored: unknown, what: string): Pro
   return parsed.value;
 }
 
+/**
+ * The newest digest, verified, and stored where its own number says: a genuine older digest copied to a higher
+ * number's place (anyone who may put objects in the bucket can) would otherwise pass for the newest, and the
+ * digester would answer "another run wrote it first" for ever while every new job read pending.
+ */
+async function trustedLatest(signer: DigestSigner, newest: { number: number | undefined; stored: unknown }): Promise<SignedDigest> {
+  const digest = await trusted(signer, newest.stored, 'the newest digest');
+  if (newest.number !== digest.digest.number) {
+    throw new IntegrityError(`the newest object in the digest store ${newest.number === undefined ? 'is not named as a digest' : `is in the place of digest ${newest.number}`} but holds digest ${digest.digest.number}: it was copied there`);
+  }
+  return digest;
+}
+
 export class AuditDigester {
   constructor(
     private readonly deps: { heads: HeadSource; store: DigestStore; signer: DigestSigner; now?: () => Date; timing?: DigestTiming },
@@ -59,16 +90,30 @@ export class AuditDigester {
     const now = (this.deps.now ?? (() => new Date()))();
     const stored = await store.latest();
     // Never chain to a digest that is not ours: a planted "newest digest" would otherwise be signed into the chain.
-    const previous = stored === undefined ? undefined : await trusted(signer, stored, 'the newest digest');
+    const previous = stored === undefined ? undefined : await trustedLatest(signer, stored);
     if (previous && !(await store.isComplete(previous.digest.number))) await this.anchor(previous);
-    const to = new Date(now.getTime() - timing.settleSeconds * 1000);
+    const settled = now.getTime() - timing.settleSeconds * 1000;
+    const to = new Date(previous ? Math.min(settled, Date.parse(previous.digest.to) + timing.maxWindowSeconds * 1000) : settled);
     if (previous && to.getTime() <= Date.parse(previous.digest.to)) return { written: false, reason: `digest ${previous.digest.number} already covers changes up to ${previous.digest.to}` };
     const from = previous ? new Date(Date.parse(previous.digest.to) - timing.overlapSeconds * 1000) : undefined;
-    const digest = nextDigest(previous, { from: from ?? new Date(0), to }, await heads.changedHeads({ ...(from ? { from } : {}), to }));
+    const changed = await heads.changedHeads({ ...(from ? { from } : {}), to });
+    // What the table holds is not trusted: a "head" a digest cannot hold is left out (and said), never signed.
+    const recordable: DigestEntry[] = [];
+    const rejected: DigestEntry[] = [];
+    for (const head of changed) (isDigestEntry(head) ? recordable : rejected).push(head);
+    const digest = nextDigest(previous, { from: from ?? new Date(0), to }, recordable);
     const signed: SignedDigest = { digest, signature: await signer.sign(digestMessage(digest)) };
     if (!(await store.create(signed))) return { written: false, reason: `another run wrote digest ${digest.number} first` };
     await this.anchor(signed);
-    return { written: true, number: digest.number, entries: digest.entries.length, from: digest.from, to: digest.to };
+    return {
+      written: true,
+      number: digest.number,
+      entries: digest.entries.length,
+      from: digest.from,
+      to: digest.to,
+      ...(to.getTime() < settled ? { catchingUp: true as const } : {}),
+      ...(rejected.length ? { skipped: { count: rejected.length, chainIds: rejected.slice(0, 10).map((e) => JSON.stringify(String(e.chainId).slice(0, 100))) } } : {}),
+    };
   }
 
   private async anchor(signed: SignedDigest): Promise<void> {
@@ -91,21 +136,26 @@ export class DigestVerifier {
   constructor(
     private readonly store: DigestStore,
     private readonly signer: DigestSigner,
-    /** How long a change may wait for its digest before its absence is reported (settle + overlap, and a margin). */
-    private readonly lagSeconds: number = DIGEST_TIMING.settleSeconds + DIGEST_TIMING.overlapSeconds + 60,
+    /**
+     * How long a change may wait for its digest before its absence is reported: an event's job record may follow
+     * it by up to IN_FLIGHT_SECONDS (a task's retry), then settle + overlap, and a margin.
+     */
+    private readonly lagSeconds: number = IN_FLIGHT_SECONDS + DIGEST_TIMING.settleSeconds + DIGEST_TIMING.overlapSeconds + 60,
   ) {}
 
-  /** The trail against its newest anchor and the newest digest. A digest that is not ours is reported as the break it is. */
+  /** The trail against its newest anchor and the newest digest. A digest or anchor that is not ours is reported as the break it is. */
   async check(trail: AnchoredTrail): Promise<AnchorReport> {
-    const [anchor, newest] = await Promise.all([this.store.latestAnchor(trail.chainId), this.store.latest()]);
+    let anchor: Anchor | undefined;
     let latest: SignedDigest | undefined;
     let anchored: { digest: SignedDigest; entry: DigestEntry } | undefined;
     try {
-      latest = newest === undefined ? undefined : await trusted(this.signer, newest, 'the newest digest');
-      if (anchor) {
-        const digest = await this.digest(anchor.number);
-        const entry = digest.digest.entries.find((e) => e.chainId === trail.chainId && e.seq === anchor.seq);
-        if (!entry) return { status: 'broken', seq: anchor.seq, problem: `the anchor of event ${anchor.seq} names digest ${anchor.number}, which does not record it: the anchor was forged` };
+      const [found, newest] = await Promise.all([this.store.latestAnchor(trail.chainId), this.store.latest()]);
+      anchor = found;
+      latest = newest === undefined ? undefined : await trustedLatest(this.signer, newest);
+      if (found) {
+        const digest = await this.digest(found.number);
+        const entry = digest.digest.entries.find((e) => e.chainId === trail.chainId && e.seq === found.seq);
+        if (!entry) return { status: 'broken', seq: found.seq, problem: `the anchor of event ${found.seq} names digest ${found.number}, which does not record it: the anchor was forged` };
         anchored = { digest, entry };
       }
     } catch (error) {

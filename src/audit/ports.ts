@@ -39,8 +39,12 @@ export interface DigestSigner {
  * (nothing overwritten, nothing deleted). What it returns was stored by someone: parse it before use.
  */
 export interface DigestStore {
-  /** The newest digest, as stored (unparsed), or undefined when none was ever written. */
-  latest(): Promise<unknown>;
+  /**
+   * The newest digest: the number its place in the store names (undefined if that place is not a digest's) and
+   * the object as stored (unparsed); undefined when none was ever written. The number is the store's, not the
+   * object's: an older digest copied to a higher number's place must not pass for the newest.
+   */
+  latest(): Promise<{ number: number | undefined; stored: unknown } | undefined>;
   /** Digest `number`, as stored (unparsed). */
   get(number: number): Promise<unknown>;
   /** Writes digest N unless one exists; false (nothing written) if another writer wrote N first. */

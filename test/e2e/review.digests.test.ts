@@ -69,7 +69,7 @@ it('review: a genuine old digest replayed as the newest (under a higher number) 
   await settle();
   // From here on each run answers "another run wrote digest N+1 first": nothing is written, nothing is an error.
   const run = await stack.digests.run();
-  expect(run).not.toMatchObject({ written: false, reason: expect.stringMatching(/another run wrote/) as unknown });
+  expect(run).not.toEqual(expect.objectContaining({ reason: expect.stringMatching(/another run wrote/) as unknown }));
   await rollBack(jobId, 1);
   const trail = await clientFor(stack, 'alice').audit(jobId);
   expect(trail.verification).toMatchObject({ ok: true });

@@ -21,6 +21,7 @@ const inverted = (n: number): string => padded(MAX - n);
 /** Chain ids are job ids (and schedule/trigger chain ids): a key segment must not contain a slash. */
 const CHAIN_ID = /^[A-Za-z0-9._:@=+-]{1,512}$/;
 const ANCHOR_KEY = /\/(\d{12})-(\d{12})$/;
+const DIGEST_KEY = /^digests\/(\d{12})\.json$/;
 /** A digest of a busy quarter hour is tens of kilobytes; far beyond that, the object is not one of ours. */
 const MAX_DIGEST_BYTES = 64 * 1024 * 1024;
 
@@ -30,9 +31,11 @@ export class S3DigestStore implements DigestStore {
     private readonly bucket: string,
   ) {}
 
-  async latest(): Promise<unknown> {
+  async latest(): Promise<{ number: number | undefined; stored: unknown } | undefined> {
     const key = await this.firstKey('digests/');
-    return key === undefined ? undefined : this.read(key);
+    if (key === undefined) return undefined;
+    const m = DIGEST_KEY.exec(key);
+    return { number: m ? MAX - Number(m[1]) : undefined, stored: await this.read(key) };
   }
 
   async get(number: number): Promise<unknown> {
