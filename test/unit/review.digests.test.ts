@@ -128,3 +128,41 @@ describe('review: false alarms', () => {
     expect((await trailOf(job.jobId)).anchor.status).not.toBe('broken');
   });
 });
+
+describe('review: a digester that crashed after writing a digest, before its anchors', () => {
+  /** The run dies at its anchors; none of them is written until `revive` (the next run's turn). */
+  const crashDuringAnchors = async () => {
+    g.digestStore.beforeAnchor = () => {
+      throw new Error('killed');
+    };
+    await expect(g.digester.run()).rejects.toThrow('killed');
+  };
+  const revive = () => {
+    g.digestStore.beforeAnchor = undefined;
+  };
+
+  it('a job that digest records for the first time is not reported broken until the next run writes its anchor', async () => {
+    await finishedJob('before');
+    g.clock.advance(10);
+    await g.digester.run();
+    const jobId = await finishedJob('after'); // no anchor yet
+    g.clock.advance(600);
+    await crashDuringAnchors(); // digest 2 records it, its anchor is not written
+    expect((await trailOf(jobId)).anchor.status).not.toBe('broken');
+    revive();
+    g.clock.advance(60);
+    await g.digester.run(); // finishes digest 2's anchors first
+    expect((await trailOf(jobId)).anchor).toMatchObject({ status: 'anchored', digest: { number: 2 } });
+  });
+
+  it('a job whose newer head that digest records is not reported broken either', async () => {
+    const { job } = await g.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    g.clock.advance(10);
+    await g.digester.run(); // anchors event 0
+    await g.run(job.jobId);
+    g.clock.advance(600);
+    await crashDuringAnchors();
+    expect((await trailOf(job.jobId)).anchor.status).not.toBe('broken');
+    revive();
+  });
+});
