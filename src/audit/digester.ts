@@ -162,8 +162,28 @@ export class DigestVerifier {
       if (error instanceof IntegrityError) return { status: 'broken', seq: anchor?.seq ?? 0, problem: error.message };
       throw error;
     }
-    const check = checkAnchor(trail, anchored, latest, this.lagSeconds);
+    let check = checkAnchor(trail, anchored, latest, this.lagSeconds);
+    // "No digest recorded this head" holds only of digests whose anchors are all written: between a digest and
+    // its anchors (a run in progress, or one that died there, until the next run finishes them) the newest
+    // digest may hold the head without an anchor naming it. Then the one before it bounds what is reported.
+    const unrecorded = check.status === 'broken' && (!anchored || check.seq > anchored.entry.seq);
+    if (unrecorded && latest && !(await this.store.isComplete(latest.digest.number))) {
+      const before = latest.digest.number > 1 ? await this.trustedOrBroken(latest.digest.number - 1) : undefined;
+      if (before && 'status' in before) return before;
+      check = checkAnchor(trail, anchored, before, this.lagSeconds);
+      if (check.status === 'pending' && !before) check = { status: 'pending', reason: `the anchors of digest ${latest.digest.number}, the first, are still being written` };
+    }
     return { ...check, ...(latest ? { latestDigest: { number: latest.digest.number, to: latest.digest.to } } : {}) };
+  }
+
+  /** A digest, verified; or the broken report that it is not one (as for the digests read above). */
+  private async trustedOrBroken(number: number): Promise<SignedDigest | AnchorReport> {
+    try {
+      return await this.digest(number);
+    } catch (error) {
+      if (error instanceof IntegrityError) return { status: 'broken', seq: 0, problem: error.message };
+      throw error;
+    }
   }
 
   private async digest(number: number): Promise<SignedDigest> {
