@@ -7,7 +7,6 @@
  * newest anchor of the job (the last digest that recorded its head) still names the event that was there.
  * This module is pure: the shapes, the bytes that are signed, and the checks.
  */
-import { JOB_ID } from '../identifiers';
 import { canonicalJson, sha256 } from '../util/canonical';
 
 /** One chain's head as a digest recorded it. */
@@ -63,25 +62,6 @@ export function linkTo(previous: SignedDigest): NonNullable<Digest['previous']> 
   return { number: previous.digest.number, signatureSha256: sha256(previous.signature.value) };
 }
 
-const HEX64_HASH = /^[0-9a-f]{64}$/;
-
-/** A head as a digest may record it: a job's chain id, a seq, a SHA-256 hash. */
-export function isDigestEntry(e: unknown): e is DigestEntry {
-  if (typeof e !== 'object' || e === null) return false;
-  const { chainId, seq, hash } = e as Record<string, unknown>;
-  return typeof chainId === 'string' && JOB_ID.test(chainId) && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 && typeof hash === 'string' && HEX64_HASH.test(hash);
-}
-
-/**
- * The heads read from the jobs table are stored records, not ours to trust: one that is not a well-formed
- * head (a planted job, a torn item) is left out and counted, never signed into a digest (where it would make the
- * digest unreadable, and every later run refuse to chain to it).
- */
-export function wellFormedHeads(heads: readonly unknown[]): { entries: DigestEntry[]; skipped: number } {
-  const entries = heads.filter(isDigestEntry);
-  return { entries, skipped: heads.length - entries.length };
-}
-
 /** The next digest after `previous`: the heads (one per chain, the highest seq) changed in (from, to]. */
 export function nextDigest(previous: SignedDigest | undefined, window: { from: Date; to: Date }, heads: readonly DigestEntry[]): Digest {
   const newest = new Map<string, DigestEntry>();
@@ -104,6 +84,21 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 
+/** The chain ids a digest records: job ids (and other chains' ids): one key segment in the digest store, no `/`. */
+const CHAIN_ID = /^[A-Za-z0-9._:@=+-]{1,512}$/;
+/** The highest seq a digest records (the store's keys hold it in 12 digits; no chain gets anywhere near it). */
+export const MAX_DIGEST_SEQ = 10 ** 12 - 1;
+
+/**
+ * Whether a head is one a digest can record: a chain id, a seq from 0 to MAX_DIGEST_SEQ, a SHA-256. The heads come
+ * from the jobs table, which a table writer can fill with anything; a digest holding one that is not a head would
+ * be refused by parseSignedDigest, so signing it would stop every later digest and break every trail's check for
+ * as long as the bucket keeps it.
+ */
+export function isDigestEntry(e: unknown): e is DigestEntry {
+  return isRecord(e) && typeof e.chainId === 'string' && CHAIN_ID.test(e.chainId) && isCount(e.seq, 0) && e.seq <= MAX_DIGEST_SEQ && typeof e.hash === 'string' && HEX64.test(e.hash);
+}
+
 /**
  * A stored digest as the store returned it, checked for shape (a stored object is untrusted: anyone with write
  * access to the bucket could have put it there); the problem, if it is not a digest. Only the shape: the
@@ -121,7 +116,9 @@ export function parseSignedDigest(value: unknown): { ok: true; value: SignedDige
   }
   if (d.previous === null && d.number !== 1) return bad(`digest ${d.number} has no previous digest`);
   if (!Array.isArray(d.entries)) return bad('its entries are not a list');
-  if (!(d.entries as unknown[]).every(isDigestEntry)) return bad('an entry is not {chainId (a job id), seq, hash}');
+  for (const e of d.entries as unknown[]) {
+    if (!isDigestEntry(e)) return bad('an entry is not {chainId, seq, hash}');
+  }
   if (typeof s.keyId !== 'string' || typeof s.algorithm !== 'string' || typeof s.value !== 'string' || !s.value) return bad('its signature is not {keyId, algorithm, value}');
   return { ok: true, value: value as unknown as SignedDigest };
 }
@@ -145,10 +142,14 @@ export type AnchorCheck =
  * The rollback check: the chain against its newest anchor (already found in a digest whose signature
  * verified) and the newest digest. Pure.
  * - anchored at (seq, hash): the trail must still have that event, and the job's head must not be behind it;
+ *   a head that moved past it before the newest digest's window (less `lagSeconds`) should have been recorded
+ *   by a digest: if none did, the job was kept out of the digests (its place in the head-changes index
+ *   rewritten), and that is reported while the newer events are still there to show it;
  * - no anchor: fine while no digest yet covers the trail's last change (`lagSeconds` allows for the digest of
  *   a change still being written); otherwise the digests missed a chain that exists, which is reported.
  */
 export function checkAnchor(trail: AnchoredTrail, anchor: { digest: SignedDigest; entry: DigestEntry } | undefined, latest: SignedDigest | undefined, lagSeconds: number): AnchorCheck {
+  const coveredUntil = latest ? Date.parse(latest.digest.to) - lagSeconds * 1000 : NaN;
   if (anchor) {
     const { entry, digest } = anchor;
     const event = trail.events[entry.seq];
@@ -156,12 +157,15 @@ export function checkAnchor(trail: AnchoredTrail, anchor: { digest: SignedDigest
     if (!event) return { status: 'broken', seq: entry.seq, problem: `${where}, but the trail now ends at event ${trail.events.length - 1}: the chain was rolled back` };
     if (event.hash !== entry.hash) return { status: 'broken', seq: entry.seq, problem: `${where} with another hash: the chain was rewritten and sealed again` };
     if (trail.head.seq < entry.seq) return { status: 'broken', seq: trail.head.seq, problem: `${where}, but the job's head is at event ${trail.head.seq}: the head was moved back` };
+    const head = trail.head.seq > entry.seq ? trail.events[trail.head.seq] : undefined;
+    if (latest && head && Date.parse(head.at) <= coveredUntil) {
+      return { status: 'broken', seq: trail.head.seq, problem: `${where}; the job's head has since moved to event ${trail.head.seq} (${head.at}), which digest ${latest.digest.number} (changes up to ${latest.digest.to}) covers, yet no digest recorded it: the job was kept out of the digests` };
+    }
     return { status: 'anchored', digest: { number: digest.digest.number, to: digest.digest.to }, seq: entry.seq, hash: entry.hash };
   }
   if (!latest) return { status: 'pending', reason: 'no digest has been written yet' };
   const last = trail.events.at(-1);
   const lastChange = last ? Date.parse(last.at) : NaN;
-  const coveredUntil = Date.parse(latest.digest.to) - lagSeconds * 1000;
   if (!Number.isFinite(lastChange) || lastChange > coveredUntil) return { status: 'pending', reason: `no digest covers this chain's last change yet (the newest, ${latest.digest.number}, covers changes up to ${latest.digest.to})` };
   return { status: 'broken', seq: trail.events.length - 1, problem: `no digest anchors this chain, though digest ${latest.digest.number} covers changes up to ${latest.digest.to}, after its last event (${last?.at ?? '?'})` };
 }

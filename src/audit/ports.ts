@@ -39,8 +39,13 @@ export interface DigestSigner {
  * (nothing overwritten, nothing deleted). What it returns was stored by someone: parse it before use.
  */
 export interface DigestStore {
-  /** The newest digest's number (one cheap listing: digests are immutable, so a reader may keep what it verified), or undefined when none was ever written. */
-  latestNumber(): Promise<number | undefined>;
+  /**
+   * The newest digest: the number its place in the store names (undefined if that place is not a digest's), and
+   * a read of the object as stored (unparsed), only when asked (a reader that verified that number keeps it: the
+   * listing alone is cheap); undefined when none was ever written. The number is the store's, not the object's:
+   * an older digest copied to a higher number's place must not pass for the newest.
+   */
+  latest(): Promise<{ number: number | undefined; read(): Promise<unknown> } | undefined>;
   /** Digest `number`, as stored (unparsed). */
   get(number: number): Promise<unknown>;
   /** Writes digest N unless one exists; false (nothing written) if another writer wrote N first. */

@@ -30,8 +30,8 @@ export class LocalDigestTimer {
     this.running = this.running.then(async () => {
       try {
         const run = await this.digester().run(options);
-        if (run.written) logger.debug('local stack: audit digest written', { ...run });
-        if (run.written && run.skipped) logger.warn('local stack: jobs with a malformed audit head were left out of the digest (a job item was planted or torn)', { skipped: run.skipped });
+        if (run.written && run.skipped) logger.warn('local stack: the jobs table holds heads that are not heads (planted there?): the audit digest left them out', { ...run });
+        else if (run.written) logger.debug('local stack: audit digest written', { ...run });
         return run;
       } catch (error) {
         logger.warn('local stack: the audit digest failed (the next run tries again)', { error });

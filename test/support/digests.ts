@@ -47,10 +47,10 @@ export class InMemoryDigestStore implements DigestStore {
   /** Runs before each anchor write; throwing fails it (a digester that crashes half-way). */
   beforeAnchor?: (chainId: string, anchor: Anchor) => void;
 
-  async latestNumber(): Promise<number | undefined> {
+  async latest(): Promise<{ number: number; read(): Promise<unknown> } | undefined> {
     await turn();
     const newest = Math.max(0, ...this.digests.keys());
-    return newest || undefined;
+    return newest ? { number: newest, read: () => this.get(newest) } : undefined;
   }
 
   async get(number: number): Promise<unknown> {

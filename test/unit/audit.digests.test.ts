@@ -182,7 +182,7 @@ describe('the digests themselves', () => {
     expect(parseSignedDigest(good)).toMatchObject({ ok: true });
     expect(parseSignedDigest({ ...good, digest: { ...good.digest, previous: null } })).toMatchObject({ ok: false, problem: 'digest 2 has no previous digest' });
     expect(parseSignedDigest({ ...good, digest: { ...good.digest, previous: { number: 5, signatureSha256: 'a'.repeat(64) } } })).toMatchObject({ ok: false });
-    expect(parseSignedDigest({ ...good, digest: { ...good.digest, entries: [{ chainId: 'j', seq: -1, hash: 'x' }] } })).toMatchObject({ ok: false, problem: 'an entry is not {chainId (a job id), seq, hash}' });
+    expect(parseSignedDigest({ ...good, digest: { ...good.digest, entries: [{ chainId: 'j', seq: -1, hash: 'x' }] } })).toMatchObject({ ok: false, problem: 'an entry is not {chainId, seq, hash}' });
     expect(parseSignedDigest({ ...good, digest: { ...good.digest, from: '2026-02-01T00:00:00.000Z' } })).toMatchObject({ ok: false });
   });
 });
@@ -201,7 +201,7 @@ describe('the heads a digest records are stored records, untrusted', () => {
     g.jobs.items.set('job-0000000000000000000000000a', { ...real, jobId: 'job-0000000000000000000000000a', auditHash: 'h'.repeat(64) });
     g.jobs.items.set('job-0000000000000000000000000b', { ...real, jobId: 'job-0000000000000000000000000b', auditSeq: -1 });
     g.clock.advance(10);
-    expect(await g.digester.run()).toMatchObject({ written: true, number: 1, entries: 1, skipped: 3 });
+    expect(await g.digester.run()).toMatchObject({ written: true, number: 1, entries: 1, skipped: { count: 3 } });
     expect(await g.digestStore.latestAnchor(jobId)).toMatchObject({ number: 1 });
     g.clock.advance(60);
     expect(await g.digester.run()).toMatchObject({ written: true, number: 2 });
