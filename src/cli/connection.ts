@@ -49,9 +49,22 @@ export async function withApiErrors(io: Io, run: () => Promise<number>): Promise
     return await run();
   } catch (error) {
     if (!(error instanceof GatewayApiError)) throw error;
-    io.err(`emr-gateway: ${error.status ? `${error.status} ${error.code}: ` : ''}${error.message}`);
-    const issues = (error.details?.issues as { field: string; message: string }[] | undefined) ?? [];
-    for (const issue of issues) io.err(`  ${issue.field}: ${issue.message}`);
-    return exitCodeFor(error);
+    return reportApiError(io, error);
   }
+}
+
+/**
+ * An API error on stderr, each thing said once: the gateway's 400 message is its field issues joined, so those
+ * are printed instead of it (one inline, several one a line); issues the message does not already say follow it.
+ */
+export function reportApiError(io: Io, error: GatewayApiError): number {
+  const prefix = `emr-gateway: ${error.status ? `${error.status} ${error.code}: ` : ''}`;
+  const issues = ((error.details?.issues as { field?: string; message: string }[] | undefined) ?? []).map((i) => (i.field ? `${i.field}: ${i.message}` : i.message));
+  if (issues.length > 1 && issues.join('; ') === error.message) {
+    io.err(`${prefix}${issues.length} problems\n${issues.map((i) => `  ${i}`).join('\n')}`);
+  } else {
+    io.err(`${prefix}${error.message}`);
+    for (const issue of issues) if (!error.message.includes(issue)) io.err(`  ${issue}`);
+  }
+  return exitCodeFor(error);
 }

@@ -34,7 +34,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway wait JOB_ID               follow the job to its end, with live progress
   emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
-      T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00).
+      T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
   emr-gateway audit JOB_ID [--verify]   the job's audit events; --verify checks the hash chain here
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   Common: --endpoint URL --region R --profile P --output json|table
@@ -141,7 +141,8 @@ Jobs, newest first: your own by default; with --status, --cluster or --caller, e
   --cluster ID        only this cluster's jobs
   --caller ARN        only this caller's jobs (an IAM role, user or assumed-role session ARN)
   --from T, --to T    created at or after / at or before T: an ISO 8601 time with its zone
-                      (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00)
+                      (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC: --from
+                      from its start, --to to its end, so --from D --to D is day D)
   --limit N           jobs per page, 1 to 100 (default 20)
   --next-token T      go on after the page that printed it
   --all               every page
