@@ -1,5 +1,6 @@
 /** How the CLI shows one job (status, the end of wait/submit --wait/cancel --wait) and the exit code it stands for. */
 import type { JobView } from '../client';
+import { isTerminal } from '../jobs/model';
 import { fields } from './output';
 import { EXIT } from './usage';
 
@@ -27,7 +28,7 @@ export function renderJob(job: JobView): string {
     ['Name', job.name],
     ['Cluster', job.clusterId],
     ['Runtime role', job.executionRoleArn],
-    ['Step', job.step.id ? `${job.step.id} (${job.step.state ?? 'not yet seen'}, ${job.stepType})` : `not submitted yet (${job.stepType})`],
+    ['Step', job.step.id ? `${job.step.id} (${job.step.state ?? 'not yet seen'}, ${job.stepType})` : `${isTerminal(job.status) ? 'never submitted' : 'not submitted yet'} (${job.stepType})`],
     ['Caller', `${job.caller.callerArn}${job.caller.sourceIdentity ? ` (source identity ${job.caller.sourceIdentity})` : ''}`],
     ['Decision', `${job.decision.result}: ${job.decision.reason}`],
     ['Created', job.createdAt],

@@ -145,7 +145,11 @@ export const auditResponseSchema = z
 export const rolesResponseSchema = z
   .object({
     clusters: z.array(
-      z.object({ clusterId: z.string(), roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })) }),
+      z.object({
+        clusterId: z.string(),
+        roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })),
+        unavailable: z.string().optional().describe('Present where the cluster takes no runtime-role step (its security configuration does not enable runtime roles): why no role is offered'),
+      }),
     ),
   })
   .describe('GET /roles: the runtime roles this caller may use, per cluster, with the step types allowed');

@@ -104,3 +104,36 @@ describe('an endpoint that is not the gateway', () => {
     expect(r.stderr).toContain('Is the local stack running?');
   });
 });
+
+describe('a cluster without runtime roles (the example\'s j-1LEGACYNORUNTIME)', () => {
+  const LEGACY = 'j-1LEGACYNORUNTIME';
+  const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+  const WHY = `runtime roles are not enabled on cluster ${LEGACY} (legacy): its security configuration does not enable them (EnableApplicationScopedIAMRole), and EMR refuses every step that names one ("Runtime roles are not supported on this cluster."), as every step of this gateway does`;
+
+  it('roles offers none there and says why (table: on stderr; json: per cluster)', async () => {
+    const r = await cli(['roles']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^j-2AXXXXXXGAPLF\s+\S+CallerTeamRoleETL\s/m);
+    expect(r.stdout).not.toContain(LEGACY);
+    expect(r.stderr).toBe(`${LEGACY}: no runtime role offered: ${WHY}\n`);
+    const asJson = JSON.parse((await cli(['roles', '--output', 'json'])).stdout) as { clusters: { clusterId: string; roles: unknown[]; unavailable?: string }[] };
+    expect(asJson.clusters.find((c) => c.clusterId === LEGACY)).toEqual({ clusterId: LEGACY, roles: [], unavailable: WHY });
+    expect(asJson.clusters.find((c) => c.clusterId === 'j-2AXXXXXXGAPLF')).not.toHaveProperty('unavailable');
+    const one = await cli(['roles', '--cluster', LEGACY]);
+    expect(one).toMatchObject({ code: 0, stdout: '', stderr: `${LEGACY}: no runtime role offered: ${WHY}\n` });
+  });
+
+  it('roles --config (offline) says the same', async () => {
+    const r = await cli(['roles', '--config', resolve(__dirname, '../../config/example.yaml'), '--principal', 'arn:aws:sts::123456789012:assumed-role/DataTeamA/alice', '--cluster', LEGACY]);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: `${LEGACY}: no runtime role offered: ${WHY}\n` });
+  });
+
+  it('a submission there is refused up front with EMR\'s reason (400, exit 2), and no job is recorded', async () => {
+    const r = await cli(['submit', '--cluster', LEGACY, '--role', ETL, '--name', 'legacy attempt', '--wait', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`emr-gateway: 400 ValidationError: clusterId: ${WHY}\n`);
+    expect(r.stdout).toBe('');
+    const listed = JSON.parse((await cli(['list', '--output', 'json', '--limit', '100'])).stdout) as { jobs: { name: string }[] };
+    expect(listed.jobs.map((j) => j.name)).not.toContain('legacy attempt');
+  });
+});

@@ -114,6 +114,8 @@ describe('emr-gateway against a gateway', () => {
     expect(r.stderr).toContain(`emr-gateway audit ${jobId!}`);
     const status = await cli(['status', jobId!], 'carol');
     expect(status.stdout).toMatch(/^Status\s+REJECTED$/m);
+    // A REJECTED job never reaches EMR: its step is not "not submitted yet".
+    expect(status.stdout).toMatch(/^Step\s+never submitted \(command\)$/m);
     const asJson = await cli(submitArgs('--output', 'json', '--', 'true'), 'carol');
     expect(asJson.code).toBe(3);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ jobId: expect.stringMatching(/^job-/), status: 'REJECTED', decision: { result: 'ImplicitlyDenied' }, idempotencyKey: expect.any(String) });
