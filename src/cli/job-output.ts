@@ -1,5 +1,6 @@
 /** How the CLI shows one job (status, the end of wait/submit --wait/cancel --wait) and the exit code it stands for. */
 import type { JobView } from '../client';
+import { isTerminal } from '../jobs/model';
 import { fields } from './output';
 import { EXIT } from './usage';
 
@@ -9,6 +10,9 @@ export function exitCodeForJob(job: JobView): number {
   if (job.status === 'REJECTED' && job.decision.result !== 'Allowed') return EXIT.denied;
   return EXIT.failed;
 }
+
+/** The FailureDetails.Reason EMR gives when it could not tell why a step failed. */
+const EMR_UNKNOWN_REASON = 'Unknown Error.';
 
 export function elapsed(from: string, to: Date = new Date()): string {
   const s = Math.max(0, Math.round((to.getTime() - Date.parse(from)) / 1000));
@@ -24,7 +28,7 @@ export function renderJob(job: JobView): string {
     ['Name', job.name],
     ['Cluster', job.clusterId],
     ['Runtime role', job.executionRoleArn],
-    ['Step', job.step.id ? `${job.step.id} (${job.step.state ?? 'not yet seen'}, ${job.stepType})` : `not submitted yet (${job.stepType})`],
+    ['Step', job.step.id ? `${job.step.id} (${job.step.state ?? 'not yet seen'}, ${job.stepType})` : `${isTerminal(job.status) ? 'never submitted' : 'not submitted yet'} (${job.stepType})`],
     ['Caller', `${job.caller.callerArn}${job.caller.sourceIdentity ? ` (source identity ${job.caller.sourceIdentity})` : ''}`],
     ['Decision', `${job.decision.result}: ${job.decision.reason}`],
     ['Created', job.createdAt],
@@ -34,7 +38,8 @@ export function renderJob(job: JobView): string {
   if (job.timeoutSeconds) pairs.push(['Timeout', `${job.timeoutSeconds}s`]);
   if (job.cancelRequested) pairs.push(['Cancel', `${job.cancelRequested.mode} requested by ${job.cancelRequested.by} at ${job.cancelRequested.at}`]);
   const f = job.failureDetails;
-  if (f) pairs.push(['Failure', [f.reason, f.message, f.logFile && `log: ${f.logFile}`].filter(Boolean).join(' — ')]);
+  // EMR's "Unknown Error." is its placeholder when it found no cause: the message and the log say what happened.
+  if (f) pairs.push(['Failure', [f.reason === EMR_UNKNOWN_REASON ? undefined : f.reason, f.message, f.logFile && `log: ${f.logFile}`].filter(Boolean).join(' — ') || (f.reason ?? '')]);
   // EMR's reason matters most where the job did not fail itself: e.g. cancelled by another step's CANCEL_AND_WAIT.
   const r = job.stateChangeReason;
   if (r && !f) pairs.push(['EMR reason', [r.code, r.message].filter(Boolean).join(': ')]);

@@ -8,8 +8,9 @@ import { logs, trigger } from './commands/local-tools';
 import { policyCheck, policyLint } from './commands/policy';
 import { roles } from './commands/roles';
 import { submit, wait } from './commands/submit';
+import { version } from '../../package.json';
 import { processIo, type Io } from './output';
-import { EXIT, USAGE, UsageError } from './usage';
+import { documentedFlags, EXIT, HELP, nearest, USAGE, UsageError } from './usage';
 
 /** A command: its arguments (after its name), the output, and the environment main read once for all. */
 type Command = (args: string[], io: Io, env: CliEnvironment) => number | Promise<number>;
@@ -29,21 +30,58 @@ const COMMANDS: Record<string, Command> = {
   local,
 };
 
+/** Commands of two words: the group and its subcommands. */
+const GROUPS: Record<string, readonly string[]> = { policy: ['check', 'lint'] };
+const isHelp = (arg: string | undefined): boolean => arg === '--help' || arg === '-h' || arg === 'help';
+
+type Resolved = { name: string; args: string[] } | { help: string } | { error: string };
+
+/** Which command argv names (one word, or a group and its subcommand), its arguments, or what is wrong. */
+function resolve(argv: readonly string[]): Resolved {
+  const [first = '', second] = argv;
+  const subcommands = GROUPS[first];
+  if (subcommands) {
+    if (second !== undefined && subcommands.includes(second)) return { name: `${first} ${second}`, args: argv.slice(2) };
+    if (isHelp(second)) return { help: first };
+    if (second === undefined || second.startsWith('-')) return { error: `emr-gateway ${first}: give a subcommand: ${subcommands.join(' or ')}\nRun 'emr-gateway ${first} --help' for usage.` };
+    return { error: unknownCommand(`${first} ${second}`) };
+  }
+  if (first in COMMANDS) return { name: first, args: argv.slice(1) };
+  return { error: unknownCommand(first) };
+}
+
+function unknownCommand(typed: string): string {
+  const names = [...Object.keys(COMMANDS), ...Object.keys(GROUPS), 'help', 'version'];
+  const meant = nearest(typed, names);
+  return `emr-gateway: unknown command "${typed}"${meant ? ` (did you mean "${meant}"?)` : ''}\nRun 'emr-gateway --help' for the commands.`;
+}
+
 export async function main(argv: string[], io: Io = processIo, env: CliEnvironment = cliEnvironment()): Promise<number> {
   const [first, second] = argv;
-  if (!first || first === '--help' || first === '-h' || first === 'help') {
+  if (!first || first === '--help' || first === '-h' || (first === 'help' && second === undefined)) {
     io.out(USAGE);
     return first ? EXIT.ok : EXIT.usage;
   }
-  const twoWord = `${first} ${second ?? ''}`;
-  const name = twoWord in COMMANDS ? twoWord : first in COMMANDS ? first : undefined;
-  if (!name) {
-    io.err(`emr-gateway: unknown command "${first === 'policy' ? twoWord.trim() : first}"\n\n${USAGE}`);
+  if (first === '--version' || first === 'version') {
+    io.out(`emr-gateway ${version}`);
+    return EXIT.ok;
+  }
+  // `help COMMAND` is `COMMAND --help` (and `help policy` the group's).
+  const resolved = first === 'help' ? (second && second in GROUPS && argv.length === 2 ? { help: second } : resolve(argv.slice(1))) : resolve(argv);
+  if ('error' in resolved) {
+    io.err(resolved.error);
     return EXIT.usage;
   }
-  const args = argv.slice(name.split(' ').length);
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(USAGE);
+  if ('help' in resolved) {
+    io.out(HELP[resolved.help] ?? USAGE);
+    return EXIT.ok;
+  }
+  const { name, args } = resolved;
+  // A --help after `--` is the step's (submit -- spark-submit --help), not a request for this help.
+  const separator = args.indexOf('--');
+  const own = separator === -1 ? args : args.slice(0, separator);
+  if (first === 'help' || own.includes('--help') || own.includes('-h')) {
+    io.out(HELP[name] ?? USAGE);
     return EXIT.ok;
   }
   try {
@@ -54,11 +92,19 @@ export async function main(argv: string[], io: Io = processIo, env: CliEnvironme
       return EXIT.usage;
     }
     if (error instanceof UsageError || error instanceof ValidationError || isParseArgsError(error)) {
-      io.err(`emr-gateway ${name}: ${(error as Error).message}\nRun 'emr-gateway ${name} --help' for usage.`);
+      io.err(`emr-gateway ${name}: ${usageMessage(name, error as Error)}\nRun 'emr-gateway ${name} --help' for usage.`);
       return EXIT.usage;
     }
     throw error;
   }
+}
+
+/** A usage error as said to a person: an unknown flag with the documented flag nearest to it. */
+function usageMessage(name: string, error: Error): string {
+  const unknown = (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message;
+  const meant = nearest(unknown, documentedFlags(name));
+  return `unknown flag ${unknown}${meant ? ` (did you mean ${meant}?)` : ''}`;
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,4 +1,7 @@
-/** Exit codes (DESIGN.md) and usage errors shared by every command. */
+/** Exit codes (DESIGN.md), usage errors and the help shared by every command. */
+import { JOB_STATUSES } from '../jobs/model';
+import { ACTIONS_ON_FAILURE } from '../jobs/request';
+
 export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4 } as const;
 
 /** A mistake on the command line: printed with the command's usage, exit code 2. */
@@ -31,6 +34,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway wait JOB_ID               follow the job to its end, with live progress
   emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
+      T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
   emr-gateway audit JOB_ID [--verify]   the job's audit events; --verify checks the hash chain here
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   Common: --endpoint URL --region R --profile P --output json|table
@@ -54,4 +58,213 @@ The local stack (what \`npm start\` runs): the whole gateway on this machine, no
       EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
   emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
   emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL]   fire one of the config's triggers locally (the event must match its pattern)
+
+Help: emr-gateway COMMAND --help (or emr-gateway help COMMAND) for one command; emr-gateway --version.
 `;
+
+const CONNECTION = `Connection:
+  --endpoint URL        the gateway API (or EMR_GATEWAY_ENDPOINT); the local stack prints it as "Gateway API"
+                        (http://127.0.0.1:3000 by default; its AWS port, 4566, is not the gateway)
+  --profile P           an AWS profile (or AWS_PROFILE); without one, the standard chain: AWS_ACCESS_KEY_ID and
+                        AWS_SECRET_ACCESS_KEY (the local stack prints demo ones), SSO, instance roles
+  --region R            the SigV4 signing region (or AWS_REGION, AWS_DEFAULT_REGION; default: the execute-api
+                        URL's, else us-east-1)
+  --output json|table   tables for people (default), JSON for programs`;
+
+const EXITS = 'Exit codes: 0 ok, 1 failed (or a conflict), 2 bad usage, 3 denied or no/invalid credentials, 4 not found.';
+
+/** Each command's own help (`emr-gateway COMMAND --help`, `emr-gateway help COMMAND`). */
+export const HELP: Readonly<Record<string, string>> = {
+  submit: `Usage: emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [flags]
+
+Submits one EMR step through the gateway, under the runtime role ROLE_ARN (see: emr-gateway roles). The
+gateway decides with its policy; a denied request is recorded as a REJECTED job (exit 3).
+
+STEP is one of:
+  -- COMMAND ARGS...                       a command (command-runner.jar), e.g. -- bash -c 'echo hi'
+  --spark -- SPARK_SUBMIT_ARGS...          spark-submit with these arguments
+  --hive SCRIPT [-- ARGS...]               a Hive script (s3://... or an absolute path)
+  --jar JAR [--main-class C] [-- ARGS...]  a JAR step
+Everything after -- belongs to the step (a --help there is the step's).
+
+Flags:
+  --cluster ID               the EMR cluster (one the gateway manages, with runtime roles enabled)
+  --role ROLE_ARN            the runtime role the step runs as
+  --name NAME                the step's name
+  --timeout SECONDS          end the job TIMED_OUT after this long
+  --action-on-failure A      one of ${ACTIONS_ON_FAILURE.join(' ')}, as the cluster allows (default CONTINUE)
+  --tag KEY=VALUE            a job tag (repeatable)
+  --idempotency-key KEY      without one, one is generated and printed: repeat it to retry safely
+  --wait                     follow the job to its end (live status); the exit code is then the job's
+
+${CONNECTION}
+
+Example:
+  emr-gateway submit --cluster j-2AXXXXXXGAPLF --role arn:aws:iam::123456789012:role/CallerTeamRoleETL \\
+      --name hello --wait -- bash -c 'echo hello'
+
+${EXITS} With --wait: 0 completed, 1 failed, cancelled or timed out.`,
+
+  status: `Usage: emr-gateway status JOB_ID [flags]
+
+The job: status, EMR step and state, runtime role, cluster, caller, decision, times, failure.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  wait: `Usage: emr-gateway wait JOB_ID [flags]
+
+Follows the job to its end: on a terminal one live line (state, elapsed time), otherwise a line per change
+on stderr; then the job as \`status\` shows it.
+
+${CONNECTION}
+
+Exit codes: 0 completed, 1 failed, cancelled or timed out, 3 denied (REJECTED) or no/invalid credentials, 4 not found.`,
+
+  cancel: `Usage: emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait] [flags]
+
+Cancels the job's step (EMR CancelSteps), or the job before its step is submitted.
+  --mode SEND_INTERRUPT      SIGTERM, then SIGKILL (default)
+  --mode TERMINATE_PROCESS   SIGKILL
+  --wait                     follow the job to its end
+A job that has already finished is a conflict (exit 1).
+
+${CONNECTION}
+
+${EXITS}`,
+
+  list: `Usage: emr-gateway list [flags]
+
+Jobs, newest first: your own by default; with --status, --cluster or --caller, every matching job you may read.
+  --status S          one of ${JOB_STATUSES.join(' ')}
+  --cluster ID        only this cluster's jobs
+  --caller ARN        only this caller's jobs (an IAM role, user or assumed-role session ARN)
+  --from T, --to T    created at or after / at or before T: an ISO 8601 time with its zone
+                      (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC: --from
+                      from its start, --to to its end, so --from D --to D is day D)
+  --limit N           jobs per page, 1 to 100 (default 20)
+  --next-token T      go on after the page that printed it
+  --all               every page
+
+${CONNECTION}
+
+${EXITS}`,
+
+  audit: `Usage: emr-gateway audit JOB_ID [--verify] [flags]
+
+The job's audit events, in order. --verify checks here the order, links and hashes of the chain, that event 0
+is the DECISION and that nothing was cut or appended, and reports the gateway's check of the MACs and of the
+signed digests (a rollback); exit 1 when either fails.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  roles: `Usage: emr-gateway roles [--cluster ID] [flags]
+       emr-gateway roles --config FILE --principal ARN --cluster ID [--all] [--output json|table]
+
+The runtime roles you may use, per cluster, with the step types allowed. A cluster whose security
+configuration does not enable runtime roles takes no runtime-role step: none is offered there, and why is said.
+Offline, with --config: the roles a principal may use on a cluster of that configuration file, with the
+reason of each decision (--all: the roles it may not use too). No AWS call.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  policy: `Usage: emr-gateway policy check --config FILE --principal ARN (--cluster ID | --resource ARN) [--action A]
+                                [--role ROLE_ARN] [--context KEY=VALUE ...] [--at ISO_TIME] [--output json|table]
+       emr-gateway policy lint --config FILE [--output json|table]
+
+Offline, from a configuration file (no AWS call):
+  policy check   may this caller do this? Allowed / ExplicitlyDenied / ImplicitlyDenied and why (exit 0
+                 allowed, 3 denied). emr-gateway policy check --help for its flags.
+  policy lint    statements that can never match, unknown actions, resources that are not clusters, shadowed
+                 principals (exit 1 on an error).`,
+
+  'policy check': `Usage: emr-gateway policy check --config FILE --principal ARN (--cluster ID | --resource ARN) [flags]
+
+Offline: the decision of the configuration's policies on one request, and its reason.
+  --config FILE        the gateway's configuration (YAML)
+  --principal ARN      the caller: arn:aws:iam::ACCOUNT:role/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+  --cluster ID         a cluster of the configuration (or --resource ARN)
+  --action A           default elasticmapreduce:AddJobFlowSteps (the bare EMR name works too)
+  --role ROLE_ARN      the runtime role (elasticmapreduce:ExecutionRoleArn)
+  --context KEY=VALUE  another condition key (repeatable; a key given twice is multi-valued)
+  --at ISO_TIME        aws:CurrentTime
+  --output json|table
+
+Exit codes: 0 allowed, 3 denied, 2 bad usage or configuration.`,
+
+  'policy lint': `Usage: emr-gateway policy lint --config FILE [--output json|table]
+
+Offline: every finding of the configuration, errors and warnings: statements that can never match, unknown
+actions, resources that are not clusters, shadowed principals. The other commands refuse a file with an error.
+
+Exit codes: 0 no error, 1 an error, 2 bad usage or a configuration that does not load.`,
+
+  logs: `Usage: emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL] [flags]
+
+The step's stdout (--stderr: its stderr) from the local EMR. The job is read through the gateway first, so the
+same authorization applies. --aws-endpoint (or EMR_GATEWAY_AWS_ENDPOINT): the local stack's AWS port
+(default http://127.0.0.1:4566). In AWS, step logs are under the cluster's LogUri in S3.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  trigger: `Usage: emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL] [--output json|table]
+
+Fires one of the configuration's triggers on the local stack with an EventBridge event, standing in for the
+AWS service that would publish it; only with an event the trigger's pattern matches (else exit 2, naming the
+first field that differs). --aws-endpoint: the local stack's AWS port (default http://127.0.0.1:4566).
+
+${EXITS}`,
+
+  local: `Usage: emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway] [--faults SPEC]
+
+The whole gateway on this machine (what \`npm start\` runs), no AWS account needed, until Ctrl-C. Prints the
+endpoints and the lines to paste into another terminal (an alias for this CLI, demo credentials, a submit).
+  --config FILE     or EMR_GATEWAY_LOCAL_CONFIG (default: the example configuration)
+  --port N          the gateway API, or EMR_GATEWAY_PORT (default 3000)
+  --aws-port N      the local AWS services, or EMR_GATEWAY_AWS_PORT (default 4566)
+  --data-dir DIR    jobs, audit trails, step logs, buckets; or EMR_GATEWAY_DATA_DIR (default .emr-gateway)
+  --faults SPEC     or EMR_GATEWAY_FAULTS, e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05`,
+};
+
+/** The help of a command by name ("policy check"), or of its group ("policy"). */
+export function helpFor(name: string): string | undefined {
+  return HELP[name];
+}
+
+/** The flags a command's help names: what a mistyped flag is compared with. */
+export function documentedFlags(name: string): string[] {
+  return [...new Set((HELP[name] ?? '').match(/--[a-z][a-z-]*[a-z]/g) ?? [])];
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions cost 1. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to what was typed, if near enough to be a typo: 1 edit for short words, 2 from 5 characters. */
+export function nearest(typed: string, candidates: readonly string[]): string | undefined {
+  const word = typed.toLowerCase();
+  const limit = word.replace(/^-+/, '').length >= 5 ? 2 : 1;
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}

@@ -8,7 +8,10 @@ import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
 
 const clusterId = z.string().regex(CLUSTER_ID, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`);
 
-const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time, e.g. 2026-11-28T12:00:00Z');
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 time with its zone, e.g. 2026-12-01T09:30:00Z or 2026-12-01T10:30:00+01:00' })
+  .describe('ISO 8601 time, e.g. 2026-11-28T12:00:00Z');
+const LIMIT = 'must be a whole number from 1 to 100';
 
 export const listQuerySchema = z
   .strictObject({
@@ -18,7 +21,7 @@ export const listQuerySchema = z
       .describe("Only this caller's jobs (an assumed-role session ARN means its role). Default: your own, unless status or clusterId is given."),
     from: isoTime.optional().describe('Created at or after.'),
     to: isoTime.optional().describe('Created at or before.'),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: z.coerce.number({ error: LIMIT }).int({ error: LIMIT }).min(1, { error: LIMIT }).max(100, { error: LIMIT }).default(20),
     nextToken: z.string().max(2048).optional()
       .describe('The nextToken of the previous page: opaque (sealed; it reveals nothing), valid only for the caller it was issued to and with the same filters (status, clusterId, caller, from, to; limit may change), for 24 hours. Anything else is a 400 ValidationError on nextToken.'),
   })
@@ -142,7 +145,11 @@ export const auditResponseSchema = z
 export const rolesResponseSchema = z
   .object({
     clusters: z.array(
-      z.object({ clusterId: z.string(), roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })) }),
+      z.object({
+        clusterId: z.string(),
+        roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })),
+        unavailable: z.string().optional().describe('Present where the cluster takes no runtime-role step (its security configuration does not enable runtime roles): why no role is offered'),
+      }),
     ),
   })
   .describe('GET /roles: the runtime roles this caller may use, per cluster, with the step types allowed');

@@ -48,6 +48,16 @@ export function actionOnFailureProblem(cluster: { id: string; name: string; allo
   return `${action} is not allowed on cluster ${cluster.id} (${cluster.name}): it allows ${cluster.allowedActionsOnFailure.join(', ')}${effect}`;
 }
 
+/**
+ * Why a cluster takes no step of this gateway, or undefined if it does: every step the gateway submits names a
+ * runtime role (ExecutionRoleArn), which EMR refuses where the cluster's security configuration does not enable
+ * them. The cluster's rule, the same for every caller, as above: GET /roles offers no role there either.
+ */
+export function runtimeRolesProblem(cluster: { id: string; name: string; runtimeRoles: boolean }): string | undefined {
+  if (cluster.runtimeRoles) return undefined;
+  return `runtime roles are not enabled on cluster ${cluster.id} (${cluster.name}): its security configuration does not enable them (EnableApplicationScopedIAMRole), and EMR refuses every step that names one ("Runtime roles are not supported on this cluster."), as every step of this gateway does`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Patterns. Each is the one definition of what is valid; the *Problem functions below only explain a failure.
 

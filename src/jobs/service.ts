@@ -23,7 +23,7 @@ import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
 import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
-import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -118,7 +118,9 @@ export class JobService {
     const idempotent = this.idempotency(actor, key, command.invocation);
     const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
     if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
-    // The cluster's rule, the same for every caller, so it is validation (before the policy, nothing recorded).
+    // The cluster's rules, the same for every caller, so they are validation (before the policy, nothing recorded).
+    const rolesProblem = runtimeRolesProblem(cluster);
+    if (rolesProblem) throw ValidationError.single('clusterId', rolesProblem);
     const actionProblem = actionOnFailureProblem(cluster, request.actionOnFailure);
     if (actionProblem) throw ValidationError.single('actionOnFailure', actionProblem);
     if (!this.catalogue.has(request.executionRoleArn)) {
@@ -298,23 +300,29 @@ export class JobService {
     };
   }
 
-  /** The catalogue's runtime roles this caller may use, per configured cluster (or one). */
-  roles(caller: Caller, clusterId?: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[] }[] {
-    const { config, engine } = this.deps;
+  /**
+   * The catalogue's runtime roles this caller may use, per configured cluster (or one). A cluster without runtime
+   * roles takes no step of this gateway: none is offered there, and `unavailable` says why.
+   */
+  roles(caller: Caller, clusterId?: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[]; unavailable?: string }[] {
+    const { config } = this.deps;
     const clusters = clusterId ? config.clusters.filter((c) => c.id === clusterId) : config.clusters;
     if (clusterId && !clusters.length) throw new NotFoundError(`${clusterId} is not a cluster this gateway manages`);
-    return clusters.map((cluster) => ({
-      clusterId: cluster.id,
-      roles: rolesFor(engine, {
-        ...this.requester(caller),
-        clusterArn: this.clusterArn(cluster.id),
-        catalogue: config.runtimeRoles,
-        stepTypes: STEP_TYPES,
-        actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
-      })
-        .filter((option) => option.stepTypes.length)
-        .map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes })),
-    }));
+    return clusters.map((cluster) => {
+      const unavailable = runtimeRolesProblem(cluster);
+      return unavailable ? { clusterId: cluster.id, roles: [], unavailable } : this.usableRoles(caller, cluster.id);
+    });
+  }
+
+  private usableRoles(caller: Caller, clusterId: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[] } {
+    const options = rolesFor(this.deps.engine, {
+      ...this.requester(caller),
+      clusterArn: this.clusterArn(clusterId),
+      catalogue: this.deps.config.runtimeRoles,
+      stepTypes: STEP_TYPES,
+      actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
+    });
+    return { clusterId, roles: options.filter((option) => option.stepTypes.length).map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes })) };
   }
 
   /**

@@ -98,13 +98,27 @@ describe('emr-gateway against a gateway', () => {
     const r = await cli(submitArgs('--wait', '--', 'false'));
     gw.emr.nextFailure = undefined;
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Failure\s+Unknown Error\. — exit code 2$/m);
+    // EMR's placeholder reason says nothing: the table leads with the message; JSON keeps EMR's fields as they are.
+    expect(r.stdout).toMatch(/^Failure\s+exit code 2$/m);
+    expect(r.stdout).not.toContain('Unknown Error.');
+    const asJson = JSON.parse((await cli(['status', jobIdIn(r.stdout), '--output', 'json'])).stdout) as { failureDetails: unknown };
+    expect(asJson.failureDetails).toEqual({ reason: 'Unknown Error.', message: 'exit code 2' });
   });
 
-  it('denied by policy: exit 3 and the reason', async () => {
+  it('denied by policy: exit 3, the reason, and the REJECTED job it recorded (table and json)', async () => {
     const r = await cli(submitArgs('--', 'true'), 'carol');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/403 Forbidden: implicitly denied/);
+    const jobId = /^(job-[0-9a-z]{26}) {2}REJECTED$/m.exec(r.stdout)?.[1];
+    expect(jobId).toBeDefined();
+    expect(r.stderr).toContain(`emr-gateway audit ${jobId!}`);
+    const status = await cli(['status', jobId!], 'carol');
+    expect(status.stdout).toMatch(/^Status\s+REJECTED$/m);
+    // A REJECTED job never reaches EMR: its step is not "not submitted yet".
+    expect(status.stdout).toMatch(/^Step\s+never submitted \(command\)$/m);
+    const asJson = await cli(submitArgs('--output', 'json', '--', 'true'), 'carol');
+    expect(asJson.code).toBe(3);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ jobId: expect.stringMatching(/^job-/), status: 'REJECTED', decision: { result: 'ImplicitlyDenied' }, idempotencyKey: expect.any(String) });
   });
 
   it('a bad signature: exit 3 and the 401 reason', async () => {
@@ -244,9 +258,55 @@ describe('emr-gateway against a gateway', () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it('a body the gateway refuses: exit 2 with the field named', async () => {
+  it('a body the gateway refuses: exit 2 with the field named, once', async () => {
     const r = await cli(['submit', '--cluster', CLUSTER, '--role', 'arn:aws:iam::123456789012:user/bob', '--name', 'n', '--', 'true']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/executionRoleArn: not a role/);
+    expect(r.stderr).toMatch(/^emr-gateway: 400 ValidationError: executionRoleArn: not a role/);
+    expect(r.stderr.match(/executionRoleArn/g)).toHaveLength(1);
+    // Several problems: a headline, then one line each.
+    const two = await cli(['submit', '--cluster', CLUSTER, '--role', 'arn:aws:iam::123456789012:user/bob', '--name', 'x'.repeat(300), '--', 'true']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/^emr-gateway: 400 ValidationError: 2 problems\n {2}\S+: .+\n {2}\S+: .+\n$/);
+  });
+
+  it('list --from/--to: a zoned ISO 8601 time or a day (UTC, inclusive); anything else is refused here, naming the formats', async () => {
+    const [job] = (JSON.parse((await cli(['list', '--output', 'json', '--limit', '1'])).stdout) as { jobs: { jobId: string; createdAt: string }[] }).jobs;
+    const day = job!.createdAt.slice(0, 10);
+    const dayBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const ids = async (...args: string[]) => (JSON.parse((await cli(['list', '--output', 'json', '--limit', '100', ...args])).stdout) as { jobs: { jobId: string }[] }).jobs.map((j) => j.jobId);
+    expect(await ids('--from', day, '--to', day)).toContain(job!.jobId);
+    expect(await ids('--to', dayBefore)).not.toContain(job!.jobId);
+    expect(await ids('--from', `${day}T00:00:00+14:00`)).toContain(job!.jobId);
+    for (const bad of ['yesterday', '2026-02-30', '12/01/2026']) {
+      const r = await cli(['list', '--from', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`emr-gateway list: --from must be an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC), not "${bad}"\nRun 'emr-gateway list --help' for usage.\n`);
+    }
+    const zoneless = await cli(['list', '--to', '2026-12-01T09:30:00']);
+    expect(zoneless.code).toBe(2);
+    expect(zoneless.stderr).toMatch(/^emr-gateway list: --to 2026-12-01T09:30:00 has no time zone: add Z for UTC \(2026-12-01T09:30:00Z\) or an offset \(2026-12-01T09:30:00\+01:00\)\n/);
+  });
+
+  it('list with nothing to list: no table on stdout, "no jobs" on stderr', async () => {
+    const r = await cli(['list'], 'dora');
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: 'no jobs\n' });
+  });
+
+  it('list --limit: a whole number from 1 to 100, checked here', async () => {
+    for (const bad of ['abc', '0', '2.5', '']) {
+      const r = await cli(['list', '--limit', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^emr-gateway list: --limit must be a whole number from 1 to 100, not "${bad.replace('.', '\\.')}"\n`));
+    }
+  });
+
+  it("the API's own messages for from, to and limit name what is accepted (no regex, no \"got a number\")", async () => {
+    const client = new GatewayClient({ endpoint: front.url, region: 'us-east-1', credentials: KEYS.alice });
+    await expect(client.listJobs({ from: '2026-12-01' })).rejects.toMatchObject({
+      status: 400,
+      message: 'from: must be an ISO 8601 time with its zone, e.g. 2026-12-01T09:30:00Z or 2026-12-01T10:30:00+01:00',
+    });
+    await expect(client.listJobs({ limit: 'abc' as unknown as number })).rejects.toMatchObject({ status: 400, message: 'limit: must be a whole number from 1 to 100' });
+    await expect(client.listJobs({ limit: 500 })).rejects.toMatchObject({ status: 400, message: 'limit: must be a whole number from 1 to 100' });
   });
 });

@@ -51,7 +51,7 @@ describe('emr-gateway policy check', () => {
     expect(cli('policy', 'check', '--config', EXAMPLE, '--principal', BOB, '--action', 'elasticmapreduce:CancelSteps', '--resource', resource).code).toBe(3);
   });
   it.each([
-    [['--principal', ALICE, '--bogus'], /Unknown option '--bogus'/],
+    [['--principal', ALICE, '--bogus'], /unknown flag --bogus\n/],
     [['--principal', 'alice'], /--principal must be an IAM principal ARN/],
     [['--role', role('X')], /--principal is required/],
     [['--principal', ALICE, '--context', 'novalue'], /--context takes KEY=VALUE/],

@@ -1,13 +1,14 @@
 /**
- * The AWS CLI (Debian's v2 at /usr/bin/aws) against the local AWS endpoint: EMR, DynamoDB, Step Functions,
- * KMS, STS and S3 (s3api and the high-level s3 commands) speak the real protocols. Skipped, with the reason printed, where the AWS CLI is not installed
- * (.ci/run installs it).
+ * The AWS CLI (Debian's awscli at /usr/bin/aws, the v1 line) against the local AWS endpoint: EMR, DynamoDB, Step
+ * Functions, KMS, STS and S3 (s3api and the high-level s3 commands) speak the real protocols; and every `aws`
+ * command of the README's local sections runs as written there, with only the environment the README gives.
+ * Skipped, with the reason printed, where the AWS CLI is not installed (.ci/run installs it).
  */
 import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LocalStack } from '../../src/local/stack';
 import { clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
 
@@ -208,6 +209,49 @@ describeIf('the AWS CLI against the local endpoint', () => {
       await expect(awsText('s3', 'rm', 's3://cli-audit-digests/digest-0001.json')).rejects.toThrow(/AccessDenied/);
       await aws('s3api', 'get-object', '--bucket', 'cli-audit-digests', '--key', 'digest-0001.json', local('kept.json'));
       expect(readFileSync(local('kept.json'), 'utf8')).toBe('{"head":"abc"}');
+    });
+  });
+
+  describe("the README's local sections", () => {
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    const local = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('## HTTP API'));
+    /** Each `aws --endpoint-url ...` command: a line of a code block (with its `\` continuations), or inline code. */
+    const commands = [
+      ...[...local.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) => block[1]!.replace(/\\\n\s*/g, ' ').split('\n')),
+      ...[...local.matchAll(/`(aws --endpoint-url [^`]+)`/g)].map((inline) => inline[1]!),
+    ]
+      .map((line) => line.replace(/\s+/g, ' ').trim())
+      .filter((line) => line.startsWith('aws --endpoint-url '));
+    /** What the README tells a reader to export before them: the Quickstart's second terminal and the AWS CLI's own. */
+    const exports = [...local.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) => block[1]!.split('\n')).filter((line) => line.startsWith('export '));
+
+    it('has commands to run, and what to export for them', () => {
+      expect(commands.length).toBeGreaterThanOrEqual(5);
+      expect(exports.join('\n')).toContain('AWS_ACCESS_KEY_ID=');
+    });
+
+    it('every one of them succeeds, as written, with only the exports the README gives', async () => {
+      const alice = clientFor(stack, 'alice');
+      const { jobId } = await alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'for the README', step: { type: 'command', args: ['true'] } });
+      await finished(alice, jobId);
+      const file = join(mkdtempSync(join(tmpdir(), 'emr-gateway-readme-')), 'message');
+      writeFileSync(file, 'an audit event hash');
+      const port = new URL(stack.awsUrl).port;
+      const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true' };
+      const failures: string[] = [];
+      for (const command of commands) {
+        const script = [...exports, command].join('\n').replaceAll('127.0.0.1:4566', `127.0.0.1:${port}`).replaceAll('JOB_ID', jobId).replaceAll('fileb://FILE', `fileb://${file}`);
+        const outcome = await new Promise<string | undefined>((done) =>
+          execFile('/bin/bash', ['-c', script], { env, timeout: 60_000 }, (error, _stdout, stderr) => done(error ? `${command}\n    ${stderr.trim() || error.message}` : undefined)),
+        );
+        if (outcome) failures.push(outcome);
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it('what the README says of describe-cluster still holds: the AWS CLI calls ListInstanceGroups, which the local EMR does not serve', async () => {
+      expect(local).toContain('`aws emr describe-cluster` does not work against the local EMR');
+      await expect(aws('emr', 'describe-cluster', '--cluster-id', CLUSTER)).rejects.toThrow(/UnknownOperationException.*ListInstanceGroups/s);
     });
   });
 });

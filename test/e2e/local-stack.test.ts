@@ -91,10 +91,20 @@ it('the denied user: 403 with the reason, and a REJECTED job with its audit entr
   expect((await stack.gateway.jobs.get(jobId))?.status).toBe('REJECTED');
 });
 
-it('EMR refusing a runtime role on a cluster without them: REJECTED with EMR\'s message', async () => {
-  const { jobId } = await alice.submit(command(['true'], { clusterId: LEGACY }));
-  const job = await finished(alice, jobId);
-  expect(job).toMatchObject({ status: 'REJECTED', failureDetails: { message: 'Runtime roles are not supported on this cluster.' } });
+it('a cluster without runtime roles: refused up front with EMR\'s rule (400 on clusterId), nothing recorded, where EMR would refuse the step', async () => {
+  const before = (await alice.listJobs({ limit: 100 })).jobs.length;
+  await expect(alice.submit(command(['true'], { clusterId: LEGACY }))).rejects.toMatchObject({
+    status: 400,
+    code: 'ValidationError',
+    message: expect.stringMatching(/^clusterId: runtime roles are not enabled on cluster j-1LEGACYNORUNTIME .*"Runtime roles are not supported on this cluster\."/),
+  });
+  expect((await alice.listJobs({ limit: 100 })).jobs).toHaveLength(before);
+  // What the gateway spares the caller: the local EMR's own refusal of a step with a runtime role there.
+  const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' } });
+  await expect(emr.send(new AddJobFlowStepsCommand({ JobFlowId: LEGACY, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL', Steps: [{ Name: 'x', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] }))).rejects.toMatchObject({
+    name: 'ValidationException',
+    message: 'Runtime roles are not supported on this cluster.',
+  });
 });
 
 it('unsigned or badly signed requests: 401', async () => {

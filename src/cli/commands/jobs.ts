@@ -57,7 +57,9 @@ export async function list(args: string[], io: Io, env: CliEnvironment): Promise
     },
   });
   const { client, output } = connect(values, env);
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  const limit = values.limit === undefined ? undefined : limitArg(values.limit);
+  const from = values.from === undefined ? undefined : instantArg('--from', values.from, 'start');
+  const to = values.to === undefined ? undefined : instantArg('--to', values.to, 'end');
   return withApiErrors(io, async () => {
     const jobs: JobView[] = [];
     let nextToken = values['next-token'];
@@ -66,8 +68,8 @@ export async function list(args: string[], io: Io, env: CliEnvironment): Promise
         status: values.status,
         clusterId: values.cluster,
         caller: values.caller,
-        from: values.from,
-        to: values.to,
+        from,
+        to,
         ...(limit !== undefined ? { limit } : {}),
         nextToken,
       });
@@ -76,9 +78,42 @@ export async function list(args: string[], io: Io, env: CliEnvironment): Promise
     } while (values.all && nextToken);
     if (output === 'json') io.out(json({ jobs, ...(nextToken ? { nextToken } : {}) }));
     else {
-      io.out(jobs.length ? table(['JOB', 'STATUS', 'NAME', 'CLUSTER', 'CALLER', 'CREATED'], jobs.map((j) => [j.jobId, j.status, j.name, j.clusterId, j.caller.sourceIdentity ?? j.caller.principalArn, j.createdAt])) : 'no jobs');
+      // An empty listing prints no table: the message is for people, on stderr (stdout stays empty for a pipe).
+      if (jobs.length) io.out(table(['JOB', 'STATUS', 'NAME', 'CLUSTER', 'CALLER', 'CREATED'], jobs.map((j) => [j.jobId, j.status, j.name, j.clusterId, j.caller.sourceIdentity ?? j.caller.principalArn, j.createdAt])));
+      else io.err('no jobs');
       if (nextToken) io.err(`more: --next-token ${nextToken} (or --all)`);
     }
     return EXIT.ok;
   });
+}
+
+/** --limit: what the API takes, checked here so the message names the flag. */
+function limitArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 100) throw new UsageError(`--limit must be a whole number from 1 to 100, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const ZONELESS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+
+/**
+ * --from/--to: an ISO 8601 time with its zone, or a day (UTC), from its start (--from) to its end (--to), so that
+ * `--from D --to D` lists day D. Sent as toISOString writes it, which the API takes whatever the precision.
+ */
+function instantArg(flag: string, value: string, edge: 'start' | 'end'): string {
+  if (DAY.test(value)) {
+    const start = new Date(`${value}T00:00:00.000Z`);
+    // Date rolls 2026-02-30 over to March: a day that does not exist is refused.
+    if (!Number.isNaN(start.getTime()) && start.toISOString().startsWith(value)) {
+      return edge === 'start' ? start.toISOString() : new Date(start.getTime() + 86_400_000 - 1).toISOString();
+    }
+  } else if (ZONED_TIME.test(value)) {
+    const time = new Date(value);
+    if (!Number.isNaN(time.getTime())) return time.toISOString();
+  } else if (ZONELESS_TIME.test(value)) {
+    throw new UsageError(`${flag} ${value} has no time zone: add Z for UTC (${value}Z) or an offset (${value}+01:00)`);
+  }
+  throw new UsageError(`${flag} must be an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC), not ${JSON.stringify(value)}`);
 }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { rolesFor } from '../../authz/roles';
 import type { CliEnvironment } from '../../config/env';
-import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
+import { DEFAULT_ACTION_ON_FAILURE, runtimeRolesProblem, STEP_TYPES } from '../../jobs/request';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { clusterResource, loadConfigArg, offlineOptions, principalArg } from '../offline';
 import { json, outputFormat, table, type Io } from '../output';
@@ -23,7 +23,10 @@ async function onlineRoles(args: string[], io: Io, env: CliEnvironment): Promise
     if (output === 'json') io.out(json(roles));
     else {
       const rows = roles.clusters.flatMap((c) => c.roles.map((r) => [c.clusterId, r.roleArn, r.stepTypes.join(',')]));
-      io.out(rows.length ? table(['CLUSTER', 'ROLE', 'STEP TYPES'], rows) : 'no runtime role is usable by this caller');
+      if (rows.length) io.out(table(['CLUSTER', 'ROLE', 'STEP TYPES'], rows));
+      // Messages for people, on stderr: a cluster where no role can work, and why; or that none is usable at all.
+      for (const c of roles.clusters) if (c.unavailable) io.err(`${c.clusterId}: no runtime role offered: ${c.unavailable}`);
+      if (!rows.length && roles.clusters.some((c) => !c.unavailable)) io.err('no runtime role is usable by this caller');
     }
     return EXIT.ok;
   });
@@ -39,9 +42,17 @@ function offlineRoles(args: string[], io: Io): number {
   const principal = principalArg(values.principal);
   const clusterId = required(values.cluster, '--cluster');
   const loaded = loadConfigArg(values.config);
+  const resource = clusterResource(loaded, clusterId);
+  const unavailable = runtimeRolesProblem(loaded.config.clusters.find((c) => c.id === clusterId)!);
+  if (unavailable) {
+    // No policy can make a runtime role work there: nothing to list, whatever the policies say.
+    if (output === 'json') io.out(json([]));
+    io.err(`${clusterId}: no runtime role offered: ${unavailable}`);
+    return EXIT.ok;
+  }
   const options = rolesFor(loaded.engine, {
     callerArn: principal,
-    clusterArn: clusterResource(loaded, clusterId),
+    clusterArn: resource,
     catalogue: loaded.config.runtimeRoles,
     stepTypes: STEP_TYPES,
     actionOnFailure: DEFAULT_ACTION_ON_FAILURE,

@@ -1,11 +1,11 @@
 /** `submit` (and `--wait`) and `wait`: start a job through the gateway, and follow one to its end. */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { GatewayClient } from '../../client';
+import { GatewayApiError, type GatewayClient } from '../../client';
 import type { CliEnvironment } from '../../config/env';
 import { isTerminal } from '../../jobs/model';
 import { ACTIONS_ON_FAILURE } from '../../jobs/request';
-import { connect, connectionOptions, withApiErrors } from '../connection';
+import { connect, connectionOptions, reportApiError, withApiErrors } from '../connection';
 import { elapsed, exitCodeForJob, renderJob } from '../job-output';
 import { json, type Io, type OutputFormat } from '../output';
 import { EXIT, jobIdArg, required, UsageError } from '../usage';
@@ -95,7 +95,18 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
   // A key is always sent, so running the same command again after a lost answer cannot start a second job.
   const idempotencyKey = values['idempotency-key'] ?? randomUUID();
   return withApiErrors(io, async () => {
-    const submitted = await client.submit(body, { idempotencyKey });
+    let submitted;
+    try {
+      submitted = await client.submit(body, { idempotencyKey });
+    } catch (error) {
+      const rejected = rejectedJob(error);
+      if (!rejected) throw error;
+      // A denial is recorded: a REJECTED job with its DECISION event. Its id is the answer, as an accepted job's is.
+      io.out(output === 'json' ? json({ jobId: rejected, status: 'REJECTED', decision: (error as GatewayApiError).details?.decision, idempotencyKey }) : `${rejected}  REJECTED`);
+      const code = reportApiError(io, error as GatewayApiError);
+      if (output === 'table') io.err(`The denial is recorded: emr-gateway status ${rejected}; emr-gateway audit ${rejected}`);
+      return code;
+    }
     if (output === 'json' && !values.wait) io.out(json({ ...submitted, idempotencyKey }));
     else if (output === 'table') {
       io.out(`${submitted.jobId}  ${submitted.status}${submitted.replayed ? '  (already submitted with this Idempotency-Key)' : ''}`);
@@ -103,6 +114,13 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     }
     return values.wait ? follow(client, submitted.jobId, io, env.isTty, output) : EXIT.ok;
   });
+}
+
+/** The job a 403 on submit recorded as REJECTED (the gateway names it in the error's details). */
+function rejectedJob(error: unknown): string | undefined {
+  if (!(error instanceof GatewayApiError) || error.status !== 403) return undefined;
+  const jobId = error.details?.jobId;
+  return typeof jobId === 'string' ? jobId : undefined;
 }
 
 export async function wait(args: string[], io: Io, env: CliEnvironment): Promise<number> {
