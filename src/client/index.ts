@@ -75,6 +75,9 @@ export interface ListOptions {
 
 /** An error answer of the API, in its documented shape. */
 export class GatewayApiError extends Error {
+  /** The answer's Retry-After, in milliseconds, where it had one (429, 503). */
+  retryAfterMs?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -261,6 +264,7 @@ export class GatewayClient {
     } catch (error) {
       if (!(error instanceof GatewayApiError)) throw error;
       const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
       return { ok: false, error, transient: RETRIED_STATUSES.has(response.status), ...(retryAfter !== undefined ? { retryAfter } : {}) };
     }
   }

@@ -142,7 +142,7 @@ describe('POST /jobs is retried only with an Idempotency-Key', () => {
     const error = await rejection(client(g.url).submit({ clusterId: 'j-1', executionRoleArn: 'r', name: 'n', step: { type: 'command', args: ['true'] } }));
     expect(error).toBeInstanceOf(GatewayApiError);
     expect(error).not.toBeInstanceOf(GatewayUnavailableError);
-    expect(error).toMatchObject({ status: 503 });
+    expect(error).toMatchObject({ status: 503, retryAfterMs: 0 });
     expect(g.requests).toHaveLength(1);
   });
 
