@@ -3,6 +3,9 @@
  * CLI (child processes), e2e (the local stack over loopback, the AWS CLI). middy is ESM-only: its files go through ts-jest too (allowJs), everything else in
  * node_modules is left alone.
  */
+// The AWS SDK's NodeVersionSupportWarning (Node < 22) is not news in every test run: silenced, the SDK's documented
+// way, for jest's workers and the processes the tests start with the inherited environment (see README).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const transform = { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true } }] };
 const common = {
   testEnvironment: 'node',

@@ -1,6 +1,6 @@
 /** How the online commands reach a gateway: the connection flags, the signed client, and API errors as exit codes. */
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { GatewayApiError, GatewayClient } from '../client';
+import { DEFAULT_RETRY, GatewayApiError, GatewayClient, GatewayUnavailableError } from '../client';
 import type { CliEnvironment } from '../config/env';
 import { outputFormat, type Io, type OutputFormat } from './output';
 import { EXIT, UsageError } from './usage';
@@ -35,9 +35,11 @@ export function connect(values: { endpoint?: string; region?: string; profile?: 
       throw error;
     }
   };
+  const retrySeconds = env.retrySeconds === undefined ? DEFAULT_RETRY.forMs / 1000 : Number(env.retrySeconds);
+  if (!Number.isFinite(retrySeconds) || retrySeconds < 0) throw new UsageError(`EMR_GATEWAY_RETRY_SECONDS must be a number of seconds, not "${env.retrySeconds ?? ''}"`);
   let client: GatewayClient;
   try {
-    client = new GatewayClient({ endpoint, ...(region ? { region } : {}), credentials });
+    client = new GatewayClient({ endpoint, ...(region ? { region } : {}), credentials, retry: { forMs: retrySeconds * 1000 } });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -149,8 +151,9 @@ async function notTheGateway(endpoint: string): Promise<CliError | undefined> {
   return new CliError(`emr-gateway: ${endpoint} is not the gateway: ${how}; the gateway answers {"error": {"code", "message"}}.\n${hint}`, EXIT.usage);
 }
 
-/** Exit codes for API errors: 2 bad usage, 3 denied/unauthenticated, 4 not found, 1 anything else. */
+/** Exit codes for API errors: 2 bad usage, 3 denied/unauthenticated, 4 not found, 5 no answer, 1 anything else. */
 function exitCodeFor(error: GatewayApiError): number {
+  if (error instanceof GatewayUnavailableError || error.code === 'NetworkError') return EXIT.unavailable;
   if (error.status === 400) return EXIT.usage;
   if (error.status === 401 || error.status === 403) return EXIT.denied;
   if (error.status === 404) return EXIT.notFound;

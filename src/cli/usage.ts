@@ -2,7 +2,7 @@
 import { JOB_STATUSES } from '../jobs/model';
 import { ACTIONS_ON_FAILURE } from '../jobs/request';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4, unavailable: 5 } as const;
 
 /** A mistake on the command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
@@ -39,7 +39,8 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   Common: --endpoint URL --region R --profile P --output json|table
   Exit codes: 0 ok / job completed, 1 job failed, cancelled or timed out (or another error),
-              2 bad usage, 3 denied (or not authenticated), 4 not found.
+              2 bad usage, 3 denied (or not authenticated), 4 not found,
+              5 the gateway did not answer (retried for EMR_GATEWAY_RETRY_SECONDS, default 60).
 
 Offline (from a configuration file, no AWS call):
   emr-gateway policy check --config FILE --principal ARN [--action ACTION] (--resource ARN | --cluster ID)

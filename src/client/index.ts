@@ -3,6 +3,12 @@
  * Requests are signed with AWS SigV4 (service execute-api) from the standard AWS credential chain
  * (environment, profiles, SSO, instance roles) unless credentials are given; responses are checked against
  * the same schemas the API is described with.
+ *
+ * A gateway that is restarting, overloaded or briefly unreachable is ridden out: a refused or dropped
+ * connection, a timeout, 429 and 503 are retried with jittered exponential backoff (honouring Retry-After, up
+ * to a cap) for a bounded time (60 s by default), and only then does the call fail, with GatewayUnavailableError.
+ * Only what is safe to repeat is repeated: GET and DELETE, and a POST only when it carries an Idempotency-Key
+ * (the gateway answers its repetition with the same job).
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -38,7 +44,24 @@ export interface ClientOptions {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Per request, in milliseconds (default 30 s). */
   timeoutMs?: number;
+  /** Retries of a request that got no answer, or 429/503 (default: for 60 s); false: none. */
+  retry?: RetryOptions | false;
 }
+
+export interface RetryOptions {
+  /** No new attempt starts later than this after the first (default 60,000 ms; 0: no retries). */
+  forMs?: number;
+  /** The first backoff (default 250 ms); it doubles at each attempt, each delay drawn in [half, whole]. */
+  baseDelayMs?: number;
+  /** The longest backoff (default 5,000 ms). */
+  maxDelayMs?: number;
+  /** A Retry-After longer than this is cut to it (default 30,000 ms). */
+  maxRetryAfterMs?: number;
+  /** Told before each retry: what failed, and how long until the next attempt. */
+  onRetry?: (event: { attempt: number; delayMs: number; error: GatewayApiError }) => void;
+}
+
+export const DEFAULT_RETRY = { forMs: 60_000, baseDelayMs: 250, maxDelayMs: 5_000, maxRetryAfterMs: 30_000 } as const;
 
 export interface ListOptions {
   status?: string;
@@ -52,6 +75,9 @@ export interface ListOptions {
 
 /** An error answer of the API, in its documented shape. */
 export class GatewayApiError extends Error {
+  /** The answer's Retry-After, in milliseconds, where it had one (429, 503). */
+  retryAfterMs?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -61,6 +87,51 @@ export class GatewayApiError extends Error {
     super(message);
     this.name = 'GatewayApiError';
   }
+}
+
+/**
+ * The gateway gave no usable answer for as long as the client retries: every attempt was refused, dropped, timed
+ * out, or answered 429/503. `lastStatus` is the last answer's status (0: none came).
+ */
+export class GatewayUnavailableError extends GatewayApiError {
+  constructor(
+    /** The retry bound (ClientOptions.retry.forMs): no attempt started later than this after the first. */
+    readonly boundMs: number,
+    readonly attempts: number,
+    readonly last: GatewayApiError,
+  ) {
+    super(0, 'GatewayUnavailable', `the gateway did not answer for ${Math.round(boundMs / 100) / 10} s: ${last.status ? `${last.status} ${last.code}: ` : ''}${last.message}`);
+    this.name = 'GatewayUnavailableError';
+  }
+
+  get lastStatus(): number {
+    return this.last.status;
+  }
+}
+
+/** Failures of the connection itself (no answer read) that a later attempt may not meet. */
+const TRANSIENT_NETWORK = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNABORTED',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TimeoutError',
+]);
+/** Answers that say "later": too many requests, and unavailable (a dependency, or the gateway restarting). */
+const RETRIED_STATUSES = new Set([429, 503]);
+
+/** A network failure of fetch as a GatewayApiError (status 0), and whether it is one a retry may cure. */
+function networkError(origin: string, error: unknown): { error: GatewayApiError; transient: boolean } {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; name?: string; message?: string } };
+  const code = e.name === 'TimeoutError' ? 'TimeoutError' : e.cause?.code ?? e.cause?.name ?? (typeof e.message === 'string' ? e.message : 'unknown');
+  const what = code === 'TimeoutError' ? 'no answer in time' : code;
+  return { error: new GatewayApiError(0, 'NetworkError', `cannot reach ${origin} (${what})`), transient: TRANSIENT_NETWORK.has(code) };
+}
+
+/** Retry-After in milliseconds (delta-seconds or an HTTP date), if present and sensible. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** The message of an answer in API Gateway's own shape (`{"message"}`, or `{"Message"}` from IAM authorization). */
@@ -79,6 +150,7 @@ export class GatewayClient {
   private readonly base: URL;
   private readonly signer: SignatureV4;
   private readonly timeoutMs: number;
+  private readonly retry: Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'>;
 
   constructor(options: ClientOptions) {
     this.base = new URL(options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`);
@@ -90,6 +162,7 @@ export class GatewayClient {
       sha256: Sha256,
     });
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = options.retry === false ? { ...DEFAULT_RETRY, forMs: 0 } : { ...DEFAULT_RETRY, ...options.retry };
   }
 
   submit(body: JobRequestInput, options: { idempotencyKey?: string } = {}): Promise<SubmitResponse> {
@@ -122,12 +195,40 @@ export class GatewayClient {
     return this.request('GET', 'healthz', healthSchema);
   }
 
+  /**
+   * One call: attempts until an answer that is not 429/503, or until the retry bound. A request that is not
+   * safe to repeat (a POST without an Idempotency-Key) gets exactly one attempt.
+   */
   private async request<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S,
     options: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> } = {},
   ): Promise<z.output<S>> {
+    const repeatable = method === 'GET' || method === 'DELETE' || Object.keys(options.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key');
+    const { forMs, baseDelayMs, maxDelayMs, maxRetryAfterMs, onRetry } = this.retry;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(method, path, schema, options);
+      if (outcome.ok) return outcome.value;
+      const { error, transient, retryAfter } = outcome;
+      if (!transient || !repeatable || forMs <= 0) throw error;
+      const remaining = started + forMs - Date.now();
+      if (remaining <= 0) throw new GatewayUnavailableError(forMs, attempt, error);
+      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      const jittered = backoff / 2 + Math.random() * (backoff / 2);
+      const delayMs = Math.round(Math.min(remaining, Math.max(jittered, Math.min(retryAfter ?? 0, maxRetryAfterMs))));
+      onRetry?.({ attempt, delayMs, error });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+
+  private async attempt<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    options: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> },
+  ): Promise<{ ok: true; value: z.output<S> } | { ok: false; error: GatewayApiError; transient: boolean; retryAfter?: number }> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -151,13 +252,25 @@ export class GatewayClient {
       }),
     );
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, { method, headers: signed.headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+      text = await response.text();
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new GatewayApiError(0, 'NetworkError', `cannot reach ${this.base.origin} (${cause})`);
+      return { ok: false, ...networkError(this.base.origin, error) };
     }
-    const text = await response.text();
+    try {
+      return { ok: true, value: this.answer(method, path, schema, response, text) };
+    } catch (error) {
+      if (!(error instanceof GatewayApiError)) throw error;
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
+      return { ok: false, error, transient: RETRIED_STATUSES.has(response.status), ...(retryAfter !== undefined ? { retryAfter } : {}) };
+    }
+  }
+
+  /** The answer's value, or its error as a GatewayApiError. */
+  private answer<S extends z.ZodType>(method: string, path: string, schema: S, response: Response, text: string): z.output<S> {
     let parsed: unknown;
     try {
       parsed = text ? (JSON.parse(text) as unknown) : undefined;

@@ -75,6 +75,8 @@ export interface CliEnvironment {
   awsEndpoint?: string;
   region?: string;
   profile?: string;
+  /** How long the client retries a gateway that does not answer (EMR_GATEWAY_RETRY_SECONDS), as given. */
+  retrySeconds?: string;
   isTty: boolean;
   /** `emr-gateway local`: its flags' environment variables. */
   local: { config?: string; port?: string; awsPort?: string; dataDir?: string; faults?: string };
@@ -89,6 +91,7 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, stdout: { i
     ...(env.EMR_GATEWAY_AWS_ENDPOINT ? { awsEndpoint: env.EMR_GATEWAY_AWS_ENDPOINT } : {}),
     ...(region ? { region } : {}),
     ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}),
+    ...(env.EMR_GATEWAY_RETRY_SECONDS ? { retrySeconds: env.EMR_GATEWAY_RETRY_SECONDS } : {}),
     isTty: stdout.isTTY === true && env.TERM !== 'dumb',
     local: {
       ...(env.EMR_GATEWAY_LOCAL_CONFIG ? { config: env.EMR_GATEWAY_LOCAL_CONFIG } : {}),

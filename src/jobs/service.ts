@@ -191,7 +191,10 @@ export class JobService {
     // The job may have finished while the request was being recorded: then there was nothing left to cancel.
     if (isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: there is nothing to cancel`, { status: updated.status });
     // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
-    return updated.stepId && !updated.cancelRequested?.sent ? this.deps.tasks.sendCancel(updated, mode) : updated;
+    const sent = updated.stepId && !updated.cancelRequested?.sent ? await this.deps.tasks.sendCancel(updated, mode) : updated;
+    // The step may have ended otherwise while CancelSteps was on its way (EMR then refuses it): not cancelled.
+    if (isTerminal(sent.status) && sent.status !== 'CANCELLED') throw new ConflictError(`job ${jobId} is ${sent.status}: there is nothing to cancel`, { status: sent.status });
+    return sent;
   }
 
   /** A job, if this caller may read it (their own, or where a policy allows DescribeStep on its cluster). */

@@ -3,6 +3,15 @@
  * behind its browser guard. dynalite's own server answers any Host and any Origin and allows every CORS
  * preflight (`*`), so it gets no TCP port: a page could otherwise read every job and plant one that the
  * stack runs on its next start.
+ *
+ * A data directory that cannot be written (no space left, a read-only or unwritable file system) is an error
+ * of the requests, not of the process: dynalite throws LevelDB's write errors out of its callbacks, which would
+ * end the stack, so they are turned into DynamoDB's InternalServerError (500, which the SDKs retry) on their way
+ * up. LevelDB refuses every write after one has failed, until it is opened again, so from the first failure on
+ * writes are refused here at once (the same 500), reads go on, and every `recoverEveryMs` the directory is tried:
+ * once it takes a file the size of LevelDB's log again, the database is closed and reopened (requests wait the
+ * few milliseconds that takes) and writes resume. Every acknowledged write is in LevelDB's log, so nothing
+ * acknowledged is lost; a refused one left at most a torn record at the log's end, which reopening drops.
  */
 import {
   BatchWriteItemCommand,
@@ -15,10 +24,10 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import type { RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { logger } from '../util/logger';
 
@@ -27,12 +36,84 @@ export interface LocalDynamo {
   handle: RequestListener;
   /** Closes the database (its LevelDB lock is released, so the same directory can be opened again). */
   close(): Promise<void>;
+  /** Why writes are refused (the data directory could not be written), while they are; undefined otherwise. */
+  readonly writesRefused: string | undefined;
+}
+
+export interface LocalDynamoOptions {
+  /** While writes are refused, how often the data directory is tried again (default 1 s). */
+  recoverEveryMs?: number;
 }
 
 /** Beyond this, a Unix socket path is silently cut short by the kernel (104 bytes on macOS, 108 on Linux). */
 const MAX_SOCKET_PATH = 100;
 
-export async function openLocalDynamo(path: string): Promise<LocalDynamo> {
+/** DynamoDB operations that write (every other one only reads). */
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'CreateTable', 'DeleteTable', 'UpdateTable', 'TagResource', 'UntagResource', 'UpdateTimeToLive']);
+/** Room asked of the directory, beyond the size of LevelDB's logs, before it is opened again. */
+const REOPEN_MARGIN_BYTES = 256 * 1024;
+const INTERNAL_SERVER_ERROR = 'com.amazonaws.dynamodb.v20120810#InternalServerError';
+
+/** The data directories open here, by resolved path: who is told when LevelDB fails to write in one. */
+const writeFailures = new Map<string, (error: Error) => void>();
+
+type LevelWrite = (this: WritableLevel, ...args: unknown[]) => Promise<unknown>;
+interface WritableLevel {
+  readonly location: string;
+  _put: LevelWrite;
+  _del: LevelWrite;
+  _batch: LevelWrite;
+}
+
+let levelPatched = false;
+/**
+ * LevelDB's write errors (an I/O error: ENOSPC, EACCES, EROFS, ...) leave classic-level, the LevelDB binding
+ * under dynalite, as errors that dynalite answers (`statusCode`, `body`) instead of throwing. Only the
+ * binding's writes are wrapped, and only I/O errors changed; in-memory stores are untouched.
+ */
+function answerLevelWriteErrors(): void {
+  if (levelPatched) return;
+  levelPatched = true;
+  // dynalite's own copy of `level`, found as dynalite finds it, and loaded through this module's require so
+  // that it is the very instance dynalite uses (a module loader of its own, as jest's, would load another).
+  const levelPath = require.resolve('level', { paths: [dirname(require.resolve('dynalite'))] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module located at run time, beside dynalite
+  const { Level } = require(levelPath) as { Level: { prototype: WritableLevel } };
+  const proto = Level.prototype;
+  for (const method of ['_put', '_del', '_batch'] as const) {
+    const write = proto[method];
+    proto[method] = function (this: WritableLevel, ...args: unknown[]): Promise<unknown> {
+      return write.apply(this, args).catch((error: unknown) => {
+        throw asDynamoWriteError(this.location, error);
+      });
+    };
+  }
+}
+
+function asDynamoWriteError(location: string, error: unknown): unknown {
+  // Not `instanceof Error`: the binding's errors come from Node's own realm, which need not be this code's (jest).
+  if (typeof error !== 'object' || error === null) return error;
+  const e = error as Error & { code?: unknown };
+  if (e.code !== 'LEVEL_IO_ERROR' && !/^IO error/.test(String(e.message))) return error;
+  writeFailures.get(resolve(location))?.(e);
+  return Object.assign(e, { statusCode: 500, body: { __type: INTERNAL_SERVER_ERROR, message: refusal(String(e.message)) } });
+}
+
+const refusal = (cause: string): string =>
+  `the local DynamoDB cannot write to its data directory (${cause}); writes are refused until it can again, reads go on`;
+
+function sendInternalError(res: ServerResponse, message: string): void {
+  const body = JSON.stringify({ __type: INTERNAL_SERVER_ERROR, message });
+  res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': crypto.randomUUID() });
+  res.end(body);
+}
+
+interface Dynalite {
+  handle: RequestListener;
+  close(): Promise<void>;
+}
+
+async function startDynalite(path: string): Promise<Dynalite> {
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   // dynalite closes its LevelDB only from its server's close, which fails (and skips the database) on a server
   // that never listened. So it listens, but where no one can connect: a Unix socket in a fresh 0700 directory,
@@ -57,6 +138,88 @@ export async function openLocalDynamo(path: string): Promise<LocalDynamo> {
           resolve();
         }),
       ),
+  };
+}
+
+/** Whether the directory takes, now, a file as large as LevelDB's logs plus a margin: what reopening writes. */
+function hasRoom(path: string): boolean {
+  const probe = join(path, '.write-probe');
+  try {
+    const logs = readdirSync(path).filter((f) => f.endsWith('.log')).reduce((sum, f) => sum + statSync(join(path, f)).size, 0);
+    writeFileSync(probe, Buffer.alloc(logs + REOPEN_MARGIN_BYTES), { mode: 0o600 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      unlinkSync(probe);
+    } catch {
+      // not there: nothing to remove
+    }
+  }
+}
+
+export async function openLocalDynamo(path: string, options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  answerLevelWriteErrors();
+  const key = resolve(path);
+  if (writeFailures.has(key)) throw new Error(`the local DynamoDB in ${path} is open already`);
+  const recoverEveryMs = options.recoverEveryMs ?? 1000;
+  let current: Dynalite | undefined = await startDynalite(path);
+  let refused: string | undefined;
+  let reopening: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const recover = async (): Promise<void> => {
+    if (closed || reopening || !hasRoom(path)) return;
+    reopening = (async () => {
+      await current?.close();
+      current = undefined;
+      try {
+        current = await startDynalite(path);
+        refused = undefined;
+        clearInterval(timer);
+        timer = undefined;
+        logger.info('local DynamoDB: its data directory takes writes again; the database was reopened and writes resume', { path });
+      } catch (error) {
+        logger.error('local DynamoDB: reopening the database failed; trying again', { path, error });
+      }
+    })();
+    await reopening;
+    reopening = undefined;
+  };
+
+  writeFailures.set(key, (error) => {
+    if (refused !== undefined || closed) return;
+    refused = error.message;
+    logger.error(`local DynamoDB: cannot write to ${path}: writes are answered InternalServerError (retried by the SDKs) until it can again, reads go on`, { cause: error.message });
+    timer = setInterval(() => void recover(), recoverEveryMs);
+    timer.unref();
+  });
+
+  const handle: RequestListener = (req, res) => {
+    if (reopening) return void reopening.then(() => handle(req, res));
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    if (!current || (refused !== undefined && WRITES.has(operation))) {
+      req.resume();
+      return sendInternalError(res, refusal(refused ?? 'the database is not open'));
+    }
+    current.handle(req, res);
+  };
+
+  return {
+    handle,
+    get writesRefused() {
+      return refused;
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await reopening;
+      writeFailures.delete(key);
+      await current?.close();
+      current = undefined;
+    },
   };
 }
 

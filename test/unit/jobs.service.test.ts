@@ -281,6 +281,38 @@ describe('cancel', () => {
     expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
   });
 
+  it('racing the step\'s end (it completes while CancelSteps is in flight): ConflictError, not the COMPLETED job as if cancelled', async () => {
+    g.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const { job } = await submit(ALICE);
+    await g.tasks.submit(g.input(job.jobId));
+    await g.tasks.poll({ ...g.input(job.jobId), poll: { done: false, status: 'SUBMITTED', waitSeconds: 1 } });
+    expect((await g.jobs.get(job.jobId))?.status).toBe('RUNNING');
+    // The step ends on EMR, and the workflow records it, just before CancelSteps reaches EMR.
+    const cancelSteps = g.emr.cancel.bind(g.emr);
+    g.emr.cancel = async (...args) => {
+      await g.tasks.poll({ ...g.input(job.jobId), poll: { done: false, status: 'RUNNING', waitSeconds: 1 } });
+      return cancelSteps(...args);
+    };
+    const error = await rejection(g.service.cancel({ callerArn: ALICE }, job.jobId));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ message: `job ${job.jobId} is COMPLETED: there is nothing to cancel`, details: { status: 'COMPLETED' } });
+    expect((await g.jobs.get(job.jobId))?.status).toBe('COMPLETED');
+  });
+
+  it('a cancel EMR accepted, the step then CANCELLED before the answer: the job as cancelled, no conflict', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { job } = await submit(ALICE);
+    await g.tasks.submit(g.input(job.jobId));
+    const cancelSteps = g.emr.cancel.bind(g.emr);
+    g.emr.cancel = async (...args) => {
+      const answer = await cancelSteps(...args);
+      for (let i = 0; i < 3; i++) await g.tasks.poll({ ...g.input(job.jobId), poll: { done: false, status: 'RUNNING', waitSeconds: 1 } });
+      return answer;
+    };
+    const cancelled = await g.service.cancel({ callerArn: ALICE }, job.jobId);
+    expect(cancelled.status).toBe('CANCELLED');
+  });
+
   it('retried after a crash between its two writes: one CANCEL_REQUESTED', async () => {
     const { job } = await submit(ALICE);
     const fault = crashAfterEvent(g, 'CANCEL_REQUESTED');
