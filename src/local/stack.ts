@@ -29,6 +29,7 @@ import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
 import { LocalKms } from './kms';
+import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
 import { LocalS3 } from './s3';
 import { LocalScheduler } from './scheduler';
@@ -95,12 +96,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { config } = loaded;
   const polling = options.polling ?? LOCAL_POLLING;
   const dataDir = privateDirectory(resolve(options.dataDir));
-
-  // DynamoDB: dynalite in-process, reached only through the AWS port.
-  const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
+  // One stack per data directory: before anything in it is read or written (a second stack would otherwise
+  // settle the first one's running steps, and fail on dynalite's database lock).
+  const lock = acquireStackLock(dataDir);
   // Whatever has started is stopped again if a later part fails (a port in use, say): nothing is left running.
-  const started: (() => Promise<void> | void)[] = [() => dynamo.close()];
+  const started: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
+    // DynamoDB: dynalite in-process, reached only through the AWS port.
+    const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
+    started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
     const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
@@ -133,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       handler: (event) => handler(event, {}),
     });
     started.push(() => front.close());
+    lock.update({ apiUrl: front.url, awsUrl: aws.url });
 
     const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
@@ -163,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await digests.stop();
         await aws.close();
         await dynamo.close();
+        lock.release();
       },
     };
   } catch (error) {

@@ -9,6 +9,7 @@ import { formatConfigFinding } from '../../config/validate';
 import { clusterArn } from '../../identifiers';
 import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
 import { parseFaults } from '../../local/aws-endpoint';
+import { DataDirectoryInUseError } from '../../local/lock';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { Io } from '../output';
 import { EXIT, UsageError } from '../usage';
@@ -75,6 +76,10 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
       env: env.processEnv,
     });
   } catch (error) {
+    if (error instanceof DataDirectoryInUseError) {
+      io.err(`emr-gateway local: ${error.message}`);
+      return EXIT.failed;
+    }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       io.err(`emr-gateway local: a port is in use (${e.message}). Is another local stack running? Choose others with --port and --aws-port.`);

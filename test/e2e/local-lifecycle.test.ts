@@ -1,0 +1,151 @@
+/**
+ * `emr-gateway local` as a process, under every way it can stop (issue 11): a signal from the terminal to its
+ * whole process group, a signal to the node process alone, a SIGKILL of either, a stop under load, and a
+ * second start on the same data directory. The stack runs as a child process in a process group of its own,
+ * as under a terminal; its step writes its own pid and its child's, so the test can see whether any survived.
+ *
+ * One data directory for the whole file.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { GatewayClient } from '../../src/client';
+import { isTerminal } from '../../src/jobs/model';
+import { KEYS, newDataDir } from '../support/local-stack';
+import { until } from '../support/wait';
+
+jest.setTimeout(60_000);
+
+const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
+const CLUSTER = 'j-2AXXXXXXGAPLF';
+const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+
+interface Local {
+  child: ChildProcess;
+  pid: number;
+  apiUrl: string;
+  awsUrl: string;
+  alice: GatewayClient;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `emr-gateway local` on free ports, in a new process group (its pid is the group's id), once it is up. */
+async function startLocal(dataDir: string): Promise<Local> {
+  const child = spawn(process.execPath, [BIN, 'local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await until(() => Promise.resolve(stdout.includes('Stop with Ctrl-C') || gone ? true : undefined), { timeoutMs: 30_000, intervalMs: 50, what: 'the local stack coming up' });
+  if (!stdout.includes('Stop with Ctrl-C')) throw new Error(`the local stack did not come up:\n${stderr}`);
+  const apiUrl = /Gateway API \(AWS SigV4, service execute-api\):\s+(\S+)/.exec(stdout)![1]!;
+  const awsUrl = /AWS endpoint \([^)]*\):\s+(\S+)/.exec(stdout)![1]!;
+  const alice = new GatewayClient({ endpoint: apiUrl, region: 'us-east-1', credentials: KEYS.alice });
+  return { child, pid: child.pid!, apiUrl, awsUrl, alice, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Whether a process exists and is not a zombie (orphans here may be reparented to a pid 1 that never reaps). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const pid = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
+  return Number(pid);
+}
+
+const base = newDataDir();
+const dataDir = join(base, 'data');
+const lockFile = join(dataDir, 'stack.lock');
+let local: Local;
+/** Every pid a step wrote, so that afterAll can clean up whatever a failing test left. */
+const stepPids: number[] = [];
+
+afterAll(async () => {
+  if (local && local.child.exitCode === null && local.child.signalCode === null) {
+    process.kill(-local.pid, 'SIGKILL');
+    await local.exited;
+  }
+  for (const pid of stepPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+/** Submits a step that writes `$$` and its child's pid to a file, then sleeps; resolves once both pids are written and the step RUNNING. */
+async function runningStep(name: string): Promise<{ jobId: string; stepId: string; pids: number[] }> {
+  const file = join(base, `${name}.pids`);
+  const { jobId } = await local.alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name, step: { type: 'command', args: ['bash', '-c', `echo $$ >> '${file}'; sleep 300 & echo $! >> '${file}'; wait`] } });
+  const stepId = await until(
+    async () => {
+      const job = await local.alice.getJob(jobId);
+      return job.step.state === 'RUNNING' && existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length === 2 ? job.step.id : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: `step ${name} running` },
+  );
+  const pids = readFileSync(file, 'utf8').trim().split('\n').map(Number);
+  stepPids.push(...pids);
+  expect(pids.every(alive)).toBe(true);
+  return { jobId, stepId, pids };
+}
+
+/** The job at its end and its step as the local EMR describes it, after a restart. */
+async function recorded(jobId: string, stepId: string): Promise<{ status: string; step: Record<string, unknown> }> {
+  const job = await until(
+    async () => {
+      const view = await local.alice.getJob(jobId);
+      return isTerminal(view.status) ? view : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, what: `job ${jobId} finishing` },
+  );
+  const emr = new EMRClient({ endpoint: local.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'AKIAANY', secretAccessKey: 'any' } });
+  const { Step } = await emr.send(new DescribeStepCommand({ ClusterId: CLUSTER, StepId: stepId }));
+  emr.destroy();
+  return { status: job.status, step: Step!.Status as Record<string, unknown> };
+}
+
+it('a stale lock (the pid of a process that has exited) does not block the start', async () => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), apiUrl: 'http://127.0.0.1:1', awsUrl: 'http://127.0.0.1:2' }));
+  local = await startLocal(dataDir);
+  expect(await local.alice.health()).toMatchObject({ status: 'ok' });
+  expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: local.pid, apiUrl: local.apiUrl, awsUrl: local.awsUrl });
+});
+
+it('a second stack on the same data directory refuses at once, naming the first; the first carries on unharmed', async () => {
+  const { jobId, stepId, pids } = await runningStep('first');
+  const second = spawnSync(process.execPath, [BIN, 'local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(second.status).toBe(1);
+  expect(second.stderr).toContain(`emr-gateway local: the data directory ${dataDir} is in use by another local stack (pid ${local.pid}, gateway ${local.apiUrl}, AWS endpoint ${local.awsUrl})`);
+  expect(second.stderr).not.toMatch(/Database is closed|\n\s+at /);
+  expect(second.stdout).not.toContain('the local stack is up');
+
+  expect(await local.alice.health()).toMatchObject({ status: 'ok' });
+  expect((await local.alice.getJob(jobId)).step.state).toBe('RUNNING');
+  expect(pids.every(alive)).toBe(true);
+  // The first stack still runs its step as before: it cancels it as usual.
+  await local.alice.cancel(jobId, 'TERMINATE_PROCESS');
+  expect((await recorded(jobId, stepId)).status).toBe('CANCELLED');
+  expect(pids.filter(alive)).toEqual([]);
+
+  process.kill(-local.pid, 'SIGINT');
+  expect(await local.exited).toEqual({ code: 0, signal: null });
+  expect(existsSync(lockFile)).toBe(false);
+});
