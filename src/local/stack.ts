@@ -162,7 +162,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       async stop() {
         scheduler.stop();
         await front.close();
-        emr.stop();
+        await emr.stop();
         await runner.stop();
         // The last digest records what the stack did up to here, before its stores close.
         await digests.stop();

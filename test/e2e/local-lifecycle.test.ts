@@ -4,7 +4,8 @@
  * second start on the same data directory. The stack runs as a child process in a process group of its own,
  * as under a terminal; its step writes its own pid and its child's, so the test can see whether any survived.
  *
- * One data directory for the whole file.
+ * One data directory for the whole file: each stop is followed by the restart that checks what the previous
+ * stack recorded (and is the stack the next case stops).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ jest.setTimeout(60_000);
 const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+/** What the local EMR records for a step whose process ended because the stack stopped. */
+const STOPPED = 'The step process ended when the local EMR stopped.';
 
 interface Local {
   child: ChildProcess;
@@ -123,6 +126,41 @@ it('a stale lock (the pid of a process that has exited) does not block the start
   local = await startLocal(dataDir);
   expect(await local.alice.health()).toMatchObject({ status: 'ok' });
   expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: local.pid, apiUrl: local.apiUrl, awsUrl: local.awsUrl });
+});
+
+type Stop = { name: string; graceful: boolean; send: (l: Local) => void };
+const STOPS: Stop[] = [
+  { name: 'SIGINT to the process group (Ctrl-C in a terminal)', graceful: true, send: (l) => process.kill(-l.pid, 'SIGINT') },
+  { name: 'SIGTERM to the process group', graceful: true, send: (l) => process.kill(-l.pid, 'SIGTERM') },
+  { name: 'SIGTERM to the node process alone', graceful: true, send: (l) => l.child.kill('SIGTERM') },
+  { name: 'SIGKILL of the node process', graceful: false, send: (l) => l.child.kill('SIGKILL') },
+  { name: 'SIGKILL of the process group', graceful: false, send: (l) => process.kill(-l.pid, 'SIGKILL') },
+];
+
+describe.each(STOPS)('$name', ({ name, graceful, send }) => {
+  it('leaves no step process alive, and the restart records the step INTERRUPTED, as it was', async () => {
+    const { jobId, stepId, pids } = await runningStep(name.split(' ')[0]!.toLowerCase() + String(STOPS.findIndex((s) => s.name === name)));
+    const stopped = local;
+    send(stopped);
+    const exit = await stopped.exited;
+    // What is left of the step once the stack has gone: nothing, at once after a stop; after a SIGKILL, nothing
+    // within moments, although no part of the stack is left to wait for them.
+    if (!graceful) await until(() => Promise.resolve(pids.some(alive) ? undefined : true), { timeoutMs: 5_000, intervalMs: 50, what: 'the step processes ending' }).catch(() => undefined);
+    const survivors = pids.filter(alive);
+    const lock = existsSync(lockFile) ? (JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: number }) : undefined;
+    local = await startLocal(dataDir); // also what the next case stops
+
+    expect(survivors).toEqual([]);
+    if (graceful) {
+      expect({ exit, stderr: stopped.stderr() }).toEqual({ exit: { code: 0, signal: null }, stderr: expect.stringContaining('stopped.') as string });
+      expect(lock).toBeUndefined();
+    } else {
+      expect(exit.signal).toBe('SIGKILL');
+      // Its lock was left behind, naming a process that is gone: this start took it over.
+      expect(lock).toMatchObject({ pid: stopped.pid });
+    }
+    expect(await recorded(jobId, stepId)).toEqual({ status: 'INTERRUPTED', step: expect.objectContaining({ State: 'INTERRUPTED', StateChangeReason: { Message: STOPPED } }) as unknown });
+  });
 });
 
 it('a second stack on the same data directory refuses at once, naming the first; the first carries on unharmed', async () => {

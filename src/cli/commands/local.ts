@@ -90,7 +90,7 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
   io.out(banner(stack, values.config, values['data-dir'], values.faults));
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
-      io.err(`\n${signal}: stopping the local stack (running steps end; they are INTERRUPTED on the next start)...`);
+      io.err(`\n${signal}: stopping the local stack (running steps are ended and recorded INTERRUPTED)...`);
       void stack.stop().then(done);
     };
     process.once('SIGINT', () => stop('SIGINT'));
