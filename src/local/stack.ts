@@ -159,23 +159,47 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       digestKeyArn,
       digests,
       resumed,
-      async stop() {
-        scheduler.stop();
-        await front.close();
-        await emr.stop();
-        await runner.stop();
+      stop: once(async () => {
+        // In this order, each part bounded, each failure logged and the rest stopped all the same:
+        await stopPart('the schedules', () => scheduler.stop());
+        // The API's requests in progress finish (they may still start workflows); later ones get a 503.
+        await stopPart('the API front', () => front.close());
+        // No step starts any more; the running ones end, recorded INTERRUPTED.
+        await stopPart('the local EMR', () => emr.stop());
+        // Every workflow aborted, and any started from here on (a request to the AWS port) aborted at once.
+        await stopPart('the local Step Functions', () => runner.stop());
         // The last digest records what the stack did up to here, before its stores close.
-        await digests.stop();
-        await aws.close();
-        await dynamo.close();
+        await stopPart('the audit digests', () => digests.stop());
+        await stopPart('the AWS port', () => aws.close());
+        // No connection to the AWS port outlives the stack (another stack may take the port next).
+        await stopPart('the SDK clients', () => {
+          const { dynamodb, emr: emrClient, kms: kmsClient, s3: s3Client, sfn: sfnClient, sts: stsClient } = gateway.clients;
+          for (const client of [dynamodb, emrClient, kmsClient, s3Client, sfnClient, stsClient]) client.destroy();
+        });
+        await stopPart('the local DynamoDB', () => dynamo.close());
         lock.release();
-      },
+      }),
     };
   } catch (error) {
     for (const stop of started.reverse()) {
       await Promise.resolve(stop()).catch((cleanup: unknown) => logger.warn('local stack: could not stop a part after a failed start', { error: cleanup }));
     }
     throw error;
+  }
+}
+
+/** `run` once: a second call (a second signal, say) gets the first call's promise. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= run());
+}
+
+/** Stops one part of the stack; a failure is logged, so that the parts after it still stop. */
+async function stopPart(part: string, stop: () => Promise<void> | void): Promise<void> {
+  try {
+    await stop();
+  } catch (error) {
+    logger.warn(`local stack: stopping ${part} failed`, { error });
   }
 }
 

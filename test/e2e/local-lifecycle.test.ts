@@ -35,10 +35,15 @@ interface Local {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `emr-gateway local` on free ports, in a new process group (its pid is the group's id), once it is up. */
-async function startLocal(dataDir: string): Promise<Local> {
-  const child = spawn(process.execPath, [BIN, 'local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' },
+/**
+ * `emr-gateway local` on free ports, in a new process group (its pid is the group's id), once it is up; with
+ * `npm`, as `npm start` runs it (npm passes a SIGINT or SIGTERM it receives on to the stack: it gets two).
+ */
+async function startLocal(dataDir: string, { npm = false } = {}): Promise<Local> {
+  const args = ['local', '--port', '0', '--aws-port', '0', '--data-dir', dataDir];
+  const child = spawn(npm ? 'npm' : process.execPath, npm ? ['start', '--silent', '--', ...args.slice(1)] : [BIN, ...args], {
+    cwd: resolve(__dirname, '../..'),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', npm_config_update_notifier: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -123,14 +128,16 @@ async function recorded(jobId: string, stepId: string): Promise<{ status: string
 it('a stale lock (the pid of a process that has exited) does not block the start', async () => {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), apiUrl: 'http://127.0.0.1:1', awsUrl: 'http://127.0.0.1:2' }));
-  local = await startLocal(dataDir);
+  local = await startLocal(dataDir, { npm: true }); // as `npm start` runs it: the first case below stops it with Ctrl-C
   expect(await local.alice.health()).toMatchObject({ status: 'ok' });
-  expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: local.pid, apiUrl: local.apiUrl, awsUrl: local.awsUrl });
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number };
+  expect(lock).toMatchObject({ apiUrl: local.apiUrl, awsUrl: local.awsUrl });
+  expect(alive(lock.pid)).toBe(true);
 });
 
 type Stop = { name: string; graceful: boolean; send: (l: Local) => void };
 const STOPS: Stop[] = [
-  { name: 'SIGINT to the process group (Ctrl-C in a terminal)', graceful: true, send: (l) => process.kill(-l.pid, 'SIGINT') },
+  { name: 'SIGINT to the process group of `npm start` (Ctrl-C in a terminal)', graceful: true, send: (l) => process.kill(-l.pid, 'SIGINT') },
   { name: 'SIGTERM to the process group', graceful: true, send: (l) => process.kill(-l.pid, 'SIGTERM') },
   { name: 'SIGTERM to the node process alone', graceful: true, send: (l) => l.child.kill('SIGTERM') },
   { name: 'SIGKILL of the node process', graceful: false, send: (l) => l.child.kill('SIGKILL') },
@@ -152,7 +159,9 @@ describe.each(STOPS)('$name', ({ name, graceful, send }) => {
 
     expect(survivors).toEqual([]);
     if (graceful) {
-      expect({ exit, stderr: stopped.stderr() }).toEqual({ exit: { code: 0, signal: null }, stderr: expect.stringContaining('stopped.') as string });
+      // npm, once its script has exited, ends itself with the signal it was sent.
+      const expected = name.includes('npm start') ? { code: null, signal: 'SIGINT' } : { code: 0, signal: null };
+      expect({ exit, stderr: stopped.stderr() }).toEqual({ exit: expected, stderr: expect.stringContaining('stopped.') as string });
       expect(lock).toBeUndefined();
     } else {
       expect(exit.signal).toBe('SIGKILL');
@@ -161,6 +170,37 @@ describe.each(STOPS)('$name', ({ name, graceful, send }) => {
     }
     expect(await recorded(jobId, stepId)).toEqual({ status: 'INTERRUPTED', step: expect.objectContaining({ State: 'INTERRUPTED', StateChangeReason: { Message: STOPPED } }) as unknown });
   });
+});
+
+it('SIGTERM under load (50 submissions in flight) exits within 10 s, without an EPIPE or a stack trace; what it answered 202 is followed again after the restart', async () => {
+  const stopped = local;
+  const submissions = Array.from({ length: 50 }, (_, i) =>
+    stopped.alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: `load-${i}`, step: { type: 'command', args: ['true'] } }).then(
+      ({ jobId }) => jobId,
+      (error: Error) => error,
+    ),
+  );
+  await Promise.race(submissions); // the first is answered: the others are in flight, their workflows starting
+  const signalled = Date.now();
+  stopped.child.kill('SIGTERM');
+  const exit = await Promise.race([stopped.exited, new Promise((r) => setTimeout(() => r('still running after 10 s'), 10_000))]);
+  const seconds = (Date.now() - signalled) / 1000;
+  expect({ exit, withinTenSeconds: seconds <= 10 }).toEqual({ exit: { code: 0, signal: null }, withinTenSeconds: true });
+  expect(`${stopped.stdout()}\n${stopped.stderr()}`).not.toMatch(/EPIPE|\n\s+at /);
+  expect(stopped.stderr()).toContain('stopped.');
+  const results = await Promise.all(submissions);
+  // Each one was answered (202) or refused (503 once the drain was over, or its connection was never taken).
+  const refused = results.filter((r): r is Error => r instanceof Error);
+  for (const error of refused) expect(error.message).toMatch(/503|Service Unavailable|cannot reach/);
+  const answered = results.filter((r): r is string => typeof r === 'string');
+  expect(answered.length).toBeGreaterThan(0);
+
+  local = await startLocal(dataDir);
+  // Every job it accepted is followed again by the new stack (the old one left it unfinished, and ran nothing
+  // of it after the stop), unless it had completed before.
+  const resumed = /Following \d+ unfinished job\(s\) again: (.*)/.exec(local.stdout())?.[1]?.split(', ') ?? [];
+  const notResumed = answered.filter((jobId) => !resumed.includes(jobId));
+  for (const jobId of notResumed) expect((await local.alice.getJob(jobId)).status).toBe('COMPLETED');
 });
 
 it('a second stack on the same data directory refuses at once, naming the first; the first carries on unharmed', async () => {
@@ -182,8 +222,14 @@ it('a second stack on the same data directory refuses at once, naming the first;
   await local.alice.cancel(jobId, 'TERMINATE_PROCESS');
   expect((await recorded(jobId, stepId)).status).toBe('CANCELLED');
   expect(pids.filter(alive)).toEqual([]);
+});
 
+it('Ctrl-C when the reader of its output has gone with it (`npm start 2>&1 | tee log`): still a clean stop, no EPIPE crash', async () => {
+  const { pids } = await runningStep('tee');
+  local.child.stdout!.destroy();
+  local.child.stderr!.destroy();
   process.kill(-local.pid, 'SIGINT');
   expect(await local.exited).toEqual({ code: 0, signal: null });
-  expect(existsSync(lockFile)).toBe(false);
+  expect(pids.filter(alive)).toEqual([]);
+  expect(existsSync(lockFile)).toBe(false); // released by the stop's last part
 });

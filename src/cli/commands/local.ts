@@ -39,6 +39,9 @@ function cliAlias(): string {
   return `alias emr-gateway=${shellWord(`node ${shellWord(bin)}`)}`;
 }
 
+/** How long a stop may take; past that the process exits anyway (the step helper still ends the steps). */
+const STOP_DEADLINE_MS = 10_000;
+
 function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number (0-65535), not "${value}"`);
@@ -88,16 +91,31 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
     throw error;
   }
   io.out(banner(stack, values.config, values['data-dir'], values.faults));
-  await new Promise<void>((done) => {
-    const stop = (signal: string) => {
+  // The terminal or pipe reading the output may go first: Ctrl-C also ends a `| tee` in the same process group,
+  // and a closed terminal ends its reader. Output then has nowhere to go, and the stack still stops cleanly
+  // (unhandled, that EPIPE would end the process in the middle of its stop, with a stack trace).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => void error);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      // Once is enough: `npm start` passes Ctrl-C on, so the same SIGINT comes twice (from the terminal and npm).
+      if (stopping) return;
+      stopping = true;
       io.err(`\n${signal}: stopping the local stack (running steps are ended and recorded INTERRUPTED)...`);
-      void stack.stop().then(done);
+      const deadline = setTimeout(() => {
+        io.err(`emr-gateway local: the stack did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting now (the running steps end with it; the next start records them).`);
+        process.exit(EXIT.failed);
+      }, STOP_DEADLINE_MS);
+      void stack.stop().then(() => {
+        clearTimeout(deadline);
+        io.err('stopped.');
+        // Nothing of the stack runs any more: should anything still hold the event loop, it does not hold the exit.
+        setTimeout(() => process.exit(), 1000).unref();
+        done(EXIT.ok);
+      });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   });
-  io.err('stopped.');
-  return EXIT.ok;
 }
 
 function banner(stack: LocalStack, configFile: string, dataDir: string, faults: string): string {
