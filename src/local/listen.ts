@@ -17,7 +17,7 @@ export interface Listening {
 }
 
 /** Milliseconds a closing server waits for the requests in progress by default. */
-export const DRAIN_MS = 3000;
+export const DRAIN_MS = 2000;
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 

@@ -82,6 +82,8 @@ export const LOCAL_DIGEST_KEY_ALIAS = 'alias/emr-gateway-audit-digests';
 export const LOCAL_DIGEST_BUCKET = 'emr-gateway-audit-digests';
 /** Object Lock on the local digest bucket: COMPLIANCE, as in AWS, for ten years (remove the data directory to start afresh). */
 const LOCAL_DIGEST_RETENTION_DAYS = 3650;
+/** Milliseconds the stop gives the last audit digest (the next start writes one anyway). */
+const DIGEST_STOP_MS = 2000;
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
@@ -169,7 +171,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Every workflow aborted, and any started from here on (a request to the AWS port) aborted at once.
         await stopPart('the local Step Functions', () => runner.stop());
         // The last digest records what the stack did up to here, before its stores close.
-        await stopPart('the audit digests', () => digests.stop());
+        await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
         await stopPart('the AWS port', () => aws.close());
         // No connection to the AWS port outlives the stack (another stack may take the port next).
         await stopPart('the SDK clients', () => {
@@ -194,12 +196,21 @@ function once(run: () => Promise<void>): () => Promise<void> {
   return () => (running ??= run());
 }
 
-/** Stops one part of the stack; a failure is logged, so that the parts after it still stop. */
-async function stopPart(part: string, stop: () => Promise<void> | void): Promise<void> {
+/**
+ * Stops one part of the stack; a failure is logged, so that the parts after it still stop, and so is a part
+ * that takes longer than `boundMs` (if given), which the stop then leaves behind.
+ */
+async function stopPart(part: string, stop: () => Promise<void> | void, boundMs?: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    if (boundMs !== undefined) timer = setTimeout(() => resolve('late'), boundMs);
+  });
   try {
-    await stop();
+    if ((await Promise.race([Promise.resolve(stop()), late])) === 'late') logger.warn(`local stack: stopping ${part} took more than ${boundMs} ms; going on without it`);
   } catch (error) {
     logger.warn(`local stack: stopping ${part} failed`, { error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

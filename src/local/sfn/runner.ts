@@ -44,7 +44,7 @@ export interface RunnerOptions {
 const PLACEHOLDER = /^\$\{(\w+)\}$/;
 
 /** Milliseconds `stop` waits for the Task calls in progress. */
-export const STOP_TASKS_MS = 3000;
+export const STOP_TASKS_MS = 2000;
 
 interface StateLike {
   Type?: string;
