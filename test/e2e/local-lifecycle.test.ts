@@ -8,7 +8,7 @@
  * stack recorded (and is the stack the next case stops).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { GatewayClient } from '../../src/client';
@@ -70,6 +70,21 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The stack's step helper processes (their command line names the data directory's exits file). */
+function helpers(): number[] {
+  const exits = join(dataDir, 'emr', 'exits.jsonl');
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && alive(Number(entry)))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(exits);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** The pid of a process that has exited. */
@@ -154,10 +169,13 @@ describe.each(STOPS)('$name', ({ name, graceful, send }) => {
     // within moments, although no part of the stack is left to wait for them.
     if (!graceful) await until(() => Promise.resolve(pids.some(alive) ? undefined : true), { timeoutMs: 5_000, intervalMs: 50, what: 'the step processes ending' }).catch(() => undefined);
     const survivors = pids.filter(alive);
+    // Nor does the stack's step helper outlive it (after a SIGKILL, it ends once it has ended the steps).
+    await until(() => Promise.resolve(helpers().length ? undefined : true), { timeoutMs: 5_000, intervalMs: 50, what: 'the step helper ending' }).catch(() => undefined);
+    const helpersLeft = helpers();
     const lock = existsSync(lockFile) ? (JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: number }) : undefined;
     local = await startLocal(dataDir); // also what the next case stops
 
-    expect(survivors).toEqual([]);
+    expect({ survivors, helpersLeft }).toEqual({ survivors: [], helpersLeft: [] });
     if (graceful) {
       // npm, once its script has exited, ends itself with the signal it was sent.
       const expected = name.includes('npm start') ? { code: null, signal: 'SIGINT' } : { code: 0, signal: null };
