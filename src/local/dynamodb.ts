@@ -45,6 +45,9 @@ export interface LocalDynamoOptions {
   recoverEveryMs?: number;
 }
 
+/** Milliseconds closing waits for the requests in progress. */
+const CLOSE_WAIT_MS = 2000;
+
 /** Beyond this, a Unix socket path is silently cut short by the kernel (104 bytes on macOS, 108 on Linux). */
 const MAX_SOCKET_PATH = 100;
 
@@ -129,15 +132,46 @@ async function startDynalite(path: string): Promise<Dynalite> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // dynalite throws (an uncaught exception) when the database closes under a request in progress: closing
+  // waits for those, and refuses any later one.
+  const inProgress = new Set<ServerResponse>();
+  let closing = false;
+  let drained: (() => void) | undefined;
   return {
-    handle: (req, res) => server.emit('request', req, res),
-    close: () =>
-      new Promise<void>((resolve) =>
+    handle: (req, res) => {
+      if (closing) {
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'the local DynamoDB has stopped' }));
+        return;
+      }
+      // Done when dynalite answers (its action has finished with the database), not when the connection closes.
+      inProgress.add(res);
+      const end = res.end.bind(res);
+      res.end = ((...args: Parameters<typeof end>) => {
+        inProgress.delete(res);
+        if (!inProgress.size) drained?.();
+        return end(...args);
+      }) as typeof res.end;
+      server.emit('request', req, res);
+    },
+    close: async () => {
+      closing = true;
+      if (inProgress.size) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        });
+        clearTimeout(timer);
+        if (inProgress.size) logger.warn('local DynamoDB: closing with requests still in progress', { requests: inProgress.size });
+      }
+      await new Promise<void>((resolve) =>
         server.close((error) => {
           if (error) logger.warn('local DynamoDB: closing the database failed', { error });
           resolve();
         }),
-      ),
+      );
+    },
   };
 }
 

@@ -9,8 +9,15 @@ import type { AddressInfo } from 'node:net';
 export interface Listening {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * Stops taking connections, lets the requests in progress finish (up to `drainMs`, default DRAIN_MS) and
+   * answers any new request on an open connection 503, then closes every connection.
+   */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** Milliseconds a closing server waits for the requests in progress by default. */
+export const DRAIN_MS = 2000;
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
@@ -37,15 +44,28 @@ export interface LoopbackServer {
   refuse(res: ServerResponse, reason: string): void;
 }
 
-/** Starts the server on loopback (port 0: any free one); its close drops idle connections. */
+/** Starts the server on loopback (port 0: any free one); its close drains the requests in progress (`Listening.close`). */
 export async function listenLoopback(options: LoopbackServer): Promise<Listening> {
   const host = options.host ?? '127.0.0.1';
+  const inProgress = new Set<ServerResponse>();
+  let closing = false;
+  let drained: (() => void) | undefined;
   const server = createServer((req, res) => {
     const reason = browserRequest(req, host);
     if (reason) {
       res.setHeader('connection', 'close');
       return options.refuse(res, `the local stack accepts loopback requests from tools, not from web pages (${reason})`);
     }
+    if (closing) {
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ message: 'Service Unavailable: the local stack is stopping' }));
+      return;
+    }
+    inProgress.add(res);
+    res.once('close', () => {
+      inProgress.delete(res);
+      if (!inProgress.size) drained?.();
+    });
     options.handler(req, res);
   });
   await new Promise<void>((resolve, reject) => {
@@ -56,10 +76,22 @@ export async function listenLoopback(options: LoopbackServer): Promise<Listening
   return {
     url: `http://${host}:${bound}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async (drainMs = DRAIN_MS) => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Each answer in progress is the last on its connection.
+      for (const res of inProgress) if (!res.headersSent) res.setHeader('connection', 'close');
+      if (inProgress.size) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, drainMs);
+        });
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -29,6 +29,7 @@ import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
 import { LocalKms } from './kms';
+import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
 import { LocalS3 } from './s3';
 import { LocalScheduler } from './scheduler';
@@ -81,6 +82,8 @@ export const LOCAL_DIGEST_KEY_ALIAS = 'alias/emr-gateway-audit-digests';
 export const LOCAL_DIGEST_BUCKET = 'emr-gateway-audit-digests';
 /** Object Lock on the local digest bucket: COMPLIANCE, as in AWS, for ten years (remove the data directory to start afresh). */
 const LOCAL_DIGEST_RETENTION_DAYS = 3650;
+/** Milliseconds the stop gives the last audit digest (the next start writes one anyway). */
+const DIGEST_STOP_MS = 2000;
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
@@ -95,12 +98,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { config } = loaded;
   const polling = options.polling ?? LOCAL_POLLING;
   const dataDir = privateDirectory(resolve(options.dataDir));
-
-  // DynamoDB: dynalite in-process, reached only through the AWS port.
-  const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
+  // One stack per data directory: before anything in it is read or written (a second stack would otherwise
+  // settle the first one's running steps, and fail on dynalite's database lock).
+  const lock = acquireStackLock(dataDir);
   // Whatever has started is stopped again if a later part fails (a port in use, say): nothing is left running.
-  const started: (() => Promise<void> | void)[] = [() => dynamo.close()];
+  const started: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
+    // DynamoDB: dynalite in-process, reached only through the AWS port.
+    const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
+    started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
     const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
@@ -133,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       handler: (event) => handler(event, {}),
     });
     started.push(() => front.close());
+    lock.update({ apiUrl: front.url, awsUrl: aws.url });
 
     const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
@@ -154,22 +161,56 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       digestKeyArn,
       digests,
       resumed,
-      async stop() {
-        scheduler.stop();
-        await front.close();
-        emr.stop();
-        await runner.stop();
+      stop: once(async () => {
+        // In this order, each part bounded, each failure logged and the rest stopped all the same:
+        await stopPart('the schedules', () => scheduler.stop());
+        // The API's requests in progress finish (they may still start workflows); later ones get a 503.
+        await stopPart('the API front', () => front.close());
+        // No step starts any more; the running ones end, recorded INTERRUPTED.
+        await stopPart('the local EMR', () => emr.stop());
+        // Every workflow aborted, and any started from here on (a request to the AWS port) aborted at once.
+        await stopPart('the local Step Functions', () => runner.stop());
         // The last digest records what the stack did up to here, before its stores close.
-        await digests.stop();
-        await aws.close();
-        await dynamo.close();
-      },
+        await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
+        await stopPart('the AWS port', () => aws.close());
+        // No connection to the AWS port outlives the stack (another stack may take the port next).
+        await stopPart('the SDK clients', () => {
+          const { dynamodb, emr: emrClient, kms: kmsClient, s3: s3Client, sfn: sfnClient, sts: stsClient } = gateway.clients;
+          for (const client of [dynamodb, emrClient, kmsClient, s3Client, sfnClient, stsClient]) client.destroy();
+        });
+        await stopPart('the local DynamoDB', () => dynamo.close());
+        lock.release();
+      }),
     };
   } catch (error) {
     for (const stop of started.reverse()) {
       await Promise.resolve(stop()).catch((cleanup: unknown) => logger.warn('local stack: could not stop a part after a failed start', { error: cleanup }));
     }
     throw error;
+  }
+}
+
+/** `run` once: a second call (a second signal, say) gets the first call's promise. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= run());
+}
+
+/**
+ * Stops one part of the stack; a failure is logged, so that the parts after it still stop, and so is a part
+ * that takes longer than `boundMs` (if given), which the stop then leaves behind.
+ */
+async function stopPart(part: string, stop: () => Promise<void> | void, boundMs?: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    if (boundMs !== undefined) timer = setTimeout(() => resolve('late'), boundMs);
+  });
+  try {
+    if ((await Promise.race([Promise.resolve(stop()), late])) === 'late') logger.warn(`local stack: stopping ${part} took more than ${boundMs} ms; going on without it`);
+  } catch (error) {
+    logger.warn(`local stack: stopping ${part} failed`, { error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

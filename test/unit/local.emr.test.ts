@@ -3,7 +3,8 @@
  * stop. Steps are real processes (bash -c), each a few milliseconds; a step that must stay running waits for a
  * file the test creates, so no assertion depends on timing.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalEmr } from '../../src/local/emr/api';
@@ -20,8 +21,8 @@ const TERMINAL: readonly string[] = EMR_TERMINAL_STATES;
 const dirs: string[] = [];
 const emrs: LocalEmr[] = [];
 
-afterEach(() => {
-  for (const emr of emrs.splice(0)) emr.stop();
+afterEach(async () => {
+  await Promise.all(emrs.splice(0).map((emr) => emr.stop()));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
@@ -104,7 +105,7 @@ describe('ActionOnFailure', () => {
     const refusal = thrown(() => add(emr, bash('refused', 'true')));
     expect(refusal).toBeInstanceOf(LocalServiceError);
     expect(refusal).toMatchObject({ type: 'ValidationException', status: 400, message: 'A job flow that is shutting down, terminated, or finished may not be modified.' });
-    emr.stop();
+    await emr.stop();
     expect(clusterState(startEmr(dataDir))).toBe('TERMINATED_WITH_ERRORS');
   });
 
@@ -141,7 +142,7 @@ describe('the journal, read back after the local EMR stopped', () => {
     expect(first.cancelSteps({ ClusterId: CLUSTER, StepIds: [stubborn!], StepCancellationOption: 'SEND_INTERRUPT' }).CancelStepsInfoList).toEqual([{ StepId: stubborn, Status: 'SUBMITTED' }]);
     expect([busy, stubborn, waiting].map((id) => first.steps.get(id!)!.state)).toEqual(['RUNNING', 'CANCEL_PENDING', 'PENDING']);
     const started = (status(first, busy!).Timeline as { StartDateTime: number }).StartDateTime;
-    first.stop();
+    await first.stop();
 
     const second = startEmr(dataDir);
     const interrupted = status(second, busy!);
@@ -155,11 +156,11 @@ describe('the journal, read back after the local EMR stopped', () => {
     expect(status(second, waiting!).State).toBe('COMPLETED');
   });
 
-  it('skips a line torn by a crash and keeps the last record of each step', () => {
+  it('skips a line torn by a crash and keeps the last record of each step', async () => {
     const dataDir = newDataDir();
     const journal = join(dataDir, 'emr', 'journal.jsonl');
     const first = startEmr(dataDir, { stepConcurrencyLevel: 1 });
-    first.stop(); // only the cluster and its security configuration are journaled
+    await first.stop(); // only the cluster and its security configuration are journaled
     const step = { id: 's-1TORN', clusterId: CLUSTER, name: 'n', actionOnFailure: 'CONTINUE', jar: { Jar: 'command-runner.jar', Args: ['true'] }, created: 1_000 };
     appendFileSync(journal, `${JSON.stringify({ kind: 'step', step: { ...step, state: 'RUNNING', started: 2_000 } })}\n`);
     appendFileSync(journal, `${JSON.stringify({ kind: 'step', step: { ...step, state: 'COMPLETED', started: 2_000, ended: 3_000 } })}\n`);
@@ -168,5 +169,108 @@ describe('the journal, read back after the local EMR stopped', () => {
 
     const second = startEmr(dataDir);
     expect(status(second, 's-1TORN')).toEqual({ State: 'COMPLETED', Timeline: { CreationDateTime: 1, StartDateTime: 2, EndDateTime: 3 } });
+  });
+});
+
+describe('no step process outlives the local EMR, and what a dead stack could not record is recorded truly at start', () => {
+  /** Whether a process exists and is not a zombie. */
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  const linux = existsSync('/proc/self/stat');
+  const onLinux = linux ? it : it.skip;
+
+  /** A step that writes its pid and its child's to `file`, then waits for the child. */
+  const sleeper = (name: string, file: string) => bash(name, `echo $$ >> '${file}'; sleep 300 & echo $! >> '${file}'; wait`);
+  const pidsIn = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+
+  /** A journal line for a step that was RUNNING (with `pid`) when its stack went away. */
+  function runningLine(id: string, pid: number): string {
+    const step = { id, clusterId: CLUSTER, name: id, actionOnFailure: 'CONTINUE', jar: { Jar: 'command-runner.jar', Args: ['true'] }, created: 1_000, started: 2_000, state: 'RUNNING', pid };
+    return `${JSON.stringify({ kind: 'step', step })}\n`;
+  }
+
+  onLinux('stop ends each running step, the children it started too, and records it INTERRUPTED then', async () => {
+    const dataDir = newDataDir();
+    const file = join(dataDir, 'pids');
+    const emr = startEmr(dataDir, { stepConcurrencyLevel: 1 });
+    const [id] = add(emr, sleeper('sleeper', file));
+    await until('both pids written', () => pidsIn(file).length === 2);
+    const pids = pidsIn(file);
+    expect(pids.every(alive)).toBe(true);
+    await emr.stop();
+    expect(pids.filter(alive)).toEqual([]);
+    const stopped = status(emr, id!);
+    expect(stopped).toMatchObject({ State: 'INTERRUPTED', StateChangeReason: { Message: 'The step process ended when the local EMR stopped.' }, Timeline: { EndDateTime: expect.any(Number) } });
+    expect(status(startEmr(dataDir), id!)).toEqual(stopped); // journaled as it was
+  });
+
+  onLinux('a step that completed, or failed, when no stack was there to record it: COMPLETED or FAILED from the exit status the helper recorded', async () => {
+    const dataDir = newDataDir();
+    await startEmr(dataDir, { stepConcurrencyLevel: 2 }).stop();
+    appendFileSync(join(dataDir, 'emr', 'journal.jsonl'), runningLine('s-1COMPLETED', 999_999) + runningLine('s-1FAILED', 999_998));
+    writeFileSync(join(dataDir, 'emr', 'exits.jsonl'), [
+      { id: 's-1COMPLETED', pid: 999_999, code: 0, signal: null, stopped: false, at: 5_000 },
+      { id: 's-1FAILED', pid: 999_998, code: 3, signal: null, stopped: false, at: 6_000 },
+    ].map((e) => `${JSON.stringify(e)}\n`).join('') + '{"id":"s-1FAI');
+    mkdirSync(join(dataDir, 'emr', 'steps', 's-1FAILED'), { recursive: true });
+    writeFileSync(join(dataDir, 'emr', 'steps', 's-1FAILED', 'stderr'), 'bad input\n');
+
+    const emr = startEmr(dataDir);
+    expect(status(emr, 's-1COMPLETED')).toEqual({ State: 'COMPLETED', Timeline: { CreationDateTime: 1, StartDateTime: 2, EndDateTime: 5 } });
+    expect(status(emr, 's-1FAILED')).toMatchObject({ State: 'FAILED', FailureDetails: { Reason: 'Unknown Error.', Message: 'bad input' }, Timeline: { EndDateTime: 6 } });
+    expect(readFileSync(join(dataDir, 'emr', 'exits.jsonl'), 'utf8')).toBe(''); // consumed
+  });
+
+  onLinux('a step whose process group outlived its stack is killed at start and INTERRUPTED saying so; a pid now of another process is left alone', async () => {
+    const dataDir = newDataDir();
+    await startEmr(dataDir, { stepConcurrencyLevel: 2 }).stop();
+    const leftover = spawn('sleep', ['300'], { detached: true, stdio: 'ignore', env: { ...process.env, EMR_STEP_ID: 's-1LEFTOVER' } });
+    const unrelated = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+    try {
+      await until('both sleeping', () => alive(leftover.pid!) && alive(unrelated.pid!));
+      appendFileSync(join(dataDir, 'emr', 'journal.jsonl'), runningLine('s-1LEFTOVER', leftover.pid!) + runningLine('s-1REUSEDPID', unrelated.pid!));
+
+      const emr = startEmr(dataDir);
+      await until('the leftover killed', () => !alive(leftover.pid!));
+      expect(status(emr, 's-1LEFTOVER')).toMatchObject({
+        State: 'INTERRUPTED',
+        StateChangeReason: { Message: `The step process (pid ${leftover.pid}) was still running after the local EMR had stopped; it was killed when the local EMR started again.` },
+      });
+      expect(alive(unrelated.pid!)).toBe(true);
+      expect(status(emr, 's-1REUSEDPID')).toMatchObject({ State: 'INTERRUPTED', StateChangeReason: { Message: 'The step process ended when the local EMR stopped.' } });
+    } finally {
+      leftover.kill('SIGKILL');
+      unrelated.kill('SIGKILL');
+    }
+  });
+
+  onLinux('the step helper dying on its own takes its steps with it (FAILED, saying so), and a new helper runs the next ones', async () => {
+    const dataDir = newDataDir();
+    const file = join(dataDir, 'pids');
+    const emr = startEmr(dataDir, { stepConcurrencyLevel: 2 });
+    const [id] = add(emr, sleeper('sleeper', file));
+    await until('both pids written', () => pidsIn(file).length === 2);
+    const exits = join(dataDir, 'emr', 'exits.jsonl');
+    const helpers = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && alive(Number(p))).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(exits);
+      } catch {
+        return false;
+      }
+    });
+    expect(helpers).toHaveLength(1);
+    process.kill(Number(helpers[0]), 'SIGKILL');
+    await settled(emr, [id!]);
+    expect(pidsIn(file).filter(alive)).toEqual([]);
+    expect(status(emr, id!)).toMatchObject({ State: 'FAILED', FailureDetails: { Reason: 'Killed by SIGKILL.', Message: expect.stringContaining("the local EMR's step helper process ended unexpectedly: the step was killed") } });
+    const [next] = add(emr, bash('next', 'echo again'));
+    await settled(emr, [next!]);
+    expect(status(emr, next!).State).toBe('COMPLETED');
   });
 });

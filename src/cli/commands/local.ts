@@ -9,6 +9,7 @@ import { formatConfigFinding } from '../../config/validate';
 import { clusterArn } from '../../identifiers';
 import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
 import { parseFaults } from '../../local/aws-endpoint';
+import { DataDirectoryInUseError } from '../../local/lock';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { Io } from '../output';
 import { EXIT, UsageError } from '../usage';
@@ -37,6 +38,9 @@ function cliAlias(): string {
   const bin = packageFile('bin/emr-gateway.js') ?? resolve(process.argv[1] ?? 'bin/emr-gateway.js');
   return `alias emr-gateway=${shellWord(`node ${shellWord(bin)}`)}`;
 }
+
+/** How long a stop may take; past that the process exits anyway (the step helper still ends the steps). */
+const STOP_DEADLINE_MS = 10_000;
 
 function port(value: string, flag: string): number {
   const n = Number(value);
@@ -75,6 +79,10 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
       env: env.processEnv,
     });
   } catch (error) {
+    if (error instanceof DataDirectoryInUseError) {
+      io.err(`emr-gateway local: ${error.message}`);
+      return EXIT.failed;
+    }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       io.err(`emr-gateway local: a port is in use (${e.message}). Is another local stack running? Choose others with --port and --aws-port.`);
@@ -83,16 +91,31 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
     throw error;
   }
   io.out(banner(stack, values.config, values['data-dir'], values.faults));
-  await new Promise<void>((done) => {
-    const stop = (signal: string) => {
-      io.err(`\n${signal}: stopping the local stack (running steps end; they are INTERRUPTED on the next start)...`);
-      void stack.stop().then(done);
+  // The terminal or pipe reading the output may go first: Ctrl-C also ends a `| tee` in the same process group,
+  // and a closed terminal ends its reader. Output then has nowhere to go, and the stack still stops cleanly
+  // (unhandled, that EPIPE would end the process in the middle of its stop, with a stack trace).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => void error);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      // Once is enough: `npm start` passes Ctrl-C on, so the same SIGINT comes twice (from the terminal and npm).
+      if (stopping) return;
+      stopping = true;
+      io.err(`\n${signal}: stopping the local stack (running steps are ended and recorded INTERRUPTED)...`);
+      const deadline = setTimeout(() => {
+        io.err(`emr-gateway local: the stack did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting now (the running steps end with it; the next start records them).`);
+        process.exit(EXIT.failed);
+      }, STOP_DEADLINE_MS);
+      void stack.stop().then(() => {
+        clearTimeout(deadline);
+        io.err('stopped.');
+        // Nothing of the stack runs any more: should anything still hold the event loop, it does not hold the exit.
+        setTimeout(() => process.exit(), 1000).unref();
+        done(EXIT.ok);
+      });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   });
-  io.err('stopped.');
-  return EXIT.ok;
 }
 
 function banner(stack: LocalStack, configFile: string, dataDir: string, faults: string): string {

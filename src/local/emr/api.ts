@@ -2,8 +2,9 @@
  * The local EMR: clusters and steps behind EMR's JSON 1.1 API (ElasticMapReduce.*), with EMR's validation,
  * its runtime-role rules per cluster and its response shapes. Steps really run, as local processes
  * (process-runner.ts), as many at once as the cluster's StepConcurrencyLevel allows (scheduler.ts); state is
- * an append-only journal in the data directory (journal.ts): after a restart, steps whose process died with
- * the stack are INTERRUPTED, as on EMR.
+ * an append-only journal in the data directory (journal.ts). No step process outlives the emulator (spawner.ts):
+ * stopping it ends them, INTERRUPTED as on EMR; after a restart, a step the previous stack could not record is
+ * recorded as it really ended.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -49,9 +50,10 @@ export class LocalEmr {
     this.steps = this.journal.steps;
     this.securityConfigurations = this.journal.securityConfigurations;
     // The runner frees slots that the scheduler fills: each is told of the other through a callback.
-    this.runner = new StepProcessRunner(this.journal, { logsDir, env: options.env, interruptGraceSeconds: options.interruptGraceSeconds, now: this.now }, (clusterId) => this.scheduler.schedule(clusterId));
+    const exitsFile = join(dir, 'exits.jsonl');
+    this.runner = new StepProcessRunner(this.journal, { logsDir, exitsFile, env: options.env, interruptGraceSeconds: options.interruptGraceSeconds, now: this.now }, (clusterId) => this.scheduler.schedule(clusterId));
     this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step));
-    this.journal.settleInterrupted(this.now);
+    this.runner.recover();
     for (const cluster of this.clusters.values()) this.scheduler.schedule(cluster.id);
   }
 
@@ -215,11 +217,11 @@ export class LocalEmr {
     return this.steps.has(stepId) && existsSync(file) ? file : undefined;
   }
 
-  /** Stops every running step process; their steps are left RUNNING in the journal (INTERRUPTED on restart). */
-  stop(): void {
+  /** Starts no more steps and ends the running ones, recorded INTERRUPTED (journaled, not announced). */
+  async stop(): Promise<void> {
     this.journal.silence();
     this.scheduler.stop();
-    this.runner.stop();
+    await this.runner.stop();
   }
 
   private cluster(id: unknown): LocalCluster {

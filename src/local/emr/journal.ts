@@ -12,7 +12,7 @@ type JournalEntry =
   | { kind: 'securityConfiguration'; config: SecurityConfiguration }
   | { kind: 'step'; step: LocalStep };
 
-/** Why a step that was running when the local EMR stopped is INTERRUPTED after a restart. */
+/** Why a step that was running when the local EMR stopped (or died) is INTERRUPTED. */
 export const INTERRUPTED_MESSAGE = 'The step process ended when the local EMR stopped.';
 
 export class EmrJournal {
@@ -51,17 +51,6 @@ export class EmrJournal {
     Object.assign(step, changes);
     this.append({ kind: 'step', step });
     if (step.state !== before && this.announcing) this.onStepChange?.(step);
-  }
-
-  /**
-   * After a restart: a step that was RUNNING lost its process with the emulator (INTERRUPTED, as on EMR when
-   * the step's process dies), and a cancel that was in progress has completed.
-   */
-  settleInterrupted(now: () => number): void {
-    for (const step of this.steps.values()) {
-      if (step.state === 'RUNNING') this.update(step, { state: 'INTERRUPTED', ended: now(), stateChangeReason: { Message: INTERRUPTED_MESSAGE } });
-      else if (step.state === 'CANCEL_PENDING') this.update(step, { state: 'CANCELLED', ended: now() });
-    }
   }
 
   /** From now on changes are journaled but not announced: the emulator is stopping. */

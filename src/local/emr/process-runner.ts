@@ -3,12 +3,15 @@
  * as `hadoop jar`). A step's stdout and stderr are its log files, its runtime role is in its environment,
  * its exit decides COMPLETED or FAILED, and a failure applies its ActionOnFailure to the cluster's other
  * steps. CancelSteps kills the process: TERMINATE_PROCESS at once, SEND_INTERRUPT with SIGTERM first.
+ * Stopping the stack ends the running steps (spawner.ts), recorded INTERRUPTED; what a stack that died could
+ * not record is recorded at the next start from what really happened (`recover`).
  */
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { EmrJournal } from './journal';
+import { groupMembersWithEnv } from '../procfs';
+import { INTERRUPTED_MESSAGE, type EmrJournal } from './journal';
 import type { LocalStep } from './model';
-import { Spawner } from './spawner';
+import { Spawner, type StepExit } from './spawner';
 
 /** EMR's programs; a missing one fails the step with a message that says so. */
 const EMR_PROGRAMS = new Set(['spark-submit', 'hive-script', 'hive', 'pig-script', 'hadoop', 'hbase', 'presto-cli', 'trino-cli']);
@@ -16,6 +19,8 @@ const EMR_PROGRAMS = new Set(['spark-submit', 'hive-script', 'hive', 'pig-script
 export interface StepProcessOptions {
   /** Each step's stdout and stderr go to `<logsDir>/<stepId>/`. */
   logsDir: string;
+  /** Where the step helper records every exit, read back by `recover`. */
+  exitsFile: string;
   /** The environment step processes start from (AWS settings are removed from it). */
   env: NodeJS.ProcessEnv;
   /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
@@ -28,15 +33,16 @@ export class StepProcessRunner {
   private readonly processes = new Set<string>();
   /** Cancel modes asked for before the process had started: applied as soon as it has. */
   private readonly pendingKill = new Map<string, string>();
-  private readonly spawner = new Spawner();
-  private stopped = false;
+  private readonly spawner: Spawner;
 
   constructor(
     private readonly journal: EmrJournal,
     private readonly options: StepProcessOptions,
     /** Told when a step has ended, so that the cluster's next pending step can start. */
     private readonly slotFreed: (clusterId: string) => void,
-  ) {}
+  ) {
+    this.spawner = new Spawner(options.exitsFile);
+  }
 
   logPath(stepId: string, stream: 'stdout' | 'stderr'): string {
     return join(this.options.logsDir, stepId, stream);
@@ -79,11 +85,10 @@ export class StepProcessRunner {
           if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') this.journal.update(step, { pid });
           if (step.state === 'CANCEL_PENDING') this.kill(step, this.pendingKill.get(step.id) ?? 'TERMINATE_PROCESS');
         },
-        exit: (code, signal) => {
+        exit: (exit) => {
           this.processes.delete(step.id);
           this.pendingKill.delete(step.id);
-          if (this.stopped) return; // the stack is stopping: the step stays RUNNING and is INTERRUPTED on restart
-          this.end(step, code ?? (signal ? 128 : 1), undefined, signal ?? undefined);
+          this.ended(step, exit);
         },
       },
     );
@@ -103,16 +108,60 @@ export class StepProcessRunner {
     }
   }
 
-  /** Kills every step process; their steps stay RUNNING in the journal (INTERRUPTED on restart). */
-  stop(): void {
-    this.stopped = true;
-    this.spawner.stop();
+  /**
+   * Ends every step process (a cancel in progress at once, the others with SIGTERM, then SIGKILL) and records
+   * each step as it ended: INTERRUPTED if the stop ended it. A step whose end was not reported in time stays
+   * RUNNING, and `recover` records it at the next start.
+   */
+  async stop(): Promise<void> {
+    for (const step of this.journal.steps.values()) if (step.state === 'CANCEL_PENDING' && this.processes.has(step.id)) this.spawner.kill(step.id, 'SIGKILL');
+    await this.spawner.stop();
   }
 
-  private end(step: LocalStep, code: number, message?: string, signal?: string): void {
+  /**
+   * At start, before any step runs: each step the journal still has RUNNING or CANCEL_PENDING lost its process
+   * with the stack that ran it. It is recorded as it really ended: from its exit as the step helper recorded it
+   * (COMPLETED or FAILED by its exit status, INTERRUPTED if the stop ended it, CANCELLED if a cancel was in
+   * progress); a step whose process group is still there (its journaled pid, holding the step's EMR_STEP_ID)
+   * is killed now and INTERRUPTED saying so; one that left no trace is INTERRUPTED.
+   */
+  recover(): void {
+    const exits = readExits(this.options.exitsFile);
+    for (const step of this.journal.steps.values()) {
+      if (step.state !== 'RUNNING' && step.state !== 'CANCEL_PENDING') continue;
+      const exit = exits.get(step.id);
+      if (exit) {
+        this.ended(step, exit);
+        continue;
+      }
+      const leftovers = step.pid ? groupMembersWithEnv(step.pid, 'EMR_STEP_ID', step.id) : [];
+      // Its group is the step's (a group's id is not reused while it has members): all of it goes.
+      if (step.pid && leftovers.length) killProcess(-step.pid, ...leftovers);
+      if (step.state === 'CANCEL_PENDING') {
+        this.end(step, 1, undefined, undefined);
+      } else {
+        const Message = step.pid && leftovers.length ? `The step process (pid ${step.pid}) was still running after the local EMR had stopped; it was killed when the local EMR started again.` : INTERRUPTED_MESSAGE;
+        this.journal.update(step, { state: 'INTERRUPTED', ended: this.options.now(), pid: undefined, stateChangeReason: { Message } });
+      }
+    }
+    writeFileSync(this.options.exitsFile, ''); // every exit in it is journaled now
+  }
+
+  /** A step's process has ended, as `exit` says (reported by the helper now, or read back at start). */
+  private ended(step: LocalStep, exit: Omit<StepExit, 'id'>): void {
+    if (step.state !== 'RUNNING' && step.state !== 'CANCEL_PENDING') return;
+    if (exit.stopped && step.state === 'RUNNING') {
+      this.journal.update(step, { state: 'INTERRUPTED', ended: exit.at, pid: undefined, stateChangeReason: { Message: INTERRUPTED_MESSAGE } });
+      queueMicrotask(() => this.slotFreed(step.clusterId));
+      return;
+    }
+    this.end(step, exit.code ?? (exit.signal ? 128 : 1), undefined, exit.signal ?? undefined, exit.at);
+  }
+
+  private end(step: LocalStep, code: number, message?: string, signal?: string, at?: number): void {
     const stderrFile = this.logPath(step.id, 'stderr');
     if (message) appendFileSync(stderrFile, `${message}\n`);
-    const now = (): number => this.options.now();
+    const now = (): number => at ?? this.options.now();
     if (step.state === 'CANCEL_PENDING') {
       this.journal.update(step, { state: 'CANCELLED', ended: now(), pid: undefined, stateChangeReason: { Message: 'Cancelled by the user.' } });
     } else if (code === 0) {
@@ -146,6 +195,32 @@ export class StepProcessRunner {
       const cluster = this.journal.clusters.get(step.clusterId)!;
       cluster.state = 'TERMINATED_WITH_ERRORS';
       this.journal.saveCluster(cluster);
+    }
+  }
+}
+
+/** The exits the step helper recorded, the last of each step. */
+function readExits(file: string): Map<string, StepExit> {
+  const exits = new Map<string, StepExit>();
+  if (!existsSync(file)) return exits;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      const exit = JSON.parse(line) as StepExit;
+      if (typeof exit.id === 'string' && typeof exit.at === 'number') exits.set(exit.id, exit);
+    } catch {
+      // an empty line, or one torn when the helper was killed
+    }
+  }
+  return exits;
+}
+
+/** SIGKILL to each target (a pid, or a negative process group id) that still exists. */
+function killProcess(...targets: number[]): void {
+  for (const target of targets) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone already
     }
   }
 }

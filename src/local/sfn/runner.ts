@@ -3,11 +3,14 @@
  * `${...FunctionArn}` placeholder in its Resource. A Task without a route is refused at construction: the
  * library would otherwise call real AWS Lambda. Executions are named (a second start with the same name is a
  * no-op, as Step Functions' StartExecution), their event history is kept and their transitions counted.
+ * Stopping aborts every execution; one started after that is ABORTED at once, and no Task runs any more (the
+ * stack resumes unfinished jobs at its next start).
  */
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { WorkflowStarter } from '../../jobs/ports';
 import type { WorkflowInput } from '../../jobs/workflow-input';
+import { logger } from '../../util/logger';
 
 /** One entry of an execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -40,6 +43,9 @@ export interface RunnerOptions {
 
 const PLACEHOLDER = /^\$\{(\w+)\}$/;
 
+/** Milliseconds `stop` waits for the Task calls in progress. */
+export const STOP_TASKS_MS = 2000;
+
 interface StateLike {
   Type?: string;
   Resource?: string;
@@ -67,6 +73,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly aborts = new Map<string, () => void>();
   /** Task calls in flight: stopping waits for them, so nothing writes after its stores are gone. */
   private readonly inflight = new Set<Promise<unknown>>();
+  private stopped = false;
 
   constructor(private readonly options: RunnerOptions) {
     const definition = structuredClone(options.definition) as { States: Record<string, StateLike> };
@@ -82,6 +89,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         continue;
       }
       this.handlers[name] = (input) => {
+        if (this.stopped) return Promise.reject(new Error('the local Step Functions has stopped'));
         const call = handler(input);
         this.inflight.add(call);
         // The interpreter gets `call` itself and handles its failure (Retry, Catch); this copy only tracks it.
@@ -103,6 +111,14 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   run(name: string, input: unknown): Execution {
     const existing = this.executions.get(name);
     if (existing) return existing;
+    if (this.stopped) {
+      // As if it had started a moment before the stop: aborted by it, nothing run.
+      const now = new Date();
+      const aborted: Execution = { name, status: 'ABORTED', startedAt: now, stoppedAt: now, input, events: [], transitions: 0, done: undefined as never };
+      aborted.done = Promise.resolve(aborted);
+      this.executions.set(name, aborted);
+      return aborted;
+    }
     const run = this.machine.run(input as Parameters<StateMachine['run']>[0], {
       overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits, retryIntervalOverrides: this.retries },
     });
@@ -139,10 +155,20 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     this.aborts.get(name)?.();
   }
 
-  /** Aborts every execution and waits for the task calls already running. */
+  /**
+   * Aborts every execution, refuses any later one (ABORTED at once), and waits for the Task calls already
+   * running, up to STOP_TASKS_MS: a call still running then is left to fail against the stopped stack.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const name of this.executions.keys()) this.abort(name);
-    await Promise.allSettled([...this.executions.values()].map((e) => e.done));
-    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TASKS_MS)));
+    const settled = (async () => {
+      await Promise.allSettled([...this.executions.values()].map((e) => e.done));
+      while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    })();
+    if ((await Promise.race([settled, late])) === 'late') logger.warn('local Step Functions: task calls still running after the stop', { tasks: this.inflight.size });
+    clearTimeout(timer);
   }
 }
