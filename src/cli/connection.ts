@@ -106,9 +106,10 @@ function explained(client: GatewayClient, endpoint: string): GatewayClient {
   });
 }
 
+/** No answer (after the client's retries): exit 5, with a hint where the endpoint is the local stack's. */
 function unreachable(error: GatewayApiError, endpoint: string): GatewayApiError | CliError {
   if (!isLoopback(endpoint)) return error;
-  return new CliError(`emr-gateway: ${error.message}\n  Is the local stack running? Start it with \`npm start\` (or \`emr-gateway local\`) and use the "Gateway API" URL it prints.`, EXIT.failed);
+  return new CliError(`emr-gateway: ${error.message}\n  Is the local stack running? Start it with \`npm start\` (or \`emr-gateway local\`) and use the "Gateway API" URL it prints.`, EXIT.unavailable);
 }
 
 async function notTheGateway(endpoint: string): Promise<CliError | undefined> {

@@ -98,8 +98,9 @@ describe('an endpoint that is not the gateway', () => {
     await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
     const { port } = probe.address() as AddressInfo;
     await new Promise((done) => probe.close(done));
-    const r = await cli(['list', '--endpoint', `http://127.0.0.1:${port}`]);
-    expect(r.code).toBe(1);
+    const r = await cli(['list', '--endpoint', `http://127.0.0.1:${port}`], { ...asAlice(), EMR_GATEWAY_RETRY_SECONDS: '0' });
+    expect(r.code).toBe(5);
+    // No retries asked for (EMR_GATEWAY_RETRY_SECONDS=0): the first refusal is the answer, exit 5 as for any gateway that does not answer.
     expect(r.stderr).toMatch(new RegExp(`^emr-gateway: cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)\n`));
     expect(r.stderr).toContain('Is the local stack running?');
   });
