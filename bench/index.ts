@@ -4,10 +4,11 @@ import { main as transitions } from './transitions';
 import { main as e2e } from './e2e';
 import { main as bundles } from './bundles';
 import { main as list } from './list';
+import { main as throttling } from './throttling';
 
 async function run(): Promise<void> {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = { policy, transitions, list, e2e: () => e2e(), bundles: () => bundles([]) };
+  const benches: Record<string, () => Promise<void>> = { policy, transitions, list, throttling: () => throttling(), e2e: () => e2e(), bundles: () => bundles([]) };
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
     console.log(`\n=== bench: ${name} ===`);

@@ -3,7 +3,8 @@
  * the job and is safe to run again after a crash, a retry or a second concurrent run: audit appends dedupe,
  * job updates are conditional, a submission looks for a step it may already have added before adding one,
  * and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for what a retry
- * can cure (the ASL's Retry); anything else goes to the Catch, which ends the job FAILED.
+ * can cure (the ASL's Retry, for as long as it lasts: a submission until the job's deadline, a poll for ever);
+ * anything else goes to the Catch, which ends the job FAILED.
  */
 import type { AuditDraft } from '../audit/chain';
 import type { AuditSealer } from '../audit/ports';
@@ -79,6 +80,14 @@ export class StepTasks {
     let stepId = job.submitAttempts > 0 ? await this.findSubmittedStep(job) : undefined;
     if (!stepId && job.cancelRequested) {
       return this.result(await this.finish(job, 'CANCELLED', { type: 'CANCELLED', detail: { before: 'submission' } }), input);
+    }
+    // Transient failures are retried until they stop (the ASL's Retry has no practical limit), but not past the
+    // job's deadline: with no step on EMR by then, there is nothing to time out but the submission itself.
+    const deadline = this.deadline(job);
+    if (!stepId && deadline !== undefined && this.now().getTime() >= deadline) {
+      const { timeoutSeconds } = job.request;
+      const failureDetails = { reason: 'DEADLINE', message: `the deadline (${timeoutSeconds} s) passed before EMR accepted the step` };
+      return this.result(await this.finish(job, 'TIMED_OUT', { type: 'TIMED_OUT', detail: { by: 'gateway', before: 'submission', timeoutSeconds } }, failureDetails), input);
     }
     let sourceIdentity: string | undefined;
     if (!stepId) {

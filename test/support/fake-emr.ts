@@ -26,7 +26,7 @@ export interface FakeStep {
   cancelledWith?: string;
 }
 
-type Operation = 'AddJobFlowSteps' | 'DescribeStep' | 'CancelSteps' | 'ListSteps';
+export type Operation = 'AddJobFlowSteps' | 'DescribeStep' | 'CancelSteps' | 'ListSteps';
 
 export function awsError(name: string, message: string, status = 400): EMRServiceException {
   return new EMRServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
@@ -42,6 +42,8 @@ export class FakeEmr {
   timed?: { now: () => Date; runSeconds: number };
   /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
   duringAdd?: () => Promise<void>;
+  /** Asked before every call that has no scripted failure: an error to throw (e.g. random throttling), or none. */
+  chaos?: (operation: Operation) => Error | undefined;
   private readonly failures = new Map<Operation, Error[]>();
   private counter = 0;
 
@@ -113,7 +115,7 @@ export class FakeEmr {
   }
 
   private maybeFail(operation: Operation): void {
-    const error = this.failures.get(operation)?.shift();
+    const error = this.failures.get(operation)?.shift() ?? this.chaos?.(operation);
     if (error) throw error;
   }
 }

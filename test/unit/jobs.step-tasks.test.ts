@@ -341,6 +341,35 @@ describe('deadline', () => {
     expect(waits).toEqual([15, 30, 15, 30, 60]);
   });
 
+  it('submission past the deadline (EMR refused it transiently until then): TIMED_OUT before any EMR call, never FAILED', async () => {
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    g.emr.failNext('add', throttled());
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    g.clock.advance(61);
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'TIMED_OUT' });
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add', 'find']); // looked for a step an attempt may have added: none
+    const message = 'the deadline (60 s) passed before EMR accepted the step';
+    await expectJob(jobId, { status: 'TIMED_OUT', failureDetails: { reason: 'DEADLINE', message } }, ['stepId', 'timedOut']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'TIMED_OUT']);
+    expect((await eventOf(jobId, 'TIMED_OUT'))?.detail).toEqual({ by: 'gateway', before: 'submission', timeoutSeconds: 60, failureDetails: { reason: 'DEADLINE', message } });
+  });
+
+  it('past the deadline, a step an earlier attempt added is followed, not abandoned: the poll times it out', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    g.emr.duringAdd = () => {
+      g.emr.duringAdd = undefined;
+      return Promise.reject(throttled()); // the step was added, the answer lost
+    };
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    g.clock.advance(61);
+    let result = await g.tasks.submit(g.input(jobId));
+    expect(result).toMatchObject({ done: false, status: 'SUBMITTED' });
+    while (!result.done) result = await poll(jobId, result);
+    expect(result.status).toBe('TIMED_OUT');
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'STATE_CHANGED:CANCEL_PENDING', 'TIMED_OUT']);
+  });
+
   it('a step that ends by itself before the deadline is not cancelled', async () => {
     g.emr.nextScript = ['RUNNING', 'COMPLETED'];
     const { jobId } = await accepted(submitBody({ timeoutSeconds: 600 }));
