@@ -18,6 +18,13 @@ export type EmrStepState = (typeof EMR_STEP_STATES)[number];
 export const isEmrStepState = (state: unknown): state is EmrStepState => (EMR_STEP_STATES as readonly unknown[]).includes(state);
 export const EMR_TERMINAL_STATES = ['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const satisfies readonly EmrStepState[];
 export const isEmrTerminal = (state: EmrStepState): state is (typeof EMR_TERMINAL_STATES)[number] => (EMR_TERMINAL_STATES as readonly string[]).includes(state);
+/** EMR's non-terminal step states in the only order a step passes through them (none comes back). */
+const EMR_PROGRESS: readonly EmrStepState[] = ['PENDING', 'RUNNING', 'CANCEL_PENDING'];
+/** The non-terminal states a step in `state` can no longer be in: any after it. */
+export const laterEmrStates = (state: EmrStepState): EmrStepState[] => {
+  const at = EMR_PROGRESS.indexOf(state);
+  return at < 0 ? [] : EMR_PROGRESS.slice(at + 1);
+};
 
 /** Who asked: the authenticated caller, or a schedule/trigger acting as its configured principal. */
 export interface Actor {

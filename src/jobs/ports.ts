@@ -54,13 +54,22 @@ export interface JobRepository {
   list(query: ListQuery): Promise<JobPage>;
 }
 
+export interface AppendOptions {
+  firstEvent?: boolean;
+  onlyBefore?: readonly string[];
+}
+
 /** Append-only chains of audit events, one per job (or per schedule/trigger). */
 export interface AuditLog {
   /**
    * Appends after the chain's last event, unless an event with the same dedupe key is already in the chain:
    * then that event is returned and nothing is written. `firstEvent`: the chain is known to be new.
+   * `onlyBefore`: dedupe keys of events this one must precede (e.g. the job's TERMINAL event): if the chain holds
+   * one of them, nothing is written and the last of them is returned. The check is made on the very chain the
+   * append's conditional write extends (it fails if any event was appended since), so no event written
+   * concurrently can slip in before one of them unseen.
    */
-  append(chainId: string, draft: AuditDraft, options?: { firstEvent?: boolean }): Promise<AuditEvent>;
+  append(chainId: string, draft: AuditDraft, options?: AppendOptions): Promise<AuditEvent>;
   /** Every event of a chain, in order. */
   list(chainId: string): Promise<AuditEvent[]>;
 }

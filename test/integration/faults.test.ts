@@ -11,7 +11,7 @@ import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
 import { crash, crashAfterEvent, permanent } from '../support/faults';
-import { ALICE, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { ALICE, CLUSTER, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(30_000);
 
@@ -133,6 +133,22 @@ it('EMR throttling every submission until the deadline: the job ends TIMED_OUT w
   expect(gw.emr.steps).toHaveLength(0);
   expect(await trail(job.jobId)).toEqual(['DECISION', 'TIMED_OUT']);
   expect((await gw.audit.list(job.jobId)).at(-1)?.detail).toMatchObject({ before: 'submission', timeoutSeconds: 120 });
+});
+
+it('a RUNNING a poll read before the step\'s COMPLETED event was recorded is not appended after it', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+  const held = gw.serviceWith({ start: () => Promise.resolve() });
+  const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  const submitted = await gw.workflow.submit(input(job.jobId));
+  const step = gw.emr.steps[0]!;
+  // While the poll's DescribeStep answer (RUNNING) is on its way, the step ends and EventBridge's event is recorded.
+  gw.emr.duringDescribe = async () => {
+    await gw!.workflow.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'COMPLETED' });
+  };
+  expect(await poll(job.jobId, submitted)).toMatchObject({ done: true, status: 'COMPLETED' });
+  expect(await gw.jobs.get(job.jobId)).toMatchObject({ status: 'COMPLETED', emrState: 'COMPLETED' });
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
 });
 
 it('two different bodies racing on one Idempotency-Key: one job, each decision audited once, the loser told', async () => {

@@ -206,6 +206,35 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect((await s.audit.list('job-x')).map((e) => e.type)).toEqual(['SUBMITTED', 'OTHER', 'LATE']);
   });
 
+  it('audit append onlyBefore: once the chain holds one of those events nothing is written, and that event is returned', async () => {
+    const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
+    await s.audit.append('job-x', draft('SUBMITTED'));
+    const running = await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:RUNNING'), { onlyBefore: ['TERMINAL', 'STATE:CANCEL_PENDING'] });
+    expect(running.seq).toBe(1);
+    const end = await s.audit.append('job-x', draft('COMPLETED', 'TERMINAL'));
+    // Its own event, already in the chain before the end (a retry): found by its dedupe key, as without the option.
+    expect(await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:RUNNING'), { onlyBefore: ['TERMINAL'] })).toEqual(running);
+    // A new event that belongs before the end: refused, the end returned.
+    expect(await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:PENDING'), { onlyBefore: ['STATE:RUNNING', 'TERMINAL'] })).toEqual(end);
+    expect(await s.audit.append('job-x', draft('TIMEOUT'), { onlyBefore: ['TERMINAL'] })).toEqual(end);
+    // What belongs after the end is appended after it.
+    expect((await s.audit.append('job-x', draft('CANCEL_FAILED'))).seq).toBe(3);
+    expect((await s.audit.list('job-x')).map((e) => e.dedupeKey)).toEqual(['SUBMITTED', 'STATE:RUNNING', 'TERMINAL', 'CANCEL_FAILED']);
+  });
+
+  it('concurrent appends: an event allowed only before the end never lands after it, whichever write wins the race', async () => {
+    const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
+    for (let round = 0; round < 8; round++) {
+      const chain = `job-race-${round}`;
+      await s.audit.append(chain, draft('SUBMITTED'));
+      const progress = Array.from({ length: 4 }, (_, i) => s.audit.append(chain, draft('STATE_CHANGED', `STATE:${i}`), { onlyBefore: ['TERMINAL'] }));
+      await Promise.all([...progress.slice(0, round % 4), s.audit.append(chain, draft('COMPLETED', 'TERMINAL')), ...progress.slice(round % 4)]);
+      const keys = (await s.audit.list(chain)).map((e) => e.dedupeKey);
+      expect(keys.slice(keys.indexOf('TERMINAL') + 1)).toEqual([]);
+      expect(keys.filter((k) => k === 'TERMINAL')).toHaveLength(1);
+    }
+  });
+
   it('concurrent audit appends make one contiguous chain that verifies', async () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => s.audit.append('job-x', { type: `C${i}`, dedupeKey: `C${i}` })));
     const events = await s.audit.list('job-x');

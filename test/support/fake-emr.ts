@@ -42,6 +42,8 @@ export class FakeEmr {
   timed?: { now: () => Date; runSeconds: number };
   /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
   duringAdd?: () => Promise<void>;
+  /** Runs once, while the next DescribeStep's answer is on its way (races): the answer is the state before it ran. */
+  duringDescribe?: () => Promise<void>;
   /** Asked before every call that has no scripted failure: an error to throw (e.g. random throttling), or none. */
   chaos?: (operation: Operation) => Error | undefined;
   private readonly failures = new Map<Operation, Error[]>();
@@ -56,11 +58,14 @@ export class FakeEmr {
       await this.duringAdd?.();
       return { StepIds: [id] };
     });
-    this.mock.on(DescribeStepCommand).callsFake(({ StepId }: { StepId: string }) => {
+    this.mock.on(DescribeStepCommand).callsFake(async ({ StepId }: { StepId: string }) => {
       this.maybeFail('DescribeStep');
       const step = this.step(StepId);
       step.position = Math.min(step.position + 1, step.script.length - 1);
       const state = this.timed ? this.timedState(step) : step.script[step.position]!;
+      const during = this.duringDescribe;
+      this.duringDescribe = undefined;
+      await during?.();
       return {
         Step: {
           Id: step.id,

@@ -12,7 +12,7 @@ import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
 
@@ -107,16 +107,21 @@ export class InMemoryAuditLog implements AuditLog {
     readonly sealer: AuditSealer = new TestSealer(),
   ) {}
 
-  /** `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is taken. */
-  async append(chainId: string, draft: AuditDraft, _options?: { firstEvent?: boolean }): Promise<AuditEvent> {
+  /**
+   * `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is
+   * taken. `onlyBefore` is checked on the chain the write extends, as the adapter's conditional put makes it.
+   */
+  async append(chainId: string, draft: AuditDraft, options: AppendOptions = {}): Promise<AuditEvent> {
     await turn();
     const chain = this.chains.get(chainId) ?? [];
     const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
     if (existing) return stored(existing);
+    const blocker = options.onlyBefore && chain.findLast((e) => options.onlyBefore!.includes(e.dedupeKey));
+    if (blocker) return stored(blocker);
     const last = chain.at(-1);
     const event = await sealEvent(this.sealer, draft, chainId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(chainId), this.now().toISOString());
     // Another append may have landed while the seal was made (as a conditional put would find): go round again.
-    if ((this.chains.get(chainId) ?? []).length !== chain.length) return this.append(chainId, draft);
+    if ((this.chains.get(chainId) ?? []).length !== chain.length) return this.append(chainId, draft, options);
     this.chains.set(chainId, [...chain, stored(event)]);
     this.afterWrite?.(event);
     return event;
