@@ -24,6 +24,12 @@ export interface ListQuery {
   to?: string;
   limit: number;
   /**
+   * Which jobs the caller may see, decided on what never changes once a job exists (its owner, cluster and runtime
+   * role), so an index entry, however stale, always has it right: only entries it accepts are read through to
+   * the table, and only those can be in the page. Absent: every entry.
+   */
+  visible?: (job: ListedJob) => boolean;
+  /**
    * The store's raw position: a job's listKey (`${createdAt}#${jobId}`); the page starts strictly after it in
    * the index this query uses. Any listKey is a position, the job need not exist. It says which jobs come next,
    * so it never leaves the gateway as it is: JobService seals it into GET /jobs's nextToken (list-token.ts).
@@ -31,10 +37,21 @@ export interface ListQuery {
   nextToken?: string;
 }
 
+/** What a list index holds of a job that never changes after its creation: enough to decide whether to read it. */
+export type ListedJob = Pick<Job, 'jobId' | 'listKey' | 'principalArn' | 'clusterId' | 'executionRoleArn'>;
+
 export interface JobPage {
+  /** The jobs as the table holds them, each at its own position and matching every filter (an index may say otherwise). */
   jobs: Job[];
   /** The listKey of the last job read (returned or filtered out), when more may follow; absent at the end. */
   nextToken?: string;
+}
+
+/** A page of the jobs not in a terminal state, read from the table itself. */
+export interface UnfinishedPage {
+  jobs: Job[];
+  /** Where the next page starts, when more may follow (a page may be empty and still have one). */
+  cursor?: string;
 }
 
 /** The job records. Every update is conditional on the version read (optimistic concurrency). */
@@ -49,9 +66,16 @@ export interface JobRepository {
   transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job>;
   /**
    * One page, newest first: by caller, cluster or status (at least one), the other filters applied on the way.
+   * The jobs are read through to the table: an index entry whose job is gone, sits at another position or no
+   * longer matches the filters is dropped, so a job appears once, at its own position, in the state it is in.
    * A nextToken that is not a listKey is a ValidationError on `nextToken`.
    */
   list(query: ListQuery): Promise<JobPage>;
+  /**
+   * Every job not in a terminal state, a page at a time from `cursor`, read from the table itself and not from an
+   * index, which may lag or (locally, after a crash) be torn: a job that stays unfinished is never missed.
+   */
+  unfinished(cursor?: string): Promise<UnfinishedPage>;
 }
 
 export interface AppendOptions {

@@ -260,6 +260,8 @@ export class JobService {
         ...(principalArn ? { principalArn } : {}),
         limit: page === 0 ? limit : Math.max(limit, LIST_STORE_PAGE_JOBS),
         ...(position !== undefined ? { nextToken: position } : {}),
+        // The store reads through to the table only the jobs this caller may see (decided on owner, cluster and role).
+        visible: listable,
       });
       position = read.nextToken;
       for (const [i, job] of read.jobs.entries()) {
@@ -284,7 +286,7 @@ export class JobService {
    * Whether a listing shows a job: DescribeStep and ListSteps both allowed by authorizeJobAccess. Decided once per
    * distinct (owner, cluster, role) in a request: that is all a job-access decision reads of a job.
    */
-  private listable(caller: Caller): (job: Job) => boolean {
+  private listable(caller: Caller): (job: JobAccessSubject) => boolean {
     const decided = new Map<string, boolean>();
     return (job) => {
       const subject: JobAccessSubject = { principalArn: job.principalArn, clusterId: job.clusterId, executionRoleArn: job.executionRoleArn };

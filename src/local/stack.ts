@@ -17,14 +17,13 @@ import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
-import { ACTIVE_STATUSES } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
 import { workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
 import type { PollingPolicy } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
-import { ensureLocalTable, openLocalDynamo } from './dynamodb';
+import { ensureLocalTable, openLocalDynamo, repairJobIndexes } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
@@ -134,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     started.push(() => front.close());
 
-    const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
+    const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }), (ids) => repairJobIndexes(gateway.clients.dynamodb, gateway.env.jobsTable, ids));
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
     // A digest of the chain heads now (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
@@ -278,17 +277,21 @@ async function ensureDigestBucket(s3: S3Client, bucket: string): Promise<void> {
   }
 }
 
-/** Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again). */
-async function resumeUnfinished(jobs: JobRepository, start: (jobId: string) => Promise<void>): Promise<string[]> {
+/**
+ * Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again), found in
+ * the jobs table itself: dynalite writes a job's index entries and its item separately, so a kill can leave a job
+ * in no status index at all, or an index entry of a job that does not exist. `repair` first writes each one's
+ * index entries again (a job's entries go missing only while it changes state, i.e. while it is unfinished).
+ */
+export async function resumeUnfinished(jobs: JobRepository, start: (jobId: string) => Promise<void>, repair?: (jobIds: string[]) => Promise<void>): Promise<string[]> {
   const jobIds: string[] = [];
-  for (const status of ACTIVE_STATUSES) {
-    let nextToken: string | undefined;
-    do {
-      const page = await jobs.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
-      jobIds.push(...page.jobs.map((j) => j.jobId));
-      nextToken = page.nextToken;
-    } while (nextToken);
-  }
+  let cursor: string | undefined;
+  do {
+    const page = await jobs.unfinished(cursor);
+    jobIds.push(...page.jobs.map((j) => j.jobId));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  await repair?.(jobIds);
   for (const jobId of jobIds) await start(jobId);
   return jobIds;
 }

@@ -180,6 +180,24 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 3, nextToken: next.nextToken! })).jobs)).toEqual([alice[0]!.jobId]);
   });
 
+  it('unfinished: every job not in a terminal state, from the table, page by page; no terminal one', async () => {
+    const statuses = ['ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING', 'COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
+    const jobs = statuses.map((status, i) => jobAt(i, { status }));
+    for (const job of jobs) await s.jobs.create(job);
+    if (s.jobs instanceof InMemoryJobRepository) s.jobs.unfinishedPageSize = 2; // several pages
+    const found: Job[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await s.jobs.unfinished(cursor);
+      found.push(...page.jobs);
+      cursor = page.cursor;
+      if (cursor === undefined) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(found.map((j) => j.jobId).sort()).toEqual(jobs.slice(0, 5).map((j) => j.jobId).sort());
+    expect(found.find((j) => j.status === 'RUNNING')).toEqual(jobs[3]);
+  });
+
   it('audit append: seq from 0 linked from the genesis, each event sealed with the audit key, a chain that verifies', async () => {
     const draft = (type: string) => ({ type, dedupeKey: type, actor: { principalArn: role('A') } });
     const a = await s.audit.append('job-x', draft('A'), { firstEvent: true });

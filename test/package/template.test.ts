@@ -556,7 +556,7 @@ describePackage('serverless package', () => {
       // The API checks trails against the digests; only the digester signs and writes them, and it writes no table.
       const readDigests = ['s3:GetObject', 's3:ListBucket', 'kms:GetPublicKey'];
       const expected: Record<FunctionName, string[]> = {
-        api: [...logs, ...dynamo, ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
         pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
@@ -567,7 +567,7 @@ describePackage('serverless package', () => {
       };
       const [get, put, update, query] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
       const jobsTableActions: Record<FunctionName, string[]> = {
-        api: [get, put, query, update],
+        api: ['dynamodb:BatchGetItem', get, put, query, update],
         scheduled: [get, put, update],
         event: [get, put, update],
         submitStep: [get, update],
@@ -592,7 +592,7 @@ describePackage('serverless package', () => {
           if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([stateMachineArn()]);
           if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
         }
-        // The jobs table: created only where jobs are submitted, listed only by the API, updated where they change.
+        // The jobs table: created only where jobs are submitted, listed (and read in batches) only by the API, updated where they change.
         const onJobs = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('JobsTable')));
         expect([...new Set(onJobs.flatMap(actionsOf))].sort()).toEqual(jobsTableActions[fn]);
         // The audit trail is append-only: nobody may update (or delete) its items.

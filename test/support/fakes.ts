@@ -11,8 +11,8 @@ import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../
 import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
-import { isEmrTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
+import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
 
@@ -69,7 +69,8 @@ export class InMemoryJobRepository implements JobRepository {
    * One Query of the index the adapter would use (caller, else cluster, else status), newest first: `limit` jobs
    * of the partition are read, then the other filters drop some, as DynamoDB's Limit counts items before its
    * FilterExpression. The position is the last read job's listKey. Unlike DynamoDB, a page that read the last
-   * matching job has no nextToken (DynamoDB may answer one that leads to an empty page).
+   * matching job has no nextToken (DynamoDB may answer one that leads to an empty page). Having no index, it
+   * has no ghost or stale entry to drop: what it lists is the table, as the adapter's read-through makes it.
    */
   async list(query: ListQuery): Promise<JobPage> {
     await turn();
@@ -84,9 +85,20 @@ export class InMemoryJobRepository implements JobRepository {
       .filter((j) => j[attribute] === partition && j.listKey >= from && j.listKey <= to && (after === undefined || j.listKey < after))
       .sort((a, b) => (a.listKey < b.listKey ? 1 : -1));
     const read = inPartition.slice(0, query.limit);
-    const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId));
+    const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId) && (query.visible?.(j) ?? true));
     const last = read.at(-1);
     return { jobs: jobs.map(stored), ...(last && inPartition.length > read.length ? { nextToken: last.listKey } : {}) };
+  }
+
+  /** Pages of `unfinishedPageSize` jobs, by jobId, as the adapter's Scan (whose pages end at 1 MB) pages the table. */
+  unfinishedPageSize = 100;
+
+  /** The jobs not in a terminal state, read from the items (the fake has no index to tear), a page from `cursor`. */
+  async unfinished(cursor?: string): Promise<UnfinishedPage> {
+    await turn();
+    const all = [...this.items.values()].filter((j) => !isTerminal(j.status) && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    const page = all.slice(0, this.unfinishedPageSize);
+    return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
   }
 
   /** The heads of jobs updated in (from, to] (every job without `from`), as the adapter's index answers. */
