@@ -123,7 +123,25 @@ export interface EmrSteps {
   cancel(clusterId: string, stepId: string, mode: CancelMode): Promise<{ status?: 'SUBMITTED' | 'FAILED'; reason?: string }>;
 }
 
-/** Starts the state machine for a job; idempotent: the execution is named after the job. */
+/** Starts the state machine for a job; idempotent by name: a name already used counts as started. */
 export interface WorkflowStarter {
-  start(input: WorkflowInput): Promise<void>;
+  /** `name`: the execution's name, the job id unless the job names another (executionName in model.ts). */
+  start(input: WorkflowInput, name?: string): Promise<void>;
+}
+
+/** A state machine execution as Step Functions describes it (DescribeExecution). */
+export interface ExecutionStatus {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  /** For FAILED, TIMED_OUT, ABORTED: the error and its cause, as the execution ended with them. */
+  error?: string;
+  cause?: string;
+}
+
+/** The workflow's executions, as the reconciler looks at them. */
+export interface WorkflowExecutions {
+  /**
+   * The execution of that name, or undefined if Step Functions has none: never started, or gone (Step Functions
+   * keeps a closed execution for 90 days; the local one keeps none across a restart).
+   */
+  describe(name: string): Promise<ExecutionStatus | undefined>;
 }

@@ -21,7 +21,7 @@ import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
-import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
+import { executionName, isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
@@ -413,7 +413,7 @@ export class JobService {
   private async startWorkflow(job: Job, retryable: boolean): Promise<void> {
     const input = { jobId: job.jobId, polling: this.deps.polling };
     try {
-      await this.deps.workflow.start(input);
+      await this.deps.workflow.start(input, executionName(job));
     } catch (error) {
       if (!(retryable && error instanceof TransientError)) {
         const name = error instanceof Error ? error.name : 'Error';

@@ -9,6 +9,8 @@ import { repairJobIndexes } from '../../src/local/dynamodb';
 import { resumeUnfinished } from '../../src/local/stack';
 import { ALICE, startGateway, submitBody, type TestGateway } from '../support/gateway';
 import { tearDynalite, type Tear, type TearStage } from '../support/torn-index';
+import { FakeExecutions } from '../support/fakes';
+import { Reconciler } from '../../src/jobs/reconciler';
 import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 
 jest.setTimeout(30_000);
@@ -106,10 +108,12 @@ it('listings show each job once, under the state the table holds, across pages, 
 
 it('recovery finds every unfinished job from the table, none that does not exist; afterwards each status listing holds exactly its jobs', async () => {
   const { jobs, truth } = await tornBurst();
-  const started: string[] = [];
-  const resumed = await resumeUnfinished(gw.jobs, (jobId) => Promise.resolve(void started.push(jobId)), (ids) => repairJobIndexes(gw.dynamo.client, gw.dynamo.jobsTable, ids));
+  // After a restart no execution exists: the reconciler, which recovery runs, starts every unfinished job again.
+  const executions = new FakeExecutions();
+  const reconciler = new Reconciler({ jobs: gw.jobs, audit: gw.audit, executions, workflow: executions, tasks: gw.workflow, polling: DEFAULT_POLLING, now: gw.clock.now });
+  const resumed = await resumeUnfinished(gw.jobs, reconciler, (ids) => repairJobIndexes(gw.dynamo.client, gw.dynamo.jobsTable, ids));
   const unfinished = [jobs.accepted, jobs.running, jobs.lost, jobs.ghostEnd, jobs.recreated];
-  expect([...started].sort()).toEqual([...unfinished].sort());
+  expect([...executions.started].sort()).toEqual([...unfinished].sort());
   expect([...resumed].sort()).toEqual([...unfinished].sort());
   // The entries a kill deleted are written again: each status listing is exactly the jobs in that status.
   for (const status of ['ACCEPTED', 'SUBMITTED', 'RUNNING', 'COMPLETED'] as const) {
@@ -121,7 +125,7 @@ it('recovery finds every unfinished job from the table, none that does not exist
 it('a job whose create was killed, retried by its caller after the restart, runs: it is neither stuck nor FAILED "does not exist"', async () => {
   await killedDuring(named('retried'), 'indexes', () => submitted('retried', 'retry-me'));
   // The restart: recovery, then the caller's retry of the request it never had an answer to.
-  await resumeUnfinished(gw.jobs, (jobId) => gw.runner.start({ jobId, polling: DEFAULT_POLLING }));
+  await resumeUnfinished(gw.jobs, gw.reconciler);
   gw.emr.nextScript = ['COMPLETED'];
   const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'retried' }), idempotencyKey: 'retry-me' });
   expect(await gw.finish(job.jobId)).toMatchObject({ status: 'COMPLETED' });

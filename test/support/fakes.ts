@@ -12,7 +12,7 @@ import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowStarter } from '../../src/jobs/ports';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
 
@@ -249,14 +249,61 @@ export class FakeEmrSteps implements EmrSteps {
 export class RecordingStarter implements WorkflowStarter {
   /** Every call, failed ones included. */
   readonly attempts: WorkflowInput[] = [];
+  /** The execution name of each call (the job id unless another was given). */
+  readonly names: string[] = [];
   private readonly failures: Error[] = [];
   failNext(...errors: Error[]): void {
     this.failures.push(...errors);
   }
-  async start(input: WorkflowInput): Promise<void> {
+  async start(input: WorkflowInput, name: string = input.jobId): Promise<void> {
     await turn();
     this.attempts.push(structuredClone(input));
+    this.names.push(name);
     const error = this.failures.shift();
+    if (error) throw error;
+  }
+}
+
+/**
+ * Step Functions' executions at the ports the reconciler uses: StartExecution (idempotent by name, as the adapter
+ * makes it: a name in use is "already started") and DescribeExecution (undefined for a name it has never seen, as
+ * the adapter answers ExecutionDoesNotExist). Executions run nothing: a test sets how they end.
+ */
+export class FakeExecutions implements WorkflowStarter, WorkflowExecutions {
+  readonly executions = new Map<string, ExecutionStatus & { input: WorkflowInput }>();
+  /** Every StartExecution, by name. */
+  readonly started: string[] = [];
+  private readonly failures = new Map<'start' | 'describe', Error[]>();
+
+  failNext(operation: 'start' | 'describe', ...errors: Error[]): void {
+    this.failures.set(operation, [...(this.failures.get(operation) ?? []), ...errors]);
+  }
+
+  async start(input: WorkflowInput, name: string = input.jobId): Promise<void> {
+    await turn();
+    this.fail('start');
+    this.started.push(name);
+    if (!this.executions.has(name)) this.executions.set(name, { status: 'RUNNING', input: structuredClone(input) });
+  }
+
+  async describe(name: string): Promise<ExecutionStatus | undefined> {
+    await turn();
+    this.fail('describe');
+    const execution = this.executions.get(name);
+    if (!execution) return undefined;
+    const { input: _input, ...status } = execution;
+    return { ...status };
+  }
+
+  /** The named execution ends (or is forgotten, as an execution older than 90 days is). */
+  end(name: string, status: Exclude<ExecutionStatus['status'], 'RUNNING'> | 'VANISHED', error?: { error: string; cause?: string }): void {
+    const execution = this.executions.get(name);
+    if (status === 'VANISHED') this.executions.delete(name);
+    else this.executions.set(name, { status, ...error, input: execution?.input ?? { jobId: name, polling: { initialSeconds: 15, factor: 2, maxSeconds: 300 } } });
+  }
+
+  private fail(operation: 'start' | 'describe'): void {
+    const error = this.failures.get(operation)?.shift();
     if (error) throw error;
   }
 }
