@@ -180,6 +180,16 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 3, nextToken: next.nextToken! })).jobs)).toEqual([alice[0]!.jobId]);
   });
 
+  it('list: only jobs `visible` accepts (it sees owner, cluster and role), `limit` still counting every entry read', async () => {
+    const alice = [0, 1, 2, 3].map((n) => jobAt(n, n % 2 ? { clusterId: PLAIN_CLUSTER } : {}));
+    for (const job of alice) await s.jobs.create(job);
+    const seen: string[] = [];
+    const page = await s.jobs.list({ principalArn: role('DataTeamA'), limit: 3, visible: (j) => (seen.push(j.jobId), j.clusterId === CLUSTER) });
+    expect(page.jobs.map((j) => j.jobId)).toEqual([alice[2]!.jobId]);
+    expect(page.nextToken).toBe(alice[1]!.listKey);
+    expect(seen).toEqual([alice[3]!.jobId, alice[2]!.jobId, alice[1]!.jobId]);
+  });
+
   it('unfinished: every job not in a terminal state, from the table, page by page; no terminal one', async () => {
     const statuses = ['ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING', 'COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
     const jobs = statuses.map((status, i) => jobAt(i, { status }));
