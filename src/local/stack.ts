@@ -140,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Then every minute, as the schedule runs it in AWS: no job is left behind while the stack runs either.
     const reconciler = new LocalReconcileTimer(() => gateway.reconciler());
     reconciler.start();
+    started.push(() => reconciler.stop());
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
     // A digest of the chain heads now (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
