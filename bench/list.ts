@@ -73,6 +73,7 @@ export async function main(): Promise<void> {
         queries[queries.length - 1]!++;
         return backend.jobs.list(query);
       },
+      unfinished: (cursor) => backend.jobs.unfinished(cursor),
     };
     const sealer = new TestSealer();
     const service = new JobService({

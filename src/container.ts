@@ -10,6 +10,7 @@ import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
 import { KmsAuditSealer } from './adapters/kms/audit-sealer';
 import { KmsDigestSigner } from './adapters/kms/digest-signer';
 import { S3DigestStore } from './adapters/s3/digest-store';
+import { SfnWorkflowExecutions } from './adapters/sfn/workflow-executions';
 import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
 import { AuditDigester, DigestVerifier } from './audit/digester';
 import type { AuditSealer } from './audit/ports';
@@ -18,6 +19,7 @@ import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
 import { ConfigError } from './errors';
 import { jobLogKeys, type Job } from './jobs/model';
 import type { AuditLog, JobRepository } from './jobs/ports';
+import { Reconciler } from './jobs/reconciler';
 import { JobService } from './jobs/service';
 import { StepTasks } from './jobs/step-tasks';
 import { TriggerService } from './triggers/service';
@@ -35,8 +37,10 @@ export interface Gateway {
   /** The digests of the chain heads: written by the digester, read by every audit read. */
   digests: DigestVerifier;
   digester(): AuditDigester;
-  /** Needs STATE_MACHINE_ARN: only the API and trigger functions have it. */
+  /** Needs STATE_MACHINE_ARN: only the API, trigger and reconcile functions have it. */
   service(): JobService;
+  /** The reconciler of jobs no execution follows (needs STATE_MACHINE_ARN). */
+  reconciler(): Reconciler;
   triggers(): TriggerService;
 }
 
@@ -79,6 +83,11 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
     tasks,
     digests,
     digester: () => new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner }),
+    reconciler() {
+      if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the reconciler' }]);
+      const executions = new SfnWorkflowExecutions(clients.sfn, env.stateMachineArn);
+      return new Reconciler({ jobs, audit, executions, workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn), tasks, polling: env.polling });
+    },
     service() {
       if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
       service ??= new JobService({

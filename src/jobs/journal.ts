@@ -2,19 +2,56 @@
  * The two writes of every change to a job: the audit event first, then the job record with the new chain
  * head. No transactions: a crash between them is repaired by doing it again, because the append finds its
  * event by dedupe key and the job update is conditional on the version it read.
+ *
+ * The trail tells events in the order they happened. An event of the job's progress (a submission, an EMR state,
+ * a deadline, a reconciler's repair) is appended only while the trail has no terminal event, and an EMR state
+ * only while no later state is recorded: the append checks it on the chain its own conditional write extends
+ * (AuditLog `onlyBefore`), never on a read made before, which a concurrent writer could overtake. What belongs
+ * after the end (a late cancel request refused, a denied read, a step stopped after the end) is appended freely.
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import type { Job } from './model';
-import type { AuditLog, JobRepository } from './ports';
+import { isTerminal, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
+import type { AuditLog, JobChanges, JobRepository } from './ports';
+
+/** The dedupe key of a job's one terminal event (its type is the terminal status). */
+export const TERMINAL_EVENT = 'TERMINAL';
 
 export type JobChange = (job: Job, event: AuditEvent) => Partial<Job> | undefined;
 
-export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: string, draft: AuditDraft, change: JobChange = () => undefined): Promise<{ job: Job; event: AuditEvent }> {
-  const event = await audit.append(jobId, draft);
+export interface RecordOptions {
+  /** Dedupe keys of events this one must precede (TERMINAL for any event of the job's progress). */
+  onlyBefore?: readonly string[];
+}
+
+export interface Recorded {
+  job: Job;
+  /** The draft's event, or, when the trail already held an event it had to precede, that event. */
+  event: AuditEvent;
+  /** False when nothing was appended because the trail already held an event the draft had to precede. */
+  recorded: boolean;
+}
+
+/**
+ * Appends `draft` (found again by its dedupe key after a crash) and applies `change` to the job with the new head.
+ * If the trail already holds an event the draft must precede, nothing is appended and `change` is not applied;
+ * if that event is the job's end, the job takes it (endedBy): a crash may have kept the end off the record.
+ */
+export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: string, draft: AuditDraft, change: JobChange = () => undefined, options: RecordOptions = {}): Promise<Recorded> {
+  const event = await audit.append(jobId, draft, options.onlyBefore ? { onlyBefore: options.onlyBefore } : undefined);
+  const recorded = event.dedupeKey === draft.dedupeKey;
   const job = await jobs.transition(jobId, (current) => {
-    const changes = change(current, event);
+    const changes = recorded ? change(current, event) : event.dedupeKey === TERMINAL_EVENT ? endedBy(current, event) : undefined;
     const advance = event.seq > current.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
     return changes || Object.keys(advance).length ? { ...changes, ...advance } : undefined;
   });
-  return { job, event };
+  return { job, event, recorded };
+}
+
+/** The job as its terminal event records it (status, end time, EMR's last state and details), unless it has ended already. */
+export function endedBy(job: Job, event: AuditEvent): JobChanges | undefined {
+  if (isTerminal(job.status) || !isTerminal(event.type)) return undefined;
+  const details = event.detail?.failureDetails as FailureDetails | undefined;
+  const emrState = event.emr?.state as EmrStepState | undefined;
+  const reason = event.emr?.stateChangeReason as StateChangeReason | undefined;
+  return { status: event.type, finishedAt: event.at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) };
 }

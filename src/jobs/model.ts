@@ -18,6 +18,13 @@ export type EmrStepState = (typeof EMR_STEP_STATES)[number];
 export const isEmrStepState = (state: unknown): state is EmrStepState => (EMR_STEP_STATES as readonly unknown[]).includes(state);
 export const EMR_TERMINAL_STATES = ['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const satisfies readonly EmrStepState[];
 export const isEmrTerminal = (state: EmrStepState): state is (typeof EMR_TERMINAL_STATES)[number] => (EMR_TERMINAL_STATES as readonly string[]).includes(state);
+/** EMR's non-terminal step states in the only order a step passes through them (none comes back). */
+const EMR_PROGRESS: readonly EmrStepState[] = ['PENDING', 'RUNNING', 'CANCEL_PENDING'];
+/** The non-terminal states a step in `state` can no longer be in: any after it. */
+export const laterEmrStates = (state: EmrStepState): EmrStepState[] => {
+  const at = EMR_PROGRESS.indexOf(state);
+  return at < 0 ? [] : EMR_PROGRESS.slice(at + 1);
+};
 
 /** Who asked: the authenticated caller, or a schedule/trigger acting as its configured principal. */
 export interface Actor {
@@ -84,6 +91,11 @@ export interface Job {
   cancelRequested?: { by: string; mode: CancelMode; at: string; sent?: boolean };
   /** Set when the deadline passed and the gateway cancelled the step: CANCELLED then reads TIMED_OUT. */
   timedOut?: boolean;
+  /**
+   * The name of the state machine execution that follows the job, when it is not the job id: the reconciler started
+   * another one (`JOBID-2`, `-3`, ...) after the previous one had ended with the job unfinished.
+   */
+  execution?: string;
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;
@@ -94,6 +106,15 @@ const LIST_KEY = new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}
 /** The job id in a listKey (`${createdAt}#${jobId}`, createdAt as toISOString writes it), or undefined if it is not one. */
 export function jobIdOfListKey(listKey: string): string | undefined {
   return LIST_KEY.exec(listKey)?.[1];
+}
+
+/** The name of the execution that follows the job: the job id, or the one a reconciler started after it. */
+export const executionName = (job: Pick<Job, 'jobId' | 'execution'>): string => job.execution ?? job.jobId;
+
+/** The name of the execution after `name` for the job: `JOBID-2` after `JOBID`, `JOBID-3` after `JOBID-2`. */
+export function nextExecutionName(jobId: string, name: string): string {
+  const n = name === jobId ? 1 : Number(/-(\d+)$/.exec(name)?.[1] ?? 1);
+  return `${jobId}-${n + 1}`;
 }
 
 export type CancelMode = 'SEND_INTERRUPT' | 'TERMINATE_PROCESS';

@@ -24,6 +24,12 @@ export interface ListQuery {
   to?: string;
   limit: number;
   /**
+   * Which jobs the caller may see, decided on what never changes once a job exists (its owner, cluster and runtime
+   * role), so an index entry, however stale, always has it right: only entries it accepts are read through to
+   * the table, and only those can be in the page. Absent: every entry.
+   */
+  visible?: (job: ListedJob) => boolean;
+  /**
    * The store's raw position: a job's listKey (`${createdAt}#${jobId}`); the page starts strictly after it in
    * the index this query uses. Any listKey is a position, the job need not exist. It says which jobs come next,
    * so it never leaves the gateway as it is: JobService seals it into GET /jobs's nextToken (list-token.ts).
@@ -31,10 +37,21 @@ export interface ListQuery {
   nextToken?: string;
 }
 
+/** What a list index holds of a job that never changes after its creation: enough to decide whether to read it. */
+export type ListedJob = Pick<Job, 'jobId' | 'listKey' | 'principalArn' | 'clusterId' | 'executionRoleArn'>;
+
 export interface JobPage {
+  /** The jobs as the table holds them, each at its own position and matching every filter (an index may say otherwise). */
   jobs: Job[];
   /** The listKey of the last job read (returned or filtered out), when more may follow; absent at the end. */
   nextToken?: string;
+}
+
+/** A page of the jobs not in a terminal state, read from the table itself. */
+export interface UnfinishedPage {
+  jobs: Job[];
+  /** Where the next page starts, when more may follow (a page may be empty and still have one). */
+  cursor?: string;
 }
 
 /** The job records. Every update is conditional on the version read (optimistic concurrency). */
@@ -49,9 +66,21 @@ export interface JobRepository {
   transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job>;
   /**
    * One page, newest first: by caller, cluster or status (at least one), the other filters applied on the way.
+   * The jobs are read through to the table: an index entry whose job is gone, sits at another position or no
+   * longer matches the filters is dropped, so a job appears once, at its own position, in the state it is in.
    * A nextToken that is not a listKey is a ValidationError on `nextToken`.
    */
   list(query: ListQuery): Promise<JobPage>;
+  /**
+   * Every job not in a terminal state, a page at a time from `cursor`, read from the table itself and not from an
+   * index, which may lag or (locally, after a crash) be torn: a job that stays unfinished is never missed.
+   */
+  unfinished(cursor?: string): Promise<UnfinishedPage>;
+}
+
+export interface AppendOptions {
+  firstEvent?: boolean;
+  onlyBefore?: readonly string[];
 }
 
 /** Append-only chains of audit events, one per job (or per schedule/trigger). */
@@ -59,8 +88,12 @@ export interface AuditLog {
   /**
    * Appends after the chain's last event, unless an event with the same dedupe key is already in the chain:
    * then that event is returned and nothing is written. `firstEvent`: the chain is known to be new.
+   * `onlyBefore`: dedupe keys of events this one must precede (e.g. the job's TERMINAL event): if the chain holds
+   * one of them, nothing is written and the last of them is returned. The check is made on the very chain the
+   * append's conditional write extends (it fails if any event was appended since), so no event written
+   * concurrently can slip in before one of them unseen.
    */
-  append(chainId: string, draft: AuditDraft, options?: { firstEvent?: boolean }): Promise<AuditEvent>;
+  append(chainId: string, draft: AuditDraft, options?: AppendOptions): Promise<AuditEvent>;
   /** Every event of a chain, in order. */
   list(chainId: string): Promise<AuditEvent[]>;
 }
@@ -90,7 +123,25 @@ export interface EmrSteps {
   cancel(clusterId: string, stepId: string, mode: CancelMode): Promise<{ status?: 'SUBMITTED' | 'FAILED'; reason?: string }>;
 }
 
-/** Starts the state machine for a job; idempotent: the execution is named after the job. */
+/** Starts the state machine for a job; idempotent by name: a name already used counts as started. */
 export interface WorkflowStarter {
-  start(input: WorkflowInput): Promise<void>;
+  /** `name`: the execution's name, the job id unless the job names another (executionName in model.ts). */
+  start(input: WorkflowInput, name?: string): Promise<void>;
+}
+
+/** A state machine execution as Step Functions describes it (DescribeExecution). */
+export interface ExecutionStatus {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  /** For FAILED, TIMED_OUT, ABORTED: the error and its cause, as the execution ended with them. */
+  error?: string;
+  cause?: string;
+}
+
+/** The workflow's executions, as the reconciler looks at them. */
+export interface WorkflowExecutions {
+  /**
+   * The execution of that name, or undefined if Step Functions has none: never started, or gone (Step Functions
+   * keeps a closed execution for 90 days; the local one keeps none across a restart).
+   */
+  describe(name: string): Promise<ExecutionStatus | undefined>;
 }

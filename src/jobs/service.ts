@@ -21,7 +21,7 @@ import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
-import { isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
+import { executionName, isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
@@ -265,6 +265,8 @@ export class JobService {
         ...(principalArn ? { principalArn } : {}),
         limit: page === 0 ? limit : Math.max(limit, LIST_STORE_PAGE_JOBS),
         ...(position !== undefined ? { nextToken: position } : {}),
+        // The store reads through to the table only the jobs this caller may see (decided on owner, cluster and role).
+        visible: listable,
       });
       position = read.nextToken;
       for (const [i, job] of read.jobs.entries()) {
@@ -289,7 +291,7 @@ export class JobService {
    * Whether a listing shows a job: DescribeStep and ListSteps both allowed by authorizeJobAccess. Decided once per
    * distinct (owner, cluster, role) in a request: that is all a job-access decision reads of a job.
    */
-  private listable(caller: Caller): (job: Job) => boolean {
+  private listable(caller: Caller): (job: JobAccessSubject) => boolean {
     const decided = new Map<string, boolean>();
     return (job) => {
       const subject: JobAccessSubject = { principalArn: job.principalArn, clusterId: job.clusterId, executionRoleArn: job.executionRoleArn };
@@ -422,7 +424,7 @@ export class JobService {
   private async startWorkflow(job: Job, retryable: boolean): Promise<void> {
     const input = { jobId: job.jobId, polling: this.deps.polling };
     try {
-      await this.deps.workflow.start(input);
+      await this.deps.workflow.start(input, executionName(job));
     } catch (error) {
       if (!(retryable && error instanceof TransientError)) {
         const name = error instanceof Error ? error.name : 'Error';

@@ -3,15 +3,16 @@
  * the job and is safe to run again after a crash, a retry or a second concurrent run: audit appends dedupe,
  * job updates are conditional, a submission looks for a step it may already have added before adding one,
  * and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for what a retry
- * can cure (the ASL's Retry); anything else goes to the Catch, which ends the job FAILED.
+ * can cure (the ASL's Retry, for as long as it lasts: a submission until the job's deadline, a poll for ever);
+ * anything else goes to the Catch, which ends the job FAILED.
  */
 import type { AuditDraft } from '../audit/chain';
 import type { AuditSealer } from '../audit/ports';
 import { EmrRejectedError, NotFoundError } from '../errors';
 import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
-import { recordEvent, type JobChange } from './journal';
-import { isEmrStepState, isEmrTerminal, isTerminal, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
+import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
+import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
 import type { WorkflowInput } from './workflow-input';
 
@@ -68,7 +69,7 @@ export class StepTasks {
     if (isTerminal(job.status) || job.stepId) return this.result(job, input, this.firstWait(input, job));
     const trail = await this.audit.list(job.jobId);
     // A trail that records the job's end: the record was set back (a replay); finish() restores the recorded outcome.
-    const ended = trail.find((e) => e.dedupeKey === 'TERMINAL');
+    const ended = trail.find((e) => e.dedupeKey === TERMINAL_EVENT);
     const refusal = ended ? `the job already ended (${ended.type}, event ${ended.seq})` : await admissionRefusal(job, trail, this.deps.config, this.deps.sealer);
     if (refusal) {
       const detail = { by: 'gateway', reason: refusal };
@@ -79,6 +80,14 @@ export class StepTasks {
     let stepId = job.submitAttempts > 0 ? await this.findSubmittedStep(job) : undefined;
     if (!stepId && job.cancelRequested) {
       return this.result(await this.finish(job, 'CANCELLED', { type: 'CANCELLED', detail: { before: 'submission' } }), input);
+    }
+    // Transient failures are retried until they stop (the ASL's Retry has no practical limit), but not past the
+    // job's deadline: with no step on EMR by then, there is nothing to time out but the submission itself.
+    const deadline = this.deadline(job);
+    if (!stepId && deadline !== undefined && this.now().getTime() >= deadline) {
+      const { timeoutSeconds } = job.request;
+      const failureDetails = { reason: 'DEADLINE', message: `the deadline (${timeoutSeconds} s) passed before EMR accepted the step` };
+      return this.result(await this.finish(job, 'TIMED_OUT', { type: 'TIMED_OUT', detail: { by: 'gateway', before: 'submission', timeoutSeconds } }, failureDetails), input);
     }
     let sourceIdentity: string | undefined;
     if (!stepId) {
@@ -94,11 +103,15 @@ export class StepTasks {
       }
     }
     const submittedAt = this.now().toISOString();
-    job = await this.record(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId, ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
+    job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId, ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
       j.stepId || isTerminal(j.status) ? undefined : { status: 'SUBMITTED', stepId, submittedAt },
     );
-    // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running.
-    if (job.stepId !== stepId) await this.cancelQuietly(job, stepId, 'TERMINATE_PROCESS');
+    if (job.stepId !== stepId) {
+      // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running. The
+      // trail says so after the end, where it happened (a SUBMITTED there would tell of a job submitted after its end).
+      const stopped = await this.cancelQuietly(job, stepId, 'TERMINATE_PROCESS');
+      job = await this.record(job, { type: 'STEP_STOPPED', dedupeKey: `STEP_STOPPED:${stepId}`, emr: { stepId, stopped }, detail: { reason: 'the job ended while its step was being added: nobody follows the step' } }, () => undefined);
+    }
     return this.result(job, input, this.firstWait(input, job));
   }
 
@@ -112,9 +125,11 @@ export class StepTasks {
     if (deadline !== undefined && this.now().getTime() >= deadline && !job.timedOut) {
       // The cancel is recorded as pending before it is sent, so a failed send is sent again by the next poll.
       const at = this.now().toISOString();
-      job = await this.record(job, { type: 'TIMEOUT', dedupeKey: 'TIMEOUT', detail: { timeoutSeconds: job.request.timeoutSeconds } }, (j) =>
-        j.timedOut ? undefined : { timedOut: true, cancelRequested: { by: SYSTEM_ACTOR.callerArn, mode: 'TERMINATE_PROCESS', at } },
+      job = await this.progress(job, { type: 'TIMEOUT', dedupeKey: 'TIMEOUT', detail: { timeoutSeconds: job.request.timeoutSeconds } }, (j) =>
+        j.timedOut || isTerminal(j.status) ? undefined : { timedOut: true, cancelRequested: { by: SYSTEM_ACTOR.callerArn, mode: 'TERMINATE_PROCESS', at } },
       );
+      // The step ended before the deadline was recorded: no TIMEOUT, nothing to cancel.
+      if (isTerminal(job.status)) return this.result(job, input);
     }
     if (job.cancelRequested && !job.cancelRequested.sent) job = await this.sendCancel(job, job.cancelRequested.mode);
     return this.result(job, input, this.nextWait(input, job));
@@ -152,11 +167,16 @@ export class StepTasks {
     return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) } }, details);
   }
 
-  /** A non-terminal EMR state, recorded once per job and state. */
+  /**
+   * A non-terminal EMR state, recorded once per job and state, and only while the trail holds neither the job's
+   * end nor a later state (steps never go back): a state read before another writer recorded a later one is stale.
+   */
   private async recordState(job: Job, state: EmrStepState): Promise<Job> {
-    if (state === job.emrState) return job;
-    return this.record(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId: job.stepId, state } }, (j) =>
-      isTerminal(j.status) || j.emrState === state ? undefined : { status: state, emrState: state },
+    const later = laterEmrStates(state);
+    if (state === job.emrState || (job.emrState && later.includes(job.emrState))) return job;
+    return this.progress(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId: job.stepId, state } }, (j) =>
+      isTerminal(j.status) || j.emrState === state || (j.emrState && later.includes(j.emrState)) ? undefined : { status: state, emrState: state },
+      later.map((s) => `STATE:${s}`),
     );
   }
 
@@ -194,22 +214,24 @@ export class StepTasks {
    * Appends the terminal event (one per job: dedupe key TERMINAL) and marks the job terminal. If another run
    * got there first with another outcome, the job takes the outcome of the event that is in the trail.
    */
-  private async finish(job: Job, status: TerminalStatus, draft: Omit<AuditDraft, 'dedupeKey'>, failureDetails?: FailureDetails): Promise<Job> {
+  private async finish(job: Job, status: TerminalStatus, draft: Omit<AuditDraft, 'dedupeKey'> & { type: TerminalStatus }, failureDetails?: FailureDetails): Promise<Job> {
     if (isTerminal(job.status)) return job;
-    const at = this.now().toISOString();
     const detail = { ...draft.detail, ...(failureDetails ? { failureDetails } : {}) };
-    return this.record(job, { ...draft, ...(Object.keys(detail).length ? { detail } : {}), dedupeKey: 'TERMINAL' }, (j, event) => {
-      if (isTerminal(j.status)) return undefined;
-      const recorded = event.type as TerminalStatus;
-      const details = event.detail?.failureDetails as FailureDetails | undefined;
-      const emrState = event.emr?.state as EmrStepState | undefined;
-      const reason = event.emr?.stateChangeReason as StateChangeReason | undefined;
-      return { status: recorded, finishedAt: at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) };
-    });
+    return this.record(job, { ...draft, type: status, ...(Object.keys(detail).length ? { detail } : {}), dedupeKey: TERMINAL_EVENT }, endedBy);
   }
 
+  /** An event that belongs anywhere in the trail, after the end too (a refused cancel, a step stopped after the end). */
   private async record(job: Job, draft: AuditDraft, change: JobChange): Promise<Job> {
     return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change)).job;
+  }
+
+  /**
+   * An event of the job's progress: appended only before its end (and before the events `before`), checked by the
+   * append's own conditional write. After the end nothing is appended and the job takes the end its trail records.
+   */
+  private async progress(job: Job, draft: AuditDraft, change: JobChange, before: readonly string[] = []): Promise<Job> {
+    const options = { onlyBefore: [...before, TERMINAL_EVENT] };
+    return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change, options)).job;
   }
 
   /** The step a previous attempt added for this job, found by the job marker in its name. */

@@ -18,6 +18,8 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
   ScanCommand,
   type AttributeValue,
   type CreateTableCommandInput,
@@ -314,4 +316,24 @@ async function restoreTable(db: DynamoDBClient, definition: CreateTableCommandIn
     }
   }
   rmSync(saved);
+}
+
+/**
+ * Writes each job's item again, unchanged (a PutItem conditional on the version read, so a job that changed since
+ * is left alone: that change wrote its entries), so that dynalite puts every index entry of the item again. A kill
+ * between dynalite's index writes and its item write can delete a job's entries under the keys that were changing
+ * without writing the new ones: the job is then in no status listing. Ghost entries (of states the item never
+ * reached) stay; listings read every entry through to its item and drop them.
+ */
+export async function repairJobIndexes(db: DynamoDBClient, table: string, jobIds: readonly string[]): Promise<void> {
+  for (const jobId of jobIds) {
+    const { Item } = await db.send(new GetItemCommand({ TableName: table, Key: { jobId: { S: jobId } }, ConsistentRead: true }));
+    const version = Item?.version;
+    if (!Item || !version) continue;
+    try {
+      await db.send(new PutItemCommand({ TableName: table, Item, ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': version } }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
 }

@@ -17,14 +17,14 @@ import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
-import { ACTIVE_STATUSES } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
+import type { ReconcileRun, Reconciler } from '../jobs/reconciler';
 import { workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
 import type { PollingPolicy } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
-import { ensureLocalTable, openLocalDynamo } from './dynamodb';
+import { ensureLocalTable, openLocalDynamo, repairJobIndexes } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
@@ -70,6 +70,8 @@ export interface LocalStack {
   digests: LocalDigestTimer;
   /** Jobs found unfinished at start and followed again. */
   resumed: string[];
+  /** The reconciler's timer (every minute): `run()` reconciles now. */
+  reconciler: LocalReconcileTimer;
   stop(): Promise<void>;
 }
 
@@ -141,7 +143,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(() => front.close());
     lock.update({ apiUrl: front.url, awsUrl: aws.url });
 
-    const resumed = await resumeUnfinished(gateway.jobs, (jobId) => runner.start({ jobId, polling }));
+    const resumed = await resumeUnfinished(gateway.jobs, gateway.reconciler(), (ids) => repairJobIndexes(gateway.clients.dynamodb, gateway.env.jobsTable, ids));
+    // Then every minute, as the schedule runs it in AWS: no job is left behind while the stack runs either.
+    const reconciler = new LocalReconcileTimer(() => gateway.reconciler());
+    reconciler.start();
+    started.push(() => reconciler.stop());
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
     // A digest of the chain heads now (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
@@ -161,9 +167,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       digestKeyArn,
       digests,
       resumed,
+      reconciler,
       stop: once(async () => {
         // In this order, each part bounded, each failure logged and the rest stopped all the same:
         await stopPart('the schedules', () => scheduler.stop());
+        await stopPart('the reconciler', () => reconciler.stop());
         // The API's requests in progress finish (they may still start workflows); later ones get a 503.
         await stopPart('the API front', () => front.close());
         // No step starts any more; the running ones end, recorded INTERRUPTED.
@@ -319,17 +327,71 @@ async function ensureDigestBucket(s3: S3Client, bucket: string): Promise<void> {
   }
 }
 
-/** Starts the workflow again for every job not yet in a terminal state (its tasks are safe to run again). */
-async function resumeUnfinished(jobs: JobRepository, start: (jobId: string) => Promise<void>): Promise<string[]> {
-  const jobIds: string[] = [];
-  for (const status of ACTIVE_STATUSES) {
-    let nextToken: string | undefined;
+/**
+ * At start, every job not yet in a terminal state is followed again. The local Step Functions keeps no execution
+ * across a restart, so each has vanished: the reconciler (the same as in AWS, with no idle time: nothing else runs
+ * them yet) starts each again under its execution name, audited. They are found in the jobs table itself, not
+ * through an index: dynalite writes a job's index entries and its item separately, so a kill can leave a job in no
+ * status index at all, or an entry of a job that does not exist. `repair` first writes each one's index entries
+ * again (a job's entries go missing only while it changes state, i.e. while it is unfinished). Returns the jobs
+ * followed again.
+ */
+export async function resumeUnfinished(jobs: JobRepository, reconciler: Pick<Reconciler, 'run'>, repair?: (jobIds: string[]) => Promise<void>): Promise<string[]> {
+  if (repair) {
+    const jobIds: string[] = [];
+    let cursor: string | undefined;
     do {
-      const page = await jobs.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
+      const page = await jobs.unfinished(cursor);
       jobIds.push(...page.jobs.map((j) => j.jobId));
-      nextToken = page.nextToken;
-    } while (nextToken);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    await repair(jobIds);
   }
-  for (const jobId of jobIds) await start(jobId);
-  return jobIds;
+  const run = await reconciler.run({ idleSeconds: 0 });
+  for (const failure of run.errors) logger.warn('local stack: a job could not be followed again at start (the reconciler tries again every minute)', { ...failure });
+  return run.repaired.map((r) => r.jobId);
+}
+
+/** Idle time before the local reconciler repairs a job: the local stack polls every few seconds, a minute is long. */
+export const LOCAL_RECONCILE_IDLE_SECONDS = 60;
+
+/** The reconciler on the local stack: every minute, one run at a time, stopped with the stack before its stores. */
+export class LocalReconcileTimer {
+  private timer?: NodeJS.Timeout;
+  private running: Promise<ReconcileRun | undefined> = Promise.resolve(undefined);
+  private stopped = false;
+
+  constructor(
+    private readonly reconciler: () => Pick<Reconciler, 'run'>,
+    private readonly intervalMs: number = 60_000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.run(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** A run after any run in progress; its failure is logged (the next run tries again), not thrown. */
+  run(options: { idleSeconds?: number } = {}): Promise<ReconcileRun | undefined> {
+    this.running = this.running.then(async () => {
+      if (this.stopped) return undefined;
+      try {
+        const run = await this.reconciler().run({ idleSeconds: options.idleSeconds ?? LOCAL_RECONCILE_IDLE_SECONDS });
+        for (const repair of run.repaired) logger.info('local stack: job reconciled', { ...repair });
+        for (const failure of run.errors) logger.warn('local stack: job not reconciled (the next run tries again)', { ...failure });
+        return run;
+      } catch (error) {
+        logger.warn('local stack: the reconciler failed (the next run tries again)', { error });
+        return undefined;
+      }
+    });
+    return this.running;
+  }
+
+  /** No run after this one; waits for the run in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
 }

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddJobFlowStepsCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeKeyCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { macMessage, verifyChain } from '../../src/audit/chain';
 import { GatewayApiError, GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
@@ -152,6 +153,24 @@ describe('the audit key (local KMS)', () => {
     expect(statSync(join(dataDir, 'kms', 'keys.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'kms')).mode & 0o777).toBe(0o700);
     kms.destroy();
+  });
+});
+
+describe('the reconciler (every minute on the local stack)', () => {
+  it('an execution stopped through the AWS port is seen over the local Step Functions (DescribeExecution) and followed again', async () => {
+    const { jobId } = await alice.submit(command(['sleep', '4']));
+    await until(async () => ((await alice.getJob(jobId)).step.state === 'RUNNING' ? true : undefined));
+    const sfn = new SFNClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' } });
+    const executionArn = `${stack.gateway.env.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${jobId}`;
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    await until(async () => ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'ABORTED' ? true : undefined));
+    const run = await stack.reconciler.run({ idleSeconds: 0 });
+    expect(run?.repaired).toEqual(expect.arrayContaining([{ jobId, action: 'refollowed', execution: jobId, found: 'ABORTED', next: `${jobId}-2` }]));
+    expect((await finished(alice, jobId)).status).toBe('COMPLETED');
+    // The new execution ends as soon as its next poll sees the job's end (the step's event may have recorded it first).
+    await until(async () => ((await sfn.send(new DescribeExecutionCommand({ executionArn: `${executionArn}-2` }))).status === 'SUCCEEDED' ? true : undefined));
+    expect((await verifiedTrail(alice, jobId)).filter((type) => type !== 'STATE_CHANGED')).toEqual(['DECISION', 'SUBMITTED', 'RECONCILED', 'COMPLETED']);
+    sfn.destroy();
   });
 });
 

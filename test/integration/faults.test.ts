@@ -11,7 +11,7 @@ import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
 import { crash, crashAfterEvent, permanent } from '../support/faults';
-import { ALICE, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { ALICE, CLUSTER, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
 jest.setTimeout(30_000);
 
@@ -104,6 +104,51 @@ it('transient DescribeStep errors that outlast the retries delay the next poll; 
   const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
   expect((await gw.finish(job.jobId))?.status).toBe('COMPLETED');
   expect(gw.runner.executions.get(job.jobId)?.events.some((e) => e.type === 'StateCaught')).toBe(true);
+});
+
+it('transient AddJobFlowSteps errors that outlast the retries do not fail the job: it is submitted once EMR accepts', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+  // Nine attempts in a row (the Retry's eight and the first) used to exhaust the Retry and end FAILED, the step never added.
+  gw.emr.failNext('AddJobFlowSteps', ...Array.from({ length: 12 }, () => awsError('ThrottlingException', 'Rate exceeded')));
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  expect((await gw.finish(job.jobId))?.status).toBe('COMPLETED');
+  expect(gw.emr.steps).toHaveLength(1);
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+});
+
+it('EMR throttling every submission until the deadline: the job ends TIMED_OUT without a step, never FAILED', async () => {
+  gw = await startGateway();
+  // Every AddJobFlowSteps throttled, each attempt 10 simulated seconds after the one before (ListSteps answers:
+  // past the deadline, the task must know that no attempt added a step before it may give up).
+  gw.emr.chaos = (operation) => {
+    if (operation !== 'AddJobFlowSteps') return undefined;
+    gw!.clock.advance(10);
+    return awsError('ThrottlingException', 'Rate exceeded');
+  };
+  const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ timeoutSeconds: 120 }) });
+  const finished = await gw.finish(job.jobId);
+  expect(finished).toMatchObject({ status: 'TIMED_OUT', failureDetails: { reason: 'DEADLINE' } });
+  expect(finished).not.toHaveProperty('stepId');
+  expect(gw.emr.steps).toHaveLength(0);
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'TIMED_OUT']);
+  expect((await gw.audit.list(job.jobId)).at(-1)?.detail).toMatchObject({ before: 'submission', timeoutSeconds: 120 });
+});
+
+it('a RUNNING a poll read before the step\'s COMPLETED event was recorded is not appended after it', async () => {
+  gw = await startGateway();
+  gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+  const held = gw.serviceWith({ start: () => Promise.resolve() });
+  const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+  const submitted = await gw.workflow.submit(input(job.jobId));
+  const step = gw.emr.steps[0]!;
+  // While the poll's DescribeStep answer (RUNNING) is on its way, the step ends and EventBridge's event is recorded.
+  gw.emr.duringDescribe = async () => {
+    await gw!.workflow.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'COMPLETED' });
+  };
+  expect(await poll(job.jobId, submitted)).toMatchObject({ done: true, status: 'COMPLETED' });
+  expect(await gw.jobs.get(job.jobId)).toMatchObject({ status: 'COMPLETED', emrState: 'COMPLETED' });
+  expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
 });
 
 it('two different bodies racing on one Idempotency-Key: one job, each decision audited once, the loser told', async () => {

@@ -180,6 +180,34 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect(ids((await s.jobs.list({ principalArn: role('DataTeamA'), clusterId: CLUSTER, limit: 3, nextToken: next.nextToken! })).jobs)).toEqual([alice[0]!.jobId]);
   });
 
+  it('list: only jobs `visible` accepts (it sees owner, cluster and role), `limit` still counting every entry read', async () => {
+    const alice = [0, 1, 2, 3].map((n) => jobAt(n, n % 2 ? { clusterId: PLAIN_CLUSTER } : {}));
+    for (const job of alice) await s.jobs.create(job);
+    const seen: string[] = [];
+    const page = await s.jobs.list({ principalArn: role('DataTeamA'), limit: 3, visible: (j) => (seen.push(j.jobId), j.clusterId === CLUSTER) });
+    expect(page.jobs.map((j) => j.jobId)).toEqual([alice[2]!.jobId]);
+    expect(page.nextToken).toBe(alice[1]!.listKey);
+    expect(seen).toEqual([alice[3]!.jobId, alice[2]!.jobId, alice[1]!.jobId]);
+  });
+
+  it('unfinished: every job not in a terminal state, from the table, page by page; no terminal one', async () => {
+    const statuses = ['ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING', 'COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
+    const jobs = statuses.map((status, i) => jobAt(i, { status }));
+    for (const job of jobs) await s.jobs.create(job);
+    if (s.jobs instanceof InMemoryJobRepository) s.jobs.unfinishedPageSize = 2; // several pages
+    const found: Job[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await s.jobs.unfinished(cursor);
+      found.push(...page.jobs);
+      cursor = page.cursor;
+      if (cursor === undefined) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(found.map((j) => j.jobId).sort()).toEqual(jobs.slice(0, 5).map((j) => j.jobId).sort());
+    expect(found.find((j) => j.status === 'RUNNING')).toEqual(jobs[3]);
+  });
+
   it('audit append: seq from 0 linked from the genesis, each event sealed with the audit key, a chain that verifies', async () => {
     const draft = (type: string) => ({ type, dedupeKey: type, actor: { principalArn: role('A') } });
     const a = await s.audit.append('job-x', draft('A'), { firstEvent: true });
@@ -204,6 +232,35 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     // firstEvent on a chain that has begun after all: appended after it, not over it.
     expect((await s.audit.append('job-x', draft('LATE'), { firstEvent: true })).seq).toBe(2);
     expect((await s.audit.list('job-x')).map((e) => e.type)).toEqual(['SUBMITTED', 'OTHER', 'LATE']);
+  });
+
+  it('audit append onlyBefore: once the chain holds one of those events nothing is written, and that event is returned', async () => {
+    const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
+    await s.audit.append('job-x', draft('SUBMITTED'));
+    const running = await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:RUNNING'), { onlyBefore: ['TERMINAL', 'STATE:CANCEL_PENDING'] });
+    expect(running.seq).toBe(1);
+    const end = await s.audit.append('job-x', draft('COMPLETED', 'TERMINAL'));
+    // Its own event, already in the chain before the end (a retry): found by its dedupe key, as without the option.
+    expect(await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:RUNNING'), { onlyBefore: ['TERMINAL'] })).toEqual(running);
+    // A new event that belongs before the end: refused, the end returned.
+    expect(await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:PENDING'), { onlyBefore: ['STATE:RUNNING', 'TERMINAL'] })).toEqual(end);
+    expect(await s.audit.append('job-x', draft('TIMEOUT'), { onlyBefore: ['TERMINAL'] })).toEqual(end);
+    // What belongs after the end is appended after it.
+    expect((await s.audit.append('job-x', draft('CANCEL_FAILED'))).seq).toBe(3);
+    expect((await s.audit.list('job-x')).map((e) => e.dedupeKey)).toEqual(['SUBMITTED', 'STATE:RUNNING', 'TERMINAL', 'CANCEL_FAILED']);
+  });
+
+  it('concurrent appends: an event allowed only before the end never lands after it, whichever write wins the race', async () => {
+    const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
+    for (let round = 0; round < 8; round++) {
+      const chain = `job-race-${round}`;
+      await s.audit.append(chain, draft('SUBMITTED'));
+      const progress = Array.from({ length: 4 }, (_, i) => s.audit.append(chain, draft('STATE_CHANGED', `STATE:${i}`), { onlyBefore: ['TERMINAL'] }));
+      await Promise.all([...progress.slice(0, round % 4), s.audit.append(chain, draft('COMPLETED', 'TERMINAL')), ...progress.slice(round % 4)]);
+      const keys = (await s.audit.list(chain)).map((e) => e.dedupeKey);
+      expect(keys.slice(keys.indexOf('TERMINAL') + 1)).toEqual([]);
+      expect(keys.filter((k) => k === 'TERMINAL')).toHaveLength(1);
+    }
   });
 
   it('concurrent audit appends make one contiguous chain that verifies', async () => {

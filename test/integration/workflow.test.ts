@@ -4,6 +4,7 @@
  * final state and its exact audit sequence, and that the audit chain verifies.
  */
 import { readFileSync } from 'node:fs';
+import definition from '../../statemachines/submit-job.asl.json';
 import validator from 'asl-validator';
 import { resolve } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -11,7 +12,8 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { SfnWorkflowStarter } from '../../src/adapters/sfn/workflow-starter';
 import { ConflictError, ForbiddenError } from '../../src/errors';
-import { newJobId } from '../../src/jobs/job-id';
+import { jobIdForIdempotencyKey, newJobId } from '../../src/jobs/job-id';
+import { workflowRoutes } from '../../src/jobs/task-routes';
 import type { Job } from '../../src/jobs/model';
 import { DEFAULT_POLLING } from '../../src/jobs/workflow-input';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
@@ -305,6 +307,40 @@ describe('listing', () => {
     expect(Buffer.from(sealed.nextToken!, 'base64url').toString('latin1')).not.toContain(ids[3]!);
     expect((await held.list({ callerArn: ALICE }, { limit: 2, nextToken: sealed.nextToken! })).jobs.map((j) => j.jobId)).toEqual([ids[2], ids[1]]);
     await expect(held.list({ callerArn: CAROL }, { caller: ALICE, limit: 2, nextToken: sealed.nextToken! })).rejects.toMatchObject({ issues: [{ field: 'nextToken' }] });
+  });
+});
+
+describe('an execution whose job does not exist (yet)', () => {
+  it('ends without recording anything (Gateway.NoSuchJob): a job created under that id meanwhile is not failed by it', async () => {
+    // The execution starts for a job id whose record is not there (e.g. recovery trusted a ghost index entry);
+    // the caller's retry creates the job while the execution is still on its way to its end.
+    const held = gw.serviceWith({ start: () => Promise.resolve() });
+    const create = () => held.submit({ caller: { callerArn: ALICE }, body: submitBody(), idempotencyKey: 'created-meanwhile' });
+    const jobId = jobIdForIdempotencyKey(role('DataTeamA'), 'created-meanwhile');
+    const routes = workflowRoutes(gw.workflow);
+    let created: Promise<unknown> | undefined;
+    const runner = new LocalWorkflowRunner({
+      definition,
+      routes: {
+        ...routes,
+        SubmitStepFunctionArn: (input) => routes.SubmitStepFunctionArn(input).catch(async (error: unknown) => {
+          await (created ??= create());
+          throw error;
+        }),
+      },
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+    });
+    try {
+      const execution = runner.run(jobId, { jobId, polling: DEFAULT_POLLING });
+      await execution.done;
+      expect(created).toBeDefined();
+      expect(execution).toMatchObject({ status: 'FAILED', error: { error: 'Gateway.NoSuchJob' } });
+      expect(await gw.jobs.get(jobId)).toMatchObject({ status: 'ACCEPTED' });
+      expect(await auditOf(jobId)).toEqual(['DECISION']);
+    } finally {
+      await runner.stop();
+    }
   });
 });
 

@@ -277,9 +277,10 @@ describePackage('serverless package', () => {
       event: 'src/handlers/triggers.event',
       emrStepEvent: 'src/handlers/triggers.emrStepEvent',
       auditDigest: 'src/handlers/digest.auditDigest',
+      reconcile: 'src/handlers/reconcile.reconcile',
     };
 
-    it('are exactly the eight handlers, on nodejs22.x and arm64, each with its own role', () => {
+    it('are exactly the nine handlers, on nodejs22.x and arm64, each with its own role', () => {
       expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
       const roles = new Set<string>();
       for (const fn of FUNCTIONS) {
@@ -308,8 +309,8 @@ describePackage('serverless package', () => {
       }
     });
 
-    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API and trigger handlers', () => {
-      const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent'];
+    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API, trigger and reconcile handlers', () => {
+      const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent', 'reconcile'];
       for (const fn of FUNCTIONS) {
         const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
         expect(vars.JOBS_TABLE).toEqual({ Ref: 'JobsTable' });
@@ -376,6 +377,8 @@ describePackage('serverless package', () => {
       expect(await invokeBundle(fixture, 'emrStepEvent', stepEvent)).toEqual({ type: 'function', result: {} });
       // The digester builds the gateway too; with no AWS to reach, its first call fails as an SDK error, not at start.
       expect((await invokeBundle(fixture, 'auditDigest', {})).type).toBe('function');
+      // The reconciler too: its first Scan fails as an SDK error, the handler is there.
+      expect((await invokeBundle(fixture, 'reconcile', {})).type).toBe('function');
     }, 60_000);
   });
 
@@ -506,6 +509,10 @@ describePackage('serverless package', () => {
       const name = resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine').StateMachineName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${name}`]] };
     };
+    const executionsArn = () => {
+      const name = resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine').StateMachineName as string;
+      return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:execution:${name}:*`]] };
+    };
     const submitterArn = () => {
       const name = resource(t, 'EmrGatewaySubmitter', 'AWS::IAM::Role').RoleName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]] };
@@ -556,7 +563,7 @@ describePackage('serverless package', () => {
       // The API checks trails against the digests; only the digester signs and writes them, and it writes no table.
       const readDigests = ['s3:GetObject', 's3:ListBucket', 'kms:GetPublicKey'];
       const expected: Record<FunctionName, string[]> = {
-        api: [...logs, ...dynamo, ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
         pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
@@ -564,10 +571,12 @@ describePackage('serverless package', () => {
         scheduled: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep'],
+        // Finds unfinished jobs (Scan of the table), looks at their executions, starts one again or ends the job (stopping its step).
+        reconcile: [...logs, ...dynamo, 'dynamodb:Scan', ...seal, 'states:DescribeExecution', 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
       };
       const [get, put, update, query] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
       const jobsTableActions: Record<FunctionName, string[]> = {
-        api: [get, put, query, update],
+        api: ['dynamodb:BatchGetItem', get, put, query, update],
         scheduled: [get, put, update],
         event: [get, put, update],
         submitStep: [get, update],
@@ -575,6 +584,7 @@ describePackage('serverless package', () => {
         failJob: [get, update],
         emrStepEvent: [get, update],
         auditDigest: [query, 'dynamodb:Scan'],
+        reconcile: [get, 'dynamodb:Scan', update],
       };
       const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
       for (const fn of FUNCTIONS) {
@@ -589,10 +599,12 @@ describePackage('serverless package', () => {
           if (actions.some((a) => a.startsWith('logs:'))) expect(resources).toEqual([getAtt(logGroupOf(fn))]);
           if (actions.some((a) => a.startsWith('dynamodb:'))) for (const r of resources) expect(tables).toContainEqual(r);
           if (actions.some((a) => a.startsWith('elasticmapreduce:'))) expect(resources).toEqual(clusterArns);
-          if (actions.some((a) => a.startsWith('states:'))) expect(resources).toEqual([stateMachineArn()]);
+          // StartExecution on the state machine; DescribeExecution on its executions (their ARNs are not the machine's).
+          if (actions.includes('states:StartExecution')) expect([actions, resources]).toEqual([['states:StartExecution'], [stateMachineArn()]]);
+          if (actions.includes('states:DescribeExecution')) expect([actions, resources]).toEqual([['states:DescribeExecution'], [executionsArn()]]);
           if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
         }
-        // The jobs table: created only where jobs are submitted, listed only by the API, updated where they change.
+        // The jobs table: created only where jobs are submitted, listed (and read in batches) only by the API, updated where they change.
         const onJobs = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('JobsTable')));
         expect([...new Set(onJobs.flatMap(actionsOf))].sort()).toEqual(jobsTableActions[fn]);
         // The audit trail is append-only: nobody may update (or delete) its items.
@@ -717,7 +729,7 @@ describePackage('serverless package', () => {
 
     it('sends EMR Step Status Change events of the configured clusters to emrStepEvent', () => {
       const rules = ofType(t, 'AWS::Events::Rule');
-      expect(rules).toHaveLength(config.triggers.length + 2); // and the digester's schedule
+      expect(rules).toHaveLength(config.triggers.length + 3); // and the digester's and the reconciler's schedules
       const rule = resource(t, 'EmrStepStatusRule', 'AWS::Events::Rule') as { EventPattern: Json; Targets: { Arn: Json }[] };
       expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: config.clusters.map((c) => c.id) } });
       expect(rule.Targets.map((x) => x.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
@@ -725,10 +737,18 @@ describePackage('serverless package', () => {
       expect(permission).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: getAtt('EmrStepStatusRule'), FunctionName: getAtt('EmrStepEventLambdaFunction') });
     });
 
+    it('runs the reconciler every 15 minutes by default, within Lambda\'s longest timeout, reserving no concurrency (new accounts cannot spare it)', () => {
+      const { logicalId: id, properties } = functionInfo(t, 'reconcile');
+      expect(properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(properties.Timeout).toBe(900);
+      const rules = ofType(t, 'AWS::Events::Rule').filter(([, r]) => references(r.Properties?.Targets).has(id));
+      expect(rules.map(([, r]) => r.Properties?.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    });
+
     it('follows the example configuration too: one schedule and one rule per entry', () => {
       const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
       expect(ofType(example.template, 'AWS::Scheduler::Schedule')).toHaveLength(exampleConfig.schedules.length);
-      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 2);
+      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 3);
     });
   });
 

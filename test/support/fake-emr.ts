@@ -26,7 +26,7 @@ export interface FakeStep {
   cancelledWith?: string;
 }
 
-type Operation = 'AddJobFlowSteps' | 'DescribeStep' | 'CancelSteps' | 'ListSteps';
+export type Operation = 'AddJobFlowSteps' | 'DescribeStep' | 'CancelSteps' | 'ListSteps';
 
 export function awsError(name: string, message: string, status = 400): EMRServiceException {
   return new EMRServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
@@ -42,6 +42,10 @@ export class FakeEmr {
   timed?: { now: () => Date; runSeconds: number };
   /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
   duringAdd?: () => Promise<void>;
+  /** Runs once, while the next DescribeStep's answer is on its way (races): the answer is the state before it ran. */
+  duringDescribe?: () => Promise<void>;
+  /** Asked before every call that has no scripted failure: an error to throw (e.g. random throttling), or none. */
+  chaos?: (operation: Operation) => Error | undefined;
   private readonly failures = new Map<Operation, Error[]>();
   private counter = 0;
 
@@ -54,11 +58,14 @@ export class FakeEmr {
       await this.duringAdd?.();
       return { StepIds: [id] };
     });
-    this.mock.on(DescribeStepCommand).callsFake(({ StepId }: { StepId: string }) => {
+    this.mock.on(DescribeStepCommand).callsFake(async ({ StepId }: { StepId: string }) => {
       this.maybeFail('DescribeStep');
       const step = this.step(StepId);
       step.position = Math.min(step.position + 1, step.script.length - 1);
       const state = this.timed ? this.timedState(step) : step.script[step.position]!;
+      const during = this.duringDescribe;
+      this.duringDescribe = undefined;
+      await during?.();
       return {
         Step: {
           Id: step.id,
@@ -113,7 +120,7 @@ export class FakeEmr {
   }
 
   private maybeFail(operation: Operation): void {
-    const error = this.failures.get(operation)?.shift();
+    const error = this.failures.get(operation)?.shift() ?? this.chaos?.(operation);
     if (error) throw error;
   }
 }

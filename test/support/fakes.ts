@@ -11,8 +11,8 @@ import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../
 import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
-import { isEmrTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AuditLog, EmrStepStatus, EmrSteps, JobChanges, JobPage, JobRepository, ListQuery, WorkflowStarter } from '../../src/jobs/ports';
+import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import type { WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
 
@@ -69,7 +69,8 @@ export class InMemoryJobRepository implements JobRepository {
    * One Query of the index the adapter would use (caller, else cluster, else status), newest first: `limit` jobs
    * of the partition are read, then the other filters drop some, as DynamoDB's Limit counts items before its
    * FilterExpression. The position is the last read job's listKey. Unlike DynamoDB, a page that read the last
-   * matching job has no nextToken (DynamoDB may answer one that leads to an empty page).
+   * matching job has no nextToken (DynamoDB may answer one that leads to an empty page). Having no index, it
+   * has no ghost or stale entry to drop: what it lists is the table, as the adapter's read-through makes it.
    */
   async list(query: ListQuery): Promise<JobPage> {
     await turn();
@@ -84,9 +85,20 @@ export class InMemoryJobRepository implements JobRepository {
       .filter((j) => j[attribute] === partition && j.listKey >= from && j.listKey <= to && (after === undefined || j.listKey < after))
       .sort((a, b) => (a.listKey < b.listKey ? 1 : -1));
     const read = inPartition.slice(0, query.limit);
-    const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId));
+    const jobs = read.filter((j) => (!query.status || j.status === query.status) && (!query.clusterId || j.clusterId === query.clusterId) && (query.visible?.(j) ?? true));
     const last = read.at(-1);
     return { jobs: jobs.map(stored), ...(last && inPartition.length > read.length ? { nextToken: last.listKey } : {}) };
+  }
+
+  /** Pages of `unfinishedPageSize` jobs, by jobId, as the adapter's Scan (whose pages end at 1 MB) pages the table. */
+  unfinishedPageSize = 100;
+
+  /** The jobs not in a terminal state, read from the items (the fake has no index to tear), a page from `cursor`. */
+  async unfinished(cursor?: string): Promise<UnfinishedPage> {
+    await turn();
+    const all = [...this.items.values()].filter((j) => !isTerminal(j.status) && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    const page = all.slice(0, this.unfinishedPageSize);
+    return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
   }
 
   /** The heads of jobs updated in (from, to] (every job without `from`), as the adapter's index answers. */
@@ -107,16 +119,21 @@ export class InMemoryAuditLog implements AuditLog {
     readonly sealer: AuditSealer = new TestSealer(),
   ) {}
 
-  /** `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is taken. */
-  async append(chainId: string, draft: AuditDraft, _options?: { firstEvent?: boolean }): Promise<AuditEvent> {
+  /**
+   * `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is
+   * taken. `onlyBefore` is checked on the chain the write extends, as the adapter's conditional put makes it.
+   */
+  async append(chainId: string, draft: AuditDraft, options: AppendOptions = {}): Promise<AuditEvent> {
     await turn();
     const chain = this.chains.get(chainId) ?? [];
     const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
     if (existing) return stored(existing);
+    const blocker = options.onlyBefore && chain.findLast((e) => options.onlyBefore!.includes(e.dedupeKey));
+    if (blocker) return stored(blocker);
     const last = chain.at(-1);
     const event = await sealEvent(this.sealer, draft, chainId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(chainId), this.now().toISOString());
     // Another append may have landed while the seal was made (as a conditional put would find): go round again.
-    if ((this.chains.get(chainId) ?? []).length !== chain.length) return this.append(chainId, draft);
+    if ((this.chains.get(chainId) ?? []).length !== chain.length) return this.append(chainId, draft, options);
     this.chains.set(chainId, [...chain, stored(event)]);
     this.afterWrite?.(event);
     return event;
@@ -232,14 +249,61 @@ export class FakeEmrSteps implements EmrSteps {
 export class RecordingStarter implements WorkflowStarter {
   /** Every call, failed ones included. */
   readonly attempts: WorkflowInput[] = [];
+  /** The execution name of each call (the job id unless another was given). */
+  readonly names: string[] = [];
   private readonly failures: Error[] = [];
   failNext(...errors: Error[]): void {
     this.failures.push(...errors);
   }
-  async start(input: WorkflowInput): Promise<void> {
+  async start(input: WorkflowInput, name: string = input.jobId): Promise<void> {
     await turn();
     this.attempts.push(structuredClone(input));
+    this.names.push(name);
     const error = this.failures.shift();
+    if (error) throw error;
+  }
+}
+
+/**
+ * Step Functions' executions at the ports the reconciler uses: StartExecution (idempotent by name, as the adapter
+ * makes it: a name in use is "already started") and DescribeExecution (undefined for a name it has never seen, as
+ * the adapter answers ExecutionDoesNotExist). Executions run nothing: a test sets how they end.
+ */
+export class FakeExecutions implements WorkflowStarter, WorkflowExecutions {
+  readonly executions = new Map<string, ExecutionStatus & { input: WorkflowInput }>();
+  /** Every StartExecution, by name. */
+  readonly started: string[] = [];
+  private readonly failures = new Map<'start' | 'describe', Error[]>();
+
+  failNext(operation: 'start' | 'describe', ...errors: Error[]): void {
+    this.failures.set(operation, [...(this.failures.get(operation) ?? []), ...errors]);
+  }
+
+  async start(input: WorkflowInput, name: string = input.jobId): Promise<void> {
+    await turn();
+    this.fail('start');
+    this.started.push(name);
+    if (!this.executions.has(name)) this.executions.set(name, { status: 'RUNNING', input: structuredClone(input) });
+  }
+
+  async describe(name: string): Promise<ExecutionStatus | undefined> {
+    await turn();
+    this.fail('describe');
+    const execution = this.executions.get(name);
+    if (!execution) return undefined;
+    const { input: _input, ...status } = execution;
+    return { ...status };
+  }
+
+  /** The named execution ends (or is forgotten, as an execution older than 90 days is). */
+  end(name: string, status: Exclude<ExecutionStatus['status'], 'RUNNING'> | 'VANISHED', error?: { error: string; cause?: string }): void {
+    const execution = this.executions.get(name);
+    if (status === 'VANISHED') this.executions.delete(name);
+    else this.executions.set(name, { status, ...error, input: execution?.input ?? { jobId: name, polling: { initialSeconds: 15, factor: 2, maxSeconds: 300 } } });
+  }
+
+  private fail(operation: 'start' | 'describe'): void {
+    const error = this.failures.get(operation)?.shift();
     if (error) throw error;
   }
 }

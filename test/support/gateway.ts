@@ -14,6 +14,9 @@ import { AuditDigester, DigestVerifier } from '../../src/audit/digester';
 import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { StepTasks } from '../../src/jobs/step-tasks';
+import { Reconciler } from '../../src/jobs/reconciler';
+import { executionName } from '../../src/jobs/model';
+import type { WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
@@ -49,6 +52,10 @@ export interface TestGateway {
   sts: { calls: { RoleArn?: string; SourceIdentity?: string; RoleSessionName?: string }[] };
   /** Waits for the job's execution to end; returns the job then. */
   finish(jobId: string): Promise<Awaited<ReturnType<DynamoJobStore['get']>>>;
+  /** The runner's executions at the reconciler's ports (names as Step Functions has them). */
+  executions: WorkflowStarter & WorkflowExecutions;
+  /** The reconciler over the stores, the runner's executions and the workflow's tasks, on the simulated clock. */
+  reconciler: Reconciler;
   /** Tests that need a fault around DynamoDB writes wrap the client here. */
   stop(): Promise<void>;
 }
@@ -101,6 +108,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     waitOverrideMs: 0,
     retryOverrideMs: 0,
   });
+  const executions = runnerExecutions(runner);
+  const reconciler = new Reconciler({ jobs, audit, executions, workflow: executions, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
     new JobService({ config, engine, jobs, audit, sealer, digests, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
@@ -118,10 +127,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     runner,
     service,
     serviceWith,
+    executions,
+    reconciler,
     assumed,
     sts,
     async finish(jobId) {
-      const execution = runner.executions.get(jobId);
+      const job = await jobs.get(jobId);
+      const execution = runner.executions.get(job ? executionName(job) : jobId);
       if (!execution) throw new Error(`no execution for ${jobId}`);
       await execution.done;
       return jobs.get(jobId);
@@ -130,6 +142,23 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       await runner.stop();
       emr.restore();
       await dynamo.stop();
+    },
+  };
+}
+
+/**
+ * The local runner's executions as Step Functions shows them to the reconciler: StartExecution by name (a name in
+ * use is already started, as SfnWorkflowStarter treats ExecutionAlreadyExists), DescribeExecution by name.
+ */
+export function runnerExecutions(runner: LocalWorkflowRunner): WorkflowStarter & WorkflowExecutions {
+  return {
+    start(input, name = input.jobId) {
+      runner.run(name, input);
+      return Promise.resolve();
+    },
+    describe(name) {
+      const e = runner.executions.get(name);
+      return Promise.resolve(e && { status: e.status, ...(e.error ? { error: e.error.error, cause: e.error.cause } : {}) });
     },
   };
 }

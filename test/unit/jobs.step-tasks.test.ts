@@ -148,8 +148,10 @@ describe('submit', () => {
     expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'FAILED' });
     expect(g.emr.steps[0]!.cancelledWith).toBe('TERMINATE_PROCESS');
     await expectJob(jobId, { status: 'FAILED' }, ['stepId']);
-    // The step that was added is on record, after the outcome that ended the job.
-    expect(await trail(jobId)).toEqual(['DECISION', 'FAILED', 'SUBMITTED']);
+    // The step that was added is on record, after the outcome that ended the job, as what happened after it
+    // (not as SUBMITTED, which would tell of a job submitted after it had failed).
+    expect(await trail(jobId)).toEqual(['DECISION', 'FAILED', 'STEP_STOPPED']);
+    expect((await eventOf(jobId, 'STEP_STOPPED'))?.emr).toEqual({ stepId: g.emr.steps[0]!.id, stopped: true });
   });
 });
 
@@ -341,6 +343,35 @@ describe('deadline', () => {
     expect(waits).toEqual([15, 30, 15, 30, 60]);
   });
 
+  it('submission past the deadline (EMR refused it transiently until then): TIMED_OUT before any EMR call, never FAILED', async () => {
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    g.emr.failNext('add', throttled());
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    g.clock.advance(61);
+    expect(await g.tasks.submit(g.input(jobId))).toMatchObject({ done: true, status: 'TIMED_OUT' });
+    expect(g.emr.calls.map((c) => c.operation)).toEqual(['add', 'find']); // looked for a step an attempt may have added: none
+    const message = 'the deadline (60 s) passed before EMR accepted the step';
+    await expectJob(jobId, { status: 'TIMED_OUT', failureDetails: { reason: 'DEADLINE', message } }, ['stepId', 'timedOut']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'TIMED_OUT']);
+    expect((await eventOf(jobId, 'TIMED_OUT'))?.detail).toEqual({ by: 'gateway', before: 'submission', timeoutSeconds: 60, failureDetails: { reason: 'DEADLINE', message } });
+  });
+
+  it('past the deadline, a step an earlier attempt added is followed, not abandoned: the poll times it out', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    g.emr.duringAdd = () => {
+      g.emr.duringAdd = undefined;
+      return Promise.reject(throttled()); // the step was added, the answer lost
+    };
+    await expect(g.tasks.submit(g.input(jobId))).rejects.toThrow(TransientError);
+    g.clock.advance(61);
+    let result = await g.tasks.submit(g.input(jobId));
+    expect(result).toMatchObject({ done: false, status: 'SUBMITTED' });
+    while (!result.done) result = await poll(jobId, result);
+    expect(result.status).toBe('TIMED_OUT');
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'TIMEOUT', 'STATE_CHANGED:CANCEL_PENDING', 'TIMED_OUT']);
+  });
+
   it('a step that ends by itself before the deadline is not cancelled', async () => {
     g.emr.nextScript = ['RUNNING', 'COMPLETED'];
     const { jobId } = await accepted(submitBody({ timeoutSeconds: 600 }));
@@ -433,6 +464,60 @@ describe('fail (the Catch of every task)', () => {
     expect((await job(jobId)).status).toBe('RUNNING');
     expect(await g.tasks.fail({ ...g.input(jobId), error: { Error: 'Error', Cause: 'the update is refused for good' } })).toMatchObject({ done: true, status: 'COMPLETED' });
     await expectJob(jobId, { status: 'COMPLETED', emrState: 'COMPLETED' }, ['failureDetails']);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+});
+
+/**
+ * The trail tells events in the order they happened: a poll that read a state before the step's end was recorded
+ * (by a step event, or another run) must not append that state after the end, nor move the job back. The check
+ * is part of the append's conditional write, so no read before it can be overtaken.
+ */
+describe('order of the trail under races', () => {
+  /** A submitted job whose next DescribeStep answers `stale`, while `meanwhile` runs before the answer arrives. */
+  async function raced(stale: 'PENDING' | 'RUNNING', meanwhile: (step: { id: string; name: string }) => Promise<unknown>): Promise<string> {
+    const { jobId } = await accepted();
+    await g.tasks.submit(g.input(jobId));
+    const step = g.emr.steps[0]!;
+    jest.spyOn(g.emr, 'describe').mockImplementationOnce(async () => {
+      await meanwhile(step);
+      return { state: stale };
+    });
+    return jobId;
+  }
+
+  it('a RUNNING read by a poll before the COMPLETED event was recorded is not appended after it', async () => {
+    g.emr.nextScript = ['COMPLETED'];
+    const jobId = await raced('RUNNING', (step) => g.tasks.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'COMPLETED' }));
+    expect(await poll(jobId, { done: false, status: 'SUBMITTED', waitSeconds: 15 })).toMatchObject({ done: true, status: 'COMPLETED' });
+    await expectJob(jobId, { status: 'COMPLETED', emrState: 'COMPLETED' });
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'COMPLETED']);
+  });
+
+  it('a PENDING read before RUNNING was recorded is not appended after it, and the job does not go back to PENDING', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const jobId = await raced('PENDING', (step) => g.tasks.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'RUNNING' }));
+    expect(await poll(jobId, { done: false, status: 'SUBMITTED', waitSeconds: 15 })).toMatchObject({ done: false, status: 'RUNNING' });
+    await expectJob(jobId, { status: 'RUNNING', emrState: 'RUNNING' });
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
+  });
+
+  it('a deadline reached by a poll after the step ended is no TIMEOUT: the job keeps its end, no cancel is sent', async () => {
+    g.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    const running = await poll(jobId, await g.tasks.submit(g.input(jobId)));
+    const step = g.emr.steps[0]!;
+    g.clock.advance(60);
+    // The poll's DescribeStep still says RUNNING; the step's COMPLETED event is recorded before the poll's TIMEOUT is written.
+    jest.spyOn(g.emr, 'describe').mockResolvedValueOnce({ state: 'RUNNING' });
+    const append = g.audit.append.bind(g.audit);
+    jest.spyOn(g.audit, 'append').mockImplementation(async (chainId, draft, options) => {
+      if (draft.type === 'TIMEOUT') await g.tasks.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'COMPLETED' });
+      return append(chainId, draft, options);
+    });
+    expect(await poll(jobId, running)).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(g.emr.count('cancel')).toBe(0);
+    await expectJob(jobId, { status: 'COMPLETED' }, ['timedOut', 'cancelRequested']);
     expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
   });
 });

@@ -9,7 +9,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../audit/chain';
 import type { AuditSealer } from '../../audit/ports';
 import { AuditContentionError, IntegrityError } from '../../errors';
-import type { AuditLog } from '../../jobs/ports';
+import type { AppendOptions, AuditLog } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 
 /** Each lost race costs one more attempt; a job rarely has more than two writers at once (workflow, cancel). */
@@ -28,9 +28,10 @@ export class DynamoAuditStore implements AuditLog {
    * Appends an event after the chain's last one, unless an event with the same dedupe key is already in the
    * chain: then that event is returned and nothing is written (a retried append is a no-op). Reading the keys
    * first, every time, is what makes this hold even when other writers appended in between. `firstEvent`
-   * skips that read for the first event of a job whose id was just made up (nothing can precede it).
+   * skips that read for the first event of a job whose id was just made up (nothing can precede it);
+   * `onlyBefore` refuses the append once the chain holds one of those events (see AuditLog).
    */
-  async append(jobId: string, draft: AuditDraft, options: { firstEvent?: boolean } = {}): Promise<AuditEvent> {
+  async append(jobId: string, draft: AuditDraft, options: AppendOptions = {}): Promise<AuditEvent> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(Math.random() * 5 * attempt); // jitter: concurrent writers stop colliding
       // A brand-new job (a fresh random id) has no chain yet: try seq 0 straight away; if it is taken after
@@ -38,6 +39,11 @@ export class DynamoAuditStore implements AuditLog {
       const chain = options.firstEvent && attempt === 0 ? [] : await this.keys(jobId);
       const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
       if (existing) return this.get(jobId, existing.seq);
+      // An event it must precede is in the chain: nothing is written. This chain is the one the put below
+      // extends (seq last + 1, only if still free), so an event appended since this read makes the put fail
+      // and the check run again: the check holds at the moment of the write.
+      const blocker = options.onlyBefore && chain.findLast((e) => options.onlyBefore!.includes(e.dedupeKey));
+      if (blocker) return this.get(jobId, blocker.seq);
       const last = chain.at(-1);
       const event = await sealEvent(this.sealer, draft, jobId, last ? last.seq + 1 : 0, last ? last.hash : genesisHash(jobId), this.now().toISOString());
       try {

@@ -1,9 +1,13 @@
 /**
  * Jobs in DynamoDB: one item per job, created once (conditional put), then changed only with optimistic
  * concurrency on `version`. Three sparse-free indexes list jobs newest first by caller, status and cluster,
- * so no listing ever scans the table; one list call is one Query.
+ * so no listing ever scans the table; one list call is one Query, then one BatchGetItem (consistent) that reads
+ * its jobs through to the table: an index is not the table (GSIs lag behind it in AWS; the local dynalite writes
+ * index entries and the item separately, so a killed process leaves entries of states the item never reached).
+ * Only finding unfinished jobs scans the table, because no index may be trusted to hold every one of them.
  */
 import {
+  BatchGetItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -13,12 +17,14 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IntegrityError, JobConflictError, ValidationError } from '../../errors';
-import { jobIdOfListKey, type Job } from '../../jobs/model';
-import type { JobChanges, JobPage, JobRepository, ListQuery } from '../../jobs/ports';
+import { IntegrityError, JobConflictError, TransientError, ValidationError } from '../../errors';
+import { ACTIVE_STATUSES, jobIdOfListKey, type Job } from '../../jobs/model';
+import type { JobChanges, JobPage, JobRepository, ListedJob, ListQuery, UnfinishedPage } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 import { HEAD_CHANGES_INDEX, JOB_INDEXES, headChangesKey, headChangesKeys, type JobIndex } from './tables';
 import type { DigestEntry } from '../../audit/digest';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoJobStore implements JobRepository {
   constructor(
@@ -101,38 +107,79 @@ export class DynamoJobStore implements JobRepository {
   }
 
   /**
-   * One Query, newest first, through the index that fits the filters; the other filters apply on the way, after
-   * `limit` items are read (DynamoDB's Limit), so a page may be short or empty with more after it.
+   * One Query, newest first, through the index that fits the filters, for `limit` entries (their position and what
+   * never changes: owner, cluster, role); then the jobs of the entries `visible` accepts, as the table holds them
+   * (BatchGetItem, consistent). An entry is dropped when its job is not in the table, sits at another position (a
+   * ghost of a create retried later), or no longer matches the filters (the index lags, or kept an entry of a state
+   * the job never reached): so a job is listed only at its own position, once across pages, in its real state.
+   * `limit` counts entries read, whatever is dropped.
    */
   async list(query: ListQuery): Promise<JobPage> {
     const { index, partition } = chooseIndex(query);
     const values: Record<string, unknown> = { ':pk': partition, ':from': query.from ?? '0', ':to': `${query.to ?? '9999'}~` };
-    const filters: string[] = [];
-    const names: Record<string, string> = { '#pk': JOB_INDEXES[index] };
-    if (query.status && index !== 'byStatus') {
-      filters.push('#status = :status');
-      names['#status'] = 'status';
-      values[':status'] = query.status;
-    }
-    if (query.clusterId && index !== 'byCluster') {
-      filters.push('clusterId = :cluster');
-      values[':cluster'] = query.clusterId;
-    }
     const out = await awsCall('DynamoDB Query', () => this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: index,
         KeyConditionExpression: '#pk = :pk AND listKey BETWEEN :from AND :to',
-        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-        ExpressionAttributeNames: names,
+        ProjectionExpression: 'jobId, listKey, principalArn, clusterId, executionRoleArn',
+        ExpressionAttributeNames: { '#pk': JOB_INDEXES[index] },
         ExpressionAttributeValues: marshall(values),
         ScanIndexForward: false,
         Limit: query.limit,
         ExclusiveStartKey: startKey(query.nextToken, JOB_INDEXES[index], partition),
       }),
     ));
-    const jobs = (out.Items ?? []).map(toJob);
+    const entries = (out.Items ?? []).map((item) => unmarshall(item) as ListedJob).filter((entry) => typeof entry.jobId === 'string' && (query.visible?.(entry) ?? true));
+    const items = await this.getMany(entries.map((e) => e.jobId));
+    const jobs = entries.flatMap((entry) => {
+      const job = items.get(entry.jobId);
+      return job && job.listKey === entry.listKey && matches(job, query) ? [job] : [];
+    });
     return { jobs, ...(out.LastEvaluatedKey ? { nextToken: positionOf(out.LastEvaluatedKey) } : {}) };
+  }
+
+  /** Jobs by id, consistent reads, 100 keys per BatchGetItem; keys DynamoDB leaves unprocessed are asked for again. */
+  private async getMany(jobIds: string[]): Promise<Map<string, Job>> {
+    const found = new Map<string, Job>();
+    const unique = [...new Set(jobIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] = unique.slice(i, i + 100).map((jobId) => marshall({ jobId }));
+      for (let attempt = 0; keys.length; attempt++) {
+        if (attempt >= 10) throw new TransientError('DynamoDB BatchGetItem: keys left unprocessed after 10 attempts', { throttled: true, dependency: 'DynamoDB BatchGetItem: UnprocessedKeys' });
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        const out = await awsCall('DynamoDB BatchGetItem', () => this.db.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } })));
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const job = toJob(item);
+          found.set(job.jobId, job);
+        }
+        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  /**
+   * A page of the jobs not in a terminal state, read from the table itself (a Scan, not an index: a lagging or
+   * torn index could hide one), in no particular order. Eventually consistent: the item a Scan may miss or show
+   * older is one written in the last second, and an unfinished job's older version is unfinished too (terminal
+   * states are final), so a job that stays unfinished is found by this run or the next. `cursor` is the last
+   * jobId of the previous page; an empty page may still have a cursor (the filter applies after the read).
+   */
+  async unfinished(cursor?: string): Promise<UnfinishedPage> {
+    const statuses = Object.fromEntries(ACTIVE_STATUSES.map((status, i) => [`:s${i}`, status]));
+    const out = await awsCall('DynamoDB Scan', () => this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        FilterExpression: `#status IN (${Object.keys(statuses).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall(statuses),
+        ...(cursor !== undefined ? { ExclusiveStartKey: marshall({ jobId: cursor }) } : {}),
+      }),
+    ));
+    const last = out.LastEvaluatedKey ? (unmarshall(out.LastEvaluatedKey) as { jobId?: unknown }).jobId : undefined;
+    if (out.LastEvaluatedKey && typeof last !== 'string') throw new IntegrityError('DynamoDB answered a Scan LastEvaluatedKey without a jobId');
+    return { jobs: (out.Items ?? []).map(toJob), ...(typeof last === 'string' ? { cursor: last } : {}) };
   }
 
   /**
@@ -185,6 +232,13 @@ export class DynamoJobStore implements JobRepository {
 function toJob(item: Record<string, AttributeValue>): Job {
   const { [HEAD_CHANGES_INDEX.partition]: _index, ...job } = unmarshall(item);
   return job as Job;
+}
+
+/** Whether a job, as the table holds it, is one the listing asks for (the index said so, and may be wrong). */
+function matches(job: Job, query: ListQuery): boolean {
+  return (query.principalArn === undefined || job.principalArn === query.principalArn)
+    && (query.clusterId === undefined || job.clusterId === query.clusterId)
+    && (query.status === undefined || job.status === query.status);
 }
 
 /** The index that serves a listing: by caller, else by cluster, else by status. */

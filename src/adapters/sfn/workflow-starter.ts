@@ -1,4 +1,4 @@
-/** Starts the job's state machine execution in Step Functions, named after the job (so a second start is harmless). */
+/** Starts the job's state machine execution in Step Functions, named after the job or as asked (so a second start is harmless). */
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../../jobs/ports';
 import type { WorkflowInput } from '../../jobs/workflow-input';
@@ -10,9 +10,9 @@ export class SfnWorkflowStarter implements WorkflowStarter {
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(input: WorkflowInput): Promise<void> {
+  async start(input: WorkflowInput, name: string = input.jobId): Promise<void> {
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.jobId, input: JSON.stringify(input) }));
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (error) {
       // Same name: the execution exists (running with this input, or already finished). Either way it was started.
       if (errorName(error) !== 'ExecutionAlreadyExists') throw translateAwsError('StartExecution', error);
