@@ -50,13 +50,21 @@ it('never started (ACCEPTED, no execution): started, and the job runs to its end
   expect(await trail(job.jobId)).toEqual(['DECISION', 'RECONCILED', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
 });
 
+async function untilExecution(name: string, done: (status: string) => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(gw.runner.executions.get(name)?.status ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 describe('a job RUNNING on EMR whose execution', () => {
   /** A job whose step is RUNNING, and its execution stopped (the local stack's stop does that to every one). */
   async function stopped(): Promise<string> {
     gw.emr.nextScript = ['RUNNING'];
     const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
     await untilJob(gw.jobs, job.jobId, (j) => j.status === 'RUNNING');
-    await gw.runner.stop(); // aborts the execution, and waits for its task in flight
+    // Aborted as the local stack's stop aborts every execution (the runner itself goes on: a stopped one refuses
+    // every later execution, as the next start's new runner would not). Then its task in flight settles.
+    gw.runner.abort(job.jobId);
+    await untilExecution(job.jobId, (status) => status === 'ABORTED');
     gw.emr.steps[0]!.script.push('COMPLETED'); // the step goes on without anyone watching, and ends
     later();
     return job.jobId;
