@@ -5,45 +5,36 @@
  */
 import type { AuditDigester, DigestRun } from '../audit/digester';
 import { logger } from '../util/logger';
+import { PeriodicRun } from './periodic';
 
 export const LOCAL_DIGEST_INTERVAL_MS = 60_000;
 
 export class LocalDigestTimer {
-  private timer?: NodeJS.Timeout;
-  private running: Promise<DigestRun | undefined> = Promise.resolve(undefined);
+  private readonly periodic: PeriodicRun<{ quiesced?: boolean }, DigestRun>;
 
-  constructor(
-    private readonly digester: () => AuditDigester,
-    private readonly intervalMs: number = LOCAL_DIGEST_INTERVAL_MS,
-  ) {}
+  constructor(digester: () => AuditDigester, intervalMs: number = LOCAL_DIGEST_INTERVAL_MS) {
+    this.periodic = new PeriodicRun('the audit digest', async (options) => {
+      const run = await digester().run(options);
+      if (run.written && run.skipped) logger.warn('local stack: the jobs table holds heads that are not heads (planted there?): the audit digest left them out', { ...run });
+      else if (run.written) logger.debug('local stack: audit digest written', { ...run });
+      return run;
+    }, intervalMs);
+  }
 
   /** The first digest now, then one every interval. */
   async start(): Promise<DigestRun | undefined> {
-    const first = await this.run();
-    this.timer = setInterval(() => void this.run(), this.intervalMs);
-    this.timer.unref();
+    const first = await this.periodic.run();
+    this.periodic.startTimer();
     return first;
   }
 
-  /** A run after any run in progress; its failure is logged (the next run tries again), not thrown. */
+  /** A digest after any run in progress; its failure is logged (the next run tries again), not thrown. */
   run(options: { quiesced?: boolean } = {}): Promise<DigestRun | undefined> {
-    this.running = this.running.then(async () => {
-      try {
-        const run = await this.digester().run(options);
-        if (run.written && run.skipped) logger.warn('local stack: the jobs table holds heads that are not heads (planted there?): the audit digest left them out', { ...run });
-        else if (run.written) logger.debug('local stack: audit digest written', { ...run });
-        return run;
-      } catch (error) {
-        logger.warn('local stack: the audit digest failed (the next run tries again)', { error });
-        return undefined;
-      }
-    });
-    return this.running;
+    return this.periodic.run(options);
   }
 
   /** The last digest, written before the stack's stores close, once nothing writes any more: up to now. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.run({ quiesced: true });
+  stop(): Promise<void> {
+    return this.periodic.stop({ quiesced: true });
   }
 }

@@ -31,6 +31,7 @@ import { LocalEventBus } from './events';
 import { LocalKms } from './kms';
 import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
+import { PeriodicRun } from './periodic';
 import { LocalS3 } from './s3';
 import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './sfn/api';
@@ -357,41 +358,28 @@ export const LOCAL_RECONCILE_IDLE_SECONDS = 60;
 
 /** The reconciler on the local stack: every minute, one run at a time, stopped with the stack before its stores. */
 export class LocalReconcileTimer {
-  private timer?: NodeJS.Timeout;
-  private running: Promise<ReconcileRun | undefined> = Promise.resolve(undefined);
-  private stopped = false;
+  private readonly periodic: PeriodicRun<{ idleSeconds?: number }, ReconcileRun>;
 
-  constructor(
-    private readonly reconciler: () => Pick<Reconciler, 'run'>,
-    private readonly intervalMs: number = 60_000,
-  ) {}
+  constructor(reconciler: () => Pick<Reconciler, 'run'>, intervalMs = 60_000) {
+    this.periodic = new PeriodicRun('the reconciler', async (options) => {
+      const run = await reconciler().run({ idleSeconds: options.idleSeconds ?? LOCAL_RECONCILE_IDLE_SECONDS });
+      for (const repair of run.repaired) logger.info('local stack: job reconciled', { ...repair });
+      for (const failure of run.errors) logger.warn('local stack: job not reconciled (the next run tries again)', { ...failure });
+      return run;
+    }, intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.run(), this.intervalMs);
-    this.timer.unref();
+    this.periodic.startTimer();
   }
 
   /** A run after any run in progress; its failure is logged (the next run tries again), not thrown. */
   run(options: { idleSeconds?: number } = {}): Promise<ReconcileRun | undefined> {
-    this.running = this.running.then(async () => {
-      if (this.stopped) return undefined;
-      try {
-        const run = await this.reconciler().run({ idleSeconds: options.idleSeconds ?? LOCAL_RECONCILE_IDLE_SECONDS });
-        for (const repair of run.repaired) logger.info('local stack: job reconciled', { ...repair });
-        for (const failure of run.errors) logger.warn('local stack: job not reconciled (the next run tries again)', { ...failure });
-        return run;
-      } catch (error) {
-        logger.warn('local stack: the reconciler failed (the next run tries again)', { error });
-        return undefined;
-      }
-    });
-    return this.running;
+    return this.periodic.run(options);
   }
 
   /** No run after this one; waits for the run in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }
