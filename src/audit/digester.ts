@@ -8,6 +8,7 @@
  * - DigestVerifier.check (GET /jobs/{id}/audit): the chain against its newest anchor and the newest digest.
  */
 import { IntegrityError } from '../errors';
+import { eachLimited } from '../util/concurrency';
 import { IN_FLIGHT_SECONDS } from './chain';
 import { checkAnchor, digestMessage, isDigestEntry, nextDigest, parseSignedDigest, type Anchor, type AnchorCheck, type AnchoredTrail, type DigestEntry, type SignedDigest } from './digest';
 import type { DigestSigner, DigestStore } from './ports';
@@ -46,14 +47,6 @@ export type DigestRun =
       skipped?: { count: number; chainIds: string[] };
     }
   | { written: false; reason: string };
-
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** A stored digest, parsed and its signature verified; IntegrityError naming the problem otherwise. */
 async function trusted(signer: DigestSigner, stored: unknown, what: string): Promise<SignedDigest> {

@@ -4,21 +4,16 @@
  */
 import { macMessage, verifyChain, type AuditEvent, type VerifyOptions, type VerifyResult } from './chain';
 import type { AuditSealer } from './ports';
+import { eachLimited } from '../util/concurrency';
 
 /** Few enough concurrent VerifyMac calls per trail to stay far from KMS's request quota. */
 const CONCURRENCY = 8;
 
 export async function verifyTrail(sealer: AuditSealer, chainId: string, events: readonly AuditEvent[], options: Omit<VerifyOptions, 'macs'> = {}): Promise<VerifyResult> {
   const macs: boolean[] = new Array<boolean>(events.length).fill(false);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < events.length) {
-      const i = next++;
-      const e = events[i]!;
-      // An unsealed event fails the pure checks anyway: no call for it.
-      if (typeof e.mac === 'string' && e.mac && typeof e.keyId === 'string' && e.keyId) macs[i] = await sealer.verify(macMessage(e.hash), e.mac, e.keyId);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, events.length) }, worker));
+  await eachLimited(events, CONCURRENCY, async (e, i) => {
+    // An unsealed event fails the pure checks anyway: no call for it.
+    if (typeof e.mac === 'string' && e.mac && typeof e.keyId === 'string' && e.keyId) macs[i] = await sealer.verify(macMessage(e.hash), e.mac, e.keyId);
+  });
   return verifyChain(chainId, events, { ...options, macs });
 }

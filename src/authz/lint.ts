@@ -18,6 +18,7 @@ import { DERIVED_KEYS, describeStatement, isDerivedKey, type PrincipalRule } fro
 import { globMatcher } from './pattern';
 import type { CompiledPolicy, CompiledStatement } from './policy';
 import { formatPath, type Path } from '../util/format';
+import { editDistance } from '../util/edit-distance';
 
 export type Severity = 'error' | 'warning';
 
@@ -129,16 +130,6 @@ function closestKey(key: string): string | undefined {
     .map((k) => [k, editDistance(k.toLowerCase(), lower)] as const)
     .sort((a, b) => a[1] - b[1])[0];
   return candidate && candidate[1] <= 3 ? `did you mean ${candidate[0]}?` : `the gateway sets ${Object.values(GATEWAY_CONTEXT_KEYS).join(', ')} and the principal's aws:* keys`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 function lintResources(statement: CompiledStatement, path: Path, input: LintInput, clusterArns: readonly string[], findings: LintFinding[]): void {

@@ -4,6 +4,7 @@ import { DEFAULT_RETRY, GatewayApiError, GatewayClient, GatewayUnavailableError 
 import type { CliEnvironment } from '../config/env';
 import { outputFormat, type Io, type OutputFormat } from './output';
 import { EXIT, UsageError } from './usage';
+import { LOOPBACK_NAMES } from '../local/listen';
 
 /** The flags every online command takes (parseArgs options). */
 export const connectionOptions = {
@@ -58,7 +59,7 @@ export class CliError extends Error {
 
 const isLoopback = (endpoint: string): boolean => {
   try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+    return LOOPBACK_NAMES.includes(new URL(endpoint).hostname);
   } catch {
     return false;
   }

@@ -1,6 +1,7 @@
 /** Exit codes (DESIGN.md), usage errors and the help shared by every command. */
 import { JOB_STATUSES } from '../jobs/model';
 import { ACTIONS_ON_FAILURE } from '../jobs/request';
+import { editDistance } from '../util/edit-distance';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4, unavailable: 5 } as const;
 
@@ -242,20 +243,6 @@ export function helpFor(name: string): string | undefined {
 /** The flags a command's help names: what a mistyped flag is compared with. */
 export function documentedFlags(name: string): string[] {
   return [...new Set((HELP[name] ?? '').match(/--[a-z][a-z-]*[a-z]/g) ?? [])];
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions cost 1. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 /** The candidate nearest to what was typed, if near enough to be a typo: 1 edit for short words, 2 from 5 characters. */

@@ -16,7 +16,7 @@ import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
 import { clusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
-import { canonicalJson, hashOf } from '../util/canonical';
+import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
 import { recordEvent, type JobChange } from './journal';
@@ -269,8 +269,8 @@ export class JobService {
         visible: listable,
       });
       position = read.nextToken;
+      // The store returns only jobs `visible` accepts (the ports contract holds both stores to it).
       for (const [i, job] of read.jobs.entries()) {
-        if (!listable(job)) continue;
         jobs.push(job);
         if (jobs.length === limit) {
           // Full: the next page starts right after this job (or where the store stopped, if it was its last).
@@ -295,7 +295,8 @@ export class JobService {
     const decided = new Map<string, boolean>();
     return (job) => {
       const subject: JobAccessSubject = { principalArn: job.principalArn, clusterId: job.clusterId, executionRoleArn: job.executionRoleArn };
-      const key = canonicalJson(subject);
+      // ARNs and cluster ids hold no newline: a plain key, not a JSON encoding per listed job.
+      const key = `${subject.principalArn}\n${subject.clusterId}\n${subject.executionRoleArn}`;
       let allowed = decided.get(key);
       if (allowed === undefined) {
         allowed = [GATEWAY_ACTIONS.describe, GATEWAY_ACTIONS.list].every((action) => this.authorizeJobAccess(caller, subject, action).allowed);

@@ -141,11 +141,7 @@ async function startDynalite(path: string): Promise<Dynalite> {
   let drained: (() => void) | undefined;
   return {
     handle: (req, res) => {
-      if (closing) {
-        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'the local DynamoDB has stopped' }));
-        return;
-      }
+      if (closing) return sendInternalError(res, 'the local DynamoDB has stopped');
       // Done when dynalite answers (its action has finished with the database), not when the connection closes.
       inProgress.add(res);
       const end = res.end.bind(res);

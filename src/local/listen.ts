@@ -19,7 +19,8 @@ export interface Listening {
 /** Milliseconds a closing server waits for the requests in progress by default. */
 export const DRAIN_MS = 2000;
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+/** The names loopback goes by in a Host header or a URL. */
+export const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
  * Why a request comes from a web page, or undefined for a tool. Browsers send Origin on every cross-origin

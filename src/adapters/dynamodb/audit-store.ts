@@ -11,10 +11,10 @@ import type { AuditSealer } from '../../audit/ports';
 import { AuditContentionError, IntegrityError } from '../../errors';
 import type { AppendOptions, AuditLog } from '../../jobs/ports';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
+import { sleep } from '../../util/concurrency';
 
 /** Each lost race costs one more attempt; a job rarely has more than two writers at once (workflow, cancel). */
 const MAX_APPEND_ATTEMPTS = 30;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoAuditStore implements AuditLog {
   constructor(

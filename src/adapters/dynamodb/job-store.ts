@@ -23,8 +23,8 @@ import type { JobChanges, JobPage, JobRepository, ListedJob, ListQuery, Unfinish
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 import { HEAD_CHANGES_INDEX, JOB_INDEXES, headChangesKey, headChangesKeys, type JobIndex } from './tables';
 import type { DigestEntry } from '../../audit/digest';
+import { sleep } from '../../util/concurrency';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoJobStore implements JobRepository {
   constructor(

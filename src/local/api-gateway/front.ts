@@ -21,7 +21,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalCredential } from '../../config/schema';
 import { logger } from '../../util/logger';
 import { readBody } from '../http-body';
-import { listenLoopback } from '../listen';
+import { listenLoopback, LOOPBACK_NAMES } from '../listen';
 import { proxyEvent } from './proxy-event';
 import { parseRequestTarget } from './request-target';
 import { verifySigV4 } from './sigv4';
@@ -54,7 +54,6 @@ function gatewayError(statusCode: 400 | 403, type: 'BadRequestException' | 'Forb
   return { statusCode, headers: { 'content-type': 'application/json', 'x-amzn-errortype': type }, body: JSON.stringify({ message }) };
 }
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
  * Why `host` (the Host header, a signed one) does not name this front listening on `listenHost`:`port`, or
