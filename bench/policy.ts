@@ -17,6 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { PolicyEngine, type AuthzRequest, type PrincipalRule } from '../src/authz/engine';
+import { seededRandom } from './random';
 
 const ACCOUNT = '123456789012';
 const STATEMENTS_PER_POLICY = 10;
@@ -33,17 +34,6 @@ const FAILURE_ACTIONS = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER'];
 const CLUSTERS = ['j-2AXXXXXXGAPLF', 'j-PROD0001', 'j-3BYYYYYYHBQMG', 'j-DEV42'];
 const REGIONS = ['us-east-1', 'eu-west-1'];
 
-/** Deterministic PRNG (mulberry32), so every run measures the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
 
 const roleArn = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -167,7 +157,7 @@ interface BenchRequest {
 
 /** Random requests from random principals: a mix that allows, denies explicitly and denies implicitly. */
 function buildRequests(principals: number, count: number, seed: number): BenchRequest[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const out: BenchRequest[] = [];
   for (let n = 0; n < count; n++) {
     const i = Math.floor(rand() * principals);

@@ -6,23 +6,13 @@
  */
 import { ALICE, startGateway, submitBody } from '../test/support/gateway';
 import { awsError } from '../test/support/fake-emr';
+import { seededRandom } from './random';
 
-/** A small seeded PRNG (mulberry32), so that runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function main(jobs = 1000, rate = 0.3): Promise<void> {
   const gw = await startGateway();
   try {
-    const next = random(20261128);
+    const next = seededRandom(20261128);
     gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
     gw.emr.chaos = () => (next() < rate ? awsError('ThrottlingException', 'Rate exceeded') : undefined);
     const started = Date.now();

@@ -18,6 +18,7 @@
  * current writer's (a submission between its record and its StartExecution, say) and waits for the next run. The
  * RECONCILED event is a progress event: it is never appended after the job's end (journal.ts).
  */
+import { eachLimited } from '../util/concurrency';
 import { recordEvent, TERMINAL_EVENT } from './journal';
 import { executionName, isTerminal, nextExecutionName, type Job } from './model';
 import type { AuditLog, ExecutionStatus, JobRepository, WorkflowExecutions, WorkflowStarter } from './ports';
@@ -28,6 +29,13 @@ import type { PollingPolicy } from './workflow-input';
 export const RECONCILER_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway:reconciler' };
 /** By default a job must have been left alone for 5 minutes: anything younger is still its writer's. */
 export const DEFAULT_IDLE_SECONDS = 300;
+
+/**
+ * Jobs of a page repaired at once: one at a time, a restart of the local stack with hundreds of unfinished jobs
+ * (each a DescribeExecution, a read, an audited write, a StartExecution, retried under throttling) took tens of
+ * seconds before it answered; far below the services' request quotas.
+ */
+export const RECONCILE_CONCURRENCY = 16;
 
 export type RepairAction = 'started' | 'refollowed' | 'ended';
 
@@ -79,16 +87,22 @@ export class Reconciler {
     let cursor: string | undefined;
     do {
       const page = await this.deps.jobs.unfinished(cursor);
-      for (const job of page.jobs) {
-        report.unfinished++;
+      const outcomes: (Repair | 'followed' | { error: string } | undefined)[] = [];
+      await eachLimited(page.jobs, RECONCILE_CONCURRENCY, async (job, i) => {
         try {
-          const outcome = await this.reconcile(job, idleMs, runId);
-          if (outcome === 'followed') report.followed++;
-          else if (outcome) report.repaired.push(outcome);
+          outcomes[i] = await this.reconcile(job, idleMs, runId);
         } catch (error) {
-          report.errors.push({ jobId: job.jobId, error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error) });
+          outcomes[i] = { error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error) };
         }
-      }
+      });
+      // Reported in the page's order, whichever finished first.
+      page.jobs.forEach((job, i) => {
+        const outcome = outcomes[i];
+        report.unfinished++;
+        if (outcome === 'followed') report.followed++;
+        else if (outcome && 'error' in outcome) report.errors.push({ jobId: job.jobId, error: outcome.error });
+        else if (outcome) report.repaired.push(outcome);
+      });
       cursor = page.cursor;
     } while (cursor !== undefined);
     return report;

@@ -31,6 +31,7 @@ import type { RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import dynalite from 'dynalite';
+import { eachLimited } from '../util/concurrency';
 import { logger } from '../util/logger';
 
 export interface LocalDynamo {
@@ -322,14 +323,15 @@ async function restoreTable(db: DynamoDBClient, definition: CreateTableCommandIn
  * reached) stay; listings read every entry through to its item and drop them.
  */
 export async function repairJobIndexes(db: DynamoDBClient, table: string, jobIds: readonly string[]): Promise<void> {
-  for (const jobId of jobIds) {
+  // Several at a time: after a kill under load there are hundreds, and the start waits for them.
+  await eachLimited(jobIds, 16, async (jobId) => {
     const { Item } = await db.send(new GetItemCommand({ TableName: table, Key: { jobId: { S: jobId } }, ConsistentRead: true }));
     const version = Item?.version;
-    if (!Item || !version) continue;
+    if (!Item || !version) return;
     try {
       await db.send(new PutItemCommand({ TableName: table, Item, ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': version } }));
     } catch (error) {
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     }
-  }
+  });
 }

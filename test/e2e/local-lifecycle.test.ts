@@ -214,11 +214,11 @@ it('SIGTERM under load (50 submissions in flight) exits within 10 s, without an 
   expect(answered.length).toBeGreaterThan(0);
 
   local = await startLocal(dataDir);
-  // Every job it accepted is followed again by the new stack (the old one left it unfinished, and ran nothing
-  // of it after the stop), unless it had completed before.
-  const resumed = /Following \d+ unfinished job\(s\) again: (.*)/.exec(local.stdout())?.[1]?.split(', ') ?? [];
-  const notResumed = answered.filter((jobId) => !resumed.includes(jobId));
-  for (const jobId of notResumed) expect((await local.alice.getJob(jobId)).status).toBe('COMPLETED');
+  // Every job it accepted is followed again by the new stack (the old one left it unfinished) to its end.
+  for (const jobId of answered) {
+    const job = await until(async () => { const j = await local.alice.getJob(jobId); return isTerminal(j.status) ? j : undefined; }, { timeoutMs: 30_000, intervalMs: 200, what: `job ${jobId} ending` });
+    expect(job.status).toBe('COMPLETED');
+  }
 });
 
 it('a second stack on the same data directory refuses at once, naming the first; the first carries on unharmed', async () => {

@@ -4,7 +4,7 @@
  * workflow code, audited: a new execution follows the job again, or, where the workflow had given up on it, the
  * job ends FAILED with the reason. Executions are FakeExecutions (named, ended by the test).
  */
-import { Reconciler } from '../../src/jobs/reconciler';
+import { RECONCILE_CONCURRENCY, Reconciler } from '../../src/jobs/reconciler';
 import { TransientError } from '../../src/errors';
 import { verifiedTrail } from '../support/audit';
 import { ALICE, submitBody } from '../support/config';
@@ -143,4 +143,25 @@ it('finds every unfinished job across pages of the table; one that fails is repo
   expect(run.repaired.map((r) => r.jobId).sort()).toEqual(ids.filter((id) => id !== run.errors[0]!.jobId).sort());
   // The next run repairs the one left.
   expect((await reconciler.run()).repaired.map((r) => r.jobId)).toEqual([run.errors[0]!.jobId]);
+});
+
+it('repairs the jobs of a page several at a time, and reports them in the table\'s order (a restart with many unfinished jobs waits on this)', async () => {
+  const jobIds: string[] = [];
+  for (let i = 0; i < 12; i++) jobIds.push(await accepted());
+  g.clock.advance(600);
+  // Each DescribeExecution takes a while, as under throttling: count how many are in flight at once.
+  const describe = executions.describe.bind(executions);
+  let inFlight = 0;
+  let most = 0;
+  executions.describe = async (name) => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    return describe(name);
+  };
+  const run = await reconciler.run();
+  expect(run.repaired.map((r) => r.jobId)).toEqual((await g.jobs.unfinished()).jobs.map((j) => j.jobId));
+  expect(run.repaired).toHaveLength(12);
+  expect(most).toBeGreaterThan(1);
+  expect(most).toBeLessThanOrEqual(RECONCILE_CONCURRENCY);
 });

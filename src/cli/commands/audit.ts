@@ -16,7 +16,7 @@ import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, table, type Io } from '../output';
 import { EXIT, jobIdArg } from '../usage';
 
-type Verification =
+export type Verification =
   | Extract<VerifyResult, { ok: false }>
   | (Omit<Extract<VerifyResult, { ok: true }>, 'macs'> & { macs: 'verified by the gateway'; anchor: AuditResponse['anchor'] });
 
@@ -26,7 +26,7 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
   const jobId = jobIdArg(positionals);
   return withApiErrors(io, async () => {
     const trail = await client.audit(jobId);
-    const verification = verify(jobId, trail);
+    const verification = verifyAuditResponse(jobId, trail);
     if (output === 'json') io.out(json({ ...trail, ...(values.verify ? { verification, gatewayVerification: trail.verification } : {}) }));
     else {
       io.out(
@@ -41,8 +41,11 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
   });
 }
 
-/** This side's checks first (the server's verdict is not taken on trust for what can be checked here), then the gateway's MAC check. */
-function verify(jobId: string, trail: AuditResponse): Verification {
+/**
+ * This side's checks first (the server's verdict is not taken on trust for what can be checked here), then the
+ * gateway's MAC check. Exported for the soak (bench/soak.ts), which checks every trail as `audit --verify` does.
+ */
+export function verifyAuditResponse(jobId: string, trail: AuditResponse): Verification {
   const local = verifyChain(jobId, trail.events.map((e) => ({ ...e, jobId })), { head: trail.head, firstType: 'DECISION', now: new Date() });
   if (!local.ok) return local;
   const server = trail.verification;

@@ -118,6 +118,13 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
   });
 }
 
+/** A few of the jobs followed again, not hundreds of ids after a crash under load (`emr-gateway list` has them all). */
+function resumedLine(jobIds: readonly string[]): string {
+  const shown = jobIds.slice(0, 3).join(', ');
+  const more = jobIds.length > 3 ? `, and ${jobIds.length - 3} more` : '';
+  return `Following ${jobIds.length} unfinished job${jobIds.length === 1 ? '' : 's'} again (${shown}${more})`;
+}
+
 function banner(stack: LocalStack, configFile: string, dataDir: string, faults: string): string {
   const { config } = stack;
   const lines = [
@@ -125,7 +132,7 @@ function banner(stack: LocalStack, configFile: string, dataDir: string, faults: 
     `  Gateway API (AWS SigV4, service execute-api):                            ${stack.apiUrl}`,
     `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, S3, EventBridge): ${stack.awsUrl}`,
     `  Configuration: ${configFile}    Data: ${resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
-    ...(stack.resumed.length ? [`  Following ${stack.resumed.length} unfinished job(s) again: ${stack.resumed.join(', ')}`] : []),
+    ...(stack.resumed.length ? [`  ${resumedLine(stack.resumed)}`] : []),
     '',
   ];
   const cluster = config.clusters.find((c) => c.runtimeRoles) ?? config.clusters[0]!;
