@@ -79,8 +79,11 @@ export class Reconciler {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** One pass over every unfinished job. A job whose repair fails is reported, and the pass goes on. */
-  async run(options: { idleSeconds?: number } = {}): Promise<ReconcileRun> {
+  /**
+   * One pass over every unfinished job. A job whose repair fails is reported, and the pass goes on. Once `signal`
+   * aborts (a stop), no further job is looked at; the repairs in progress finish (each is safe to cut short anyway).
+   */
+  async run(options: { idleSeconds?: number; signal?: AbortSignal } = {}): Promise<ReconcileRun> {
     const idleMs = (options.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000;
     const runId = this.now().toISOString();
     const report: ReconcileRun = { unfinished: 0, followed: 0, repaired: [], errors: [] };
@@ -89,6 +92,7 @@ export class Reconciler {
       const page = await this.deps.jobs.unfinished(cursor);
       const outcomes: (Repair | 'followed' | { error: string } | undefined)[] = [];
       await eachLimited(page.jobs, RECONCILE_CONCURRENCY, async (job, i) => {
+        if (options.signal?.aborted) return;
         try {
           outcomes[i] = await this.reconcile(job, idleMs, runId);
         } catch (error) {
@@ -104,7 +108,7 @@ export class Reconciler {
         else if (outcome) report.repaired.push(outcome);
       });
       cursor = page.cursor;
-    } while (cursor !== undefined);
+    } while (cursor !== undefined && !options.signal?.aborted);
     return report;
   }
 

@@ -322,9 +322,10 @@ async function restoreTable(db: DynamoDBClient, definition: CreateTableCommandIn
  * without writing the new ones: the job is then in no status listing. Ghost entries (of states the item never
  * reached) stay; listings read every entry through to its item and drop them.
  */
-export async function repairJobIndexes(db: DynamoDBClient, table: string, jobIds: readonly string[]): Promise<void> {
-  // Several at a time: after a kill under load there are hundreds, and the start waits for them.
+export async function repairJobIndexes(db: DynamoDBClient, table: string, jobIds: readonly string[], signal?: AbortSignal): Promise<void> {
+  // Several at a time: after a kill under load there are hundreds. None begun once `signal` aborts (a stop).
   await eachLimited(jobIds, 16, async (jobId) => {
+    if (signal?.aborted) return;
     const { Item } = await db.send(new GetItemCommand({ TableName: table, Key: { jobId: { S: jobId } }, ConsistentRead: true }));
     const version = Item?.version;
     if (!Item || !version) return;

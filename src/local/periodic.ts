@@ -7,7 +7,7 @@ import { logger } from '../util/logger';
 
 export class PeriodicRun<Options extends object, Result> {
   private timer?: NodeJS.Timeout;
-  private running: Promise<Result | undefined> = Promise.resolve(undefined);
+  private running: Promise<unknown> = Promise.resolve(undefined);
   private stopped = false;
 
   constructor(
@@ -25,16 +25,22 @@ export class PeriodicRun<Options extends object, Result> {
 
   /** A run after the one in progress; undefined if it failed (logged) or the stop came first. */
   run(options: Options = {} as Options): Promise<Result | undefined> {
-    this.running = this.running.then(async () => {
+    return this.runWith(() => this.work(options));
+  }
+
+  /** Other work in the same queue (never at once with a run, and a stop waits for it); logged, not thrown, if it fails. */
+  runWith<T>(work: () => Promise<T>): Promise<T | undefined> {
+    const next = this.running.then(async () => {
       if (this.stopped) return undefined;
       try {
-        return await this.work(options);
+        return await work();
       } catch (error) {
         logger.warn(`local stack: ${this.what} failed (the next run tries again)`, { error });
         return undefined;
       }
     });
-    return this.running;
+    this.running = next;
+    return next;
   }
 
   /** No timer and no run after this; `last`: one more run first (e.g. the digest of everything up to the stop). */

@@ -69,8 +69,13 @@ export interface LocalStack {
   digestKeyArn: string;
   /** The audit digester's timer: `run()` writes a digest now. */
   digests: LocalDigestTimer;
-  /** Jobs found unfinished at start and followed again. */
+  /** Jobs found unfinished at start: they are followed again in the background (see `startup`). */
   resumed: string[];
+  /**
+   * The start's work in the background, so that the stack answers at once: every job in `resumed` repaired and
+   * followed again (or reported, and left to the next run), and the first audit digest. Never rejects.
+   */
+  startup: Promise<void>;
   /** The reconciler's timer (every minute): `run()` reconciles now. */
   reconciler: LocalReconcileTimer;
   stop(): Promise<void>;
@@ -144,15 +149,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(() => front.close());
     lock.update({ apiUrl: front.url, awsUrl: aws.url });
 
-    const resumed = await resumeUnfinished(gateway.jobs, gateway.reconciler(), (ids) => repairJobIndexes(gateway.clients.dynamodb, gateway.env.jobsTable, ids));
-    // Then every minute, as the schedule runs it in AWS: no job is left behind while the stack runs either.
+    // The jobs left unfinished are followed again as the reconciler's first run, in the background: the stack
+    // answers at once, however many a crash under load left (each one is a few audited writes). Then every
+    // minute, as the schedule runs it in AWS: no job is left behind while the stack runs either.
     const reconciler = new LocalReconcileTimer(() => gateway.reconciler());
-    reconciler.start();
     started.push(() => reconciler.stop());
+    const resumed = await unfinishedJobIds(gateway.jobs);
+    const resuming = reconciler.resume(resumed, (ids, signal) => repairJobIndexes(gateway.clients.dynamodb, gateway.env.jobsTable, ids, signal));
+    reconciler.start();
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
-    // A digest of the chain heads now (what the last run left), every minute, and at stop.
+    // A digest of the chain heads now, in the background (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
-    await digests.start();
+    const startup = Promise.all([resuming, digests.start()]).then(() => undefined);
 
     return {
       apiUrl: front.url,
@@ -168,6 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       digestKeyArn,
       digests,
       resumed,
+      startup,
       reconciler,
       stop: once(async () => {
         // In this order, each part bounded, each failure logged and the rest stopped all the same:
@@ -338,19 +347,27 @@ async function ensureDigestBucket(s3: S3Client, bucket: string): Promise<void> {
  * followed again.
  */
 export async function resumeUnfinished(jobs: JobRepository, reconciler: Pick<Reconciler, 'run'>, repair?: (jobIds: string[]) => Promise<void>): Promise<string[]> {
-  if (repair) {
-    const jobIds: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await jobs.unfinished(cursor);
-      jobIds.push(...page.jobs.map((j) => j.jobId));
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-    await repair(jobIds);
-  }
-  const run = await reconciler.run({ idleSeconds: 0 });
+  return followAgain(reconciler, repair, repair ? await unfinishedJobIds(jobs) : []);
+}
+
+/** `repair` the indexes of `jobIds` (unfinished at start), then one reconciler run with no idle time; the jobs it followed again. */
+async function followAgain(reconciler: Pick<Reconciler, 'run'>, repair: ((jobIds: string[]) => Promise<void>) | undefined, jobIds: string[], signal?: AbortSignal): Promise<string[]> {
+  if (repair) await repair(jobIds);
+  const run = await reconciler.run({ idleSeconds: 0, ...(signal ? { signal } : {}) });
   for (const failure of run.errors) logger.warn('local stack: a job could not be followed again at start (the reconciler tries again every minute)', { ...failure });
   return run.repaired.map((r) => r.jobId);
+}
+
+/** The jobs the table holds unfinished (a Scan of the table itself, not of an index). */
+export async function unfinishedJobIds(jobs: Pick<JobRepository, 'unfinished'>): Promise<string[]> {
+  const jobIds: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await jobs.unfinished(cursor);
+    jobIds.push(...page.jobs.map((j) => j.jobId));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return jobIds;
 }
 
 /** Idle time before the local reconciler repairs a job: the local stack polls every few seconds, a minute is long. */
@@ -358,11 +375,13 @@ export const LOCAL_RECONCILE_IDLE_SECONDS = 60;
 
 /** The reconciler on the local stack: every minute, one run at a time, stopped with the stack before its stores. */
 export class LocalReconcileTimer {
+  /** Aborted by stop: a run (the resume at start among them) looks at no further job, so a stop is quick. */
+  private readonly stopping = new AbortController();
   private readonly periodic: PeriodicRun<{ idleSeconds?: number }, ReconcileRun>;
 
-  constructor(reconciler: () => Pick<Reconciler, 'run'>, intervalMs = 60_000) {
+  constructor(private readonly reconciler: () => Pick<Reconciler, 'run'>, intervalMs = 60_000) {
     this.periodic = new PeriodicRun('the reconciler', async (options) => {
-      const run = await reconciler().run({ idleSeconds: options.idleSeconds ?? LOCAL_RECONCILE_IDLE_SECONDS });
+      const run = await reconciler().run({ idleSeconds: options.idleSeconds ?? LOCAL_RECONCILE_IDLE_SECONDS, signal: this.stopping.signal });
       for (const repair of run.repaired) logger.info('local stack: job reconciled', { ...repair });
       for (const failure of run.errors) logger.warn('local stack: job not reconciled (the next run tries again)', { ...failure });
       return run;
@@ -373,6 +392,18 @@ export class LocalReconcileTimer {
     this.periodic.startTimer();
   }
 
+  /**
+   * At start: the jobs a previous stack left unfinished have their indexes repaired, then the reconciler follows
+   * each again (no idle time: nothing else runs them yet), as a run of this timer, so no periodic run overlaps it
+   * and a stop waits for it. Settles when done; a failure is logged (the next run tries again), not thrown.
+   */
+  async resume(jobIds: string[], repair: (jobIds: string[], signal: AbortSignal) => Promise<void>): Promise<void> {
+    if (!jobIds.length) return;
+    const started = Date.now();
+    const followed = await this.periodic.runWith(() => followAgain(this.reconciler(), (ids) => repair(ids, this.stopping.signal), jobIds, this.stopping.signal));
+    if (followed) logger.info('local stack: the unfinished jobs are followed again', { found: jobIds.length, followed: followed.length, ms: Date.now() - started });
+  }
+
   /** A run after any run in progress; its failure is logged (the next run tries again), not thrown. */
   run(options: { idleSeconds?: number } = {}): Promise<ReconcileRun | undefined> {
     return this.periodic.run(options);
@@ -380,6 +411,7 @@ export class LocalReconcileTimer {
 
   /** No run after this one; waits for the run in progress. */
   stop(): Promise<void> {
+    this.stopping.abort();
     return this.periodic.stop();
   }
 }

@@ -39,6 +39,7 @@ async function finishedJob(): Promise<string> {
 }
 
 it('writes a digest at start and on each run, signed (verifiable with the public key alone) and chained', async () => {
+  await stack.startup; // the start's digest is written in the background
   const before = await listKeys('digests/');
   expect(before.length).toBeGreaterThanOrEqual(1); // the start's
   await new Promise((r) => setTimeout(r, 2_100)); // past the settle time of the previous digest

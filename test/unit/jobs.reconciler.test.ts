@@ -165,3 +165,20 @@ it('repairs the jobs of a page several at a time, and reports them in the table\
   expect(most).toBeGreaterThan(1);
   expect(most).toBeLessThanOrEqual(RECONCILE_CONCURRENCY);
 });
+
+it('once its signal aborts (the local stack stopping), looks at no further job: a stop does not wait for hundreds of repairs', async () => {
+  for (let i = 0; i < 40; i++) await accepted();
+  g.clock.advance(600);
+  const stopping = new AbortController();
+  const describe = executions.describe.bind(executions);
+  let described = 0;
+  executions.describe = async (name) => {
+    if (++described === 3) stopping.abort();
+    return describe(name);
+  };
+  const run = await reconciler.run({ signal: stopping.signal });
+  // The repairs already begun finish; no other job is looked at.
+  expect(described).toBeLessThanOrEqual(RECONCILE_CONCURRENCY);
+  expect(run.repaired.length).toBeLessThan(40);
+  expect(executions.started).toHaveLength(run.repaired.length);
+});
