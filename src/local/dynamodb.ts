@@ -26,13 +26,14 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { eachLimited } from '../util/concurrency';
 import { logger } from '../util/logger';
+import { hasRoom, WriteOutage } from './write-outage';
 
 export interface LocalDynamo {
   /** dynalite's request handler, for the AWS port to call. */
@@ -175,20 +176,12 @@ async function startDynalite(path: string): Promise<Dynalite> {
 }
 
 /** Whether the directory takes, now, a file as large as LevelDB's logs plus a margin: what reopening writes. */
-function hasRoom(path: string): boolean {
-  const probe = join(path, '.write-probe');
+function hasRoomToReopen(path: string): boolean {
   try {
     const logs = readdirSync(path).filter((f) => f.endsWith('.log')).reduce((sum, f) => sum + statSync(join(path, f)).size, 0);
-    writeFileSync(probe, Buffer.alloc(logs + REOPEN_MARGIN_BYTES), { mode: 0o600 });
-    return true;
+    return hasRoom(path, logs + REOPEN_MARGIN_BYTES);
   } catch {
     return false;
-  } finally {
-    try {
-      unlinkSync(probe);
-    } catch {
-      // not there: nothing to remove
-    }
   }
 }
 
@@ -198,22 +191,17 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
   if (writeFailures.has(key)) throw new Error(`the local DynamoDB in ${path} is open already`);
   const recoverEveryMs = options.recoverEveryMs ?? 1000;
   let current: Dynalite | undefined = await startDynalite(path);
-  let refused: string | undefined;
   let reopening: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const recover = async (): Promise<void> => {
-    if (closed || reopening || !hasRoom(path)) return;
+    if (closed || reopening || !hasRoomToReopen(path)) return;
     reopening = (async () => {
       await current?.close();
       current = undefined;
       try {
         current = await startDynalite(path);
-        refused = undefined;
-        clearInterval(timer);
-        timer = undefined;
-        logger.info('local DynamoDB: its data directory takes writes again; the database was reopened and writes resume', { path });
+        outage.ended('local DynamoDB: its data directory takes writes again; the database was reopened and writes resume', { path });
       } catch (error) {
         logger.error('local DynamoDB: reopening the database failed; trying again', { path, error });
       }
@@ -221,18 +209,17 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
     await reopening;
     reopening = undefined;
   };
+  const outage = new WriteOutage(() => void recover(), recoverEveryMs);
 
   writeFailures.set(key, (error) => {
-    if (refused !== undefined || closed) return;
-    refused = error.message;
-    logger.error(`local DynamoDB: cannot write to ${path}: writes are answered InternalServerError (retried by the SDKs) until it can again, reads go on`, { cause: error.message });
-    timer = setInterval(() => void recover(), recoverEveryMs);
-    timer.unref();
+    if (closed) return;
+    outage.began(`local DynamoDB: cannot write to ${path}: writes are answered InternalServerError (retried by the SDKs) until it can again, reads go on`, error.message);
   });
 
   const handle: RequestListener = (req, res) => {
     if (reopening) return void reopening.then(() => handle(req, res));
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const refused = outage.cause;
     if (!current || (refused !== undefined && WRITES.has(operation))) {
       req.resume();
       return sendInternalError(res, refusal(refused ?? 'the database is not open'));
@@ -243,11 +230,11 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
   return {
     handle,
     get writesRefused() {
-      return refused;
+      return outage.cause;
     },
     async close() {
       closed = true;
-      clearInterval(timer);
+      outage.stop();
       await reopening;
       writeFailures.delete(key);
       await current?.close();

@@ -3,9 +3,12 @@
  * tmpfs, filled): the stack keeps running; a submission is answered 503 with Retry-After; reads (a job, the
  * listing, an audit trail) are answered; once there is space again the same submission, retried with its
  * Idempotency-Key, goes through and runs; and after a restart every job and trail is there and verifies.
+ * And when the disk under its EMR fills up (DATA/emr): a submission is accepted, the workflow retries EMR's
+ * InternalServerError until there is space again, and the job then runs, with exactly one step.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { AddJobFlowStepsCommand, DescribeClusterCommand, EMRClient } from '@aws-sdk/client-emr';
 import { GatewayApiError, GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
 import { finished, KEYS, newDataDir, startStack } from '../support/local-stack';
@@ -17,17 +20,23 @@ const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 const command = (args: string[]) => ({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'disk full', step: { type: 'command' as const, args } });
 
-const dataDir = newDataDir();
-mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
-const mount = mountTmpfs('8m', join(dataDir, 'dynamodb'));
-const maybe = mount.ok ? it : it.skip;
-const skipped = mount.ok ? '' : ` [skipped: ${mount.reason}]`;
+/** A fresh data directory whose `sub` directory is a small tmpfs. */
+function onTmpfs(sub: string) {
+  const dir = newDataDir();
+  mkdirSync(join(dir, sub), { recursive: true });
+  const mounted = mountTmpfs('8m', join(dir, sub));
+  return { dir, mount: mounted, maybe: mounted.ok ? it : it.skip, skipped: mounted.ok ? '' : ` [skipped: ${mounted.reason}]` };
+}
+const { dir: dataDir, mount, maybe, skipped } = onTmpfs('dynamodb');
+const emrDisk = onTmpfs('emr');
 
 let stack: LocalStack | undefined;
 afterAll(async () => {
   await stack?.stop();
-  if (mount.ok) mount.unmount();
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const { dir, mount: mounted } of [{ dir: dataDir, mount }, emrDisk]) {
+    if (mounted.ok) mounted.unmount();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const client = (s: LocalStack, retry: false | undefined = undefined) => new GatewayClient({ endpoint: s.apiUrl, region: s.region, credentials: KEYS.alice, ...(retry === false ? { retry } : {}) });
@@ -70,4 +79,45 @@ maybe(`DynamoDB out of space: 503 with Retry-After, reads answered, the submissi
     expect((await again.getJob(jobId)).status).toBe('COMPLETED');
     expect((await again.audit(jobId)).verification).toMatchObject({ ok: true });
   }
+});
+
+emrDisk.maybe(`EMR out of space: the stack stays up, EMR answers InternalServerError (500) and reads, the workflow retries until space is back, then the job runs with exactly one step${emrDisk.skipped}`, async () => {
+  if (!emrDisk.mount.ok) return;
+  await stack?.stop();
+  stack = await startStack(emrDisk.dir);
+  const before = await client(stack).submit(command(['true']));
+  expect((await finished(client(stack), before.jobId)).status).toBe('COMPLETED');
+
+  const filler = join(emrDisk.mount.dir, 'filler');
+  fillDisk(filler);
+  fillDisk(join(emrDisk.mount.dir, 'journal.jsonl'), { pad: true }); // the journal's last page too
+
+  // On the wire: AddJobFlowSteps is EMR's InternalServerError (500, which the SDKs retry), reads are answered.
+  const emr = new EMRClient({ endpoint: stack.awsUrl, region: stack.region, credentials: KEYS.alice, maxAttempts: 1 });
+  try {
+    const add = new AddJobFlowStepsCommand({ JobFlowId: CLUSTER, ExecutionRoleArn: ETL, Steps: [{ Name: 'direct', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] });
+    await expect(emr.send(add)).rejects.toMatchObject({ name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+    expect((await emr.send(new DescribeClusterCommand({ ClusterId: CLUSTER }))).Cluster?.Id).toBe(CLUSTER);
+  } finally {
+    emr.destroy();
+  }
+
+  // A submission is accepted (the jobs table has room); its step waits for EMR, retried by the workflow.
+  const job = await client(stack, false).submit(command(['bash', '-c', 'echo after']), { idempotencyKey: 'emr-disk-full' });
+  await new Promise((r) => setTimeout(r, 3_000));
+  const waiting = await client(stack, false).getJob(job.jobId);
+  expect(waiting.status).toBe('ACCEPTED');
+  expect((await client(stack, false).getJob(before.jobId)).status).toBe('COMPLETED');
+  const stepsOf = (jobId: string) => [...stack!.emr.steps.values()].filter((s) => s.name.endsWith(`[${jobId}]`));
+  expect(stepsOf(job.jobId)).toEqual([]);
+
+  // Space again: the job runs, with one step, and so it stays after a restart.
+  rmSync(filler);
+  const done = await finished(client(stack), job.jobId, 60_000);
+  expect(done.status).toBe('COMPLETED');
+  expect(stepsOf(job.jobId).map((s) => s.state)).toEqual(['COMPLETED']);
+  await stack.stop();
+  stack = await startStack(emrDisk.dir);
+  expect((await client(stack).getJob(job.jobId)).status).toBe('COMPLETED');
+  expect(stepsOf(job.jobId).map((s) => s.state)).toEqual(['COMPLETED']);
 });

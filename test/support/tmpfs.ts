@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Mount = { ok: true; dir: string; unmount(): void } | { ok: false; reason: string };
+export type Mount = { ok: true; dir: string; readOnly(on: boolean): void; unmount(): void } | { ok: false; reason: string };
 
 /** Mounts a tmpfs of `size` (e.g. "4m") at `dir` (created; a fresh directory by default). */
 export function mountTmpfs(size: string, dir = mkdtempSync(join(tmpdir(), 'emr-gateway-tmpfs-'))): Mount {
@@ -23,6 +23,10 @@ export function mountTmpfs(size: string, dir = mkdtempSync(join(tmpdir(), 'emr-g
   return {
     ok: true,
     dir,
+    /** Remounts it read-only (writes fail with EROFS) or writable again; fails while a file is open for writing. */
+    readOnly(on: boolean) {
+      execFileSync('mount', ['-o', `remount,${on ? 'ro' : 'rw'}`, dir], { stdio: 'pipe' });
+    },
     unmount() {
       try {
         execFileSync('umount', [dir], { stdio: 'pipe' });
@@ -34,27 +38,24 @@ export function mountTmpfs(size: string, dir = mkdtempSync(join(tmpdir(), 'emr-g
   };
 }
 
-/** Fills the file system holding `file` until the kernel says ENOSPC; returns the bytes written. */
-export function fillDisk(file: string): number {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024, 1);
+/**
+ * Fills the file system holding `file` until the kernel says ENOSPC; returns the bytes written. `pad`: appends
+ * newlines to `file` instead of writing a new filler, to take the room left in the last page of a JSONL file
+ * (its readers skip empty lines) once a filler has taken the rest.
+ */
+export function fillDisk(file: string, { pad = false }: { pad?: boolean } = {}): number {
   let written = 0;
-  try {
-    for (;;) written += writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
-  // What is left is less than a chunk: take it byte by byte (a few thousand writes at most).
-  const rest = openSync(file, 'a');
-  const one = Buffer.alloc(512, 1);
-  try {
-    for (;;) written += writeSync(rest, one);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(rest);
+  // Smaller and smaller writes, down to one byte, for what is left after each.
+  for (const [i, size] of [16 * 1024, 512, 1].entries()) {
+    const fd = openSync(file, pad || i > 0 ? 'a' : 'w');
+    const chunk = Buffer.alloc(size, pad ? 0x0a : 1);
+    try {
+      for (;;) written += writeSync(fd, chunk);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
   }
   return written;
 }

@@ -156,7 +156,7 @@ describe('the journal, read back after the local EMR stopped', () => {
     expect(status(second, waiting!).State).toBe('COMPLETED');
   });
 
-  it('skips a line torn by a crash and keeps the last record of each step', async () => {
+  it('skips a line torn by a crash, keeps the last record of each step, and journals the next change on a line of its own', async () => {
     const dataDir = newDataDir();
     const journal = join(dataDir, 'emr', 'journal.jsonl');
     const first = startEmr(dataDir, { stepConcurrencyLevel: 1 });
@@ -169,6 +169,11 @@ describe('the journal, read back after the local EMR stopped', () => {
 
     const second = startEmr(dataDir);
     expect(status(second, 's-1TORN')).toEqual({ State: 'COMPLETED', Timeline: { CreationDateTime: 1, StartDateTime: 2, EndDateTime: 3 } });
+
+    // What is journaled next starts a line of its own: it is not lost in the torn one.
+    const { JobFlowId } = second.runJobFlow({ Name: 'after the torn line' });
+    await second.stop();
+    expect(startEmr(dataDir).describeCluster({ ClusterId: JobFlowId }).Cluster).toMatchObject({ Id: JobFlowId, Name: 'after the torn line' });
   });
 });
 

@@ -4,14 +4,16 @@
  * (process-runner.ts), as many at once as the cluster's StepConcurrencyLevel allows (scheduler.ts); state is
  * an append-only journal in the data directory (journal.ts). No step process outlives the emulator (spawner.ts):
  * stopping it ends them, INTERRUPTED as on EMR; after a restart, a step the previous stack could not record is
- * recorded as it really ended.
+ * recorded as it really ended. A change the journal cannot take (a full or unwritable disk) is answered as EMR
+ * answers an internal failure, HTTP 500 with the error its model names for the operation (the SDKs retry it),
+ * and is not made; reads go on.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterArn } from '../../identifiers';
 import { LocalServiceError } from '../errors';
-import { EmrJournal } from './journal';
+import { EmrJournal, JournalWriteError } from './journal';
 import type { HadoopJarStep, LocalCluster, LocalStep, SecurityConfiguration } from './model';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
@@ -31,6 +33,9 @@ export interface LocalEmrOptions {
   now?: () => number;
 }
 
+/** EMR's internal errors, as its model names them per operation (AddJobFlowSteps, CancelSteps, RunJobFlow: the first). */
+type InternalErrorType = 'InternalServerError' | 'InternalServerException';
+
 export class LocalEmr {
   readonly clusters: ReadonlyMap<string, LocalCluster>;
   readonly steps: ReadonlyMap<string, LocalStep>;
@@ -45,7 +50,13 @@ export class LocalEmr {
     const logsDir = join(dir, 'steps');
     mkdirSync(logsDir, { recursive: true });
     this.now = options.now ?? Date.now;
-    this.journal = new EmrJournal(join(dir, 'journal.jsonl'), options.onStepChange);
+    this.journal = new EmrJournal(join(dir, 'journal.jsonl'), {
+      ...(options.onStepChange ? { onStepChange: options.onStepChange } : {}),
+      // Steps held back while the journal could not say they started may start now.
+      onWritable: () => {
+        for (const cluster of this.clusters.values()) this.scheduler.schedule(cluster.id);
+      },
+    });
     this.clusters = this.journal.clusters;
     this.steps = this.journal.steps;
     this.securityConfigurations = this.journal.securityConfigurations;
@@ -87,7 +98,6 @@ export class LocalEmr {
     if (!runtimeRoles && input.ExecutionRoleArn) throw new LocalServiceError('ValidationException', 'Runtime roles are not supported on this cluster.');
     const steps = input.Steps ?? [];
     if (!steps.length || steps.length > 256) throw new LocalServiceError('ValidationException', 'Steps must have between 1 and 256 members.');
-    const ids: string[] = [];
     for (const s of steps) {
       if (!s.Name || typeof s.Name !== 'string' || typeof s.HadoopJarStep?.Jar !== 'string' || !s.HadoopJarStep.Jar) {
         throw new LocalServiceError('ValidationException', 'Each step needs a Name and a HadoopJarStep with a Jar.');
@@ -97,9 +107,10 @@ export class LocalEmr {
         throw new LocalServiceError('ValidationException', 'HadoopJarStep.Args must be a list of strings without NUL characters.');
       }
     }
+    const added: LocalStep[] = [];
     for (const s of steps) {
       if (!s.HadoopJarStep || !s.Name) continue; // checked above
-      const step: LocalStep = {
+      added.push({
         id: `s-${randomBytes(8).toString('hex').toUpperCase().slice(0, 13)}`,
         clusterId: cluster.id,
         name: s.Name,
@@ -109,12 +120,12 @@ export class LocalEmr {
         ...(sourceIdentity ? { sourceIdentity } : {}),
         state: 'PENDING',
         created: this.now(),
-      };
-      this.journal.addStep(step);
-      ids.push(step.id);
+      });
     }
+    // All or none: a retry after a refusal must not find some of them added already.
+    orInternalError('InternalServerError', () => this.journal.addSteps(added));
     this.scheduler.schedule(cluster.id);
-    return { StepIds: ids };
+    return { StepIds: added.map((step) => step.id) };
   }
 
   describeStep(input: { ClusterId?: string; StepId?: string }): { Step: Record<string, unknown> } {
@@ -144,12 +155,14 @@ export class LocalEmr {
       CancelStepsInfoList: (input.StepIds ?? []).map((id) => {
         const step = this.steps.get(id);
         if (!step || step.clusterId !== input.ClusterId) return { StepId: id, Status: 'FAILED', Reason: `Step id '${id}' is not valid.` };
+        // A cancel that cannot be journaled is not made (the whole call is refused, and retried, so a step whose
+        // cancel was journaled before the refusal is cancelled again, which changes nothing).
         if (step.state === 'PENDING') {
-          this.journal.update(step, { state: 'CANCELLED', ended: this.now(), stateChangeReason: { Message: 'Cancelled by the user.' } });
+          orInternalError('InternalServerError', () => this.journal.commit(step, { state: 'CANCELLED', ended: this.now(), stateChangeReason: { Message: 'Cancelled by the user.' } }));
           return { StepId: id, Status: 'SUBMITTED' };
         }
         if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') {
-          this.journal.update(step, { state: 'CANCEL_PENDING' });
+          orInternalError('InternalServerError', () => this.journal.commit(step, { state: 'CANCEL_PENDING' }));
           this.runner.kill(step, mode);
           return { StepId: id, Status: 'SUBMITTED' };
         }
@@ -188,7 +201,8 @@ export class LocalEmr {
       throw new LocalServiceError('InvalidRequestException', `Security configuration '${input.SecurityConfiguration}' does not exist.`);
     }
     const id = `j-${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
-    this.journal.saveCluster({ id, name: input.Name, ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}), stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1, state: 'WAITING', created: this.now() });
+    const cluster: LocalCluster = { id, name: input.Name, ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}), stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1, state: 'WAITING', created: this.now() };
+    orInternalError('InternalServerError', () => this.journal.saveCluster(cluster));
     return { JobFlowId: id, ClusterArn: this.arnOf(id) };
   }
 
@@ -201,7 +215,7 @@ export class LocalEmr {
       throw new LocalServiceError('InvalidRequestException', 'The security configuration is not valid JSON.');
     }
     const config = { name: input.Name, json: input.SecurityConfiguration, created: this.now() };
-    this.journal.saveSecurityConfiguration(config);
+    orInternalError('InternalServerException', () => this.journal.saveSecurityConfiguration(config));
     return { Name: config.name, CreationDateTime: config.created / 1000 };
   }
 
@@ -222,6 +236,7 @@ export class LocalEmr {
     this.journal.silence();
     this.scheduler.stop();
     await this.runner.stop();
+    this.journal.close();
   }
 
   private cluster(id: unknown): LocalCluster {
@@ -239,6 +254,16 @@ export class LocalEmr {
 
   private arnOf(clusterId: string): string {
     return clusterArn(this.options.partition ?? 'aws', this.options.region, this.options.account, clusterId);
+  }
+}
+
+/** Makes a change, or answers the journal's refusal of it as EMR's internal error of the operation (500: the SDKs retry it). */
+function orInternalError(type: InternalErrorType, change: () => void): void {
+  try {
+    change();
+  } catch (error) {
+    if (error instanceof JournalWriteError) throw new LocalServiceError(type, error.message, 500);
+    throw error;
   }
 }
 

@@ -4,12 +4,15 @@
  * its exit decides COMPLETED or FAILED, and a failure applies its ActionOnFailure to the cluster's other
  * steps. CancelSteps kills the process: TERMINATE_PROCESS at once, SEND_INTERRUPT with SIGTERM first.
  * Stopping the stack ends the running steps (spawner.ts), recorded INTERRUPTED; what a stack that died could
- * not record is recorded at the next start from what really happened (`recover`).
+ * not record is recorded at the next start from what really happened (`recover`). A step starts only once the
+ * journal says it runs (journal.ts); its end is kept in memory if the journal cannot take it at once, and a
+ * log line that cannot be written is left out: a full disk never throws out of a process's callback.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { groupMembersWithEnv } from '../procfs';
-import { INTERRUPTED_MESSAGE, type EmrJournal } from './journal';
+import { causeOf } from '../write-outage';
+import { INTERRUPTED_MESSAGE, JournalWriteError, type EmrJournal } from './journal';
 import type { LocalStep } from './model';
 import { Spawner, type StepExit } from './spawner';
 
@@ -48,14 +51,24 @@ export class StepProcessRunner {
     return join(this.options.logsDir, stepId, stream);
   }
 
+  /** Starts a step, unless the journal cannot say so: then it stays PENDING (started once the journal takes writes). */
   start(step: LocalStep): void {
+    try {
+      this.journal.commit(step, { state: 'RUNNING', started: this.options.now() });
+    } catch (error) {
+      if (error instanceof JournalWriteError) return;
+      throw error;
+    }
     const dir = join(this.options.logsDir, step.id);
-    mkdirSync(dir, { recursive: true });
     const stdoutFile = join(dir, 'stdout');
     const stderrFile = join(dir, 'stderr');
-    appendFileSync(stdoutFile, '');
-    appendFileSync(stderrFile, '');
-    this.journal.update(step, { state: 'RUNNING', started: this.options.now() });
+    try {
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(stdoutFile, '');
+      appendFileSync(stderrFile, '');
+    } catch (error) {
+      return this.end(step, 1, `the local EMR could not create the step's log files in ${dir}: ${causeOf(error)}`);
+    }
     const argv = step.jar.Jar === 'command-runner.jar' ? [...(step.jar.Args ?? [])] : ['hadoop', 'jar', step.jar.Jar, ...(step.jar.MainClass ? [step.jar.MainClass] : []), ...(step.jar.Args ?? [])];
     const [program, ...args] = argv;
     if (!program) return this.end(step, 1, 'the step has no command (command-runner.jar needs Args)');
@@ -144,7 +157,13 @@ export class StepProcessRunner {
         this.journal.update(step, { state: 'INTERRUPTED', ended: this.options.now(), pid: undefined, stateChangeReason: { Message } });
       }
     }
-    writeFileSync(this.options.exitsFile, ''); // every exit in it is journaled now
+    // Every exit in it is journaled now, unless the journal is behind: then it stays for the next start to read.
+    if (this.journal.behind) return;
+    try {
+      writeFileSync(this.options.exitsFile, '');
+    } catch {
+      // kept: a later start finds those steps ended already and reads nothing more from it
+    }
   }
 
   /** A step's process has ended, as `exit` says (reported by the helper now, or read back at start). */
@@ -160,7 +179,13 @@ export class StepProcessRunner {
 
   private end(step: LocalStep, code: number, message?: string, signal?: string, at?: number): void {
     const stderrFile = this.logPath(step.id, 'stderr');
-    if (message) appendFileSync(stderrFile, `${message}\n`);
+    if (message) {
+      try {
+        appendFileSync(stderrFile, `${message}\n`);
+      } catch {
+        // the message is in the step's FailureDetails all the same
+      }
+    }
     const now = (): number => at ?? this.options.now();
     if (step.state === 'CANCEL_PENDING') {
       this.journal.update(step, { state: 'CANCELLED', ended: now(), pid: undefined, stateChangeReason: { Message: 'Cancelled by the user.' } });
@@ -192,9 +217,7 @@ export class StepProcessRunner {
       }
     }
     if (step.actionOnFailure === 'TERMINATE_CLUSTER' || step.actionOnFailure === 'TERMINATE_JOB_FLOW') {
-      const cluster = this.journal.clusters.get(step.clusterId)!;
-      cluster.state = 'TERMINATED_WITH_ERRORS';
-      this.journal.saveCluster(cluster);
+      this.journal.updateCluster(this.journal.clusters.get(step.clusterId)!, { state: 'TERMINATED_WITH_ERRORS' });
     }
   }
 }

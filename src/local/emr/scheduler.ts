@@ -1,6 +1,7 @@
 /**
  * EMR's step scheduling: a cluster runs at most StepConcurrencyLevel steps at once (a RUNNING or
- * CANCEL_PENDING step holds a slot) and starts its pending steps oldest first as slots free up.
+ * CANCEL_PENDING step holds a slot) and starts its pending steps oldest first as slots free up. A step the
+ * journal cannot record as started stays PENDING, and so do the ones after it, until the journal takes writes.
  */
 import type { EmrJournal } from './journal';
 import type { LocalStep } from './model';
@@ -22,7 +23,9 @@ export class StepScheduler {
     const busy = () => steps.filter((s) => s.state === 'RUNNING' || s.state === 'CANCEL_PENDING').length;
     for (const step of steps.filter((s) => s.state === 'PENDING').sort((a, b) => a.created - b.created)) {
       if (busy() >= cluster.stepConcurrencyLevel) break;
-      if (step.state === 'PENDING') this.start(step); // a step that failed to start has already ended
+      if (step.state !== 'PENDING') continue; // a step that failed to start has already ended
+      this.start(step);
+      if (step.state === 'PENDING') break; // the journal could not say it started: none can start now
     }
   }
 

@@ -15,7 +15,8 @@
  * - The helper appends every exit to a file in the data directory (`exits.jsonl`) before it reports it, so a
  *   step that ended while the stack was not there to hear it is recorded truly at the next start
  *   (process-runner.ts); a step whose group is still there at the next start (the helper killed too) is killed
- *   then, by its journaled pid.
+ *   then, by its journaled pid. An exit the file cannot take (a full disk) is kept and written, in order, with
+ *   the next exit, by a retry every second, or as the helper ends, whichever can.
  * If the helper dies on its own, the stack kills the steps it was running, and a new helper takes over.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -32,6 +33,21 @@ const exitsFile = process.argv[1];
 const GRACE_MS = Number(process.argv[2]);
 const kids = new Map();
 let stopping = false;
+// Exits not written yet, in order; after a failed write the next starts a new line (a torn one is then skipped).
+const unwritten = [];
+let newLine = false;
+let retry;
+const writeExits = () => {
+  if (!unwritten.length) return;
+  try {
+    fs.appendFileSync(exitsFile, (newLine ? '\\n' : '') + unwritten.join(''));
+    unwritten.length = 0;
+    newLine = false;
+  } catch {
+    newLine = true;
+    if (!retry) { retry = setTimeout(() => { retry = undefined; writeExits(); }, 1000); retry.unref(); }
+  }
+};
 const killGroup = (pid, signal) => { try { process.kill(-pid, signal); } catch {} };
 const tell = (m) => { if (process.connected) { try { process.send(m); } catch {} } };
 let finished = false;
@@ -39,6 +55,7 @@ const finish = () => {
   if (finished) return;
   finished = true;
   for (const kid of kids.values()) killGroup(kid.pid, 'SIGKILL');
+  writeExits();
   // Messages are delivered in order: once the last is written, every exit before it has been too.
   if (!process.connected) process.exit(0);
   setTimeout(() => process.exit(0), 1000);
@@ -80,7 +97,8 @@ process.on('message', (m) => {
     kids.delete(m.id);
     if (kid) killGroup(kid.pid, 'SIGKILL'); // what the step left behind in its group ends with it
     const exit = { type: 'exit', id: m.id, pid: child.pid, code: failed ? 127 : code, signal, stopped: kid ? kid.stopped : false, at: Date.now() };
-    try { fs.appendFileSync(exitsFile, JSON.stringify(exit) + '\\n'); } catch {}
+    unwritten.push(JSON.stringify(exit) + '\\n');
+    writeExits();
     tell(exit);
     if (stopping && !kids.size) finish();
   });
