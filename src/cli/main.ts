@@ -114,6 +114,10 @@ function isParseArgsError(error: unknown): boolean {
 
 /** Entry point of the bin: runs and exits with the command's code; an unexpected error exits 70 without a stack. */
 export function run(): void {
+  // The reader of the output may go first (`emr-gateway list | head -1`, or Ctrl-C ending a `| tee` in the same
+  // process group): the rest of the output has nowhere to go, and the command ends as it would have. Unhandled,
+  // that EPIPE would end the process with a stack trace (and `local` in the middle of its stop).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => void error);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -91,10 +91,7 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
     throw error;
   }
   io.out(banner(stack, values.config, values['data-dir'], values.faults));
-  // The terminal or pipe reading the output may go first: Ctrl-C also ends a `| tee` in the same process group,
-  // and a closed terminal ends its reader. Output then has nowhere to go, and the stack still stops cleanly
-  // (unhandled, that EPIPE would end the process in the middle of its stop, with a stack trace).
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => void error);
+  // (A reader of the output that has gone, e.g. a `| tee` ended by the same Ctrl-C, is handled in main.ts's run.)
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
