@@ -185,8 +185,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
 
     await sleep(idleSeconds * 1000);
     await record(`idle ${idleSeconds} s`);
-    const last = await record(`idle, after GC`, { gc: true, ...(values.snapshot ? { snapshot: resolve(values.snapshot) } : {}) }, values.snapshot ? 'heap snapshot written' : undefined);
-    if (last.file) console.log(`heap snapshot: ${last.file}`);
+    await record(`idle, after GC`, { gc: true });
+    // After the last row: writing a snapshot takes memory of its own.
+    if (values.snapshot) console.log(`heap snapshot: ${(await stack.probe({ snapshot: resolve(values.snapshot) })).file}`);
 
     const base = rows[0]!.rssMb;
     console.log(`local stack (node bin/emr-gateway.js local, a child process) under ${jobs} jobs at concurrency ${concurrency}, node ${process.version}`);
@@ -197,6 +198,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       const external = row.externalMb === undefined ? '' : row.externalMb.toFixed(0);
       console.log(`${row.phase.padEnd(30)} | ${row.rssMb.toFixed(0).padStart(6)} | ${(row.rssMb / base).toFixed(2).padStart(7)} | ${heap.padStart(12)} | ${external.padStart(11)} | ${row.note ?? ''}`);
     }
+    const kept = rows.at(-1)!.heapMb! - rows[0]!.heapMb!;
+    console.log(`heap kept after a full GC: ${kept.toFixed(1)} MB, ${((kept * 1024) / Math.max(1, ids.length)).toFixed(1)} KB per job`);
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
