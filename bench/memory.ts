@@ -33,6 +33,8 @@ process.on('message', (m) => {
   const u = process.memoryUsage();
   process.send({ id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, file });
 });
+// The bench gone (killed, say), the stack stops as at Ctrl-C.
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 process.channel && process.channel.unref();
 `;
 
