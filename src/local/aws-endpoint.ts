@@ -112,7 +112,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   const { emr, sfn, sts } = options;
 
   const emrOps: Record<string, JsonHandler> = {
-    AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, key ? sts.sessions.get(key)?.sourceIdentity : undefined),
+    AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, sts.session(key)?.sourceIdentity),
     DescribeStep: (i) => emr.describeStep(i),
     ListSteps: (i) => emr.listSteps(i),
     CancelSteps: (i) => emr.cancelSteps(i),

@@ -72,20 +72,39 @@ interface WritableLevel {
   _batch: LevelWrite;
 }
 
+/** What dynalite reads ranges through (Query, Scan, ListTables): iterators of keys or of values. */
+interface LevelIterator {
+  close(): Promise<void>;
+  return?: () => Promise<IteratorReturnResult<undefined>>;
+}
+type LevelRead = (this: ReadableLevel, ...args: unknown[]) => LevelIterator;
+interface ReadableLevel {
+  keys: LevelRead;
+  values: LevelRead;
+}
+
 let levelPatched = false;
 /**
- * LevelDB's write errors (an I/O error: ENOSPC, EACCES, EROFS, ...) leave classic-level, the LevelDB binding
- * under dynalite, as errors that dynalite answers (`statusCode`, `body`) instead of throwing. Only the
- * binding's writes are wrapped, and only I/O errors changed; in-memory stores are untouched.
+ * Two corrections to classic-level, the LevelDB binding under dynalite, made once on its prototype (loaded as
+ * dynalite loads it, so that it is the very class dynalite uses):
+ * - LevelDB's write errors (an I/O error: ENOSPC, EACCES, EROFS, ...) leave it as errors that dynalite answers
+ *   (`statusCode`, `body`) instead of throwing. Only the binding's writes are wrapped, and only I/O errors
+ *   changed; in-memory stores are untouched.
+ * - Every iterator is closed once dynalite is done with it. dynalite reads ranges through streams over
+ *   `keys()` / `values()` and, when a stream ends or is cut short (a Limit), closes its iterator by calling
+ *   `return()`, as on an async generator; abstract-level's iterators have `close()` and no `return()`, so
+ *   none was ever closed. Each open one kept its native LevelDB iterator, and the memtable and table blocks it
+ *   was opened on, until the database closed: two per Query, so the stack's resident memory grew by hundreds
+ *   of megabytes over a few thousand jobs and never came back.
  */
-function answerLevelWriteErrors(): void {
+function patchLevel(): void {
   if (levelPatched) return;
   levelPatched = true;
   // dynalite's own copy of `level`, found as dynalite finds it, and loaded through this module's require so
   // that it is the very instance dynalite uses (a module loader of its own, as jest's, would load another).
   const levelPath = require.resolve('level', { paths: [dirname(require.resolve('dynalite'))] });
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module located at run time, beside dynalite
-  const { Level } = require(levelPath) as { Level: { prototype: WritableLevel } };
+  const { Level } = require(levelPath) as { Level: { prototype: WritableLevel & ReadableLevel } };
   const proto = Level.prototype;
   for (const method of ['_put', '_del', '_batch'] as const) {
     const write = proto[method];
@@ -93,6 +112,14 @@ function answerLevelWriteErrors(): void {
       return write.apply(this, args).catch((error: unknown) => {
         throw asDynamoWriteError(this.location, error);
       });
+    };
+  }
+  for (const method of ['keys', 'values'] as const) {
+    const read = proto[method];
+    proto[method] = function (this: ReadableLevel, ...args: unknown[]): LevelIterator {
+      const iterator = read.apply(this, args);
+      iterator.return ??= () => iterator.close().then(() => ({ done: true, value: undefined }));
+      return iterator;
     };
   }
 }
@@ -186,7 +213,7 @@ function hasRoomToReopen(path: string): boolean {
 }
 
 export async function openLocalDynamo(path: string, options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
-  answerLevelWriteErrors();
+  patchLevel();
   const key = resolve(path);
   if (writeFailures.has(key)) throw new Error(`the local DynamoDB in ${path} is open already`);
   const recoverEveryMs = options.recoverEveryMs ?? 1000;

@@ -1,7 +1,10 @@
 /**
  * The local STS (Query protocol, XML answers): AssumeRole with SourceIdentity and tags, GetCallerIdentity.
  * Issued session keys are remembered with their source identity, so the local EMR can hand it to the step
- * the session submits, as EMR does with PropagateSourceIdentity.
+ * the session submits, as EMR does with PropagateSourceIdentity, until they expire: the gateway assumes its
+ * submitter role for every job it submits with a source identity (a 15-minute session each), so sessions are
+ * forgotten once expired (swept at most once a SWEEP_MS), and an expired key is as any unknown one (the AWS
+ * port checks no credentials). What is kept is then bounded by the sessions issued within their durations.
  */
 import { randomBytes } from 'node:crypto';
 import { LocalServiceError } from './errors';
@@ -16,11 +19,26 @@ export interface StsSession {
 const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** How often expired sessions are swept out, at most. */
+const SWEEP_MS = 60_000;
 
 export class LocalSts {
   readonly sessions = new Map<string, StsSession>();
+  private lastSweep = 0;
 
   constructor(private readonly account: string) {}
+
+  /** The session of an issued key, until it expires. */
+  session(accessKeyId: string | undefined): StsSession | undefined {
+    const session = accessKeyId === undefined ? undefined : this.sessions.get(accessKeyId);
+    return session && session.expires.getTime() > Date.now() ? session : undefined;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_MS) return;
+    this.lastSweep = now;
+    for (const [key, session] of this.sessions) if (session.expires.getTime() <= now) this.sessions.delete(key);
+  }
 
   handle(params: URLSearchParams, callerAccessKey: string | undefined): string {
     const action = params.get('Action');
@@ -35,13 +53,14 @@ export class LocalSts {
         throw new LocalServiceError('ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-] and not start with aws:');
       }
       // A session that carries a source identity cannot change it (STS rule).
-      const caller = callerAccessKey ? this.sessions.get(callerAccessKey) : undefined;
+      const caller = this.session(callerAccessKey);
       if (caller?.sourceIdentity && sourceIdentity && caller.sourceIdentity !== sourceIdentity) {
         throw new LocalServiceError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain', 403);
       }
       const duration = Number(params.get('DurationSeconds') ?? 3600);
       if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) throw new LocalServiceError('ValidationError', 'DurationSeconds must be a whole number from 900 to 43200');
       const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+      this.sweep(Date.now());
       const expires = new Date(Date.now() + duration * 1000);
       const session: StsSession = { roleArn, sessionName, ...(sourceIdentity ?? caller?.sourceIdentity ? { sourceIdentity: sourceIdentity ?? caller?.sourceIdentity } : {}), expires };
       this.sessions.set(accessKeyId, session);
@@ -63,7 +82,7 @@ export class LocalSts {
 </AssumeRoleResponse>`;
     }
     if (action === 'GetCallerIdentity') {
-      const session = callerAccessKey ? this.sessions.get(callerAccessKey) : undefined;
+      const session = this.session(callerAccessKey);
       const arn = session ? `arn:aws:sts::${this.account}:assumed-role/${session.roleArn.split('/').pop()}/${session.sessionName}` : `arn:aws:iam::${this.account}:root`;
       return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <GetCallerIdentityResult><Arn>${xmlEscape(arn)}</Arn><UserId>LOCAL</UserId><Account>${this.account}</Account></GetCallerIdentityResult>

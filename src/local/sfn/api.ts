@@ -1,7 +1,9 @@
 /**
  * The local Step Functions API (JSON 1.0, AWSStepFunctions.*) over the local runner: StartExecution,
  * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, and enough of DescribeStateMachine
- * for tools. Names are unique per state machine, as in Step Functions.
+ * for tools. Names are unique per state machine, as in Step Functions. An execution the runner keeps only as a
+ * summary (runner.ts: older finished ones) is described without its input and output (`inputDetails.included`
+ * false), and its history is its start and its end.
  */
 import { LocalServiceError } from '../errors';
 import type { Execution, LocalWorkflowRunner } from './runner';
@@ -68,10 +70,13 @@ export class LocalStepFunctions {
 
   describeExecution(input: { executionArn?: string }): Record<string, unknown> {
     const e = this.find(input.executionArn);
+    const included = !e.summaryOnly;
     return {
       ...this.summary(e),
-      input: JSON.stringify(e.input),
+      ...(included ? { input: JSON.stringify(e.input) } : {}),
+      inputDetails: { included },
       ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
+      ...(e.status === 'SUCCEEDED' ? { outputDetails: { included } } : {}),
       ...(e.error ? { error: e.error.error, cause: e.error.cause } : {}),
     };
   }
@@ -98,7 +103,7 @@ export class LocalStepFunctions {
 
   getExecutionHistory(input: { executionArn?: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string }): Record<string, unknown> {
     const e = this.find(input.executionArn);
-    const events = e.events.map((event, i) => {
+    const events = e.summaryOnly ? summaryHistory(e) : e.events.map((event, i) => {
       const base = { id: i + 1, previousEventId: i, timestamp: event.timestamp / 1000 };
       const state = 'state' in event ? (event as { state: { name: string; type: string; input?: unknown; output?: unknown } }).state : undefined;
       switch (event.type) {
@@ -142,5 +147,21 @@ export class LocalStepFunctions {
       type: 'STANDARD',
       creationDate: 0,
     };
+  }
+}
+
+/** The history of an execution kept only as a summary: its start and its end, without input or output. */
+function summaryHistory(e: Execution): Record<string, unknown>[] {
+  const started = { id: 1, previousEventId: 0, timestamp: seconds(e.startedAt), type: 'ExecutionStarted', executionStartedEventDetails: { roleArn: 'arn:aws:iam::000000000000:role/local' } };
+  const end = { id: 2, previousEventId: 1, timestamp: seconds(e.stoppedAt) };
+  switch (e.status) {
+    case 'SUCCEEDED':
+      return [started, { ...end, type: 'ExecutionSucceeded', executionSucceededEventDetails: {} }];
+    case 'FAILED':
+      return [started, { ...end, type: 'ExecutionFailed', executionFailedEventDetails: { error: e.error?.error ?? 'Error', cause: e.error?.cause ?? '' } }];
+    case 'ABORTED':
+      return [started, { ...end, type: 'ExecutionAborted' }];
+    default:
+      return [started];
   }
 }

@@ -5,6 +5,15 @@
  * no-op, as Step Functions' StartExecution), their event history is kept and their transitions counted.
  * Stopping aborts every execution; one started after that is ABORTED at once, and no Task runs any more (the
  * stack resumes unfinished jobs at its next start).
+ *
+ * Memory stays bounded however many executions run (Step Functions keeps them for 90 days; an emulator that
+ * runs for weeks must not): a running execution is kept whole; of the finished ones, the KEEP_HISTORIES most
+ * recently finished keep their event history, input and output, the older ones only a summary (name, status,
+ * dates, error, transitions; `summaryOnly`), so that DescribeExecution still answers and StartExecution of the
+ * name is still a clash, and beyond KEEP_FINISHED finished executions the oldest is forgotten, as Step
+ * Functions forgets one after 90 days (a restart of the stack forgets them all anyway). A whole execution of
+ * this workflow is a few kilobytes (the history carries every state's input and output), a summary a few
+ * hundred bytes: a few megabytes in all.
  */
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -22,12 +31,15 @@ export interface Execution {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   startedAt: Date;
   stoppedAt?: Date;
+  /** Undefined once `summaryOnly`, as are `output` and (empty) `events`. */
   input: unknown;
   output?: unknown;
   error?: { error: string; cause: string };
   events: EventLog[];
   /** State transitions as Step Functions bills them: states entered, plus retries. */
   transitions: number;
+  /** Set once a finished execution's input, output and event history have been dropped (its summary is kept). */
+  summaryOnly?: true;
   done: Promise<Execution>;
 }
 
@@ -39,7 +51,14 @@ export interface RunnerOptions {
   waitOverrideMs?: number;
   /** Milliseconds between retries instead of the Retry field's backoff (tests). */
   retryOverrideMs?: number;
+  /** How many finished executions keep their history, input and output (KEEP_HISTORIES), and how many are kept at all (KEEP_FINISHED). */
+  keep?: { histories?: number; finished?: number };
 }
+
+/** Finished executions that keep their event history, input and output: the most recently finished. */
+export const KEEP_HISTORIES = 1000;
+/** Finished executions kept at all (those with a history included); the oldest beyond are forgotten. */
+export const KEEP_FINISHED = 10_000;
 
 const PLACEHOLDER = /^\$\{(\w+)\}$/;
 
@@ -70,12 +89,20 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly waits: Record<string, number> = {};
   private readonly retries: Record<string, number> = {};
   readonly executions = new Map<string, Execution>();
+  /** How to stop each running execution (the library's abort, which holds all of its run: dropped at its end). */
   private readonly aborts = new Map<string, () => void>();
+  /** Finished executions that still have their history, then those kept as a summary: each oldest first. */
+  private readonly withHistory = new Map<string, Execution>();
+  private readonly summarized = new Map<string, Execution>();
+  private readonly keepHistories: number;
+  private readonly keepFinished: number;
   /** Task calls in flight: stopping waits for them, so nothing writes after its stores are gone. */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(private readonly options: RunnerOptions) {
+    this.keepFinished = Math.max(0, options.keep?.finished ?? KEEP_FINISHED);
+    this.keepHistories = Math.min(this.keepFinished, Math.max(0, options.keep?.histories ?? KEEP_HISTORIES));
     const definition = structuredClone(options.definition) as { States: Record<string, StateLike> };
     const unrouted: string[] = [];
     for (const [name, state] of allStates(definition.States)) {
@@ -117,6 +144,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       const aborted: Execution = { name, status: 'ABORTED', startedAt: now, stoppedAt: now, input, events: [], transitions: 0, done: undefined as never };
       aborted.done = Promise.resolve(aborted);
       this.executions.set(name, aborted);
+      this.finished(aborted);
       return aborted;
     }
     const run = this.machine.run(input as Parameters<StateMachine['run']>[0], {
@@ -142,10 +170,33 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     ).then(async (result) => {
       await logs;
       result.stoppedAt = new Date();
+      if (this.aborts.get(name) === run.abort) this.aborts.delete(name);
+      this.finished(result);
       return result;
     });
     this.executions.set(name, execution);
     return execution;
+  }
+
+  /** An execution has ended: it joins the kept ones, and the oldest beyond the bounds lose their history, or are forgotten. */
+  private finished(execution: Execution): void {
+    const { name } = execution;
+    // Its name may have been kept before (started again once forgotten): only this execution counts now.
+    this.withHistory.delete(name);
+    this.summarized.delete(name);
+    this.withHistory.set(name, execution);
+    for (const [oldest, e] of this.withHistory) {
+      if (this.withHistory.size <= this.keepHistories) break;
+      this.withHistory.delete(oldest);
+      Object.assign(e, { events: [], input: undefined, output: undefined, summaryOnly: true });
+      this.summarized.set(oldest, e);
+    }
+    for (const [oldest, e] of this.summarized) {
+      if (this.withHistory.size + this.summarized.size <= this.keepFinished) break;
+      this.summarized.delete(oldest);
+      // Only while the name is still this execution's (it may have been started again since).
+      if (this.executions.get(oldest) === e) this.executions.delete(oldest);
+    }
   }
 
   /** Stops an execution (StopExecution): it ends ABORTED. */
