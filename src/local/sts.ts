@@ -7,7 +7,7 @@
  * and expiry, so the local EMR can hand the source identity to the step a session submits, as EMR does with
  * PropagateSourceIdentity. The caller is the request's access key: a session issued here, a configured
  * credential (the stack's own, `local.credentials`), or, for any other long-term key, the account root (the
- * AWS port checks no signatures). The wire (Query protocol, XML) is sts-query.ts.
+ * AWS port checks no signatures), which STS lets assume no role. The wire (Query protocol, XML) is sts-query.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { resolvePrincipal } from '../authz/arn';
@@ -108,6 +108,7 @@ export class LocalSts {
   }
 
   assumeRole(request: AssumeRoleRequest, caller: StsCaller): StsSession {
+    if (caller.type === 'Account') throw new AssumeRoleDeniedError('Roles may not be assumed by root accounts.', undefined);
     if (caller.sourceIdentity !== undefined && request.sourceIdentity !== undefined && request.sourceIdentity !== caller.sourceIdentity) {
       throw new AssumeRoleDeniedError(`${accessDeniedMessage(caller.arn, STS_ACTIONS.setSourceIdentity, request.roleArn)}: the session's source identity cannot be changed`, undefined);
     }

@@ -132,10 +132,10 @@ describeIf('the AWS CLI against the local endpoint', () => {
     await expect(aws('kms', 'create-key', '--key-spec', 'SYMMETRIC_DEFAULT')).rejects.toThrow(/UnsupportedOperationException/);
   });
 
-  it("sts assume-role is decided by the role's trust policy: this key (the account root) is not trusted by a runtime role", async () => {
+  it('sts assume-role is decided as STS decides: this key (any the stack does not know: the account root) may assume no role', async () => {
     // The runtime roles trust the instance profile role with the ExternalId; that path is e2e/iam-sts.test.ts.
     await expect(aws('sts', 'assume-role', '--role-arn', ETL, '--role-session-name', 'cli', '--source-identity', 'alice')).rejects.toThrow(
-      /AccessDenied.*User: arn:aws:iam::123456789012:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/CallerTeamRoleETL/s,
+      /AccessDenied\) when calling the AssumeRole operation: Roles may not be assumed by root accounts\./,
     );
   });
 

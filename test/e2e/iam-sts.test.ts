@@ -25,7 +25,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { externalIdFor } from '../../src/local/emr/external-id';
 import type { LocalStack } from '../../src/local/stack';
 import { AWS_CLI, awsCliEnv, type AwsKeys } from '../support/aws-cli';
-import { clientFor, finished, newDataDir, startStack } from '../support/local-stack';
+import { clientFor, finished, KEYS, newDataDir, startStack } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
@@ -151,17 +151,18 @@ describe('with the AWS SDK v3', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it("STS: AssumeRole as the instance profile role; the runtime role's session; AccessDenied as the account root", async () => {
+  it("STS: AssumeRole as the instance profile role; the runtime role's session; AccessDenied as a principal the trust policy does not name", async () => {
     const out = await stsClient(instanceKeys()).send(new AssumeRoleCommand({ RoleArn: ETL, RoleSessionName: 'sdk-step', ExternalId: externalId(), SourceIdentity: 'alice' }));
     expect(out).toMatchObject({ SourceIdentity: 'alice', AssumedRoleUser: { Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/CallerTeamRoleETL/sdk-step` }, Credentials: { Expiration: expect.any(Date) } });
     const c = out.Credentials!;
     const who = await stsClient({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! }).send(new GetCallerIdentityCommand({}));
     expect(who.UserId).toBe(`${stack.iam.getRole('CallerTeamRoleETL').id}:sdk-step`);
-    await expect(stsClient(ADMIN).send(new AssumeRoleCommand({ RoleArn: ETL, RoleSessionName: 'root', ExternalId: externalId() }))).rejects.toMatchObject({
+    await expect(stsClient(KEYS.alice).send(new AssumeRoleCommand({ RoleArn: ETL, RoleSessionName: 'alice', ExternalId: externalId() }))).rejects.toMatchObject({
       name: 'AccessDenied',
-      message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: ${ETL}`,
+      message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice is not authorized to perform: sts:AssumeRole on resource: ${ETL}`,
       $metadata: { httpStatusCode: 403 },
     });
+    await expect(stsClient(ADMIN).send(new AssumeRoleCommand({ RoleArn: ETL, RoleSessionName: 'root' }))).rejects.toMatchObject({ name: 'AccessDenied', message: 'Roles may not be assumed by root accounts.' });
   });
 });
 

@@ -94,6 +94,11 @@ describe('AssumeRole decides like STS', () => {
     });
   });
 
+  it('the account root may assume no role, whatever the trust policy says (STS: "Roles may not be assumed by root accounts.")', () => {
+    iam.updateAssumeRolePolicy('CallerTeamRoleETL', doc({ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 'sts:AssumeRole' }));
+    expect(error(assume('AKIALOCALCLI00000000', {}))).toEqual({ status: 403, code: 'AccessDenied', message: 'Roles may not be assumed by root accounts.' });
+  });
+
   it('a role that does not exist is AccessDenied too: STS does not say which roles exist', () => {
     const missing = `arn:aws:iam::${ACCOUNT}:role/NoSuchRole`;
     expect(error(call('AssumeRole', instance(), { RoleArn: missing, RoleSessionName: 'x1' }))).toEqual({
