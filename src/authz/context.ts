@@ -27,3 +27,8 @@ export class MapContext implements RequestContext {
     return typeof value === 'string' ? value : undefined;
   }
 }
+
+/** The request's time as IAM gives it to policies: aws:CurrentTime (ISO 8601, whole seconds) and aws:EpochTime. */
+export function setRequestTime(context: MapContext, now: Date): MapContext {
+  return context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z')).set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
+}

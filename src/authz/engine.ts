@@ -7,9 +7,9 @@
 import { SESSION_NAME_KEY } from './actions';
 import { resolvePrincipal, splitArn, type ResolvedPrincipal } from './arn';
 import type { CompiledCondition } from './conditions';
-import { MapContext, type ContextValue } from './context';
+import { MapContext, setRequestTime, type ContextValue, type RequestContext } from './context';
 import { globMatcher } from './pattern';
-import { compilePolicy, requestedResource, statementApplies, type CompiledPolicy, type CompiledStatement, type StatementRef } from './policy';
+import { compilePolicy, evaluateStatements, requestedResource, type CompiledPolicy, type CompiledStatement, type RequestedResource, type StatementRef } from './policy';
 
 export type DecisionResult = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -171,12 +171,7 @@ export class PolicyEngine {
     const context = buildContext(identityOf(principal, rule, request.sourceIdentity), rule, request);
     const statements = this.statementsFor(rule, request.action);
     const resource = requestedResource(request.resource);
-    const deniedBy: StatementRef[] = [];
-    const allowedBy: StatementRef[] = [];
-    for (const s of statements) {
-      if (!statementApplies(s, request.action, resource, context)) continue;
-      (s.ref.effect === 'Deny' ? deniedBy : allowedBy).push(s.ref);
-    }
+    const { deniedBy, allowedBy } = evaluateStatements(statements, request.action, resource, context);
     const ruleRef = { index: rule.index, match: rule.match };
     if (deniedBy.length) {
       return {
@@ -203,20 +198,10 @@ export class PolicyEngine {
       };
     }
     // The implicit deny is the slow path: explain which statements came close and why they failed.
-    const nearMisses: NearMiss[] = [];
-    for (const s of statements) {
-      if (s.ref.effect !== 'Allow' || !s.matchesResource(resource, context)) continue;
-      nearMisses.push({ statement: s.ref, failedConditions: s.conditions.filter((c) => !c.test(context)).map(conditionLabel) });
-    }
-    const why = nearMisses.length
-      ? `; closest: ${nearMisses
-          .slice(0, 3)
-          .map((m) => `${describeStatement(m.statement)} failed ${m.failedConditions.join(' and ')}`)
-          .join('; ')}`
-      : '';
+    const misses = nearMisses(statements, resource, context);
     return {
-      ...denyImplicitly(principal, ruleRef, `no statement allows ${request.action} on ${request.resource}${why}`),
-      nearMisses,
+      ...denyImplicitly(principal, ruleRef, `no statement allows ${request.action} on ${request.resource}${describeNearMisses(misses)}`),
+      nearMisses: misses,
     };
   }
 
@@ -230,6 +215,28 @@ export class PolicyEngine {
     }
     return list;
   }
+}
+
+/**
+ * The Allow statements (of those given: already the ones about the action and the principal) whose resource
+ * matched but whose conditions did not all hold, with the conditions that failed.
+ */
+export function nearMisses(statements: readonly CompiledStatement[], resource: RequestedResource, context: RequestContext): NearMiss[] {
+  const misses: NearMiss[] = [];
+  for (const s of statements) {
+    if (s.ref.effect !== 'Allow' || !s.matchesResource(resource, context)) continue;
+    misses.push({ statement: s.ref, failedConditions: s.conditions.filter((c) => !c.test(context)).map(conditionLabel) });
+  }
+  return misses;
+}
+
+/** `; closest: ...` naming up to three near misses, or nothing. */
+export function describeNearMisses(misses: readonly NearMiss[]): string {
+  if (!misses.length) return '';
+  return `; closest: ${misses
+    .slice(0, 3)
+    .map((m) => `${describeStatement(m.statement)} failed ${m.failedConditions.join(' and ')}`)
+    .join('; ')}`;
 }
 
 function denyImplicitly(principal: ResolvedPrincipal | undefined, rule: Decision['rule'], reason: string): Decision {
@@ -292,9 +299,7 @@ function buildContext(identity: CallerIdentity, rule: CompiledRule, request: Aut
   for (const [key, value] of Object.entries(request.context ?? {})) {
     if (!isDerivedKey(key)) context.set(key, value);
   }
-  const now = request.now ?? new Date();
-  context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
-  context.set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
+  setRequestTime(context, request.now ?? new Date());
   context.set('aws:PrincipalArn', principal.principalArn);
   context.set('aws:PrincipalAccount', principal.account);
   context.set('aws:PrincipalType', principal.type);

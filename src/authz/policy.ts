@@ -1,6 +1,8 @@
 /**
- * IAM identity-policy documents: validation of the grammar (with the path of each problem) and compilation
- * into matchers, once, at load. Evaluation then does no parsing and no I/O.
+ * IAM policy documents: validation of the grammar (with the path of each problem) and compilation into
+ * matchers, once, at load. Evaluation then does no parsing and no I/O. Identity policies (the gateway's, a role's
+ * permissions) have no Principal; resource-based policies (a role's trust policy) name one, and may leave out
+ * Resource (the resource they are attached to).
  */
 import { splitArn, type ArnParts } from './arn';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions';
@@ -8,6 +10,7 @@ import type { RequestContext } from './context';
 import { PolicyCompileError, type PolicyIssue } from '../errors';
 import type { Path } from '../util/format';
 import { compilePattern, globMatcher, matchParts, type Pattern } from './pattern';
+import { compilePrincipal, type CompiledPrincipal, type PrincipalMatch, type RequestPrincipal } from './principal';
 
 export type Effect = 'Allow' | 'Deny';
 
@@ -28,8 +31,16 @@ export interface CompiledStatement {
   readonly resources: readonly string[];
   readonly notResource: boolean;
   readonly conditions: readonly CompiledCondition[];
+  /** The Principal or NotPrincipal of a resource-based policy's statement (`notPrincipal` says which). */
+  readonly principal?: CompiledPrincipal;
+  readonly notPrincipal: boolean;
   matchesAction(action: string): boolean;
   matchesResource(resource: RequestedResource, context: RequestContext): boolean;
+  /**
+   * Whether the statement is about `principal`, and how (see PrincipalMatch). An identity policy's statements
+   * are about the principal they are attached to: always `principal`.
+   */
+  matchesPrincipal(principal: RequestPrincipal | undefined): PrincipalMatch | undefined;
 }
 
 export interface CompiledPolicy {
@@ -39,11 +50,14 @@ export interface CompiledPolicy {
   readonly variables: boolean;
 }
 
+/** `identity`: attached to a principal (no Principal element); `resource`: attached to a resource, naming principals. */
+export type PolicyKind = 'identity' | 'resource';
+
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Compiles a policy document; throws PolicyCompileError listing every problem found. */
-export function compilePolicy(name: string, document: unknown): CompiledPolicy {
+export function compilePolicy(name: string, document: unknown, kind: PolicyKind = 'identity'): CompiledPolicy {
   const issues: PolicyIssue[] = [];
   const statements: CompiledStatement[] = [];
   let variables = false;
@@ -62,7 +76,7 @@ export function compilePolicy(name: string, document: unknown): CompiledPolicy {
   if (!rawStatements) issues.push({ path: ['Statement'], message: 'is required' });
   rawStatements?.forEach((raw: unknown, index) => {
     const path: Path = Array.isArray(document.Statement) ? ['Statement', index] : ['Statement'];
-    const compiled = compileStatement(name, index, raw, variables, path, issues);
+    const compiled = compileStatement(name, index, raw, variables, path, issues, kind);
     if (compiled) statements.push(compiled);
   });
   if (issues.length) throw new PolicyCompileError(name, issues);
@@ -90,6 +104,7 @@ function compileStatement(
   variables: boolean,
   path: Path,
   issues: PolicyIssue[],
+  kind: PolicyKind,
 ): CompiledStatement | undefined {
   if (!isRecord(raw)) {
     issues.push({ path, message: 'a statement must be an object' });
@@ -98,7 +113,7 @@ function compileStatement(
   const before = issues.length;
   for (const key of Object.keys(raw)) {
     if (key === 'Principal' || key === 'NotPrincipal') {
-      issues.push({ path: [...path, key], message: 'identity policies have no Principal: the principal is chosen by the `principals` section' });
+      if (kind === 'identity') issues.push({ path: [...path, key], message: 'identity policies have no Principal: the principal is chosen by the `principals` section' });
     } else if (!STATEMENT_KEYS.has(key)) {
       issues.push({ path: [...path, key], message: `unknown statement element "${key}"` });
     }
@@ -110,19 +125,25 @@ function compileStatement(
   }
 
   const actionKey = exactlyOne(raw, 'Action', 'NotAction', path, issues);
-  const resourceKey = exactlyOne(raw, 'Resource', 'NotResource', path, issues);
+  // A resource-based policy may leave out Resource: it is then about the resource it is attached to.
+  const resourceKey = kind === 'resource' && raw.Resource === undefined && raw.NotResource === undefined ? undefined : exactlyOne(raw, 'Resource', 'NotResource', path, issues);
+  const principalKey = kind === 'resource' ? exactlyOne(raw, 'Principal', 'NotPrincipal', path, issues) : undefined;
+  if (principalKey === 'NotPrincipal' && effect !== 'Deny') {
+    issues.push({ path: [...path, 'NotPrincipal'], message: 'NotPrincipal is only supported with "Effect": "Deny"' });
+  }
+  const principal = principalKey ? compilePrincipal(raw[principalKey], [...path, principalKey], issues) : undefined;
   const actions = actionKey ? stringList(raw[actionKey], [...path, actionKey], issues) : undefined;
-  const resources = resourceKey ? stringList(raw[resourceKey], [...path, resourceKey], issues) : undefined;
+  const resources = resourceKey ? stringList(raw[resourceKey], [...path, resourceKey], issues) : ['*'];
 
   const actionMatchers = (actions ?? []).map((a, i) => compileAction(a, Array.isArray(raw[actionKey!]) ? [...path, actionKey!, i] : [...path, actionKey!], issues));
-  const resourceMatchers = (resources ?? []).map((r, i) =>
-    compileResource(r, variables, Array.isArray(raw[resourceKey!]) ? [...path, resourceKey!, i] : [...path, resourceKey!], issues),
-  );
+  const resourcePath = (i: number): Path => (!resourceKey ? path : Array.isArray(raw[resourceKey]) ? [...path, resourceKey, i] : [...path, resourceKey]);
+  const resourceMatchers = (resources ?? []).map((r, i) => compileResource(r, variables, resourcePath(i), issues));
   const conditions = compileConditions(raw.Condition, variables, [...path, 'Condition'], issues);
   if (issues.length > before) return undefined;
 
   const notAction = actionKey === 'NotAction';
   const notResource = resourceKey === 'NotResource';
+  const notPrincipal = principalKey === 'NotPrincipal';
   const anyAction = (action: string): boolean => actionMatchers.some((m) => m!(action));
   // A pattern whose policy variable has no value makes the statement not apply at all, even under NotResource
   // (IAM: "any attempt to match it fails and causes the statement to be invalid").
@@ -136,8 +157,15 @@ function compileStatement(
     resources: resources!,
     notResource,
     conditions,
+    ...(principal ? { principal } : {}),
+    notPrincipal,
     matchesAction: notAction ? (a) => !anyAction(a) : anyAction,
     matchesResource: notResource ? noResource : anyResource,
+    matchesPrincipal: !principal
+      ? () => 'principal'
+      : notPrincipal
+        ? (p) => (p && principal.match(p) === undefined ? 'principal' : undefined)
+        : (p) => (p ? principal.match(p) : undefined),
   };
 }
 
@@ -266,4 +294,34 @@ export function statementApplies(s: CompiledStatement, action: string, resource:
   if (!s.matchesAction(action) || !s.matchesResource(resource, context)) return false;
   for (const condition of s.conditions) if (!condition.test(context)) return false;
   return true;
+}
+
+/** What a set of statements says about one request, before IAM combines it with other policies. */
+export interface StatementOutcome {
+  deniedBy: StatementRef[];
+  /** Allows about the caller itself (identity policies' statements always are). */
+  allowedBy: StatementRef[];
+  /** Allows that name only the caller's account: they delegate to its identity policies (resource-based policies). */
+  allowedForAccount: StatementRef[];
+}
+
+/**
+ * The statements that apply to a request, by effect. `principal` is who asks, for resource-based policies'
+ * Principal/NotPrincipal; a Deny applies to whoever it names, through the account or not.
+ */
+export function evaluateStatements(
+  statements: readonly CompiledStatement[],
+  action: string,
+  resource: RequestedResource,
+  context: RequestContext,
+  principal?: RequestPrincipal,
+): StatementOutcome {
+  const outcome: StatementOutcome = { deniedBy: [], allowedBy: [], allowedForAccount: [] };
+  for (const s of statements) {
+    const match = s.matchesPrincipal(principal);
+    if (!match || !statementApplies(s, action, resource, context)) continue;
+    if (s.ref.effect === 'Deny') outcome.deniedBy.push(s.ref);
+    else (match === 'principal' ? outcome.allowedBy : outcome.allowedForAccount).push(s.ref);
+  }
+  return outcome;
 }

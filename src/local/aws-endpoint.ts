@@ -1,9 +1,10 @@
 /**
- * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge, KMS, STS and
- * S3, routed as AWS routes them: by X-Amz-Target (JSON protocols), by the Query protocol's Action, and S3 (REST-XML,
- * path-style URLs) by the SigV4 credential scope of the request (`.../REGION/s3/aws4_request`). The AWS SDKs and the
- * AWS CLI work against it with --endpoint-url. Credentials are not checked here (as in other local AWS
- * emulators); the gateway's own API front checks SigV4. Every request passes the loopback server's browser
+ * The local AWS endpoint: one loopback port for DynamoDB (dynalite), EMR, Step Functions, EventBridge, KMS, STS, IAM
+ * and S3, routed as AWS routes them: by X-Amz-Target (JSON protocols), and S3 (REST-XML, path-style URLs) and the
+ * Query protocol's IAM and STS by the SigV4 credential scope of the request (`.../REGION/s3/aws4_request`,
+ * `.../iam/...`, `.../sts/...`: AWS's are endpoints of their own). The AWS SDKs and the AWS CLI work against it with
+ * --endpoint-url. Signatures are not checked here (as in other local AWS emulators; the gateway's own API front
+ * checks SigV4), but STS decides by the access key a request was signed with. Every request passes the loopback server's browser
  * guard (listen.ts) first, DynamoDB's too: dynalite has no port of its own. Faults can be injected for tests
  * and benchmarks.
  */
@@ -19,8 +20,13 @@ import type { LocalKms } from './kms';
 import { listenLoopback } from './listen';
 import type { LocalS3 } from './s3';
 import { createS3Handler, s3RequestRegion } from './s3-http';
+import { credentialScope } from './credential-scope';
+import type { LocalIam } from './iam';
+import { iamQueryService } from './iam-query';
+import { answerQuery } from './query-protocol';
 import type { LocalStepFunctions } from './sfn/api';
-import { LocalSts } from './sts';
+import type { LocalSts } from './sts';
+import { stsQueryService } from './sts-query';
 
 export interface Faults {
   /** Share of EMR calls answered with ThrottlingException (0-1). */
@@ -57,6 +63,7 @@ export interface AwsEndpointOptions {
   emr: LocalEmr;
   sfn: LocalStepFunctions;
   sts: LocalSts;
+  iam: LocalIam;
   kms: LocalKms;
   /** The local S3, and the account that owns its buckets. */
   s3: LocalS3;
@@ -81,7 +88,7 @@ type JsonHandler = (input: Record<string, unknown>, accessKey: string | undefine
 const MAX_BODY = 16 * 1024 * 1024;
 
 function accessKeyOf(req: IncomingMessage): string | undefined {
-  return /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  return credentialScope(req)?.accessKeyId;
 }
 
 /** The body as text; an oversized one throws, and the request's error path answers 413 and closes the connection. */
@@ -172,17 +179,15 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     }
   }
 
+  const queryServices = { iam: iamQueryService(options.iam), sts: stsQueryService(sts) };
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = new URLSearchParams(await readText(req));
-    try {
-      const xml = sts.handle(params, accessKeyOf(req));
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(xml);
-    } catch (error) {
-      const e = serviceError(error, 'InternalFailure', `sts ${params.get('Action') ?? ''}`);
-      res.writeHead(e.status, { 'content-type': 'text/xml' });
-      res.end(LocalSts.errorXml(e));
-    }
+    const scope = credentialScope(req);
+    // By the service signed for; an unsigned request (a hand-made one) by its API version.
+    const name = (scope?.service ?? (params.get('Version') === '2010-05-08' ? 'iam' : 'sts')) === 'iam' ? 'iam' : 'sts';
+    const answer = answerQuery(queryServices[name], params, scope?.accessKeyId, (error) => serviceError(error, 'InternalFailure', `${name} ${params.get('Action') ?? ''}`));
+    res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': answer.requestId });
+    res.end(answer.body);
   }
 
   /** POST /_local/triggers/{name} with an event: fires that trigger (emr-gateway trigger NAME --event FILE). */

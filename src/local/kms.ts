@@ -10,9 +10,9 @@
  * key policy: on this machine the key protects the trail from whoever can write the tables, not from the user.
  */
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, verify } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalServiceError } from './errors';
+import { privateDir, readPrivateJson, writePrivateJson } from './private-store';
 
 /** KMS's HMAC key specs: the MAC algorithm each supports, its digest and its key length in bytes. */
 const HMAC_SPECS = {
@@ -102,11 +102,9 @@ export class LocalKms {
   private store: KeyStore;
 
   constructor(private readonly options: LocalKmsOptions) {
-    this.dir = join(options.dataDir, 'kms');
+    this.dir = privateDir(join(options.dataDir, 'kms'));
     this.file = join(this.dir, 'keys.json');
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
-    this.store = existsSync(this.file) ? this.load() : { version: 1, keys: [], aliases: {} };
+    this.store = this.load() ?? { version: 1, keys: [], aliases: {} };
   }
 
   /** The key behind `alias` (alias/NAME), created with that alias (an HMAC_256 key unless told) if there is none yet. Returns its ARN. */
@@ -283,9 +281,9 @@ export class LocalKms {
     };
   }
 
-  private load(): KeyStore {
-    chmodSync(this.file, 0o600);
-    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<KeyStore> | null;
+  private load(): KeyStore | undefined {
+    const parsed = readPrivateJson(this.file) as Partial<KeyStore> | null | undefined;
+    if (parsed === undefined) return undefined;
     const keys = parsed?.keys;
     if (parsed?.version !== 1 || !Array.isArray(keys) || !keys.every((k) => (isHmacSpec(k.keySpec) || isSignSpec(k.keySpec)) && typeof k.material === 'string') || !parsed.aliases || typeof parsed.aliases !== 'object') {
       throw new Error(`${this.file} is not a local KMS key store (version 1): move it away to start with new keys`);
@@ -295,8 +293,6 @@ export class LocalKms {
 
   /** Written whole, then renamed over the old file: a crash never leaves half a key store. */
   private save(): void {
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(this.store, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temporary, this.file);
+    writePrivateJson(this.file, this.store);
   }
 }

@@ -18,11 +18,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../util/logger';
+import { credentialScope } from './credential-scope';
 import { readBody } from './http-body';
 import { LocalServiceError } from './errors';
 import { checkKey, etagMatches, invalidArgument, isRetentionMode, preconditionFailed, S3Error, type DefaultRetention, type LocalS3, type ObjectRecord, type PutObjectInput } from './s3';
 import { checksumHeader, checksumOf, isChecksumAlgorithm, type ChecksumAlgorithm } from './s3-checksums';
-import { childrenNamed, parseXml, xmlDocument, XmlSyntaxError, type XmlElement, type XmlNode } from './s3-xml';
+import { childrenNamed, parseXml, xmlDocument, XmlSyntaxError, type XmlElement, type XmlNode } from './xml';
+
+const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+/** An S3 answer: the document in S3's namespace. */
+const s3Document = (root: string, nodes: XmlNode[]): string => xmlDocument(root, nodes, S3_NAMESPACE);
 
 export interface S3HttpOptions {
   s3: LocalS3;
@@ -32,15 +37,10 @@ export interface S3HttpOptions {
   maxBody: number;
 }
 
-const SCOPE = /^[^/]+\/\d{8}\/([^/]+)\/s3\/aws4_request$/;
-
 /** The region of a request signed for S3 (header or presigned URL), or undefined for any other request. */
 export function s3RequestRegion(req: IncomingMessage): string | undefined {
-  const credential = /Credential=([^,\s]+)/.exec(req.headers.authorization ?? '')?.[1];
-  if (credential !== undefined) return SCOPE.exec(credential)?.[1];
-  const query = (req.url ?? '').split('?')[1];
-  const presigned = query ? new URLSearchParams(query).get('X-Amz-Credential') : null;
-  return presigned ? SCOPE.exec(presigned)?.[1] : undefined;
+  const scope = credentialScope(req);
+  return scope?.service === 's3' ? scope.region : undefined;
 }
 
 /** Query parameters that name a subresource (an operation of their own), of which the local S3 implements a few. */
@@ -299,7 +299,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     const headers = { ...ids, ...error.headers };
     if (target.head) return send(res, error.status, headers);
     const nodes: XmlNode[] = [['Code', error.type], ['Message', error.message], ...error.details, ['Resource', target.resource], ['RequestId', ids['x-amz-request-id']], ['HostId', ids['x-amz-id-2']]];
-    xml(res, error.status, xmlDocument('Error', nodes, false), headers);
+    xml(res, error.status, xmlDocument('Error', nodes), headers);
   }
 
   /** Refuses what a request asks for that the local S3 does not do. */
@@ -332,7 +332,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
       ['ContinuationToken', all.length > max ? Buffer.from(page.at(-1)!.name, 'utf8').toString('base64url') : undefined],
       ['Prefix', query.has('prefix') ? prefix : undefined],
     ];
-    xml(res, 200, xmlDocument('ListAllMyBucketsResult', nodes));
+    xml(res, 200, s3Document('ListAllMyBucketsResult', nodes));
   }
 
   async function createBucket(req: IncomingMessage, res: ServerResponse, bucket: string, region: string): Promise<void> {
@@ -374,7 +374,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
   function getObjectLockConfiguration(res: ServerResponse, bucket: string): void {
     const { defaultRetention: rule } = s3.objectLockConfiguration(bucket);
     const retention: XmlNode[] | undefined = rule ? [['Mode', rule.mode], ['Days', rule.days], ['Years', rule.years]] : undefined;
-    xml(res, 200, xmlDocument('ObjectLockConfiguration', [['ObjectLockEnabled', 'Enabled'], ['Rule', retention ? [['DefaultRetention', retention]] : undefined]]));
+    xml(res, 200, s3Document('ObjectLockConfiguration', [['ObjectLockEnabled', 'Enabled'], ['Rule', retention ? [['DefaultRetention', retention]] : undefined]]));
   }
 
   function listObjectsV2(res: ServerResponse, bucket: string, query: URLSearchParams): void {
@@ -420,7 +420,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
       ...contents,
       ...page.commonPrefixes.map((p): XmlNode => ['CommonPrefixes', [['Prefix', encode(p)]]]),
     ];
-    xml(res, 200, xmlDocument('ListBucketResult', nodes));
+    xml(res, 200, s3Document('ListBucketResult', nodes));
   }
 
   async function deleteObjects(req: IncomingMessage, res: ServerResponse, bucket: string): Promise<void> {
@@ -446,7 +446,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
         nodes.push(['Error', [['Key', key], ['VersionId', versionId], ['Code', error.type], ['Message', error.message]]]);
       }
     }
-    xml(res, 200, xmlDocument('DeleteResult', nodes));
+    xml(res, 200, s3Document('DeleteResult', nodes));
   }
 
   async function putObject(req: IncomingMessage, res: ServerResponse, bucket: string, key: string): Promise<void> {
@@ -581,7 +581,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
         case 'GET object-lock':
           return getObjectLockConfiguration(res, bucket);
         case 'GET versioning':
-          return xml(res, 200, xmlDocument('VersioningConfiguration', [['Status', s3.bucket(bucket).objectLock ? 'Enabled' : undefined]]));
+          return xml(res, 200, s3Document('VersioningConfiguration', [['Status', s3.bucket(bucket).objectLock ? 'Enabled' : undefined]]));
         case 'GET location': {
           const { region: location } = s3.bucket(bucket);
           const text = location === 'us-east-1' ? '' : location;

@@ -26,8 +26,11 @@ import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
 import { ensureLocalTable, openLocalDynamo, repairJobIndexes } from './dynamodb';
 import { LocalEmr } from './emr/api';
+import { externalIdFor } from './emr/external-id';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
+import { LocalIam } from './iam';
+import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
 import { LocalKms } from './kms';
 import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
@@ -61,6 +64,9 @@ export interface LocalStack {
   config: GatewayConfig;
   gateway: Gateway;
   emr: LocalEmr;
+  /** The local IAM (seeded with the runtime-role setup) and STS, which decides with it. */
+  iam: LocalIam;
+  sts: LocalSts;
   runner: LocalWorkflowRunner;
   aws: AwsEndpoint;
   /** The local KMS key that seals the audit trail (its ARN). */
@@ -117,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
-    const { emr, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
+    const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
     started.push(() => emr.stop(), () => runner.stop());
     // The audit key: created at the first start, the same one (by its alias) after every restart.
     const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
@@ -126,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const digestKeyArn = kms.ensureKey(LOCAL_DIGEST_KEY_ALIAS, 'emr-step-gateway audit digests (local stack)', 'ECC_NIST_P256');
     // S3: buckets and objects in DATA_DIR/s3 (the audit digests, the step logs).
     const s3 = new LocalS3({ dataDir });
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
@@ -170,6 +176,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       gateway,
       emr,
+      iam,
+      sts,
       runner,
       aws,
       auditKeyArn,
@@ -280,11 +288,20 @@ class GatewayLink {
   }
 }
 
-/** Phase 1: EMR (with the configured clusters), STS, Step Functions over the ASL, EventBridge. */
+/** Phase 1: EMR (with the configured clusters), IAM (seeded for them) and STS, Step Functions over the ASL, EventBridge. */
 function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink) {
   const emr = new LocalEmr({ dataDir, region: config.region, account: config.account, partition: config.partition, env, onStepChange: (step) => link.stepChanged(step) });
   for (const c of config.clusters) emr.ensureCluster(c);
-  const sts = new LocalSts(config.account);
+  const iam = new LocalIam({ dataDir, partition: config.partition, account: config.account });
+  seedLocalIam(iam, config, (clusterId) => {
+    const name = emr.clusters.get(clusterId)?.securityConfiguration;
+    const securityConfiguration = name === undefined ? undefined : emr.securityConfigurations.get(name);
+    return securityConfiguration && externalIdFor(securityConfiguration, config.account);
+  });
+  // Who signs with which key: the stack's own credentials are a session of the gateway's role; the demo users are theirs.
+  const gatewaySession = `arn:${config.partition}:sts::${config.account}:assumed-role/${LOCAL_GATEWAY_ROLE}/${LOCAL_GATEWAY_SESSION}`;
+  const credentials = [{ accessKeyId: STACK_CREDENTIALS.accessKeyId, principal: gatewaySession }, ...config.local.credentials];
+  const sts = new LocalSts({ account: config.account, partition: config.partition, iam, credentials });
   const runner = new LocalWorkflowRunner({
     definition,
     routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },
@@ -292,7 +309,7 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
   const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
   const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event));
-  return { emr, sts, runner, sfn, events, stateMachineArn };
+  return { emr, iam, sts, runner, sfn, events, stateMachineArn };
 }
 
 /**
@@ -309,7 +326,7 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     DIGEST_BUCKET: LOCAL_DIGEST_BUCKET,
     DIGEST_KEY_ID: local.digestKeyArn,
     STATE_MACHINE_ARN: local.stateMachineArn,
-    SUBMITTER_ROLE_ARN: `arn:aws:iam::${config.account}:role/emr-gateway-submitter`,
+    SUBMITTER_ROLE_ARN: `arn:${config.partition}:iam::${config.account}:role/${LOCAL_SUBMITTER_ROLE}`,
     AWS_ENDPOINT_URL: local.endpoint,
     POLL_INITIAL_SECONDS: String(local.polling.initialSeconds),
     POLL_FACTOR: String(local.polling.factor),

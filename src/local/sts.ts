@@ -1,98 +1,249 @@
 /**
- * The local STS (Query protocol, XML answers): AssumeRole with SourceIdentity and tags, GetCallerIdentity.
- * Issued session keys are remembered with their source identity, so the local EMR can hand it to the step
- * the session submits, as EMR does with PropagateSourceIdentity, until they expire: the gateway assumes its
- * submitter role for every job it submits with a source identity (a 15-minute session each), so sessions are
- * forgotten once expired (swept at most once a SWEEP_MS), and an expired key is as any unknown one (the AWS
- * port checks no credentials). What is kept is then bounded by the sessions issued within their durations.
+ * The local STS: who the caller of a request is, and AssumeRole decided as STS decides it, with the roles of the
+ * local IAM and the project's engine (authz/trust.ts): the role's trust policy, the caller's identity policies
+ * (its role's inline and attached policies), sts:ExternalId, sts:SourceIdentity, sts:TagSession. A role that does
+ * not exist is refused like one that does not trust the caller (STS does not say which roles exist). Issued
+ * sessions are remembered, with their source identity (which role chaining carries on and cannot change), tags
+ * and expiry, so the local EMR can hand the source identity to the step a session submits, as EMR does with
+ * PropagateSourceIdentity. The caller is the request's access key: a session issued here, a configured
+ * credential (the stack's own, `local.credentials`), or, for any other long-term key, the account root (the
+ * AWS port checks no signatures), which STS lets assume no role. The wire (Query protocol, XML) is sts-query.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { resolvePrincipal } from '../authz/arn';
+import { decideAssumeRole, accessDeniedMessage, STS_ACTIONS, type AssumeRoleDecision, type TrustCaller } from '../authz/trust';
+import { logger } from '../util/logger';
 import { LocalServiceError } from './errors';
+import type { IamRole, LocalIam } from './iam';
 
 export interface StsSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** The role's ARN, with its path. */
   roleArn: string;
+  roleId: string;
   sessionName: string;
   sourceIdentity?: string;
+  /** Session tags (aws:PrincipalTag/* of the session), and which of them role chaining passes on. */
+  tags: Record<string, string>;
+  transitiveTagKeys: string[];
   expires: Date;
 }
 
-const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** A long-term key the local stack knows, and the principal it stands for. */
+export interface StaticCredential {
+  accessKeyId: string;
+  principal: string;
+}
+
+export interface LocalStsOptions {
+  account: string;
+  partition: string;
+  iam: LocalIam;
+  credentials?: readonly StaticCredential[];
+  now?: () => number;
+}
+
+/** The caller of a request, as STS and its policies see it. */
+export interface StsCaller extends TrustCaller {
+  account: string;
+  /** The session, when the caller used credentials STS issued. */
+  session?: StsSession;
+}
+
+export interface AssumeRoleRequest {
+  roleArn: string;
+  sessionName: string;
+  durationSeconds?: number;
+  externalId?: string;
+  sourceIdentity?: string;
+  tags?: Readonly<Record<string, string>>;
+  transitiveTagKeys?: readonly string[];
+}
+
+/** AccessDenied from AssumeRole, with the decision behind it (for a step's FailureDetails, say). */
+export class AssumeRoleDeniedError extends LocalServiceError {
+  constructor(
+    message: string,
+    readonly decision: AssumeRoleDecision | undefined,
+  ) {
+    super('AccessDenied', message, 403);
+  }
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** A stable IAM-style unique id for a principal the local IAM does not hold (a configured user, a role of the demo keys). */
+const derivedId = (prefix: string, arn: string): string => prefix + [...createHash('sha256').update(arn).digest().subarray(0, 17)].map((b) => BASE32[b % 32]).join('');
+/** EC2 refreshes instance profile credentials well before they expire; they last six hours. */
+const INSTANCE_CREDENTIALS_SECONDS = 6 * 3600;
+const ROLE_CHAINING_MAX_SECONDS = 3600;
 /** How often expired sessions are swept out, at most. */
 const SWEEP_MS = 60_000;
 
 export class LocalSts {
   readonly sessions = new Map<string, StsSession>();
   private lastSweep = 0;
+  private readonly credentials: ReadonlyMap<string, string>;
+  private readonly now: () => number;
 
-  constructor(private readonly account: string) {}
-
-  /** The session of an issued key, until it expires. */
-  session(accessKeyId: string | undefined): StsSession | undefined {
-    const session = accessKeyId === undefined ? undefined : this.sessions.get(accessKeyId);
-    return session && session.expires.getTime() > Date.now() ? session : undefined;
+  constructor(private readonly options: LocalStsOptions) {
+    this.credentials = new Map((options.credentials ?? []).map((c) => [c.accessKeyId, c.principal]));
+    this.now = options.now ?? Date.now;
   }
 
-  private sweep(now: number): void {
+  /** The session of a key STS issued, until it expires (the local EMR reads the source identity a step carries). */
+  session(accessKeyId: string | undefined): StsSession | undefined {
+    const session = accessKeyId === undefined ? undefined : this.sessions.get(accessKeyId);
+    return session && session.expires.getTime() > this.now() ? session : undefined;
+  }
+
+  /** Who signed with `accessKeyId`; STS's errors for no key, an unknown session key and an expired session. */
+  caller(accessKeyId: string | undefined): StsCaller {
+    if (!accessKeyId) throw new LocalServiceError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+    const session = this.sessions.get(accessKeyId);
+    if (session) {
+      if (session.expires.getTime() <= this.now()) throw new LocalServiceError('ExpiredToken', 'The security token included in the request is expired');
+      return this.sessionCaller(session);
+    }
+    // ASIA keys are STS's own: one it did not issue (or issued before a restart) is not a credential.
+    if (accessKeyId.startsWith('ASIA')) throw new LocalServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+    return this.principalCaller(this.credentials.get(accessKeyId) ?? `arn:${this.options.partition}:iam::${this.options.account}:root`);
+  }
+
+  /** GetCallerIdentity: the ARN, UserId (`AROA...:session`, `AIDA...`, the account id) and account. */
+  callerIdentity(caller: StsCaller): { arn: string; userId: string; account: string } {
+    return { arn: caller.arn, userId: caller.userId ?? caller.account, account: caller.account };
+  }
+
+  assumeRole(request: AssumeRoleRequest, caller: StsCaller): StsSession {
+    if (caller.type === 'Account') throw new AssumeRoleDeniedError('Roles may not be assumed by root accounts.', undefined);
+    if (caller.sourceIdentity !== undefined && request.sourceIdentity !== undefined && request.sourceIdentity !== caller.sourceIdentity) {
+      throw new AssumeRoleDeniedError(`${accessDeniedMessage(caller.arn, STS_ACTIONS.setSourceIdentity, request.roleArn)}: the session's source identity cannot be changed`, undefined);
+    }
+    const sourceIdentity = request.sourceIdentity ?? caller.sourceIdentity;
+    const role = this.options.iam.roleByArn(request.roleArn);
+    if (!role) throw new AssumeRoleDeniedError(accessDeniedMessage(caller.arn, STS_ACTIONS.assumeRole, request.roleArn), undefined);
+    const decision = decideAssumeRole(caller, {
+      roleArn: request.roleArn,
+      trustPolicy: this.options.iam.trustPolicyOf(role),
+      sessionName: request.sessionName,
+      ...(request.externalId !== undefined ? { externalId: request.externalId } : {}),
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      ...(request.tags ? { tags: request.tags } : {}),
+      ...(request.transitiveTagKeys ? { transitiveTagKeys: request.transitiveTagKeys } : {}),
+      now: new Date(this.now()),
+    });
+    if (!decision.allowed) {
+      logger.info('local STS: AssumeRole denied', { caller: caller.arn, roleArn: request.roleArn, reason: decision.reason });
+      throw new AssumeRoleDeniedError(decision.message!, decision);
+    }
+    const duration = request.durationSeconds ?? 3600;
+    if (caller.type === 'AssumedRole' && duration > ROLE_CHAINING_MAX_SECONDS) {
+      throw new LocalServiceError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+    }
+    if (duration > role.maxSessionDuration) throw new LocalServiceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    // Transitive tags of the calling session go on down the chain.
+    const inherited = caller.session ? Object.fromEntries(caller.session.transitiveTagKeys.map((k) => [k, caller.session!.tags[k]!])) : {};
+    return this.issue(role, request.sessionName, duration, {
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      tags: { ...inherited, ...request.tags },
+      transitiveTagKeys: [...new Set([...(caller.session?.transitiveTagKeys ?? []), ...(request.transitiveTagKeys ?? [])])],
+    });
+  }
+
+  /**
+   * The credentials EC2 gives an instance of its instance profile role (what an EMR node signs with): a session
+   * `assumed-role/ROLE/INSTANCE_ID`, if the role's trust policy lets ec2.amazonaws.com assume it.
+   */
+  instanceProfileSession(roleArn: string, instanceId: string): StsSession {
+    const ec2: TrustCaller = { principal: { kind: 'service', service: 'ec2.amazonaws.com' }, arn: 'ec2.amazonaws.com', type: 'Service', identityPolicies: [] };
+    const role = this.options.iam.roleByArn(roleArn);
+    if (!role) throw new AssumeRoleDeniedError(accessDeniedMessage(ec2.arn, STS_ACTIONS.assumeRole, roleArn), undefined);
+    const decision = decideAssumeRole(ec2, { roleArn, trustPolicy: this.options.iam.trustPolicyOf(role), sessionName: instanceId, now: new Date(this.now()) });
+    if (!decision.allowed) throw new AssumeRoleDeniedError(decision.message!, decision);
+    return this.issue(role, instanceId, INSTANCE_CREDENTIALS_SECONDS, { tags: {}, transitiveTagKeys: [] });
+  }
+
+  private issue(role: IamRole, sessionName: string, seconds: number, carried: Pick<StsSession, 'sourceIdentity' | 'tags' | 'transitiveTagKeys'>): StsSession {
+    this.sweep();
+    const session: StsSession = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(64).toString('base64'),
+      roleArn: this.options.iam.roleArn(role),
+      roleId: role.id,
+      sessionName,
+      ...carried,
+      // STS's times are whole seconds.
+      expires: new Date(Math.floor(this.now() / 1000) * 1000 + seconds * 1000),
+    };
+    this.sessions.set(session.accessKeyId, session);
+    return session;
+  }
+
+  /**
+   * Forgets expired sessions, at most once a SWEEP_MS: the gateway assumes its submitter role for every job it
+   * submits (a 15-minute session each), so sessions kept forever grew with every job run (issue 11 item 8). An
+   * expired key answers ExpiredToken until swept, then InvalidClientTokenId, as any ASIA key STS did not issue.
+   */
+  private sweep(): void {
+    const now = this.now();
     if (now - this.lastSweep < SWEEP_MS) return;
     this.lastSweep = now;
     for (const [key, session] of this.sessions) if (session.expires.getTime() <= now) this.sessions.delete(key);
   }
 
-  handle(params: URLSearchParams, callerAccessKey: string | undefined): string {
-    const action = params.get('Action');
-    const requestId = randomBytes(16).toString('hex');
-    if (action === 'AssumeRole') {
-      const roleArn = params.get('RoleArn') ?? '';
-      const sessionName = params.get('RoleSessionName') ?? '';
-      const sourceIdentity = params.get('SourceIdentity') ?? undefined;
-      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new LocalServiceError('ValidationError', `RoleArn ${roleArn} is not a role ARN`);
-      if (!SESSION_NAME.test(sessionName)) throw new LocalServiceError('ValidationError', 'RoleSessionName must be 2-64 characters of [\\w+=,.@-]');
-      if (sourceIdentity !== undefined && (!SOURCE_IDENTITY.test(sourceIdentity) || sourceIdentity.toLowerCase().startsWith('aws:'))) {
-        throw new LocalServiceError('ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-] and not start with aws:');
-      }
-      // A session that carries a source identity cannot change it (STS rule).
-      const caller = this.session(callerAccessKey);
-      if (caller?.sourceIdentity && sourceIdentity && caller.sourceIdentity !== sourceIdentity) {
-        throw new LocalServiceError('AccessDenied', 'SourceIdentity cannot be changed once set in a role chain', 403);
-      }
-      const duration = Number(params.get('DurationSeconds') ?? 3600);
-      if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) throw new LocalServiceError('ValidationError', 'DurationSeconds must be a whole number from 900 to 43200');
-      const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-      this.sweep(Date.now());
-      const expires = new Date(Date.now() + duration * 1000);
-      const session: StsSession = { roleArn, sessionName, ...(sourceIdentity ?? caller?.sourceIdentity ? { sourceIdentity: sourceIdentity ?? caller?.sourceIdentity } : {}), expires };
-      this.sessions.set(accessKeyId, session);
-      const role = roleArn.split(':role/')[1]!.split('/').pop()!;
-      const assumed = `arn:aws:sts::${roleArn.split(':')[4]}:assumed-role/${role}/${sessionName}`;
-      return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    ${session.sourceIdentity ? `<SourceIdentity>${xmlEscape(session.sourceIdentity)}</SourceIdentity>` : ''}
-    <AssumedRoleUser><Arn>${xmlEscape(assumed)}</Arn><AssumedRoleId>AROALOCAL:${xmlEscape(sessionName)}</AssumedRoleId></AssumedRoleUser>
-    <Credentials>
-      <AccessKeyId>${accessKeyId}</AccessKeyId>
-      <SecretAccessKey>${randomBytes(20).toString('base64')}</SecretAccessKey>
-      <SessionToken>${randomBytes(32).toString('base64')}</SessionToken>
-      <Expiration>${expires.toISOString()}</Expiration>
-    </Credentials>
-    <PackedPolicySize>0</PackedPolicySize>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>
-</AssumeRoleResponse>`;
-    }
-    if (action === 'GetCallerIdentity') {
-      const session = this.session(callerAccessKey);
-      const arn = session ? `arn:aws:sts::${this.account}:assumed-role/${session.roleArn.split('/').pop()}/${session.sessionName}` : `arn:aws:iam::${this.account}:root`;
-      return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <GetCallerIdentityResult><Arn>${xmlEscape(arn)}</Arn><UserId>LOCAL</UserId><Account>${this.account}</Account></GetCallerIdentityResult>
-  <ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>
-</GetCallerIdentityResponse>`;
-    }
-    throw new LocalServiceError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
+  /** The session's ARN, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (a session ARN has no path). */
+  sessionArn(session: StsSession): string {
+    const roleName = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
+    return `arn:${this.options.partition}:sts::${this.options.account}:assumed-role/${roleName}/${session.sessionName}`;
   }
 
-  static errorXml(error: LocalServiceError): string {
-    return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${xmlEscape(error.type)}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
+  private sessionCaller(session: StsSession): StsCaller {
+    const { account, iam } = this.options;
+    const role = iam.roleByArn(session.roleArn);
+    const arn = this.sessionArn(session);
+    return {
+      principal: { kind: 'aws', arn, principalArn: session.roleArn, account },
+      arn,
+      type: 'AssumedRole',
+      account,
+      userId: `${session.roleId}:${session.sessionName}`,
+      ...(session.sourceIdentity !== undefined ? { sourceIdentity: session.sourceIdentity } : {}),
+      // The session's tags win over its role's.
+      tags: { ...tagsOf(role), ...session.tags },
+      // A role deleted since the session began grants it nothing.
+      identityPolicies: role ? iam.permissionsOf(role) : [],
+      session,
+    };
+  }
+
+  /** A configured principal ARN (or the root), with what the local IAM knows of it. */
+  private principalCaller(arn: string): StsCaller {
+    const resolved = resolvePrincipal(arn);
+    if (!resolved) throw new LocalServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+    const { iam } = this.options;
+    const base = { arn, account: resolved.account, type: resolved.type };
+    if (resolved.type === 'Account') return { ...base, principal: { kind: 'aws', arn, principalArn: arn, account: resolved.account }, identityPolicies: 'unrestricted' };
+    if (resolved.type === 'AssumedRole' || resolved.type === 'Role') {
+      // A session ARN has no path: the role is found by its name.
+      const roleName = resolved.principalArn.slice(resolved.principalArn.lastIndexOf('/') + 1);
+      const role = resolved.account === iam.account ? iam.findRoleByName(roleName) : undefined;
+      const principalArn = role ? iam.roleArn(role) : resolved.principalArn;
+      const roleId = role?.id ?? derivedId('AROA', principalArn);
+      return {
+        ...base,
+        principal: { kind: 'aws', arn, principalArn, account: resolved.account },
+        userId: resolved.sessionName !== undefined ? `${roleId}:${resolved.sessionName}` : roleId,
+        tags: tagsOf(role),
+        identityPolicies: role ? iam.permissionsOf(role) : [],
+      };
+    }
+    const userId = resolved.type === 'User' ? derivedId('AIDA', arn) : `${resolved.account}:${arn.slice(arn.lastIndexOf('/') + 1)}`;
+    // The local IAM holds no users: a configured user has no identity policies.
+    return { ...base, principal: { kind: 'aws', arn, principalArn: arn, account: resolved.account }, userId, identityPolicies: [] };
   }
 }
+
+const tagsOf = (role: IamRole | undefined): Record<string, string> => Object.fromEntries((role?.tags ?? []).map((t) => [t.Key, t.Value]));

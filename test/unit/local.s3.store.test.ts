@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { compareUtf8, LocalS3, S3Error, type PutObjectInput } from '../../src/local/s3';
 import { checksumOf } from '../../src/local/s3-checksums';
-import { parseXml, XmlSyntaxError } from '../../src/local/s3-xml';
+import { parseXml, XmlSyntaxError } from '../../src/local/xml';
 
 const DAY = 86_400_000;
 

@@ -1,8 +1,9 @@
 /**
- * The little XML the local S3 speaks: documents written from a tree of elements, and the request bodies S3
- * accepts (CreateBucketConfiguration, ObjectLockConfiguration, Delete) read into one. The reader takes elements,
- * attributes, text, CDATA, comments, the five predefined entities and character references, and refuses a
- * DOCTYPE (so no entity of a request's own is ever expanded) and anything not well formed.
+ * The little XML the local AWS services speak: documents written from a tree of elements (S3's REST answers, the
+ * Query protocol's of IAM and STS), and the request bodies S3 accepts (CreateBucketConfiguration,
+ * ObjectLockConfiguration, Delete) read into one. The reader takes elements, attributes, text, CDATA, comments, the
+ * five predefined entities and character references, and refuses a DOCTYPE (so no entity of a request's own is
+ * ever expanded) and anything not well formed.
  */
 
 export interface XmlElement {
@@ -15,8 +16,6 @@ export interface XmlElement {
 
 /** A child element: a name, then either text or children (undefined members are left out). */
 export type XmlNode = [name: string, content: string | number | boolean | XmlNode[] | undefined];
-
-const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 /**
  * Text as XML character data. A carriage return and the C0 controls XML 1.0 cannot carry are written as
@@ -50,9 +49,9 @@ function writeNodes(nodes: XmlNode[]): string {
     .join('');
 }
 
-/** A whole S3 response document: the declaration, then `root` in S3's namespace (or none, as S3's errors). */
-export function xmlDocument(root: string, nodes: XmlNode[], namespace = true): string {
-  const open = namespace ? `<${root} xmlns="${S3_NAMESPACE}">` : `<${root}>`;
+/** A whole response document: the declaration, then `root`, in `namespace` if given (S3's errors have none). */
+export function xmlDocument(root: string, nodes: XmlNode[], namespace?: string): string {
+  const open = namespace ? `<${root} xmlns="${namespace}">` : `<${root}>`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n${open}${writeNodes(nodes)}</${root}>`;
 }
 
@@ -64,7 +63,7 @@ const NAME = /[A-Za-z_][\w.:-]*/y;
 const ATTRIBUTE = /\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*')/y;
 const SPACE = /\s*/y;
 const END_TAG_CLOSE = /\s*>/y;
-/** S3's request documents are a few levels deep; a deeper one is refused before it can exhaust the stack. */
+/** Request documents are a few levels deep; a deeper one is refused before it can exhaust the stack. */
 const MAX_DEPTH = 32;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
@@ -110,7 +109,7 @@ export function parseXml(text: string): XmlElement {
     const qname = match(NAME);
     if (!qname) throw new XmlSyntaxError(`expected an element name at offset ${at}`);
     at += qname.length;
-    // attributes are only checked for form (xmlns is the one S3 clients send)
+    // attributes are only checked for form (xmlns is the one clients send)
     for (let attribute = match(ATTRIBUTE); attribute; attribute = match(ATTRIBUTE)) at += attribute.length;
     at += match(SPACE)?.length ?? 0;
     const node: XmlElement = { name: qname.includes(':') ? qname.slice(qname.indexOf(':') + 1) : qname, children: [], text: '' };

@@ -1,0 +1,70 @@
+/**
+ * The IAM side of the EMR runtime-role setup, as the documentation gives it ("Runtime roles for Amazon EMR steps"),
+ * built from the gateway's configuration: step 2, the instance profile role's permission to assume the runtime
+ * roles (AllowRuntimeRoleUsage, and sts:SetSourceIdentity where a cluster propagates the source identity); step 3
+ * with the ExternalId and source-identity sections, each runtime role's trust policy (the instance profile role,
+ * the security configurations' ExternalIds, AllowSetSourceIdentity). The local stack seeds its IAM with these;
+ * a check of a real account can state them as the fix.
+ */
+import type { ClusterConfig } from '../config/schema';
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Record<string, unknown>[];
+}
+
+/** EMR's default instance profile role (`aws emr create-default-roles`). */
+export const DEFAULT_INSTANCE_PROFILE_ROLE = 'EMR_EC2_DefaultRole';
+/** The inline policy of the instance profile role that step 2 adds, named after its statement. */
+export const RUNTIME_ROLE_USAGE_POLICY = 'AllowRuntimeRoleUsage';
+
+/** The instance profile role a cluster's nodes run as. The configuration names none (yet): EMR's default. */
+export function instanceProfileRoleName(cluster: Pick<ClusterConfig, 'id'>): string {
+  void cluster;
+  return DEFAULT_INSTANCE_PROFILE_ROLE;
+}
+
+/** The instance profile role's trust policy: EC2 gives the cluster's nodes its credentials. */
+export function instanceProfileTrustPolicy(): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+}
+
+/** Step 2: the instance profile role may assume and tag the runtime roles, and set the source identity where propagated. */
+export function runtimeRoleUsagePolicy(runtimeRoleArns: readonly string[], setSourceIdentity: boolean): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'AllowRuntimeRoleUsage', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: [...runtimeRoleArns] },
+      // The documentation's statement pins sts:SourceIdentity to one <source-identity>; the gateway propagates its
+      // callers' (each a person), so it is not pinned here: the runtime role's trust policy ties it to the ExternalId.
+      ...(setSourceIdentity ? [{ Sid: 'PropagateSourceIdentity', Effect: 'Allow', Action: 'sts:SetSourceIdentity', Resource: [...runtimeRoleArns] }] : []),
+    ],
+  };
+}
+
+/** Who may assume a runtime role: an instance profile role, with the ExternalIds of its clusters' security configurations. */
+export interface RuntimeRoleGrant {
+  instanceProfileRoleArn: string;
+  /** Of every runtime-role cluster the instance profile serves. */
+  externalIds: readonly string[];
+  /** Of those clusters that propagate the source identity. */
+  sourceIdentityExternalIds: readonly string[];
+}
+
+/** Step 3: a runtime role's trust policy (AllowAssumeRole with the ExternalId, AllowSetSourceIdentity). */
+export function runtimeRoleTrustPolicy(grants: readonly RuntimeRoleGrant[]): PolicyDocument {
+  const externalId = (ids: readonly string[]) => ({ StringEquals: { 'sts:ExternalId': ids.length === 1 ? ids[0] : [...ids] } });
+  return {
+    Version: '2012-10-17',
+    Statement: grants.flatMap((grant, i) => {
+      const suffix = grants.length > 1 ? String(i + 1) : '';
+      const principal = { AWS: grant.instanceProfileRoleArn };
+      return [
+        { Sid: `AllowAssumeRole${suffix}`, Effect: 'Allow', Principal: principal, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: externalId(grant.externalIds) },
+        ...(grant.sourceIdentityExternalIds.length
+          ? [{ Sid: `AllowSetSourceIdentity${suffix}`, Effect: 'Allow', Principal: principal, Action: ['sts:SetSourceIdentity', 'sts:AssumeRole'], Condition: externalId(grant.sourceIdentityExternalIds) }]
+          : []),
+      ];
+    }),
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The ExternalId of a security configuration that enables runtime roles: EMR generates one per security
+ * configuration ("Establish trust between runtime roles and Amazon EMR clusters") and DescribeSecurityConfiguration
+ * returns it in ApplicationScopedIAMRoleConfiguration. The one written there is the one; a configuration that
+ * has none yet gets one derived from it, of EMR's form (48 characters of base32), stable across restarts, so the
+ * trust policies seeded with it keep matching.
+ */
+import { createHash } from 'node:crypto';
+import type { SecurityConfiguration } from './model';
+
+interface IamConfiguration {
+  EnableApplicationScopedIAMRole?: boolean;
+  ApplicationScopedIAMRoleConfiguration?: { ExternalId?: string };
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32(bytes: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/** The ExternalId runtime-role sessions of clusters with `config` carry, or undefined if it does not enable runtime roles. */
+export function externalIdFor(config: SecurityConfiguration, account: string): string | undefined {
+  const iam = (JSON.parse(config.json) as { AuthorizationConfiguration?: { IAMConfiguration?: IamConfiguration } }).AuthorizationConfiguration?.IAMConfiguration;
+  if (iam?.EnableApplicationScopedIAMRole !== true) return undefined;
+  const stored = iam.ApplicationScopedIAMRoleConfiguration?.ExternalId;
+  if (stored) return stored;
+  // A configuration made again (deleted, then created) is another one: its creation time is part of it.
+  return base32(createHash('sha256').update(`${account}:${config.name}:${config.created}`).digest()).slice(0, 48);
+}

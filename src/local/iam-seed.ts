@@ -1,0 +1,140 @@
+/**
+ * What the local IAM holds at start for the configuration: the documentation's runtime-role setup
+ * (authz/runtime-role-setup.ts: the clusters' instance profile role with AllowRuntimeRoleUsage, each catalogue role
+ * with its trust policy and the security configurations' ExternalIds), and the gateway's own two roles as the
+ * deployment has them (serverless.yml): the role its functions run as, which may assume the submitter role with
+ * a source identity, and the submitter role, which may add steps with catalogue roles only.
+ *
+ * A user's changes are kept: each seeded document is recorded with what it was; at the next start a document
+ * is written only where it is missing and was never seeded, or still reads as seeded (then the configuration
+ * may have changed it). One the user changed or deleted (`aws iam ...`) stays as the user left it.
+ */
+import {
+  instanceProfileRoleName,
+  instanceProfileTrustPolicy,
+  RUNTIME_ROLE_USAGE_POLICY,
+  runtimeRoleTrustPolicy,
+  runtimeRoleUsagePolicy,
+  type PolicyDocument,
+  type RuntimeRoleGrant,
+} from '../authz/runtime-role-setup';
+import type { GatewayConfig } from '../config/validate';
+import { clusterArn } from '../identifiers';
+import { logger } from '../util/logger';
+import type { LocalIam } from './iam';
+
+/** The role the gateway's functions run as locally (in AWS each function has a role of its own). */
+export const LOCAL_GATEWAY_ROLE = 'emr-gateway-functions';
+/** The session of it the stack's own credentials stand for. */
+export const LOCAL_GATEWAY_SESSION = 'local-stack';
+/** The role the gateway assumes, with the caller's source identity, to add steps (SUBMITTER_ROLE_ARN). */
+export const LOCAL_SUBMITTER_ROLE = 'emr-gateway-submitter';
+
+const STS_SUBMIT_ACTIONS = ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'];
+
+interface SeededRole {
+  name: string;
+  path: string;
+  trust: PolicyDocument;
+  description: string;
+  inline: Record<string, PolicyDocument>;
+}
+
+/**
+ * Seeds `iam` for `config`. `externalIdOf` gives a cluster's ExternalId (from its security configuration), or
+ * undefined for a cluster without runtime roles, which takes no part in the setup.
+ */
+export function seedLocalIam(iam: LocalIam, config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): void {
+  for (const role of seededRoles(config, externalIdOf)) {
+    try {
+      seedRole(iam, role);
+    } catch (error) {
+      // e.g. a trust policy naming a role the user deleted: IAM refuses it; the rest is seeded all the same.
+      logger.warn(`local IAM: could not seed role ${role.name}`, { error });
+    }
+  }
+}
+
+function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): SeededRole[] {
+  const { account, partition } = config;
+  const roleArn = (name: string) => `arn:${partition}:iam::${account}:role/${name}`;
+  // The catalogue roles this account holds (a role of another account is that account's to set up).
+  const catalogue = config.runtimeRoles.filter((arn) => arn.startsWith(`arn:${partition}:iam::${account}:role/`));
+
+  const byProfile = new Map<string, { externalIds: string[]; sourceIdentity: string[] }>();
+  for (const cluster of config.clusters) {
+    const externalId = cluster.runtimeRoles ? externalIdOf(cluster.id) : undefined;
+    if (externalId === undefined) continue;
+    const entry = byProfile.get(instanceProfileRoleName(cluster)) ?? { externalIds: [], sourceIdentity: [] };
+    entry.externalIds.push(externalId);
+    if (cluster.propagateSourceIdentity) entry.sourceIdentity.push(externalId);
+    byProfile.set(instanceProfileRoleName(cluster), entry);
+  }
+  const grants: RuntimeRoleGrant[] = [...byProfile].map(([name, e]) => ({ instanceProfileRoleArn: roleArn(name), externalIds: e.externalIds, sourceIdentityExternalIds: e.sourceIdentity }));
+
+  const profiles = [...byProfile].map(([name, e]): SeededRole => ({
+    name,
+    path: '/',
+    trust: instanceProfileTrustPolicy(),
+    description: 'The EMR clusters\' instance profile role (seeded by the local stack)',
+    inline: catalogue.length ? { [RUNTIME_ROLE_USAGE_POLICY]: runtimeRoleUsagePolicy(catalogue, e.sourceIdentity.length > 0) } : {},
+  }));
+  const runtime: SeededRole[] = grants.length
+    ? catalogue.map((arn) => {
+        const resource = arn.slice(arn.indexOf(':role/') + ':role'.length);
+        const name = resource.slice(resource.lastIndexOf('/') + 1);
+        return { name, path: resource.slice(0, resource.lastIndexOf('/') + 1), trust: runtimeRoleTrustPolicy(grants), description: 'An EMR runtime role of the catalogue (seeded by the local stack)', inline: {} };
+      })
+    : [];
+
+  const submitter = roleArn(LOCAL_SUBMITTER_ROLE);
+  const addSteps = {
+    Sid: 'AddStepsWithCatalogueRuntimeRoles',
+    Effect: 'Allow',
+    Action: 'elasticmapreduce:AddJobFlowSteps',
+    Resource: config.clusters.map((c) => clusterArn(partition, config.region, account, c.id)),
+    ...(config.runtimeRoles.length ? { Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': [...config.runtimeRoles] } } } : {}),
+  };
+  const gateway: SeededRole[] = [
+    {
+      name: LOCAL_GATEWAY_ROLE,
+      path: '/',
+      trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+      description: "The gateway's functions (seeded by the local stack; the stack's own credentials are a session of it)",
+      inline: { 'submit-step': { Version: '2012-10-17', Statement: [addSteps, { Effect: 'Allow', Action: STS_SUBMIT_ACTIONS, Resource: submitter }] } },
+    },
+    {
+      name: LOCAL_SUBMITTER_ROLE,
+      path: '/',
+      trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn(LOCAL_GATEWAY_ROLE) }, Action: STS_SUBMIT_ACTIONS }] },
+      description: 'Assumed by the gateway, with the caller as SourceIdentity, to add EMR steps (seeded by the local stack)',
+      inline: { 'add-steps-as-catalogue-roles': { Version: '2012-10-17', Statement: [addSteps] } },
+    },
+  ];
+  // In this order: a trust policy may name only roles that exist.
+  return [...profiles, ...runtime, ...gateway];
+}
+
+function seedRole(iam: LocalIam, seed: SeededRole): void {
+  const trustKey = `role/${seed.name}/trust`;
+  const trust = JSON.stringify(seed.trust);
+  const role = iam.findRoleByName(seed.name);
+  if (!role) {
+    if (iam.seededDocument(trustKey) !== undefined) return; // the user deleted it
+    iam.createRole({ name: seed.name, path: seed.path, trustPolicy: trust, description: seed.description });
+    iam.markSeeded(trustKey, trust);
+  } else if (role.trustPolicy === iam.seededDocument(trustKey) && role.trustPolicy !== trust) {
+    iam.updateAssumeRolePolicy(seed.name, trust);
+    iam.markSeeded(trustKey, trust);
+  }
+  for (const [policyName, document] of Object.entries(seed.inline)) {
+    const key = `role/${seed.name}/inline/${policyName}`;
+    const desired = JSON.stringify(document);
+    const current = iam.getRole(seed.name).inlinePolicies[policyName];
+    const seeded = iam.seededDocument(key);
+    if (current === undefined ? seeded === undefined : current === seeded && current !== desired) {
+      iam.putRolePolicy(seed.name, policyName, desired);
+      iam.markSeeded(key, desired);
+    }
+  }
+}

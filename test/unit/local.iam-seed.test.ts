@@ -1,0 +1,105 @@
+/**
+ * What the local IAM holds at start for the example configuration (src/local/iam-seed.ts): the documentation's
+ * runtime-role setup and the gateway's own roles, decided by the local STS as the flows that use them need
+ * (EMR's instance profile assuming a runtime role; the gateway assuming its submitter role with the caller's
+ * source identity), and a user's changes kept over later starts while untouched documents follow the config.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfigFile } from '../../src/config-file/load';
+import type { GatewayConfig } from '../../src/config/validate';
+import { LocalIam } from '../../src/local/iam';
+import { LOCAL_GATEWAY_ROLE, seedLocalIam } from '../../src/local/iam-seed';
+import { LocalSts } from '../../src/local/sts';
+
+const ACCOUNT = '123456789012';
+const CONFIG = loadConfigFile(resolve(__dirname, '../../config/example.yaml')).config;
+const ANALYTICS = 'j-2AXXXXXXGAPLF';
+const EXTERNAL_ID = 'FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y';
+const ETL = `arn:aws:iam::${ACCOUNT}:role/CallerTeamRoleETL`;
+const INSTANCE_PROFILE = `arn:aws:iam::${ACCOUNT}:role/EMR_EC2_DefaultRole`;
+const GATEWAY_KEY = 'AKIALOCALGATEWAY0000';
+const externalIds = (id: string) => (id === ANALYTICS ? EXTERNAL_ID : undefined);
+
+let dataDir: string;
+const open = () => new LocalIam({ dataDir, partition: 'aws', account: ACCOUNT });
+const seeded = (config: GatewayConfig = CONFIG): LocalIam => {
+  const iam = open();
+  seedLocalIam(iam, config, externalIds);
+  return iam;
+};
+const stsOver = (iam: LocalIam) => new LocalSts({ account: ACCOUNT, partition: 'aws', iam, credentials: [{ accessKeyId: GATEWAY_KEY, principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${LOCAL_GATEWAY_ROLE}/local-stack` }, ...CONFIG.local.credentials] });
+const json = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'local-iam-seed-'));
+});
+
+describe('the documentation setup for the example configuration', () => {
+  it('the instance profile role: EC2 may assume it; AllowRuntimeRoleUsage (and SetSourceIdentity: analytics propagates it) on the catalogue', () => {
+    const iam = seeded();
+    const role = iam.getRole('EMR_EC2_DefaultRole');
+    expect(json(role.trustPolicy)).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    expect(json(role.inlinePolicies.AllowRuntimeRoleUsage)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'AllowRuntimeRoleUsage', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: CONFIG.runtimeRoles },
+        { Sid: 'PropagateSourceIdentity', Effect: 'Allow', Action: 'sts:SetSourceIdentity', Resource: CONFIG.runtimeRoles },
+      ],
+    });
+  });
+
+  it("each catalogue role trusts the instance profile role with the runtime-role cluster's ExternalId (legacy has none: no runtime roles)", () => {
+    const iam = seeded();
+    for (const arn of CONFIG.runtimeRoles) {
+      expect(json(iam.roleByArn(arn)?.trustPolicy)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'AllowAssumeRole', Effect: 'Allow', Principal: { AWS: INSTANCE_PROFILE }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } },
+          { Sid: 'AllowSetSourceIdentity', Effect: 'Allow', Principal: { AWS: INSTANCE_PROFILE }, Action: ['sts:SetSourceIdentity', 'sts:AssumeRole'], Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } },
+        ],
+      });
+    }
+  });
+
+  it('decided by STS: EMR (the instance profile) gets each runtime role with the ExternalId and the source identity, nobody else', () => {
+    const sts = stsOver(seeded());
+    const ec2 = sts.caller(sts.instanceProfileSession(INSTANCE_PROFILE, 'i-0abc').accessKeyId);
+    for (const roleArn of CONFIG.runtimeRoles) {
+      expect(sts.assumeRole({ roleArn, sessionName: 'emr-step', externalId: EXTERNAL_ID, sourceIdentity: 'alice', tags: { LakeFormationAuthorizedCaller: 'Amazon EMR' } }, ec2).sourceIdentity).toBe('alice');
+    }
+    expect(() => sts.assumeRole({ roleArn: ETL, sessionName: 'emr-step' }, ec2)).toThrow(/not authorized to perform: sts:AssumeRole/);
+    expect(() => sts.assumeRole({ roleArn: ETL, sessionName: 'x1', externalId: EXTERNAL_ID }, sts.caller('AKIALOCALALICE000001'))).toThrow(/assumed-role\/DataTeamA\/alice is not authorized/);
+    expect(() => sts.assumeRole({ roleArn: ETL, sessionName: 'x1', externalId: EXTERNAL_ID }, sts.caller(GATEWAY_KEY))).toThrow(/not authorized/);
+  });
+
+  it("the gateway's own flow: its session assumes the submitter role with the caller's source identity, as emr-steps.ts does", () => {
+    const sts = stsOver(seeded());
+    const submitter = `arn:aws:iam::${ACCOUNT}:role/emr-gateway-submitter`;
+    const session = sts.assumeRole({ roleArn: submitter, sessionName: 'emr-gateway-job-0123456789abcdefghjkmnpqrs', sourceIdentity: 'alice', durationSeconds: 900 }, sts.caller(GATEWAY_KEY));
+    expect(session).toMatchObject({ roleArn: submitter, sourceIdentity: 'alice' });
+    expect(() => sts.assumeRole({ roleArn: submitter, sessionName: 'x1', sourceIdentity: 'alice' }, sts.caller('AKIALOCALALICE000001'))).toThrow(/not authorized/);
+    const addSteps = json(seeded().getRole('emr-gateway-submitter').inlinePolicies['add-steps-as-catalogue-roles']) as { Statement: { Condition: unknown }[] };
+    expect(addSteps.Statement[0]!.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } });
+  });
+});
+
+describe('later starts', () => {
+  it("keep the user's changes and deletions, and bring untouched documents up to the configuration", () => {
+    const iam = seeded();
+    const broken = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] });
+    iam.updateAssumeRolePolicy('CallerTeamRoleETL', broken);
+    iam.deleteRolePolicy('EMR_EC2_DefaultRole', 'AllowRuntimeRoleUsage');
+    iam.deleteRole('AnalystReadOnly');
+
+    const more = { ...CONFIG, runtimeRoles: [...CONFIG.runtimeRoles, `arn:aws:iam::${ACCOUNT}:role/CallerTeamRoleNew`] };
+    const again = seeded(more);
+    expect(again.getRole('CallerTeamRoleETL').trustPolicy).toBe(broken);
+    expect(again.getRole('EMR_EC2_DefaultRole').inlinePolicies.AllowRuntimeRoleUsage).toBeUndefined();
+    expect(again.findRoleByName('AnalystReadOnly')).toBeUndefined();
+    // A new catalogue role is created; the submitter's untouched policy now names it.
+    expect(again.findRoleByName('CallerTeamRoleNew')).toBeDefined();
+    expect(again.getRole('emr-gateway-submitter').inlinePolicies['add-steps-as-catalogue-roles']).toContain('CallerTeamRoleNew');
+  });
+});
