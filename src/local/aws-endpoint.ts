@@ -15,6 +15,7 @@ import { decodeOrKeep } from '../util/uri';
 import type { LocalEmr } from './emr/api';
 import { LocalServiceError } from './errors';
 import type { LocalEventBus } from './events';
+import { tapExchange, type ExchangeListener } from './exchange-tap';
 import { readBody } from './http-body';
 import type { LocalKms } from './kms';
 import { listenLoopback } from './listen';
@@ -74,6 +75,8 @@ export interface AwsEndpointOptions {
   events: Pick<LocalEventBus, 'putEvents' | 'fireTrigger'>;
   faults?: Faults;
   random?: () => number;
+  /** Tests only: told of every request and the response it got (the model check of the e2e suite). */
+  onExchange?: ExchangeListener;
 }
 
 export interface AwsEndpoint {
@@ -124,6 +127,8 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     ListSteps: (i) => emr.listSteps(i),
     CancelSteps: (i) => emr.cancelSteps(i),
     DescribeCluster: (i) => emr.describeCluster(i),
+    ListInstanceGroups: (i) => emr.listInstanceGroups(i),
+    ListBootstrapActions: (i) => emr.listBootstrapActions(i),
     ListClusters: (i) => emr.listClusters(i),
     RunJobFlow: (i) => emr.runJobFlow(i),
     CreateSecurityConfiguration: (i) => emr.createSecurityConfiguration(i),
@@ -226,6 +231,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   const s3 = createS3Handler({ s3: options.s3, account: options.account, maxBody: MAX_BODY });
 
   const handler: RequestListener = (req, res) => {
+    if (options.onExchange) tapExchange(req, res, options.onExchange);
     const target = req.headers['x-amz-target'];
     const s3Region = s3RequestRegion(req);
     const route = (): Promise<void> | void => {

@@ -29,6 +29,7 @@ import {
 import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import dynalite from 'dynalite';
 import { eachLimited } from '../util/concurrency';
@@ -47,6 +48,42 @@ export interface LocalDynamo {
 export interface LocalDynamoOptions {
   /** While writes are refused, how often the data directory is tried again (default 1 s). */
   recoverEveryMs?: number;
+  /** Where the tables are (the config's): their ARNs say so. dynalite's own come from AWS_* variables or 000000000000. */
+  arns?: { partition: string; region: string; account: string };
+}
+
+/** Operations whose answer describes a table (TableDescription, or Table for DescribeTable). */
+const DESCRIBES_TABLE = new Set(['CreateTable', 'DescribeTable', 'UpdateTable', 'DeleteTable']);
+
+/**
+ * A table description as DynamoDB writes it: its ARNs (the table's, its indexes', its stream's) in the
+ * stack's account and region, and without dynalite's TableThroughputModeSummary, a member DynamoDB does not
+ * have (BillingModeSummary says the same).
+ */
+export function fixTableDescription(body: string, arns: NonNullable<LocalDynamoOptions['arns']>): string {
+  let parsed: Record<string, Record<string, unknown> | undefined>;
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return body;
+  }
+  const table = parsed.TableDescription ?? parsed.Table;
+  if (!table) return body;
+  delete table.TableThroughputModeSummary;
+  return JSON.stringify(parsed).replace(/"arn:[^:"]*:dynamodb:[^:"]*:[^:"]*:table\//g, `"arn:${arns.partition}:dynamodb:${arns.region}:${arns.account}:table/`);
+}
+
+/** `res` with a table description's body fixed (fixTableDescription) and its length and CRC32 (which the SDKs check) written again. */
+function fixingTableDescriptions(res: ServerResponse, arns: NonNullable<LocalDynamoOptions['arns']>): void {
+  const end = res.end.bind(res);
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    if (typeof chunk !== 'string' || res.headersSent || res.statusCode !== 200) return Reflect.apply(end, res, args) as ServerResponse;
+    const body = fixTableDescription(chunk, arns);
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.setHeader('x-amz-crc32', crc32(body));
+    return end(body);
+  }) as ServerResponse['end'];
 }
 
 /** Milliseconds closing waits for the requests in progress. */
@@ -251,6 +288,7 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
       req.resume();
       return sendInternalError(res, refusal(refused ?? 'the database is not open'));
     }
+    if (options.arns && DESCRIBES_TABLE.has(operation)) fixingTableDescriptions(res, options.arns);
     current.handle(req, res);
   };
 

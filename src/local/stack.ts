@@ -29,6 +29,7 @@ import { LocalEmr } from './emr/api';
 import { externalIdFor } from './emr/external-id';
 import type { LocalStep } from './emr/model';
 import { LocalEventBus } from './events';
+import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
 import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
 import { LocalKms } from './kms';
@@ -54,6 +55,8 @@ export interface LocalStackOptions {
   polling?: PollingPolicy;
   /** The environment step processes start from. */
   env: NodeJS.ProcessEnv;
+  /** Tests only: told of every exchange of the AWS port (aws-endpoint.ts `onExchange`). */
+  onAwsExchange?: ExchangeListener;
 }
 
 export interface LocalStack {
@@ -119,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const started: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
     // DynamoDB: dynalite in-process, reached only through the AWS port.
-    const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')));
+    const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')), { arns: { partition: config.partition, region: config.region, account: config.account } });
     started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
@@ -132,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const digestKeyArn = kms.ensureKey(LOCAL_DIGEST_KEY_ALIAS, 'emr-step-gateway audit digests (local stack)', 'ECC_NIST_P256');
     // S3: buckets and objects in DATA_DIR/s3 (the audit digests, the step logs).
     const s3 = new LocalS3({ dataDir });
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.onAwsExchange ? { onExchange: options.onAwsExchange } : {}) });
     started.push(() => aws.close());
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
@@ -305,9 +308,11 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const runner = new LocalWorkflowRunner({
     definition,
     routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },
+    // In the config's account and region, as DefinitionSubstitutions name the deployed functions.
+    functionArn: (placeholder) => `arn:${config.partition}:lambda:${config.region}:${config.account}:function:emr-gateway-${placeholder.replace(/FunctionArn$/, '')}`,
   });
-  const stateMachineArn = `arn:aws:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
-  const sfn = new LocalStepFunctions(stateMachineArn, runner, definition);
+  const stateMachineArn = `arn:${config.partition}:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
+  const sfn = new LocalStepFunctions(stateMachineArn, runner, { roleArn: `arn:${config.partition}:iam::${config.account}:role/emr-gateway-state-machine`, creationDate: new Date() });
   const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event));
   return { emr, iam, sts, runner, sfn, events, stateMachineArn };
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { GatewayClient } from '../../src/client';
 import { isTerminal } from '../../src/jobs/model';
 import { startLocalStack, type LocalStack } from '../../src/local/stack';
+import { ModelCheck } from './aws-models';
 import { until as waitUntil } from './wait';
 
 export const EXAMPLE = resolve(__dirname, '../../config/example.yaml');
@@ -18,15 +19,28 @@ export function newDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'emr-gateway-e2e-'));
 }
 
-export function startStack(dataDir: string, extra: Partial<Parameters<typeof startLocalStack>[0]> = {}): Promise<LocalStack> {
-  return startLocalStack({
+/**
+ * A local stack whose every AWS response is checked against AWS's models (aws-models.ts): its stop fails, listing
+ * them, if any was one AWS would not send, so each e2e file that starts one checks what it met.
+ */
+export async function startStack(dataDir: string, extra: Partial<Parameters<typeof startLocalStack>[0]> = {}): Promise<LocalStack> {
+  const check = new ModelCheck();
+  const stack = await startLocalStack({
     configFile: EXAMPLE,
     port: 0,
     awsPort: 0,
     dataDir,
     polling: { initialSeconds: 1, factor: 1, maxSeconds: 1 },
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' },
+    onAwsExchange: (exchange) => check.record(exchange),
     ...extra,
+  });
+  const stop = stack.stop.bind(stack);
+  return Object.assign(stack, {
+    stop: async () => {
+      await stop();
+      check.assertNone();
+    },
   });
 }
 

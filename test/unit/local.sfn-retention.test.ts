@@ -69,7 +69,7 @@ describe('the local Step Functions, after many executions', () => {
 
   it('through the API, a summary still describes, still clashes with a new start of its name, and shows its start and end', async () => {
     const runner = new LocalWorkflowRunner({ definition, routes: {}, keep: { histories: 1, finished: 2 } });
-    const sfn = new LocalStepFunctions(MACHINE, runner, definition);
+    const sfn = new LocalStepFunctions(MACHINE, runner, { roleArn: 'arn:aws:iam::123456789012:role/machine', creationDate: new Date() });
     for (const name of ['a', 'b', 'c']) {
       sfn.startExecution({ stateMachineArn: MACHINE, name, input: JSON.stringify({ name, fail: name === 'b' }) });
       await runner.executions.get(name)!.done;

@@ -13,8 +13,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterArn } from '../../identifiers';
 import { LocalServiceError } from '../errors';
+import { enumMembers, requiredMember, stringList, stringMember } from '../json-input';
 import { EmrJournal, JournalWriteError } from './journal';
-import type { HadoopJarStep, LocalCluster, LocalStep, SecurityConfiguration } from './model';
+import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration } from './model';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
 
@@ -130,18 +131,23 @@ export class LocalEmr {
 
   describeStep(input: { ClusterId?: string; StepId?: string }): { Step: Record<string, unknown> } {
     this.cluster(input.ClusterId);
-    const step = this.steps.get(input.StepId ?? '');
+    const step = this.steps.get(requiredMember(stringMember(input.StepId, 'StepId'), 'StepId'));
     if (!step || step.clusterId !== input.ClusterId) throw new LocalServiceError('InvalidRequestException', `Step id '${String(input.StepId)}' is not valid.`);
     return { Step: stepView(step, true) };
   }
 
   listSteps(input: { ClusterId?: string; StepStates?: string[]; StepIds?: string[]; Marker?: string }): { Steps: Record<string, unknown>[]; Marker?: string } {
     this.cluster(input.ClusterId);
+    const states = enumMembers(stringList(input.StepStates, 'StepStates'), STEP_STATES, 'StepStates');
+    const ids = stringList(input.StepIds, 'StepIds');
+    // Newest first, as EMR lists them: by creation, and steps added together (one time) last added first, which
+    // is the reverse of the journal's order (steps are kept in the order they were added).
     const all = [...this.steps.values()]
+      .reverse()
       .filter((s) => s.clusterId === input.ClusterId)
-      .filter((s) => !input.StepStates?.length || input.StepStates.includes(s.state))
-      .filter((s) => !input.StepIds?.length || input.StepIds.includes(s.id))
-      .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+      .filter((s) => !states?.length || states.includes(s.state))
+      .filter((s) => !ids?.length || ids.includes(s.id))
+      .sort((a, b) => b.created - a.created);
     const start = input.Marker ? Number(Buffer.from(input.Marker, 'base64').toString()) || 0 : 0;
     const page = all.slice(start, start + 50);
     return { Steps: page.map((s) => stepView(s, false)), ...(start + 50 < all.length ? { Marker: Buffer.from(String(start + 50)).toString('base64') } : {}) };
@@ -182,15 +188,43 @@ export class LocalEmr {
         ReleaseLabel: 'emr-7.5.0',
         Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
         StepConcurrencyLevel: c.stepConcurrencyLevel,
+        // Uniform instance groups (ListInstanceGroups), so `aws emr describe-cluster` lists groups, not fleets.
+        InstanceCollectionType: 'INSTANCE_GROUP',
         ...(c.securityConfiguration ? { SecurityConfiguration: c.securityConfiguration } : {}),
       },
     };
   }
 
+  /** The cluster's instance groups: one primary and one core node, running since the cluster was created (the local steps run on this machine). */
+  listInstanceGroups(input: { ClusterId?: string; Marker?: string }): { InstanceGroups: Record<string, unknown>[] } {
+    const c = this.cluster(input.ClusterId);
+    const group = (type: 'MASTER' | 'CORE', suffix: string) => ({
+      Id: `ig-${c.id.slice(2, 12)}${suffix}`,
+      Name: type === 'MASTER' ? 'Primary' : 'Core',
+      Market: 'ON_DEMAND',
+      InstanceGroupType: type,
+      InstanceType: 'm5.xlarge',
+      RequestedInstanceCount: 1,
+      RunningInstanceCount: 1,
+      Status: { State: 'RUNNING', StateChangeReason: {}, Timeline: { CreationDateTime: c.created / 1000, ReadyDateTime: c.created / 1000 } },
+      Configurations: [],
+      EbsBlockDevices: [],
+      ShrinkPolicy: {},
+    });
+    return { InstanceGroups: [group('MASTER', 'M'), group('CORE', 'C')] };
+  }
+
+  /** The cluster's bootstrap actions: none (nothing runs before the local steps). */
+  listBootstrapActions(input: { ClusterId?: string; Marker?: string }): { BootstrapActions: Record<string, unknown>[] } {
+    this.cluster(input.ClusterId);
+    return { BootstrapActions: [] };
+  }
+
   listClusters(input: { ClusterStates?: string[] }): { Clusters: Record<string, unknown>[] } {
+    const states = enumMembers(stringList(input.ClusterStates, 'ClusterStates'), CLUSTER_STATES, 'ClusterStates');
     return {
       Clusters: [...this.clusters.values()]
-        .filter((c) => !input.ClusterStates?.length || input.ClusterStates.includes(c.state))
+        .filter((c) => !states?.length || states.includes(c.state))
         .map((c) => ({ Id: c.id, Name: c.name, Status: { State: c.state, Timeline: { CreationDateTime: c.created / 1000 } } })),
     };
   }
@@ -240,7 +274,7 @@ export class LocalEmr {
   }
 
   private cluster(id: unknown): LocalCluster {
-    const cluster = typeof id === 'string' ? this.clusters.get(id) : undefined;
+    const cluster = this.clusters.get(requiredMember(stringMember(id, 'ClusterId'), 'ClusterId'));
     if (!cluster) throw new LocalServiceError('InvalidRequestException', `Cluster id '${String(id)}' is not valid.`);
     return cluster;
   }
@@ -267,7 +301,7 @@ function orInternalError(type: InternalErrorType, change: () => void): void {
   }
 }
 
-/** A step as DescribeStep (`full`: with FailureDetails) and ListSteps show it. */
+/** A step as DescribeStep (`full`: a Step, with FailureDetails and ExecutionRoleArn) and ListSteps (a StepSummary) show it. */
 function stepView(step: LocalStep, full: boolean): Record<string, unknown> {
   const timeline = {
     CreationDateTime: step.created / 1000,
@@ -285,6 +319,7 @@ function stepView(step: LocalStep, full: boolean): Record<string, unknown> {
       ...(step.failure && full ? { FailureDetails: step.failure } : {}),
       Timeline: timeline,
     },
-    ...(step.executionRoleArn ? { ExecutionRoleArn: step.executionRoleArn } : {}),
+    // A Step has it; a StepSummary (ListSteps) has no such member.
+    ...(step.executionRoleArn && full ? { ExecutionRoleArn: step.executionRoleArn } : {}),
   };
 }

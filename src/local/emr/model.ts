@@ -1,6 +1,9 @@
 /** The local EMR's records: what its journal stores and its API describes (EMR's own field meanings). */
 
-export type StepState = 'PENDING' | 'CANCEL_PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'INTERRUPTED';
+export const STEP_STATES = ['PENDING', 'CANCEL_PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+/** EMR's ClusterState values (the local clusters take only some of them). */
+export const CLUSTER_STATES = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'] as const;
 
 export interface HadoopJarStep {
   Jar: string;

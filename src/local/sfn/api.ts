@@ -11,11 +11,18 @@ import type { Execution, LocalWorkflowRunner } from './runner';
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const seconds = (date: Date | undefined): number | undefined => (date ? date.getTime() / 1000 : undefined);
 
+export interface StateMachineInfo {
+  /** The role the state machine runs as (an IAM role of the config's account). */
+  roleArn: string;
+  /** When it was created: the local one, when the stack started. */
+  creationDate: Date;
+}
+
 export class LocalStepFunctions {
   constructor(
     readonly stateMachineArn: string,
     private readonly runner: LocalWorkflowRunner,
-    private readonly definition: unknown,
+    private readonly machine: StateMachineInfo,
   ) {}
 
   private executionArn(name: string): string {
@@ -103,37 +110,76 @@ export class LocalStepFunctions {
 
   getExecutionHistory(input: { executionArn?: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string }): Record<string, unknown> {
     const e = this.find(input.executionArn);
-    const events = e.summaryOnly ? summaryHistory(e) : e.events.map((event, i) => {
-      const base = { id: i + 1, previousEventId: i, timestamp: event.timestamp / 1000 };
-      const state = 'state' in event ? (event as { state: { name: string; type: string; input?: unknown; output?: unknown } }).state : undefined;
-      switch (event.type) {
-        case 'ExecutionStarted':
-          return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify(event.input), roleArn: 'arn:aws:iam::000000000000:role/local' } };
-        case 'ExecutionSucceeded':
-          return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(event.output) } };
-        case 'ExecutionFailed':
-          return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: { error: event.Error, cause: String(event.Cause) } };
-        case 'ExecutionAborted':
-        case 'ExecutionTimeout':
-          return { ...base, type: event.type === 'ExecutionAborted' ? 'ExecutionAborted' : 'ExecutionTimedOut' };
-        case 'StateEntered':
-          return { ...base, type: `${state!.type}StateEntered`, stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } };
-        case 'StateExited':
-          return { ...base, type: `${state!.type}StateExited`, stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } };
-        case 'StateFailed':
-        case 'StateRetried':
-        case 'StateCaught': {
-          const error = event as { Error?: string; Cause?: string };
-          return { ...base, type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'lambda', resource: state?.name ?? '', error: error.Error ?? event.type, cause: error.Cause ?? '' } };
-        }
-        default:
-          return { ...base, type: 'PassStateEntered', stateEnteredEventDetails: { name: event.type } };
-      }
-    });
+    const events = e.summaryOnly ? summaryHistory(e, this.machine.roleArn) : this.history(e);
     const ordered = input.reverseOrder ? events.reverse() : events;
     const start = Number(input.nextToken ?? 0) || 0;
     const size = Math.min(Math.max(input.maxResults || 100, 1), 1000);
     return { events: ordered.slice(start, start + size), ...(start + size < ordered.length ? { nextToken: String(start + size) } : {}) };
+  }
+
+  /**
+   * An execution's events as Step Functions writes them. A Task whose Resource is a Lambda function's ARN (the
+   * workflow's, as deployed) is a Lambda invocation: between its TaskStateEntered and TaskStateExited come
+   * LambdaFunctionScheduled, LambdaFunctionStarted and LambdaFunctionSucceeded (or LambdaFunctionFailed, before a
+   * retry or a catch), as Step Functions logs a Lambda Resource (the optimized integrations log Task* events).
+   */
+  private history(e: Execution): Record<string, unknown>[] {
+    const events: Record<string, unknown>[] = [];
+    const push = (timestamp: number, type: string, details: Record<string, unknown> = {}) => {
+      events.push({ timestamp: timestamp / 1000, type, id: events.length + 1, previousEventId: events.length, ...details });
+    };
+    /** The Lambda function of the Task state `name`, if it is one. */
+    const lambda = (name: string | undefined) => (name === undefined ? undefined : this.runner.taskResources.get(name));
+    for (const event of e.events) {
+      const state = 'state' in event ? (event as { state: { name: string; type: string; input?: unknown; output?: unknown } }).state : undefined;
+      const resource = lambda(state?.type === 'Task' ? state.name : undefined);
+      const at = event.timestamp;
+      switch (event.type) {
+        case 'ExecutionStarted':
+          push(at, 'ExecutionStarted', { executionStartedEventDetails: { input: JSON.stringify(event.input), roleArn: this.machine.roleArn } });
+          break;
+        case 'ExecutionSucceeded':
+          push(at, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(event.output) } });
+          break;
+        case 'ExecutionFailed':
+          push(at, 'ExecutionFailed', { executionFailedEventDetails: { error: event.Error, cause: String(event.Cause) } });
+          break;
+        case 'ExecutionAborted':
+          push(at, 'ExecutionAborted');
+          break;
+        case 'ExecutionTimeout':
+          push(at, 'ExecutionTimedOut');
+          break;
+        case 'StateEntered':
+          push(at, `${state!.type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } });
+          if (resource) {
+            push(at, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource, input: JSON.stringify(state!.input) } });
+            push(at, 'LambdaFunctionStarted');
+          }
+          break;
+        case 'StateExited':
+          if (resource) push(at, 'LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(state!.output) } });
+          push(at, `${state!.type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } });
+          break;
+        case 'StateFailed':
+        case 'StateRetried':
+        case 'StateCaught': {
+          const error = event as { Error?: string; Cause?: string };
+          // The failure of the function (a retry schedules it again); any other state's failure ends the execution.
+          if (resource) {
+            push(at, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: error.Error ?? 'States.TaskFailed', cause: error.Cause ?? '' } });
+            if (event.type === 'StateRetried') {
+              push(at, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource, input: JSON.stringify(state!.input) } });
+              push(at, 'LambdaFunctionStarted');
+            }
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return events;
   }
 
   describeStateMachine(input: { stateMachineArn?: string }): Record<string, unknown> {
@@ -142,17 +188,18 @@ export class LocalStepFunctions {
       stateMachineArn: this.stateMachineArn,
       name: this.stateMachineArn.split(':').pop(),
       status: 'ACTIVE',
-      definition: JSON.stringify(this.definition),
-      roleArn: 'arn:aws:iam::000000000000:role/local',
+      // As deployed: the Tasks' placeholders substituted with the functions' ARNs.
+      definition: JSON.stringify(this.runner.definition),
+      roleArn: this.machine.roleArn,
       type: 'STANDARD',
-      creationDate: 0,
+      creationDate: seconds(this.machine.creationDate),
     };
   }
 }
 
 /** The history of an execution kept only as a summary: its start and its end, without input or output. */
-function summaryHistory(e: Execution): Record<string, unknown>[] {
-  const started = { id: 1, previousEventId: 0, timestamp: seconds(e.startedAt), type: 'ExecutionStarted', executionStartedEventDetails: { roleArn: 'arn:aws:iam::000000000000:role/local' } };
+function summaryHistory(e: Execution, roleArn: string): Record<string, unknown>[] {
+  const started = { id: 1, previousEventId: 0, timestamp: seconds(e.startedAt), type: 'ExecutionStarted', executionStartedEventDetails: { roleArn } };
   const end = { id: 2, previousEventId: 1, timestamp: seconds(e.stoppedAt) };
   switch (e.status) {
     case 'SUCCEEDED':

@@ -53,6 +53,8 @@ export interface RunnerOptions {
   retryOverrideMs?: number;
   /** How many finished executions keep their history, input and output (KEEP_HISTORIES), and how many are kept at all (KEEP_FINISHED). */
   keep?: { histories?: number; finished?: number };
+  /** The Lambda function ARN a placeholder stands for (what DefinitionSubstitutions put there in AWS). */
+  functionArn?: (placeholder: string) => string;
 }
 
 /** Finished executions that keep their event history, input and output: the most recently finished. */
@@ -89,6 +91,10 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly waits: Record<string, number> = {};
   private readonly retries: Record<string, number> = {};
   readonly executions = new Map<string, Execution>();
+  /** The definition as it runs: each Task's `${...}` placeholder replaced by its function's ARN. */
+  readonly definition: unknown;
+  /** Task state name → the Lambda function ARN it invokes. */
+  readonly taskResources: ReadonlyMap<string, string>;
   /** How to stop each running execution (the library's abort, which holds all of its run: dropped at its end). */
   private readonly aborts = new Map<string, () => void>();
   /** Finished executions that still have their history, then those kept as a summary: each oldest first. */
@@ -105,6 +111,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     this.keepHistories = Math.min(this.keepFinished, Math.max(0, options.keep?.histories ?? KEEP_HISTORIES));
     const definition = structuredClone(options.definition) as { States: Record<string, StateLike> };
     const unrouted: string[] = [];
+    const resources = new Map<string, string>();
+    const functionArn = options.functionArn ?? ((placeholder: string) => `arn:aws:lambda:us-east-1:000000000000:function:${placeholder}`);
     for (const [name, state] of allStates(definition.States)) {
       if (state.Type === 'Wait' && options.waitOverrideMs !== undefined) this.waits[name] = options.waitOverrideMs;
       if (options.retryOverrideMs !== undefined) this.retries[name] = options.retryOverrideMs;
@@ -123,9 +131,12 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         void call.finally(() => this.inflight.delete(call)).catch(() => undefined);
         return call;
       };
-      state.Resource = `arn:aws:lambda:us-east-1:000000000000:function:${placeholder}`;
+      state.Resource = functionArn(placeholder!);
+      resources.set(name, state.Resource);
     }
     if (unrouted.length) throw new Error(`Task states without a local route: ${unrouted.join(', ')}`);
+    this.definition = definition;
+    this.taskResources = resources;
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
   }
 
