@@ -9,13 +9,14 @@
  * GC) to see what holds the heap. Needs `npm run build` (the bin runs dist/cli.js) and Linux (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayClient } from '../src/client';
 import { isTerminal } from '../src/jobs/model';
 import { eachLimited, sleep } from '../src/util/concurrency';
+import { procMemory } from './proc-memory';
 
 const ROOT = resolve(__dirname, '..');
 const BIN = join(ROOT, 'bin/emr-gateway.js');
@@ -56,13 +57,6 @@ interface Row {
 }
 
 const mb = (bytes: number): number => bytes / 1024 / 1024;
-
-/** VmRSS and VmHWM (peak RSS) of a process, in MB. */
-function procMemory(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
 
 class Stack {
   private nextId = 0;

@@ -15,7 +15,7 @@
  * The short version runs in `npm test` (test/e2e/soak.test.ts); this one is for the closing notes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,7 @@ import { GatewayApiError, GatewayClient } from '../src/client';
 import { isTerminal } from '../src/jobs/model';
 import { JOB_ID_IN_STEP_NAME } from '../src/jobs/step-name';
 import { eachLimited, sleep } from '../src/util/concurrency';
+import { procMemory } from './proc-memory';
 import { seededRandom } from './random';
 
 const BIN = resolve(__dirname, '../bin/emr-gateway.js');
@@ -86,10 +87,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function rssMb(pid: number): number {
+/** The process's peak RSS so far (VmHWM), in MB; 0 once it has gone. */
+function peakRssMb(pid: number): number {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
+    return procMemory(pid).hwm || 0;
   } catch {
     return 0;
   }
@@ -153,7 +154,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
 
   let stack = await startStack(args);
-  const sampler = setInterval(() => (report.peakRssMb = Math.max(report.peakRssMb, stack.child.pid ? rssMb(stack.child.pid) : 0)), 250);
+  const sampler = setInterval(() => (report.peakRssMb = Math.max(report.peakRssMb, stack.child.pid ? peakRssMb(stack.child.pid) : 0)), 250);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   // Retries for as long as the soak may take: a kill and a restart are an outage the client rides out.
   const client = new GatewayClient({
