@@ -50,6 +50,13 @@ describe('the documentation setup for the example configuration', () => {
     });
   });
 
+  it('without a runtime-role cluster the instance profile role still exists (steps run as it), with no part in the runtime-role setup', () => {
+    const iam = seeded({ ...CONFIG, clusters: CONFIG.clusters.filter((c) => !c.runtimeRoles) });
+    expect(json(iam.getRole('EMR_EC2_DefaultRole').trustPolicy)).toMatchObject({ Statement: [{ Principal: { Service: 'ec2.amazonaws.com' } }] });
+    expect(iam.getRole('EMR_EC2_DefaultRole').inlinePolicies).toEqual({});
+    expect(iam.findRoleByName('CallerTeamRoleETL')).toBeUndefined();
+  });
+
   it("each catalogue role trusts the instance profile role with the runtime-role cluster's ExternalId (legacy has none: no runtime roles)", () => {
     const iam = seeded();
     for (const arn of CONFIG.runtimeRoles) {
