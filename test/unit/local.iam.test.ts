@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalIam } from '../../src/local/iam';
 import { iamQueryService } from '../../src/local/iam-query';
+import { privateDir, writePrivateJson } from '../../src/local/private-store';
 import { answerQuery } from '../../src/local/query-protocol';
 import { childrenNamed, parseXml, type XmlElement } from '../../src/local/xml';
 
@@ -236,7 +237,6 @@ describe('instance profiles (what EC2 gives an EMR node: its role, by the profil
     expect(again.instanceProfileRole('EMR_EC2_DefaultRole')?.name).toBe('EMR_EC2_DefaultRole');
 
     const old = mkdtempSync(join(tmpdir(), 'local-iam-old-'));
-    const { writePrivateJson, privateDir } = jest.requireActual<typeof import('../../src/local/private-store')>('../../src/local/private-store');
     writePrivateJson(join(privateDir(join(old, 'iam')), 'iam.json'), { version: 1, roles: [], policies: [], seeded: {} });
     expect(new LocalIam({ dataDir: old, partition: 'aws', account: ACCOUNT }).instanceProfileRole('EMR_EC2_DefaultRole')).toBeUndefined();
   });
