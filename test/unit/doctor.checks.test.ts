@@ -438,3 +438,35 @@ describe("the gateway's submitter role", () => {
     expect(probes.filter((p) => CATALOGUE.includes(p))).toEqual([]);
   });
 });
+
+describe('clusters that share an instance profile role', () => {
+  it("a trust policy with one cluster's ExternalId fails for the other; the fix serves both", () => {
+    const OTHER = 'j-3BXXXXXXOTHER';
+    const otherId = 'SECONDSECURITYCONFIGURATIONEXTERNALID00000000000';
+    const given = input({ catalogue: {} });
+    const otherSc = securityConfiguration({ EnableApplicationScopedIAMRole: true, ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: false, ExternalId: otherId } });
+    const second: ClusterEvidence = {
+      ...given.facts.clusters[0]!,
+      config: clusterConfig({ id: OTHER, name: 'other', propagateSourceIdentity: false }),
+      cluster: readOk(clusterFacts({ id: OTHER, arn: `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/${OTHER}`, securityConfiguration: 'other-sc' })),
+      securityConfiguration: readOk({ name: 'other-sc', json: otherSc }),
+    };
+    const submitter = readOk({
+      ...documentedSubmitter(),
+      policies: [inline(SUBMITTER_POLICY, { Version: '2012-10-17', Statement: [submitterAddStepsStatement([CLUSTER_ARN, `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/${OTHER}`], CATALOGUE)] })],
+    });
+    const both: DoctorInput = {
+      ...given,
+      config: { ...given.config, clusters: [...given.config.clusters, second.config] },
+      facts: { ...given.facts, clusters: [...given.facts.clusters, second], submitters: [{ requested: 'emr-gateway-submitter', role: submitter }] },
+    };
+    const findings = runChecks(both);
+    expect(failures(findings).map((f) => `${f.cluster} ${key(f)}`)).toEqual([`${OTHER} trust-policy ${CALLER}`, `${OTHER} trust-policy ${ETL}`]);
+    const document = failures(findings)[0]!.fixes[0]!.document as { Statement: { Sid: string; Condition: unknown }[] };
+    expect(document.Statement).toEqual([
+      expect.objectContaining({ Sid: 'AllowAssumeRole', Condition: { StringEquals: { 'sts:ExternalId': [EXTERNAL_ID, otherId] } } }),
+      expect.objectContaining({ Sid: 'AllowSetSourceIdentity', Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } }),
+    ]);
+    expectRepaired(both, findings);
+  });
+});
