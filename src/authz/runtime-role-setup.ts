@@ -18,10 +18,13 @@ export const DEFAULT_INSTANCE_PROFILE_ROLE = 'EMR_EC2_DefaultRole';
 /** The inline policy of the instance profile role that step 2 adds, named after its statement. */
 export const RUNTIME_ROLE_USAGE_POLICY = 'AllowRuntimeRoleUsage';
 
-/** The instance profile role a cluster's nodes run as. The configuration names none (yet): EMR's default. */
-export function instanceProfileRoleName(cluster: Pick<ClusterConfig, 'id'>): string {
-  void cluster;
-  return DEFAULT_INSTANCE_PROFILE_ROLE;
+/**
+ * The instance profile role a cluster's nodes run as, as the local stack makes it: the role of the same name as
+ * the configured instance profile (as `aws emr create-default-roles` makes EMR_EC2_DefaultRole). In AWS the
+ * cluster's own instance profile decides (DescribeCluster, then IAM GetInstanceProfile).
+ */
+export function instanceProfileRoleName(cluster: Pick<ClusterConfig, 'id'> & { local?: { instanceProfile?: string } }): string {
+  return cluster.local?.instanceProfile ?? DEFAULT_INSTANCE_PROFILE_ROLE;
 }
 
 /** The instance profile role's trust policy: EC2 gives the cluster's nodes its credentials. */

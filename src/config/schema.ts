@@ -4,6 +4,11 @@ import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } f
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
+/** An EMR release label, emr-MAJOR.MINOR.PATCH (RunJobFlow's ReleaseLabel). */
+export const RELEASE_LABEL = /^emr-\d+\.\d+\.\d+$/;
+/** The local EMR's clusters unless configured otherwise: what `aws emr create-cluster --use-default-roles` makes with Spark and Hive. */
+export const LOCAL_CLUSTER_DEFAULTS = { releaseLabel: 'emr-7.5.0', applications: ['Spark', 'Hive'], instanceProfile: 'EMR_EC2_DefaultRole', primaryNodes: 1 } as const;
+
 const PARAMETER_NAME = /^[A-Za-z_][\w.-]*$/;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -27,6 +32,17 @@ const clusterSchema = z
       .min(1)
       .default([DEFAULT_ACTION_ON_FAILURE])
       .describe('the actionOnFailure values requests may ask for on this cluster'),
+    // How the local EMR makes the cluster (in AWS the cluster is what it is: `emr-gateway doctor` checks it).
+    local: z
+      .object({
+        releaseLabel: z.string().regex(RELEASE_LABEL, 'must be an EMR release label such as emr-7.5.0').default(LOCAL_CLUSTER_DEFAULTS.releaseLabel),
+        applications: z.array(z.string().regex(/^[A-Za-z][\w-]{0,63}$/, 'must be an application name such as Spark')).default([...LOCAL_CLUSTER_DEFAULTS.applications]),
+        instanceProfile: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'must be an IAM instance profile name').default(LOCAL_CLUSTER_DEFAULTS.instanceProfile),
+        primaryNodes: z.union([z.literal(1), z.literal(3)], { error: 'must be 1, or 3 for a multi-primary (high-availability) cluster' }).default(1),
+      })
+      .strict()
+      .default({ ...LOCAL_CLUSTER_DEFAULTS, applications: [...LOCAL_CLUSTER_DEFAULTS.applications] })
+      .describe('how the local EMR describes the cluster; unused in AWS'),
   })
   .strict();
 

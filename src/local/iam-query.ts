@@ -5,7 +5,7 @@
  * lists with IsTruncated and Marker. Each operation reads its members, calls LocalIam, and writes the Result.
  */
 import { LocalServiceError } from './errors';
-import type { IamPolicy, IamRole, LocalIam, Page, Tag } from './iam';
+import type { IamInstanceProfile, IamPolicy, IamRole, LocalIam, Page, Tag } from './iam';
 import { isoSeconds, memberNodes, memberStructs, readMembers, type MemberSpec, type QueryOperation, type QueryService } from './query-protocol';
 import type { XmlNode } from './xml';
 
@@ -13,6 +13,7 @@ export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
 // The members' constraints, from botocore's IAM model (data/iam/2010-05-08/service-2.json).
 const ROLE_NAME = { type: 'string', required: true, min: 1, max: 64, pattern: '[\\w+=,.@-]+' } as const satisfies MemberSpec;
+const PROFILE_NAME = { type: 'string', required: true, min: 1, max: 128, pattern: '[\\w+=,.@-]+' } as const satisfies MemberSpec;
 const POLICY_NAME = { type: 'string', required: true, min: 1, max: 128, pattern: '[\\w+=,.@-]+' } as const satisfies MemberSpec;
 const POLICY_DOCUMENT = { type: 'string', required: true, min: 1, max: 131_072, pattern: '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+' } as const satisfies MemberSpec;
 const POLICY_ARN = { type: 'string', required: true, min: 20, max: 2048 } as const satisfies MemberSpec;
@@ -56,6 +57,19 @@ function roleNodes(iam: LocalIam, role: IamRole, view: 'create' | 'get' | 'list'
     view === 'list' ? ['Tags', undefined] : tagsNode(role.tags),
     // The local IAM does not record last use: an empty RoleLastUsed, as IAM shows a role never used.
     ['RoleLastUsed', view === 'get' ? [] : undefined],
+  ];
+}
+
+/** An InstanceProfile, with its role as ListRoles shows one (IAM's Roles of a profile carry no tags or last use). */
+function instanceProfileNodes(iam: LocalIam, profile: IamInstanceProfile): XmlNode[] {
+  return [
+    ['Path', profile.path],
+    ['InstanceProfileName', profile.name],
+    ['InstanceProfileId', profile.id],
+    ['Arn', iam.instanceProfileArn(profile)],
+    ['CreateDate', isoSeconds(profile.created)],
+    memberNodes('Roles', iam.rolesOf(profile).map((role) => roleNodes(iam, role, 'list'))),
+    tagsNode(profile.tags),
   ];
 }
 
@@ -155,6 +169,30 @@ function iamOperations(iam: LocalIam): Record<string, QueryOperation> {
       const m = readMembers(params, { RoleName: ROLE_NAME, PathPrefix: POLICY_PATH, ...PAGING });
       const page = iam.listAttachedRolePolicies(m.RoleName, { pathPrefix: m.PathPrefix, marker: m.Marker, maxItems: m.MaxItems });
       return pageNodes('AttachedPolicies', page, (p) => [['PolicyName', p.name], ['PolicyArn', p.arn]]);
+    },
+    CreateInstanceProfile: (params) => {
+      const m = readMembers(params, { InstanceProfileName: PROFILE_NAME, Path: ROLE_PATH });
+      return [['InstanceProfile', instanceProfileNodes(iam, iam.createInstanceProfile({ name: m.InstanceProfileName, path: m.Path, tags: tagsOf(params) }))]];
+    },
+    GetInstanceProfile: (params) => [['InstanceProfile', instanceProfileNodes(iam, iam.getInstanceProfile(readMembers(params, { InstanceProfileName: PROFILE_NAME }).InstanceProfileName))]],
+    DeleteInstanceProfile: (params) => void iam.deleteInstanceProfile(readMembers(params, { InstanceProfileName: PROFILE_NAME }).InstanceProfileName),
+    AddRoleToInstanceProfile: (params) => {
+      const m = readMembers(params, { InstanceProfileName: PROFILE_NAME, RoleName: ROLE_NAME });
+      iam.addRoleToInstanceProfile(m.InstanceProfileName, m.RoleName);
+      return undefined;
+    },
+    RemoveRoleFromInstanceProfile: (params) => {
+      const m = readMembers(params, { InstanceProfileName: PROFILE_NAME, RoleName: ROLE_NAME });
+      iam.removeRoleFromInstanceProfile(m.InstanceProfileName, m.RoleName);
+      return undefined;
+    },
+    ListInstanceProfiles: (params) => {
+      const m = readMembers(params, { PathPrefix: PATH_PREFIX, ...PAGING });
+      return pageNodes('InstanceProfiles', iam.listInstanceProfiles({ pathPrefix: m.PathPrefix, marker: m.Marker, maxItems: m.MaxItems }), (p) => instanceProfileNodes(iam, p));
+    },
+    ListInstanceProfilesForRole: (params) => {
+      const m = readMembers(params, { RoleName: ROLE_NAME, ...PAGING });
+      return pageNodes('InstanceProfiles', iam.listInstanceProfilesForRole(m.RoleName, { marker: m.Marker, maxItems: m.MaxItems }), (p) => instanceProfileNodes(iam, p));
     },
   };
 }

@@ -55,6 +55,26 @@ export function seedLocalIam(iam: LocalIam, config: GatewayConfig, externalIdOf:
       logger.warn(`local IAM: could not seed role ${role.name}`, { error });
     }
   }
+  seedInstanceProfiles(iam, config);
+}
+
+/**
+ * Each cluster's instance profile, holding the role of its name (as `aws emr create-default-roles` makes
+ * EMR_EC2_DefaultRole): the local EMR's nodes get that role's credentials. A profile the user deleted, or whose
+ * role the user removed, stays so.
+ */
+function seedInstanceProfiles(iam: LocalIam, config: GatewayConfig): void {
+  for (const name of new Set(config.clusters.map((c) => instanceProfileRoleName(c)))) {
+    const key = `instance-profile/${name}`;
+    if (iam.seededDocument(key) !== undefined || iam.findInstanceProfile(name)) continue;
+    try {
+      iam.createInstanceProfile({ name });
+      if (iam.findRoleByName(name)) iam.addRoleToInstanceProfile(name, name);
+      iam.markSeeded(key, name);
+    } catch (error) {
+      logger.warn(`local IAM: could not seed instance profile ${name}`, { error });
+    }
+  }
 }
 
 function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): SeededRole[] {

@@ -1,5 +1,5 @@
 /**
- * The local IAM: roles (trust policy, inline policies, attached managed policies, tags) and customer managed
+ * The local IAM: roles (trust policy, inline policies, attached managed policies, tags), instance profiles and customer managed
  * policies (one version, v1), with IAM's rules: names unique whatever their case, ids (AROA..., ANPA...) that a
  * re-created entity does not get back, policy documents checked as IAM checks them (JSON, the grammar through
  * the project's compiler, a trust policy's principals and STS-only actions, no Principal in a permissions
@@ -39,6 +39,17 @@ export interface IamRole {
   attachedPolicies: string[];
 }
 
+/** An instance profile: what EC2 gives an instance (an EMR node) is the credentials of its one role. */
+export interface IamInstanceProfile {
+  name: string;
+  path: string;
+  id: string;
+  created: number;
+  /** The role's name (at most one, IAM's quota); kept by name, as IAM resolves it when read. */
+  roles: string[];
+  tags: Tag[];
+}
+
 export interface IamPolicy {
   name: string;
   path: string;
@@ -55,6 +66,8 @@ interface IamStore {
   version: 1;
   roles: IamRole[];
   policies: IamPolicy[];
+  /** Absent from stores written before the local IAM had instance profiles. */
+  instanceProfiles?: IamInstanceProfile[];
   /** What the stack's seeding last wrote, by entity (iam-seed.ts): a later start changes only what still reads so. */
   seeded: Record<string, string>;
 }
@@ -158,6 +171,7 @@ export class LocalIam {
     const role = this.getRole(name);
     if (Object.keys(role.inlinePolicies).length) throw new LocalServiceError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
     if (role.attachedPolicies.length) throw new LocalServiceError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
+    if (this.profiles.some((p) => p.roles.includes(role.name))) throw new LocalServiceError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
     this.store.roles = this.store.roles.filter((r) => r !== role);
     this.save();
   }
@@ -254,6 +268,81 @@ export class LocalIam {
     return page(attached, (p) => p.name.toLowerCase(), input.marker, input.maxItems);
   }
 
+  // ---- instance profiles -----------------------------------------------------------------------------
+
+  instanceProfileArn(profile: Pick<IamInstanceProfile, 'path' | 'name'>): string {
+    return `arn:${this.options.partition}:iam::${this.options.account}:instance-profile${profile.path}${profile.name}`;
+  }
+
+  createInstanceProfile(input: { name: string; path?: string; tags?: Tag[] }): IamInstanceProfile {
+    if (this.findInstanceProfile(input.name)) throw new LocalServiceError('EntityAlreadyExists', `Instance Profile ${input.name} already exists.`, 409);
+    checkTags(input.tags ?? []);
+    const profile: IamInstanceProfile = { name: input.name, path: input.path ?? '/', id: uniqueId('AIPA'), created: this.now(), roles: [], tags: input.tags ?? [] };
+    this.profiles.push(profile);
+    this.save();
+    return profile;
+  }
+
+  getInstanceProfile(name: string): IamInstanceProfile {
+    const profile = this.findInstanceProfile(name);
+    if (!profile) throw noSuchEntity(`Instance Profile ${name} cannot be found.`);
+    return profile;
+  }
+
+  deleteInstanceProfile(name: string): void {
+    const profile = this.getInstanceProfile(name);
+    if (profile.roles.length) throw new LocalServiceError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+    this.store.instanceProfiles = this.profiles.filter((p) => p !== profile);
+    this.save();
+  }
+
+  addRoleToInstanceProfile(profileName: string, roleName: string): void {
+    const profile = this.getInstanceProfile(profileName);
+    const role = this.getRole(roleName);
+    if (profile.roles.includes(role.name)) throw new LocalServiceError('EntityAlreadyExists', `Role ${role.name} is already in Instance Profile ${profile.name}.`, 409);
+    if (profile.roles.length >= 1) throw new LocalServiceError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1', 409);
+    profile.roles.push(role.name);
+    this.save();
+  }
+
+  removeRoleFromInstanceProfile(profileName: string, roleName: string): void {
+    const profile = this.getInstanceProfile(profileName);
+    const role = this.findRoleByName(roleName);
+    if (!role || !profile.roles.includes(role.name)) throw noSuchEntity(`The role with name ${roleName} cannot be found in Instance Profile ${profile.name}.`);
+    profile.roles = profile.roles.filter((r) => r !== role.name);
+    this.save();
+  }
+
+  /** The roles of a profile that still exist (IAM lists what the profile holds now). */
+  rolesOf(profile: IamInstanceProfile): IamRole[] {
+    return profile.roles.map((name) => this.findRoleByName(name)).filter((r): r is IamRole => r !== undefined);
+  }
+
+  listInstanceProfiles(input: { pathPrefix?: string; marker?: string; maxItems?: number }): Page<IamInstanceProfile> {
+    return page(this.profiles.filter((p) => p.path.startsWith(input.pathPrefix ?? '/')), (p) => p.name.toLowerCase(), input.marker, input.maxItems);
+  }
+
+  listInstanceProfilesForRole(roleName: string, input: { marker?: string; maxItems?: number }): Page<IamInstanceProfile> {
+    const role = this.getRole(roleName);
+    return page(this.profiles.filter((p) => p.roles.includes(role.name)), (p) => p.name.toLowerCase(), input.marker, input.maxItems);
+  }
+
+  /** The role EC2 gives an instance launched with the profile `name`, if the profile exists and holds one (the local EMR's nodes). */
+  instanceProfileRole(name: string): IamRole | undefined {
+    const profile = this.findInstanceProfile(name);
+    return profile ? this.rolesOf(profile)[0] : undefined;
+  }
+
+  /** An instance profile by name, whatever its case. */
+  findInstanceProfile(name: string): IamInstanceProfile | undefined {
+    const lower = name.toLowerCase();
+    return this.profiles.find((p) => p.name.toLowerCase() === lower);
+  }
+
+  private get profiles(): IamInstanceProfile[] {
+    return (this.store.instanceProfiles ??= []);
+  }
+
   // ---- for STS ----------------------------------------------------------------------------------------
 
   /** The role's trust policy, compiled (it was checked when written). */
@@ -343,11 +432,12 @@ export class LocalIam {
 
   private load(): IamStore {
     const parsed = readPrivateJson(this.file) as Partial<IamStore> | null | undefined;
-    if (parsed === undefined) return { version: 1, roles: [], policies: [], seeded: {} };
+    if (parsed === undefined) return { version: 1, roles: [], policies: [], instanceProfiles: [], seeded: {} };
     if (parsed?.version !== 1 || !Array.isArray(parsed.roles) || !Array.isArray(parsed.policies) || typeof parsed.seeded !== 'object' || parsed.seeded === null) {
       throw new Error(`${this.file} is not a local IAM store (version 1): move it away to start with the seeded roles only`);
     }
-    return { version: 1, roles: parsed.roles, policies: parsed.policies, seeded: parsed.seeded };
+    if (parsed.instanceProfiles !== undefined && !Array.isArray(parsed.instanceProfiles)) throw new Error(`${this.file}: instanceProfiles is not a list: move the file away to start with the seeded roles only`);
+    return { version: 1, roles: parsed.roles, policies: parsed.policies, instanceProfiles: parsed.instanceProfiles ?? [], seeded: parsed.seeded };
   }
 
   private save(): void {

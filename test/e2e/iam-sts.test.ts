@@ -89,6 +89,16 @@ describe('the seeded runtime-role setup, as IAM shows it', () => {
     await expect(aws(ADMIN, 'iam', 'get-role', '--role-name', 'NoSuchRole')).rejects.toThrow(/NoSuchEntity.*The role with name NoSuchRole cannot be found/s);
   });
 
+  itCli("the cluster as EMR describes it (its instance profile, release, applications, security configuration with EMR's ExternalId) and its instance profile as IAM shows it", async () => {
+    const { Cluster } = (await aws(ADMIN, 'emr', 'describe-cluster', '--cluster-id', CLUSTER)) as { Cluster: Record<string, unknown> & { Ec2InstanceAttributes: { IamInstanceProfile: string }; SecurityConfiguration: string } };
+    expect(Cluster).toMatchObject({ ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Ec2InstanceAttributes: { IamInstanceProfile: 'EMR_EC2_DefaultRole' }, SecurityConfiguration: `emr-gateway-${CLUSTER}` });
+    const described = (await aws(ADMIN, 'emr', 'describe-security-configuration', '--name', Cluster.SecurityConfiguration)) as { SecurityConfiguration: string };
+    expect(JSON.parse(described.SecurityConfiguration)).toMatchObject({ AuthorizationConfiguration: { IAMConfiguration: { EnableApplicationScopedIAMRole: true, ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: true, ExternalId: externalId() } } } });
+    const { InstanceProfile } = (await aws(ADMIN, 'iam', 'get-instance-profile', '--instance-profile-name', Cluster.Ec2InstanceAttributes.IamInstanceProfile)) as { InstanceProfile: { Roles: { Arn: string }[]; InstanceProfileId: string } };
+    expect(InstanceProfile.InstanceProfileId).toMatch(/^AIPA/);
+    expect(InstanceProfile.Roles.map((r) => r.Arn)).toEqual([INSTANCE_PROFILE]);
+  });
+
   itCli('aws sts get-caller-identity as the instance profile role and as the account root: the UserIds STS gives', async () => {
     const roleId = stack.iam.getRole('EMR_EC2_DefaultRole').id;
     expect(await aws(instanceKeys(), 'sts', 'get-caller-identity')).toEqual({ UserId: `${roleId}:i-0abc`, Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/EMR_EC2_DefaultRole/i-0abc` });

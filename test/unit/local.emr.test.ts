@@ -279,3 +279,79 @@ describe('no step process outlives the local EMR, and what a dead stack could no
     expect(status(emr, next!).State).toBe('COMPLETED');
   });
 });
+
+describe('clusters and security configurations as EMR describes them', () => {
+  const runtimeCluster = { id: CLUSTER, name: 'unit', runtimeRoles: true, propagateSourceIdentity: true, stepConcurrencyLevel: 2 };
+
+  it("DescribeCluster reports the cluster's release, applications, instance profile, security configuration and the members EMR always returns", () => {
+    const emr = startEmr(newDataDir());
+    emr.ensureCluster({ ...runtimeCluster, local: { releaseLabel: 'emr-6.15.0', applications: ['Spark', 'Livy'], instanceProfile: 'TeamNodes', primaryNodes: 1 } });
+    const { Cluster } = emr.describeCluster({ ClusterId: CLUSTER });
+    expect(Cluster).toMatchObject({
+      Id: CLUSTER,
+      ReleaseLabel: 'emr-6.15.0',
+      Applications: [{ Name: 'Spark', Version: expect.stringMatching(/^\d+\.\d+\.\d+/) }, { Name: 'Livy', Version: expect.any(String) }],
+      Ec2InstanceAttributes: { IamInstanceProfile: 'TeamNodes', Ec2AvailabilityZone: 'us-east-1a' },
+      SecurityConfiguration: `emr-gateway-${CLUSTER}`,
+      ServiceRole: 'EMR_DefaultRole',
+      AutoTerminate: false,
+      TerminationProtected: false,
+      VisibleToAllUsers: true,
+      Tags: [],
+      Configurations: [],
+      ScaleDownBehavior: 'TERMINATE_AT_TASK_COMPLETION',
+      NormalizedInstanceHours: expect.any(Number),
+      StepConcurrencyLevel: 2,
+      Status: { State: 'WAITING', StateChangeReason: expect.any(Object), Timeline: expect.any(Object) },
+    });
+  });
+
+  it('defaults to what `aws emr create-cluster --use-default-roles` with Spark and Hive makes, and counts the primary nodes in the MASTER group', () => {
+    const emr = startEmr(newDataDir());
+    emr.ensureCluster(runtimeCluster);
+    expect(emr.describeCluster({ ClusterId: CLUSTER }).Cluster).toMatchObject({ ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Ec2InstanceAttributes: { IamInstanceProfile: 'EMR_EC2_DefaultRole' } });
+    const master = () => emr.listInstanceGroups({ ClusterId: CLUSTER }).InstanceGroups.find((g) => g.InstanceGroupType === 'MASTER');
+    expect(master()).toMatchObject({ RequestedInstanceCount: 1, RunningInstanceCount: 1 });
+    emr.ensureCluster({ ...runtimeCluster, local: { releaseLabel: 'emr-7.5.0', applications: ['Spark'], instanceProfile: 'EMR_EC2_DefaultRole', primaryNodes: 3 } });
+    expect(master()).toMatchObject({ RequestedInstanceCount: 3, RunningInstanceCount: 3 });
+    expect(emr.clusters.get(CLUSTER)?.instanceProfile).toBe('EMR_EC2_DefaultRole');
+  });
+
+  it('a cluster journaled before these members existed is described with the defaults; a line of no known kind is skipped, not a crash', () => {
+    const dataDir = newDataDir();
+    mkdirSync(join(dataDir, 'emr'), { recursive: true });
+    writeFileSync(
+      join(dataDir, 'emr', 'journal.jsonl'),
+      [{ kind: 'cluster', cluster: { id: CLUSTER, name: 'old', stepConcurrencyLevel: 1, state: 'WAITING', created: 1 } }, { type: 'cluster' }, { kind: 'step' }, null].map((e) => `${JSON.stringify(e)}\n`).join(''),
+    );
+    expect(startEmr(dataDir).describeCluster({ ClusterId: CLUSTER }).Cluster).toMatchObject({ Name: 'old', ReleaseLabel: 'emr-7.5.0', Ec2InstanceAttributes: { IamInstanceProfile: 'EMR_EC2_DefaultRole' } });
+  });
+
+  it("DescribeSecurityConfiguration shows the ExternalId EMR generated (48 characters of base32), the same after a restart and after the configuration's other settings change", () => {
+    const dataDir = newDataDir();
+    const emr = startEmr(dataDir);
+    emr.ensureCluster(runtimeCluster);
+    const described = () => JSON.parse(emr.describeSecurityConfiguration({ Name: `emr-gateway-${CLUSTER}` }).SecurityConfiguration) as { AuthorizationConfiguration: { IAMConfiguration: { EnableApplicationScopedIAMRole: boolean; ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: boolean; ExternalId: string } } } };
+    const iamConfig = described().AuthorizationConfiguration.IAMConfiguration;
+    expect(iamConfig).toEqual({ EnableApplicationScopedIAMRole: true, ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: true, ExternalId: expect.stringMatching(/^[A-Z2-7]{48}$/) } });
+    const externalId = iamConfig.ApplicationScopedIAMRoleConfiguration.ExternalId;
+    emr.ensureCluster({ ...runtimeCluster, propagateSourceIdentity: false });
+    expect(described().AuthorizationConfiguration.IAMConfiguration.ApplicationScopedIAMRoleConfiguration).toEqual({ PropagateSourceIdentity: false, ExternalId: externalId });
+
+    // One made through the API gets one too; one without runtime roles has none.
+    emr.createSecurityConfiguration({ Name: 'made', SecurityConfiguration: JSON.stringify({ AuthorizationConfiguration: { IAMConfiguration: { EnableApplicationScopedIAMRole: true } } }) });
+    emr.createSecurityConfiguration({ Name: 'plain', SecurityConfiguration: JSON.stringify({ EncryptionConfiguration: { EnableInTransitEncryption: false, EnableAtRestEncryption: false } }) });
+    const made = JSON.parse(emr.describeSecurityConfiguration({ Name: 'made' }).SecurityConfiguration) as { AuthorizationConfiguration: { IAMConfiguration: { ApplicationScopedIAMRoleConfiguration?: { ExternalId?: string } } } };
+    expect(made.AuthorizationConfiguration.IAMConfiguration.ApplicationScopedIAMRoleConfiguration?.ExternalId).toMatch(/^[A-Z2-7]{48}$/);
+    expect(made.AuthorizationConfiguration.IAMConfiguration.ApplicationScopedIAMRoleConfiguration?.ExternalId).not.toBe(externalId);
+    expect(emr.describeSecurityConfiguration({ Name: 'plain' }).SecurityConfiguration).not.toContain('ExternalId');
+  });
+
+  it('RunJobFlow takes the release, applications, instance profile and primary node count, and refuses a release EMR does not have', () => {
+    const emr = startEmr(newDataDir());
+    const { JobFlowId } = emr.runJobFlow({ Name: 'made', ReleaseLabel: 'emr-6.5.0', Applications: [{ Name: 'Hadoop' }], JobFlowRole: 'Nodes', Instances: { InstanceGroups: [{ InstanceRole: 'MASTER', InstanceCount: 3 }] } });
+    expect(emr.describeCluster({ ClusterId: JobFlowId }).Cluster).toMatchObject({ ReleaseLabel: 'emr-6.5.0', Applications: [{ Name: 'Hadoop' }], Ec2InstanceAttributes: { IamInstanceProfile: 'Nodes' } });
+    expect(emr.listInstanceGroups({ ClusterId: JobFlowId }).InstanceGroups.find((g) => g.InstanceGroupType === 'MASTER')).toMatchObject({ RequestedInstanceCount: 3 });
+    expect(thrown(() => emr.runJobFlow({ Name: 'bad', ReleaseLabel: 'emr-9' }))).toMatchObject({ type: 'ValidationException' });
+  });
+});

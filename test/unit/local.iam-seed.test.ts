@@ -103,3 +103,18 @@ describe('later starts', () => {
     expect(again.getRole('emr-gateway-submitter').inlinePolicies['add-steps-as-catalogue-roles']).toContain('CallerTeamRoleNew');
   });
 });
+
+describe("the clusters' instance profiles", () => {
+  it('holds each configured instance profile with the role of its name; a profile the user emptied or deleted stays so', () => {
+    const teamConfig: GatewayConfig = { ...CONFIG, clusters: CONFIG.clusters.map((c, i) => (i === 0 ? { ...c, local: { ...c.local, instanceProfile: 'TeamNodes' } } : c)) };
+    let iam = seeded(teamConfig);
+    expect(iam.instanceProfileRole('TeamNodes')?.name).toBe('TeamNodes');
+    expect(iam.findInstanceProfile('EMR_EC2_DefaultRole')).toBeDefined(); // the legacy cluster's
+
+    iam.removeRoleFromInstanceProfile('TeamNodes', 'TeamNodes');
+    iam.deleteInstanceProfile('EMR_EC2_DefaultRole');
+    iam = seeded(teamConfig);
+    expect(iam.findInstanceProfile('TeamNodes')?.roles).toEqual([]);
+    expect(iam.findInstanceProfile('EMR_EC2_DefaultRole')).toBeUndefined();
+  });
+});

@@ -187,3 +187,57 @@ describe('state in the data directory', () => {
     expect(text(result(call('GetRole', { RoleName: 'EMR_EC2_DefaultRole' }, restarted), 'GetRole'), 'Role', 'RoleId')).not.toBe(id);
   });
 });
+
+describe('instance profiles (what EC2 gives an EMR node: its role, by the profile the cluster names)', () => {
+  beforeEach(() => void iam.createRole({ name: 'EMR_EC2_DefaultRole', trustPolicy: EC2_TRUST }));
+
+  it("CreateInstanceProfile, AddRoleToInstanceProfile and GetInstanceProfile answer IAM's shapes: AIPA id, ARN with the path, the role in Roles", () => {
+    const created = call('CreateInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', Path: '/emr/' });
+    expect(created.status).toBe(200);
+    const profile = childrenNamed(result(created, 'CreateInstanceProfile'), 'InstanceProfile')[0]!;
+    expect(text(profile, 'InstanceProfileId')).toMatch(/^AIPA[A-Z2-7]{17}$/);
+    expect(text(profile, 'Arn')).toBe(`arn:aws:iam::${ACCOUNT}:instance-profile/emr/EMR_EC2_DefaultRole`);
+    expect(text(profile, 'CreateDate')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(members(childrenNamed(profile, 'Roles')[0])).toEqual([]);
+
+    expect(call('AddRoleToInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'emr_ec2_defaultrole' }).status).toBe(200);
+    const got = childrenNamed(result(call('GetInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' }), 'GetInstanceProfile'), 'InstanceProfile')[0]!;
+    const roles = members(childrenNamed(got, 'Roles')[0]);
+    expect(roles.map((r) => text(r, 'Arn'))).toEqual([`arn:aws:iam::${ACCOUNT}:role/EMR_EC2_DefaultRole`]);
+    expect(iam.instanceProfileRole('EMR_EC2_DefaultRole')?.name).toBe('EMR_EC2_DefaultRole');
+
+    const forRole = result(call('ListInstanceProfilesForRole', { RoleName: 'EMR_EC2_DefaultRole' }), 'ListInstanceProfilesForRole');
+    expect(members(childrenNamed(forRole, 'InstanceProfiles')[0]).map((p) => text(p, 'InstanceProfileName'))).toEqual(['EMR_EC2_DefaultRole']);
+    expect(members(childrenNamed(result(call('ListInstanceProfiles'), 'ListInstanceProfiles'), 'InstanceProfiles')[0])).toHaveLength(1);
+  });
+
+  it("answers IAM's errors: a second role is over the quota of one, a missing profile or role is NoSuchEntity, a name taken is EntityAlreadyExists", () => {
+    call('CreateInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' });
+    call('AddRoleToInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'EMR_EC2_DefaultRole' });
+    iam.createRole({ name: 'Other', trustPolicy: EC2_TRUST });
+    expect(error(call('AddRoleToInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'Other' }))).toMatchObject({ status: 409, code: 'LimitExceeded', message: 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1' });
+    expect(error(call('CreateInstanceProfile', { InstanceProfileName: 'emr_ec2_defaultrole' }))).toMatchObject({ status: 409, code: 'EntityAlreadyExists' });
+    expect(error(call('GetInstanceProfile', { InstanceProfileName: 'Nope' }))).toMatchObject({ status: 404, code: 'NoSuchEntity', message: 'Instance Profile Nope cannot be found.' });
+    expect(error(call('AddRoleToInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'Nope' }))).toMatchObject({ status: 404, code: 'NoSuchEntity' });
+    expect(error(call('RemoveRoleFromInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'Other' }))).toMatchObject({ status: 404, code: 'NoSuchEntity' });
+    // A role in a profile, and a profile holding a role, cannot be deleted.
+    expect(error(call('DeleteRole', { RoleName: 'EMR_EC2_DefaultRole' }))).toMatchObject({ status: 409, code: 'DeleteConflict', message: 'Cannot delete entity, must remove roles from instance profile first.' });
+    expect(error(call('DeleteInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' }))).toMatchObject({ status: 409, code: 'DeleteConflict', message: 'Cannot delete entity, must remove roles from instance profile first.' });
+    expect(call('RemoveRoleFromInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'EMR_EC2_DefaultRole' }).status).toBe(200);
+    expect(iam.instanceProfileRole('EMR_EC2_DefaultRole')).toBeUndefined();
+    expect(call('DeleteInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' }).status).toBe(200);
+    expect(error(call('GetInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' }))).toMatchObject({ code: 'NoSuchEntity' });
+  });
+
+  it('keeps instance profiles across a restart, and reads a store written before they existed', () => {
+    call('CreateInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole' });
+    call('AddRoleToInstanceProfile', { InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'EMR_EC2_DefaultRole' });
+    const again = new LocalIam({ dataDir, partition: 'aws', account: ACCOUNT });
+    expect(again.instanceProfileRole('EMR_EC2_DefaultRole')?.name).toBe('EMR_EC2_DefaultRole');
+
+    const old = mkdtempSync(join(tmpdir(), 'local-iam-old-'));
+    const { writePrivateJson, privateDir } = jest.requireActual<typeof import('../../src/local/private-store')>('../../src/local/private-store');
+    writePrivateJson(join(privateDir(join(old, 'iam')), 'iam.json'), { version: 1, roles: [], policies: [], seeded: {} });
+    expect(new LocalIam({ dataDir: old, partition: 'aws', account: ACCOUNT }).instanceProfileRole('EMR_EC2_DefaultRole')).toBeUndefined();
+  });
+});

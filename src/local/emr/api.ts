@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { clusterArn } from '../../identifiers';
 import { LocalServiceError } from '../errors';
 import { enumMembers, requiredMember, stringList, stringMember } from '../json-input';
+import { LOCAL_CLUSTER_DEFAULTS, RELEASE_LABEL } from '../../config/schema';
+import { withExternalId } from './external-id';
 import { EmrJournal, JournalWriteError } from './journal';
 import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration } from './model';
 import { StepProcessRunner } from './process-runner';
@@ -70,7 +72,7 @@ export class LocalEmr {
   }
 
   /** A cluster with a given id (the configured ones), with its security configuration. */
-  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number }): void {
+  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number; local?: LocalClusterSpec }): void {
     const configName = `emr-gateway-${spec.id}`;
     const json = JSON.stringify({
       AuthorizationConfiguration: {
@@ -85,8 +87,21 @@ export class LocalEmr {
       this.journal.saveSecurityConfiguration({ name: configName, json, created: existingConfig?.created ?? this.now() });
     }
     const existing = this.clusters.get(spec.id);
-    if (existing && existing.stepConcurrencyLevel === spec.stepConcurrencyLevel && existing.name === spec.name && existing.securityConfiguration === configName) return;
-    this.journal.saveCluster({ id: spec.id, name: spec.name, securityConfiguration: configName, stepConcurrencyLevel: spec.stepConcurrencyLevel, state: 'WAITING', created: existing?.created ?? this.now() });
+    const local = { ...LOCAL_CLUSTER_DEFAULTS, ...spec.local };
+    const cluster: LocalCluster = {
+      id: spec.id,
+      name: spec.name,
+      securityConfiguration: configName,
+      stepConcurrencyLevel: spec.stepConcurrencyLevel,
+      releaseLabel: local.releaseLabel,
+      applications: [...local.applications],
+      instanceProfile: local.instanceProfile,
+      primaryNodes: local.primaryNodes,
+      state: 'WAITING',
+      created: existing?.created ?? this.now(),
+    };
+    if (existing && JSON.stringify({ ...existing, state: 'WAITING' }) === JSON.stringify(cluster)) return;
+    this.journal.saveCluster(cluster);
   }
 
   // ---- the API ----------------------------------------------------------------------------------------
@@ -177,20 +192,48 @@ export class LocalEmr {
     };
   }
 
+  /** The cluster as DescribeCluster shows it: with the members EMR always returns (its model's Cluster). */
   describeCluster(input: { ClusterId?: string }): { Cluster: Record<string, unknown> } {
     const c = this.cluster(input.ClusterId);
+    const described = describedCluster(c);
+    const created = c.created / 1000;
     return {
       Cluster: {
         Id: c.id,
         Name: c.name,
-        Status: { State: c.state, Timeline: { CreationDateTime: c.created / 1000 } },
-        ClusterArn: this.arnOf(c.id),
-        ReleaseLabel: 'emr-7.5.0',
-        Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
-        StepConcurrencyLevel: c.stepConcurrencyLevel,
+        Status: {
+          State: c.state,
+          StateChangeReason: c.state === 'WAITING' ? { Message: 'Cluster ready to run steps.' } : {},
+          Timeline: { CreationDateTime: created, ReadyDateTime: created },
+        },
+        Ec2InstanceAttributes: {
+          Ec2SubnetId: 'subnet-0local0000000000',
+          RequestedEc2SubnetIds: ['subnet-0local0000000000'],
+          Ec2AvailabilityZone: `${this.options.region}a`,
+          RequestedEc2AvailabilityZones: [],
+          IamInstanceProfile: described.instanceProfile,
+          EmrManagedMasterSecurityGroup: 'sg-0local00000000000m',
+          EmrManagedSlaveSecurityGroup: 'sg-0local00000000000c',
+        },
         // Uniform instance groups (ListInstanceGroups), so `aws emr describe-cluster` lists groups, not fleets.
         InstanceCollectionType: 'INSTANCE_GROUP',
+        ReleaseLabel: described.releaseLabel,
+        AutoTerminate: false,
+        TerminationProtected: false,
+        UnhealthyNodeReplacement: false,
+        VisibleToAllUsers: true,
+        Applications: described.applications.map((name) => ({ Name: name, Version: APPLICATION_VERSIONS[name.toLowerCase()] ?? '1.0.0' })),
+        Tags: [],
+        ServiceRole: 'EMR_DefaultRole',
+        // Instance hours so far, rounded up per node as EMR bills them (one core node and the primary ones).
+        NormalizedInstanceHours: Math.ceil(Math.max(0, this.now() - c.created) / 3_600_000) * (described.primaryNodes + 1) * 8,
+        MasterPublicDnsName: 'localhost',
+        Configurations: [],
         ...(c.securityConfiguration ? { SecurityConfiguration: c.securityConfiguration } : {}),
+        ScaleDownBehavior: 'TERMINATE_AT_TASK_COMPLETION',
+        ClusterArn: this.arnOf(c.id),
+        StepConcurrencyLevel: c.stepConcurrencyLevel,
+        PlacementGroups: [],
       },
     };
   }
@@ -198,14 +241,15 @@ export class LocalEmr {
   /** The cluster's instance groups: one primary and one core node, running since the cluster was created (the local steps run on this machine). */
   listInstanceGroups(input: { ClusterId?: string; Marker?: string }): { InstanceGroups: Record<string, unknown>[] } {
     const c = this.cluster(input.ClusterId);
+    const { primaryNodes } = describedCluster(c);
     const group = (type: 'MASTER' | 'CORE', suffix: string) => ({
       Id: `ig-${c.id.slice(2, 12)}${suffix}`,
       Name: type === 'MASTER' ? 'Primary' : 'Core',
       Market: 'ON_DEMAND',
       InstanceGroupType: type,
       InstanceType: 'm5.xlarge',
-      RequestedInstanceCount: 1,
-      RunningInstanceCount: 1,
+      RequestedInstanceCount: type === 'MASTER' ? primaryNodes : 1,
+      RunningInstanceCount: type === 'MASTER' ? primaryNodes : 1,
       Status: { State: 'RUNNING', StateChangeReason: {}, Timeline: { CreationDateTime: c.created / 1000, ReadyDateTime: c.created / 1000 } },
       Configurations: [],
       EbsBlockDevices: [],
@@ -229,13 +273,39 @@ export class LocalEmr {
     };
   }
 
-  runJobFlow(input: { Name?: string; SecurityConfiguration?: string; StepConcurrencyLevel?: number; Steps?: unknown[] }): { JobFlowId: string; ClusterArn: string } {
+  runJobFlow(input: {
+    Name?: string;
+    SecurityConfiguration?: string;
+    StepConcurrencyLevel?: number;
+    Steps?: unknown[];
+    ReleaseLabel?: string;
+    Applications?: { Name?: string }[];
+    JobFlowRole?: string;
+    Instances?: { InstanceGroups?: { InstanceRole?: string; InstanceCount?: number }[] };
+  }): { JobFlowId: string; ClusterArn: string } {
     if (!input.Name) throw new LocalServiceError('ValidationException', 'Name is required.');
+    const releaseLabel = stringMember(input.ReleaseLabel, 'ReleaseLabel');
+    if (releaseLabel !== undefined && !RELEASE_LABEL.test(releaseLabel)) throw new LocalServiceError('ValidationException', `The specified release label '${releaseLabel}' is not valid.`);
+    const applications = (Array.isArray(input.Applications) ? input.Applications : []).map((a) => stringMember(a?.Name, 'Applications.Name')).filter((n): n is string => n !== undefined);
+    const primary = (Array.isArray(input.Instances?.InstanceGroups) ? input.Instances.InstanceGroups : []).find((g) => g?.InstanceRole === 'MASTER');
+    const primaryNodes = primary?.InstanceCount ?? 1;
+    if (primaryNodes !== 1 && primaryNodes !== 3) throw new LocalServiceError('ValidationException', 'The master instance group must have 1 or 3 instances.');
     if (input.SecurityConfiguration && !this.securityConfigurations.has(input.SecurityConfiguration)) {
       throw new LocalServiceError('InvalidRequestException', `Security configuration '${input.SecurityConfiguration}' does not exist.`);
     }
     const id = `j-${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`;
-    const cluster: LocalCluster = { id, name: input.Name, ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}), stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1, state: 'WAITING', created: this.now() };
+    const cluster: LocalCluster = {
+      id,
+      name: input.Name,
+      ...(input.SecurityConfiguration ? { securityConfiguration: input.SecurityConfiguration } : {}),
+      stepConcurrencyLevel: input.StepConcurrencyLevel ?? 1,
+      releaseLabel: releaseLabel ?? LOCAL_CLUSTER_DEFAULTS.releaseLabel,
+      applications: input.Applications === undefined ? [...LOCAL_CLUSTER_DEFAULTS.applications] : applications,
+      instanceProfile: stringMember(input.JobFlowRole, 'JobFlowRole') ?? LOCAL_CLUSTER_DEFAULTS.instanceProfile,
+      primaryNodes,
+      state: 'WAITING',
+      created: this.now(),
+    };
     orInternalError('InternalServerError', () => this.journal.saveCluster(cluster));
     return { JobFlowId: id, ClusterArn: this.arnOf(id) };
   }
@@ -256,7 +326,7 @@ export class LocalEmr {
   describeSecurityConfiguration(input: { Name?: string }): { Name: string; SecurityConfiguration: string; CreationDateTime: number } {
     const config = this.securityConfigurations.get(input.Name ?? '');
     if (!config) throw new LocalServiceError('InvalidRequestException', `Security configuration '${String(input.Name)}' does not exist.`);
-    return { Name: config.name, SecurityConfiguration: config.json, CreationDateTime: config.created / 1000 };
+    return { Name: config.name, SecurityConfiguration: withExternalId(config, this.options.account), CreationDateTime: config.created / 1000 };
   }
 
   /** A step's log file, for the logs route. */
@@ -289,6 +359,27 @@ export class LocalEmr {
   private arnOf(clusterId: string): string {
     return clusterArn(this.options.partition ?? 'aws', this.options.region, this.options.account, clusterId);
   }
+}
+
+/** How the configuration (`clusters[].local`) says the local EMR makes a cluster. */
+export interface LocalClusterSpec {
+  releaseLabel?: string;
+  applications?: readonly string[];
+  instanceProfile?: string;
+  primaryNodes?: number;
+}
+
+/** The applications' versions EMR 7.5.0 installs (the local EMR reports them for every release). */
+const APPLICATION_VERSIONS: Record<string, string> = { spark: '3.5.2', hive: '3.1.3', hadoop: '3.4.0', livy: '0.8.0', presto: '0.287', trino: '446', hbase: '2.5.10', pig: '0.17.0', tez: '0.10.2', jupyterenterprisegateway: '2.6.0' };
+
+/** What a cluster is made of, with the defaults for one journaled before it was kept. */
+function describedCluster(c: LocalCluster): Required<Pick<LocalCluster, 'releaseLabel' | 'applications' | 'instanceProfile' | 'primaryNodes'>> {
+  return {
+    releaseLabel: c.releaseLabel ?? LOCAL_CLUSTER_DEFAULTS.releaseLabel,
+    applications: c.applications ?? [...LOCAL_CLUSTER_DEFAULTS.applications],
+    instanceProfile: c.instanceProfile ?? LOCAL_CLUSTER_DEFAULTS.instanceProfile,
+    primaryNodes: c.primaryNodes ?? LOCAL_CLUSTER_DEFAULTS.primaryNodes,
+  };
 }
 
 /** Makes a change, or answers the journal's refusal of it as EMR's internal error of the operation (500: the SDKs retry it). */

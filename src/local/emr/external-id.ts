@@ -39,3 +39,16 @@ export function externalIdFor(config: SecurityConfiguration, account: string): s
   // A configuration made again (deleted, then created) is another one: its creation time is part of it.
   return base32(createHash('sha256').update(`${account}:${config.name}:${config.created}`).digest()).slice(0, 48);
 }
+
+/**
+ * The security configuration's JSON as DescribeSecurityConfiguration returns it: with the ExternalId EMR generated
+ * in ApplicationScopedIAMRoleConfiguration, where it enables runtime roles; otherwise as written.
+ */
+export function withExternalId(config: SecurityConfiguration, account: string): string {
+  const externalId = externalIdFor(config, account);
+  if (externalId === undefined) return config.json;
+  const parsed = JSON.parse(config.json) as { AuthorizationConfiguration: { IAMConfiguration: IamConfiguration & Record<string, unknown> } };
+  const iam = parsed.AuthorizationConfiguration.IAMConfiguration;
+  iam.ApplicationScopedIAMRoleConfiguration = { ...iam.ApplicationScopedIAMRoleConfiguration, ExternalId: externalId };
+  return JSON.stringify(parsed);
+}

@@ -144,9 +144,11 @@ export class EmrJournal {
       } catch {
         continue; // a torn line from a crash
       }
-      if (entry.kind === 'cluster') this.clusters.set(entry.cluster.id, entry.cluster);
-      else if (entry.kind === 'securityConfiguration') this.securityConfigurations.set(entry.config.name, entry.config);
-      else this.steps.set(entry.step.id, entry.step);
+      // A line of no kind it knows (another version's, or not the journal's) is skipped, not a crash at start.
+      if (entry?.kind === 'cluster' && typeof entry.cluster?.id === 'string') this.clusters.set(entry.cluster.id, entry.cluster);
+      else if (entry?.kind === 'securityConfiguration' && typeof entry.config?.name === 'string') this.securityConfigurations.set(entry.config.name, entry.config);
+      else if (entry?.kind === 'step' && typeof entry.step?.id === 'string') this.steps.set(entry.step.id, entry.step);
+      else logger.warn('local EMR: skipped a journal line it does not know', { file: this.file });
     }
   }
 

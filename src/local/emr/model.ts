@@ -34,6 +34,13 @@ export interface LocalCluster {
   name: string;
   securityConfiguration?: string;
   stepConcurrencyLevel: number;
+  /** Absent from clusters journaled before these were kept: then LOCAL_CLUSTER_DEFAULTS (config/schema.ts). */
+  releaseLabel?: string;
+  applications?: string[];
+  /** The instance profile (EC2's) the nodes run with: its role is what the steps' node session is. */
+  instanceProfile?: string;
+  /** 3 for a multi-primary (high-availability) cluster. */
+  primaryNodes?: number;
   state: 'WAITING' | 'RUNNING' | 'TERMINATED' | 'TERMINATED_WITH_ERRORS';
   created: number;
 }
