@@ -16,7 +16,6 @@ import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../authz/actions';
 import { describeStatement, describeNearMisses, nearMisses, PolicyEngine, type Decision } from '../authz/engine';
 import { compilePolicy, evaluateStatements, requestedResource, type CompiledPolicy, type StatementRef } from '../authz/policy';
 import {
-  instanceProfileRoleName,
   RUNTIME_ROLE_USAGE_POLICY,
   runtimeRoleSecurityConfiguration,
   runtimeRoleTrustPolicy,
@@ -362,9 +361,9 @@ function instanceProfileFinding(evidence: ClusterEvidence): Finding {
   const id = evidence.config.id;
   const cluster = evidence.cluster.ok ? evidence.cluster.value : undefined;
   const name = cluster?.instanceProfile;
-  const roleName = instanceProfileRoleName(evidence.config);
-  const addRole = (profile: string): Fix => ({
-    summary: `add the instance profile role to ${profile}`,
+  // The role of the profile's name, as `aws emr create-default-roles` pairs EMR_EC2_DefaultRole with its role.
+  const addRole = (profile: string, roleName = profile): Fix => ({
+    summary: `add the instance profile role ${roleName} to ${profile} (the role of its name, as EMR's default roles are paired; another role works as well if the catalogue roles trust it)`,
     operation: 'iam:AddRoleToInstanceProfile',
     parameters: { InstanceProfileName: profile, RoleName: roleName },
     document: { InstanceProfileName: profile, RoleName: roleName },

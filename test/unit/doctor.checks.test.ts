@@ -37,6 +37,7 @@ const clusterConfig = (over: Partial<ClusterConfig> = {}): ClusterConfig => ({
   propagateSourceIdentity: true,
   stepConcurrencyLevel: 1,
   allowedActionsOnFailure: ['CONTINUE'],
+  local: { releaseLabel: 'emr-7.5.0', applications: ['Spark', 'Hive'], instanceProfile: 'EMR_EC2_DefaultRole', primaryNodes: 1 },
   ...over,
 });
 

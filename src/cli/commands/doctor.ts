@@ -113,11 +113,20 @@ export function renderTable(findings: readonly Finding[]): string {
   const numbered = new Map(findings.filter((f) => f.problem).map((f, i) => [f, i + 1]));
   const rows = findings.map((f) => [f.cluster, f.check, f.status.toUpperCase(), resourceCell(f), numbered.has(f) ? `[${numbered.get(f)}] ${f.problem}` : '']);
   const parts = [table(['CLUSTER', 'CHECK', 'STATUS', 'RESOURCE', 'PROBLEM'], rows)];
-  for (const [f, n] of numbered) {
-    const lines = [`[${n}] ${f.status.toUpperCase()} ${f.cluster} ${f.check}: ${CHECKS[f.check]}`, `    resource: ${resourceCell(f)}`];
+  // A fix several findings share (one policy for every catalogue role) is written out once.
+  const shown = new Map<string, string>();
+  for (const [f, num] of numbered) {
+    const lines = [`[${num}] ${f.status.toUpperCase()} ${f.cluster} ${f.check}: ${CHECKS[f.check]}`, `    resource: ${resourceCell(f)}`];
     if (f.detail !== 'not checked') lines.push(`    checked:  ${f.detail}`);
     if (!f.fixes.length && f.status === 'fail') lines.push('    fix:      (none doctor can write: see the problem)');
     f.fixes.forEach((fix, n) => {
+      const key = `${fix.operation} ${JSON.stringify(fix.parameters)} ${JSON.stringify(fix.document)}`;
+      const before = shown.get(key);
+      if (before) {
+        lines.push(`    fix ${n + 1}:    the same as ${before}`);
+        return;
+      }
+      shown.set(key, `[${num}] fix ${n + 1}`);
       lines.push(`    fix ${n + 1}:    ${fix.summary}${f.fixVerified === true ? ' (evaluated again with it: passes)' : f.fixVerified === false ? ' (evaluated again with it: does NOT pass yet)' : ''}`);
       lines.push(`              ${fix.command ?? `${fix.operation}${Object.keys(fix.parameters).length ? ` ${JSON.stringify(fix.parameters)}` : ''}`}`);
       if (fix.document !== null && fix.document !== undefined) lines.push(...json(fix.document).split('\n').map((l) => `              ${l}`));
