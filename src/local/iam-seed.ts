@@ -83,23 +83,27 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
   // The catalogue roles this account holds (a role of another account is that account's to set up).
   const catalogue = config.runtimeRoles.filter((arn) => arn.startsWith(`arn:${partition}:iam::${account}:role/`));
 
+  // Every cluster's nodes run as its instance profile role (the steps of a cluster without runtime roles do too);
+  // only the runtime-role clusters' roles take part in the runtime-role setup.
   const byProfile = new Map<string, { externalIds: string[]; sourceIdentity: string[] }>();
   for (const cluster of config.clusters) {
+    const entry = byProfile.get(instanceProfileRoleName(cluster)) ?? { externalIds: [], sourceIdentity: [] };
+    byProfile.set(instanceProfileRoleName(cluster), entry);
     const externalId = cluster.runtimeRoles ? externalIdOf(cluster.id) : undefined;
     if (externalId === undefined) continue;
-    const entry = byProfile.get(instanceProfileRoleName(cluster)) ?? { externalIds: [], sourceIdentity: [] };
     entry.externalIds.push(externalId);
     if (cluster.propagateSourceIdentity) entry.sourceIdentity.push(externalId);
-    byProfile.set(instanceProfileRoleName(cluster), entry);
   }
-  const grants: RuntimeRoleGrant[] = [...byProfile].map(([name, e]) => ({ instanceProfileRoleArn: roleArn(name), externalIds: e.externalIds, sourceIdentityExternalIds: e.sourceIdentity }));
+  const grants: RuntimeRoleGrant[] = [...byProfile]
+    .filter(([, e]) => e.externalIds.length > 0)
+    .map(([name, e]) => ({ instanceProfileRoleArn: roleArn(name), externalIds: e.externalIds, sourceIdentityExternalIds: e.sourceIdentity }));
 
   const profiles = [...byProfile].map(([name, e]): SeededRole => ({
     name,
     path: '/',
     trust: instanceProfileTrustPolicy(),
     description: 'The EMR clusters\' instance profile role (seeded by the local stack)',
-    inline: catalogue.length ? { [RUNTIME_ROLE_USAGE_POLICY]: runtimeRoleUsagePolicy(catalogue, e.sourceIdentity.length > 0) } : {},
+    inline: catalogue.length && e.externalIds.length ? { [RUNTIME_ROLE_USAGE_POLICY]: runtimeRoleUsagePolicy(catalogue, e.sourceIdentity.length > 0) } : {},
   }));
   const runtime: SeededRole[] = grants.length
     ? catalogue.map((arn) => {

@@ -28,6 +28,7 @@ import { ensureLocalTable, openLocalDynamo, repairJobIndexes } from './dynamodb'
 import { LocalEmr } from './emr/api';
 import { externalIdFor } from './emr/external-id';
 import type { LocalStep } from './emr/model';
+import { EmrStepCredentials } from './emr/step-credentials';
 import { LocalEventBus } from './events';
 import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
@@ -126,7 +127,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
-    const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link);
+    // The steps' AWS_ENDPOINT_URL, known once the AWS port listens; no step starts before (emr.startSteps below).
+    const port: { url?: string } = {};
+    const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link, () => port.url);
     started.push(() => emr.stop(), () => runner.stop());
     // The audit key: created at the first start, the same one (by its alias) after every restart.
     const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
@@ -137,11 +140,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const s3 = new LocalS3({ dataDir });
     const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.onAwsExchange ? { onExchange: options.onAwsExchange } : {}) });
     started.push(() => aws.close());
+    port.url = aws.url;
 
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
     const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling, auditKeyArn, digestKeyArn });
     const gateway = createGateway(env, { credentials: STACK_CREDENTIALS, loaded });
     link.connect(gateway);
+    // The steps left pending, and any added from here on, start now: the AWS port their credentials are for listens.
+    emr.startSteps();
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureLocalTable(gateway.clients.dynamodb, table, dataDir);
     await ensureDigestBucket(gateway.clients.s3, gateway.env.digestBucket);
 
@@ -291,9 +297,23 @@ class GatewayLink {
   }
 }
 
-/** Phase 1: EMR (with the configured clusters), IAM (seeded for them) and STS, Step Functions over the ASL, EventBridge. */
-function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink) {
-  const emr = new LocalEmr({ dataDir, region: config.region, account: config.account, partition: config.partition, env, onStepChange: (step) => link.stepChanged(step) });
+/**
+ * Phase 1: EMR (with the configured clusters), IAM (seeded for them) and STS, Step Functions over the ASL, EventBridge.
+ * EMR's steps are held until `emr.startSteps()`: their credentials come from the STS made here after it, for the AWS
+ * port at `awsUrl`, which listens only later.
+ */
+function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink, awsUrl: () => string | undefined) {
+  const emr = new LocalEmr({
+    dataDir,
+    region: config.region,
+    account: config.account,
+    partition: config.partition,
+    env,
+    onStepChange: (step) => link.stepChanged(step),
+    holdSteps: true,
+    stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
+    stepEndpointUrl: awsUrl,
+  });
   for (const c of config.clusters) emr.ensureCluster(c);
   const iam = new LocalIam({ dataDir, partition: config.partition, account: config.account });
   seedLocalIam(iam, config, (clusterId) => {
@@ -305,6 +325,7 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const gatewaySession = `arn:${config.partition}:sts::${config.account}:assumed-role/${LOCAL_GATEWAY_ROLE}/${LOCAL_GATEWAY_SESSION}`;
   const credentials = [{ accessKeyId: STACK_CREDENTIALS.accessKeyId, principal: gatewaySession }, ...config.local.credentials];
   const sts = new LocalSts({ account: config.account, partition: config.partition, iam, credentials });
+  const stepCredentials = new EmrStepCredentials({ sts, iam, account: config.account, partition: config.partition });
   const runner = new LocalWorkflowRunner({
     definition,
     routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalEmr } from '../../src/local/emr/api';
+import { LocalEmr, type LocalEmrOptions } from '../../src/local/emr/api';
+import { StepCredentialsDeniedError } from '../../src/local/emr/model';
 import { LocalServiceError } from '../../src/local/errors';
 import { thrown } from '../support/thrown';
 import { until as waitUntil } from '../support/wait';
@@ -33,7 +34,7 @@ function newDataDir(): string {
 }
 
 /** A local EMR on `dataDir`; the cluster is created unless the journal is to be read back as it is. */
-function startEmr(dataDir: string, cluster?: { stepConcurrencyLevel: number }, options: { interruptGraceSeconds?: number } = {}): LocalEmr {
+function startEmr(dataDir: string, cluster?: { stepConcurrencyLevel: number }, options: Partial<Pick<LocalEmrOptions, 'interruptGraceSeconds' | 'stepCredentials' | 'stepEndpointUrl' | 'holdSteps' | 'env'>> = {}): LocalEmr {
   const emr = new LocalEmr({ dataDir, region: 'us-east-1', account: '123456789012', env: { PATH: process.env.PATH }, ...options });
   emrs.push(emr);
   if (cluster) emr.ensureCluster({ id: CLUSTER, name: 'unit', runtimeRoles: false, propagateSourceIdentity: false, ...cluster });
@@ -355,3 +356,65 @@ describe('clusters and security configurations as EMR describes them', () => {
     expect(thrown(() => emr.runJobFlow({ Name: 'bad', ReleaseLabel: 'emr-9' }))).toMatchObject({ type: 'ValidationException' });
   });
 });
+describe("a step's credentials (the stackless part: stepCredentials as given; from the local STS in e2e/step-credentials.test.ts)", () => {
+  const KEYS = { accessKeyId: 'ASIASTEPSTEPSTEPSTEP', secretAccessKey: 'step-secret', sessionToken: 'step-token', expiration: new Date('2030-01-01T00:00:00Z') };
+
+  it("are in the step's environment with the region and AWS_ENDPOINT_URL, none of the stack's own AWS settings", async () => {
+    const dataDir = newDataDir();
+    const emr = startEmr(
+      dataDir,
+      { stepConcurrencyLevel: 1 },
+      { env: { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'AKIASTACKOWNKEY00000', AWS_PROFILE: 'developer' }, stepCredentials: () => KEYS, stepEndpointUrl: () => 'http://127.0.0.1:4566' },
+    );
+    const [id] = add(emr, bash('env', 'env | grep ^AWS_ | sort'));
+    await settled(emr, [id!]);
+    expect(readFileSync(join(dataDir, 'emr', 'steps', id!, 'stdout'), 'utf8').trim().split('\n')).toEqual([
+      'AWS_ACCESS_KEY_ID=ASIASTEPSTEPSTEPSTEP',
+      'AWS_CONFIG_FILE=/dev/null',
+      'AWS_CREDENTIAL_EXPIRATION=2030-01-01T00:00:00.000Z',
+      'AWS_DEFAULT_REGION=us-east-1',
+      'AWS_EC2_METADATA_DISABLED=true',
+      'AWS_ENDPOINT_URL=http://127.0.0.1:4566',
+      'AWS_REGION=us-east-1',
+      'AWS_SECRET_ACCESS_KEY=step-secret',
+      'AWS_SESSION_TOKEN=step-token',
+      'AWS_SHARED_CREDENTIALS_FILE=/dev/null',
+    ]);
+  });
+
+  it('refused: the step FAILED without running, FailureDetails and stderr naming the role and the denial; ActionOnFailure applies', async () => {
+    const dataDir = newDataDir();
+    const role = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+    const denied = new StepCredentialsDeniedError(role, `User: arn:aws:sts::123456789012:assumed-role/EMR_EC2_DefaultRole/i-0abc is not authorized to perform: sts:AssumeRole on resource: ${role}`, 'sts:AssumeRole: no statement matched');
+    const emr = startEmr(dataDir, { stepConcurrencyLevel: 1 }, { stepCredentials: (step) => (step.name === 'refused' ? thrownBy(denied) : KEYS) });
+    const marker = join(dataDir, 'ran');
+    const [refused, pending] = add(emr, bash('refused', `touch ${marker}`, 'CANCEL_AND_WAIT'), bash('pending', 'true'));
+    await settled(emr, [refused!, pending!]);
+    expect(existsSync(marker)).toBe(false);
+    expect(status(emr, refused!)).toMatchObject({
+      State: 'FAILED',
+      FailureDetails: { Reason: `Could not assume the role ${role}.`, Message: `Amazon EMR could not assume the role ${role} for the step: ${denied.message} (sts:AssumeRole: no statement matched)`, LogFile: expect.stringContaining(`${refused}/stderr`) },
+    });
+    expect(readFileSync(join(dataDir, 'emr', 'steps', refused!, 'stderr'), 'utf8')).toContain(denied.message);
+    expect(status(emr, pending!).State).toBe('CANCELLED');
+    // Any other failure to get them fails the step too, saying so: never a step left RUNNING.
+    const broken = startEmr(newDataDir(), { stepConcurrencyLevel: 1 }, { stepCredentials: () => thrownBy(new Error('the STS is gone')) });
+    const [other] = add(broken, bash('other', 'true'));
+    await settled(broken, [other!]);
+    expect(status(broken, other!)).toMatchObject({ State: 'FAILED', FailureDetails: { Message: expect.stringContaining("could not get the step's credentials: the STS is gone") } });
+  });
+
+  it('holdSteps: nothing starts before startSteps(), then the pending steps do', async () => {
+    const emr = startEmr(newDataDir(), { stepConcurrencyLevel: 1 }, { holdSteps: true });
+    const [id] = add(emr, bash('held', 'true'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emr.steps.get(id!)!.state).toBe('PENDING');
+    emr.startSteps();
+    await settled(emr, [id!]);
+    expect(status(emr, id!).State).toBe('COMPLETED');
+  });
+});
+
+function thrownBy(error: Error): never {
+  throw error;
+}

@@ -50,6 +50,13 @@ describe('the documentation setup for the example configuration', () => {
     });
   });
 
+  it('without a runtime-role cluster the instance profile role still exists (steps run as it), with no part in the runtime-role setup', () => {
+    const iam = seeded({ ...CONFIG, clusters: CONFIG.clusters.filter((c) => !c.runtimeRoles) });
+    expect(json(iam.getRole('EMR_EC2_DefaultRole').trustPolicy)).toMatchObject({ Statement: [{ Principal: { Service: 'ec2.amazonaws.com' } }] });
+    expect(iam.getRole('EMR_EC2_DefaultRole').inlinePolicies).toEqual({});
+    expect(iam.findRoleByName('CallerTeamRoleETL')).toBeUndefined();
+  });
+
   it("each catalogue role trusts the instance profile role with the runtime-role cluster's ExternalId (legacy has none: no runtime roles)", () => {
     const iam = seeded();
     for (const arn of CONFIG.runtimeRoles) {
@@ -109,9 +116,10 @@ describe("the clusters' instance profiles", () => {
     const teamConfig: GatewayConfig = { ...CONFIG, clusters: CONFIG.clusters.map((c, i) => (i === 0 ? { ...c, local: { ...c.local, instanceProfile: 'TeamNodes' } } : c)) };
     let iam = seeded(teamConfig);
     expect(iam.instanceProfileRole('TeamNodes')?.name).toBe('TeamNodes');
-    expect(iam.findInstanceProfile('EMR_EC2_DefaultRole')).toBeDefined(); // the legacy cluster's
+    expect(iam.instanceProfileRole('EMR_EC2_DefaultRole')?.name).toBe('EMR_EC2_DefaultRole'); // the legacy cluster's
 
     iam.removeRoleFromInstanceProfile('TeamNodes', 'TeamNodes');
+    iam.removeRoleFromInstanceProfile('EMR_EC2_DefaultRole', 'EMR_EC2_DefaultRole');
     iam.deleteInstanceProfile('EMR_EC2_DefaultRole');
     iam = seeded(teamConfig);
     expect(iam.findInstanceProfile('TeamNodes')?.roles).toEqual([]);

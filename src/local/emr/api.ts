@@ -1,7 +1,8 @@
 /**
  * The local EMR: clusters and steps behind EMR's JSON 1.1 API (ElasticMapReduce.*), with EMR's validation,
  * its runtime-role rules per cluster and its response shapes. Steps really run, as local processes
- * (process-runner.ts), as many at once as the cluster's StepConcurrencyLevel allows (scheduler.ts); state is
+ * (process-runner.ts) with the credentials `stepCredentials` gives them (the stack's: step-credentials.ts, from the
+ * local STS as EMR obtains them), as many at once as the cluster's StepConcurrencyLevel allows (scheduler.ts); state is
  * an append-only journal in the data directory (journal.ts). No step process outlives the emulator (spawner.ts):
  * stopping it ends them, INTERRUPTED as on EMR; after a restart, a step the previous stack could not record is
  * recorded as it really ended. A change the journal cannot take (a full or unwritable disk) is answered as EMR
@@ -17,7 +18,7 @@ import { enumMembers, requiredMember, stringList, stringMember } from '../json-i
 import { LOCAL_CLUSTER_DEFAULTS, RELEASE_LABEL } from '../../config/schema';
 import { withExternalId } from './external-id';
 import { EmrJournal, JournalWriteError } from './journal';
-import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration } from './model';
+import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration, type StepCredentialsSource } from './model';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
 
@@ -33,6 +34,12 @@ export interface LocalEmrOptions {
   onStepChange?: (step: Readonly<LocalStep>) => void;
   /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
   interruptGraceSeconds?: number;
+  /** The credentials each step runs with (the stack: from the local STS, as EMR gets them); none if not given. */
+  stepCredentials?: StepCredentialsSource;
+  /** The AWS endpoint of the step processes (AWS_ENDPOINT_URL): the local AWS port, known once it listens. */
+  stepEndpointUrl?: () => string | undefined;
+  /** No step starts before `startSteps()` (the stack: not before the AWS port, which the steps' credentials are for, listens). */
+  holdSteps?: boolean;
   now?: () => number;
 }
 
@@ -65,9 +72,29 @@ export class LocalEmr {
     this.securityConfigurations = this.journal.securityConfigurations;
     // The runner frees slots that the scheduler fills: each is told of the other through a callback.
     const exitsFile = join(dir, 'exits.jsonl');
-    this.runner = new StepProcessRunner(this.journal, { logsDir, exitsFile, env: options.env, interruptGraceSeconds: options.interruptGraceSeconds, now: this.now }, (clusterId) => this.scheduler.schedule(clusterId));
-    this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step));
+    const { stepCredentials, stepEndpointUrl } = options;
+    this.runner = new StepProcessRunner(
+      this.journal,
+      {
+        logsDir,
+        exitsFile,
+        env: options.env,
+        region: options.region,
+        ...(stepCredentials ? { credentials: (step: Readonly<LocalStep>) => this.credentialsOf(stepCredentials, step) } : {}),
+        ...(stepEndpointUrl ? { endpointUrl: stepEndpointUrl } : {}),
+        interruptGraceSeconds: options.interruptGraceSeconds,
+        now: this.now,
+      },
+      (clusterId) => this.scheduler.schedule(clusterId),
+    );
+    this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step), options.holdSteps === true);
     this.runner.recover();
+    if (!options.holdSteps) this.startSteps();
+  }
+
+  /** Steps start from now on (at once unless `holdSteps`): the pending ones, oldest first, as each cluster has room. */
+  startSteps(): void {
+    this.scheduler.release();
     for (const cluster of this.clusters.values()) this.scheduler.schedule(cluster.id);
   }
 
@@ -354,6 +381,13 @@ export class LocalEmr {
     if (!config) return false;
     const parsed = JSON.parse(config.json) as { AuthorizationConfiguration?: { IAMConfiguration?: { EnableApplicationScopedIAMRole?: boolean } } };
     return parsed.AuthorizationConfiguration?.IAMConfiguration?.EnableApplicationScopedIAMRole === true;
+  }
+
+  private credentialsOf(source: StepCredentialsSource, step: Readonly<LocalStep>) {
+    const cluster = this.clusters.get(step.clusterId);
+    if (!cluster) throw new Error(`the step's cluster ${step.clusterId} is not known`);
+    const config = cluster.securityConfiguration ? this.securityConfigurations.get(cluster.securityConfiguration) : undefined;
+    return source(step, cluster, config);
   }
 
   private arnOf(clusterId: string): string {

@@ -50,3 +50,31 @@ export interface SecurityConfiguration {
   json: string;
   created: number;
 }
+
+/** The AWS credentials a step's process runs with: an STS session's, temporary. */
+export interface StepCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+/**
+ * IAM refused a step its credentials (the runtime role's trust, the instance profile role's permissions): the step
+ * fails, as on EMR, with FailureDetails saying so. `roleArn` is the role that could not be assumed; the message is
+ * STS's AccessDenied message; `reason` the local IAM's account of the decision.
+ */
+export class StepCredentialsDeniedError extends Error {
+  override readonly name = 'StepCredentialsDeniedError';
+
+  constructor(
+    readonly roleArn: string,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where a step's credentials come from (the stack: the local STS, as EMR gets them); throws StepCredentialsDeniedError. */
+export type StepCredentialsSource = (step: Readonly<LocalStep>, cluster: Readonly<LocalCluster>, securityConfiguration: Readonly<SecurityConfiguration> | undefined) => StepCredentials;

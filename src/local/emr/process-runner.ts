@@ -1,7 +1,8 @@
 /**
  * Steps as local processes, command-runner style (the first argument is the program; any other jar runs
- * as `hadoop jar`). A step's stdout and stderr are its log files, its runtime role is in its environment,
- * its exit decides COMPLETED or FAILED, and a failure applies its ActionOnFailure to the cluster's other
+ * as `hadoop jar`). A step's stdout and stderr are its log files, its credentials (its runtime role's, or the
+ * instance profile role's, from `credentials`) are in its environment with the SDKs' standard variables, a
+ * step refused them fails without running, its exit decides COMPLETED or FAILED, and a failure applies its ActionOnFailure to the cluster's other
  * steps. CancelSteps kills the process: TERMINATE_PROCESS at once, SEND_INTERRUPT with SIGTERM first.
  * Stopping the stack ends the running steps (spawner.ts), recorded INTERRUPTED; what a stack that died could
  * not record is recorded at the next start from what really happened (`recover`). A step starts only once the
@@ -13,7 +14,7 @@ import { delimiter, join } from 'node:path';
 import { groupMembersWithEnv } from '../procfs';
 import { causeOf } from '../write-outage';
 import { INTERRUPTED_MESSAGE, JournalWriteError, type EmrJournal } from './journal';
-import type { LocalStep } from './model';
+import { StepCredentialsDeniedError, type LocalStep, type StepCredentials } from './model';
 import { Spawner, type StepExit } from './spawner';
 
 /** EMR's programs; a missing one fails the step with a message that says so. */
@@ -26,6 +27,12 @@ export interface StepProcessOptions {
   exitsFile: string;
   /** The environment step processes start from (AWS settings are removed from it). */
   env: NodeJS.ProcessEnv;
+  /** AWS_REGION and AWS_DEFAULT_REGION of the steps. */
+  region?: string;
+  /** The credentials a step runs with; throws StepCredentialsDeniedError where IAM refuses them. None if not given. */
+  credentials?: (step: Readonly<LocalStep>) => StepCredentials;
+  /** AWS_ENDPOINT_URL of the steps: where their SDKs send every AWS call (the local AWS port). */
+  endpointUrl?: () => string | undefined;
   /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
   interruptGraceSeconds?: number;
   now: () => number;
@@ -72,6 +79,16 @@ export class StepProcessRunner {
     const argv = step.jar.Jar === 'command-runner.jar' ? [...(step.jar.Args ?? [])] : ['hadoop', 'jar', step.jar.Jar, ...(step.jar.MainClass ? [step.jar.MainClass] : []), ...(step.jar.Args ?? [])];
     const [program, ...args] = argv;
     if (!program) return this.end(step, 1, 'the step has no command (command-runner.jar needs Args)');
+    // As EMR: the credentials first (a refusal fails the step before anything runs), then the program.
+    let credentials: StepCredentials | undefined;
+    try {
+      credentials = this.options.credentials?.(step);
+    } catch (error) {
+      if (error instanceof StepCredentialsDeniedError) {
+        return this.end(step, 1, `Amazon EMR could not assume the role ${error.roleArn} for the step: ${error.message}${error.reason ? ` (${error.reason})` : ''}`, undefined, undefined, `Could not assume the role ${error.roleArn}.`);
+      }
+      return this.end(step, 1, `the local EMR could not get the step's credentials: ${causeOf(error)}`);
+    }
     const base = stepEnvironment(this.options.env);
     if (EMR_PROGRAMS.has(program) && !onPath(program, base.PATH)) {
       return this.end(step, 127, `${program} is not installed on this machine: the local EMR runs steps as local processes and could not find ${program} in PATH. Install it, or use a command step.`);
@@ -85,13 +102,7 @@ export class StepProcessRunner {
         cwd: dir,
         stdout: stdoutFile,
         stderr: stderrFile,
-        env: {
-          ...base,
-          EMR_CLUSTER_ID: step.clusterId,
-          EMR_STEP_ID: step.id,
-          ...(step.executionRoleArn ? { AWS_ROLE_ARN: step.executionRoleArn, AWS_ROLE_SESSION_NAME: `emr-step-${step.id}` } : {}),
-          ...(step.sourceIdentity ? { AWS_SOURCE_IDENTITY: step.sourceIdentity } : {}),
-        },
+        env: { ...base, EMR_CLUSTER_ID: step.clusterId, EMR_STEP_ID: step.id, ...awsEnvironment(this.options.region, this.options.endpointUrl?.(), credentials) },
       },
       {
         started: (pid) => {
@@ -177,7 +188,8 @@ export class StepProcessRunner {
     this.end(step, exit.code ?? (exit.signal ? 128 : 1), undefined, exit.signal ?? undefined, exit.at);
   }
 
-  private end(step: LocalStep, code: number, message?: string, signal?: string, at?: number): void {
+  /** Ends a step as its exit `code` says; `message` (also appended to its stderr) and `reason` are its FailureDetails. */
+  private end(step: LocalStep, code: number, message?: string, signal?: string, at?: number, reason?: string): void {
     const stderrFile = this.logPath(step.id, 'stderr');
     if (message) {
       try {
@@ -197,7 +209,7 @@ export class StepProcessRunner {
         state: 'FAILED',
         ended: now(),
         pid: undefined,
-        failure: { Reason: signal ? `Killed by ${signal}.` : 'Unknown Error.', Message: message ?? (tail || `The step exited with code ${code}.`), LogFile: stderrFile },
+        failure: { Reason: reason ?? (signal ? `Killed by ${signal}.` : 'Unknown Error.'), Message: message ?? (tail || `The step exited with code ${code}.`), LogFile: stderrFile },
       });
       this.applyActionOnFailure(step);
     }
@@ -269,9 +281,30 @@ function readTail(file: string): string {
 /**
  * The environment step processes inherit: the stack's own, without any AWS_* setting and with the shared AWS
  * config and credentials files pointed away, so a step cannot fall back on the developer's AWS credentials
- * (on EMR it only has its runtime role). The runner then adds AWS_ROLE_ARN and friends.
+ * (on EMR it only has its runtime role). The runner then adds the step's own (awsEnvironment).
  */
 function stepEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const rest = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('AWS_')));
   return { ...rest, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+/**
+ * A step's AWS settings, in the variables every SDK and the AWS CLI read: its credentials, the region, and
+ * AWS_ENDPOINT_URL (SDKs and AWS CLI 2.13+; an older CLI needs --endpoint-url). Variables cannot be refreshed: a
+ * step that outlives its credentials (an hour, role chaining's longest) gets ExpiredToken from then on, where EMR
+ * would refresh them through its own credential provider.
+ */
+function awsEnvironment(region: string | undefined, endpointUrl: string | undefined, credentials: StepCredentials | undefined): NodeJS.ProcessEnv {
+  return {
+    ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
+    ...(endpointUrl ? { AWS_ENDPOINT_URL: endpointUrl } : {}),
+    ...(credentials
+      ? {
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_SESSION_TOKEN: credentials.sessionToken,
+          AWS_CREDENTIAL_EXPIRATION: credentials.expiration.toISOString(),
+        }
+      : {}),
+  };
 }

@@ -12,11 +12,17 @@ export class StepScheduler {
   constructor(
     private readonly journal: EmrJournal,
     private readonly start: (step: LocalStep) => void,
+    /** Nothing starts until `release()`. */
+    private held = false,
   ) {}
+
+  release(): void {
+    this.held = false;
+  }
 
   /** Starts pending steps of the cluster, oldest first, while it has free slots. */
   schedule(clusterId: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     const cluster = this.journal.clusters.get(clusterId);
     if (!cluster) return;
     const steps = [...this.journal.steps.values()].filter((s) => s.clusterId === clusterId);
