@@ -4,10 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsTarget {
   region: string;
@@ -48,4 +50,13 @@ export function awsClients(target: AwsTarget): AwsClients {
     sfn: new SFNClient(config),
     sts: new STSClient(config),
   };
+}
+
+/**
+ * The clients of `emr-gateway doctor`, a tool that reads an account: EMR, IAM and STS, with the standard credential
+ * chain (or `credentials`, e.g. the chain of a --profile). Not part of awsClients: no Lambda function reads IAM.
+ */
+export function doctorClients(target: Omit<AwsTarget, 'credentials'> & { credentials?: AwsCredentialIdentityProvider }): { emr: EMRClient; iam: IAMClient; sts: STSClient } {
+  const config = { ...clientConfig({ region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}) }), ...(target.credentials ? { credentials: target.credentials } : {}) };
+  return { emr: new EMRClient(config), iam: new IAMClient(config), sts: new STSClient(config) };
 }

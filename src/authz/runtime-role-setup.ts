@@ -71,3 +71,29 @@ export function runtimeRoleTrustPolicy(grants: readonly RuntimeRoleGrant[]): Pol
     }),
   };
 }
+
+/** Step 1: the security configuration's IAM part (EMR adds the ExternalId when it creates the configuration). */
+export function runtimeRoleSecurityConfiguration(propagateSourceIdentity: boolean): { AuthorizationConfiguration: { IAMConfiguration: Record<string, unknown> } } {
+  return {
+    AuthorizationConfiguration: {
+      IAMConfiguration: { EnableApplicationScopedIAMRole: true, ...(propagateSourceIdentity ? { ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: true } } : {}) },
+    },
+  };
+}
+
+/** The inline policy of the gateway's submitter role (serverless.yml, and the local stack's seed). */
+export const SUBMITTER_POLICY = 'add-steps-as-catalogue-roles';
+
+/**
+ * "Control access to the Amazon EMR runtime role", for the gateway's own role: it may add steps to the configured
+ * clusters with the catalogue's runtime roles (elasticmapreduce:ExecutionRoleArn, StringEquals), and no other.
+ */
+export function submitterAddStepsStatement(clusterArns: readonly string[], runtimeRoleArns: readonly string[]): Record<string, unknown> {
+  return {
+    Sid: 'AddStepsWithCatalogueRuntimeRoles',
+    Effect: 'Allow',
+    Action: 'elasticmapreduce:AddJobFlowSteps',
+    Resource: [...clusterArns],
+    ...(runtimeRoleArns.length ? { Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': [...runtimeRoleArns] } } } : {}),
+  };
+}

@@ -2,6 +2,7 @@
 import { cliEnvironment, type CliEnvironment } from '../config/env';
 import { ConfigError, ValidationError } from '../errors';
 import { audit } from './commands/audit';
+import { doctor } from './commands/doctor';
 import { cancel, list, status } from './commands/jobs';
 import { local } from './commands/local';
 import { logs, trigger } from './commands/local-tools';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   'policy check': policyCheck,
   'policy lint': policyLint,
   roles,
+  doctor,
   submit,
   status,
   wait,

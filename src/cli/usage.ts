@@ -3,6 +3,9 @@ import { JOB_STATUSES } from '../jobs/model';
 import { ACTIONS_ON_FAILURE } from '../jobs/request';
 import { editDistance } from '../util/edit-distance';
 
+/** `doctor --stage`'s default (npm run package's): here, so the help and the command cannot disagree. */
+export const DEFAULT_DOCTOR_STAGE = 'dev';
+
 export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 3, notFound: 4, unavailable: 5 } as const;
 
 /** A mistake on the command line: printed with the command's usage, exit code 2. */
@@ -53,6 +56,12 @@ Offline (from a configuration file, no AWS call):
       Exit 1 when a finding is an error.
   emr-gateway roles --config FILE --principal ARN --cluster ID [--all] [--output json|table]
       The runtime roles this caller may use on this cluster, with the step types allowed.
+
+Against an AWS account (read-only, the standard AWS credential chain), or the local stack's AWS port:
+  emr-gateway doctor --config FILE [--cluster ID] [--submitter-role ARN|NAME ...] [--stage S] [--aws-endpoint URL]
+                     [--profile P] [--output json|table]
+      Each cluster's runtime-role prerequisites, through EMR's and IAM's APIs, policies evaluated with the engine;
+      each finding with the JSON that fixes it. Exit 0 all pass (warnings allowed), 1 a check failed.
 
 The local stack (what \`npm start\` runs): the whole gateway on this machine, no AWS account needed:
   emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway] [--faults SPEC]
@@ -205,6 +214,48 @@ Offline: every finding of the configuration, errors and warnings: statements tha
 actions, resources that are not clusters, shadowed principals. The other commands refuse a file with an error.
 
 Exit codes: 0 no error, 1 an error, 2 bad usage or a configuration that does not load.`,
+
+  doctor: `Usage: emr-gateway doctor --config FILE [--cluster ID] [flags]
+
+Checks, for each cluster of the configuration (or --cluster ID), the prerequisites of EMR runtime roles
+("Runtime roles for Amazon EMR steps") through the real APIs, read-only: EMR DescribeCluster,
+ListInstanceGroups/ListInstanceFleets, DescribeSecurityConfiguration; IAM GetInstanceProfile, GetRole,
+ListRolePolicies/GetRolePolicy, ListAttachedRolePolicies/GetPolicy/GetPolicyVersion; STS GetCallerIdentity.
+Policies are evaluated with the gateway's IAM engine, as STS and IAM decide:
+  cluster                       DescribeCluster answers, and the cluster is not terminated
+  release                       emr-6.7.0 or later
+  applications                  Spark or Hive installed
+  single-primary                one primary node (runtime roles are not supported on HA clusters)
+  security-configuration        EnableApplicationScopedIAMRole as the configuration's runtimeRoles says
+  source-identity               PropagateSourceIdentity as the configuration's propagateSourceIdentity says
+  instance-profile              the cluster's instance profile holds a role
+  instance-profile-permissions  that role may sts:AssumeRole, sts:TagSession (and sts:SetSourceIdentity) on each
+                                catalogue role
+  trust-policy                  each catalogue role's trust policy lets that role assume it with the security
+                                configuration's ExternalId (and set the source identity)
+  trust-external-id             ... and not without the ExternalId (nor with another)
+  submitter-catalogue           the gateway's submitter role may add steps with every catalogue role
+  submitter-exactly             ... and with no role outside the catalogue
+Each finding names the resource, what is wrong and the JSON that fixes it (a policy document to put, with the
+aws command that puts it); IAM fixes are evaluated again before they are shown. A role of another account than
+the credentials' cannot be read (IAM reads one account): its trust checks are warnings, "not checkable".
+
+Flags:
+  --config FILE             the gateway's configuration (YAML): clusters, propagateSourceIdentity, the catalogue
+  --cluster ID              only this cluster of the configuration
+  --submitter-role ARN|NAME the gateway's role that adds the steps (repeatable). Default: the deployed stack's,
+                            emr-step-gateway-STAGE-REGION-submitter (its output SubmitterRoleArn); against a
+                            loopback --aws-endpoint, the local stack's emr-gateway-submitter
+  --stage S                 the deployed stage of that default (default ${DEFAULT_DOCTOR_STAGE}, as npm run package)
+  --aws-endpoint URL        one endpoint for EMR, IAM and STS, e.g. the local stack's http://127.0.0.1:4566 (or
+                            AWS_ENDPOINT_URL); default: AWS itself, in the configuration's region
+  --profile P               an AWS profile (or AWS_PROFILE); otherwise the standard credential chain
+  --output json|table       a table for people (default; progress on stderr), JSON for programs:
+                            {version, config, account, region, clusters, submitterRoles, summary: {pass, fail, warn},
+                             findings: [{check, cluster, resource, runtimeRole?, status: pass|fail|warn, problem?,
+                             detail, fixes: [{summary, operation, parameters, document, command?}], fixVerified?}]}
+
+Exit codes: 0 every check passed (warnings allowed), 1 a check failed (or no credentials), 2 bad usage or configuration.`,
 
   logs: `Usage: emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL] [flags]
 

@@ -73,6 +73,8 @@ export interface CliEnvironment {
   endpoint?: string;
   /** The local stack's AWS endpoint (for `logs`). */
   awsEndpoint?: string;
+  /** AWS_ENDPOINT_URL, the SDKs' own variable for one endpoint of every service (`doctor` against the local stack). */
+  awsEndpointUrl?: string;
   region?: string;
   profile?: string;
   /** How long the client retries a gateway that does not answer (EMR_GATEWAY_RETRY_SECONDS), as given. */
@@ -89,6 +91,7 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, stdout: { i
   return {
     ...(env.EMR_GATEWAY_ENDPOINT ? { endpoint: env.EMR_GATEWAY_ENDPOINT } : {}),
     ...(env.EMR_GATEWAY_AWS_ENDPOINT ? { awsEndpoint: env.EMR_GATEWAY_AWS_ENDPOINT } : {}),
+    ...(env.AWS_ENDPOINT_URL ? { awsEndpointUrl: env.AWS_ENDPOINT_URL } : {}),
     ...(region ? { region } : {}),
     ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}),
     ...(env.EMR_GATEWAY_RETRY_SECONDS ? { retrySeconds: env.EMR_GATEWAY_RETRY_SECONDS } : {}),

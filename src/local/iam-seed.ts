@@ -15,6 +15,8 @@ import {
   RUNTIME_ROLE_USAGE_POLICY,
   runtimeRoleTrustPolicy,
   runtimeRoleUsagePolicy,
+  SUBMITTER_POLICY,
+  submitterAddStepsStatement,
   type PolicyDocument,
   type RuntimeRoleGrant,
 } from '../authz/runtime-role-setup';
@@ -112,13 +114,10 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
     : [];
 
   const submitter = roleArn(LOCAL_SUBMITTER_ROLE);
-  const addSteps = {
-    Sid: 'AddStepsWithCatalogueRuntimeRoles',
-    Effect: 'Allow',
-    Action: 'elasticmapreduce:AddJobFlowSteps',
-    Resource: config.clusters.map((c) => clusterArn(partition, config.region, account, c.id)),
-    ...(config.runtimeRoles.length ? { Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': [...config.runtimeRoles] } } } : {}),
-  };
+  const addSteps = submitterAddStepsStatement(
+    config.clusters.map((c) => clusterArn(partition, config.region, account, c.id)),
+    config.runtimeRoles,
+  );
   const gateway: SeededRole[] = [
     {
       name: LOCAL_GATEWAY_ROLE,
@@ -132,7 +131,7 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
       path: '/',
       trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn(LOCAL_GATEWAY_ROLE) }, Action: STS_SUBMIT_ACTIONS }] },
       description: 'Assumed by the gateway, with the caller as SourceIdentity, to add EMR steps (seeded by the local stack)',
-      inline: { 'add-steps-as-catalogue-roles': { Version: '2012-10-17', Statement: [addSteps] } },
+      inline: { [SUBMITTER_POLICY]: { Version: '2012-10-17', Statement: [addSteps] } },
     },
   ];
   // In this order: a trust policy may name only roles that exist.
