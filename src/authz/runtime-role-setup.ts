@@ -97,3 +97,31 @@ export function submitterAddStepsStatement(clusterArns: readonly string[], runti
     ...(runtimeRoleArns.length ? { Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': [...runtimeRoleArns] } } } : {}),
   };
 }
+
+/** The IAM configuration of a security configuration (its AuthorizationConfiguration.IAMConfiguration). */
+export interface RuntimeRoleSettings {
+  enabled: boolean;
+  propagateSourceIdentity: boolean;
+  externalId?: string;
+  /** LakeFormationConfiguration.AuthorizedSessionTagValue: the session tag value EMR's runtime-role sessions carry. */
+  authorizedSessionTagValue?: string;
+}
+
+/** The runtime-role settings of a security configuration's JSON, or why it cannot be read. */
+export function runtimeRoleSettings(json: string): RuntimeRoleSettings | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return `its SecurityConfiguration is not JSON (${(error as Error).message})`;
+  }
+  const iam = (parsed as { AuthorizationConfiguration?: { IAMConfiguration?: Record<string, unknown> } } | null)?.AuthorizationConfiguration?.IAMConfiguration;
+  const scoped = iam?.ApplicationScopedIAMRoleConfiguration as { PropagateSourceIdentity?: unknown; ExternalId?: unknown } | undefined;
+  const tag = (parsed as { AuthorizationConfiguration?: { LakeFormationConfiguration?: { AuthorizedSessionTagValue?: unknown } } } | null)?.AuthorizationConfiguration?.LakeFormationConfiguration?.AuthorizedSessionTagValue;
+  return {
+    enabled: iam?.EnableApplicationScopedIAMRole === true,
+    propagateSourceIdentity: scoped?.PropagateSourceIdentity === true,
+    ...(typeof scoped?.ExternalId === 'string' && scoped.ExternalId ? { externalId: scoped.ExternalId } : {}),
+    ...(typeof tag === 'string' ? { authorizedSessionTagValue: tag } : {}),
+  };
+}

@@ -40,6 +40,7 @@ import {
   type Fix,
 } from './fixes';
 import type { ClusterEvidence, DoctorConfig, DoctorFacts } from './gather';
+import { uniqueBy } from '../util/collections';
 
 export const CHECKS = {
   cluster: 'DescribeCluster answers for the cluster, and it is not terminated',
@@ -635,15 +636,7 @@ function trustFindings(ctx: Context, evidence: ClusterEvidence, ipRole: RoleFact
   return out;
 }
 
-function uniqueRefs(refs: readonly StatementRef[]): StatementRef[] {
-  const seen = new Set<string>();
-  return refs.filter((r) => {
-    const key = `${r.policy}\n${r.index}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
+const uniqueRefs = (refs: readonly StatementRef[]): StatementRef[] => uniqueBy(refs, (r) => `${r.policy}\n${r.index}`);
 
 // ---- the submitter role -----------------------------------------------------------------------------------
 

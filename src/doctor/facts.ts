@@ -102,26 +102,5 @@ export interface IamReader {
   role(arnOrName: string): Promise<Read<RoleFacts>>;
 }
 
-/** The IAM configuration of a security configuration (its AuthorizationConfiguration.IAMConfiguration). */
-export interface RuntimeRoleSettings {
-  enabled: boolean;
-  propagateSourceIdentity: boolean;
-  externalId?: string;
-}
-
-/** The runtime-role settings of a security configuration's JSON, or why it cannot be read. */
-export function runtimeRoleSettings(json: string): RuntimeRoleSettings | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (error) {
-    return `its SecurityConfiguration is not JSON (${(error as Error).message})`;
-  }
-  const iam = (parsed as { AuthorizationConfiguration?: { IAMConfiguration?: Record<string, unknown> } } | null)?.AuthorizationConfiguration?.IAMConfiguration;
-  const scoped = iam?.ApplicationScopedIAMRoleConfiguration as { PropagateSourceIdentity?: unknown; ExternalId?: unknown } | undefined;
-  return {
-    enabled: iam?.EnableApplicationScopedIAMRole === true,
-    propagateSourceIdentity: scoped?.PropagateSourceIdentity === true,
-    ...(typeof scoped?.ExternalId === 'string' && scoped.ExternalId ? { externalId: scoped.ExternalId } : {}),
-  };
-}
+// The security configuration's runtime-role settings are read where the setup is written down (authz/runtime-role-setup.ts).
+export { runtimeRoleSettings, type RuntimeRoleSettings } from '../authz/runtime-role-setup';

@@ -325,7 +325,7 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const gatewaySession = `arn:${config.partition}:sts::${config.account}:assumed-role/${LOCAL_GATEWAY_ROLE}/${LOCAL_GATEWAY_SESSION}`;
   const credentials = [{ accessKeyId: STACK_CREDENTIALS.accessKeyId, principal: gatewaySession }, ...config.local.credentials];
   const sts = new LocalSts({ account: config.account, partition: config.partition, iam, credentials });
-  const stepCredentials = new EmrStepCredentials({ sts, iam, account: config.account, partition: config.partition });
+  const stepCredentials = new EmrStepCredentials({ sts, iam, account: config.account });
   const runner = new LocalWorkflowRunner({
     definition,
     routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },

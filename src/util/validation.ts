@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors';
 import { formatPath } from './format';
+import { uniqueBy } from './collections';
 
 /** Length in code points, the unit zod's min/max count in. */
 export function lengthOf(s: string): number {
@@ -78,13 +79,7 @@ function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
     return [{ field: formatPath(iss.path), message: iss.message }];
   });
   // Several checks of one field can fail with the same explanation (see executionRoleArn): say it once.
-  const seen = new Set<string>();
-  return out.filter((issue) => {
-    const key = `${issue.field}\u0000${issue.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return uniqueBy(out, (issue) => `${issue.field}\u0000${issue.message}`);
 }
 
 /** Parses input with a schema; throws ValidationError listing every problem, never anything else. */

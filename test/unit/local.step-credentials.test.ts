@@ -59,7 +59,7 @@ beforeEach(() => {
   iam = new LocalIam({ dataDir: mkdtempSync(join(tmpdir(), 'local-step-credentials-')), partition: 'aws', account: ACCOUNT });
   seedLocalIam(iam, CONFIG, (id) => (id === ANALYTICS ? EXTERNAL_ID : undefined));
   sts = new LocalSts({ account: ACCOUNT, partition: 'aws', iam, now: () => now });
-  credentials = new EmrStepCredentials({ sts, iam, account: ACCOUNT, partition: 'aws', now: () => now });
+  credentials = new EmrStepCredentials({ sts, iam, account: ACCOUNT, now: () => now });
 });
 
 /** GetCallerIdentity on the AWS port's STS (its Query wire), signed with `key`: the ARN, or the error code. */

@@ -16,7 +16,7 @@ import { clusterArn } from '../../identifiers';
 import { LocalServiceError } from '../errors';
 import { enumMembers, requiredMember, stringList, stringMember } from '../json-input';
 import { LOCAL_CLUSTER_DEFAULTS, RELEASE_LABEL } from '../../config/schema';
-import { withExternalId } from './external-id';
+import { settingsOf, withExternalId } from './external-id';
 import { EmrJournal, JournalWriteError } from './journal';
 import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration, type StepCredentialsSource } from './model';
 import { StepProcessRunner } from './process-runner';
@@ -378,9 +378,7 @@ export class LocalEmr {
 
   private runtimeRolesEnabled(cluster: LocalCluster): boolean {
     const config = cluster.securityConfiguration ? this.securityConfigurations.get(cluster.securityConfiguration) : undefined;
-    if (!config) return false;
-    const parsed = JSON.parse(config.json) as { AuthorizationConfiguration?: { IAMConfiguration?: { EnableApplicationScopedIAMRole?: boolean } } };
-    return parsed.AuthorizationConfiguration?.IAMConfiguration?.EnableApplicationScopedIAMRole === true;
+    return config !== undefined && settingsOf(config).enabled;
   }
 
   private credentialsOf(source: StepCredentialsSource, step: Readonly<LocalStep>) {

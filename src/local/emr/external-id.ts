@@ -6,11 +6,25 @@
  * trust policies seeded with it keep matching.
  */
 import { createHash } from 'node:crypto';
+import { runtimeRoleSettings, type RuntimeRoleSettings } from '../../authz/runtime-role-setup';
 import type { SecurityConfiguration } from './model';
 
 interface IamConfiguration {
-  EnableApplicationScopedIAMRole?: boolean;
-  ApplicationScopedIAMRoleConfiguration?: { ExternalId?: string };
+  ApplicationScopedIAMRoleConfiguration?: Record<string, unknown>;
+}
+
+/** Read once per configuration record (a change is a new record): steps and describes ask for it often. */
+const settingsCache = new WeakMap<SecurityConfiguration, RuntimeRoleSettings>();
+
+/** The configuration's runtime-role settings; JSON that is not an object enables nothing (the local EMR accepts only JSON). */
+export function settingsOf(config: SecurityConfiguration): RuntimeRoleSettings {
+  let settings = settingsCache.get(config);
+  if (!settings) {
+    const read = runtimeRoleSettings(config.json);
+    settings = typeof read === 'string' ? { enabled: false, propagateSourceIdentity: false } : read;
+    settingsCache.set(config, settings);
+  }
+  return settings;
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -32,10 +46,9 @@ function base32(bytes: Buffer): string {
 
 /** The ExternalId runtime-role sessions of clusters with `config` carry, or undefined if it does not enable runtime roles. */
 export function externalIdFor(config: SecurityConfiguration, account: string): string | undefined {
-  const iam = (JSON.parse(config.json) as { AuthorizationConfiguration?: { IAMConfiguration?: IamConfiguration } }).AuthorizationConfiguration?.IAMConfiguration;
-  if (iam?.EnableApplicationScopedIAMRole !== true) return undefined;
-  const stored = iam.ApplicationScopedIAMRoleConfiguration?.ExternalId;
-  if (stored) return stored;
+  const settings = settingsOf(config);
+  if (!settings.enabled) return undefined;
+  if (settings.externalId) return settings.externalId;
   // A configuration made again (deleted, then created) is another one: its creation time is part of it.
   return base32(createHash('sha256').update(`${account}:${config.name}:${config.created}`).digest()).slice(0, 48);
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { LOCAL_CLUSTER_DEFAULTS } from '../../config/schema';
 import type { LocalIam } from '../iam';
 import { AssumeRoleDeniedError, type LocalSts, type StsSession } from '../sts';
-import { externalIdFor } from './external-id';
+import { externalIdFor, settingsOf } from './external-id';
 import { StepCredentialsDeniedError, type LocalCluster, type LocalStep, type SecurityConfiguration, type StepCredentials } from './model';
 
 /** Role chaining's longest session (the node's session assumes the runtime role): EMR's runtime-role sessions. */
@@ -28,11 +28,6 @@ const NODE_RENEW_BEFORE_MS = 3600_000;
  */
 export const SESSION_TAG_KEY = 'LakeFormationAuthorizedCaller';
 const DEFAULT_SESSION_TAG_VALUE = 'Amazon EMR';
-
-interface AuthorizationConfiguration {
-  IAMConfiguration?: { ApplicationScopedIAMRoleConfiguration?: { PropagateSourceIdentity?: boolean } };
-  LakeFormationConfiguration?: { AuthorizedSessionTagValue?: string };
-}
 
 /**
  * The instance profile role a cluster's nodes run as: the role its instance profile holds in IAM now (EC2 gives an
@@ -58,7 +53,6 @@ export interface EmrStepCredentialsOptions {
   /** Where the clusters' instance profiles are. */
   iam: LocalIam;
   account: string;
-  partition: string;
   now?: () => number;
 }
 
@@ -76,8 +70,8 @@ export class EmrStepCredentials {
     const node = this.nodeSession(cluster);
     const roleArn = step.executionRoleArn;
     if (!roleArn) return credentialsOf(node);
-    const authorization = securityConfiguration ? (JSON.parse(securityConfiguration.json) as { AuthorizationConfiguration?: AuthorizationConfiguration }).AuthorizationConfiguration : undefined;
-    const propagate = authorization?.IAMConfiguration?.ApplicationScopedIAMRoleConfiguration?.PropagateSourceIdentity === true;
+    const settings = securityConfiguration && settingsOf(securityConfiguration);
+    const propagate = settings?.propagateSourceIdentity === true;
     const externalId = securityConfiguration && externalIdFor(securityConfiguration, this.options.account);
     const { sts } = this.options;
     try {
@@ -89,7 +83,7 @@ export class EmrStepCredentials {
           durationSeconds: RUNTIME_ROLE_SECONDS,
           ...(externalId !== undefined ? { externalId } : {}),
           ...(propagate && step.sourceIdentity !== undefined ? { sourceIdentity: step.sourceIdentity } : {}),
-          tags: { [SESSION_TAG_KEY]: authorization?.LakeFormationConfiguration?.AuthorizedSessionTagValue ?? DEFAULT_SESSION_TAG_VALUE },
+          tags: { [SESSION_TAG_KEY]: settings?.authorizedSessionTagValue ?? DEFAULT_SESSION_TAG_VALUE },
         },
         sts.caller(node.accessKeyId),
       );
