@@ -6,8 +6,8 @@
 import {
   DescribeClusterCommand,
   DescribeSecurityConfigurationCommand,
-  ListInstanceFleetsCommand,
-  ListInstanceGroupsCommand,
+  paginateListInstanceFleets,
+  paginateListInstanceGroups,
   type EMRClient,
 } from '@aws-sdk/client-emr';
 import { readFailed, readOk, type ClusterFacts, type ClusterReader, type PrimaryNodes, type Read, type SecurityConfigurationFacts } from '../../doctor/facts';
@@ -59,13 +59,10 @@ export class SdkClusterReader implements ClusterReader {
 
   private async primaryGroup(clusterId: string): Promise<Read<PrimaryNodes>> {
     try {
-      let marker: string | undefined;
-      do {
-        const page = await this.emr.send(new ListInstanceGroupsCommand({ ClusterId: clusterId, ...(marker ? { Marker: marker } : {}) }));
+      for await (const page of paginateListInstanceGroups({ client: this.emr }, { ClusterId: clusterId })) {
         const primary = (page.InstanceGroups ?? []).find((g) => g.InstanceGroupType === 'MASTER');
         if (primary) return readOk({ count: primary.RequestedInstanceCount ?? primary.RunningInstanceCount ?? 0, source: 'instance-group' });
-        marker = page.Marker;
-      } while (marker);
+      }
     } catch (error) {
       return readFailed(readFailure('elasticmapreduce:ListInstanceGroups', clusterId, error));
     }
@@ -74,13 +71,10 @@ export class SdkClusterReader implements ClusterReader {
 
   private async primaryFleet(clusterId: string): Promise<Read<PrimaryNodes>> {
     try {
-      let marker: string | undefined;
-      do {
-        const page = await this.emr.send(new ListInstanceFleetsCommand({ ClusterId: clusterId, ...(marker ? { Marker: marker } : {}) }));
+      for await (const page of paginateListInstanceFleets({ client: this.emr }, { ClusterId: clusterId })) {
         const primary = (page.InstanceFleets ?? []).find((f) => f.InstanceFleetType === 'MASTER');
         if (primary) return readOk({ count: (primary.TargetOnDemandCapacity ?? 0) + (primary.TargetSpotCapacity ?? 0), source: 'instance-fleet' });
-        marker = page.Marker;
-      } while (marker);
+      }
     } catch (error) {
       return readFailed(readFailure('elasticmapreduce:ListInstanceFleets', clusterId, error));
     }

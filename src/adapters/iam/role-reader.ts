@@ -12,8 +12,8 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
@@ -104,13 +104,11 @@ export class SdkIamReader implements IamReader {
   }
 
   private async inlinePolicies(roleName: string, roleArn: string): Promise<PolicyFacts[]> {
-    const names: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call('iam:ListRolePolicies', roleArn, () => this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) })));
-      names.push(...(page.PolicyNames ?? []));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    const names = await this.call('iam:ListRolePolicies', roleArn, async () => {
+      const all: string[] = [];
+      for await (const page of paginateListRolePolicies({ client: this.iam }, { RoleName: roleName })) all.push(...(page.PolicyNames ?? []));
+      return all;
+    });
     const out: PolicyFacts[] = [];
     for (const name of names) {
       const policy = await this.call('iam:GetRolePolicy', `${roleArn} inline policy ${name}`, () => this.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
@@ -120,13 +118,13 @@ export class SdkIamReader implements IamReader {
   }
 
   private async managedPolicies(roleName: string, roleArn: string): Promise<PolicyFacts[]> {
-    const attached: { name: string; arn: string }[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call('iam:ListAttachedRolePolicies', roleArn, () => this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) })));
-      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attached.push({ name: p.PolicyName ?? p.PolicyArn, arn: p.PolicyArn });
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    const attached = await this.call('iam:ListAttachedRolePolicies', roleArn, async () => {
+      const all: { name: string; arn: string }[] = [];
+      for await (const page of paginateListAttachedRolePolicies({ client: this.iam }, { RoleName: roleName })) {
+        for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) all.push({ name: p.PolicyName ?? p.PolicyArn, arn: p.PolicyArn });
+      }
+      return all;
+    });
     const out: PolicyFacts[] = [];
     for (const { name, arn } of attached) {
       const policy = await this.call('iam:GetPolicy', arn, () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })));
