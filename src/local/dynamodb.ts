@@ -15,7 +15,6 @@
  */
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   GetItemCommand,
@@ -32,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import dynalite from 'dynalite';
+import { createTable } from '../adapters/dynamodb/tables';
 import { eachLimited } from '../util/concurrency';
 import { logger } from '../util/logger';
 import { hasRoom, WriteOutage } from './write-outage';
@@ -324,7 +324,7 @@ export async function ensureLocalTable(db: DynamoDBClient, definition: CreateTab
     existing = (out.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? '');
   } catch (error) {
     if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-    await db.send(new CreateTableCommand(definition));
+    await createTable(db, definition);
     return;
   }
   const missing = (definition.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? '').filter((index) => !existing.includes(index));
@@ -356,7 +356,7 @@ async function restoreTable(db: DynamoDBClient, definition: CreateTableCommandIn
   } catch (error) {
     if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
   }
-  await db.send(new CreateTableCommand(definition));
+  await createTable(db, definition);
   for (let i = 0; i < items.length; i += 25) {
     let batch: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     while (batch.length) {

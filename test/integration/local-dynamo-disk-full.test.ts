@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../src/adapters/dynamodb/tables';
 import { openLocalDynamo, type LocalDynamo } from '../../src/local/dynamodb';
 import { fillDisk, mountTmpfs } from '../support/tmpfs';
 
@@ -59,13 +60,12 @@ const count = async (db: DynamoDBClient) => {
 maybe(`no space left: writes answer InternalServerError (500, retryable), reads go on, writes resume once space is back, nothing acknowledged is lost${skipped}`, async () => {
   if (!mount.ok) return;
   const db = await open(mount.dir);
-  await db.send(new CreateTableCommand({
+  await createTable(db, {
     TableName: TABLE,
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }],
     BillingMode: 'PAY_PER_REQUEST',
-  }));
-  while ((await db.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 10));
+  });
   for (let i = 0; i < 20; i++) await put(db, i);
   const filler = join(mount.dir, 'filler');
   fillDisk(filler);

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../src/adapters/dynamodb/tables';
 import { openLocalDynamo, type LocalDynamo } from '../../src/local/dynamodb';
 
 jest.setTimeout(60_000);
@@ -60,13 +61,13 @@ const TABLE = 'iterators';
 const byStatus = { TableName: TABLE, IndexName: 'byStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'RUNNING' } } };
 
 it('every Query, Scan and ListTables closes its iterator, read to the end or stopped at its Limit', async () => {
-  await db.send(new CreateTableCommand({
+  await createTable(db, {
     TableName: TABLE,
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'status', AttributeType: 'S' }],
     GlobalSecondaryIndexes: [{ IndexName: 'byStatus', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
     BillingMode: 'PAY_PER_REQUEST',
-  }));
+  });
   for (let i = 0; i < 20; i++) await db.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'jobs' }, sk: { N: String(i) }, status: { S: 'RUNNING' } } }));
   const before = open.size;
 

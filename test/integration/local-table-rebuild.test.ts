@@ -6,9 +6,9 @@
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AttributeValue, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { HEAD_CHANGES_INDEX, jobsTable } from '../../src/adapters/dynamodb/tables';
+import { createTable, HEAD_CHANGES_INDEX, jobsTable } from '../../src/adapters/dynamodb/tables';
 import { ensureLocalTable } from '../../src/local/dynamodb';
 import { startDynamo, type TestDynamo } from '../support/dynamo';
 
@@ -38,7 +38,7 @@ const count = async (name: string) => {
 it('adds the missing index to a table of an older version, keeping every item', async () => {
   const name = `old-jobs-${process.pid}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'rebuild-'));
-  await dynamo.client.send(new CreateTableCommand(oldDefinition(name)));
+  await createTable(dynamo.client, oldDefinition(name));
   for (let i = 0; i < 60; i++) await dynamo.client.send(new PutItemCommand({ TableName: name, Item: item(i) }));
   expect(await indexes(name)).not.toContain(HEAD_CHANGES_INDEX.name);
   await ensureLocalTable(dynamo.client, jobsTable(name), dataDir);
@@ -53,7 +53,7 @@ it('adds the missing index to a table of an older version, keeping every item', 
 it('a crash after the table was deleted loses nothing: the next start restores from the saved items', async () => {
   const name = `crashed-jobs-${process.pid}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'rebuild-'));
-  await dynamo.client.send(new CreateTableCommand(oldDefinition(name)));
+  await createTable(dynamo.client, oldDefinition(name));
   // What the rebuild had done when it was killed: items saved, table deleted, not yet created again.
   writeFileSync(join(dataDir, `rebuild-${name}.json`), JSON.stringify(Array.from({ length: 30 }, (_, i) => item(i))));
   await dynamo.client.send(new DeleteTableCommand({ TableName: name }));

@@ -1,8 +1,8 @@
 /** A real DynamoDB (dynalite) on a loopback port chosen at run time, with the gateway's tables. */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { auditTable, jobsTable } from '../../src/adapters/dynamodb/tables';
+import { auditTable, createTable, jobsTable } from '../../src/adapters/dynamodb/tables';
 import { clientConfig } from '../../src/adapters/clients';
 
 export interface TestDynamo {
@@ -23,8 +23,8 @@ export async function startDynamo(): Promise<TestDynamo> {
   const client = new DynamoDBClient(clientConfig({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
   const suffix = `${process.pid}-${++tableCounter}`;
   const names = { jobsTable: `jobs-${suffix}`, auditTable: `audit-${suffix}` };
-  await client.send(new CreateTableCommand(jobsTable(names.jobsTable)));
-  await client.send(new CreateTableCommand(auditTable(names.auditTable)));
+  await createTable(client, jobsTable(names.jobsTable));
+  await createTable(client, auditTable(names.auditTable));
   return {
     client,
     endpoint,

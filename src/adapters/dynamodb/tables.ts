@@ -1,7 +1,6 @@
 /** The DynamoDB tables, defined once: the local stack and the tests create them from here, serverless.yml mirrors them. */
-import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
-import { errorName } from '../aws-errors';
 
 /** The jobs table's list indexes: name → partition attribute. Sort key `listKey` in all. */
 export const JOB_INDEXES = {
@@ -84,11 +83,12 @@ export function auditTable(name: string): CreateTableCommandInput {
   };
 }
 
-/** Creates a table unless it exists (the local stack and the tests; in AWS CloudFormation creates them). */
-export async function ensureTable(db: DynamoDBClient, table: CreateTableCommandInput): Promise<void> {
-  try {
-    await db.send(new CreateTableCommand(table));
-  } catch (error) {
-    if (errorName(error) !== 'ResourceInUseException') throw error;
-  }
+/**
+ * Creates a table and returns once it is ACTIVE. CreateTable answers while the table is still CREATING (in
+ * DynamoDB, and in dynalite until its timer fires), and a write in between is answered ResourceNotFoundException;
+ * the SDK's own waiter polls DescribeTable, first at once, so an already ACTIVE table costs one call.
+ */
+export async function createTable(db: DynamoDBClient, table: CreateTableCommandInput): Promise<void> {
+  await db.send(new CreateTableCommand(table));
+  await waitUntilTableExists({ client: db, maxWaitTime: 120, minDelay: 0.02, maxDelay: 1 }, { TableName: table.TableName });
 }
