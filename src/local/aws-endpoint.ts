@@ -141,6 +141,9 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     ListExecutions: (i) => sfn.listExecutions(i),
     GetExecutionHistory: (i) => sfn.getExecutionHistory(i),
     DescribeStateMachine: (i) => sfn.describeStateMachine(i),
+    SendTaskSuccess: (i) => sfn.sendTaskSuccess(i),
+    SendTaskFailure: (i) => sfn.sendTaskFailure(i),
+    SendTaskHeartbeat: (i) => sfn.sendTaskHeartbeat(i),
   };
   const eventOps: Record<string, JsonHandler> = {
     PutEvents: (i) => options.events.putEvents(i),

@@ -1,11 +1,13 @@
 /**
  * The local Step Functions API (JSON 1.0, AWSStepFunctions.*) over the local runner: StartExecution,
- * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, and enough of DescribeStateMachine
- * for tools. Names are unique per state machine, as in Step Functions. An execution the runner keeps only as a
- * summary (runner.ts: older finished ones) is described without its input and output (`inputDetails.included`
- * false), and its history is its start and its end.
+ * DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, SendTaskSuccess, SendTaskFailure,
+ * SendTaskHeartbeat, and enough of DescribeStateMachine for tools. Names are unique per state machine, as in Step
+ * Functions. An execution the runner keeps only as a summary (runner.ts: older finished ones) is described without
+ * its input and output (`inputDetails.included` false), and its history is its start and its end.
  */
 import { LocalServiceError } from '../errors';
+import { requiredMember, stringMember } from '../json-input';
+import { CALLBACK_HISTORY_RESOURCE, shownFailure, type CallbackAttempt } from './callbacks';
 import type { Execution, LocalWorkflowRunner } from './runner';
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -84,7 +86,8 @@ export class LocalStepFunctions {
       inputDetails: { included },
       ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
       ...(e.status === 'SUCCEEDED' ? { outputDetails: { included } } : {}),
-      ...(e.error ? { error: e.error.error, cause: e.error.cause } : {}),
+      ...(e.error?.error !== undefined ? { error: e.error.error } : {}),
+      ...(e.error?.cause !== undefined ? { cause: e.error.cause } : {}),
     };
   }
 
@@ -92,6 +95,25 @@ export class LocalStepFunctions {
     const e = this.find(input.executionArn);
     this.runner.abort(e.name);
     return { stopDate: Date.now() / 1000 };
+  }
+
+  /** SendTaskSuccess: answers {} as Step Functions does; its errors are the runner's (InvalidToken, TaskTimedOut, InvalidOutput). */
+  sendTaskSuccess(input: Record<string, unknown>): Record<string, never> {
+    const taskToken = requiredMember(stringMember(input.taskToken, 'taskToken'), 'taskToken');
+    const output = requiredMember(stringMember(input.output, 'output'), 'output');
+    this.runner.sendTaskSuccess(taskToken, output);
+    return {};
+  }
+
+  sendTaskFailure(input: Record<string, unknown>): Record<string, never> {
+    const taskToken = requiredMember(stringMember(input.taskToken, 'taskToken'), 'taskToken');
+    this.runner.sendTaskFailure(taskToken, stringMember(input.error, 'error'), stringMember(input.cause, 'cause'));
+    return {};
+  }
+
+  sendTaskHeartbeat(input: Record<string, unknown>): Record<string, never> {
+    this.runner.sendTaskHeartbeat(requiredMember(stringMember(input.taskToken, 'taskToken'), 'taskToken'));
+    return {};
   }
 
   listExecutions(input: { stateMachineArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }): Record<string, unknown> {
@@ -121,7 +143,9 @@ export class LocalStepFunctions {
    * An execution's events as Step Functions writes them. A Task whose Resource is a Lambda function's ARN (the
    * workflow's, as deployed) is a Lambda invocation: between its TaskStateEntered and TaskStateExited come
    * LambdaFunctionScheduled, LambdaFunctionStarted and LambdaFunctionSucceeded (or LambdaFunctionFailed, before a
-   * retry or a catch), as Step Functions logs a Lambda Resource (the optimized integrations log Task* events).
+   * retry or a catch), as Step Functions logs a Lambda Resource. A callback Task (lambda:invoke.waitForTaskToken) is an
+   * optimized integration: each attempt logs TaskScheduled, TaskStarted, TaskSubmitted (once its function has returned)
+   * and then TaskSucceeded, TaskFailed or TaskTimedOut (callbackEvents); heartbeats log nothing.
    */
   private history(e: Execution): Record<string, unknown>[] {
     const events: Record<string, unknown>[] = [];
@@ -130,10 +154,19 @@ export class LocalStepFunctions {
     };
     /** The Lambda function of the Task state `name`, if it is one. */
     const lambda = (name: string | undefined) => (name === undefined ? undefined : this.runner.taskResources.get(name));
-    for (const event of e.events) {
+    const callbacks = callbackEvents(push);
+    // Each callback attempt follows the event that began it (its StateEntered or StateRetried).
+    const attempts = e.callbackTasks.filter((a) => a.afterEvent > 0);
+    let next = 0;
+    let open: CallbackAttempt | undefined;
+    e.events.forEach((event, index) => {
       const state = 'state' in event ? (event as { state: { name: string; type: string; input?: unknown; output?: unknown } }).state : undefined;
       const resource = lambda(state?.type === 'Task' ? state.name : undefined);
       const at = event.timestamp;
+      if (open && state?.name === open.state && (event.type === 'StateExited' || event.type === 'StateFailed')) {
+        callbacks.ended(open, event);
+        open = undefined;
+      }
       switch (event.type) {
         case 'ExecutionStarted':
           push(at, 'ExecutionStarted', { executionStartedEventDetails: { input: JSON.stringify(event.input), roleArn: this.machine.roleArn } });
@@ -141,9 +174,13 @@ export class LocalStepFunctions {
         case 'ExecutionSucceeded':
           push(at, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(event.output) } });
           break;
-        case 'ExecutionFailed':
-          push(at, 'ExecutionFailed', { executionFailedEventDetails: { error: event.Error, cause: String(event.Cause) } });
+        case 'ExecutionFailed': {
+          // Error and Cause are null for a SendTaskFailure that gave none; a timeout has no cause.
+          const failed = event as { Error: string | null; Cause?: unknown };
+          const cause = failed.Cause === null || failed.Cause === undefined ? null : typeof failed.Cause === 'string' ? failed.Cause : JSON.stringify(failed.Cause);
+          push(at, 'ExecutionFailed', { executionFailedEventDetails: shownFailure(failed.Error, cause) });
           break;
+        }
         case 'ExecutionAborted':
           push(at, 'ExecutionAborted');
           break;
@@ -178,7 +215,11 @@ export class LocalStepFunctions {
         default:
           break;
       }
-    }
+      while (attempts[next]?.afterEvent === index + 1) {
+        open = attempts[next++]!;
+        callbacks.began(open);
+      }
+    });
     return events;
   }
 
@@ -205,10 +246,53 @@ function summaryHistory(e: Execution, roleArn: string): Record<string, unknown>[
     case 'SUCCEEDED':
       return [started, { ...end, type: 'ExecutionSucceeded', executionSucceededEventDetails: {} }];
     case 'FAILED':
-      return [started, { ...end, type: 'ExecutionFailed', executionFailedEventDetails: { error: e.error?.error ?? 'Error', cause: e.error?.cause ?? '' } }];
+      return [started, { ...end, type: 'ExecutionFailed', executionFailedEventDetails: { ...e.error } }];
     case 'ABORTED':
       return [started, { ...end, type: 'ExecutionAborted' }];
     default:
       return [started];
   }
+}
+
+type Push = (timestamp: number, type: string, details?: Record<string, unknown>) => void;
+
+/**
+ * The events of one attempt of a callback Task: how it began (TaskScheduled with its evaluated Parameters and its
+ * timeouts, TaskStarted, and TaskSubmitted with the invocation's result if its function has returned), then how it
+ * ended, just before the state's own StateExited or StateFailed.
+ */
+function callbackEvents(push: Push) {
+  const of = CALLBACK_HISTORY_RESOURCE;
+  return {
+    began(attempt: CallbackAttempt): void {
+      push(attempt.scheduledAt, 'TaskScheduled', {
+        taskScheduledEventDetails: {
+          ...of,
+          region: attempt.region,
+          parameters: JSON.stringify(attempt.parameters),
+          ...(attempt.timeoutSeconds !== undefined ? { timeoutInSeconds: attempt.timeoutSeconds } : {}),
+          ...(attempt.heartbeatSeconds !== undefined ? { heartbeatInSeconds: attempt.heartbeatSeconds } : {}),
+        },
+      });
+      push(attempt.scheduledAt, 'TaskStarted', { taskStartedEventDetails: { ...of } });
+      if (attempt.submitted) push(attempt.submitted.at, 'TaskSubmitted', { taskSubmittedEventDetails: { ...of, output: JSON.stringify(attempt.submitted.output), outputDetails: { truncated: false } } });
+    },
+    /** `event` is the state's StateExited or StateFailed that follows the attempt. */
+    ended(attempt: CallbackAttempt, event: { timestamp: number; Error?: unknown }): void {
+      const outcome = attempt.outcome;
+      switch (outcome?.type) {
+        case 'succeeded':
+          return push(outcome.at, 'TaskSucceeded', { taskSucceededEventDetails: { ...of, output: outcome.output, outputDetails: { truncated: false } } });
+        case 'failed':
+          return push(outcome.at, 'TaskFailed', { taskFailedEventDetails: { ...of, ...shownFailure(outcome.error ?? null, outcome.cause ?? null) } });
+        case 'timedOut':
+          return push(outcome.at, 'TaskTimedOut', { taskTimedOutEventDetails: { ...of, error: 'States.Timeout' } });
+        case 'aborted':
+          return;
+        default:
+          // Only the interpreter's backstop timeout ends an attempt without the runner knowing (callbackMachineState).
+          if (event.Error === 'States.Timeout') push(event.timestamp, 'TaskTimedOut', { taskTimedOutEventDetails: { ...of, error: 'States.Timeout' } });
+      }
+    },
+  };
 }
