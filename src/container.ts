@@ -10,6 +10,7 @@ import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
 import { KmsAuditSealer } from './adapters/kms/audit-sealer';
 import { KmsDigestSigner } from './adapters/kms/digest-signer';
 import { S3DigestStore } from './adapters/s3/digest-store';
+import { SfnWorkflowCallbacks } from './adapters/sfn/workflow-callbacks';
 import { SfnWorkflowExecutions } from './adapters/sfn/workflow-executions';
 import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
 import { AuditDigester, DigestVerifier } from './audit/digester';
@@ -67,7 +68,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
   const sealer = new KmsAuditSealer(clients.kms, env.auditKeyId);
   const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable, sealer);
   const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
-  const tasks = new StepTasks({ jobs, audit, emr: emrSteps, sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
+  const tasks = new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(clients.sfn), sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
   const digestStore = new S3DigestStore(clients.s3, env.digestBucket);
   const digestSigner = new KmsDigestSigner(clients.kms, env.digestKeyId);
   const digests = new DigestVerifier(digestStore, digestSigner);

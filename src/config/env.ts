@@ -29,6 +29,8 @@ const envSchema = z.object({
   POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
   POLL_FACTOR: z.coerce.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor).default(DEFAULT_POLLING.factor),
   POLL_MAX_SECONDS: seconds(DEFAULT_POLLING.maxSeconds, POLLING_LIMITS.maxSeconds),
+  /** How long a wait for a step's end lasts without the reconciler's heartbeat before the execution polls by itself. */
+  POLL_HEARTBEAT_SECONDS: seconds(DEFAULT_POLLING.heartbeatSeconds, POLLING_LIMITS.maxHeartbeatSeconds),
 });
 
 export interface GatewayEnv {
@@ -44,7 +46,7 @@ export interface GatewayEnv {
   stateMachineArn?: string;
   submitterRoleArn?: string;
   endpoint?: string;
-  polling: PollingPolicy;
+  polling: Required<PollingPolicy>;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
@@ -64,7 +66,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),
-    polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS },
+    polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS, heartbeatSeconds: e.POLL_HEARTBEAT_SECONDS },
   };
 }
 

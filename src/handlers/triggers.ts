@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { gateway } from '../container';
 import { isEmrStepState, type JobStatus } from '../jobs/model';
+import { stepEventRoute } from '../jobs/task-routes';
 import type { TriggerOutcome } from '../triggers/service';
 import { logger } from '../util/logger';
 import { validate } from '../util/validation';
@@ -13,12 +14,6 @@ import { lambdaHandler } from './lambda';
 
 const scheduledInput = z.object({ schedule: z.string().min(1), scheduledTime: z.string().min(1) });
 const eventInput = z.object({ trigger: z.string().min(1), event: z.object({ id: z.string().min(1) }).loose() });
-const stepEvent = z.object({
-  source: z.literal('aws.emr'),
-  'detail-type': z.literal('EMR Step Status Change'),
-  // Any state string: one EMR adds later is ignored by the domain (and logged), not retried as a failure.
-  detail: z.object({ stepId: z.string(), clusterId: z.string(), name: z.string().optional(), state: z.string() }).loose(),
-}).loose();
 
 /** The job a submission made or found, in the rest of the invocation's log lines. */
 function logOutcome(message: string, keys: Record<string, unknown>, outcome: TriggerOutcome): void {
@@ -42,10 +37,14 @@ export const event = lambdaHandler(async (input: unknown): Promise<TriggerOutcom
   return outcome;
 });
 
+let observeStep: ReturnType<typeof stepEventRoute> | undefined;
+
+/** An error is thrown back to EventBridge's asynchronous invocation, which delivers the event again (twice). */
 export const emrStepEvent = lambdaHandler(async (input: unknown): Promise<{ status?: JobStatus }> => {
-  const { detail } = validate(stepEvent, input);
-  logger.appendKeys({ stepId: detail.stepId });
-  const status = await gateway().tasks.observeStepEvent(detail);
+  const stepId = (input as { detail?: { stepId?: unknown } } | null)?.detail?.stepId;
+  if (typeof stepId === 'string') logger.appendKeys({ stepId });
+  observeStep ??= stepEventRoute(gateway().tasks);
+  const { detail, status } = await observeStep(input);
   if (!isEmrStepState(detail.state)) logger.warn('step event with a state EMR is not known to have: ignored', { state: detail.state });
   else logger.info('step event', { state: detail.state, status });
   return status ? { status } : {};

@@ -1,6 +1,7 @@
 /**
- * The state machine's three Lambda tasks (SubmitStep, PollStep, RecordFailure): thin adapters over the
- * task routes, which validate the input; the adapters have already classified errors for the ASL's Retry.
+ * The state machine's Lambda tasks (SubmitStep, WaitForStepEnd's WatchStep, PollStep, RecordFailure): thin
+ * adapters over the task routes, which validate the input; the adapters have already classified errors for the
+ * ASL's Retry. The task token WatchStep receives is never logged.
  */
 import { gateway } from '../container';
 import type { TaskResult } from '../jobs/step-tasks';
@@ -27,5 +28,6 @@ function handle(name: TaskName) {
 }
 
 export const submitStep = handle('SubmitStepFunctionArn');
+export const watchStep = handle('WatchStepFunctionArn');
 export const pollStep = handle('PollStepFunctionArn');
 export const failJob = handle('FailJobFunctionArn');

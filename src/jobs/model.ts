@@ -96,6 +96,11 @@ export interface Job {
    * another one (`JOBID-2`, `-3`, ...) after the previous one had ended with the job unfinished.
    */
   execution?: string;
+  /**
+   * The task token the job's execution waits on for the step's end (WaitForStepEnd), from when the wait starts
+   * until someone completes it: the step-event handler, or the reconciler for an event that was lost. Never shown.
+   */
+  waitToken?: { token: string; at: string };
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;

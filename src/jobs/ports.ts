@@ -5,7 +5,7 @@
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
 import type { CancelMode, EmrStepState, FailureDetails, Job, StateChangeReason } from './model';
-import type { WorkflowInput } from './workflow-input';
+import type { TaskResult, WorkflowInput } from './workflow-input';
 
 /** Fields an update may not touch: identity, the request and the creation time. */
 export type JobChanges = Partial<Omit<Job, 'jobId' | 'version' | 'createdAt' | 'listKey' | 'request' | 'requestHash' | 'actor'>>;
@@ -72,8 +72,9 @@ export interface JobRepository {
    */
   list(query: ListQuery): Promise<JobPage>;
   /**
-   * Every job not in a terminal state, a page at a time from `cursor`, read from the table itself and not from an
-   * index, which may lag or (locally, after a crash) be torn: a job that stays unfinished is never missed.
+   * Every job not in a terminal state, and every ended one that still holds a wait's task token (its wait not
+   * completed yet), a page at a time from `cursor`, read from the table itself and not from an index, which may
+   * lag or (locally, after a crash) be torn: a job that stays unfinished is never missed.
    */
   unfinished(cursor?: string): Promise<UnfinishedPage>;
 }
@@ -144,4 +145,15 @@ export interface WorkflowExecutions {
    * keeps a closed execution for 90 days; the local one keeps none across a restart).
    */
   describe(name: string): Promise<ExecutionStatus | undefined>;
+}
+
+/**
+ * The executions' waits for a step's end (task tokens, SendTaskSuccess / SendTaskHeartbeat). `gone`: Step
+ * Functions no longer waits on that token (it was completed, timed out, or its execution ended): nothing to do.
+ */
+export interface WorkflowCallbacks {
+  /** Ends the wait with the task's result: the execution goes on at once. */
+  complete(token: string, result: TaskResult): Promise<'sent' | 'gone'>;
+  /** The step still runs: the wait goes on (its heartbeat timer starts again). */
+  heartbeat(token: string): Promise<'sent' | 'gone'>;
 }

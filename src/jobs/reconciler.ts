@@ -12,6 +12,12 @@
  * | FAILED otherwise, or TIMED_OUT (the workflow gave up,    | `ended`: the job ends FAILED (GATEWAY_ERROR) with the       |
  * |   e.g. RecordFailure exhausted its retries)              |   execution's error, a live step stopped (StepTasks.fail)  |
  *
+ * A job whose execution is RUNNING and waits for the step's end (WaitForStepEnd, a task token on the job) is the
+ * fallback for EMR's events: the step is looked at as EMR has it now, an end is recorded and the wait completed
+ * (an event that was lost), else the wait gets a heartbeat and goes on, costing the execution no transition.
+ * A job that has ended but still holds a token (a crash between recording the end and completing the wait) has
+ * the wait completed.
+ *
  * Unfinished jobs come from the jobs table itself (JobRepository.unfinished, a Scan), never from an index, which
  * may lag or be torn: a job that stays unfinished is found. Each is read again (consistently) after its execution
  * is described, so a job that ended meanwhile is left alone; a job changed less than `idleSeconds` ago is its
@@ -22,7 +28,7 @@ import { eachLimited } from '../util/concurrency';
 import { recordEvent, TERMINAL_EVENT } from './journal';
 import { executionName, isTerminal, nextExecutionName, type Job } from './model';
 import type { AuditLog, ExecutionStatus, JobRepository, WorkflowExecutions, WorkflowStarter } from './ports';
-import { subjectOf, type StepTasks } from './step-tasks';
+import { subjectOf, type StepTasks, type WaitOutcome } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
 /** Who repairs, in the audit trail. */
@@ -55,6 +61,8 @@ export interface ReconcileRun {
   unfinished: number;
   /** Of those, jobs a running execution follows. */
   followed: number;
+  /** Waits for a step's end looked at: completed (the end was found, or had been recorded), heartbeats sent, stale tokens dropped. */
+  waits: Record<Exclude<WaitOutcome, 'none'>, number>;
   repaired: Repair[];
   /** Jobs this run could not look at or repair (the next run tries again), with the error. */
   errors: { jobId: string; error: string }[];
@@ -66,11 +74,14 @@ export interface ReconcilerDeps {
   executions: WorkflowExecutions;
   workflow: WorkflowStarter;
   /** The workflow's Catch, to end a job the workflow gave up on. */
-  tasks: Pick<StepTasks, 'fail'>;
+  tasks: Pick<StepTasks, 'fail' | 'followWaiting' | 'release'>;
   /** The executions' input, as JobService starts them (the same input keeps StartExecution idempotent by name). */
   polling: PollingPolicy;
   now?: () => Date;
 }
+
+/** One job's outcome: followed by its execution (and what was done for its wait), its wait completed, or a repair. */
+type Outcome = Repair | { followed: true; wait: WaitOutcome } | { released: true };
 
 export class Reconciler {
   private readonly now: () => Date;
@@ -86,11 +97,11 @@ export class Reconciler {
   async run(options: { idleSeconds?: number; signal?: AbortSignal } = {}): Promise<ReconcileRun> {
     const idleMs = (options.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000;
     const runId = this.now().toISOString();
-    const report: ReconcileRun = { unfinished: 0, followed: 0, repaired: [], errors: [] };
+    const report: ReconcileRun = { unfinished: 0, followed: 0, waits: { completed: 0, heartbeat: 0, stale: 0 }, repaired: [], errors: [] };
     let cursor: string | undefined;
     do {
       const page = await this.deps.jobs.unfinished(cursor);
-      const outcomes: (Repair | 'followed' | { error: string } | undefined)[] = [];
+      const outcomes: (Outcome | { error: string } | undefined)[] = [];
       await eachLimited(page.jobs, RECONCILE_CONCURRENCY, async (job, i) => {
         if (options.signal?.aborted) return;
         try {
@@ -102,8 +113,11 @@ export class Reconciler {
       // Reported in the page's order, whichever finished first.
       page.jobs.forEach((job, i) => {
         const outcome = outcomes[i];
-        report.unfinished++;
-        if (outcome === 'followed') report.followed++;
+        if (!isTerminal(job.status)) report.unfinished++;
+        if (outcome && 'followed' in outcome) {
+          report.followed++;
+          if (outcome.wait !== 'none') report.waits[outcome.wait]++;
+        } else if (outcome && 'released' in outcome) report.waits.completed++;
         else if (outcome && 'error' in outcome) report.errors.push({ jobId: job.jobId, error: outcome.error });
         else if (outcome) report.repaired.push(outcome);
       });
@@ -112,10 +126,12 @@ export class Reconciler {
     return report;
   }
 
-  private async reconcile(seen: Job, idleMs: number, runId: string): Promise<Repair | 'followed' | undefined> {
+  private async reconcile(seen: Job, idleMs: number, runId: string): Promise<Outcome | undefined> {
+    // Ended, with its wait never completed: completed now (or dropped, if Step Functions has moved on).
+    if (isTerminal(seen.status)) return seen.waitToken ? (await this.deps.tasks.release(seen), { released: true }) : undefined;
     const name = executionName(seen);
     const execution = await this.deps.executions.describe(name);
-    if (execution?.status === 'RUNNING' || execution?.status === 'PENDING_REDRIVE') return 'followed';
+    if (execution?.status === 'RUNNING' || execution?.status === 'PENDING_REDRIVE') return { followed: true, wait: await this.deps.tasks.followWaiting(seen.jobId) };
     // Read again after the execution: one that ended after finishing its job left the job terminal.
     const job = await this.deps.jobs.get(seen.jobId);
     if (!job || isTerminal(job.status) || executionName(job) !== name) return undefined;

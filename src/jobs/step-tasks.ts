@@ -1,32 +1,38 @@
 /**
- * The tasks the state machine (statemachines/submit-job.asl.json) runs, one method each. Every task reloads
- * the job and is safe to run again after a crash, a retry or a second concurrent run: audit appends dedupe,
- * job updates are conditional, a submission looks for a step it may already have added before adding one,
- * and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for what a retry
- * can cure (the ASL's Retry, for as long as it lasts: a submission until the job's deadline, a poll for ever);
- * anything else goes to the Catch, which ends the job FAILED.
+ * The tasks the state machine (statemachines/submit-job.asl.json) runs, one method each, and the ends of its
+ * waits. Every task reloads the job and is safe to run again after a crash, a retry or a second concurrent run:
+ * audit appends dedupe, job updates are conditional, a submission looks for a step it may already have added
+ * before adding one, and a terminal state, once recorded, is never replaced. Tasks throw TransientError only for
+ * what a retry can cure (the ASL's Retry, for as long as it lasts: a submission until the job's deadline, a poll
+ * for ever); anything else goes to the Catch, which ends the job FAILED.
+ *
+ * After submission the execution waits for the step's end on a task token (WaitForStepEnd): `watch` stores it
+ * on the job, and whoever records the job's end completes it (`release`): the EMR step-event handler, or the
+ * reconciler (`followWaiting`) for an event that was lost, which also sends the wait's heartbeats meanwhile.
+ * The token stays on the job until it is completed, so a retried or duplicated event, or the reconciler after a
+ * crash between recording the end and completing the wait, completes it then; Step Functions lets a token
+ * complete its task once, and answers TaskTimedOut to the others.
  */
 import type { AuditDraft } from '../audit/chain';
 import type { AuditSealer } from '../audit/ports';
-import { EmrRejectedError, NotFoundError } from '../errors';
+import { EmrRejectedError, IntegrityError, NotFoundError } from '../errors';
 import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
-import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository } from './ports';
-import type { WorkflowInput } from './workflow-input';
+import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
+import { MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
-
-export interface TaskResult {
-  /** True when the job has reached a terminal state: the state machine ends. */
-  done: boolean;
-  status: JobStatus;
-  /** Seconds until the next poll. */
-  waitSeconds: number;
-}
+export type { TaskResult } from './workflow-input';
 export interface PollInput extends WorkflowInput {
-  poll: TaskResult;
+  poll: Pick<TaskResult, 'waitSeconds'> & Partial<TaskResult>;
 }
+/** WaitForStepEnd's Lambda: the wait's task token, with the state machine's input. */
+export interface WatchInput extends PollInput {
+  taskToken: string;
+}
+/** What the reconciler did for a job whose execution waits for its step's end. */
+export type WaitOutcome = 'completed' | 'heartbeat' | 'stale' | 'none';
 export interface FailInput extends WorkflowInput {
   error?: { Error?: string; Cause?: string };
 }
@@ -37,6 +43,8 @@ export interface StepTasksDeps {
   jobs: JobRepository;
   audit: AuditLog;
   emr: EmrSteps;
+  /** The executions' waits for the step's end: completed when the job ends, heartbeats while it runs. */
+  callbacks: WorkflowCallbacks;
   /** Checks the seal of the decision a submission rests on. */
   sealer: AuditSealer;
   /** The runtime-role catalogue and the clusters: no step is added outside them, whatever a job record says. */
@@ -46,7 +54,7 @@ export interface StepTasksDeps {
   observe?: (job: Job) => void;
 }
 
-/** The state machine's tasks: submit (SubmitStep), poll (PollStep), fail (RecordFailure), and step events. */
+/** The state machine's tasks: submit (SubmitStep), watch (WaitForStepEnd), poll (PollStep), fail (RecordFailure), and step events. */
 export class StepTasks {
   private readonly jobs: JobRepository;
   private readonly audit: AuditLog;
@@ -119,8 +127,64 @@ export class StepTasks {
   async poll(input: PollInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
     if (isTerminal(job.status) || !job.stepId) return this.result(job, input, input.poll.waitSeconds);
-    job = await this.refresh(job);
-    if (isTerminal(job.status)) return this.result(job, input);
+    job = await this.advance(job);
+    return isTerminal(job.status) ? this.result(job, input) : this.result(job, input, this.nextWait(input, job));
+  }
+
+  /**
+   * The start of a wait for the step's end: the step is looked at once (an end that came while nobody waited, its
+   * event lost or the stack stopped, is found now; a cancel not yet sent is sent), then the task token is stored on
+   * the job for whoever records the end to complete it. A job that has ended (its event came first) completes the
+   * wait at once.
+   */
+  async watch(input: WatchInput): Promise<TaskResult> {
+    let job = await this.load(input.jobId);
+    // Nothing would ever end such a wait: the submit task records a step or an end before any wait.
+    if (!isTerminal(job.status) && !job.stepId) throw new IntegrityError(`job ${job.jobId} is ${job.status} with no EMR step to wait for`);
+    if (!isTerminal(job.status)) job = await this.advance(job);
+    const at = this.now().toISOString();
+    const waiting = isTerminal(job.status) ? job : await this.jobs.transition(job.jobId, (j) => (isTerminal(j.status) ? undefined : { waitToken: { token: input.taskToken, at } }));
+    if (isTerminal(waiting.status)) await this.deps.callbacks.complete(input.taskToken, this.result(waiting, input));
+    return this.result(waiting, input);
+  }
+
+  /**
+   * Completes the wait of a job that has ended: its execution goes on to its end now. The token leaves the job
+   * once Step Functions has taken it (or no longer knows it), not before, so a crash in between is completed by
+   * the next one to come (a retried event, the reconciler).
+   */
+  async release(job: Job): Promise<Job> {
+    const wait = job.waitToken;
+    if (!wait || !isTerminal(job.status)) return job;
+    await this.deps.callbacks.complete(wait.token, endResult(job));
+    return this.forget(job, wait.token);
+  }
+
+  /**
+   * The reconciler's look at a job whose execution waits for the step's end: the step as EMR has it now (the
+   * fallback for a lost event: an end is recorded and the wait completed), else a heartbeat, so that the wait
+   * goes on without waking the execution. A token Step Functions no longer knows is dropped (`stale`).
+   */
+  async followWaiting(jobId: string): Promise<WaitOutcome> {
+    let job = await this.jobs.get(jobId);
+    if (!job?.waitToken) return 'none';
+    if (!isTerminal(job.status) && job.stepId) job = await this.advance(job);
+    if (isTerminal(job.status)) return (await this.release(job), 'completed');
+    const token = job.waitToken!.token;
+    if ((await this.deps.callbacks.heartbeat(token)) === 'sent') return 'heartbeat';
+    await this.forget(job, token);
+    return 'stale';
+  }
+
+  /** The token off the job, if it is still that one (a newer wait may have stored its own). */
+  private forget(job: Job, token: string): Promise<Job> {
+    return this.jobs.transition(job.jobId, (j) => (j.waitToken?.token === token ? { waitToken: undefined } : undefined));
+  }
+
+  /** The step as EMR has it now, recorded; then the deadline (a TIMEOUT and a cancel) and a cancel not yet sent. */
+  private async advance(seen: Job): Promise<Job> {
+    let job = await this.refresh(seen);
+    if (isTerminal(job.status)) return job;
     const deadline = this.deadline(job);
     if (deadline !== undefined && this.now().getTime() >= deadline && !job.timedOut) {
       // The cancel is recorded as pending before it is sent, so a failed send is sent again by the next poll.
@@ -129,10 +193,10 @@ export class StepTasks {
         j.timedOut || isTerminal(j.status) ? undefined : { timedOut: true, cancelRequested: { by: SYSTEM_ACTOR.callerArn, mode: 'TERMINATE_PROCESS', at } },
       );
       // The step ended before the deadline was recorded: no TIMEOUT, nothing to cancel.
-      if (isTerminal(job.status)) return this.result(job, input);
+      if (isTerminal(job.status)) return job;
     }
     if (job.cancelRequested && !job.cancelRequested.sent) job = await this.sendCancel(job, job.cancelRequested.mode);
-    return this.result(job, input, this.nextWait(input, job));
+    return job;
   }
 
   /**
@@ -147,11 +211,14 @@ export class StepTasks {
     const job = await this.jobs.get(jobId);
     // Only a step the submit task has recorded: an event cannot attach a step to a job (a step added
     // directly with the same name marker, under another role, must not pass for the job's).
-    if (!job || job.clusterId !== detail.clusterId || isTerminal(job.status) || !job.stepId || job.stepId !== detail.stepId) return job?.status;
+    if (!job || job.clusterId !== detail.clusterId || !job.stepId || job.stepId !== detail.stepId) return job?.status;
+    // Ended already: a duplicate, a late event, or this event again after a crash before its wait was completed.
+    if (isTerminal(job.status)) return (await this.release(job)).status;
     const state = detail.state;
     if (!isEmrStepState(state)) return job.status; // not a state EMR has: nothing to record
     this.observe(job);
-    return isEmrTerminal(state) ? (await this.refresh(job)).status : (await this.recordState(job, state)).status;
+    if (!isEmrTerminal(state)) return (await this.recordState(job, state)).status;
+    return (await this.release(await this.refresh(job))).status;
   }
 
   /** DescribeStep, then the state it shows recorded (once). */
@@ -271,8 +338,13 @@ export class StepTasks {
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     this.observe(job);
-    return { done: isTerminal(job.status), status: job.status, waitSeconds };
+    return { done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS) };
   }
+}
+
+/** A wait's result for a job that has ended: the execution ends. */
+function endResult(job: Job): TaskResult {
+  return { done: true, status: job.status, waitSeconds: 1, timeoutSeconds: 1 };
 }
 
 /** Why a step ended as it did: EMR's FailureDetails, or for FAILED/INTERRUPTED its StateChangeReason. */

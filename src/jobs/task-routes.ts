@@ -5,23 +5,33 @@
  * local runner.
  */
 import { z } from 'zod';
+import { validate } from '../util/validation';
 import { JOB_ID } from '../identifiers';
-import { JOB_STATUSES } from './model';
+import { JOB_STATUSES, type JobStatus } from './model';
 import type { StepTasks, TaskResult } from './step-tasks';
-import { POLLING_LIMITS } from './workflow-input';
+import { MAX_WAIT_SECONDS, POLLING_LIMITS } from './workflow-input';
 
 const polling = z.object({
   initialSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxInitialSeconds),
   factor: z.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor),
   maxSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
+  // Absent in executions of the previous definition (they poll).
+  heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
 });
 const workflowInput = z.object({ jobId: z.string().regex(JOB_ID), polling });
 const pollInput = workflowInput.extend({
-  poll: z.object({ done: z.boolean(), status: z.enum(JOB_STATUSES), waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds) }),
+  poll: z.object({
+    done: z.boolean(),
+    status: z.enum(JOB_STATUSES),
+    waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
+    timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
+  }),
 });
+// Step Functions' task tokens are at most 2,048 characters (SendTaskSuccess's taskToken).
+const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(2048) });
 const failInput = workflowInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
 
-export type TaskName = 'SubmitStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn';
+export type TaskName = 'SubmitStepFunctionArn' | 'WatchStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn';
 export type WorkflowTask = (input: unknown) => Promise<TaskResult>;
 
 function task<S extends z.ZodType>(schema: S, run: (input: z.output<S>) => Promise<TaskResult>): WorkflowTask {
@@ -32,7 +42,29 @@ function task<S extends z.ZodType>(schema: S, run: (input: z.output<S>) => Promi
 export function workflowRoutes(workflow: StepTasks): Record<TaskName, WorkflowTask> {
   return {
     SubmitStepFunctionArn: task(workflowInput, (i) => workflow.submit(i)),
+    WatchStepFunctionArn: task(watchInput, (i) => workflow.watch(i)),
     PollStepFunctionArn: task(pollInput, (i) => workflow.poll(i)),
     FailJobFunctionArn: task(failInput, (i) => workflow.fail(i)),
+  };
+}
+
+/**
+ * EMR's "Step Status Change" event (EventBridge: the EMR step-event rule's target, in AWS and on the local stack)
+ * → StepTasks.observeStepEvent. Any state string passes: one EMR adds later is ignored by the domain, not retried
+ * as a failure.
+ */
+const stepEvent = z.object({
+  source: z.literal('aws.emr'),
+  'detail-type': z.literal('EMR Step Status Change'),
+  detail: z.object({ stepId: z.string(), clusterId: z.string(), name: z.string().optional(), state: z.string() }).loose(),
+}).loose();
+export type StepEvent = z.output<typeof stepEvent>;
+
+/** Validates the event (a ValidationError naming the field otherwise) and records it; the job's status after it. */
+export function stepEventRoute(workflow: StepTasks): (event: unknown) => Promise<{ detail: StepEvent['detail']; status?: JobStatus }> {
+  return async (event) => {
+    const { detail } = validate(stepEvent, event);
+    const status = await workflow.observeStepEvent(detail);
+    return { detail, ...(status ? { status } : {}) };
   };
 }

@@ -3,6 +3,12 @@
  * whose pattern matches it, in the background as a rule's target is invoked, so a failed firing is logged,
  * not returned. The CLI's `emr-gateway trigger` fires one trigger by name, with an event its pattern matches,
  * and waits for its outcome.
+ *
+ * AWS services put their events on the bus themselves (`publishServiceEvent`: the local EMR's "EMR Step Status
+ * Change"), and the stack's own rules (as serverless.yml deploys them) deliver the matching ones to their
+ * Lambda target in-process, as EventBridge invokes a Lambda function: asynchronously, and a failed invocation
+ * is delivered again twice (Lambda's asynchronous retries, after about one and two minutes in AWS; after
+ * RULE_RETRY_DELAYS_MS here), then dropped with a log line.
  */
 import { DomainError, NotFoundError, ValidationError } from '../errors';
 import { matchesPattern, patternMismatch } from '../triggers/event-pattern';
@@ -59,11 +65,58 @@ export interface EventBusConfig {
 /** Fires one trigger with one event (the gateway's TriggerService, once the stack has wired it). */
 export type FireTrigger = (name: string, event: Record<string, unknown>) => Promise<unknown>;
 
+/** A rule of the stack's own, with its Lambda target run in-process. */
+export interface LocalRule {
+  name: string;
+  eventPattern: Record<string, unknown>;
+  target: (event: BusEvent) => Promise<unknown>;
+}
+
+/** An event as EventBridge delivers it to a target. */
+export interface BusEvent extends Record<string, unknown> {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** An AWS service's event: on the bus as the service puts it there (not through PutEvents, which refuses aws.* sources). */
+export interface ServiceEvent {
+  source: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+  resources?: string[];
+}
+
+/** Pauses before the second and third deliveries of an event whose target failed (Lambda retries twice). */
+export const RULE_RETRY_DELAYS_MS = [1000, 2000] as const;
+
 export class LocalEventBus {
+  /** Deliveries to the stack's rules' targets in progress (retries included): `stop` waits for them. */
+  private readonly deliveries = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly config: EventBusConfig,
     private readonly fire: FireTrigger,
+    private readonly rules: readonly LocalRule[] = [],
   ) {}
+
+  /** An AWS service's event on the bus; returns its id. */
+  publishServiceEvent(event: ServiceEvent): string {
+    return this.publish({ Source: event.source, DetailType: event.detailType, Resources: event.resources ?? [] }, event.detail);
+  }
+
+  /** No further delivery or retry; waits for the deliveries in progress. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+  }
 
   /**
    * PutEvents: 1 to 10 entries, each an event on the bus, or refused on its own as AWS refuses it (the others are
@@ -97,7 +150,7 @@ export class LocalEventBus {
   }
 
   private publish(entry: PutEventsEntry, detail: Record<string, unknown>): string {
-    const event = {
+    const event: BusEvent = {
       version: '0',
       id: crypto.randomUUID(),
       'detail-type': entry.DetailType ?? '',
@@ -108,6 +161,7 @@ export class LocalEventBus {
       resources: entry.Resources ?? [],
       detail,
     };
+    for (const rule of this.rules) if (matchesPattern(rule.eventPattern, event)) this.deliver(rule, event);
     for (const trigger of this.config.triggers) {
       if (!matchesPattern(trigger.eventPattern, event)) continue;
       void this.fire(trigger.name, event).catch((error: unknown) => {
@@ -116,6 +170,27 @@ export class LocalEventBus {
     }
     return event.id;
   }
+
+  /** Invokes the rule's target with the event; a failure is delivered again after each of RULE_RETRY_DELAYS_MS. */
+  private deliver(rule: LocalRule, event: BusEvent): void {
+    const delivery = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.stopping.signal.aborted) return;
+        try {
+          await rule.target(event);
+          return;
+        } catch (error) {
+          const delay = RULE_RETRY_DELAYS_MS[attempt];
+          const keys = { rule: rule.name, eventId: event.id, detailType: event['detail-type'], attempt: attempt + 1, error };
+          if (delay === undefined || this.stopping.signal.aborted) return void logger.error('local EventBridge: a rule\'s target failed; the event is dropped', keys);
+          logger.warn('local EventBridge: a rule\'s target failed; the event is delivered again', { ...keys, inMs: delay });
+          await sleepUnlessAborted(delay, this.stopping.signal);
+        }
+      }
+    })();
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
 }
 
 /** The gateway's verdicts on a firing keep their codes, with the statuses its API gives them (404, 400). */
@@ -123,4 +198,17 @@ function asServiceError(error: unknown): unknown {
   if (!(error instanceof DomainError)) return error;
   const status = error instanceof NotFoundError ? 404 : error instanceof ValidationError ? 400 : 500;
   return new LocalServiceError(error.code, error.message, status);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

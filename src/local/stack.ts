@@ -17,9 +17,10 @@ import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
 import { createApiHandler } from '../http/api';
 import { openApiDocument } from '../http/openapi';
+import { isTerminal } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
 import type { ReconcileRun, Reconciler } from '../jobs/reconciler';
-import { workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
+import { stepEventRoute, workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
 import type { PollingPolicy } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
@@ -27,9 +28,9 @@ import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint'
 import { ensureLocalTable, openLocalDynamo, repairJobIndexes } from './dynamodb';
 import { LocalEmr } from './emr/api';
 import { externalIdFor } from './emr/external-id';
-import type { LocalStep } from './emr/model';
+import { stepStatusChangeEvent, stepStatusRulePattern } from './emr/step-event';
 import { EmrStepCredentials } from './emr/step-credentials';
-import { LocalEventBus } from './events';
+import { LocalEventBus, type BusEvent } from './events';
 import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
 import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
@@ -72,6 +73,8 @@ export interface LocalStack {
   iam: LocalIam;
   sts: LocalSts;
   runner: LocalWorkflowRunner;
+  /** The local EventBridge: EMR's step events go through it to the gateway's step-event rule. */
+  events: LocalEventBus;
   aws: AwsEndpoint;
   /** The local KMS key that seals the audit trail (its ARN). */
   auditKeyArn: string;
@@ -91,7 +94,11 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const LOCAL_POLLING: PollingPolicy = { initialSeconds: 1, factor: 1.5, maxSeconds: 5 };
+/**
+ * The local stack's executions: a wait for a step's end lasts 3 minutes without a heartbeat (three runs of the
+ * local reconciler, which sends them); the backoff is only for executions of the previous definition.
+ */
+export const LOCAL_POLLING: Required<PollingPolicy> = { initialSeconds: 1, factor: 1.5, maxSeconds: 5, heartbeatSeconds: 180 };
 /** The local KMS alias of the stack's audit key (`aws kms describe-key --key-id alias/emr-gateway-audit`). */
 export const LOCAL_AUDIT_KEY_ALIAS = 'alias/emr-gateway-audit';
 /** The local KMS alias of the digests' signing key (`aws kms get-public-key --key-id alias/emr-gateway-audit-digests`). */
@@ -102,6 +109,8 @@ export const LOCAL_DIGEST_BUCKET = 'emr-gateway-audit-digests';
 const LOCAL_DIGEST_RETENTION_DAYS = 3650;
 /** Milliseconds the stop gives the last audit digest (the next start writes one anyway). */
 const DIGEST_STOP_MS = 2000;
+/** How long the stop waits for step events on their way to the gateway (the interrupted steps' among them). */
+const STOP_EVENTS_MS = 5000;
 /** The local stack's own access key for the gateway's SDK clients (the local AWS endpoint takes any). */
 const STACK_CREDENTIALS = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
 
@@ -188,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       iam,
       sts,
       runner,
+      events,
       aws,
       auditKeyArn,
       digestKeyArn,
@@ -201,8 +211,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the reconciler', () => reconciler.stop());
         // The API's requests in progress finish (they may still start workflows); later ones get a 503.
         await stopPart('the API front', () => front.close());
-        // No step starts any more; the running ones end, recorded INTERRUPTED.
+        // No step starts any more; the running ones end, recorded INTERRUPTED (their events delivered, below).
         await stopPart('the local EMR', () => emr.stop());
+        // The step events on their way reach the gateway; none is retried after this.
+        await stopPart('the local EventBridge', () => events.stop(), STOP_EVENTS_MS);
         // Every workflow aborted, and any started from here on (a request to the AWS port) aborted at once.
         await stopPart('the local Step Functions', () => runner.stop());
         // The last digest records what the stack did up to here, before its stores close.
@@ -264,15 +276,18 @@ function privateDirectory(dir: string): string {
 }
 
 /**
- * The emulators' way to the gateway, connected once the gateway exists. Before that, EMR's step events are
- * dropped (the gateway's poller follows every step anyway), and nothing else can call through: the AWS port
- * serves no request before startLocalStack has connected the link.
+ * The emulators' way to the gateway, connected once the gateway exists. Nothing can call through before: the
+ * AWS port serves no request and no step starts before startLocalStack has connected the link, and a step event
+ * announced earlier waits for it.
  */
 class GatewayLink {
-  private connected?: { gateway: Gateway; tasks: Record<TaskName, WorkflowTask> };
+  private connected?: { gateway: Gateway; tasks: Record<TaskName, WorkflowTask>; observeStep?: ReturnType<typeof stepEventRoute> };
+  private connectedNow: () => void = () => undefined;
+  private readonly ready = new Promise<void>((resolve) => (this.connectedNow = resolve));
 
   connect(gateway: Gateway): void {
     this.connected = { gateway, tasks: workflowRoutes(gateway.tasks) };
+    this.connectedNow();
   }
 
   gateway(): Gateway {
@@ -284,11 +299,15 @@ class GatewayLink {
     return (input) => this.wired().tasks[name](input);
   }
 
-  /** A step's state changed: the gateway hears of it as of EMR's EventBridge event (the poller stays the fallback). */
-  stepChanged(step: Readonly<LocalStep>): void {
-    void this.connected?.gateway.tasks.observeStepEvent({ stepId: step.id, clusterId: step.clusterId, name: step.name, state: step.state }).catch((error: unknown) => {
-      logger.warn('local stack: a step event did not reach the gateway (its poller will see the change)', { stepId: step.id, clusterId: step.clusterId, state: step.state, error });
-    });
+  /**
+   * EMR's step event, as the EMR step-event rule's Lambda target (handlers/triggers.ts emrStepEvent) takes it.
+   * One announced before the gateway exists (a step a killed stack left running, INTERRUPTED as the EMR starts)
+   * waits for it, as an event waits in EventBridge for its target.
+   */
+  async stepEvent(event: Record<string, unknown>): Promise<unknown> {
+    await this.ready;
+    const wired = this.wired();
+    return (wired.observeStep ??= stepEventRoute(wired.gateway.tasks))(event);
   }
 
   private wired(): NonNullable<GatewayLink['connected']> {
@@ -303,13 +322,19 @@ class GatewayLink {
  * port at `awsUrl`, which listens only later.
  */
 function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink, awsUrl: () => string | undefined) {
+  // First: the EMR announces changes from its construction on (steps a killed stack left running end INTERRUPTED).
+  // The rule serverless.yml deploys for the clusters' step events, its target the gateway's step-event handler.
+  const stepRule = { name: 'emr-gateway-step-status', eventPattern: stepStatusRulePattern(config.clusters.map((c) => c.id)), target: (event: BusEvent) => link.stepEvent(event) };
+  const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event), [stepRule]);
+  const clusterNames = new Map(config.clusters.map((c) => [c.id, c.name ?? c.id]));
   const emr = new LocalEmr({
     dataDir,
     region: config.region,
     account: config.account,
     partition: config.partition,
     env,
-    onStepChange: (step) => link.stepChanged(step),
+    // EMR's "Step Status Change" events go onto the local EventBridge, whose rule delivers them to the gateway.
+    onStepChange: (step) => events.publishServiceEvent(stepStatusChangeEvent(step, clusterNames.get(step.clusterId) ?? step.clusterId)),
     holdSteps: true,
     stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
     stepEndpointUrl: awsUrl,
@@ -328,13 +353,17 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const stepCredentials = new EmrStepCredentials({ sts, iam, account: config.account });
   const runner = new LocalWorkflowRunner({
     definition,
-    routes: { SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'), PollStepFunctionArn: link.task('PollStepFunctionArn'), FailJobFunctionArn: link.task('FailJobFunctionArn') },
+    routes: {
+      SubmitStepFunctionArn: link.task('SubmitStepFunctionArn'),
+      WatchStepFunctionArn: link.task('WatchStepFunctionArn'),
+      PollStepFunctionArn: link.task('PollStepFunctionArn'),
+      FailJobFunctionArn: link.task('FailJobFunctionArn'),
+    },
     // In the config's account and region, as DefinitionSubstitutions name the deployed functions.
     functionArn: (placeholder) => `arn:${config.partition}:lambda:${config.region}:${config.account}:function:emr-gateway-${placeholder.replace(/FunctionArn$/, '')}`,
   });
   const stateMachineArn = `arn:${config.partition}:states:${config.region}:${config.account}:stateMachine:emr-gateway-submit-job`;
   const sfn = new LocalStepFunctions(stateMachineArn, runner, { roleArn: `arn:${config.partition}:iam::${config.account}:role/emr-gateway-state-machine`, creationDate: new Date() });
-  const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event));
   return { emr, iam, sts, runner, sfn, events, stateMachineArn };
 }
 
@@ -357,6 +386,7 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     POLL_INITIAL_SECONDS: String(local.polling.initialSeconds),
     POLL_FACTOR: String(local.polling.factor),
     POLL_MAX_SECONDS: String(local.polling.maxSeconds),
+    POLL_HEARTBEAT_SECONDS: String(local.polling.heartbeatSeconds ?? LOCAL_POLLING.heartbeatSeconds),
   });
 }
 
@@ -407,7 +437,8 @@ export async function unfinishedJobIds(jobs: Pick<JobRepository, 'unfinished'>):
   let cursor: string | undefined;
   do {
     const page = await jobs.unfinished(cursor);
-    jobIds.push(...page.jobs.map((j) => j.jobId));
+    // Not the ended ones still holding a wait's token: the reconciler completes those, but they are not followed again.
+    jobIds.push(...page.jobs.filter((j) => !isTerminal(j.status)).map((j) => j.jobId));
     cursor = page.cursor;
   } while (cursor !== undefined);
   return jobIds;

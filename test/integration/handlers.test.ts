@@ -5,9 +5,9 @@ import { deployedFunctions, heldService } from '../support/deployed';
 
 const deployed = deployedFunctions('SILENT');
 
-it('submitStep and pollStep run the workflow from the environment alone', async () => {
+it('submitStep, watchStep and pollStep run the workflow from the environment alone', async () => {
   const { gateway } = await import('../../src/container');
-  const { submitStep, pollStep } = await import('../../src/handlers/workflow');
+  const { submitStep, watchStep, pollStep } = await import('../../src/handlers/workflow');
   const gw = gateway();
   // The API would start the execution; here the service starts nothing and the test plays Step Functions.
   const service = heldService(gw);
@@ -16,9 +16,13 @@ it('submitStep and pollStep run the workflow from the environment alone', async 
     body: { clusterId: 'j-HANDLERS1', executionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL', name: 'h', step: { type: 'spark', args: ['s3://b/app.py'] } },
   });
   const polling = gw.env.polling;
-  deployed.emr.nextScript = ['RUNNING', 'COMPLETED'];
-  expect(await submitStep({ jobId: job.jobId, polling })).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15 });
-  expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'SUBMITTED', waitSeconds: 15 } })).toEqual({ done: false, status: 'RUNNING', waitSeconds: 30 });
+  deployed.emr.nextScript = ['PENDING', 'RUNNING', 'COMPLETED'];
+  const wait = { timeoutSeconds: 31_536_000 };
+  expect(await submitStep({ jobId: job.jobId, polling })).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait });
+  // The wait for the step's end: the step looked at once, the task token stored on the job.
+  expect(await watchStep({ jobId: job.jobId, polling, poll: { done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait }, taskToken: 'handler-test-token' })).toEqual({ done: false, status: 'PENDING', waitSeconds: 15, ...wait });
+  expect(await gw.jobs.get(job.jobId)).toMatchObject({ waitToken: { token: 'handler-test-token' } });
+  expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'PENDING', waitSeconds: 15 } })).toEqual({ done: false, status: 'RUNNING', waitSeconds: 30, ...wait });
   expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'RUNNING', waitSeconds: 30 } })).toMatchObject({ done: true, status: 'COMPLETED' });
   expect(deployed.emr.steps[0]!.input).toMatchObject({ JobFlowId: 'j-HANDLERS1', ExecutionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL' });
 });

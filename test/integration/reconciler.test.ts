@@ -35,8 +35,10 @@ const later = () => gw.clock.advance(3600);
 /** A runner of the real ASL whose task routes are the workflow's, some replaced; and a reconciler over its executions. */
 function withRoutes(replace: (routes: ReturnType<typeof workflowRoutes>) => Partial<Record<string, TaskHandler>>): { runner: LocalWorkflowRunner; reconciler: Reconciler } {
   const routes = workflowRoutes(gw.workflow);
-  const runner = new LocalWorkflowRunner({ definition, routes: { ...routes, ...replace(routes) }, waitOverrideMs: 0, retryOverrideMs: 0 });
+  // No EMR events in the test gateway: each wait ends at once for PollStep to look (as gateway.ts's runner).
+  const runner = new LocalWorkflowRunner({ definition, routes: { ...routes, ...replace(routes) }, waitOverrideMs: 0, retryOverrideMs: 0, heartbeatOverrideMs: 0 });
   runners.push(runner);
+  gw.sfn.runner = runner;
   const executions = runnerExecutions(runner);
   return { runner, reconciler: new Reconciler({ jobs: gw.jobs, audit: gw.audit, executions, workflow: executions, tasks: gw.workflow, polling: DEFAULT_POLLING, now: gw.clock.now }) };
 }

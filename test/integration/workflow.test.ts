@@ -56,7 +56,7 @@ describe('the state machine definition', () => {
   });
   it('the local runner refuses a Task it has no route for, rather than calling AWS Lambda', () => {
     expect(() => new LocalWorkflowRunner({ definition: asl, routes: { SubmitStepFunctionArn: () => Promise.resolve({}) } })).toThrow(
-      /Task states without a local route: PollStep \(\$\{PollStepFunctionArn\}\), RecordFailure \(\$\{FailJobFunctionArn\}\)/,
+      /Task states without a local route: WaitForStepEnd \(arn:aws:states:::lambda:invoke\.waitForTaskToken with FunctionName "\$\{WatchStepFunctionArn\}"\), PollStep \(\$\{PollStepFunctionArn\}\), RecordFailure \(\$\{FailJobFunctionArn\}\)/,
     );
   });
 });

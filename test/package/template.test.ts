@@ -271,6 +271,7 @@ describePackage('serverless package', () => {
     const handlers: Record<FunctionName, string> = {
       api: 'src/handlers/api.handler',
       submitStep: 'src/handlers/workflow.submitStep',
+      watchStep: 'src/handlers/workflow.watchStep',
       pollStep: 'src/handlers/workflow.pollStep',
       failJob: 'src/handlers/workflow.failJob',
       scheduled: 'src/handlers/triggers.scheduled',
@@ -280,7 +281,7 @@ describePackage('serverless package', () => {
       reconcile: 'src/handlers/reconcile.reconcile',
     };
 
-    it('are exactly the nine handlers, on nodejs22.x and arm64, each with its own role', () => {
+    it('are exactly the ten handlers, on nodejs22.x and arm64, each with its own role', () => {
       expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
       const roles = new Set<string>();
       for (const fn of FUNCTIONS) {
@@ -297,15 +298,19 @@ describePackage('serverless package', () => {
 
     it('time out at 29 s (API Gateway) and, for the workflow tasks, before the ASL task timeout', () => {
       expect(functionInfo(t, 'api').properties.Timeout).toBe(29);
-      const tasks = Object.values((JSON.parse(asl) as { States: Record<string, { Type: string; Resource?: string; TimeoutSeconds?: number }> }).States).filter((s) => s.Type === 'Task');
-      const byPlaceholder: Record<string, FunctionName> = { '${SubmitStepFunctionArn}': 'submitStep', '${PollStepFunctionArn}': 'pollStep', '${FailJobFunctionArn}': 'failJob' };
-      expect(tasks).toHaveLength(3);
+      type TaskState = { Type: string; Resource?: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string; HeartbeatSecondsPath?: string; Parameters?: { FunctionName?: string } };
+      const tasks = Object.values((JSON.parse(asl) as { States: Record<string, TaskState> }).States).filter((s) => s.Type === 'Task');
+      const byPlaceholder: Record<string, FunctionName> = { '${SubmitStepFunctionArn}': 'submitStep', '${WatchStepFunctionArn}': 'watchStep', '${PollStepFunctionArn}': 'pollStep', '${FailJobFunctionArn}': 'failJob' };
+      expect(tasks).toHaveLength(4);
       for (const task of tasks) {
-        const fn = byPlaceholder[task.Resource ?? ''];
+        const callback = task.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+        const fn = byPlaceholder[(callback ? task.Parameters?.FunctionName : task.Resource) ?? ''];
         expect(fn).toBeDefined();
         const timeout = functionInfo(t, fn!).properties.Timeout as number;
         expect(timeout).toBe(60);
-        expect(task.TimeoutSeconds).toBeGreaterThan(timeout);
+        // The wait lasts until the job's deadline, or a heartbeat is missed: its Lambda only stores the token.
+        if (callback) expect([task.TimeoutSecondsPath, task.HeartbeatSecondsPath]).toEqual(['$.poll.timeoutSeconds', '$.polling.heartbeatSeconds']);
+        else expect(task.TimeoutSeconds).toBeGreaterThan(timeout);
       }
     });
 
@@ -359,7 +364,7 @@ describePackage('serverless package', () => {
       });
       expect(api).toMatchObject({ type: 'function', result: { statusCode: 200 } });
       // The workflow tasks build the gateway (config, environment) before validating their input.
-      for (const fn of ['submitStep', 'pollStep', 'failJob'] as const) {
+      for (const fn of ['submitStep', 'watchStep', 'pollStep', 'failJob'] as const) {
         const out = await invokeBundle(fixture, fn, {});
         expect(out.type).toBe('function');
         expect(out.error).toMatch(/^(ZodError|ValidationError): .*jobId/s);
@@ -461,13 +466,14 @@ describePackage('serverless package', () => {
   describe('state machine', () => {
     const stateMachine = () => resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine');
 
-    it('is the ASL file, unchanged, with its placeholders substituted by the three task functions', () => {
+    it('is the ASL file, unchanged, with its placeholders substituted by the four task functions', () => {
       const p = stateMachine();
       const subs = p.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
       const placeholders = [...new Set([...asl.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
       expect(Object.keys(subs).sort()).toEqual(placeholders);
       expect(subs).toEqual({
         SubmitStepFunctionArn: getAtt(functionInfo(t, 'submitStep').logicalId),
+        WatchStepFunctionArn: getAtt(functionInfo(t, 'watchStep').logicalId),
         PollStepFunctionArn: getAtt(functionInfo(t, 'pollStep').logicalId),
         FailJobFunctionArn: getAtt(functionInfo(t, 'failJob').logicalId),
       });
@@ -486,18 +492,34 @@ describePackage('serverless package', () => {
       expect(t.Resources.StateMachineLogGroup?.Type).toBe('AWS::Logs::LogGroup');
     });
 
-    it('has a role that may invoke exactly the three task functions', () => {
+    it('has a role that may invoke exactly the four task functions', () => {
       expect(stateMachine().RoleArn).toEqual(getAtt('StateMachineRole'));
       const statements = iamStatements(t).filter((s) => s.owner === 'StateMachineRole' && s.kind === 'identity');
       const invoke = statements.filter((s) => actionsOf(s.statement).some((a) => a.startsWith('lambda:')));
       expect(invoke).toHaveLength(1);
       expect(actionsOf(invoke[0]!.statement)).toEqual(['lambda:InvokeFunction']);
-      expect(asArray(invoke[0]!.statement.Resource)).toEqual(['submitStep', 'pollStep', 'failJob'].map((fn) => getAtt(functionInfo(t, fn as FunctionName).logicalId)));
+      expect(asArray(invoke[0]!.statement.Resource)).toEqual(['submitStep', 'watchStep', 'pollStep', 'failJob'].map((fn) => getAtt(functionInfo(t, fn as FunctionName).logicalId)));
       const trust = iamStatements(t).filter((s) => s.owner === 'StateMachineRole' && s.kind === 'trust');
       expect(trust.map((s) => s.statement.Principal)).toEqual([{ Service: 'states.amazonaws.com' }]);
       // Everything else it may do is the log delivery its logging needs.
       const others = statements.filter((s) => s !== invoke[0]).flatMap((s) => actionsOf(s.statement));
       for (const action of others) expect(action).toMatch(/^logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)$|^logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/);
+    });
+  });
+
+  describe('the waits for a step\'s end (task tokens)', () => {
+    it('may be completed only by watchStep, emrStepEvent and reconcile, and heartbeated only by reconcile', () => {
+      const holders = (action: string) => [...new Set(iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, action))).map((s) => s.owner))].sort();
+      expect(holders('states:SendTaskSuccess')).toEqual(['watchStep', 'emrStepEvent', 'reconcile'].map((fn) => roleOf(t, fn as FunctionName)).sort());
+      expect(holders('states:SendTaskHeartbeat')).toEqual([roleOf(t, 'reconcile')]);
+      // Failing a wait is no one's: a job's failure is recorded on the job, and the wait completed with it.
+      expect(holders('states:SendTaskFailure')).toEqual([]);
+      // The state machine's wait is the callback pattern on watchStep, and the step events reach emrStepEvent (below).
+      const states = (JSON.parse(asl) as { States: Record<string, { Resource?: string; Parameters?: { FunctionName?: string; Payload?: Record<string, string> } }> }).States;
+      const waits = Object.entries(states).filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken'));
+      expect(waits.map(([name, s]) => [name, s.Resource, s.Parameters?.FunctionName, s.Parameters?.Payload?.['taskToken.$']])).toEqual([
+        ['WaitForStepEnd', 'arn:aws:states:::lambda:invoke.waitForTaskToken', '${WatchStepFunctionArn}', '$$.Task.Token'],
+      ]);
     });
   });
 
@@ -565,14 +587,18 @@ describePackage('serverless package', () => {
       const expected: Record<FunctionName, string[]> = {
         api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
+        // Looks at the step as a poll does, stores the wait's task token on its job (or completes the wait, the job having ended).
+        watchStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:SendTaskSuccess'],
         submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
         pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
         failJob: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
         scheduled: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
-        emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep'],
-        // Finds unfinished jobs (Scan of the table), looks at their executions, starts one again or ends the job (stopping its step).
-        reconcile: [...logs, ...dynamo, 'dynamodb:Scan', ...seal, 'states:DescribeExecution', 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        // Records the step's change; its end completes the execution's wait.
+        emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'states:SendTaskSuccess'],
+        // Finds unfinished jobs (Scan of the table), looks at their executions, starts one again or ends the job (stopping its step);
+        // for a waiting execution, looks at the step (the fallback for a lost event) and completes the wait or sends it a heartbeat.
+        reconcile: [...logs, ...dynamo, 'dynamodb:Scan', ...seal, 'states:DescribeExecution', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskHeartbeat', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:CancelSteps'],
       };
       const [get, put, update, query] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
       const jobsTableActions: Record<FunctionName, string[]> = {
@@ -580,6 +606,7 @@ describePackage('serverless package', () => {
         scheduled: [get, put, update],
         event: [get, put, update],
         submitStep: [get, update],
+        watchStep: [get, update],
         pollStep: [get, update],
         failJob: [get, update],
         emrStepEvent: [get, update],
@@ -602,6 +629,11 @@ describePackage('serverless package', () => {
           // StartExecution on the state machine; DescribeExecution on its executions (their ARNs are not the machine's).
           if (actions.includes('states:StartExecution')) expect([actions, resources]).toEqual([['states:StartExecution'], [stateMachineArn()]]);
           if (actions.includes('states:DescribeExecution')) expect([actions, resources]).toEqual([['states:DescribeExecution'], [executionsArn()]]);
+          // Task tokens of service integrations cannot be scoped by IAM: only these two actions, alone in their statement.
+          if (actions.some((a) => a.startsWith('states:SendTask'))) {
+            expect(resources).toEqual(['*']);
+            for (const a of actions) expect(['states:SendTaskSuccess', 'states:SendTaskHeartbeat']).toContain(a);
+          }
           if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
         }
         // The jobs table: created only where jobs are submitted, listed (and read in batches) only by the API, updated where they change.

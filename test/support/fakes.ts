@@ -12,8 +12,8 @@ import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
-import type { WorkflowInput } from '../../src/jobs/workflow-input';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
+import type { TaskResult, WorkflowInput } from '../../src/jobs/workflow-input';
 import { TestSealer } from './sealer';
 
 /** What a table gives back: a copy, undefined attributes dropped (marshall's removeUndefinedValues). */
@@ -93,10 +93,10 @@ export class InMemoryJobRepository implements JobRepository {
   /** Pages of `unfinishedPageSize` jobs, by jobId, as the adapter's Scan (whose pages end at 1 MB) pages the table. */
   unfinishedPageSize = 100;
 
-  /** The jobs not in a terminal state, read from the items (the fake has no index to tear), a page from `cursor`. */
+  /** The jobs not in a terminal state (or holding a wait's token), read from the items (the fake has no index to tear), a page from `cursor`. */
   async unfinished(cursor?: string): Promise<UnfinishedPage> {
     await turn();
-    const all = [...this.items.values()].filter((j) => !isTerminal(j.status) && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    const all = [...this.items.values()].filter((j) => (!isTerminal(j.status) || j.waitToken !== undefined) && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
     const page = all.slice(0, this.unfinishedPageSize);
     return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
   }
@@ -246,6 +246,40 @@ export class FakeEmrSteps implements EmrSteps {
 }
 
 /** Step Functions' StartExecution, recorded; scripted failures. */
+/**
+ * Step Functions' callback API as the tasks see it: every completion and heartbeat recorded. A token completes
+ * once: after that (or once `expire`d) it is `gone`, as Step Functions answers TaskTimedOut. `failNext` throws.
+ */
+export class RecordingCallbacks implements WorkflowCallbacks {
+  readonly completed: { token: string; result: TaskResult }[] = [];
+  readonly heartbeats: string[] = [];
+  private readonly dead = new Set<string>();
+  private readonly failures: Error[] = [];
+  failNext(...errors: Error[]): void {
+    this.failures.push(...errors);
+  }
+  expire(token: string): void {
+    this.dead.add(token);
+  }
+  async complete(token: string, result: TaskResult): Promise<'sent' | 'gone'> {
+    await turn();
+    const error = this.failures.shift();
+    if (error) throw error;
+    if (this.dead.has(token)) return 'gone';
+    this.dead.add(token);
+    this.completed.push({ token, result: structuredClone(result) });
+    return 'sent';
+  }
+  async heartbeat(token: string): Promise<'sent' | 'gone'> {
+    await turn();
+    const error = this.failures.shift();
+    if (error) throw error;
+    if (this.dead.has(token)) return 'gone';
+    this.heartbeats.push(token);
+    return 'sent';
+  }
+}
+
 export class RecordingStarter implements WorkflowStarter {
   /** Every call, failed ones included. */
   readonly attempts: WorkflowInput[] = [];

@@ -16,11 +16,13 @@ import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { StepTasks } from '../../src/jobs/step-tasks';
 import { Reconciler } from '../../src/jobs/reconciler';
 import { executionName } from '../../src/jobs/model';
-import type { WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
+import type { WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
+import { LocalServiceError } from '../../src/local/errors';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
+import { LocalStepFunctions } from '../../src/local/sfn/api';
 import { LocalWorkflowRunner } from '../../src/local/sfn/runner';
-import { loadTestConfig, SimClock, SUBMITTER_ROLE } from './config';
+import { CLUSTER, loadTestConfig, SimClock, SUBMITTER_ROLE } from './config';
 import { startDynamo, type TestDynamo } from './dynamo';
 import { FakeEmr } from './fake-emr';
 import { InMemoryDigestStore, TestDigestSigner } from './digests';
@@ -44,12 +46,16 @@ export interface TestGateway {
   digester: AuditDigester;
   workflow: StepTasks;
   runner: LocalWorkflowRunner;
+  /** The runner the tasks' callbacks (SendTaskSuccess/Heartbeat) reach: `runner`, unless a test runs its own. */
+  sfn: { runner: LocalWorkflowRunner };
   service: JobService;
   /** A service whose workflow start is up to the test (e.g. a no-op, to act before the state machine runs). */
   serviceWith(workflow: ConstructorParameters<typeof JobService>[0]['workflow']): JobService;
   /** Credentials the submitter-role clients were made with (one entry per AssumeRole). */
   assumed: TemporaryCredentials[];
   sts: { calls: { RoleArn?: string; SourceIdentity?: string; RoleSessionName?: string }[] };
+  /** The execution's history as GetExecutionHistory gives it (every page). */
+  history(name: string): Record<string, unknown>[];
   /** Waits for the job's execution to end; returns the job then. */
   finish(jobId: string): Promise<Awaited<ReturnType<DynamoJobStore['get']>>>;
   /** The runner's executions at the reconciler's ports (names as Step Functions has them). */
@@ -62,6 +68,15 @@ export interface TestGateway {
 
 export interface GatewayOptions {
   polling?: PollingPolicy;
+  /** Another state machine definition than statemachines/submit-job.asl.json (e.g. the previous poll loop, test/fixtures). */
+  definition?: unknown;
+  /**
+   * EMR's step events, simulated (FakeEmr's `timed` steps only): once a wait for the step's end has begun, the
+   * step's RUNNING event, then the reconciler's look every `reconcileEverySeconds` of simulated time (a heartbeat
+   * while the step runs), then its end's event. Without it no event ever comes, and each wait ends at once
+   * (as one nobody completes or heartbeats does) for PollStep to look.
+   */
+  stepEvents?: { reconcileEverySeconds: number };
   /** Wraps the DynamoDB client the stores use (fault injection). */
   wrapDb?: (client: DynamoDBClient) => DynamoDBClient;
   /** Another configuration than the shared one (YAML text). */
@@ -89,16 +104,41 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     if (credentials) assumed.push(credentials);
     return submitClientFactory({ region: 'us-east-1' })(credentials);
   });
-  const workflow = new StepTasks({ jobs, audit, emr: emrAccess, sealer, config, now: clock.now });
+  // The runner is made below, from the tasks' routes: the callbacks reach it once it exists.
+  const sfn = {} as { runner: LocalWorkflowRunner };
+  const workflow = new StepTasks({ jobs, audit, emr: emrAccess, callbacks: runnerCallbacks(() => sfn.runner), sealer, config, now: clock.now });
   const digestStore = new InMemoryDigestStore();
   const digestSigner = new TestDigestSigner();
   const digests = new DigestVerifier(digestStore, digestSigner);
   const digester = new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner, now: clock.now });
   const routes = workflowRoutes(workflow);
+  /** The simulated steps' lives in progress: finish and stop wait for them. */
+  const lives = new Set<Promise<void>>();
+  /** The simulated life of a timed step after its wait began: RUNNING, the reconciler's looks, the end. */
+  const liveOn = async (jobId: string): Promise<void> => {
+    const step = emr.steps.find((s) => s.name.endsWith(`[${jobId}]`));
+    if (!step || !emr.timed || !options.stepEvents) return;
+    const event = (state: string) => workflow.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state });
+    await event('RUNNING');
+    const end = step.created.getTime() + emr.timed.runSeconds * 1000;
+    const every = options.stepEvents.reconcileEverySeconds;
+    while (clock.now().getTime() + every * 1000 < end) {
+      clock.advance(every);
+      await workflow.followWaiting(jobId);
+    }
+    clock.advance(Math.max(0, (end - clock.now().getTime()) / 1000));
+    await event('COMPLETED');
+  };
   const runner = new LocalWorkflowRunner({
-    definition,
+    definition: options.definition ?? definition,
     routes: {
       ...routes,
+      WatchStepFunctionArn: async (input) => {
+        const result = await routes.WatchStepFunctionArn(input);
+        // After the wait has its token, as the events come after the step was added.
+        if (!result.done) lives.add(new Promise((r) => setImmediate(r)).then(() => liveOn((input as { jobId: string }).jobId)));
+        return result;
+      },
       // Simulated time: each poll happens the wait the previous task asked for later.
       PollStepFunctionArn: (input) => {
         clock.advance((input as { poll: { waitSeconds: number } }).poll.waitSeconds);
@@ -107,7 +147,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     },
     waitOverrideMs: 0,
     retryOverrideMs: 0,
+    // Without EMR events: each wait for the step's end ends at once, as a wait nobody completes or heartbeats ends
+    // after polling.heartbeatSeconds, and PollStep looks (the clock moved by the backoff).
+    ...(options.stepEvents ? {} : { heartbeatOverrideMs: 0 }),
   });
+  sfn.runner = runner;
   const executions = runnerExecutions(runner);
   const reconciler = new Reconciler({ jobs, audit, executions, workflow: executions, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
@@ -125,23 +169,64 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     digester,
     workflow,
     runner,
+    sfn,
     service,
     serviceWith,
     executions,
     reconciler,
     assumed,
     sts,
+    history(name) {
+      const arn = 'arn:aws:states:us-east-1:123456789012:stateMachine:emr-gateway-test';
+      const api = new LocalStepFunctions(arn, runner, { roleArn: 'arn:aws:iam::123456789012:role/test-state-machine', creationDate: new Date() });
+      const events: Record<string, unknown>[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = api.getExecutionHistory({ executionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }) as { events: Record<string, unknown>[]; nextToken?: string };
+        events.push(...page.events);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return events;
+    },
     async finish(jobId) {
       const job = await jobs.get(jobId);
       const execution = runner.executions.get(job ? executionName(job) : jobId);
       if (!execution) throw new Error(`no execution for ${jobId}`);
       await execution.done;
+      await Promise.all(lives);
       return jobs.get(jobId);
     },
     async stop() {
+      await Promise.allSettled(lives);
       await runner.stop();
       emr.restore();
       await dynamo.stop();
+    },
+  };
+}
+
+/** The runner's callback API as the tasks reach it through SDK's SendTaskSuccess / SendTaskHeartbeat (SfnWorkflowCallbacks). */
+export function runnerCallbacks(runner: () => LocalWorkflowRunner): WorkflowCallbacks {
+  const gone = (error: unknown): 'gone' => {
+    if (error instanceof LocalServiceError && ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes(error.type)) return 'gone';
+    throw error;
+  };
+  return {
+    complete(token, result) {
+      try {
+        runner().sendTaskSuccess(token, JSON.stringify(result));
+        return Promise.resolve('sent');
+      } catch (error) {
+        return Promise.resolve(gone(error));
+      }
+    },
+    heartbeat(token) {
+      try {
+        runner().sendTaskHeartbeat(token);
+        return Promise.resolve('sent');
+      } catch (error) {
+        return Promise.resolve(gone(error));
+      }
     },
   };
 }

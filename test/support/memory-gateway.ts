@@ -9,7 +9,7 @@ import { StepTasks, type TaskResult } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy, type WorkflowInput } from '../../src/jobs/workflow-input';
 import type { GatewayConfig, LoadedConfig } from '../../src/config/validate';
 import { GATEWAY_CONFIG_YAML, loadTestConfig, SimClock } from './config';
-import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, RecordingStarter } from './fakes';
+import { FakeEmrSteps, InMemoryAuditLog, InMemoryJobRepository, RecordingCallbacks, RecordingStarter } from './fakes';
 import { InMemoryDigestStore, TestDigestSigner } from './digests';
 import { TestSealer } from './sealer';
 
@@ -26,14 +26,16 @@ export interface MemoryGateway {
   digester: AuditDigester;
   emr: FakeEmrSteps;
   starter: RecordingStarter;
+  /** The executions' waits for the step's end, as Step Functions' callback API takes them. */
+  callbacks: RecordingCallbacks;
   tasks: StepTasks;
   service: JobService;
   polling: PollingPolicy;
   /** The workflow input the service starts the state machine with. */
   input(jobId: string): WorkflowInput;
   /**
-   * Runs the state machine's loop for a job: SubmitStep, then Wait (the clock moves by the wait asked for)
-   * and PollStep until done. Errors leave as they are (the ASL's Retry and Catch are the test's to play).
+   * Runs the state machine's loop for a job as it goes when no event ever comes: SubmitStep, then each wait
+   * ends without its event (the clock moves by the backoff asked for) and PollStep looks, until done. Errors leave as they are (the ASL's Retry and Catch are the test's to play).
    */
   run(jobId: string, maxPolls?: number): Promise<{ result: TaskResult; waits: number[] }>;
 }
@@ -51,7 +53,8 @@ export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: s
   const sealer = new TestSealer();
   const audit = new InMemoryAuditLog(clock.now, sealer);
   const emr = new FakeEmrSteps(clock.now, config.clusters.filter((c) => c.propagateSourceIdentity).map((c) => c.id));
-  const tasks = new StepTasks({ jobs, audit, emr, sealer, config, now: clock.now });
+  const callbacks = new RecordingCallbacks();
+  const tasks = new StepTasks({ jobs, audit, emr, callbacks, sealer, config, now: clock.now });
   const starter = new RecordingStarter();
   const digestStore = new InMemoryDigestStore();
   const digestSigner = new TestDigestSigner();
@@ -59,7 +62,7 @@ export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: s
   const service = new JobService({ config, engine, jobs, audit, sealer, digests: new DigestVerifier(digestStore, digestSigner), workflow: starter, tasks, polling, now: clock.now });
   const input = (jobId: string): WorkflowInput => ({ jobId, polling });
   return {
-    config, clock, jobs, audit, sealer, emr, starter, tasks, service, polling, input, digestStore, digestSigner, digester,
+    config, clock, jobs, audit, sealer, emr, starter, callbacks, tasks, service, polling, input, digestStore, digestSigner, digester,
     async run(jobId, maxPolls = 100) {
       let result = await tasks.submit(input(jobId));
       const waits: number[] = [];

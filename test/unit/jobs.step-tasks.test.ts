@@ -13,7 +13,7 @@ import type { Job } from '../../src/jobs/model';
 import type { JobRequest } from '../../src/jobs/request';
 import { subjectOf } from '../../src/jobs/step-tasks';
 import { hashOf } from '../../src/util/canonical';
-import type { TaskResult } from '../../src/jobs/step-tasks';
+import type { PollInput } from '../../src/jobs/step-tasks';
 import type { PollingPolicy } from '../../src/jobs/workflow-input';
 import { verifiedTrail } from '../support/audit';
 import { ALICE, CLUSTER, PLAIN_CLUSTER, role, submitBody } from '../support/config';
@@ -31,7 +31,7 @@ async function accepted(body = submitBody(), gateway = g): Promise<Job> {
 const trail = (jobId: string, gateway = g): Promise<string[]> => verifiedTrail(gateway, jobId, { headAtEnd: true });
 const job = async (jobId: string): Promise<Job> => (await g.jobs.get(jobId))!;
 const eventOf = async (jobId: string, type: string) => (await g.audit.list(jobId)).find((e) => e.type === type);
-const poll = (jobId: string, previous: TaskResult) => g.tasks.poll({ ...g.input(jobId), poll: previous });
+const poll = (jobId: string, previous: PollInput['poll']) => g.tasks.poll({ ...g.input(jobId), poll: previous });
 /** The stored job matches `expected` and has none of the `absent` fields. */
 async function expectJob(jobId: string, expected: Record<string, unknown>, absent: (keyof Job)[] = []): Promise<void> {
   const stored = await job(jobId);
@@ -43,7 +43,7 @@ describe('submit', () => {
   it('adds exactly one step, named with the job marker, under the runtime role, and records SUBMITTED', async () => {
     const { jobId } = await accepted();
     const result = await g.tasks.submit(g.input(jobId));
-    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15 });
+    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, timeoutSeconds: 31_536_000 });
     expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']); // a first attempt has nothing to look for
     const [step] = g.emr.steps;
     expect(step).toMatchObject({ clusterId: CLUSTER, name: `nightly etl [${jobId}]`, job: { executionRoleArn: role('CallerTeamRoleETL') } });
@@ -322,7 +322,7 @@ describe('poll', () => {
 
   it('a poll of a job with no step yet changes nothing and keeps the wait', async () => {
     const { jobId } = await accepted();
-    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40 });
+    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40, timeoutSeconds: 31_536_000 });
     expect(g.emr.calls).toEqual([]);
   });
 });
@@ -586,5 +586,135 @@ describe('observeStepEvent (EMR Step Status Change)', () => {
     expect(await g.tasks.observeStepEvent({ stepId: 's-000000000001', clusterId: CLUSTER, name: `nightly etl [${jobId}]`, state: 'RUNNING' })).toBe('ACCEPTED');
     await expectJob(jobId, { status: 'ACCEPTED' }, ['stepId']);
     expect(await trail(jobId)).toEqual(['DECISION']);
+  });
+});
+
+describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s end completes)', () => {
+  async function waiting(token = 'token-1'): Promise<{ jobId: string; stepId: string; name: string }> {
+    const { jobId } = await accepted();
+    const submitted = await g.tasks.submit(g.input(jobId));
+    const step = g.emr.steps.at(-1)!;
+    expect(await g.tasks.watch({ ...g.input(jobId), poll: submitted, taskToken: token })).toMatchObject({ done: false, status: 'PENDING' });
+    return { jobId, stepId: step.id, name: step.name };
+  }
+  const event = (w: { stepId: string; name: string }, state: string) => ({ stepId: w.stepId, clusterId: CLUSTER, name: w.name, state });
+
+  it('looks at the step once, stores the token on the job; the terminal event records the end and completes the wait once, with the job\'s end', async () => {
+    g.emr.nextScript = ['PENDING', 'COMPLETED'];
+    const w = await waiting();
+    expect((await job(w.jobId)).waitToken).toEqual({ token: 'token-1', at: g.clock.now().toISOString() });
+    expect(await g.tasks.observeStepEvent(event(w, 'RUNNING'))).toBe('RUNNING');
+    expect(g.callbacks.completed).toEqual([]); // an intermediate state is recorded, the wait goes on
+    expect(await g.tasks.observeStepEvent(event(w, 'COMPLETED'))).toBe('COMPLETED');
+    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: { done: true, status: 'COMPLETED', waitSeconds: 1, timeoutSeconds: 1 } }]);
+    await expectJob(w.jobId, { status: 'COMPLETED' }, ['waitToken']);
+    expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+
+  it('duplicated and out-of-order events complete it once and record nothing twice or backwards', async () => {
+    g.emr.nextScript = ['PENDING', 'COMPLETED'];
+    const w = await waiting();
+    const outcomes = await Promise.all([g.tasks.observeStepEvent(event(w, 'COMPLETED')), g.tasks.observeStepEvent(event(w, 'COMPLETED'))]);
+    expect(outcomes).toEqual(['COMPLETED', 'COMPLETED']);
+    for (const late of ['RUNNING', 'PENDING', 'COMPLETED']) expect(await g.tasks.observeStepEvent(event(w, late))).toBe('COMPLETED');
+    expect(g.callbacks.completed.map((c) => c.token)).toEqual(['token-1']);
+    expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'COMPLETED']);
+  });
+
+  it('a crash between recording the end and completing the wait: the event delivered again completes it', async () => {
+    g.emr.nextScript = ['PENDING', 'FAILED'];
+    const w = await waiting();
+    g.callbacks.failNext(new TransientError('StepFunctions SendTaskSuccess: ThrottlingException'));
+    await expect(g.tasks.observeStepEvent(event(w, 'FAILED'))).rejects.toThrow(TransientError);
+    await expectJob(w.jobId, { status: 'FAILED', waitToken: { token: 'token-1' } });
+    expect(await g.tasks.observeStepEvent(event(w, 'FAILED'))).toBe('FAILED'); // EventBridge's retry
+    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: expect.objectContaining({ done: true, status: 'FAILED' }) as unknown }]);
+    await expectJob(w.jobId, { status: 'FAILED' }, ['waitToken']);
+    expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'FAILED']);
+  });
+
+  it('an end that came while nobody waited (its event lost, or the stack stopped) is found as the wait begins', async () => {
+    g.emr.nextScript = ['COMPLETED'];
+    const { jobId } = await accepted();
+    const submitted = await g.tasks.submit(g.input(jobId));
+    expect(await g.tasks.watch({ ...g.input(jobId), poll: submitted, taskToken: 'first' })).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(g.callbacks.completed.map((c) => c.token)).toEqual(['first']);
+    await expectJob(jobId, { status: 'COMPLETED' }, ['waitToken']);
+  });
+
+  it('a job that ended before its wait began (its event came first) completes the wait at once', async () => {
+    g.emr.nextScript = ['COMPLETED'];
+    const { jobId } = await accepted();
+    const submitted = await g.tasks.submit(g.input(jobId));
+    const step = g.emr.steps.at(-1)!;
+    await g.tasks.observeStepEvent({ stepId: step.id, clusterId: CLUSTER, name: step.name, state: 'COMPLETED' });
+    expect(await g.tasks.watch({ ...g.input(jobId), poll: submitted, taskToken: 'late' })).toMatchObject({ done: true, status: 'COMPLETED' });
+    expect(g.callbacks.completed).toEqual([{ token: 'late', result: expect.objectContaining({ done: true, status: 'COMPLETED' }) as unknown }]);
+    await expectJob(jobId, { status: 'COMPLETED' }, ['waitToken']);
+  });
+
+  it('a new wait (after the previous one timed out) replaces the token, and only that one is completed', async () => {
+    g.emr.nextScript = ['PENDING', 'RUNNING', 'RUNNING', 'COMPLETED'];
+    const w = await waiting('first');
+    g.callbacks.expire('first'); // its heartbeat timed out: PollStep looked, then a new wait began
+    await poll(w.jobId, { done: false, status: 'SUBMITTED', waitSeconds: 15 });
+    await g.tasks.watch({ ...g.input(w.jobId), poll: { done: false, status: 'RUNNING', waitSeconds: 15 }, taskToken: 'second' });
+    await g.tasks.observeStepEvent(event(w, 'COMPLETED'));
+    expect(g.callbacks.completed.map((c) => c.token)).toEqual(['second']);
+  });
+
+  it('the wait lasts until the deadline: its timeout is the time left, then none once the deadline is recorded', async () => {
+    const { jobId } = await accepted(submitBody({ timeoutSeconds: 600 }));
+    const submitted = await g.tasks.submit(g.input(jobId));
+    expect(submitted.timeoutSeconds).toBe(600);
+    g.clock.advance(590);
+    expect((await poll(jobId, submitted)).timeoutSeconds).toBe(10);
+    g.clock.advance(10);
+    const timedOut = await poll(jobId, submitted); // the wait's timeout: TIMEOUT recorded, the step cancelled
+    expect(timedOut).toMatchObject({ done: false, timeoutSeconds: 31_536_000 });
+    expect(await trail(jobId)).toContain('TIMEOUT');
+  });
+
+  it('refuses to wait on a job with no step: nothing would ever end the wait', async () => {
+    const { jobId } = await accepted();
+    await expect(g.tasks.watch({ ...g.input(jobId), poll: { done: false, status: 'ACCEPTED', waitSeconds: 15 }, taskToken: 't' })).rejects.toThrow(/no EMR step to wait for/);
+    await expectJob(jobId, { status: 'ACCEPTED' }, ['waitToken']);
+  });
+
+  describe('followWaiting (the reconciler: the fallback for lost events)', () => {
+    it('a step still running: a heartbeat, and the wait goes on', async () => {
+      g.emr.nextScript = ['PENDING', 'RUNNING'];
+      const w = await waiting();
+      expect(await g.tasks.followWaiting(w.jobId)).toBe('heartbeat');
+      expect(g.callbacks.heartbeats).toEqual(['token-1']);
+      await expectJob(w.jobId, { status: 'RUNNING', waitToken: { token: 'token-1' } });
+    });
+
+    it('a step that ended with its event lost: the end is recorded and the wait completed', async () => {
+      g.emr.nextScript = ['PENDING', 'COMPLETED'];
+      const w = await waiting();
+      expect(await g.tasks.followWaiting(w.jobId)).toBe('completed');
+      expect(g.callbacks.completed.map((c) => c.result.status)).toEqual(['COMPLETED']);
+      await expectJob(w.jobId, { status: 'COMPLETED' }, ['waitToken']);
+      expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'COMPLETED']);
+    });
+
+    it('a token Step Functions no longer knows is dropped', async () => {
+      g.emr.nextScript = ['PENDING', 'RUNNING'];
+      const w = await waiting();
+      g.callbacks.expire('token-1');
+      expect(await g.tasks.followWaiting(w.jobId)).toBe('stale');
+      await expectJob(w.jobId, { status: 'RUNNING' }, ['waitToken']);
+      expect(await g.tasks.followWaiting(w.jobId)).toBe('none');
+    });
+
+    it('sends a cancel the API could not', async () => {
+      g.emr.nextScript = ['PENDING', 'RUNNING'];
+      const w = await waiting();
+      await g.jobs.transition(w.jobId, () => ({ cancelRequested: { by: ALICE, mode: 'SEND_INTERRUPT', at: g.clock.now().toISOString() } }));
+      expect(await g.tasks.followWaiting(w.jobId)).toBe('heartbeat');
+      expect(g.emr.count('cancel')).toBe(1);
+      expect((await job(w.jobId)).cancelRequested?.sent).toBe(true);
+    });
   });
 });

@@ -81,7 +81,7 @@ describe('the local Step Functions, stopped', () => {
     };
     const runner = new LocalWorkflowRunner({
       definition,
-      routes: { SubmitStepFunctionArn: task('submit'), PollStepFunctionArn: task('poll'), FailJobFunctionArn: task('fail') },
+      routes: { SubmitStepFunctionArn: task('submit'), WatchStepFunctionArn: task('watch'), PollStepFunctionArn: task('poll'), FailJobFunctionArn: task('fail') },
       waitOverrideMs: 60_000,
     });
     await runner.stop();

@@ -160,7 +160,7 @@ export class DynamoJobStore implements JobRepository {
   }
 
   /**
-   * A page of the jobs not in a terminal state, read from the table itself (a Scan, not an index: a lagging or
+   * A page of the jobs not in a terminal state (or holding a wait's token: JobRepository.unfinished), read from the table itself (a Scan, not an index: a lagging or
    * torn index could hide one), in no particular order. Eventually consistent: the item a Scan may miss or show
    * older is one written in the last second, and an unfinished job's older version is unfinished too (terminal
    * states are final), so a job that stays unfinished is found by this run or the next. `cursor` is the last
@@ -171,8 +171,8 @@ export class DynamoJobStore implements JobRepository {
     const out = await awsCall('DynamoDB Scan', () => this.db.send(
       new ScanCommand({
         TableName: this.table,
-        FilterExpression: `#status IN (${Object.keys(statuses).join(', ')})`,
-        ExpressionAttributeNames: { '#status': 'status' },
+        FilterExpression: `#status IN (${Object.keys(statuses).join(', ')}) OR attribute_exists(#wait)`,
+        ExpressionAttributeNames: { '#status': 'status', '#wait': 'waitToken' },
         ExpressionAttributeValues: marshall(statuses),
         ...(cursor !== undefined ? { ExclusiveStartKey: marshall({ jobId: cursor }) } : {}),
       }),
