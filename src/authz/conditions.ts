@@ -3,34 +3,43 @@
  * values listed for one key are ORed (for negated operators: the key must match none of them), a missing
  * key fails positive operators and satisfies negated ones, `...IfExists` turns a missing key into a match,
  * `ForAnyValue:`/`ForAllValues:` quantify over multi-valued keys, and `Null` tests presence.
+ *
+ * Compiled values (comparators) and whole conditions are immutable data with their methods on the prototype; with a
+ * CompileCache, each is compiled once per compilation and shared by every statement that writes the same thing.
  */
 import { BlockList, isIP } from 'node:net';
 import { splitArn } from './arn';
 import type { ContextValue, RequestContext } from './context';
+import type { CompileCache } from './intern';
 import { compilePattern, matchParts, type Pattern } from './pattern';
 
 /** Compares one policy value with one request value: true/false, or undefined when it cannot be evaluated
  *  (a policy variable without a value, a request value that is not a number/date/ARN/IP): never a match. */
-type Comparator = (requestValue: string, context: RequestContext) => boolean | undefined;
+interface Comparator {
+  compare(requestValue: string, context: RequestContext): boolean | undefined;
+}
 
 interface BaseOperator {
   readonly name: string;
   readonly negated: boolean;
   /** Compiles one policy value, or returns an error message naming what is wrong with it. */
-  compile(value: string, variables: boolean): Comparator | string;
+  compile(value: string, variables: boolean, cache: CompileCache | undefined): Comparator | string;
+}
+
+class StringComparator implements Comparator {
+  constructor(
+    private readonly pattern: Pattern,
+    private readonly ignoreCase: boolean,
+  ) {}
+  compare(requestValue: string, context: RequestContext): boolean | undefined {
+    return this.pattern.match(this.ignoreCase ? requestValue.toLowerCase() : requestValue, context);
+  }
 }
 
 const stringOperator = (name: string, negated: boolean, wildcards: boolean, ignoreCase: boolean): BaseOperator => ({
   name,
   negated,
-  compile(value, variables) {
-    const pattern = compilePattern(value, { wildcards, variables, ignoreCase });
-    return (requestValue, context) => {
-      const parts = pattern.resolve(context);
-      if (!parts) return undefined;
-      return matchParts(parts, ignoreCase ? requestValue.toLowerCase() : requestValue);
-    };
-  },
+  compile: (value, variables, cache) => new StringComparator(compilePattern(value, { wildcards, variables, ignoreCase }, cache), ignoreCase),
 });
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -44,65 +53,105 @@ export function parseDate(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+interface OrderedTest {
+  parse(text: string): number | undefined;
+  test(request: number, policy: number): boolean;
+}
+
+class OrderedComparator implements Comparator {
+  constructor(
+    private readonly kind: OrderedTest,
+    private readonly policyValue: number,
+  ) {}
+  compare(requestValue: string): boolean | undefined {
+    const r = this.kind.parse(requestValue);
+    return r === undefined ? undefined : this.kind.test(r, this.policyValue);
+  }
+}
+
 const ordered = (
   name: string,
   kind: 'number' | 'date',
   negated: boolean,
   test: (request: number, policy: number) => boolean,
-): BaseOperator => ({
-  name,
-  negated,
-  compile(value) {
-    const parse = kind === 'number' ? parseNumber : parseDate;
-    const policyValue = parse(value);
-    if (policyValue === undefined) return `${JSON.stringify(value)} is not a ${kind === 'number' ? 'number' : 'date (ISO 8601 or epoch seconds)'}`;
-    return (requestValue) => {
-      const r = parse(requestValue);
-      return r === undefined ? undefined : test(r, policyValue);
-    };
-  },
-});
+): BaseOperator => {
+  const parse = kind === 'number' ? parseNumber : parseDate;
+  const orderedTest: OrderedTest = { parse, test };
+  return {
+    name,
+    negated,
+    compile(value) {
+      const policyValue = parse(value);
+      if (policyValue === undefined) return `${JSON.stringify(value)} is not a ${kind === 'number' ? 'number' : 'date (ISO 8601 or epoch seconds)'}`;
+      return new OrderedComparator(orderedTest, policyValue);
+    },
+  };
+};
+
+class ArnComparator implements Comparator {
+  /** @param segments partition, service, region, account and resource patterns */
+  constructor(private readonly segments: readonly Pattern[]) {}
+  compare(requestValue: string, context: RequestContext): boolean | undefined {
+    const r = splitArn(requestValue);
+    if (!r) return undefined;
+    const values = [r.partition, r.service, r.region, r.account, r.resource];
+    // Every segment is resolved: one whose variable has no value voids the comparison even after a mismatch.
+    let result: boolean | undefined = true;
+    for (let i = 0; i < this.segments.length; i++) {
+      const resolved = this.segments[i]!.resolve(context);
+      if (!resolved) result = undefined;
+      else if (result && !matchParts(resolved, values[i]!)) result = false;
+    }
+    return result;
+  }
+}
 
 const arnOperator = (name: string, negated: boolean): BaseOperator => ({
   name,
   negated,
-  compile(value, variables) {
+  compile(value, variables, cache) {
     const parts = splitArn(value, true);
     if (!parts) return `${JSON.stringify(value)} is not an ARN (arn:partition:service:region:account:resource)`;
-    const p = (s: string): Pattern => compilePattern(s, { wildcards: true, variables });
-    const segments = [p(parts.partition), p(parts.service), p(parts.region), p(parts.account), p(parts.resource)];
-    return (requestValue, context) => {
-      const r = splitArn(requestValue);
-      if (!r) return undefined;
-      const values = [r.partition, r.service, r.region, r.account, r.resource];
-      let result: boolean | undefined = true;
-      segments.forEach((segment, i) => {
-        const resolved = segment.resolve(context);
-        if (!resolved) result = undefined;
-        else if (result && !matchParts(resolved, values[i]!)) result = false;
-      });
-      return result;
-    };
+    const p = (s: string): Pattern => compilePattern(s, { wildcards: true, variables }, cache);
+    return new ArnComparator([p(parts.partition), p(parts.service), p(parts.region), p(parts.account), p(parts.resource)]);
   },
 });
+
+class BoolComparator implements Comparator {
+  constructor(private readonly pattern: Pattern) {}
+  compare(requestValue: string, context: RequestContext): boolean | undefined {
+    const policyValue = this.pattern.resolveText(context);
+    const r = requestValue.toLowerCase();
+    if (policyValue === undefined || (policyValue !== 'true' && policyValue !== 'false')) return undefined;
+    if (r !== 'true' && r !== 'false') return undefined;
+    return r === policyValue;
+  }
+}
 
 const boolOperator: BaseOperator = {
   name: 'Bool',
   negated: false,
-  compile(value, variables) {
-    const pattern = compilePattern(value, { wildcards: false, variables, ignoreCase: true });
+  compile(value, variables, cache) {
+    const pattern = compilePattern(value, { wildcards: false, variables, ignoreCase: true }, cache);
     if (!pattern.hasVariables && value.toLowerCase() !== 'true' && value.toLowerCase() !== 'false') {
       return `${JSON.stringify(value)} is not a boolean (true or false)`;
     }
-    return (requestValue, context) => {
-      const policyValue = pattern.resolveText(context);
-      const r = requestValue.toLowerCase();
-      if (policyValue === undefined || (policyValue !== 'true' && policyValue !== 'false')) return undefined;
-      if (r !== 'true' && r !== 'false') return undefined;
-      return r === policyValue;
-    };
+    return new BoolComparator(pattern);
   },
 };
+
+class IpComparator implements Comparator {
+  constructor(
+    private readonly family: number,
+    private readonly list: BlockList,
+  ) {}
+  // Only the same family matches: BlockList would see an IPv4 request inside an IPv6 block (::/0) as mapped.
+  compare(requestValue: string): boolean | undefined {
+    const f = isIP(requestValue);
+    if (!f) return undefined;
+    return f === this.family && this.list.check(requestValue, f === 6 ? 'ipv6' : 'ipv4');
+  }
+}
 
 const ipOperator = (name: string, negated: boolean): BaseOperator => ({
   name,
@@ -116,12 +165,7 @@ const ipOperator = (name: string, negated: boolean): BaseOperator => ({
     }
     const list = new BlockList();
     list.addSubnet(address!, prefix, family === 6 ? 'ipv6' : 'ipv4');
-    // Only the same family matches: BlockList would see an IPv4 request inside an IPv6 block (::/0) as mapped.
-    return (requestValue) => {
-      const f = isIP(requestValue);
-      if (!f) return undefined;
-      return f === family && list.check(requestValue, f === 6 ? 'ipv6' : 'ipv4');
-    };
+    return new IpComparator(family, list);
   },
 });
 
@@ -202,60 +246,121 @@ export interface CompiledCondition {
   test(context: RequestContext): boolean;
 }
 
-/** Compiles one `Operator: { key: value | [values] }` entry; returns error messages for bad values. */
+class NullCondition implements CompiledCondition {
+  constructor(
+    readonly operator: ParsedOperator,
+    readonly key: string,
+    readonly keyLower: string,
+    readonly values: readonly string[],
+    private readonly wantAbsent: boolean,
+    private readonly wantPresent: boolean,
+  ) {}
+  test(c: RequestContext): boolean {
+    return c.get(this.keyLower) === undefined ? this.wantAbsent : this.wantPresent;
+  }
+}
+
+const SINGLE = 0;
+const FOR_ANY_VALUE = 1;
+const FOR_ALL_VALUES = 2;
+
+class Condition implements CompiledCondition {
+  private readonly quantifier: number;
+  private readonly ifExists: boolean;
+  private readonly negated: boolean;
+
+  constructor(
+    readonly operator: ParsedOperator,
+    readonly key: string,
+    readonly keyLower: string,
+    readonly values: readonly string[],
+    private readonly comparators: readonly Comparator[],
+  ) {
+    this.quantifier = operator.setOperator === 'ForAnyValue' ? FOR_ANY_VALUE : operator.setOperator === 'ForAllValues' ? FOR_ALL_VALUES : SINGLE;
+    this.ifExists = operator.ifExists;
+    this.negated = operator.negated;
+  }
+
+  /**
+   * One request value against all policy values: ORed for positive operators; for negated operators the value
+   * must differ from every policy value (and a value that cannot be compared is never a match).
+   */
+  private matchesValue(v: string, c: RequestContext): boolean {
+    const comparators = this.comparators;
+    if (this.negated) {
+      for (let i = 0; i < comparators.length; i++) if (comparators[i]!.compare(v, c) !== false) return false;
+      return true;
+    }
+    for (let i = 0; i < comparators.length; i++) if (comparators[i]!.compare(v, c) === true) return true;
+    return false;
+  }
+
+  test(c: RequestContext): boolean {
+    const value: ContextValue | undefined = c.get(this.keyLower);
+    if (this.quantifier === FOR_ANY_VALUE) {
+      if (value === undefined) return this.ifExists;
+      if (typeof value === 'string') return this.matchesValue(value, c);
+      for (const v of value) if (this.matchesValue(v, c)) return true;
+      return false;
+    }
+    if (this.quantifier === FOR_ALL_VALUES) {
+      if (value === undefined) return true;
+      if (typeof value === 'string') return this.matchesValue(value, c);
+      for (const v of value) if (!this.matchesValue(v, c)) return false;
+      return true;
+    }
+    if (value === undefined) return this.ifExists || this.negated;
+    // A single-valued operator on a multi-valued key never matches: use ForAnyValue/ForAllValues.
+    if (typeof value !== 'string') return false;
+    return this.matchesValue(value, c);
+  }
+}
+
+/**
+ * Compiles one `Operator: { key: value | [values] }` entry; returns error messages for bad values. With a cache,
+ * an entry written the same way (operator, key, values, policy version) compiles once in that compilation.
+ */
 export function compileCondition(
   operator: ParsedOperator,
   key: string,
   values: readonly string[],
   variables: boolean,
+  cache?: CompileCache,
 ): CompiledCondition | string[] {
-  const keyLower = key.toLowerCase();
-  const base = { operator, key, keyLower, values };
+  if (!cache) return buildCondition(operator, key, values, variables, undefined);
+  const id = JSON.stringify([operator.written, key, variables, values]);
+  const known = cache.shared<{ condition?: CompiledCondition }>('condition', id, () => ({}));
+  if (known.condition) return known.condition;
+  const compiled = buildCondition(operator, cache.string(key), values.map((v) => cache.string(v)), variables, cache);
+  if (!Array.isArray(compiled)) known.condition = compiled;
+  return compiled;
+}
+
+function buildCondition(
+  operator: ParsedOperator,
+  key: string,
+  values: readonly string[],
+  variables: boolean,
+  cache: CompileCache | undefined,
+): CompiledCondition | string[] {
+  const keyLower = cache ? cache.string(key.toLowerCase()) : key.toLowerCase();
   if (operator.base === 'Null') {
     const bad = values.filter((v) => v.toLowerCase() !== 'true' && v.toLowerCase() !== 'false');
     if (bad.length) return bad.map((v) => `Null takes true or false, not ${JSON.stringify(v)}`);
     const wantAbsent = values.some((v) => v.toLowerCase() === 'true');
     const wantPresent = values.some((v) => v.toLowerCase() === 'false');
-    return { ...base, test: (c) => (c.get(keyLower) === undefined ? wantAbsent : wantPresent) };
+    return new NullCondition(operator, key, keyLower, values, wantAbsent, wantPresent);
   }
   const op = OPERATORS_BY_NAME.get(operator.base.toLowerCase())!;
   const comparators: Comparator[] = [];
   const errors: string[] = [];
   for (const v of values) {
-    const compiled = op.compile(v, variables);
+    const compiled = cache
+      ? cache.shared<{ comparator: Comparator | string }>('comparator', `${op.name}|${variables ? 'v' : '-'}|${v}`, () => ({ comparator: op.compile(v, variables, cache) })).comparator
+      : op.compile(v, variables, undefined);
     if (typeof compiled === 'string') errors.push(compiled);
     else comparators.push(compiled);
   }
   if (errors.length) return errors;
-
-  // One request value against all policy values: ORed for positive operators; for negated operators the
-  // value must differ from every policy value (and a value that cannot be compared is never a match).
-  const matchesValue = op.negated
-    ? (v: string, c: RequestContext): boolean => comparators.every((cmp) => cmp(v, c) === false)
-    : (v: string, c: RequestContext): boolean => comparators.some((cmp) => cmp(v, c) === true);
-
-  const { setOperator, ifExists, negated } = operator;
-  let test: (c: RequestContext) => boolean;
-  if (setOperator === 'ForAnyValue') {
-    test = (c) => {
-      const value = c.get(keyLower);
-      if (value === undefined) return ifExists;
-      return typeof value === 'string' ? matchesValue(value, c) : value.some((v) => matchesValue(v, c));
-    };
-  } else if (setOperator === 'ForAllValues') {
-    test = (c) => {
-      const value = c.get(keyLower);
-      if (value === undefined) return true;
-      return typeof value === 'string' ? matchesValue(value, c) : value.every((v) => matchesValue(v, c));
-    };
-  } else {
-    test = (c) => {
-      const value: ContextValue | undefined = c.get(keyLower);
-      if (value === undefined) return ifExists || negated;
-      // A single-valued operator on a multi-valued key never matches: use ForAnyValue/ForAllValues.
-      if (typeof value !== 'string') return false;
-      return matchesValue(value, c);
-    };
-  }
-  return { ...base, test };
+  return new Condition(operator, key, keyLower, values, comparators.slice()); // slice: exact size (see Pattern)
 }

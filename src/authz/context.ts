@@ -19,6 +19,11 @@ export class MapContext implements RequestContext {
     this.values.set(key.toLowerCase(), value);
     return this;
   }
+  /** `set` for a key already lower-cased (the engine's own keys, spelt so once). */
+  setLowerCased(key: string, value: ContextValue): this {
+    this.values.set(key, value);
+    return this;
+  }
   get(key: string): ContextValue | undefined {
     return this.values.get(key);
   }
@@ -28,7 +33,12 @@ export class MapContext implements RequestContext {
   }
 }
 
+/** The last second formatted, as [epoch second, aws:CurrentTime, aws:EpochTime]: requests come many to a second. */
+let lastSecond: [number, string, string] = [NaN, '', ''];
+
 /** The request's time as IAM gives it to policies: aws:CurrentTime (ISO 8601, whole seconds) and aws:EpochTime. */
 export function setRequestTime(context: MapContext, now: Date): MapContext {
-  return context.set('aws:CurrentTime', now.toISOString().replace(/\.\d{3}Z$/, 'Z')).set('aws:EpochTime', String(Math.floor(now.getTime() / 1000)));
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== lastSecond[0]) lastSecond = [second, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), String(second)];
+  return context.setLowerCased('aws:currenttime', lastSecond[1]).setLowerCased('aws:epochtime', lastSecond[2]);
 }

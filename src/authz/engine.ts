@@ -8,8 +8,9 @@ import { SESSION_NAME_KEY } from './actions';
 import { resolvePrincipal, splitArn, type ResolvedPrincipal } from './arn';
 import type { CompiledCondition } from './conditions';
 import { MapContext, setRequestTime, type ContextValue, type RequestContext } from './context';
+import { CompileCache } from './intern';
 import { globMatcher } from './pattern';
-import { compilePolicy, evaluateStatements, requestedResource, type CompiledPolicy, type CompiledStatement, type RequestedResource, type StatementRef } from './policy';
+import { compilePolicy, requestedResource, type CompiledPolicy, type CompiledStatement, type RequestedResource, type StatementRef } from './policy';
 
 export type DecisionResult = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -79,13 +80,57 @@ export interface Decision {
 interface CompiledRule {
   index: number;
   match: string;
-  matches: (arn: string) => boolean;
-  policies: readonly CompiledPolicy[];
-  statements: readonly CompiledStatement[];
+  /** The rule's pattern, for a rule with wildcards; an exact rule is found by its ARN (PolicyEngine.exactRules). */
+  matches: ((arn: string) => boolean) | undefined;
+  /** The statements of the rule's policies: one index for all the rules that name the same policies. */
+  statements: StatementIndex;
+  /** The principal's tags as context entries: [lower-cased `aws:PrincipalTag/KEY`, value]. */
   tags: readonly (readonly [string, string])[];
   verifiedSessions: boolean;
-  /** Statements whose Action/NotAction matches, per lower-cased action: filled on first use, no parsing. */
-  byAction: Map<string, readonly CompiledStatement[]>;
+}
+
+const NO_STATEMENTS: readonly CompiledStatement[] = [];
+
+/**
+ * The engine's numbering of the actions asked about (lower-cased: action matching ignores case, so the statements
+ * for one spelling are those for all of them), which the statement indexes are arrays over. Bounded: unknown
+ * actions from `policy check` must not grow the caches without limit; past the bound an action is not cached.
+ */
+class ActionSlots {
+  private readonly slots = new Map<string, number>();
+  slotOf(action: string): number | undefined {
+    const key = action.toLowerCase();
+    let slot = this.slots.get(key);
+    if (slot === undefined && this.slots.size < 64) this.slots.set(key, (slot = this.slots.size));
+    return slot;
+  }
+}
+
+/** The statements of a list of policies, and those whose Action/NotAction matches each action asked about. */
+class StatementIndex {
+  /** Per action slot (ActionSlots): filled on first use, no parsing. */
+  private byAction: (readonly CompiledStatement[] | undefined)[] | undefined;
+
+  constructor(readonly all: readonly CompiledStatement[]) {}
+
+  forAction(action: string, slot: number | undefined): readonly CompiledStatement[] {
+    const known = slot === undefined ? undefined : this.byAction?.[slot];
+    if (known) return known;
+    const matching = this.all.filter((s) => s.matchesAction(action));
+    // The kept list is the policies' own where all match, a shared empty one where none does, else exact in size.
+    const list = matching.length === this.all.length ? this.all : matching.length === 0 ? NO_STATEMENTS : matching.slice();
+    if (slot !== undefined) {
+      let byAction = this.byAction;
+      if (!byAction || byAction.length <= slot) {
+        // Grown to exactly the slots used (an array grown by assignment keeps room for 16 more).
+        const grown = new Array<readonly CompiledStatement[] | undefined>(slot + 1);
+        byAction?.forEach((l, i) => (grown[i] = l));
+        this.byAction = byAction = grown;
+      }
+      byAction[slot] = list;
+    }
+    return list;
+  }
 }
 
 export function describeStatement(ref: StatementRef): string {
@@ -101,32 +146,39 @@ export class PolicyEngine {
   /** The same for session ARNs: only rules whose session names are verified may match one. */
   private readonly exactSessionRules = new Map<string, CompiledRule>();
   private readonly wildcardRules: CompiledRule[] = [];
+  private readonly actionSlots = new ActionSlots();
   readonly policies: ReadonlyMap<string, CompiledPolicy>;
 
-  /** Compiles every policy (throws PolicyCompileError) and indexes the principal rules. */
+  /**
+   * Compiles every policy (throws PolicyCompileError) and indexes the principal rules. All the policies are
+   * compiled in one CompileCache: what many of them write alike is compiled once and shared (see policy.ts).
+   */
   constructor(rules: readonly PrincipalRule[], documents: Readonly<Record<string, unknown>>) {
+    const cache = new CompileCache();
     const policies = new Map<string, CompiledPolicy>();
-    for (const [name, doc] of Object.entries(documents)) policies.set(name, compilePolicy(name, doc));
+    for (const [name, doc] of Object.entries(documents)) policies.set(name, compilePolicy(name, doc, 'identity', cache));
     this.policies = policies;
+    const indexes = new Map<string, StatementIndex>();
     this.rules = rules.map((rule, index) => {
       const compiled = rule.policies.map((p) => {
         const policy = policies.get(p);
         if (!policy) throw new Error(`principals[${index}] names policy "${p}", which is not defined`);
         return policy;
       });
+      const names = JSON.stringify(rule.policies);
+      let statements = indexes.get(names);
+      if (!statements) indexes.set(names, (statements = new StatementIndex(compiled.length === 1 ? compiled[0]!.statements : compiled.flatMap((p) => p.statements))));
       return {
         index,
         match: rule.match,
-        matches: globMatcher(rule.match),
-        policies: compiled,
-        statements: compiled.flatMap((p) => p.statements),
-        tags: Object.entries(rule.tags ?? {}),
+        matches: /[*?]/.test(rule.match) ? globMatcher(rule.match) : undefined,
+        statements,
+        tags: Object.entries(rule.tags ?? {}).map(([key, value]) => [cache.string(`aws:PrincipalTag/${key}`.toLowerCase()), value] as const),
         verifiedSessions: rule.sessionNames === 'verified',
-        byAction: new Map(),
       };
     });
     for (const rule of this.rules) {
-      if (/[*?]/.test(rule.match)) this.wildcardRules.push(rule);
+      if (rule.matches) this.wildcardRules.push(rule);
       else {
         if (!this.exactRules.has(rule.match)) this.exactRules.set(rule.match, rule);
         if (rule.verifiedSessions && !this.exactSessionRules.has(rule.match)) this.exactSessionRules.set(rule.match, rule);
@@ -145,7 +197,8 @@ export class PolicyEngine {
     if (session && (!best || session.index < best.index)) best = session;
     for (const rule of this.wildcardRules) {
       if (best && rule.index > best.index) break;
-      if (rule.matches(principal.principalArn) || (bySession && rule.verifiedSessions && rule.matches(principal.callerArn))) return rule;
+      const matches = rule.matches!;
+      if (matches(principal.principalArn) || (bySession && rule.verifiedSessions && matches(principal.callerArn))) return rule;
     }
     return best;
   }
@@ -168,10 +221,15 @@ export class PolicyEngine {
     if (!rule) {
       return denyImplicitly(principal, undefined, `no principals rule matches ${principal.principalArn}: no policy applies`);
     }
-    const context = buildContext(identityOf(principal, rule, request.sourceIdentity), rule, request);
-    const statements = this.statementsFor(rule, request.action);
+    const context = buildContext(principal, rule, request);
+    const statements = rule.statements.forAction(request.action, this.actionSlots.slotOf(request.action));
     const resource = requestedResource(request.resource);
-    const { deniedBy, allowedBy } = evaluateStatements(statements, request.action, resource, context);
+    // evaluateStatements, for identity policies (about the principal) whose action is already known to match.
+    const deniedBy: StatementRef[] = [];
+    const allowedBy: StatementRef[] = [];
+    for (const s of statements) {
+      if (s.matchesResource(resource, context) && conditionsHold(s.conditions, context)) (s.ref.effect === 'Deny' ? deniedBy : allowedBy).push(s.ref);
+    }
     const ruleRef = { index: rule.index, match: rule.match };
     if (deniedBy.length) {
       return {
@@ -205,16 +263,11 @@ export class PolicyEngine {
     };
   }
 
-  private statementsFor(rule: CompiledRule, action: string): readonly CompiledStatement[] {
-    const key = action.toLowerCase();
-    let list = rule.byAction.get(key);
-    if (!list) {
-      list = rule.statements.filter((s) => s.matchesAction(action));
-      // Bounded: unknown actions from `policy check` must not grow the cache without limit.
-      if (rule.byAction.size < 64) rule.byAction.set(key, list);
-    }
-    return list;
-  }
+}
+
+function conditionsHold(conditions: readonly CompiledCondition[], context: RequestContext): boolean {
+  for (const condition of conditions) if (!condition.test(context)) return false;
+  return true;
 }
 
 /**
@@ -256,9 +309,12 @@ function denyImplicitly(principal: ResolvedPrincipal | undefined, rule: Decision
 export const DERIVED_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:username', 'aws:SourceIdentity', SESSION_NAME_KEY, 'aws:CurrentTime', 'aws:EpochTime'];
 export const DERIVED_KEY_PREFIXES = ['aws:PrincipalTag/'];
 
+const DERIVED_LOWER = new Set(DERIVED_KEYS.map((k) => k.toLowerCase()));
+const DERIVED_PREFIXES_LOWER = DERIVED_KEY_PREFIXES.map((p) => p.toLowerCase());
+const isDerivedLower = (lower: string): boolean => DERIVED_LOWER.has(lower) || DERIVED_PREFIXES_LOWER.some((p) => lower.startsWith(p));
+
 export function isDerivedKey(key: string): boolean {
-  const lower = key.toLowerCase();
-  return DERIVED_KEYS.some((k) => k.toLowerCase() === lower) || DERIVED_KEY_PREFIXES.some((p) => lower.startsWith(p.toLowerCase()));
+  return isDerivedLower(key.toLowerCase());
 }
 
 function identityOf(principal: ResolvedPrincipal, rule: CompiledRule | undefined, configured: string | undefined): CallerIdentity {
@@ -293,20 +349,28 @@ export function principalRuleProblem(rule: Pick<PrincipalRule, 'match' | 'sessio
   );
 }
 
-function buildContext(identity: CallerIdentity, rule: CompiledRule, request: AuthzRequest): MapContext {
-  const { principal } = identity;
+const SESSION_NAME_LOWER = SESSION_NAME_KEY.toLowerCase();
+
+/** The request's context: the caller's keys (none that the gateway derives), then the derived ones (identityOf's source identity). */
+function buildContext(principal: ResolvedPrincipal, rule: CompiledRule, request: AuthzRequest): MapContext {
   const context = new MapContext();
-  for (const [key, value] of Object.entries(request.context ?? {})) {
-    if (!isDerivedKey(key)) context.set(key, value);
+  const given = request.context;
+  if (given) {
+    for (const key of Object.keys(given)) {
+      const lower = key.toLowerCase();
+      if (!isDerivedLower(lower)) context.setLowerCased(lower, given[key]!);
+    }
   }
   setRequestTime(context, request.now ?? new Date());
-  context.set('aws:PrincipalArn', principal.principalArn);
-  context.set('aws:PrincipalAccount', principal.account);
-  context.set('aws:PrincipalType', principal.type);
-  if (principal.type === 'User') context.set('aws:username', principal.principalArn.slice(principal.principalArn.lastIndexOf('/') + 1));
-  if (identity.sourceIdentity !== undefined) context.set('aws:SourceIdentity', identity.sourceIdentity);
+  context.setLowerCased('aws:principalarn', principal.principalArn);
+  context.setLowerCased('aws:principalaccount', principal.account);
+  context.setLowerCased('aws:principaltype', principal.type);
+  if (principal.type === 'User') context.setLowerCased('aws:username', principal.principalArn.slice(principal.principalArn.lastIndexOf('/') + 1));
+  const { sessionName } = principal;
+  const sourceIdentity = request.sourceIdentity ?? (sessionName !== undefined && rule.verifiedSessions ? sessionName : undefined);
+  if (sourceIdentity !== undefined) context.setLowerCased('aws:sourceidentity', sourceIdentity);
   // The session name as given, verified or not: policies may read it, knowing the caller chose it.
-  if (principal.sessionName !== undefined) context.set(SESSION_NAME_KEY, principal.sessionName);
-  for (const [key, value] of rule.tags) context.set(`aws:PrincipalTag/${key}`, value);
+  if (sessionName !== undefined) context.setLowerCased(SESSION_NAME_LOWER, sessionName);
+  for (const [key, value] of rule.tags) context.setLowerCased(key, value);
   return context;
 }

@@ -2,8 +2,13 @@
  * IAM string patterns, compiled once at load: literals, the `*` and `?` wildcards, and policy variables
  * (`${aws:PrincipalTag/team}`, `${key, 'default'}`, and the escapes `${*}`, `${?}`, `${$}`).
  * Matching walks the compiled parts directly: no regular expression is built at evaluation time.
+ *
+ * A pattern is data (its parts and three flags) with its methods on the prototype: no closure per pattern. Within
+ * one compilation (a CompileCache) the same text with the same options is compiled once and its literals are
+ * interned, however many statements use it; patterns are immutable, so sharing them is safe.
  */
 import type { RequestContext } from './context';
+import type { CompileCache } from './intern';
 
 export const STAR = 0;
 export const QMARK = 1;
@@ -16,17 +21,6 @@ interface VariablePart {
 }
 type CompiledPart = Part | VariablePart;
 
-export interface Pattern {
-  /** The text as written in the policy. */
-  readonly source: string;
-  readonly hasVariables: boolean;
-  readonly hasWildcards: boolean;
-  /** Resolves variables against the request; undefined when a variable has no value and no default (never matches). */
-  resolve(context: RequestContext): readonly Part[] | undefined;
-  /** Resolves variables and returns the plain string (wildcards kept as `*`/`?`), or undefined as above. */
-  resolveText(context: RequestContext): string | undefined;
-}
-
 export interface PatternOptions {
   /** `*` and `?` are wildcards (StringLike, ArnLike, Action, Resource), or plain characters (StringEquals). */
   wildcards: boolean;
@@ -36,70 +30,34 @@ export interface PatternOptions {
   ignoreCase?: boolean;
 }
 
-const VARIABLE = /\$\{([^}]*)\}/y;
+const HAS_VARIABLES = 1;
+const HAS_WILDCARDS = 2;
+const IGNORE_CASE = 4;
 
-/** Patterns are immutable: the same text with the same options compiles once, however many statements use it. */
-const cache = new Map<string, Pattern>();
+export class Pattern {
+  /**
+   * @param source the text as written in the policy
+   * @param parts literals, wildcards and variables; without variables, exactly what `resolve` returns
+   */
+  constructor(
+    readonly source: string,
+    private readonly parts: readonly CompiledPart[],
+    private readonly flags: number,
+  ) {}
 
-export function compilePattern(source: string, options: PatternOptions): Pattern {
-  const key = `${options.wildcards ? 'w' : '-'}${options.variables ? 'v' : '-'}${options.ignoreCase ? 'i' : '-'}${source}`;
-  let pattern = cache.get(key);
-  if (!pattern) {
-    pattern = buildPattern(source, options);
-    cache.set(key, pattern);
+  get hasVariables(): boolean {
+    return (this.flags & HAS_VARIABLES) !== 0;
   }
-  return pattern;
-}
-
-function buildPattern(source: string, options: PatternOptions): Pattern {
-  const parts: CompiledPart[] = [];
-  let literal = '';
-  const flush = (): void => {
-    if (literal) parts.push(options.ignoreCase ? literal.toLowerCase() : literal);
-    literal = '';
-  };
-  for (let i = 0; i < source.length; ) {
-    const ch = source[i]!;
-    if (options.variables && ch === '$' && source[i + 1] === '{') {
-      VARIABLE.lastIndex = i;
-      const m = VARIABLE.exec(source);
-      if (m) {
-        const inner = m[1]!;
-        i += m[0].length;
-        if (inner === '*' || inner === '?' || inner === '$') {
-          literal += inner; // escapes: a literal character
-          continue;
-        }
-        flush();
-        parts.push(parseVariable(inner));
-        continue;
-      }
-    }
-    if (options.wildcards && (ch === '*' || ch === '?')) {
-      flush();
-      // Consecutive stars are one star; this keeps matching linear-ish.
-      if (ch === '*' && parts[parts.length - 1] === STAR) {
-        i++;
-        continue;
-      }
-      parts.push(ch === '*' ? STAR : QMARK);
-      i++;
-      continue;
-    }
-    literal += ch;
-    i++;
+  get hasWildcards(): boolean {
+    return (this.flags & HAS_WILDCARDS) !== 0;
   }
-  flush();
 
-  const hasVariables = parts.some((p) => typeof p === 'object');
-  const hasWildcards = parts.some((p) => p === STAR || p === QMARK);
-  const staticParts = hasVariables ? undefined : (parts as Part[]);
-  const ignoreCase = options.ignoreCase === true;
-
-  const resolve = (context: RequestContext): readonly Part[] | undefined => {
-    if (staticParts) return staticParts;
+  /** Resolves variables against the request; undefined when a variable has no value and no default (never matches). */
+  resolve(context: RequestContext): readonly Part[] | undefined {
+    if ((this.flags & HAS_VARIABLES) === 0) return this.parts as readonly Part[];
+    const ignoreCase = (this.flags & IGNORE_CASE) !== 0;
     const out: Part[] = [];
-    for (const p of parts) {
+    for (const p of this.parts) {
       if (typeof p !== 'object') {
         out.push(p);
         continue;
@@ -110,20 +68,87 @@ function buildPattern(source: string, options: PatternOptions): Pattern {
       if (value) out.push(ignoreCase ? value.toLowerCase() : value);
     }
     return out;
-  };
-  return {
-    source,
-    hasVariables,
-    hasWildcards,
-    resolve,
-    resolveText(context) {
-      const resolved = resolve(context);
-      return resolved?.map((p) => (p === STAR ? '*' : p === QMARK ? '?' : p)).join('');
-    },
-  };
+  }
+
+  /** Resolves variables and returns the plain string (wildcards kept as `*`/`?`), or undefined as above. */
+  resolveText(context: RequestContext): string | undefined {
+    return this.resolve(context)?.map((p) => (p === STAR ? '*' : p === QMARK ? '?' : p)).join('');
+  }
+
+  /** Whether `text` (lower-cased by the caller for a case-insensitive pattern) matches; undefined as `resolve`. */
+  match(text: string, context: RequestContext): boolean | undefined {
+    if ((this.flags & HAS_VARIABLES) === 0) return matchParts(this.parts as readonly Part[], text);
+    const parts = this.resolve(context);
+    return parts === undefined ? undefined : matchParts(parts, text);
+  }
 }
 
-function parseVariable(inner: string): VariablePart {
+const VARIABLE = /\$\{([^}]*)\}/y;
+
+/**
+ * Compiles a pattern. With a cache, the same text with the same options compiles once in that compilation, and
+ * the literals are interned; without one, the pattern is compiled afresh.
+ */
+export function compilePattern(source: string, options: PatternOptions, cache?: CompileCache): Pattern {
+  if (!cache) return buildPattern(source, options, undefined);
+  const key = `${options.wildcards ? 'w' : '-'}${options.variables ? 'v' : '-'}${options.ignoreCase ? 'i' : '-'}${source}`;
+  return cache.shared('pattern', key, () => buildPattern(source, options, cache));
+}
+
+function buildPattern(source: string, options: PatternOptions, cache: CompileCache | undefined): Pattern {
+  const ignoreCase = options.ignoreCase === true;
+  const parts: CompiledPart[] = [];
+  // The current literal: what was taken from escapes, plus the plain run of `source` from `start`.
+  let literal = '';
+  let start = 0;
+  const flush = (end: number): void => {
+    literal += source.slice(start, end);
+    if (literal) {
+      const text = ignoreCase ? literal.toLowerCase() : literal;
+      parts.push(cache ? cache.string(text) : text);
+    }
+    literal = '';
+  };
+  for (let i = 0; i < source.length; ) {
+    const ch = source[i]!;
+    if (options.variables && ch === '$' && source[i + 1] === '{') {
+      VARIABLE.lastIndex = i;
+      const m = VARIABLE.exec(source);
+      if (m) {
+        const inner = m[1]!;
+        if (inner === '*' || inner === '?' || inner === '$') {
+          literal += source.slice(start, i) + inner; // escapes: a literal character
+        } else {
+          flush(i);
+          parts.push(parseVariable(inner, cache));
+        }
+        i += m[0].length;
+        start = i;
+        continue;
+      }
+    }
+    if (options.wildcards && (ch === '*' || ch === '?')) {
+      flush(i);
+      i++;
+      start = i;
+      // Consecutive stars are one star; this keeps matching linear-ish.
+      if (ch === '*' && parts[parts.length - 1] === STAR) continue;
+      parts.push(ch === '*' ? STAR : QMARK);
+      continue;
+    }
+    i++;
+  }
+  flush(source.length);
+
+  let flags = ignoreCase ? IGNORE_CASE : 0;
+  if (parts.some((p) => typeof p === 'object')) flags |= HAS_VARIABLES;
+  if (parts.some((p) => p === STAR || p === QMARK)) flags |= HAS_WILDCARDS;
+  // slice: an array built by push keeps room to grow (17 slots for one part); what a pattern keeps is exact.
+  return new Pattern(cache ? cache.string(source) : source, parts.slice(), flags);
+}
+
+function parseVariable(inner: string, cache: CompileCache | undefined): VariablePart {
+  const intern = (s: string): string => (cache ? cache.string(s) : s);
   // `${key, 'default'}`: IAM's syntax for a default value.
   const comma = inner.indexOf(',');
   if (comma >= 0) {
@@ -131,9 +156,9 @@ function parseVariable(inner: string): VariablePart {
     const rest = inner.slice(comma + 1).trim();
     const quoted = /^'(.*)'$/.exec(rest);
     // An empty default behaves as no default (IAM substitutes nothing and the pattern cannot match).
-    return { variable: key.toLowerCase(), fallback: quoted && quoted[1] ? quoted[1] : undefined };
+    return { variable: intern(key.toLowerCase()), fallback: quoted && quoted[1] ? intern(quoted[1]) : undefined };
   }
-  return { variable: inner.trim().toLowerCase(), fallback: undefined };
+  return { variable: intern(inner.trim().toLowerCase()), fallback: undefined };
 }
 
 /**
@@ -187,4 +212,4 @@ export function globMatcher(source: string, ignoreCase = false): (text: string) 
   return ignoreCase ? (t) => matchParts(parts, t.toLowerCase()) : (t) => matchParts(parts, t);
 }
 
-const EMPTY_CONTEXT: RequestContext = { single: () => undefined, get: () => undefined };
+export const EMPTY_CONTEXT: RequestContext = { single: () => undefined, get: () => undefined };

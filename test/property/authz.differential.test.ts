@@ -502,6 +502,37 @@ describe('policy engine vs @cloud-copilot/iam-simulate (differential)', () => {
   });
 });
 
+/**
+ * What one compilation shares (patterns, conditions, whole statement bodies: src/authz/intern.ts) must never carry
+ * one statement's meaning into another's. Several generated cases' policies are compiled in one engine, the case's
+ * own last, so that they are built from what the other cases' policies compiled first; the rule picks only the
+ * case's. Its decision (result, reason, statements, near misses) must be exactly that of an engine compiling the
+ * case alone, and agree with the oracle.
+ */
+describe('policy engine with many policy sets compiled together (sharing)', () => {
+  const SHARED_RUNS = process.env.FC_RUNS ? Math.max(1, Math.floor(Number(process.env.FC_RUNS) / 10)) : 1_000;
+  const names = (k: number, c: Case): string[] => c.policies.map((_, i) => `c${k}p${i}`);
+  const documents = (k: number, c: Case): [string, PolicyDocument][] => c.policies.map((p, i) => [names(k, c)[i]!, p]);
+  const decide = (cases: readonly Case[], k: number, alone: boolean) => {
+    const c = cases[k]!;
+    const others = alone ? [] : cases.flatMap((other, j) => (j === k ? [] : documents(j, other)));
+    const rule = { match: ROLE_ARN, policies: names(k, c), tags: c.tags, sessionNames: c.verified ? ('verified' as const) : ('caller-chosen' as const) };
+    const engine = new PolicyEngine([rule], Object.fromEntries([...others, ...documents(k, c)]));
+    const callerArn = c.session === undefined ? ROLE_ARN : `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/${c.session}`;
+    return engine.evaluate({ callerArn, action: c.action, resource: c.resource, context: c.context, now: NOW });
+  };
+  it(`decides each of ${SHARED_RUNS} generated groups of cases as if it were compiled alone`, () => {
+    const property = fc.property(fc.array(caseArb, { minLength: 2, maxLength: 5 }), (cases) => {
+      cases.forEach((c, k) => {
+        const shared = decide(cases, k, false);
+        expect(shared).toEqual(decide(cases, k, true));
+        expect(shared.result).toBe(oracleDecision(c));
+      });
+    });
+    fc.assert(property, { numRuns: SHARED_RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}) });
+  });
+});
+
 /** The shrunk counterexamples of the engine issues listed in the header (fixed): regression cases. */
 describe('minimal disagreements found by the differential test (engine issues)', () => {
   const only = (...Statement: Statement[]): PolicyDocument[] => [{ Version: '2012-10-17', Statement }];
