@@ -21,7 +21,7 @@ import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
-import { MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
+import { DEFAULT_POLLING, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
 export type { TaskResult } from './workflow-input';
 export interface PollInput extends WorkflowInput {
@@ -34,7 +34,7 @@ export interface WatchInput extends PollInput {
 /** What the reconciler did for a job whose execution waits for its step's end. */
 export type WaitOutcome = 'completed' | 'heartbeat' | 'stale' | 'none';
 export interface FailInput extends WorkflowInput {
-  error?: { Error?: string; Cause?: string };
+  error?: { Error?: string | null; Cause?: string | null };
 }
 
 const SYSTEM_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway' };
@@ -168,12 +168,12 @@ export class StepTasks {
   async followWaiting(jobId: string): Promise<WaitOutcome> {
     let job = await this.jobs.get(jobId);
     if (!job?.waitToken) return 'none';
-    if (!isTerminal(job.status) && job.stepId) job = await this.advance(job);
     if (isTerminal(job.status)) return (await this.release(job), 'completed');
-    const token = job.waitToken!.token;
-    if ((await this.deps.callbacks.heartbeat(token)) === 'sent') return 'heartbeat';
-    await this.forget(job, token);
-    return 'stale';
+    // The heartbeat first: a look at EMR that fails (throttling) must not cost the wait its heartbeat.
+    const token = job.waitToken.token;
+    if ((await this.deps.callbacks.heartbeat(token)) === 'gone') return (await this.forget(job, token), 'stale');
+    if (job.stepId) job = await this.advance(job);
+    return isTerminal(job.status) ? (await this.release(job), 'completed') : 'heartbeat';
   }
 
   /** The token off the job, if it is still that one (a newer wait may have stored its own). */
@@ -338,13 +338,14 @@ export class StepTasks {
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     this.observe(job);
-    return { done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS) };
+    const heartbeatSeconds = input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds;
+    return { done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS), heartbeatSeconds };
   }
 }
 
 /** A wait's result for a job that has ended: the execution ends. */
 function endResult(job: Job): TaskResult {
-  return { done: true, status: job.status, waitSeconds: 1, timeoutSeconds: 1 };
+  return { done: true, status: job.status, waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: DEFAULT_POLLING.heartbeatSeconds };
 }
 
 /** Why a step ended as it did: EMR's FailureDetails, or for FAILED/INTERRUPTED its StateChangeReason. */

@@ -25,11 +25,13 @@ const pollInput = workflowInput.extend({
     status: z.enum(JOB_STATUSES),
     waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
     timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
+    heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
   }),
 });
 // Step Functions' task tokens are at most 2,048 characters (SendTaskSuccess's taskToken).
 const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(2048) });
-const failInput = workflowInput.extend({ error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+// A SendTaskFailure without error or cause reaches the Catch as {Error: null, Cause: null}.
+const failInput = workflowInput.extend({ error: z.object({ Error: z.string().nullish(), Cause: z.string().nullish() }).optional() });
 
 export type TaskName = 'SubmitStepFunctionArn' | 'WatchStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn';
 export type WorkflowTask = (input: unknown) => Promise<TaskResult>;

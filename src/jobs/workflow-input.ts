@@ -48,4 +48,10 @@ export interface TaskResult {
    * deadline, so that a timeout is enforced on time, or MAX_WAIT_SECONDS.
    */
   timeoutSeconds: number;
+  /**
+   * How long the next wait lasts without a heartbeat (WaitForStepEnd's HeartbeatSecondsPath): the input's
+   * polling.heartbeatSeconds, or DEFAULT_POLLING's for an input written before it existed (an execution started by
+   * code not yet updated during a deploy), so the wait never reads a field its input lacks.
+   */
+  heartbeatSeconds: number;
 }

@@ -17,7 +17,7 @@ it('submitStep, watchStep and pollStep run the workflow from the environment alo
   });
   const polling = gw.env.polling;
   deployed.emr.nextScript = ['PENDING', 'RUNNING', 'COMPLETED'];
-  const wait = { timeoutSeconds: 31_536_000 };
+  const wait = { timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 };
   expect(await submitStep({ jobId: job.jobId, polling })).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait });
   // The wait for the step's end: the step looked at once, the task token stored on the job.
   expect(await watchStep({ jobId: job.jobId, polling, poll: { done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait }, taskToken: 'handler-test-token' })).toEqual({ done: false, status: 'PENDING', waitSeconds: 15, ...wait });

@@ -182,6 +182,18 @@ describe('scenarios', () => {
   });
 });
 
+describe('an execution started with the previous release\'s input (no polling.heartbeatSeconds: code not yet updated during a deploy)', () => {
+  it('waits with the default heartbeat and ends the job, never failing on the missing field', async () => {
+    const held = gw.serviceWith({ start: () => Promise.resolve() });
+    const { job } = await held.submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const execution = gw.runner.run(job.jobId, { jobId: job.jobId, polling: { initialSeconds: 15, factor: 2, maxSeconds: 300 } });
+    await execution.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await gw.jobs.get(job.jobId)).toMatchObject({ status: 'COMPLETED' });
+  });
+});
+
 describe('idempotency', () => {
   it('100 concurrent duplicates: exactly one job, one execution, one decision event', async () => {
     gw.emr.nextScript = ['RUNNING', 'COMPLETED'];

@@ -309,7 +309,7 @@ describePackage('serverless package', () => {
         const timeout = functionInfo(t, fn!).properties.Timeout as number;
         expect(timeout).toBe(60);
         // The wait lasts until the job's deadline, or a heartbeat is missed: its Lambda only stores the token.
-        if (callback) expect([task.TimeoutSecondsPath, task.HeartbeatSecondsPath]).toEqual(['$.poll.timeoutSeconds', '$.polling.heartbeatSeconds']);
+        if (callback) expect([task.TimeoutSecondsPath, task.HeartbeatSecondsPath]).toEqual(['$.poll.timeoutSeconds', '$.poll.heartbeatSeconds']);
         else expect(task.TimeoutSeconds).toBeGreaterThan(timeout);
       }
     });

@@ -12,6 +12,7 @@ import { newJobId } from '../../src/jobs/job-id';
 import type { Job } from '../../src/jobs/model';
 import type { JobRequest } from '../../src/jobs/request';
 import { subjectOf } from '../../src/jobs/step-tasks';
+import { workflowRoutes } from '../../src/jobs/task-routes';
 import { hashOf } from '../../src/util/canonical';
 import type { PollInput } from '../../src/jobs/step-tasks';
 import type { PollingPolicy } from '../../src/jobs/workflow-input';
@@ -43,7 +44,7 @@ describe('submit', () => {
   it('adds exactly one step, named with the job marker, under the runtime role, and records SUBMITTED', async () => {
     const { jobId } = await accepted();
     const result = await g.tasks.submit(g.input(jobId));
-    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, timeoutSeconds: 31_536_000 });
+    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
     expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']); // a first attempt has nothing to look for
     const [step] = g.emr.steps;
     expect(step).toMatchObject({ clusterId: CLUSTER, name: `nightly etl [${jobId}]`, job: { executionRoleArn: role('CallerTeamRoleETL') } });
@@ -322,7 +323,7 @@ describe('poll', () => {
 
   it('a poll of a job with no step yet changes nothing and keeps the wait', async () => {
     const { jobId } = await accepted();
-    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40, timeoutSeconds: 31_536_000 });
+    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
     expect(g.emr.calls).toEqual([]);
   });
 });
@@ -417,6 +418,13 @@ describe('deadline', () => {
 });
 
 describe('fail (the Catch of every task)', () => {
+  it('takes the {Error: null, Cause: null} a SendTaskFailure without error or cause leaves in the Catch', async () => {
+    const { jobId } = await accepted();
+    const result = await workflowRoutes(g.tasks).FailJobFunctionArn({ ...g.input(jobId), error: { Error: null, Cause: null } });
+    expect(result).toMatchObject({ done: true, status: 'FAILED' });
+    expect((await job(jobId)).failureDetails).toEqual({ reason: 'GATEWAY_ERROR', message: 'Error: ' });
+  });
+
   it('ends FAILED with GATEWAY_ERROR and the error, and stops a live step', async () => {
     g.emr.nextScript = ['RUNNING'];
     const { jobId } = await accepted();
@@ -606,7 +614,7 @@ describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s
     expect(await g.tasks.observeStepEvent(event(w, 'RUNNING'))).toBe('RUNNING');
     expect(g.callbacks.completed).toEqual([]); // an intermediate state is recorded, the wait goes on
     expect(await g.tasks.observeStepEvent(event(w, 'COMPLETED'))).toBe('COMPLETED');
-    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: { done: true, status: 'COMPLETED', waitSeconds: 1, timeoutSeconds: 1 } }]);
+    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: { done: true, status: 'COMPLETED', waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: 3600 } }]);
     await expectJob(w.jobId, { status: 'COMPLETED' }, ['waitToken']);
     expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
   });
@@ -682,6 +690,14 @@ describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s
   });
 
   describe('followWaiting (the reconciler: the fallback for lost events)', () => {
+    it('sends the heartbeat even when EMR throttles that run\'s look at the step (the wait must not wake for it)', async () => {
+      g.emr.nextScript = ['PENDING', 'RUNNING'];
+      const w = await waiting();
+      g.emr.failNext('describe', throttled());
+      await expect(g.tasks.followWaiting(w.jobId)).rejects.toThrow(TransientError);
+      expect(g.callbacks.heartbeats).toEqual(['token-1']);
+    });
+
     it('a step still running: a heartbeat, and the wait goes on', async () => {
       g.emr.nextScript = ['PENDING', 'RUNNING'];
       const w = await waiting();
@@ -704,7 +720,8 @@ describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s
       const w = await waiting();
       g.callbacks.expire('token-1');
       expect(await g.tasks.followWaiting(w.jobId)).toBe('stale');
-      await expectJob(w.jobId, { status: 'RUNNING' }, ['waitToken']);
+      await expectJob(w.jobId, { status: 'PENDING' }, ['waitToken']); // nobody waits on it: EMR is not asked
+      expect(g.emr.count('describe')).toBe(1); // the wait's own look, no more
       expect(await g.tasks.followWaiting(w.jobId)).toBe('none');
     });
 
