@@ -12,6 +12,7 @@
  */
 import { DomainError, NotFoundError, ValidationError } from '../errors';
 import { matchesPattern, patternMismatch } from '../triggers/event-pattern';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../util/logger';
 import { LocalServiceError } from './errors';
 
@@ -184,7 +185,8 @@ export class LocalEventBus {
           const keys = { rule: rule.name, eventId: event.id, detailType: event['detail-type'], attempt: attempt + 1, error };
           if (delay === undefined || this.stopping.signal.aborted) return void logger.error('local EventBridge: a rule\'s target failed; the event is dropped', keys);
           logger.warn('local EventBridge: a rule\'s target failed; the event is delivered again', { ...keys, inMs: delay });
-          await sleepUnlessAborted(delay, this.stopping.signal);
+          // Cut short by a stop (AbortError): the loop then ends.
+          await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         }
       }
     })();
@@ -200,15 +202,3 @@ function asServiceError(error: unknown): unknown {
   return new LocalServiceError(error.code, error.message, status);
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -18,6 +18,7 @@ import { Reconciler } from '../../src/jobs/reconciler';
 import { executionName } from '../../src/jobs/model';
 import type { WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import { LocalServiceError } from '../../src/local/errors';
+import { TASK_GONE_ERRORS } from '../../src/adapters/sfn/workflow-callbacks';
 import { DEFAULT_POLLING, type PollingPolicy } from '../../src/jobs/workflow-input';
 import { workflowRoutes } from '../../src/jobs/task-routes';
 import { LocalStepFunctions } from '../../src/local/sfn/api';
@@ -207,27 +208,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
 
 /** The runner's callback API as the tasks reach it through SDK's SendTaskSuccess / SendTaskHeartbeat (SfnWorkflowCallbacks). */
 export function runnerCallbacks(runner: () => LocalWorkflowRunner): WorkflowCallbacks {
-  const gone = (error: unknown): 'gone' => {
-    if (error instanceof LocalServiceError && ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes(error.type)) return 'gone';
-    throw error;
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw becomes the promise's rejection
+  const send = async (call: () => void): Promise<'sent' | 'gone'> => {
+    try {
+      call();
+      return 'sent';
+    } catch (error) {
+      if (error instanceof LocalServiceError && TASK_GONE_ERRORS.has(error.type)) return 'gone';
+      throw error;
+    }
   };
   return {
-    complete(token, result) {
-      try {
-        runner().sendTaskSuccess(token, JSON.stringify(result));
-        return Promise.resolve('sent');
-      } catch (error) {
-        return Promise.resolve(gone(error));
-      }
-    },
-    heartbeat(token) {
-      try {
-        runner().sendTaskHeartbeat(token);
-        return Promise.resolve('sent');
-      } catch (error) {
-        return Promise.resolve(gone(error));
-      }
-    },
+    complete: (token, result) => send(() => runner().sendTaskSuccess(token, JSON.stringify(result))),
+    heartbeat: (token) => send(() => runner().sendTaskHeartbeat(token)),
   };
 }
 

@@ -10,7 +10,8 @@ import type { WorkflowCallbacks } from '../../jobs/ports';
 import type { TaskResult } from '../../jobs/workflow-input';
 import { errorName, translateAwsError } from '../aws-errors';
 
-const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+/** The errors that say Step Functions no longer waits on a token. */
+export const TASK_GONE_ERRORS: ReadonlySet<string> = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export class SfnWorkflowCallbacks implements WorkflowCallbacks {
   constructor(private readonly sfn: SFNClient) {}
@@ -28,7 +29,7 @@ export class SfnWorkflowCallbacks implements WorkflowCallbacks {
       await call();
       return 'sent';
     } catch (error) {
-      if (GONE.has(errorName(error))) return 'gone';
+      if (TASK_GONE_ERRORS.has(errorName(error))) return 'gone';
       throw translateAwsError(operation, error);
     }
   }
