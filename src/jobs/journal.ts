@@ -21,6 +21,8 @@ export type JobChange = (job: Job, event: AuditEvent) => Partial<Job> | undefine
 export interface RecordOptions {
   /** Dedupe keys of events this one must precede (TERMINAL for any event of the job's progress). */
   onlyBefore?: readonly string[];
+  /** The job as the caller holds it: the update starts from it, and reads the job only if it moved on. */
+  known?: Job;
 }
 
 export interface Recorded {
@@ -43,7 +45,7 @@ export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: s
     const changes = recorded ? change(current, event) : event.dedupeKey === TERMINAL_EVENT ? endedBy(current, event) : undefined;
     const advance = event.seq > current.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
     return changes || Object.keys(advance).length ? { ...changes, ...advance } : undefined;
-  });
+  }, options.known);
   return { job, event, recorded };
 }
 

@@ -61,9 +61,10 @@ export interface JobRepository {
   get(jobId: string): Promise<Job | undefined>;
   /**
    * Read-modify-write with retries: `change` sees the current job and returns the changes to make, or
-   * undefined for none. Returns the job as it then is. JobConflictError if the job does not exist.
+   * undefined for none. Returns the job as it then is. JobConflictError if the job does not exist. `known`, the
+   * job as the caller holds it, is tried first and saves the read while it is current (transition.ts).
    */
-  transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job>;
+  transition(jobId: string, change: (job: Job) => JobChanges | undefined, known?: Job): Promise<Job>;
   /**
    * One page, newest first: by caller, cluster or status (at least one), the other filters applied on the way.
    * The jobs are read through to the table: an index entry whose job is gone, sits at another position or no

@@ -175,7 +175,7 @@ export class Reconciler {
       job.jobId,
       { type: 'RECONCILED', dedupeKey: `RECONCILED:${key}`, actor: { ...RECONCILER_ACTOR }, subject: subjectOf(job), detail },
       change,
-      { onlyBefore: [TERMINAL_EVENT] },
+      { onlyBefore: [TERMINAL_EVENT], known: job },
     );
     return recorded && !isTerminal(updated.status) ? updated : undefined;
   }

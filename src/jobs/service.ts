@@ -184,7 +184,7 @@ export class JobService {
     if (isTerminal(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}: there is nothing to cancel`, { status: job.status });
     const at = this.now().toISOString();
     const { job: updated } = await this.journal(
-      job.jobId,
+      job,
       { type: 'CANCEL_REQUESTED', dedupeKey: `CANCEL_REQUESTED:${mode}:${actor.callerArn}`, actor: { ...actor }, subject: subjectOf(job), detail: { mode } },
       (j) => (isTerminal(j.status) || (j.cancelRequested?.mode === mode && j.cancelRequested.sent) ? undefined : { cancelRequested: { by: actor.callerArn, mode, at } }),
     );
@@ -357,7 +357,7 @@ export class JobService {
       detail: { action },
     });
     const hour = at.slice(0, 13);
-    await this.journal(job.jobId, {
+    await this.journal(job, {
       type,
       dedupeKey: `${type}:${hour}`,
       actor: { principalArn: actor.principalArn },
@@ -374,8 +374,8 @@ export class JobService {
   }
 
   /** Appends an event and moves the job's chain head (every event does, so a cut tail is detectable). */
-  private journal(jobId: string, draft: AuditDraft, change?: JobChange): Promise<{ job: Job }> {
-    return recordEvent(this.deps.jobs, this.deps.audit, jobId, draft, change);
+  private journal(job: Job, draft: AuditDraft, change?: JobChange): Promise<{ job: Job }> {
+    return recordEvent(this.deps.jobs, this.deps.audit, job.jobId, draft, change, { known: job });
   }
 
   /**

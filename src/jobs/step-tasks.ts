@@ -99,7 +99,7 @@ export class StepTasks {
     }
     let sourceIdentity: string | undefined;
     if (!stepId) {
-      job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }));
+      job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }), job);
       if (job.stepId || isTerminal(job.status)) return this.result(job, input, this.firstWait(input, job));
       try {
         ({ stepId, sourceIdentity } = await this.emr.add(job, stepNameFor(job)));
@@ -143,7 +143,7 @@ export class StepTasks {
     if (!isTerminal(job.status) && !job.stepId) throw new IntegrityError(`job ${job.jobId} is ${job.status} with no EMR step to wait for`);
     if (!isTerminal(job.status)) job = await this.advance(job);
     const at = this.now().toISOString();
-    const waiting = isTerminal(job.status) ? job : await this.jobs.transition(job.jobId, (j) => (isTerminal(j.status) ? undefined : { waitToken: { token: input.taskToken, at } }));
+    const waiting = isTerminal(job.status) ? job : await this.jobs.transition(job.jobId, (j) => (isTerminal(j.status) ? undefined : { waitToken: { token: input.taskToken, at } }), job);
     if (isTerminal(waiting.status)) await this.deps.callbacks.complete(input.taskToken, this.result(waiting, input));
     return this.result(waiting, input);
   }
@@ -178,7 +178,7 @@ export class StepTasks {
 
   /** The token off the job, if it is still that one (a newer wait may have stored its own). */
   private forget(job: Job, token: string): Promise<Job> {
-    return this.jobs.transition(job.jobId, (j) => (j.waitToken?.token === token ? { waitToken: undefined } : undefined));
+    return this.jobs.transition(job.jobId, (j) => (j.waitToken?.token === token ? { waitToken: undefined } : undefined), job);
   }
 
   /** The step as EMR has it now, recorded; then the deadline (a TIMEOUT and a cancel) and a cancel not yet sent. */
@@ -265,7 +265,7 @@ export class StepTasks {
     if (answer.status === 'FAILED') {
       job = await this.record(job, { type: 'CANCEL_FAILED', dedupeKey: `CANCEL_FAILED:${mode}`, emr: { stepId, reason: answer.reason } }, () => undefined);
     }
-    return this.jobs.transition(job.jobId, (j) => (j.cancelRequested && !j.cancelRequested.sent ? { cancelRequested: { ...j.cancelRequested, sent: true } } : undefined));
+    return this.jobs.transition(job.jobId, (j) => (j.cancelRequested && !j.cancelRequested.sent ? { cancelRequested: { ...j.cancelRequested, sent: true } } : undefined), job);
   }
 
   /** Best effort, for steps the gateway is about to stop following: true if EMR accepted the cancel. */
@@ -289,7 +289,7 @@ export class StepTasks {
 
   /** An event that belongs anywhere in the trail, after the end too (a refused cancel, a step stopped after the end). */
   private async record(job: Job, draft: AuditDraft, change: JobChange): Promise<Job> {
-    return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change)).job;
+    return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change, { known: job })).job;
   }
 
   /**
@@ -297,7 +297,7 @@ export class StepTasks {
    * append's own conditional write. After the end nothing is appended and the job takes the end its trail records.
    */
   private async progress(job: Job, draft: AuditDraft, change: JobChange, before: readonly string[] = []): Promise<Job> {
-    const options = { onlyBefore: [...before, TERMINAL_EVENT] };
+    const options = { onlyBefore: [...before, TERMINAL_EVENT], known: job };
     return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change, options)).job;
   }
 

@@ -121,6 +121,29 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     await expect(s.jobs.transition(jobAt(0).jobId, () => ({ status: 'FAILED' }))).rejects.toThrow(JobConflictError);
   });
 
+  it('transition from the job the caller holds: no read while it is current; a stale one is read again; "no changes" is only ever said of a fresh read', async () => {
+    const job = jobAt(0);
+    await s.jobs.create(job);
+    const reads = jest.spyOn(s.jobs, 'get');
+    // Current: one conditional write, no read.
+    const first = await s.jobs.transition(job.jobId, () => ({ status: 'SUBMITTED', stepId: 's-1' }), job);
+    expect(reads).not.toHaveBeenCalled();
+    expect(first).toMatchObject({ status: 'SUBMITTED', version: 2 });
+    expect(await s.jobs.get(job.jobId)).toEqual(first);
+    reads.mockClear();
+    // Stale (version 1, the job is at 2): the write is refused, the job read, the change made on what it is now.
+    const seen: number[] = [];
+    const second = await s.jobs.transition(job.jobId, (j) => (seen.push(j.version), { submitAttempts: j.submitAttempts + 1 }), job);
+    expect(seen).toEqual([1, 2]);
+    expect(second).toMatchObject({ status: 'SUBMITTED', submitAttempts: 1, version: 3 });
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockClear();
+    // A stale job that needs no change says nothing of the current one: it is read, and the change applies there.
+    const third = await s.jobs.transition(job.jobId, (j) => (j.status === 'ACCEPTED' ? undefined : { status: 'RUNNING' }), job);
+    expect(third).toMatchObject({ status: 'RUNNING', version: 4 });
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
   it('concurrent transitions all apply: each retries on the version it lost', async () => {
     const job = jobAt(0);
     await s.jobs.create(job);

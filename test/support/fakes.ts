@@ -9,11 +9,12 @@
 import type { DigestEntry } from '../../src/audit/digest';
 import { genesisHash, sealEvent, type AuditDraft, type AuditEvent } from '../../src/audit/chain';
 import type { AuditSealer } from '../../src/audit/ports';
-import { EmrRejectedError, JobConflictError, TransientError, ValidationError } from '../../src/errors';
+import { EmrRejectedError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
 import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import type { TaskResult, WorkflowInput } from '../../src/jobs/workflow-input';
+import { transitionJob } from '../../src/jobs/transition';
 import { TestSealer } from './sealer';
 
 /** What a table gives back: a copy, undefined attributes dropped (marshall's removeUndefinedValues). */
@@ -43,16 +44,8 @@ export class InMemoryJobRepository implements JobRepository {
     return job && stored(job);
   }
 
-  async transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const job = await this.get(jobId);
-      if (!job) throw new JobConflictError(`job ${jobId} does not exist`);
-      const changes = change(job);
-      if (!changes) return job;
-      const updated = await this.update(job, changes);
-      if (updated) return updated;
-    }
-    throw new JobConflictError(`job ${jobId} changed too often to update`);
+  transition(jobId: string, change: (job: Job) => JobChanges | undefined, known?: Job): Promise<Job> {
+    return transitionJob(this, jobId, change, known);
   }
 
   /** UpdateItem conditional on `version`: undefined if the job moved on meanwhile. */

@@ -58,6 +58,20 @@ describe('submit', () => {
     expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
   });
 
+  it('reads the job once: each of its writes starts from the job it holds (a read only when another writer moved it)', async () => {
+    const { jobId } = await accepted();
+    const reads = jest.spyOn(g.jobs, 'get');
+    await g.tasks.submit(g.input(jobId));
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED']);
+    const [step] = g.emr.steps;
+    reads.mockClear();
+    // A step event (RUNNING): the job read once, the event recorded from it.
+    expect(await g.tasks.observeStepEvent({ clusterId: CLUSTER, stepId: step!.id, name: step!.name, state: 'RUNNING' })).toBe('RUNNING');
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(await trail(jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
+  });
+
   it("records the source identity only as EMR's submission carried it (none where the cluster does not propagate it)", async () => {
     const { jobId } = await accepted(submitBody({ clusterId: PLAIN_CLUSTER }));
     await g.tasks.submit(g.input(jobId));

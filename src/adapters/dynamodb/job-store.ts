@@ -17,9 +17,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IntegrityError, JobConflictError, TransientError, ValidationError } from '../../errors';
+import { IntegrityError, TransientError, ValidationError } from '../../errors';
 import { ACTIVE_STATUSES, jobIdOfListKey, type Job } from '../../jobs/model';
 import type { JobChanges, JobPage, JobRepository, ListedJob, ListQuery, UnfinishedPage } from '../../jobs/ports';
+import { transitionJob } from '../../jobs/transition';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
 import { HEAD_CHANGES_INDEX, JOB_INDEXES, headChangesKey, headChangesKeys, type JobIndex } from './tables';
 import type { DigestEntry } from '../../audit/digest';
@@ -90,20 +91,9 @@ export class DynamoJobStore implements JobRepository {
     }
   }
 
-  /**
-   * Read-modify-write with retries: `change` sees the current job and returns the changes to make, or
-   * undefined for none (e.g. the job is already terminal). Returns the job as it then is.
-   */
-  async transition(jobId: string, change: (job: Job) => JobChanges | undefined): Promise<Job> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const job = await this.get(jobId);
-      if (!job) throw new JobConflictError(`job ${jobId} does not exist`);
-      const changes = change(job);
-      if (!changes) return job;
-      const updated = await this.update(job, changes);
-      if (updated) return updated;
-    }
-    throw new JobConflictError(`job ${jobId} changed too often to update`);
+  /** Read-modify-write with retries (transitionJob); `known` saves the read while it is current. */
+  transition(jobId: string, change: (job: Job) => JobChanges | undefined, known?: Job): Promise<Job> {
+    return transitionJob(this, jobId, change, known);
   }
 
   /**
