@@ -2,6 +2,7 @@
 import { main as policy } from './policy';
 import { main as completion } from './completion';
 import { main as e2e } from './e2e';
+import { main as submission } from './submission';
 import { main as bundles } from './bundles';
 import { main as list } from './list';
 import { main as digests } from './digests';
@@ -20,7 +21,9 @@ async function run(): Promise<void> {
     // is its simulated part alone (no local stack), once a bench of its own.
     completion: () => completion(),
     transitions: () => completion({ local: false }),
-    list, digests, throttling: () => throttling(), e2e: () => e2e(), bundles: () => bundles([]), memory: () => memory([]), soak: () => soak() };
+    list, digests, throttling: () => throttling(),
+    // e2e prints submission's profile too: `submission` alone is its first part.
+    e2e: () => e2e(), submission: () => submission(), bundles: () => bundles([]), memory: () => memory([]), soak: () => soak() };
   if (only && !(only in benches)) {
     console.error(`no bench named ${only}: ${Object.keys(benches).join(', ')}`);
     process.exitCode = 2;
@@ -28,8 +31,8 @@ async function run(): Promise<void> {
   }
   for (const [name, bench] of Object.entries(benches)) {
     if (only && only !== name) continue;
-    // `transitions` is part of `completion`: a full run does it once.
-    if (!only && name === 'transitions') continue;
+    // `transitions` is part of `completion`, `submission` of `e2e`: a full run does each once.
+    if (!only && (name === 'transitions' || name === 'submission')) continue;
     console.log(`\n=== bench: ${name} ===`);
     await bench();
   }

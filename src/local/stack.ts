@@ -31,6 +31,7 @@ import { externalIdFor } from './emr/external-id';
 import { stepStatusChangeEvent, stepStatusRulePattern } from './emr/step-event';
 import { EmrStepCredentials } from './emr/step-credentials';
 import { LocalEventBus, type BusEvent } from './events';
+import { LocalTaskConcurrency } from './task-concurrency';
 import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
 import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
@@ -211,6 +212,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the reconciler', () => reconciler.stop());
         // The API's requests in progress finish (they may still start workflows); later ones get a 503.
         await stopPart('the API front', () => front.close());
+        // The workflow tasks waiting for a turn are not run: their executions are aborted below.
+        link.tasks.stop();
         // No step starts any more; the running ones end, recorded INTERRUPTED (their events delivered, below).
         await stopPart('the local EMR', () => emr.stop());
         // The step events on their way reach the gateway; none is retried after this.
@@ -281,6 +284,8 @@ function privateDirectory(dir: string): string {
  * announced earlier waits for it.
  */
 class GatewayLink {
+  /** The local Lambda service's turns for the state machine's tasks (task-concurrency.ts). */
+  readonly tasks = new LocalTaskConcurrency();
   private connected?: { gateway: Gateway; tasks: Record<TaskName, WorkflowTask>; observeStep?: ReturnType<typeof stepEventRoute> };
   private connectedNow: () => void = () => undefined;
   private readonly ready = new Promise<void>((resolve) => (this.connectedNow = resolve));
@@ -296,7 +301,7 @@ class GatewayLink {
 
   /** The state machine's Task `name`: the gateway's step task of that name. */
   task(name: TaskName): WorkflowTask {
-    return (input) => this.wired().tasks[name](input);
+    return (input) => this.tasks.invoke(() => this.wired().tasks[name](input));
   }
 
   /**

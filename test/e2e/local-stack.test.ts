@@ -234,3 +234,29 @@ describe('the local AWS port under bad input (it must not take the stack down)',
     emr.destroy();
   });
 });
+
+it('a burst of submissions: at most 4 of the workflows\' task invocations run at once (the API is never queued behind them), and every job ends', async () => {
+  const { tasks } = stack.gateway;
+  let running = 0;
+  let most = 0;
+  const spies = (['submit', 'watch', 'poll', 'fail'] as const).map((name) => {
+    const original = tasks[name].bind(tasks) as (input: never) => Promise<unknown>;
+    return jest.spyOn(tasks, name).mockImplementation((async (input: never) => {
+      most = Math.max(most, ++running);
+      try {
+        return await original(input);
+      } finally {
+        running--;
+      }
+    }) as never);
+  });
+  try {
+    const accepted = await Promise.all(Array.from({ length: 16 }, (_, i) => alice.submit(command(['true'], { name: `burst ${i}` }))));
+    const ended = await Promise.all(accepted.map(({ jobId }) => finished(alice, jobId)));
+    expect(ended.map((j) => j.status)).toEqual(Array(16).fill('COMPLETED'));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+});

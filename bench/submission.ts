@@ -1,0 +1,187 @@
+/**
+ * Where one submission's time goes (`npx tsx bench/submission.ts [jobs]`): POST /jobs through the local stack, one
+ * at a time on an idle stack (each job's workflow runs to its end before the next submission), against direct
+ * AddJobFlowSteps calls in the same run, measured the same way. Prints the table of shares of one submission:
+ * each AWS call the gateway makes before it answers 202 (timed by a middleware on the gateway's own SDK clients,
+ * so including the SDK's work), the SigV4 check, body parse and validation and the decision (each timed alone),
+ * and the rest (HTTP both ways, the API front, the handler's chain, the client's signing). Also the count of
+ * sequential round trips before the 202, and whether the workflow's first task ran before it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AddJobFlowStepsCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { GatewayClient } from '../src/client';
+import { parseJobRequest } from '../src/jobs/request';
+import { submissionRequest } from '../src/authz/submission';
+import { clusterArn } from '../src/identifiers';
+import { verifySigV4 } from '../src/local/api-gateway/sigv4';
+import { parseRequestTarget } from '../src/local/api-gateway/request-target';
+import { startLocalStack, type LocalStack } from '../src/local/stack';
+import { isTerminal } from '../src/jobs/model';
+
+const CLUSTER = 'j-2AXXXXXXGAPLF';
+const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+const ALICE = { accessKeyId: 'AKIALOCALALICE000001', secretAccessKey: 'local-alice-secret' };
+
+interface Call {
+  operation: string;
+  start: number;
+  end: number;
+}
+
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Times every call of `client` (from the SDK's first middleware to its result) into `calls`. */
+function timeCalls(client: unknown, service: string, calls: Call[]): void {
+  const stack = (client as { middlewareStack: { add: (mw: unknown, options: unknown) => void } } | undefined)?.middlewareStack;
+  if (!stack) return;
+  stack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const start = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        calls.push({ operation: `${service} ${String(context.commandName ?? '?').replace(/Command$/, '')}`, start, end: performance.now() });
+      }
+    },
+    { step: 'initialize', name: 'benchTiming', priority: 'high' },
+  );
+}
+
+/** Mean µs of `fn` over a warm loop. */
+function micro(fn: () => unknown, n = 2000): number {
+  for (let i = 0; i < 200; i++) fn();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  return ((performance.now() - t) / n) * 1000;
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 5000 && !(await check()); i++) await new Promise((r) => setTimeout(r, 2));
+}
+
+export interface SubmissionProfile {
+  gatewayMs: number[];
+  directMs: number[];
+  rows: { part: string; ms: number }[];
+  roundTrips: string[];
+  firstTaskBefore202: number;
+}
+
+export async function profileSubmission(stack: LocalStack, jobs: number): Promise<SubmissionProfile> {
+  const calls: Call[] = [];
+  const { clients } = stack.gateway;
+  for (const [service, client] of Object.entries(clients)) timeCalls(client, service, calls);
+  const client = new GatewayClient({ endpoint: stack.apiUrl, region: stack.region, credentials: ALICE });
+  const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIABENCH00000000000', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const body = (i: number) => ({ clusterId: CLUSTER, executionRoleArn: ROLE, name: `profile ${i}`, step: { type: 'command' as const, args: ['true'] } });
+  const quiet = async (jobId: string) => until(async () => isTerminal((await stack.gateway.jobs.get(jobId))?.status ?? 'ACCEPTED'));
+
+  const gatewayMs: number[] = [];
+  const byPart = new Map<string, number[]>();
+  const sequences = new Map<string, number>();
+  let firstTaskBefore202 = 0;
+  for (let i = -10; i < jobs; i++) {
+    calls.length = 0;
+    const t = performance.now();
+    const { jobId } = await client.submit(body(i));
+    const ms = performance.now() - t;
+    // The submission's calls: those that started before StartExecution answered (the workflow's own begin after it).
+    const start = calls.findIndex((c) => c.operation === 'sfn StartExecution');
+    const mine = calls.filter((c) => c.start >= t && c.start <= (calls[start]?.end ?? Infinity) && c.end <= t + ms);
+    if (calls.some((c) => c.start >= t && c.end <= t + ms && c.operation === 'emr AddJobFlowSteps')) firstTaskBefore202++;
+    await quiet(jobId);
+    if (i < 0) continue; // warm-up
+    gatewayMs.push(ms);
+    const sequence = mine.map((c) => c.operation).join(' → ');
+    sequences.set(sequence, (sequences.get(sequence) ?? 0) + 1);
+    const perOp = new Map<string, number>();
+    for (const c of mine) perOp.set(c.operation, (perOp.get(c.operation) ?? 0) + (c.end - c.start));
+    for (const [op, d] of perOp) byPart.set(op, [...(byPart.get(op) ?? []), d]);
+    byPart.set('(AWS calls)', [...(byPart.get('(AWS calls)') ?? []), [...perOp.values()].reduce((a, b) => a + b, 0)]);
+  }
+
+  // The fixed cost of any call of the API: the client's signing and fetch, HTTP both ways, the API front, the handler's chain.
+  const healthMs: number[] = [];
+  for (let i = -10; i < jobs; i++) {
+    const t = performance.now();
+    await client.health();
+    if (i >= 0) healthMs.push(performance.now() - t);
+  }
+
+  const directMs: number[] = [];
+  for (let i = -10; i < jobs; i++) {
+    const t = performance.now();
+    const out = await emr.send(new AddJobFlowStepsCommand({ JobFlowId: CLUSTER, ExecutionRoleArn: ROLE, Steps: [{ Name: `direct ${i}`, HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] }));
+    const ms = performance.now() - t;
+    const stepId = out.StepIds![0]!;
+    await until(async () => ['COMPLETED', 'FAILED', 'CANCELLED'].includes((await emr.send(new DescribeStepCommand({ ClusterId: CLUSTER, StepId: stepId }))).Step?.Status?.State ?? ''));
+    if (i >= 0) directMs.push(ms);
+  }
+  emr.destroy();
+
+  // The in-process parts, each timed alone over a warm loop.
+  const signer = new SignatureV4({ service: 'execute-api', region: stack.region, credentials: ALICE, sha256: Sha256 });
+  const url = new URL(stack.apiUrl);
+  const payload = JSON.stringify(body(0));
+  const signed = await signer.sign(new HttpRequest({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/jobs', headers: { host: url.host, 'content-type': 'application/json' }, body: payload }));
+  const target = parseRequestTarget('/jobs');
+  if (!target.ok) throw new Error(target.reason);
+  const sigv4Us = micro(() => verifySigV4({ method: 'POST', target: target.target, headers: signed.headers, body: Buffer.from(payload) }, { region: stack.region, service: 'execute-api', secretFor: () => ALICE.secretAccessKey }));
+  const parseUs = micro(() => parseJobRequest(JSON.parse(payload)));
+  const { config, engine } = stack.gateway.loaded;
+  const decisionUs = micro(() => engine.evaluate(submissionRequest({ callerArn: 'arn:aws:iam::123456789012:user/alice', now: new Date() }, clusterArn(config.partition, config.region, config.account, CLUSTER), { executionRoleArn: ROLE, stepType: 'command', actionOnFailure: 'CONTINUE' })));
+
+  const total = median(gatewayMs);
+  const rows: { part: string; ms: number }[] = [];
+  const aws = median(byPart.get('(AWS calls)') ?? []);
+  for (const [part, values] of byPart) if (part !== '(AWS calls)') rows.push({ part: `${part} (round trip, SDK included)`, ms: median(values) });
+  rows.sort((a, b) => b.ms - a.ms);
+  rows.push({ part: 'SigV4 check (API front)', ms: sigv4Us / 1000 }, { part: 'body parse and validation', ms: parseUs / 1000 }, { part: 'decision (policy engine)', ms: decisionUs / 1000 });
+  const inProcess = (sigv4Us + parseUs + decisionUs) / 1000;
+  const fixed = median(healthMs);
+  rows.push({ part: 'any API call: client signing and fetch, HTTP, API front, middy (a GET /healthz)', ms: fixed });
+  rows.push({ part: 'the rest of the handler (the job record built, hashes, the response)', ms: Math.max(0, total - aws - inProcess - fixed) });
+  const roundTrips = [...sequences.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} (${n} of ${jobs})`);
+  return { gatewayMs, directMs, rows, roundTrips, firstTaskBefore202 };
+}
+
+export function printProfile(profile: SubmissionProfile, jobs: number): void {
+  const total = median(profile.gatewayMs);
+  console.log(`one POST /jobs at a time on an idle stack (each job's workflow ended before the next), ${jobs} jobs, medians`);
+  console.log('part of one submission                                                     |     ms | share');
+  console.log('---------------------------------------------------------------------------|--------|------');
+  for (const { part, ms } of profile.rows) console.log(`${part.padEnd(75)}| ${ms.toFixed(3).padStart(6)} | ${((ms / total) * 100).toFixed(0).padStart(4)}%`);
+  console.log(`${'total, as the caller sees it'.padEnd(75)}| ${total.toFixed(3).padStart(6)} |  100%`);
+  console.log(`direct AddJobFlowSteps, same way: ${median(profile.directMs).toFixed(3)} ms; gateway overhead p50 ${(total - median(profile.directMs)).toFixed(2)} ms`);
+  console.log(`sequential round trips before the 202: ${profile.roundTrips.join('; ')}`);
+  console.log(`the workflow's first task (AddJobFlowSteps) ran before the 202 in ${profile.firstTaskBefore202} of ${jobs + 10} submissions`);
+}
+
+export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
+  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH } });
+  try {
+    await stack.startup;
+    printProfile(await profileSubmission(stack, jobs), jobs);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
