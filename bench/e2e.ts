@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { AddJobFlowStepsCommand, EMRClient } from '@aws-sdk/client-emr';
 import { GatewayClient } from '../src/client';
 import { startLocalStack, type LocalStack } from '../src/local/stack';
-import { median, printProfile, profileSubmission } from './submission';
+import { cpuShares, printShares } from './cpu-profile';
+import { median, printProfile, profileOnItsOwnStack } from './submission';
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -68,6 +69,11 @@ const load = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).jo
 
 export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency = Number(process.argv[3] ?? 50)): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
+  // 1. One at a time on an idle stack, with where the time goes: a stack of its own, whose AWS port times each call.
+  const profiled = 100;
+  const profile = await profileOnItsOwnStack(profiled);
+  printProfile(profile, profiled);
+
   const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH } });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -80,12 +86,6 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     const direct = (i: number) =>
       emr.send(new AddJobFlowStepsCommand({ JobFlowId: CLUSTER, ExecutionRoleArn: ROLE, Steps: [{ Name: `direct ${i}`, HadoopJarStep: { Jar: 'command-runner.jar', Args: ['true'] } }] }));
 
-    // 1. One at a time on an idle stack, with where the time goes.
-    const profiled = 100;
-    const profile = await profileSubmission(stack, profiled);
-    printProfile(profile, profiled);
-    await settle(stack);
-
     // 2. Back to back, then 3. at the concurrency: each phase on a settled stack.
     const gatewaySerial = await run(100, 1, (i) => client.submit(body(i), { idempotencyKey: `serial-${i}` }));
     await settle(stack);
@@ -94,8 +94,10 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     const directLoaded = await run(jobs, concurrency, direct);
     await settle(stack);
     const cpuBefore = process.cpuUsage();
-    const gateway = await run(jobs, concurrency, (i) => client.submit(body(i), { idempotencyKey: `bench-${i}` }));
-    const drainedMs = gateway.wallMs + (await settle(stack));
+    const { result: [gateway, drainedMs], shares } = await cpuShares(async () => {
+      const loaded = await run(jobs, concurrency, (i) => client.submit(body(i), { idempotencyKey: `bench-${i}` }));
+      return [loaded, loaded.wallMs + (await settle(stack))] as const;
+    });
     const cpu = process.cpuUsage(cpuBefore);
     const cpuPerJobMs = (cpu.user + cpu.system) / 1000 / jobs;
     const row = (name: string, r: Run) =>
@@ -108,6 +110,7 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     console.log(row(`gateway POST /jobs, c=${concurrency}`, gateway));
     console.log(row(`direct AddJobFlowSteps, c=${concurrency}`, directLoaded));
     console.log(`every one of the ${jobs} gateway jobs ended ${(drainedMs / 1000).toFixed(1)} s after the first submission: ${((jobs / drainedMs) * 1000).toFixed(0)} jobs/s end to end, ${cpuPerJobMs.toFixed(1)} ms of CPU per job (this process: stack and load generator; ${((cpu.user + cpu.system) / 1000 / drainedMs * 100).toFixed(0)}% of one core)`);
+    printShares(`where this process's main thread spent the c=${concurrency} run, until every job ended (sampled; the load generator's client is part of "AWS SDK clients" and "HTTP")`, shares, jobs);
     console.log(`peak RSS of the process (stack + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
 
     const overhead = median(profile.gatewayMs) - median(profile.directMs);

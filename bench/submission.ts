@@ -20,6 +20,7 @@ import { submissionRequest } from '../src/authz/submission';
 import { clusterArn } from '../src/identifiers';
 import { verifySigV4 } from '../src/local/api-gateway/sigv4';
 import { parseRequestTarget } from '../src/local/api-gateway/request-target';
+import type { ExchangeListener } from '../src/local/exchange-tap';
 import { startLocalStack, type LocalStack } from '../src/local/stack';
 import { isTerminal } from '../src/jobs/model';
 
@@ -39,21 +40,18 @@ export const median = (values: readonly number[]): number => {
   return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Times every call of `client` (from the SDK's first middleware to its result) into `calls`. */
-function timeCalls(client: unknown, service: string, calls: Call[]): void {
-  const stack = (client as { middlewareStack: { add: (mw: unknown, options: unknown) => void } } | undefined)?.middlewareStack;
-  if (!stack) return;
-  stack.add(
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const start = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        calls.push({ operation: `${service} ${String(context.commandName ?? '?').replace(/Command$/, '')}`, start, end: performance.now() });
-      }
+/** Every exchange of the AWS port, by operation, with its times (the stack's `onAwsExchange`). */
+export function exchangeRecorder(): { calls: Call[]; listener: ExchangeListener } {
+  const calls: Call[] = [];
+  return {
+    calls,
+    listener: (x) => {
+      const target = String(x.requestHeaders['x-amz-target'] ?? '');
+      const [service, operation] = target ? target.split('.') : ['', `${x.method} ${x.url.split('?')[0]}`];
+      const name = { DynamoDB_20120810: 'dynamodb', TrentService: 'kms', AWSStepFunctions: 'sfn', ElasticMapReduce: 'emr' }[service ?? ''] ?? service;
+      calls.push({ operation: `${name ? `${name} ` : ''}${operation}`, start: x.startedAt, end: x.finishedAt });
     },
-    { step: 'initialize', name: 'benchTiming', priority: 'high' },
-  );
+  };
 }
 
 /** Mean µs of `fn` over a warm loop. */
@@ -76,10 +74,7 @@ export interface SubmissionProfile {
   firstTaskBefore202: number;
 }
 
-export async function profileSubmission(stack: LocalStack, jobs: number): Promise<SubmissionProfile> {
-  const calls: Call[] = [];
-  const { clients } = stack.gateway;
-  for (const [service, client] of Object.entries(clients)) timeCalls(client, service, calls);
+export async function profileSubmission(stack: LocalStack, calls: Call[], jobs: number): Promise<SubmissionProfile> {
   const client = new GatewayClient({ endpoint: stack.apiUrl, region: stack.region, credentials: ALICE });
   const emr = new EMRClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIABENCH00000000000', secretAccessKey: 'x' }, maxAttempts: 1 });
   const body = (i: number) => ({ clusterId: CLUSTER, executionRoleArn: ROLE, name: `profile ${i}`, step: { type: 'command' as const, args: ['true'] } });
@@ -95,8 +90,8 @@ export async function profileSubmission(stack: LocalStack, jobs: number): Promis
     const { jobId } = await client.submit(body(i));
     const ms = performance.now() - t;
     // The submission's calls: those that started before StartExecution answered (the workflow's own begin after it).
-    const start = calls.findIndex((c) => c.operation === 'sfn StartExecution');
-    const mine = calls.filter((c) => c.start >= t && c.start <= (calls[start]?.end ?? Infinity) && c.end <= t + ms);
+    const started = calls.find((c) => c.operation === 'sfn StartExecution' && c.start >= t);
+    const mine = calls.filter((c) => c.start >= t && c.start <= (started?.end ?? Infinity) && c.end <= t + ms);
     if (calls.some((c) => c.start >= t && c.end <= t + ms && c.operation === 'emr AddJobFlowSteps')) firstTaskBefore202++;
     await quiet(jobId);
     if (i < 0) continue; // warm-up
@@ -143,13 +138,13 @@ export async function profileSubmission(stack: LocalStack, jobs: number): Promis
   const total = median(gatewayMs);
   const rows: { part: string; ms: number }[] = [];
   const aws = median(byPart.get('(AWS calls)') ?? []);
-  for (const [part, values] of byPart) if (part !== '(AWS calls)') rows.push({ part: `${part} (round trip, SDK included)`, ms: median(values) });
+  for (const [part, values] of byPart) if (part !== '(AWS calls)') rows.push({ part: `${part} (in the emulator)`, ms: median(values) });
   rows.sort((a, b) => b.ms - a.ms);
   rows.push({ part: 'SigV4 check (API front)', ms: sigv4Us / 1000 }, { part: 'body parse and validation', ms: parseUs / 1000 }, { part: 'decision (policy engine)', ms: decisionUs / 1000 });
   const inProcess = (sigv4Us + parseUs + decisionUs) / 1000;
   const fixed = median(healthMs);
   rows.push({ part: 'any API call: client signing and fetch, HTTP, API front, middy (a GET /healthz)', ms: fixed });
-  rows.push({ part: 'the rest of the handler (the job record built, hashes, the response)', ms: Math.max(0, total - aws - inProcess - fixed) });
+  rows.push({ part: 'the rest: the SDK clients and HTTP of those calls, the handler\'s own work', ms: Math.max(0, total - aws - inProcess - fixed) });
   const roundTrips = [...sequences.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} (${n} of ${jobs})`);
   return { gatewayMs, directMs, rows, roundTrips, firstTaskBefore202 };
 }
@@ -166,16 +161,22 @@ export function printProfile(profile: SubmissionProfile, jobs: number): void {
   console.log(`the workflow's first task (AddJobFlowSteps) ran before the 202 in ${profile.firstTaskBefore202} of ${jobs + 10} submissions`);
 }
 
-export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void> {
+/** The profile on a stack of its own (its AWS port times every call), stopped and removed after. */
+export async function profileOnItsOwnStack(jobs: number): Promise<SubmissionProfile> {
   const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
-  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH } });
+  const recorder = exchangeRecorder();
+  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH }, onAwsExchange: recorder.listener });
   try {
     await stack.startup;
-    printProfile(await profileSubmission(stack, jobs), jobs);
+    return await profileSubmission(stack, recorder.calls, jobs);
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void> {
+  printProfile(await profileOnItsOwnStack(jobs), jobs);
 }
 
 if (require.main === module) {

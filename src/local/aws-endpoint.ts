@@ -83,7 +83,21 @@ export interface AwsEndpoint {
   url: string;
   server: Server;
   faults: Faults;
+  /**
+   * Tests and drills: the next `times` requests of a JSON-protocol operation (its X-Amz-Target, such as
+   * `ElasticMapReduce.DescribeStep`) from anyone are answered 400 with `errorType`, as AWS answers a throttled one.
+   * The gateway's functions run in a worker thread with their own SDK clients, so a fault is injected where they
+   * all meet: here.
+   */
+  injectFault(target: string, errorType: string, times?: number): InjectedFault;
   close(): Promise<void>;
+}
+
+export interface InjectedFault {
+  /** Requests of the operation seen since, and how many of them were failed. */
+  readonly calls: number;
+  readonly failed: number;
+  disarm(): void;
 }
 
 type JsonHandler = (input: Record<string, unknown>, accessKey: string | undefined) => unknown;
@@ -233,9 +247,33 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   const s3 = createS3Handler({ s3: options.s3, account: options.account, maxBody: MAX_BODY });
 
+  const injected: { target: string; errorType: string; remaining: number; calls: number; failed: number }[] = [];
+  const injectFault = (target: string, errorType: string, times = Infinity): InjectedFault => {
+    const fault = { target, errorType, remaining: times, calls: 0, failed: 0 };
+    injected.push(fault);
+    return {
+      get calls() {
+        return fault.calls;
+      },
+      get failed() {
+        return fault.failed;
+      },
+      disarm: () => void injected.splice(injected.indexOf(fault), 1),
+    };
+  };
+
   const handler: RequestListener = (req, res) => {
     if (options.onExchange) tapExchange(req, res, options.onExchange);
     const target = req.headers['x-amz-target'];
+    const fault = typeof target === 'string' ? injected.find((f) => f.target === target) : undefined;
+    if (fault) {
+      fault.calls++;
+      if (fault.remaining > 0) {
+        fault.remaining--;
+        fault.failed++;
+        return sendJson(res, 400, String(req.headers['content-type'] ?? 'application/x-amz-json-1.1'), { __type: fault.errorType, message: `injected ${fault.errorType}` }, fault.errorType);
+      }
+    }
     const s3Region = s3RequestRegion(req);
     const route = (): Promise<void> | void => {
       if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
@@ -266,5 +304,5 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   // A step can run any command as the local user, and DynamoDB holds the jobs a restart runs: a web page
   // gets a 403 without a CORS header, so it reads nothing.
   const refuse = (res: ServerResponse, reason: string) => sendJson(res, 403, 'application/json', { __type: 'AccessDeniedException', message: reason });
-  return { ...(await listenLoopback({ port: options.port, ...(options.host ? { host: options.host } : {}), handler, refuse })), faults };
+  return { ...(await listenLoopback({ port: options.port, ...(options.host ? { host: options.host } : {}), handler, refuse })), faults, injectFault };
 }

@@ -15,6 +15,9 @@ export interface AwsExchange {
   /** Up to MAX_TAPPED bytes of it (`truncated` beyond). */
   body: Buffer;
   truncated: boolean;
+  /** performance.now() when the request reached the port, and when its response was sent. */
+  startedAt: number;
+  finishedAt: number;
 }
 
 /** Told of each exchange once its response is sent; must not throw. */
@@ -27,6 +30,7 @@ const headerText = (value: OutgoingHttpHeader | undefined): string => (Array.isA
 
 /** Follows `res` and tells `listener` of the exchange when it is sent. */
 export function tapExchange(req: IncomingMessage, res: ServerResponse, listener: ExchangeListener): void {
+  const startedAt = performance.now();
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -63,6 +67,6 @@ export function tapExchange(req: IncomingMessage, res: ServerResponse, listener:
   res.once('finish', () => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries({ ...res.getHeaders(), ...written })) if (value !== undefined) headers[name.toLowerCase()] = headerText(value);
-    listener({ method: req.method ?? '', url: req.url ?? '', requestHeaders: req.headers, status: res.statusCode, headers, body: Buffer.concat(chunks), truncated });
+    listener({ method: req.method ?? '', url: req.url ?? '', requestHeaders: req.headers, status: res.statusCode, headers, body: Buffer.concat(chunks), truncated, startedAt, finishedAt: performance.now() });
   });
 }

@@ -8,20 +8,17 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
-import { version } from '../../package.json';
 import definition from '../../statemachines/submit-job.asl.json';
 import { auditTable, jobsTable } from '../adapters/dynamodb/tables';
 import { loadEnv, type GatewayEnv } from '../config/env';
 import type { GatewayConfig } from '../config/validate';
 import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
-import { createApiHandler } from '../http/api';
-import { openApiDocument } from '../http/openapi';
 import { isTerminal } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
 import type { ReconcileRun, Reconciler } from '../jobs/reconciler';
-import { stepEventRoute, workflowRoutes, type TaskName, type WorkflowTask } from '../jobs/task-routes';
-import type { PollingPolicy } from '../jobs/workflow-input';
+import type { TaskName, WorkflowTask } from '../jobs/task-routes';
+import type { PollingPolicy, TaskResult } from '../jobs/workflow-input';
 import { logger } from '../util/logger';
 import { startApiFront, type ApiFront } from './api-gateway/front';
 import { startAwsEndpoint, type AwsEndpoint, type Faults } from './aws-endpoint';
@@ -31,6 +28,7 @@ import { externalIdFor } from './emr/external-id';
 import { stepStatusChangeEvent, stepStatusRulePattern } from './emr/step-event';
 import { EmrStepCredentials } from './emr/step-credentials';
 import { LocalEventBus, type BusEvent } from './events';
+import { LocalFunctions } from './functions';
 import { LocalTaskConcurrency } from './task-concurrency';
 import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
@@ -74,6 +72,8 @@ export interface LocalStack {
   iam: LocalIam;
   sts: LocalSts;
   runner: LocalWorkflowRunner;
+  /** The local Lambda runtime: the gateway's functions, in a worker thread (functions.ts). */
+  functions: LocalFunctions;
   /** The local EventBridge: EMR's step events go through it to the gateway's step-event rule. */
   events: LocalEventBus;
   aws: AwsEndpoint;
@@ -155,21 +155,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Phase 2: the gateway, its clients on the AWS port; from here on the emulators reach it.
     const env = localEnv(config, { configFile: options.configFile, stateMachineArn, endpoint: aws.url, polling, auditKeyArn, digestKeyArn });
     const gateway = createGateway(env, { credentials: STACK_CREDENTIALS, loaded });
-    link.connect(gateway);
+    // The gateway's functions (the API, the tasks, the step-event target) run in the local Lambda runtime's worker thread.
+    const functions = await LocalFunctions.start({ env, credentials: STACK_CREDENTIALS });
+    started.push(() => functions.stop());
+    link.connect(gateway, functions);
     // The steps left pending, and any added from here on, start now: the AWS port their credentials are for listens.
     emr.startSteps();
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureLocalTable(gateway.clients.dynamodb, table, dataDir);
     await ensureDigestBucket(gateway.clients.s3, gateway.env.digestBucket);
 
-    let document: Record<string, unknown> | undefined;
-    const handler = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
     const front: ApiFront = await startApiFront({
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
       region: config.region,
       account: config.account,
       credentials: config.local.credentials,
-      handler: (event) => handler(event, {}),
+      handler: (event) => functions.api(event),
     });
     started.push(() => front.close());
     lock.update({ apiUrl: front.url, awsUrl: aws.url });
@@ -198,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       iam,
       sts,
       runner,
+      functions,
       events,
       aws,
       auditKeyArn,
@@ -220,6 +222,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the local EventBridge', () => events.stop(), STOP_EVENTS_MS);
         // Every workflow aborted, and any started from here on (a request to the AWS port) aborted at once.
         await stopPart('the local Step Functions', () => runner.stop());
+        // The functions' last calls end, and their SDK clients close.
+        await stopPart('the local Lambda runtime', () => functions.stop());
         // The last digest records what the stack did up to here, before its stores close.
         await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
         await stopPart('the AWS port', () => aws.close());
@@ -286,12 +290,12 @@ function privateDirectory(dir: string): string {
 class GatewayLink {
   /** The local Lambda service's turns for the state machine's tasks (task-concurrency.ts). */
   readonly tasks = new LocalTaskConcurrency();
-  private connected?: { gateway: Gateway; tasks: Record<TaskName, WorkflowTask>; observeStep?: ReturnType<typeof stepEventRoute> };
+  private connected?: { gateway: Gateway; functions: LocalFunctions };
   private connectedNow: () => void = () => undefined;
   private readonly ready = new Promise<void>((resolve) => (this.connectedNow = resolve));
 
-  connect(gateway: Gateway): void {
-    this.connected = { gateway, tasks: workflowRoutes(gateway.tasks) };
+  connect(gateway: Gateway, functions: LocalFunctions): void {
+    this.connected = { gateway, functions };
     this.connectedNow();
   }
 
@@ -299,9 +303,9 @@ class GatewayLink {
     return this.wired().gateway;
   }
 
-  /** The state machine's Task `name`: the gateway's step task of that name. */
+  /** The state machine's Task `name`: the gateway's step task of that name, in the local Lambda runtime. */
   task(name: TaskName): WorkflowTask {
-    return (input) => this.tasks.invoke(() => this.wired().tasks[name](input));
+    return (input) => this.tasks.invoke(() => this.wired().functions.invoke(name, input) as Promise<TaskResult>);
   }
 
   /**
@@ -311,8 +315,7 @@ class GatewayLink {
    */
   async stepEvent(event: Record<string, unknown>): Promise<unknown> {
     await this.ready;
-    const wired = this.wired();
-    return (wired.observeStep ??= stepEventRoute(wired.gateway.tasks))(event);
+    return this.wired().functions.invoke('stepEvent', event);
   }
 
   private wired(): NonNullable<GatewayLink['connected']> {

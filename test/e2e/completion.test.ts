@@ -35,22 +35,6 @@ afterAll(async () => {
   await stack.stop();
 });
 
-/** Makes `client` throw `name` for the next `times` calls of `command` (e.g. 'SendTaskSuccessCommand'), before sending; counts them. */
-function failCalls(client: { middlewareStack: { add: (...args: never[]) => void } }, command: string, name: string, times = Infinity) {
-  const fault = { remaining: times, failed: 0, calls: 0, disarm: () => void (fault.remaining = 0) };
-  type Next = (args: unknown) => Promise<unknown>;
-  const middleware = (next: Next, context: { commandName?: string }) => async (args: unknown) => {
-    if (context.commandName !== command) return next(args);
-    fault.calls++;
-    if (fault.remaining <= 0) return next(args);
-    fault.remaining--;
-    fault.failed++;
-    throw Object.assign(new Error(`injected ${name}`), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
-  };
-  (client.middlewareStack.add as (m: unknown, o: unknown) => void)(middleware, { step: 'initialize', name: `fault-${command}-${Math.random()}` });
-  return fault;
-}
-
 /** The names of the states the job's execution entered, in order (GetExecutionHistory, as Step Functions has them). */
 async function statesEntered(jobId: string): Promise<string[]> {
   const arn = `${stack.gateway.env.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${jobId}`;
@@ -98,11 +82,12 @@ it('duplicated and late events after the end change nothing: the wait was comple
 it('a lost event: the reconciler looks at the waiting job, records the end and completes the wait', async () => {
   const { jobId } = await alice.submit(command(['bash', '-c', 'sleep 1.5']));
   await waitingFor(jobId);
-  // Every delivery of the step's events now fails at its DescribeStep (three deliveries each: EventBridge's retries).
-  const fault = failCalls(stack.gateway.clients.emr, 'DescribeStepCommand', 'ThrottlingException');
+  // Every delivery of the step's end now fails at its DescribeStep: three deliveries (EventBridge's retries), each
+  // of three SDK attempts (the functions' clients retry throttling).
+  const fault = stack.aws.injectFault('ElasticMapReduce.DescribeStep', 'ThrottlingException');
   const stepId = (await stack.gateway.jobs.get(jobId))!.stepId!;
   await until(() => Promise.resolve(stack.emr.steps.get(stepId)?.state === 'COMPLETED' ? true : undefined));
-  await until(() => Promise.resolve(fault.failed >= 3 ? true : undefined), 10_000);
+  await until(() => Promise.resolve(fault.failed >= 9 ? true : undefined), 15_000);
   await new Promise((r) => setTimeout(r, 300));
   fault.disarm();
   expect((await alice.getJob(jobId)).status).not.toBe('COMPLETED');
@@ -145,13 +130,15 @@ it('the deadline while waiting: the wait times out at it, the step is cancelled,
 });
 
 it('a crash between recording the end and completing the wait: the event delivered again completes it, once', async () => {
-  const fault = failCalls(stack.gateway.clients.sfn, 'SendTaskSuccessCommand', 'ThrottlingException', 1);
+  // The step-event handler's SendTaskSuccess fails, all three SDK attempts of it: as if it had crashed after recording the end.
+  const fault = stack.aws.injectFault('AWSStepFunctions.SendTaskSuccess', 'ThrottlingException', 3);
   const { jobId } = await alice.submit(command(['bash', '-c', 'sleep 0.5']));
   const job = await finished(alice, jobId);
   expect(job.status).toBe('COMPLETED');
   await execution(jobId).done; // EventBridge's second delivery completed the wait
-  expect(fault.failed).toBe(1);
-  expect(fault.calls).toBe(2);
+  expect(fault.failed).toBe(3);
+  expect(fault.calls).toBe(4);
+  fault.disarm();
   expect((await trailOf(jobId)).filter((t) => t === 'COMPLETED')).toHaveLength(1);
   expect(await statesEntered(jobId)).toEqual(['SubmitStep', 'Finished?', 'WaitForStepEnd', 'Finished?', 'Done']);
 });

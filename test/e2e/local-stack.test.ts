@@ -5,11 +5,13 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { AddJobFlowStepsCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeKeyCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { macMessage, verifyChain } from '../../src/audit/chain';
 import { GatewayApiError, GatewayClient } from '../../src/client';
+import { newJobId } from '../../src/jobs/job-id';
 import type { LocalStack } from '../../src/local/stack';
 import { clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
 
@@ -235,28 +237,29 @@ describe('the local AWS port under bad input (it must not take the stack down)',
   });
 });
 
-it('a burst of submissions: at most 4 of the workflows\' task invocations run at once (the API is never queued behind them), and every job ends', async () => {
-  const { tasks } = stack.gateway;
-  let running = 0;
-  let most = 0;
-  const spies = (['submit', 'watch', 'poll', 'fail'] as const).map((name) => {
-    const original = tasks[name].bind(tasks) as (input: never) => Promise<unknown>;
-    return jest.spyOn(tasks, name).mockImplementation((async (input: never) => {
-      most = Math.max(most, ++running);
-      try {
-        return await original(input);
-      } finally {
-        running--;
-      }
-    }) as never);
-  });
-  try {
-    const accepted = await Promise.all(Array.from({ length: 16 }, (_, i) => alice.submit(command(['true'], { name: `burst ${i}` }))));
-    const ended = await Promise.all(accepted.map(({ jobId }) => finished(alice, jobId)));
-    expect(ended.map((j) => j.status)).toEqual(Array(16).fill('COMPLETED'));
-    expect(most).toBeGreaterThan(1);
-    expect(most).toBeLessThanOrEqual(4);
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+it('a burst of submissions: at most 4 of the workflows\' task invocations are in the Lambda runtime at once, and every job ends', async () => {
+  const accepted = await Promise.all(Array.from({ length: 16 }, (_, i) => alice.submit(command(['true'], { name: `burst ${i}` }))));
+  const ended = await Promise.all(accepted.map(({ jobId }) => finished(alice, jobId)));
+  expect(ended.map((j) => j.status)).toEqual(Array(16).fill('COMPLETED'));
+  expect(stack.functions.mostTasksAtOnce).toBeGreaterThan(1);
+  expect(stack.functions.mostTasksAtOnce).toBeLessThanOrEqual(4);
+});
+
+it('the local Lambda runtime: a function\'s error crosses from its worker thread by name and message (what the ASL\'s Retry and Catch match), and the API answers from it', async () => {
+  const error = (await stack.functions.invoke('PollStepFunctionArn', { jobId: 42 }).catch((e: unknown) => e)) as Error;
+  expect(error).toBeInstanceOf(Error);
+  expect(error.name).toBe('ZodError');
+  expect(error.message).toContain('jobId');
+  // A job the workflow cannot find: the task's own error name, as the ASL's Catch sees it in Lambda.
+  const missing = (await stack.functions.invoke('SubmitStepFunctionArn', { jobId: newJobId(new Date()), polling: { initialSeconds: 1, factor: 1, maxSeconds: 1 } }).catch((e: unknown) => e)) as Error;
+  expect({ name: missing.name, message: missing.message }).toEqual({ name: 'NotFoundError', message: expect.stringContaining('does not exist') });
+  expect(await alice.health()).toMatchObject({ status: 'ok' });
+});
+
+it('the local Lambda runtime: a worker that dies (killed, out of memory) is replaced, as Lambda starts a new sandbox, and the stack goes on', async () => {
+  const worker = await (stack.functions as unknown as { worker: Promise<Worker> }).worker;
+  await worker.terminate();
+  expect(await alice.health()).toMatchObject({ status: 'ok' });
+  const { jobId } = await alice.submit(command(['true']));
+  expect((await finished(alice, jobId)).status).toBe('COMPLETED');
 });
