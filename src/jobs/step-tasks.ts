@@ -25,7 +25,8 @@ import { DEFAULT_POLLING, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput 
 
 export type { TaskResult } from './workflow-input';
 export interface PollInput extends WorkflowInput {
-  poll: Pick<TaskResult, 'waitSeconds'> & Partial<TaskResult>;
+  /** The previous result; absent when it was not a task result (a wait's answer that `Finished?` refused). */
+  poll?: Pick<TaskResult, 'waitSeconds'> & Partial<TaskResult>;
 }
 /** WaitForStepEnd's Lambda: the wait's task token, with the state machine's input. */
 export interface WatchInput extends PollInput {
@@ -126,7 +127,7 @@ export class StepTasks {
   /** One poll: DescribeStep, record a change of EMR state once, enforce the deadline and pending cancels. */
   async poll(input: PollInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
-    if (isTerminal(job.status) || !job.stepId) return this.result(job, input, input.poll.waitSeconds);
+    if (isTerminal(job.status) || !job.stepId) return this.result(job, input, input.poll?.waitSeconds);
     job = await this.advance(job);
     return isTerminal(job.status) ? this.result(job, input) : this.result(job, input, this.nextWait(input, job));
   }
@@ -333,19 +334,19 @@ export class StepTasks {
   /** Capped exponential backoff. */
   private nextWait(input: PollInput, job: Job): number {
     const { factor, maxSeconds } = input.polling;
-    return this.untilDeadline(job, Math.min(maxSeconds, Math.ceil(input.poll.waitSeconds * factor)));
+    return this.untilDeadline(job, Math.min(maxSeconds, Math.ceil((input.poll?.waitSeconds ?? input.polling.initialSeconds) * factor)));
   }
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     this.observe(job);
     const heartbeatSeconds = input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds;
-    return { done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS), heartbeatSeconds };
+    return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS), heartbeatSeconds };
   }
 }
 
 /** A wait's result for a job that has ended: the execution ends. */
 function endResult(job: Job): TaskResult {
-  return { done: true, status: job.status, waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: DEFAULT_POLLING.heartbeatSeconds };
+  return { jobId: job.jobId, done: true, status: job.status, waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: DEFAULT_POLLING.heartbeatSeconds };
 }
 
 /** Why a step ended as it did: EMR's FailureDetails, or for FAILED/INTERRUPTED its StateChangeReason. */

@@ -20,13 +20,18 @@ const polling = z.object({
 });
 const workflowInput = z.object({ jobId: z.string().regex(JOB_ID), polling });
 const pollInput = workflowInput.extend({
-  poll: z.object({
-    done: z.boolean(),
-    status: z.enum(JOB_STATUSES),
-    waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
-    timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
-    heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
-  }),
+  // The previous result. One that is not a task result (a wait answered with something else, which `Finished?` sent
+  // here) is dropped: PollStep then looks at the step itself, as it does when the wait timed out.
+  poll: z
+    .object({
+      done: z.boolean(),
+      status: z.enum(JOB_STATUSES),
+      waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
+      timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
+      heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
+    })
+    .optional()
+    .catch(undefined),
 });
 // Step Functions' task tokens are at most 2,048 characters (SendTaskSuccess's taskToken).
 const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(2048) });

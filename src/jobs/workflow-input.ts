@@ -38,6 +38,12 @@ export interface WorkflowInput {
 
 /** What each task answers, and what a completed wait answers: the state machine's `$.poll`. */
 export interface TaskResult {
+  /**
+   * The job the result is of. `Finished?` takes a result only for its own execution's job: a wait's answer comes from
+   * whoever holds its task token (the step-event handler, the reconciler, an operator), read from a job record, and a
+   * record can be written by others; an answer for another job, or no task result at all, sends it to PollStep.
+   */
+  jobId: string;
   /** True when the job has reached a terminal state: the state machine ends. */
   done: boolean;
   status: JobStatus;

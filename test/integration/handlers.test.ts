@@ -18,11 +18,11 @@ it('submitStep, watchStep and pollStep run the workflow from the environment alo
   const polling = gw.env.polling;
   deployed.emr.nextScript = ['PENDING', 'RUNNING', 'COMPLETED'];
   const wait = { timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 };
-  expect(await submitStep({ jobId: job.jobId, polling })).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait });
+  expect(await submitStep({ jobId: job.jobId, polling })).toEqual({ jobId: job.jobId, done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait });
   // The wait for the step's end: the step looked at once, the task token stored on the job.
-  expect(await watchStep({ jobId: job.jobId, polling, poll: { done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait }, taskToken: 'handler-test-token' })).toEqual({ done: false, status: 'PENDING', waitSeconds: 15, ...wait });
+  expect(await watchStep({ jobId: job.jobId, polling, poll: { done: false, status: 'SUBMITTED', waitSeconds: 15, ...wait }, taskToken: 'handler-test-token' })).toEqual({ jobId: job.jobId, done: false, status: 'PENDING', waitSeconds: 15, ...wait });
   expect(await gw.jobs.get(job.jobId)).toMatchObject({ waitToken: { token: 'handler-test-token' } });
-  expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'PENDING', waitSeconds: 15 } })).toEqual({ done: false, status: 'RUNNING', waitSeconds: 30, ...wait });
+  expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'PENDING', waitSeconds: 15 } })).toEqual({ jobId: job.jobId, done: false, status: 'RUNNING', waitSeconds: 30, ...wait });
   expect(await pollStep({ jobId: job.jobId, polling, poll: { done: false, status: 'RUNNING', waitSeconds: 30 } })).toMatchObject({ done: true, status: 'COMPLETED' });
   expect(deployed.emr.steps[0]!.input).toMatchObject({ JobFlowId: 'j-HANDLERS1', ExecutionRoleArn: 'arn:aws:iam::123456789012:role/CallerTeamRoleETL' });
 });

@@ -140,9 +140,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
         if (!result.done) lives.add(new Promise((r) => setImmediate(r)).then(() => liveOn((input as { jobId: string }).jobId)));
         return result;
       },
-      // Simulated time: each poll happens the wait the previous task asked for later.
+      // Simulated time: each poll happens the wait the previous task asked for later (none after an answer that was no task result).
       PollStepFunctionArn: (input) => {
-        clock.advance((input as { poll: { waitSeconds: number } }).poll.waitSeconds);
+        clock.advance((input as { poll?: { waitSeconds?: number } }).poll?.waitSeconds ?? 0);
         return routes.PollStepFunctionArn(input);
       },
     },

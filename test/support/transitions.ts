@@ -363,7 +363,7 @@ export async function simulateJob(runSeconds: number, design: Design): Promise<T
           meter.use('stepFunctions').calls.describeStep += polls - 1;
           // The PollStep route moves the clock by the wait it is given (1 s) before RecordEnd reads the step.
           gw.clock.advance((step.created.getTime() + at * 1000 - gw.clock.now().getTime()) / 1000 - 1);
-          return { ...input.poll, done: false, status: 'SUBMITTED', waitSeconds: 1, timeoutSeconds: input.poll.timeoutSeconds ?? 1, heartbeatSeconds: input.poll.heartbeatSeconds ?? 3600 } satisfies TaskResult;
+          return { ...input.poll, jobId: input.jobId, done: false, status: 'SUBMITTED', waitSeconds: 1, timeoutSeconds: input.poll?.timeoutSeconds ?? 1, heartbeatSeconds: input.poll?.heartbeatSeconds ?? 3600 } satisfies TaskResult;
         });
     } else asFunction(meter, tasks, 'watch', 'watchStep');
     const service = gw.service;

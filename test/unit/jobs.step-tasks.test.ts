@@ -44,7 +44,7 @@ describe('submit', () => {
   it('adds exactly one step, named with the job marker, under the runtime role, and records SUBMITTED', async () => {
     const { jobId } = await accepted();
     const result = await g.tasks.submit(g.input(jobId));
-    expect(result).toEqual({ done: false, status: 'SUBMITTED', waitSeconds: 15, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
+    expect(result).toEqual({ jobId, done: false, status: 'SUBMITTED', waitSeconds: 15, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
     expect(g.emr.calls.map((c) => c.operation)).toEqual(['add']); // a first attempt has nothing to look for
     const [step] = g.emr.steps;
     expect(step).toMatchObject({ clusterId: CLUSTER, name: `nightly etl [${jobId}]`, job: { executionRoleArn: role('CallerTeamRoleETL') } });
@@ -337,7 +337,7 @@ describe('poll', () => {
 
   it('a poll of a job with no step yet changes nothing and keeps the wait', async () => {
     const { jobId } = await accepted();
-    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ done: false, status: 'ACCEPTED', waitSeconds: 40, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
+    expect(await poll(jobId, { done: false, status: 'ACCEPTED', waitSeconds: 40 })).toEqual({ jobId, done: false, status: 'ACCEPTED', waitSeconds: 40, timeoutSeconds: 31_536_000, heartbeatSeconds: 3600 });
     expect(g.emr.calls).toEqual([]);
   });
 });
@@ -628,7 +628,7 @@ describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s
     expect(await g.tasks.observeStepEvent(event(w, 'RUNNING'))).toBe('RUNNING');
     expect(g.callbacks.completed).toEqual([]); // an intermediate state is recorded, the wait goes on
     expect(await g.tasks.observeStepEvent(event(w, 'COMPLETED'))).toBe('COMPLETED');
-    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: { done: true, status: 'COMPLETED', waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: 3600 } }]);
+    expect(g.callbacks.completed).toEqual([{ token: 'token-1', result: { jobId: w.jobId, done: true, status: 'COMPLETED', waitSeconds: 1, timeoutSeconds: 1, heartbeatSeconds: 3600 } }]);
     await expectJob(w.jobId, { status: 'COMPLETED' }, ['waitToken']);
     expect(await trail(w.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:PENDING', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
   });
