@@ -21,7 +21,7 @@ import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
-import { DEFAULT_POLLING, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
+import { DEFAULT_POLLING, isTaskTokenShaped, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
 export type { TaskResult } from './workflow-input';
 export interface PollInput extends WorkflowInput {
@@ -157,6 +157,8 @@ export class StepTasks {
   async release(job: Job): Promise<Job> {
     const wait = job.waitToken;
     if (!wait || !isTerminal(job.status)) return job;
+    // No wait's token (planted on the record): Step Functions would refuse it on every try; it is dropped.
+    if (!isTaskTokenShaped(wait.token)) return this.forget(job, wait.token);
     await this.deps.callbacks.complete(wait.token, endResult(job));
     return this.forget(job, wait.token);
   }
@@ -172,7 +174,7 @@ export class StepTasks {
     if (isTerminal(job.status)) return (await this.release(job), 'completed');
     // The heartbeat first: a look at EMR that fails (throttling) must not cost the wait its heartbeat.
     const token = job.waitToken.token;
-    if ((await this.deps.callbacks.heartbeat(token)) === 'gone') return (await this.forget(job, token), 'stale');
+    if (!isTaskTokenShaped(token) || (await this.deps.callbacks.heartbeat(token)) === 'gone') return (await this.forget(job, token), 'stale');
     if (job.stepId) job = await this.advance(job);
     return isTerminal(job.status) ? (await this.release(job), 'completed') : 'heartbeat';
   }

@@ -9,7 +9,7 @@ import { validate } from '../util/validation';
 import { JOB_ID } from '../identifiers';
 import { JOB_STATUSES, type JobStatus } from './model';
 import type { StepTasks, TaskResult } from './step-tasks';
-import { MAX_WAIT_SECONDS, POLLING_LIMITS } from './workflow-input';
+import { MAX_TASK_TOKEN_LENGTH, MAX_WAIT_SECONDS, POLLING_LIMITS } from './workflow-input';
 
 const polling = z.object({
   initialSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxInitialSeconds),
@@ -33,8 +33,7 @@ const pollInput = workflowInput.extend({
     .optional()
     .catch(undefined),
 });
-// Step Functions' task tokens are at most 2,048 characters (SendTaskSuccess's taskToken).
-const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(2048) });
+const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(MAX_TASK_TOKEN_LENGTH) });
 // A SendTaskFailure without error or cause reaches the Catch as {Error: null, Cause: null}.
 const failInput = workflowInput.extend({ error: z.object({ Error: z.string().nullish(), Cause: z.string().nullish() }).optional() });
 

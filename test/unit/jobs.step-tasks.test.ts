@@ -739,6 +739,23 @@ describe('the wait for the step\'s end (WaitForStepEnd: a task token the step\'s
       expect(await g.tasks.followWaiting(w.jobId)).toBe('none');
     });
 
+    it('a token that cannot be a task token (planted on the record: empty, or longer than the 2,048 characters Step Functions allows) is dropped, never sent', async () => {
+      for (const planted of ['', 'x'.repeat(2049)]) {
+        g = memoryGateway();
+        g.emr.nextScript = ['PENDING', 'RUNNING'];
+        const w = await waiting();
+        await g.jobs.transition(w.jobId, (j) => ({ waitToken: { ...j.waitToken!, token: planted } }));
+        expect(await g.tasks.followWaiting(w.jobId)).toBe('stale');
+        expect({ heartbeats: g.callbacks.heartbeats, completed: g.callbacks.completed }).toEqual({ heartbeats: [], completed: [] });
+        await expectJob(w.jobId, { status: 'PENDING' }, ['waitToken']);
+        // Ended with such a token on it: the release drops it too, without a SendTaskSuccess Step Functions would refuse.
+        await g.jobs.transition(w.jobId, () => ({ status: 'COMPLETED', waitToken: { token: planted, at: g.clock.now().toISOString() } }));
+        expect(await g.tasks.followWaiting(w.jobId)).toBe('completed');
+        expect(g.callbacks.completed).toEqual([]);
+        await expectJob(w.jobId, { status: 'COMPLETED' }, ['waitToken']);
+      }
+    });
+
     it('sends a cancel the API could not', async () => {
       g.emr.nextScript = ['PENDING', 'RUNNING'];
       const w = await waiting();
