@@ -341,8 +341,11 @@ export class StepTasks {
 
   private result(job: Job, input: WorkflowInput, waitSeconds = input.polling.initialSeconds): TaskResult {
     this.observe(job);
-    const heartbeatSeconds = input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds;
-    return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds: this.untilDeadline(job, MAX_WAIT_SECONDS), heartbeatSeconds };
+    // The States Language: a Task's HeartbeatSeconds MUST be smaller than its TimeoutSeconds. So a wait shortened by
+    // the deadline has a heartbeat under it, and one with under 2 s left waits 2 s (the deadline is enforced 1 s later).
+    const timeoutSeconds = Math.max(2, this.untilDeadline(job, MAX_WAIT_SECONDS));
+    const heartbeatSeconds = Math.min(input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds, timeoutSeconds - 1);
+    return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds, heartbeatSeconds };
   }
 }
 

@@ -358,6 +358,20 @@ describe('deadline', () => {
     expect(waits).toEqual([15, 30, 15, 30, 60]);
   });
 
+  it('a wait before the deadline: its heartbeat is shorter than its timeout, as the States Language requires of HeartbeatSeconds, to the last second', async () => {
+    g.emr.nextScript = ['RUNNING'];
+    const { jobId, createdAt } = await accepted(submitBody({ timeoutSeconds: 60 }));
+    const submitted = await g.tasks.submit(g.input(jobId));
+    expect(submitted).toMatchObject({ done: false, timeoutSeconds: 60, heartbeatSeconds: 59 });
+    for (const left of [30, 2, 1, 0.5]) {
+      g.clock.advance((Date.parse(createdAt) + (60 - left) * 1000 - g.clock.now().getTime()) / 1000);
+      const polled = await g.tasks.poll({ ...g.input(jobId), poll: submitted });
+      if (polled.done) break;
+      expect(polled.heartbeatSeconds).toBeGreaterThanOrEqual(1);
+      expect(polled.heartbeatSeconds).toBeLessThan(polled.timeoutSeconds);
+    }
+  });
+
   it('submission past the deadline (EMR refused it transiently until then): TIMED_OUT before any EMR call, never FAILED', async () => {
     const { jobId } = await accepted(submitBody({ timeoutSeconds: 60 }));
     g.emr.failNext('add', throttled());
