@@ -2,7 +2,9 @@
  * The whole gateway on one machine: dynalite (persisted in the private data directory), the local EMR, Step
  * Functions, STS, KMS (the audit key, kept in the data directory), S3 (its buckets in the data directory) and
  * EventBridge, all on one AWS port, the schedules, and the API front on the gateway port. The gateway's own code
- * runs unchanged against them, through the same SDK clients, as it does in AWS. Restarting keeps jobs, audit
+ * runs unchanged against them, through the same SDK clients, as it does in AWS: its functions (the API, the tasks,
+ * the step-event target) in the local Lambda runtime's worker thread (functions.ts), the timers' work (reconciler,
+ * digests, schedules, triggers) on this one. Restarting keeps jobs, audit
  * trails, the audit key and the buckets, and follows every unfinished job again to its real end.
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
