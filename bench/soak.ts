@@ -45,6 +45,11 @@ export interface SoakOptions {
   killGapMs: readonly [number, number];
   /** How long the jobs may take to end once the load and the kills are over. */
   settleMs: number;
+  /**
+   * Submissions started per second at most (none: as fast as the concurrency allows). A paced load goes on through
+   * the kills however fast the stack answers, so that they hit requests in flight.
+   */
+  perSecond?: number;
   seed: number;
   /** A line of progress (stderr in the bench). */
   progress?: (line: string) => void;
@@ -170,9 +175,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let loadDone = false;
     const load = (async () => {
       let next = 0;
+      const loadStart = Date.now();
       await Promise.all(
         Array.from({ length: options.concurrency }, async () => {
           for (let i = next++; i < options.jobs; i = next++) {
+            if (options.perSecond) await sleep(loadStart + (i * 1000) / options.perSecond - Date.now());
             const body = { clusterId: CLUSTER, executionRoleArn: ROLE, name: key(i), step: { type: 'command' as const, args: ['true'] } };
             try {
               const accepted = await client.submit(body, { idempotencyKey: key(i) });

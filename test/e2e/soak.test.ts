@@ -10,7 +10,8 @@ import { DEFAULT_FAULTS, formatSoak, runSoak, type SoakOptions } from '../../ben
 jest.setTimeout(240_000);
 
 it('under faults and two kill -9s: nothing lost, stuck or doubled, every chain verifies, no 5xx', async () => {
-  const options: SoakOptions = { jobs: 60, concurrency: 10, kills: 2, faults: DEFAULT_FAULTS, killGapMs: [1_000, 3_000], settleMs: 120_000, seed: 7 };
+  // Paced over 6 s, so that both kills (1-3 s apart) land while submissions are in flight, however fast the stack is.
+  const options: SoakOptions = { jobs: 60, concurrency: 10, kills: 2, faults: DEFAULT_FAULTS, killGapMs: [1_000, 3_000], settleMs: 120_000, perSecond: 10, seed: 7 };
   const report = await runSoak(options);
   const counts = { accepted: report.accepted, terminal: report.terminal, stuck: report.stuck, lost: report.lost, duplicateJobs: report.duplicateJobs, duplicateSteps: report.duplicateSteps, orphanSteps: report.orphanSteps, brokenChains: report.brokenChains, contractBreaches: report.contractBreaches, kills: report.kills };
   expect({ counts, examples: report.examples }).toEqual({
