@@ -5,7 +5,8 @@
  *               against ports; no SDK, no adapters, no local stack, no YAML, no HTTP, no CLI.
  *   adapters    src/adapters: the only Lambda code that imports @aws-sdk/* or @smithy/*; they implement the
  *               domain's ports and turn SDK errors into domain errors.
- *   composition src/container.ts: the only Lambda code that imports adapters.
+ *   composition src/container.ts and src/composition/ (one module per part, so that each function's bundle holds
+ *               only its parts): the only Lambda code that imports adapters.
  *   lambda      src/handlers (the entry points) and src/http: never reach the local stack, a YAML parser,
  *               the tools or the AGPL test oracle; they see domain errors only.
  *   tools       src/local (the emulators), src/config-file (the YAML reader), src/cli, src/client, scripts/.
@@ -15,9 +16,9 @@
 const SRC = '^(?:test/fixtures/layering/)?src/';
 const DOMAIN = `${SRC}(jobs|audit|authz|doctor|triggers|config|util)/|${SRC}(errors|identifiers)\\.ts$`;
 const TOOLS = `${SRC}(local|config-file|cli|client)/`;
-const OUTER = `${SRC}(adapters|handlers|http|local|config-file|cli|client)/|${SRC}container\\.ts$`;
+const OUTER = `${SRC}(adapters|composition|handlers|http|local|config-file|cli|client)/|${SRC}container\\.ts$`;
 const LAMBDA_ENTRIES = `${SRC}handlers/`;
-const KNOWN = `${SRC}((jobs|audit|authz|doctor|triggers|config|util|adapters|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
+const KNOWN = `${SRC}((jobs|audit|authz|doctor|triggers|config|util|adapters|composition|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
 // Packages, wherever node_modules is (a work tree may link it from elsewhere).
 const pkg = (names) => `(^|/)node_modules/(${names})/`;
 
@@ -69,8 +70,8 @@ module.exports = {
     {
       name: 'adapters-only-through-the-composition-root',
       severity: 'error',
-      comment: 'Handlers and HTTP get adapters from src/container.ts and see domain errors only (not SDK error names from adapters/aws-errors).',
-      from: { path: SRC, pathNot: `${SRC}adapters/|${SRC}container\\.ts$|${TOOLS}` },
+      comment: 'Handlers and HTTP get adapters from src/container.ts or src/composition/ and see domain errors only (not SDK error names from adapters/aws-errors).',
+      from: { path: SRC, pathNot: `${SRC}(adapters|composition)/|${SRC}container\\.ts$|${TOOLS}` },
       to: { path: `${SRC}adapters/` },
     },
     {
@@ -78,7 +79,7 @@ module.exports = {
       severity: 'error',
       comment: 'Adapters implement ports; they do not call handlers, HTTP, the tools or the composition root.',
       from: { path: `${SRC}adapters/` },
-      to: { path: `${SRC}(handlers|http)/|${TOOLS}|${SRC}container\\.ts$` },
+      to: { path: `${SRC}(composition|handlers|http)/|${TOOLS}|${SRC}container\\.ts$` },
     },
     {
       name: 'lambda-never-reaches-local',

@@ -1,30 +1,28 @@
 /**
  * The composition root: SDK clients (built once per cold start from the environment, in adapters/), the
- * adapters over them, and the domain objects over the adapters. Handlers ask for what they need; tests and
- * the local stack build their own.
+ * adapters over them, and the domain objects over the adapters. The parts are built in src/composition/, one
+ * module each with only its own adapters, so that each Lambda function's bundle (its handler imports the
+ * `lambda*` accessor of what it uses from there) holds only its parts and requires only their SDK packages.
+ * Here, all of them: the gateway the local stack builds (createGateway), and the Lambda container's whole
+ * gateway that tests playing a deployed function read (gateway).
  */
-import { awsClients, type AwsClients, type AwsTarget } from './adapters/clients';
-import { DynamoAuditStore } from './adapters/dynamodb/audit-store';
-import { DynamoJobStore } from './adapters/dynamodb/job-store';
-import { SdkEmrSteps, submitClientFactory } from './adapters/emr/emr-steps';
-import { KmsAuditSealer } from './adapters/kms/audit-sealer';
-import { KmsDigestSigner } from './adapters/kms/digest-signer';
-import { S3DigestStore } from './adapters/s3/digest-store';
-import { SfnWorkflowCallbacks } from './adapters/sfn/workflow-callbacks';
-import { SfnWorkflowExecutions } from './adapters/sfn/workflow-executions';
-import { SfnWorkflowStarter } from './adapters/sfn/workflow-starter';
-import { AuditDigester, DigestVerifier } from './audit/digester';
+import { awsClients, type AwsClients } from './adapters/clients';
+import type { AuditDigester, DigestVerifier } from './audit/digester';
 import type { AuditSealer } from './audit/ports';
+import { createCore, lambdaCore, type Core, type GatewayOptions } from './composition/core';
+import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
+import { createReconciler } from './composition/reconciler';
+import { createService } from './composition/service';
+import { createTasks, lambdaSfn, lambdaTasks } from './composition/tasks';
 import { loadEnv, type GatewayEnv } from './config/env';
-import { loadConfigJsonFile, type LoadedConfig } from './config/validate';
-import { ConfigError } from './errors';
-import { jobLogKeys, type Job } from './jobs/model';
+import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
-import { Reconciler } from './jobs/reconciler';
-import { JobService } from './jobs/service';
-import { StepTasks } from './jobs/step-tasks';
+import type { Reconciler } from './jobs/reconciler';
+import type { JobService } from './jobs/service';
+import type { StepTasks } from './jobs/step-tasks';
 import { TriggerService } from './triggers/service';
-import { logger } from './util/logger';
+
+export type { GatewayOptions } from './composition/core';
 
 export interface Gateway {
   env: GatewayEnv;
@@ -45,72 +43,46 @@ export interface Gateway {
   triggers(): TriggerService;
 }
 
-/**
- * In AWS the configuration is the JSON that packaging wrote (validated again here); the local stack passes
- * the configuration it loaded from YAML, and `credentials` (its endpoint accepts any; in AWS the Lambda
- * role's are used).
- */
-export interface GatewayOptions {
-  credentials?: AwsTarget['credentials'];
-  loaded?: LoadedConfig;
-  /** Told of each job a task works on. Lambda puts its ids in the log keys; the local stack, running many jobs in one process, does not. */
-  observeJob?: (job: Job) => void;
-}
-
-export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptions = {}): Gateway {
-  const loaded = options.loaded ?? loadConfigJsonFile(env.configFile);
-  if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
-    throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
-  }
-  const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
-  const clients = awsClients(target);
-  const jobs = new DynamoJobStore(clients.dynamodb, env.jobsTable);
-  const sealer = new KmsAuditSealer(clients.kms, env.auditKeyId);
-  const audit = new DynamoAuditStore(clients.dynamodb, env.auditTable, sealer);
-  const emrSteps = new SdkEmrSteps(clients.emr, clients.sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
-  const tasks = new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(clients.sfn), sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
-  const digestStore = new S3DigestStore(clients.s3, env.digestBucket);
-  const digestSigner = new KmsDigestSigner(clients.kms, env.digestKeyId);
-  const digests = new DigestVerifier(digestStore, digestSigner);
+function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
   let service: JobService | undefined;
   let triggers: TriggerService | undefined;
   return {
-    env,
+    env: core.env,
     clients,
-    loaded,
-    jobs,
-    audit,
-    sealer,
+    loaded: core.loaded,
+    jobs: core.jobs,
+    audit: core.audit,
+    sealer: core.sealer,
     tasks,
-    digests,
-    digester: () => new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner }),
-    reconciler() {
-      if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the reconciler' }]);
-      const executions = new SfnWorkflowExecutions(clients.sfn, env.stateMachineArn);
-      return new Reconciler({ jobs, audit, executions, workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn), tasks, polling: env.polling });
-    },
-    service() {
-      if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
-      service ??= new JobService({
-        config: loaded.config,
-        engine: loaded.engine,
-        jobs,
-        audit,
-        sealer,
-        digests,
-        workflow: new SfnWorkflowStarter(clients.sfn, env.stateMachineArn),
-        tasks,
-        polling: env.polling,
-      });
-      return service;
-    },
+    digests: digests.verifier,
+    digester: () => createDigester(core, digests),
+    reconciler: () => createReconciler(core, tasks, clients.sfn),
+    service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
     triggers() {
-      triggers ??= new TriggerService(loaded.config, this.service(), audit);
+      triggers ??= new TriggerService(core.loaded.config, this.service(), core.audit);
       return triggers;
     },
   };
 }
 
-let cached: Gateway | undefined;
-/** The gateway of this Lambda container: created on first use, kept for the container's life. */
-export const gateway = (): Gateway => (cached ??= createGateway(loadEnv(), { observeJob: (job) => logger.appendKeys(jobLogKeys(job)) }));
+export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptions = {}): Gateway {
+  let clients: AwsClients | undefined;
+  const core = createCore(env, options, (target) => (clients = awsClients(target)));
+  const all = clients!;
+  return assemble(core, all, createTasks(core, all), createDigests(core, all.s3));
+}
+
+let whole: Gateway | undefined;
+
+/**
+ * The gateway of this Lambda container, all of it, over the parts the handlers use (src/composition/'s accessors),
+ * so that what a test reads through it is what the handlers see.
+ */
+export function gateway(): Gateway {
+  if (!whole) {
+    const core = lambdaCore();
+    const clients: AwsClients = { ...awsClients(core.target), kms: core.kms, sfn: lambdaSfn() };
+    whole = assemble(core, clients, lambdaTasks(), lambdaDigests());
+  }
+  return whole;
+}

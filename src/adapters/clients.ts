@@ -1,33 +1,25 @@
 /**
- * SDK clients, built in one place: real AWS, or the local stack on loopback when an endpoint is given. The
- * composition root asks for them once per cold start.
+ * SDK clients, built in one place (sdk-clients/, one module per service): real AWS, or the local stack on loopback
+ * when an endpoint is given. The composition root asks for them once per cold start: in Lambda, only those of the
+ * function's parts, so its bundle requires no other SDK package (requiring the SDK is most of a cold start).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { clientConfig, type AwsTarget } from './client-config';
+import { dynamodbClient } from './sdk-clients/dynamodb';
+import { emrClient } from './sdk-clients/emr';
+import { kmsClient } from './sdk-clients/kms';
+import { s3Client } from './sdk-clients/s3';
+import { sfnClient } from './sdk-clients/sfn';
+import { stsClient } from './sdk-clients/sts';
 
-export interface AwsTarget {
-  region: string;
-  /** e.g. http://127.0.0.1:4566 for the local stack; absent in AWS. */
-  endpoint?: string;
-  /** Only for the local stack: AWS uses the Lambda role's credentials from the environment. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-export function clientConfig(target: AwsTarget): { region: string; endpoint?: string; credentials?: AwsTarget['credentials']; maxAttempts: number } {
-  return {
-    region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    ...(target.credentials ? { credentials: target.credentials } : {}),
-    // The SDK retries throttling and 5xx itself a few times; the state machine retries further with backoff.
-    maxAttempts: 3,
-  };
-}
+export { clientConfig, type AwsTarget } from './client-config';
 
 export interface AwsClients {
   dynamodb: DynamoDBClient;
@@ -40,16 +32,7 @@ export interface AwsClients {
 
 /** One client per service. Clients connect lazily, so building one a function never uses costs nothing. */
 export function awsClients(target: AwsTarget): AwsClients {
-  const config = clientConfig(target);
-  return {
-    dynamodb: new DynamoDBClient(config),
-    emr: new EMRClient(config),
-    kms: new KMSClient(config),
-    // The local stack serves S3 path-style on its one port (no bucket subdomains on loopback).
-    s3: new S3Client({ ...config, ...(target.endpoint ? { forcePathStyle: true } : {}) }),
-    sfn: new SFNClient(config),
-    sts: new STSClient(config),
-  };
+  return { dynamodb: dynamodbClient(target), emr: emrClient(target), kms: kmsClient(target), s3: s3Client(target), sfn: sfnClient(target), sts: stsClient(target) };
 }
 
 /**

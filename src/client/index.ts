@@ -15,7 +15,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { z } from 'zod';
+import type * as z from '../util/zod';
 import type { CancelMode } from '../jobs/model';
 import type { JobRequestInput } from '../jobs/request';
 import {
@@ -31,10 +31,10 @@ import {
 
 // The client is the package's entry for other tools: its answers' types are named here too.
 export type { JobView };
-export type JobList = z.infer<typeof jobListSchema>;
-export type SubmitResponse = z.infer<typeof submitResponseSchema>;
-export type AuditResponse = z.infer<typeof auditResponseSchema>;
-export type RolesResponse = z.infer<typeof rolesResponseSchema>;
+export type JobList = z.output<typeof jobListSchema>;
+export type SubmitResponse = z.output<typeof submitResponseSchema>;
+export type AuditResponse = z.output<typeof auditResponseSchema>;
+export type RolesResponse = z.output<typeof rolesResponseSchema>;
 
 export interface ClientOptions {
   /** e.g. https://abc123.execute-api.us-east-1.amazonaws.com/v1, or http://127.0.0.1:3000 for the local stack. */
@@ -191,7 +191,7 @@ export class GatewayClient {
     return this.request('GET', 'roles', rolesResponseSchema, { query: clusterId ? { clusterId } : {} });
   }
 
-  health(): Promise<z.infer<typeof healthSchema>> {
+  health(): Promise<z.output<typeof healthSchema>> {
     return this.request('GET', 'healthz', healthSchema);
   }
 
@@ -199,7 +199,7 @@ export class GatewayClient {
    * One call: attempts until an answer that is not 429/503, or until the retry bound. A request that is not
    * safe to repeat (a POST without an Idempotency-Key) gets exactly one attempt.
    */
-  private async request<S extends z.ZodType>(
+  private async request<S extends z.ZodMiniType>(
     method: string,
     path: string,
     schema: S,
@@ -223,7 +223,7 @@ export class GatewayClient {
     }
   }
 
-  private async attempt<S extends z.ZodType>(
+  private async attempt<S extends z.ZodMiniType>(
     method: string,
     path: string,
     schema: S,
@@ -270,7 +270,7 @@ export class GatewayClient {
   }
 
   /** The answer's value, or its error as a GatewayApiError. */
-  private answer<S extends z.ZodType>(method: string, path: string, schema: S, response: Response, text: string): z.output<S> {
+  private answer<S extends z.ZodMiniType>(method: string, path: string, schema: S, response: Response, text: string): z.output<S> {
     let parsed: unknown;
     try {
       parsed = text ? (JSON.parse(text) as unknown) : undefined;

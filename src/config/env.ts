@@ -2,32 +2,33 @@
  * The process environment, read and validated in one place at start (fail fast, with every problem named).
  * Nothing else in src/ reads process.env.
  */
-import { z } from 'zod';
+import * as z from '../util/zod';
 import { ConfigError } from '../errors';
 import { DYNAMODB_TABLE_NAME, KMS_KEY_ARN, REGION, ROLE_ARN, S3_BUCKET_NAME, STATE_MACHINE_ARN } from '../identifiers';
 import { DEFAULT_POLLING, POLLING_LIMITS, type PollingPolicy } from '../jobs/workflow-input';
 
-const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const seconds = (fallback: number, max: number) => z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);
+const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 
 const envSchema = z.object({
-  AWS_REGION: z.string().regex(REGION, 'must be an AWS region').default('us-east-1'),
+  AWS_REGION: z._default(matching(REGION, 'must be an AWS region'), 'us-east-1'),
   /** The gateway's configuration, as the JSON that packaging writes and ships with the functions. */
-  EMR_GATEWAY_CONFIG: z.string().min(1).default('config/gateway.json'),
-  JOBS_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
-  AUDIT_TABLE: z.string().regex(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
+  EMR_GATEWAY_CONFIG: z._default(z.string().check(z.minLength(1)), 'config/gateway.json'),
+  JOBS_TABLE: matching(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
+  AUDIT_TABLE: matching(DYNAMODB_TABLE_NAME, 'must be a DynamoDB table name'),
   /** The KMS HMAC key that seals every audit event, by ARN: events record the ARN and are checked against it. */
-  AUDIT_KEY_ID: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
+  AUDIT_KEY_ID: matching(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
   /** The S3 bucket (with Object Lock) of the signed digests of the audit chains' heads. */
-  DIGEST_BUCKET: z.string().regex(S3_BUCKET_NAME, 'must be an S3 bucket name'),
+  DIGEST_BUCKET: matching(S3_BUCKET_NAME, 'must be an S3 bucket name'),
   /** The KMS signing key (ECC_NIST_P256) of the digests, by ARN. */
-  DIGEST_KEY_ID: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
-  STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN').optional(),
+  DIGEST_KEY_ID: matching(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID), not an alias'),
+  STATE_MACHINE_ARN: z.optional(matching(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN')),
   /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
-  SUBMITTER_ROLE_ARN: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional(),
+  SUBMITTER_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
   /** Only for the local stack: every SDK client goes there. */
-  AWS_ENDPOINT_URL: z.url().optional(),
+  AWS_ENDPOINT_URL: z.optional(z.url()),
   POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
-  POLL_FACTOR: z.coerce.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor).default(DEFAULT_POLLING.factor),
+  POLL_FACTOR: z._default(z.coerce.number().check(z.gte(POLLING_LIMITS.minFactor), z.lte(POLLING_LIMITS.maxFactor)), DEFAULT_POLLING.factor),
   POLL_MAX_SECONDS: seconds(DEFAULT_POLLING.maxSeconds, POLLING_LIMITS.maxSeconds),
   /** How long a wait for a step's end lasts without the reconciler's heartbeat before the execution polls by itself. */
   POLL_HEARTBEAT_SECONDS: seconds(DEFAULT_POLLING.heartbeatSeconds, POLLING_LIMITS.maxHeartbeatSeconds),
@@ -50,7 +51,7 @@ export interface GatewayEnv {
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
-  const parsed = envSchema.safeParse(env);
+  const parsed = z.safeParse(envSchema, env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ file: 'environment', path: i.path.join('.'), message: i.message })));
   }

@@ -1,7 +1,7 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
-import { z } from 'zod';
+import * as z from '../util/zod';
 import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
-import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
+import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
 /** An EMR release label, emr-MAJOR.MINOR.PATCH (RunJobFlow's ReleaseLabel). */
@@ -12,124 +12,127 @@ export const LOCAL_CLUSTER_DEFAULTS = { releaseLabel: 'emr-7.5.0', applications:
 const PARAMETER_NAME = /^[A-Za-z_][\w.-]*$/;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const nameOf = (what: string) => z.string().regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
-const arnPattern = z.string().regex(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$/, 'must be an ARN or an ArnLike pattern (arn:partition:service:region:account:resource)');
+const nameOf = (what: string) => z.string().check(z.regex(NAME, `${what} names are 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`));
+const arnPattern = z.string().check(z.regex(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$/, 'must be an ARN or an ArnLike pattern (arn:partition:service:region:account:resource)'));
+const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
+const int = (min: number, max?: number) => z.number().check(z.int(), z.gte(min), ...(max === undefined ? [] : [z.lte(max)]));
 
-const clusterSchema = z
-  .object({
-    id: z.string().superRefine((id, ctx) => {
+const clusterSchema = z.strictObject({
+  id: z.string().check(
+    z.superRefine((id, ctx) => {
       const problem = clusterIdProblem(id);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
-    name: z.string().min(1).max(256),
-    runtimeRoles: z.boolean().describe('the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
-    propagateSourceIdentity: z.boolean().default(false),
-    stepConcurrencyLevel: z.number().int().min(1).max(256).default(1).describe('used by the local EMR'),
-    // CONTINUE only unless the cluster's owners opt in: on a shared cluster, any other action lets one tenant's
-    // failing step cancel everyone's pending steps (or end the cluster).
-    allowedActionsOnFailure: z
-      .array(z.enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${JSON.stringify(iss.input)})` }))
-      .min(1)
-      .default([DEFAULT_ACTION_ON_FAILURE])
-      .describe('the actionOnFailure values requests may ask for on this cluster'),
-    // How the local EMR makes the cluster (in AWS the cluster is what it is: `emr-gateway doctor` checks it).
-    local: z
-      .object({
-        releaseLabel: z.string().regex(RELEASE_LABEL, 'must be an EMR release label such as emr-7.5.0').default(LOCAL_CLUSTER_DEFAULTS.releaseLabel),
-        applications: z.array(z.string().regex(/^[A-Za-z][\w-]{0,63}$/, 'must be an application name such as Spark')).default([...LOCAL_CLUSTER_DEFAULTS.applications]),
-        instanceProfile: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'must be an IAM instance profile name').default(LOCAL_CLUSTER_DEFAULTS.instanceProfile),
-        primaryNodes: z.union([z.literal(1), z.literal(3)], { error: 'must be 1, or 3 for a multi-primary (high-availability) cluster' }).default(1),
-      })
-      .strict()
-      .default({ ...LOCAL_CLUSTER_DEFAULTS, applications: [...LOCAL_CLUSTER_DEFAULTS.applications] })
-      .describe('how the local EMR describes the cluster; unused in AWS'),
-  })
-  .strict();
+  ),
+  name: z.string().check(z.minLength(1), z.maxLength(256)),
+  runtimeRoles: z.described(z.boolean(), 'the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
+  propagateSourceIdentity: z._default(z.boolean(), false),
+  stepConcurrencyLevel: z.described(z._default(int(1, 256), 1), 'used by the local EMR'),
+  // CONTINUE only unless the cluster's owners opt in: on a shared cluster, any other action lets one tenant's
+  // failing step cancel everyone's pending steps (or end the cluster).
+  allowedActionsOnFailure: z.described(
+    z._default(
+      z
+        .array(z.enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${JSON.stringify(iss.input)})` }))
+        .check(z.minLength(1)),
+      [DEFAULT_ACTION_ON_FAILURE],
+    ),
+    'the actionOnFailure values requests may ask for on this cluster',
+  ),
+  // How the local EMR makes the cluster (in AWS the cluster is what it is: `emr-gateway doctor` checks it).
+  local: z.described(
+    z._default(
+      z.strictObject({
+        releaseLabel: z._default(matching(RELEASE_LABEL, 'must be an EMR release label such as emr-7.5.0'), LOCAL_CLUSTER_DEFAULTS.releaseLabel),
+        applications: z._default(z.array(matching(/^[A-Za-z][\w-]{0,63}$/, 'must be an application name such as Spark')), [...LOCAL_CLUSTER_DEFAULTS.applications]),
+        instanceProfile: z._default(matching(/^[\w+=,.@-]{1,128}$/, 'must be an IAM instance profile name'), LOCAL_CLUSTER_DEFAULTS.instanceProfile),
+        primaryNodes: z._default(z.union([z.literal(1), z.literal(3)], { error: 'must be 1, or 3 for a multi-primary (high-availability) cluster' }), 1),
+      }),
+      { ...LOCAL_CLUSTER_DEFAULTS, applications: [...LOCAL_CLUSTER_DEFAULTS.applications] },
+    ),
+    'how the local EMR describes the cluster; unused in AWS',
+  ),
+});
 
-const principalSchema = z
-  .object({
-    match: arnPattern.describe('ArnLike pattern on the caller (an assumed-role session matches as its role ARN)'),
-    policies: z.array(z.string().min(1)).default([]),
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
-    sessionNames: z
-      .enum(['verified', 'caller-chosen'], { error: 'must be verified (AWS sets the session names, as for IAM Identity Center roles) or caller-chosen' })
-      .default('caller-chosen')
-      .describe('whether an assumed-role session name is a person (aws:SourceIdentity, the owner) or what the caller chose'),
-  })
-  .strict();
+const principalSchema = z.strictObject({
+  match: z.described(arnPattern, 'ArnLike pattern on the caller (an assumed-role session matches as its role ARN)'),
+  policies: z._default(z.array(z.string().check(z.minLength(1))), []),
+  tags: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256))), {}),
+  sessionNames: z.described(
+    z._default(
+      z.enum(['verified', 'caller-chosen'], { error: 'must be verified (AWS sets the session names, as for IAM Identity Center roles) or caller-chosen' }),
+      'caller-chosen',
+    ),
+    'whether an assumed-role session name is a person (aws:SourceIdentity, the owner) or what the caller chose',
+  ),
+});
 
-const policyRefSchema = z.object({ file: z.string().min(1) }).strict();
+const policyRefSchema = z.strictObject({ file: z.string().check(z.minLength(1)) });
 /** Inline policy documents are checked by the policy compiler, which knows IAM's grammar and reports paths. */
 const policySchema = z.union([policyRefSchema, z.record(z.string(), z.unknown())]);
 
-const parameterSchema = z
-  .object({
-    type: z.enum(PARAMETER_TYPES).default('string'),
-    pattern: z
-      .string()
-      .min(1)
-      .superRefine((pattern, ctx) => {
-        const re = compilePattern(pattern);
-        if (typeof re === 'string') ctx.addIssue({ code: 'custom', message: `is not a regular expression: ${re}` });
-      })
-      .optional()
-      .describe('a JavaScript regular expression (Unicode) the whole value must match'),
-    maxLength: z.number().int().min(0).optional(),
-    description: z.string().max(1024).optional(),
-  })
-  .strict();
+const parameterSchema = z.strictObject({
+  type: z._default(z.enum(PARAMETER_TYPES), 'string'),
+  pattern: z.described(
+    z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.superRefine((pattern, ctx) => {
+          const re = compilePattern(pattern);
+          if (typeof re === 'string') ctx.addIssue({ code: 'custom', message: `is not a regular expression: ${re}` });
+        }),
+      ),
+    ),
+    'a JavaScript regular expression (Unicode) the whole value must match',
+  ),
+  maxLength: z.optional(int(0)),
+  description: z.optional(z.string().check(z.maxLength(1024))),
+});
 
 /** A POST /jobs body with `${param}` placeholders, and the declarations of its parameters (not part of the body). */
-const templateSchema = z
-  .object({
-    parameters: z.record(z.string().regex(PARAMETER_NAME, 'parameter names are a letter or _, then letters, digits, _, . or -'), parameterSchema).optional(),
-  })
-  .catchall(z.unknown());
+const templateSchema = z.catchall(
+  z.object({
+    parameters: z.optional(z.record(matching(PARAMETER_NAME, 'parameter names are a letter or _, then letters, digits, _, . or -'), parameterSchema)),
+  }),
+  z.unknown(),
+);
 
-const scheduleSchema = z
-  .object({
-    name: nameOf('schedule'),
-    schedule: z.string().regex(/^(cron|rate)\(.+\)$/, 'must be cron(...) or rate(...) (EventBridge syntax)'),
-    template: z.string().min(1),
-    params: z.record(z.string(), z.string()).default({}),
-    principal: arnPattern,
-  })
-  .strict();
+const scheduleSchema = z.strictObject({
+  name: nameOf('schedule'),
+  schedule: matching(/^(cron|rate)\(.+\)$/, 'must be cron(...) or rate(...) (EventBridge syntax)'),
+  template: z.string().check(z.minLength(1)),
+  params: z._default(z.record(z.string(), z.string()), {}),
+  principal: arnPattern,
+});
 
-const triggerSchema = z
-  .object({
-    name: nameOf('trigger'),
-    eventPattern: z.record(z.string(), z.unknown()),
-    template: z.string().min(1),
-    params: z.record(z.string(), z.string()).default({}),
-    principal: arnPattern,
-  })
-  .strict();
+const triggerSchema = z.strictObject({
+  name: nameOf('trigger'),
+  eventPattern: z.record(z.string(), z.unknown()),
+  template: z.string().check(z.minLength(1)),
+  params: z._default(z.record(z.string(), z.string()), {}),
+  principal: arnPattern,
+});
 
-const localCredentialSchema = z
-  .object({
-    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
-    secretAccessKey: z.string().min(8),
-    principal: z.string().regex(PRINCIPAL_ARN, 'must be an IAM or STS principal ARN'),
-  })
-  .strict();
+const localCredentialSchema = z.strictObject({
+  accessKeyId: matching(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
+  secretAccessKey: z.string().check(z.minLength(8)),
+  principal: matching(PRINCIPAL_ARN, 'must be an IAM or STS principal ARN'),
+});
 
-export const configSchema = z
-  .object({
-    account: z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML)'),
-    region: z.string().regex(REGION, 'must be an AWS region such as us-east-1'),
-    partition: z.enum(AWS_PARTITIONS).optional(),
-    clusters: z.array(clusterSchema).min(1, 'at least one cluster is needed'),
-    runtimeRoles: z.array(z.string()).default([]),
-    principals: z.array(principalSchema).default([]),
-    policies: z.record(nameOf('policy'), policySchema).default({}),
-    templates: z.record(nameOf('template'), templateSchema).default({}),
-    schedules: z.array(scheduleSchema).default([]),
-    triggers: z.array(triggerSchema).default([]),
-    local: z.object({ credentials: z.array(localCredentialSchema).default([]) }).strict().default({ credentials: [] }),
-  })
-  .strict();
+export const configSchema = z.strictObject({
+  account: matching(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML)'),
+  region: matching(REGION, 'must be an AWS region such as us-east-1'),
+  partition: z.optional(z.enum(AWS_PARTITIONS)),
+  clusters: z.array(clusterSchema).check(z.minLength(1, 'at least one cluster is needed')),
+  runtimeRoles: z._default(z.array(z.string()), []),
+  principals: z._default(z.array(principalSchema), []),
+  policies: z._default(z.record(nameOf('policy'), policySchema), {}),
+  templates: z._default(z.record(nameOf('template'), templateSchema), {}),
+  schedules: z._default(z.array(scheduleSchema), []),
+  triggers: z._default(z.array(triggerSchema), []),
+  local: z._default(z.strictObject({ credentials: z._default(z.array(localCredentialSchema), []) }), { credentials: [] }),
+});
 
-export type RawConfig = z.infer<typeof configSchema>;
+export type RawConfig = z.output<typeof configSchema>;
 export type ClusterConfig = RawConfig['clusters'][number];
 export type LocalCredential = RawConfig['local']['credentials'][number];

@@ -5,14 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { z } from 'zod';
+import * as z from '../util/zod';
 import { resolvePrincipal } from '../authz/arn';
 import { PolicyEngine, principalRuleProblem, type PrincipalRule } from '../authz/engine';
 import { ConfigError, formatConfigIssue, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
 import { roleArnProblem } from '../identifiers';
-import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/request';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
 import { eventPatternProblem } from '../triggers/event-pattern';
 import { lintTemplates } from '../triggers/lint';
 import { parseSchedule } from '../triggers/schedule-expression';
@@ -77,7 +77,7 @@ export function applyLintMode(findings: readonly ConfigFinding[], mode: LintMode
  * source file (`:line:col`), where the source keeps positions.
  */
 export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => '', lint: LintMode = 'enforce'): ValidatedConfig {
-  const parsed = configSchema.safeParse(data);
+  const parsed = z.safeParse(configSchema, data);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => zodIssue(issue, file, at)));
   }

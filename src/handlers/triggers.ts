@@ -1,19 +1,18 @@
 /**
- * EventBridge entry points: `scheduled` (EventBridge Scheduler, input {schedule, scheduledTime}), `event`
- * (a rule of the config's `triggers`, input {trigger, event}) and `emrStepEvent` (EMR "Step Status Change"
- * events of the configured clusters). Thin adapters over TriggerService and StepTasks.
+ * EventBridge entry points: `scheduled` (EventBridge Scheduler, input {schedule, scheduledTime}) and `event`
+ * (a rule of the config's `triggers`, input {trigger, event}). Thin adapters over TriggerService. (EMR's step
+ * events have their own entry point, step-events.ts.)
  */
-import { z } from 'zod';
-import { gateway } from '../container';
-import { isEmrStepState, type JobStatus } from '../jobs/model';
-import { stepEventRoute } from '../jobs/task-routes';
+import { lambdaTriggers } from '../composition/triggers';
 import type { TriggerOutcome } from '../triggers/service';
 import { logger } from '../util/logger';
 import { validate } from '../util/validation';
+import * as z from '../util/zod';
 import { lambdaHandler } from './lambda';
 
-const scheduledInput = z.object({ schedule: z.string().min(1), scheduledTime: z.string().min(1) });
-const eventInput = z.object({ trigger: z.string().min(1), event: z.object({ id: z.string().min(1) }).loose() });
+const nonEmpty = () => z.string().check(z.minLength(1));
+const scheduledInput = z.object({ schedule: nonEmpty(), scheduledTime: nonEmpty() });
+const eventInput = z.object({ trigger: nonEmpty(), event: z.looseObject({ id: nonEmpty() }) });
 
 /** The job a submission made or found, in the rest of the invocation's log lines. */
 function logOutcome(message: string, keys: Record<string, unknown>, outcome: TriggerOutcome): void {
@@ -24,7 +23,7 @@ function logOutcome(message: string, keys: Record<string, unknown>, outcome: Tri
 export const scheduled = lambdaHandler(async (input: unknown): Promise<TriggerOutcome> => {
   const { schedule, scheduledTime } = validate(scheduledInput, input);
   logger.appendKeys({ schedule });
-  const outcome = await gateway().triggers().fireSchedule(schedule, scheduledTime);
+  const outcome = await lambdaTriggers().fireSchedule(schedule, scheduledTime);
   logOutcome('schedule fired', { scheduledTime }, outcome);
   return outcome;
 });
@@ -32,20 +31,7 @@ export const scheduled = lambdaHandler(async (input: unknown): Promise<TriggerOu
 export const event = lambdaHandler(async (input: unknown): Promise<TriggerOutcome> => {
   const { trigger, event: e } = validate(eventInput, input);
   logger.appendKeys({ trigger });
-  const outcome = await gateway().triggers().fireEvent(trigger, e);
+  const outcome = await lambdaTriggers().fireEvent(trigger, e);
   logOutcome('trigger fired', { eventId: e.id }, outcome);
   return outcome;
-});
-
-let observeStep: ReturnType<typeof stepEventRoute> | undefined;
-
-/** An error is thrown back to EventBridge's asynchronous invocation, which delivers the event again (twice). */
-export const emrStepEvent = lambdaHandler(async (input: unknown): Promise<{ status?: JobStatus }> => {
-  const stepId = (input as { detail?: { stepId?: unknown } } | null)?.detail?.stepId;
-  if (typeof stepId === 'string') logger.appendKeys({ stepId });
-  observeStep ??= stepEventRoute(gateway().tasks);
-  const { detail, status } = await observeStep(input);
-  if (!isEmrStepState(detail.state)) logger.warn('step event with a state EMR is not known to have: ignored', { state: detail.state });
-  else logger.info('step event', { state: detail.state, status });
-  return status ? { status } : {};
 });

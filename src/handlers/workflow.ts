@@ -3,7 +3,7 @@
  * adapters over the task routes, which validate the input; the adapters have already classified errors for the
  * ASL's Retry. The task token WatchStep receives is never logged.
  */
-import { gateway } from '../container';
+import { lambdaTasks } from '../composition/tasks';
 import type { TaskResult } from '../jobs/step-tasks';
 import { workflowRoutes, type TaskName } from '../jobs/task-routes';
 import { logger } from '../util/logger';
@@ -13,7 +13,7 @@ let routes: ReturnType<typeof workflowRoutes> | undefined;
 
 function handle(name: TaskName) {
   return lambdaHandler(async (event: unknown): Promise<TaskResult> => {
-    routes ??= workflowRoutes(gateway().tasks);
+    routes ??= workflowRoutes(lambdaTasks());
     const jobId = (event as { jobId?: unknown } | null)?.jobId;
     logger.appendKeys({ task: name, ...(typeof jobId === 'string' ? { jobId } : {}) });
     try {

@@ -3,7 +3,7 @@
  * responses (so they cannot drift). Served at /openapi.json; `npm run openapi` writes docs/openapi.json,
  * which a test compares with this.
  */
-import { z } from 'zod';
+import * as z from '../util/zod';
 import { JOB_ID } from '../identifiers';
 import { jobRequestSchema } from '../jobs/request';
 import {
@@ -19,14 +19,14 @@ import {
   submitResponseSchema,
 } from './schemas';
 
-const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
+const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const content = (name: string) => ({ 'application/json': { schema: ref(name) } });
 
-function queryParameters(s: z.ZodObject): unknown[] {
+function queryParameters(s: z.ZodMiniObject): unknown[] {
   const json = schema(s, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,

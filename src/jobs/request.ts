@@ -3,8 +3,9 @@
  * z.toJSONSchema renders, no transforms) and `parseJobRequest`, which turns every problem into a FieldIssue
  * with a precise message that names the limit. Every object is strict: an unknown field is an error, not ignored.
  */
-import { z } from 'zod';
+import * as z from '../util/zod';
 import { CLUSTER_ID, clusterIdProblem, EXAMPLE_CLUSTER_ID, EXAMPLE_ROLE_ARN, ID_LIMITS, ROLE_ARN, roleArnProblem } from '../identifiers';
+import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from './step-rules';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates, describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
 
 /** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
@@ -24,39 +25,9 @@ export const LIMITS = {
   tagValueMaxLength: 256,
 } as const;
 
-export const STEP_TYPES = ['spark', 'hive', 'command', 'jar'] as const;
-/** EMR's StepConfig.ActionOnFailure values. */
-export const ACTIONS_ON_FAILURE = ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'] as const;
-export type ActionOnFailure = (typeof ACTIONS_ON_FAILURE)[number];
-/** Clusters are shared: a failed step must never terminate one unless the caller asks for it. */
-export const DEFAULT_ACTION_ON_FAILURE = 'CONTINUE' satisfies ActionOnFailure;
-
-/** What a failing step with each action does to the rest of its cluster, whoever submitted the rest. */
-const ACTION_EFFECT: Record<Exclude<ActionOnFailure, 'CONTINUE'>, string> = {
-  CANCEL_AND_WAIT: "a failing CANCEL_AND_WAIT step cancels every pending step on the cluster, whoever submitted it",
-  TERMINATE_CLUSTER: 'a failing TERMINATE_CLUSTER step cancels every pending step and terminates the cluster',
-  TERMINATE_JOB_FLOW: 'a failing TERMINATE_JOB_FLOW step cancels every pending step and terminates the cluster',
-};
-
-/**
- * Why a cluster does not take a step with this ActionOnFailure (its `allowedActionsOnFailure` in the
- * configuration), or undefined if it does. The same for every caller: it is the cluster's rule, not a decision.
- */
-export function actionOnFailureProblem(cluster: { id: string; name: string; allowedActionsOnFailure: readonly string[] }, action: string): string | undefined {
-  if (cluster.allowedActionsOnFailure.includes(action)) return undefined;
-  const effect = action in ACTION_EFFECT ? ` (${ACTION_EFFECT[action as keyof typeof ACTION_EFFECT]})` : '';
-  return `${action} is not allowed on cluster ${cluster.id} (${cluster.name}): it allows ${cluster.allowedActionsOnFailure.join(', ')}${effect}`;
-}
-
-/**
- * Why a cluster takes no step of this gateway, or undefined if it does: every step the gateway submits names a
- * runtime role (ExecutionRoleArn), which EMR refuses where the cluster's security configuration does not enable
- * them. The cluster's rule, the same for every caller, as above: GET /roles offers no role there either.
- */
-export function runtimeRolesProblem(cluster: { id: string; name: string; runtimeRoles: boolean }): string | undefined {
-  if (cluster.runtimeRoles) return undefined;
-  return `runtime roles are not enabled on cluster ${cluster.id} (${cluster.name}): its security configuration does not enable them (EnableApplicationScopedIAMRole), and EMR refuses every step that names one ("Runtime roles are not supported on this cluster."), as every step of this gateway does`;
-}
+// The rules about steps that are not the body's schema live in step-rules.ts, where the configuration's validation
+// (in every function) gets them without this schema; they are part of this module's interface too.
+export { ACTIONS_ON_FAILURE, actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, runtimeRolesProblem, STEP_TYPES, type ActionOnFailure } from './step-rules';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Patterns. Each is the one definition of what is valid; the *Problem functions below only explain a failure.
@@ -146,177 +117,207 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
   });
 }
 
-const argument = z
-  .string()
-  .max(LIMITS.argumentMaxLength)
-  .regex(NO_CONTROL_CHARS_BUT_TAB_LF, { error: (iss) => noControlCharsButTabLf(iss.input) });
+/**
+ * The body's schema, built in a function called once below (marked pure): a function that validates the
+ * configuration but no request body imports this module's rules without keeping the schema in its bundle.
+ */
+function buildJobRequestSchema() {
+  const argument = z.string().check(
+    z.maxLength(LIMITS.argumentMaxLength),
+    z.regex(NO_CONTROL_CHARS_BUT_TAB_LF, { error: (iss) => noControlCharsButTabLf(iss.input) }),
+  );
 
-function totalLength(args: readonly string[]): number {
-  return args.reduce((sum, arg) => sum + lengthOf(arg), 0);
-}
+  function totalLength(args: readonly string[]): number {
+    return args.reduce((sum, arg) => sum + lengthOf(arg), 0);
+  }
 
-/** An argv array: EMR passes each element to the program as one argument, and it is never joined into a shell line. */
-function argumentList(minimum: 0 | 1, description: string) {
-  return z
-    .array(argument, {
-      error: (iss) =>
-        iss.input === undefined ? undefined : `must be an array of strings, one per argument, not a command line (got ${typeName(iss.input)})`,
-    })
-    .min(minimum, { error: `at least ${minimum} argument is required` })
-    .max(LIMITS.maxArguments, { error: (iss) => `at most ${LIMITS.maxArguments} arguments (got ${(iss.input as unknown[]).length})` })
-    .refine((args) => totalLength(args) <= LIMITS.argumentsTotalMaxLength, {
-      error: (iss) =>
-        `all arguments together must be at most ${LIMITS.argumentsTotalMaxLength} characters (got ${totalLength(iss.input as string[])})`,
-    })
-    .describe(
+  /** An argv array: EMR passes each element to the program as one argument, and it is never joined into a shell line. */
+  function argumentList(minimum: 0 | 1, description: string) {
+    return z.described(
+      z
+        .array(argument, {
+          error: (iss) =>
+            iss.input === undefined ? undefined : `must be an array of strings, one per argument, not a command line (got ${typeName(iss.input)})`,
+        })
+        .check(
+          z.minLength(minimum, { error: `at least ${minimum} argument is required` }),
+          z.maxLength(LIMITS.maxArguments, { error: (iss) => `at most ${LIMITS.maxArguments} arguments (got ${(iss.input as unknown[]).length})` }),
+          z.refine((args) => totalLength(args) <= LIMITS.argumentsTotalMaxLength, {
+            error: (iss) =>
+              `all arguments together must be at most ${LIMITS.argumentsTotalMaxLength} characters (got ${totalLength(iss.input as string[])})`,
+          }),
+        ),
       `${description} One string per argument (an argv array, never a shell line): at most ${LIMITS.maxArguments}, ` +
         `each at most ${LIMITS.argumentMaxLength} characters, ${LIMITS.argumentsTotalMaxLength} in all; no control characters but tab and newline.`,
     );
+  }
+
+  const location = (what: string) =>
+    z.described(
+      z.string().check(z.maxLength(LIMITS.argumentMaxLength), z.regex(LOCATION, { error: explain(locationProblem, 'must be an s3://bucket/key URI or an absolute path') })),
+      `${what}: an s3://bucket/key URI or an absolute path on the cluster (never starting with "-").`,
+    );
+
+  const sparkStep = z.described(
+    strictObject(
+      {
+        type: z.literal('spark'),
+        args: argumentList(1, 'spark-submit arguments: options, then the application and its arguments.'),
+      },
+      'a spark step',
+    ),
+    'spark-submit ARGS... through command-runner.jar.',
+  );
+
+  const hiveStep = z.described(
+    strictObject(
+      {
+        type: z.literal('hive'),
+        script: location('The Hive script'),
+        args: z.optional(argumentList(0, 'Further hive arguments after the script, e.g. ["-d", "INPUT=s3://bucket/in"].')),
+      },
+      'a hive step',
+    ),
+    'hive-script --run-hive-script --args -f SCRIPT ARGS... through command-runner.jar.',
+  );
+
+  const commandStep = z.described(
+    strictObject(
+      {
+        type: z.literal('command'),
+        args: argumentList(1, 'The command and its arguments, e.g. ["bash", "-c", "echo hi"].'),
+      },
+      'a command step',
+    ),
+    'Any command through command-runner.jar, arguments exactly as given.',
+  );
+
+  const jarStep = z.described(
+    strictObject(
+      {
+        type: z.literal('jar'),
+        jar: location('The JAR'),
+        mainClass: z.described(
+          z.optional(
+            z.string().check(
+              z.maxLength(LIMITS.argumentMaxLength),
+              z.regex(JAVA_CLASS, { error: (iss) => `must be a Java class name such as org.example.Main (got ${describeValue(iss.input)})` }),
+            ),
+          ),
+          "The main class, if the JAR's manifest names none.",
+        ),
+        args: z.optional(argumentList(0, 'Arguments passed to the main class.')),
+      },
+      'a jar step',
+    ),
+    'A custom JAR run by EMR as the step.',
+  );
+
+  const step = z.described(
+    z.discriminatedUnion('type', [sparkStep, hiveStep, commandStep, jarStep], {
+      error: (iss) => {
+        const types = STEP_TYPES.join(', ');
+        if (iss.code === 'invalid_union') {
+          const type: unknown = typeof iss.input === 'object' && iss.input !== null ? (iss.input as { type?: unknown }).type : undefined;
+          return type === undefined ? `is required: one of ${types}` : `must be one of ${types} (got ${describeValue(type)})`;
+        }
+        if (iss.code === 'invalid_type' && iss.input !== undefined) {
+          return `must be an object with a "type" of ${types} (got ${typeName(iss.input)})`;
+        }
+        return undefined;
+      },
+    }),
+    `What to run, by "type": ${STEP_TYPES.join(', ')}.`,
+  );
+
+  const timeoutMessage = (iss: { input?: unknown }) =>
+    `must be a whole number of seconds from ${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax} (7 days) (got ${describeValue(iss.input)})`;
+
+  const tagKey = z.string().check(
+    z.minLength(1, { error: 'tag key must not be empty' }),
+    z.maxLength(LIMITS.tagKeyMaxLength, { error: tooLong('tag key', LIMITS.tagKeyMaxLength) }),
+    z.regex(TAG_CHARS, { error: (iss) => `tag key ${tagCharsProblem(iss.input)}` }),
+    z.regex(NOT_AWS_PREFIX, { error: 'tag key must not start with "aws:": that prefix is reserved for AWS' }),
+  );
+
+  const tagValue = z.string().check(
+    z.maxLength(LIMITS.tagValueMaxLength, { error: tooLong('tag value', LIMITS.tagValueMaxLength) }),
+    z.regex(TAG_CHARS, { error: (iss) => `tag value ${tagCharsProblem(iss.input)}` }),
+  );
+
+  const tagRecord = z.record(tagKey, tagValue, {
+    error: (iss) => (iss.input === undefined ? undefined : `must be an object of tag keys to string values (got ${typeName(iss.input)})`),
+  });
+  const tags = z.withMeta(
+    tagRecord.check(
+      z.superRefine<z.output<typeof tagRecord>>(
+        (valid, ctx) => {
+          // Keys that failed tagKey are dropped from `valid` but still count: they are this record's invalid_key issues.
+          const count = Object.keys(valid).length + ctx.issues.filter((i) => i.code === 'invalid_key').length;
+          if (count > LIMITS.maxTags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.maxTags} tags (got ${count})` });
+          for (const duplicate of caseOnlyDuplicates(Object.keys(valid))) {
+            ctx.addIssue({ code: 'custom', path: [duplicate.key], message: caseOnlyDuplicateMessage(duplicate) });
+          }
+        },
+        // Run even when some keys were invalid, so the count is reported with them, not after they are fixed.
+        { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+      ),
+    ),
+    { maxProperties: LIMITS.maxTags },
+  );
+
+  const explainRoleArn = explain(roleArnProblem, `must be an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`);
+
+  return z.described(
+    strictObject(
+      {
+        clusterId: z.described(
+          z.string().check(z.regex(CLUSTER_ID, { error: explain(clusterIdProblem, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`) })),
+          `The EMR cluster id: "j-" and 1 to ${LIMITS.clusterIdMaxSuffixLength} of 0-9 A-Z, e.g. ${EXAMPLE_CLUSTER_ID}.`,
+        ),
+        // One explanation for every check, so an ARN breaking several gets one message (identical ones are merged).
+        executionRoleArn: z.described(
+          z
+            .string({ error: (iss) => (iss.code === 'invalid_type' ? undefined : explainRoleArn(iss)) })
+            .check(z.minLength(LIMITS.roleArnMinLength), z.maxLength(LIMITS.roleArnMaxLength), z.regex(ROLE_ARN)),
+          `The IAM runtime role the step runs as: ${EXAMPLE_ROLE_ARN} (the role ARN, not an STS session ARN).`,
+        ),
+        name: z.described(
+          z.string().check(
+            z.minLength(1, { error: 'must not be empty', abort: true }),
+            z.maxLength(LIMITS.stepNameMaxLength),
+            z.regex(NO_CONTROL_CHARS, { error: (iss) => noControlChars(iss.input) }),
+            z.regex(NOT_BLANK, { error: 'must not be only whitespace' }),
+          ),
+          `The EMR step name: 1 to ${LIMITS.stepNameMaxLength} characters, no control characters, not only whitespace.`,
+        ),
+        step,
+        actionOnFailure: z.described(
+          z._default(
+            z.enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${describeValue(iss.input)})` }),
+            DEFAULT_ACTION_ON_FAILURE,
+          ),
+          `What EMR does when the step fails; default ${DEFAULT_ACTION_ON_FAILURE}. Each cluster allows only the values its configuration lists ` +
+            `(by default ${DEFAULT_ACTION_ON_FAILURE} alone: a failing CANCEL_AND_WAIT step cancels every pending step on the cluster); another is a 400.`,
+        ),
+        timeoutSeconds: z.described(
+          z.optional(z.number({ error: timeoutMessage }).check(z.int(), z.gte(LIMITS.timeoutSecondsMin), z.lte(LIMITS.timeoutSecondsMax))),
+          `Cancel the step after this many seconds (${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax}); the job ends TIMED_OUT.`,
+        ),
+        tags: z.described(
+          z.optional(tags),
+          `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:", ` +
+            `no two differing only in case (IAM compares tag keys case-insensitively); ` +
+            `values 0 to ${LIMITS.tagValueMaxLength}; letters, digits, spaces and _ . : / = + - @.`,
+        ),
+      },
+      'the request body',
+    ),
+    'POST /jobs: submit one EMR step under an IAM runtime role.',
+  );
 }
 
-const location = (what: string) =>
-  z
-    .string()
-    .max(LIMITS.argumentMaxLength)
-    .regex(LOCATION, { error: explain(locationProblem, 'must be an s3://bucket/key URI or an absolute path') })
-    .describe(`${what}: an s3://bucket/key URI or an absolute path on the cluster (never starting with "-").`);
-
-const sparkStep = strictObject(
-  {
-    type: z.literal('spark'),
-    args: argumentList(1, 'spark-submit arguments: options, then the application and its arguments.'),
-  },
-  'a spark step',
-).describe('spark-submit ARGS... through command-runner.jar.');
-
-const hiveStep = strictObject(
-  {
-    type: z.literal('hive'),
-    script: location('The Hive script'),
-    args: argumentList(0, 'Further hive arguments after the script, e.g. ["-d", "INPUT=s3://bucket/in"].').optional(),
-  },
-  'a hive step',
-).describe('hive-script --run-hive-script --args -f SCRIPT ARGS... through command-runner.jar.');
-
-const commandStep = strictObject(
-  {
-    type: z.literal('command'),
-    args: argumentList(1, 'The command and its arguments, e.g. ["bash", "-c", "echo hi"].'),
-  },
-  'a command step',
-).describe('Any command through command-runner.jar, arguments exactly as given.');
-
-const jarStep = strictObject(
-  {
-    type: z.literal('jar'),
-    jar: location('The JAR'),
-    mainClass: z
-      .string()
-      .max(LIMITS.argumentMaxLength)
-      .regex(JAVA_CLASS, { error: (iss) => `must be a Java class name such as org.example.Main (got ${describeValue(iss.input)})` })
-      .optional()
-      .describe("The main class, if the JAR's manifest names none."),
-    args: argumentList(0, 'Arguments passed to the main class.').optional(),
-  },
-  'a jar step',
-).describe('A custom JAR run by EMR as the step.');
-
-const step = z
-  .discriminatedUnion('type', [sparkStep, hiveStep, commandStep, jarStep], {
-    error: (iss) => {
-      const types = STEP_TYPES.join(', ');
-      if (iss.code === 'invalid_union') {
-        const type: unknown = typeof iss.input === 'object' && iss.input !== null ? (iss.input as { type?: unknown }).type : undefined;
-        return type === undefined ? `is required: one of ${types}` : `must be one of ${types} (got ${describeValue(type)})`;
-      }
-      if (iss.code === 'invalid_type' && iss.input !== undefined) {
-        return `must be an object with a "type" of ${types} (got ${typeName(iss.input)})`;
-      }
-      return undefined;
-    },
-  })
-  .describe(`What to run, by "type": ${STEP_TYPES.join(', ')}.`);
-
-const timeoutMessage = (iss: { input?: unknown }) =>
-  `must be a whole number of seconds from ${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax} (7 days) (got ${describeValue(iss.input)})`;
-
-const tagKey = z
-  .string()
-  .min(1, { error: 'tag key must not be empty' })
-  .max(LIMITS.tagKeyMaxLength, { error: tooLong('tag key', LIMITS.tagKeyMaxLength) })
-  .regex(TAG_CHARS, { error: (iss) => `tag key ${tagCharsProblem(iss.input)}` })
-  .regex(NOT_AWS_PREFIX, { error: 'tag key must not start with "aws:": that prefix is reserved for AWS' });
-
-const tagValue = z
-  .string()
-  .max(LIMITS.tagValueMaxLength, { error: tooLong('tag value', LIMITS.tagValueMaxLength) })
-  .regex(TAG_CHARS, { error: (iss) => `tag value ${tagCharsProblem(iss.input)}` });
-
-const tags = z
-  .record(tagKey, tagValue, {
-    error: (iss) => (iss.input === undefined ? undefined : `must be an object of tag keys to string values (got ${typeName(iss.input)})`),
-  })
-  .superRefine(
-    (valid, ctx) => {
-      // Keys that failed tagKey are dropped from `valid` but still count: they are this record's invalid_key issues.
-      const count = Object.keys(valid).length + ctx.issues.filter((i) => i.code === 'invalid_key').length;
-      if (count > LIMITS.maxTags) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.maxTags} tags (got ${count})` });
-      for (const duplicate of caseOnlyDuplicates(Object.keys(valid))) {
-        ctx.addIssue({ code: 'custom', path: [duplicate.key], message: caseOnlyDuplicateMessage(duplicate) });
-      }
-    },
-    // Run even when some keys were invalid, so the count is reported with them, not after they are fixed.
-    { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
-  )
-  .meta({ maxProperties: LIMITS.maxTags });
-
-const explainRoleArn = explain(roleArnProblem, `must be an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`);
-
-export const jobRequestSchema = strictObject(
-  {
-    clusterId: z
-      .string()
-      .regex(CLUSTER_ID, { error: explain(clusterIdProblem, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`) })
-      .describe(`The EMR cluster id: "j-" and 1 to ${LIMITS.clusterIdMaxSuffixLength} of 0-9 A-Z, e.g. ${EXAMPLE_CLUSTER_ID}.`),
-    // One explanation for every check, so an ARN breaking several gets one message (identical ones are merged).
-    executionRoleArn: z
-      .string({ error: (iss) => (iss.code === 'invalid_type' ? undefined : explainRoleArn(iss)) })
-      .min(LIMITS.roleArnMinLength)
-      .max(LIMITS.roleArnMaxLength)
-      .regex(ROLE_ARN)
-      .describe(`The IAM runtime role the step runs as: ${EXAMPLE_ROLE_ARN} (the role ARN, not an STS session ARN).`),
-    name: z
-      .string()
-      .min(1, { error: 'must not be empty', abort: true })
-      .max(LIMITS.stepNameMaxLength)
-      .regex(NO_CONTROL_CHARS, { error: (iss) => noControlChars(iss.input) })
-      .regex(NOT_BLANK, { error: 'must not be only whitespace' })
-      .describe(`The EMR step name: 1 to ${LIMITS.stepNameMaxLength} characters, no control characters, not only whitespace.`),
-    step,
-    actionOnFailure: z
-      .enum(ACTIONS_ON_FAILURE, { error: (iss) => `must be one of ${ACTIONS_ON_FAILURE.join(', ')} (got ${describeValue(iss.input)})` })
-      .default(DEFAULT_ACTION_ON_FAILURE)
-      .describe(
-        `What EMR does when the step fails; default ${DEFAULT_ACTION_ON_FAILURE}. Each cluster allows only the values its configuration lists ` +
-          `(by default ${DEFAULT_ACTION_ON_FAILURE} alone: a failing CANCEL_AND_WAIT step cancels every pending step on the cluster); another is a 400.`,
-      ),
-    timeoutSeconds: z
-      .number({ error: timeoutMessage })
-      .int()
-      .min(LIMITS.timeoutSecondsMin)
-      .max(LIMITS.timeoutSecondsMax)
-      .optional()
-      .describe(`Cancel the step after this many seconds (${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax}); the job ends TIMED_OUT.`),
-    tags: tags
-      .optional()
-      .describe(
-        `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:", ` +
-          `no two differing only in case (IAM compares tag keys case-insensitively); ` +
-          `values 0 to ${LIMITS.tagValueMaxLength}; letters, digits, spaces and _ . : / = + - @.`,
-      ),
-  },
-  'the request body',
-).describe('POST /jobs: submit one EMR step under an IAM runtime role.');
+export const jobRequestSchema = /* @__PURE__ */ buildJobRequestSchema();
 
 export type JobRequest = z.output<typeof jobRequestSchema>;
 /** The body as sent, before defaults (actionOnFailure is optional). */

@@ -4,44 +4,47 @@
  * the ASL's Retry); the rest goes to the Catch. The same routes serve the Lambda handlers in AWS and the
  * local runner.
  */
-import { z } from 'zod';
+import * as z from '../util/zod';
 import { validate } from '../util/validation';
 import { JOB_ID } from '../identifiers';
 import { JOB_STATUSES, type JobStatus } from './model';
 import type { StepTasks, TaskResult } from './step-tasks';
 import { MAX_TASK_TOKEN_LENGTH, MAX_WAIT_SECONDS, POLLING_LIMITS } from './workflow-input';
 
+const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 const polling = z.object({
-  initialSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxInitialSeconds),
-  factor: z.number().min(POLLING_LIMITS.minFactor).max(POLLING_LIMITS.maxFactor),
-  maxSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
+  initialSeconds: int(1, POLLING_LIMITS.maxInitialSeconds),
+  factor: z.number().check(z.gte(POLLING_LIMITS.minFactor), z.lte(POLLING_LIMITS.maxFactor)),
+  maxSeconds: int(1, POLLING_LIMITS.maxSeconds),
   // Absent in executions of the previous definition (they poll).
-  heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
+  heartbeatSeconds: z.optional(int(POLLING_LIMITS.minHeartbeatSeconds, POLLING_LIMITS.maxHeartbeatSeconds)),
 });
-const workflowInput = z.object({ jobId: z.string().regex(JOB_ID), polling });
-const pollInput = workflowInput.extend({
+const workflowInput = z.object({ jobId: z.string().check(z.regex(JOB_ID)), polling });
+const pollInput = z.extend(workflowInput, {
   // The previous result. One that is not a task result (a wait answered with something else, which `Finished?` sent
   // here) is dropped: PollStep then looks at the step itself, as it does when the wait timed out.
-  poll: z
-    .object({
-      done: z.boolean(),
-      status: z.enum(JOB_STATUSES),
-      waitSeconds: z.number().int().min(1).max(POLLING_LIMITS.maxSeconds),
-      timeoutSeconds: z.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
-      heartbeatSeconds: z.number().int().min(POLLING_LIMITS.minHeartbeatSeconds).max(POLLING_LIMITS.maxHeartbeatSeconds).optional(),
-    })
-    .optional()
-    .catch(undefined),
+  poll: z.catch(
+    z.optional(
+      z.object({
+        done: z.boolean(),
+        status: z.enum(JOB_STATUSES),
+        waitSeconds: int(1, POLLING_LIMITS.maxSeconds),
+        timeoutSeconds: z.optional(int(1, MAX_WAIT_SECONDS)),
+        heartbeatSeconds: z.optional(int(POLLING_LIMITS.minHeartbeatSeconds, POLLING_LIMITS.maxHeartbeatSeconds)),
+      }),
+    ),
+    undefined,
+  ),
 });
-const watchInput = pollInput.extend({ taskToken: z.string().min(1).max(MAX_TASK_TOKEN_LENGTH) });
+const watchInput = z.extend(pollInput, { taskToken: z.string().check(z.minLength(1), z.maxLength(MAX_TASK_TOKEN_LENGTH)) });
 // A SendTaskFailure without error or cause reaches the Catch as {Error: null, Cause: null}.
-const failInput = workflowInput.extend({ error: z.object({ Error: z.string().nullish(), Cause: z.string().nullish() }).optional() });
+const failInput = z.extend(workflowInput, { error: z.optional(z.object({ Error: z.optional(z.nullable(z.string())), Cause: z.optional(z.nullable(z.string())) })) });
 
 export type TaskName = 'SubmitStepFunctionArn' | 'WatchStepFunctionArn' | 'PollStepFunctionArn' | 'FailJobFunctionArn';
 export type WorkflowTask = (input: unknown) => Promise<TaskResult>;
 
-function task<S extends z.ZodType>(schema: S, run: (input: z.output<S>) => Promise<TaskResult>): WorkflowTask {
-  return (input) => run(schema.parse(input));
+function task<S extends z.ZodMiniType>(schema: S, run: (input: z.output<S>) => Promise<TaskResult>): WorkflowTask {
+  return (input) => run(z.parse(schema, input));
 }
 
 /** The placeholders in statemachines/submit-job.asl.json (`${SubmitStepFunctionArn}`, ...) and what each runs. */
@@ -59,11 +62,11 @@ export function workflowRoutes(workflow: StepTasks): Record<TaskName, WorkflowTa
  * → StepTasks.observeStepEvent. Any state string passes: one EMR adds later is ignored by the domain, not retried
  * as a failure.
  */
-const stepEvent = z.object({
+const stepEvent = z.looseObject({
   source: z.literal('aws.emr'),
   'detail-type': z.literal('EMR Step Status Change'),
-  detail: z.object({ stepId: z.string(), clusterId: z.string(), name: z.string().optional(), state: z.string() }).loose(),
-}).loose();
+  detail: z.looseObject({ stepId: z.string(), clusterId: z.string(), name: z.optional(z.string()), state: z.string() }),
+});
 export type StepEvent = z.output<typeof stepEvent>;
 
 /** Validates the event (a ValidationError naming the field otherwise) and records it; the job's status after it. */

@@ -2,7 +2,7 @@
  * Validation of input from outside with zod: every problem becomes a FieldIssue naming its field, with a
  * precise message (zod's own defaults, such as "Invalid input", are replaced), and all of them are reported.
  */
-import type { z } from 'zod';
+import * as z from './zod';
 import { ValidationError, type FieldIssue } from '../errors';
 import { formatPath } from './format';
 import { uniqueBy } from './collections';
@@ -83,8 +83,8 @@ function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
 }
 
 /** Parses input with a schema; throws ValidationError listing every problem, never anything else. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input, { error: fallbackMessage });
+export function validate<S extends z.ZodMiniType>(schema: S, input: unknown): z.output<S> {
+  const result = z.safeParse(schema, input, { error: fallbackMessage });
   if (result.success) return result.data;
   throw new ValidationError(toFieldIssues(result.error.issues), { cause: result.error });
 }

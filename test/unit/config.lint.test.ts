@@ -117,7 +117,7 @@ describe('lint errors fail the configuration', () => {
 describe('the Lambda bundles stay small', () => {
   it('no handler bundle carries the lint or the EMR action list (they run in the tools only)', async () => {
     const { build } = await import('esbuild');
-    for (const entry of ['api', 'workflow', 'triggers']) {
+    for (const entry of ['api', 'workflow', 'triggers', 'step-events', 'digest', 'reconcile']) {
       const result = await build({ entryPoints: [resolve(__dirname, `../../src/handlers/${entry}.ts`)], bundle: true, platform: 'node', external: ['@aws-sdk/*'], write: false, metafile: true, logLevel: 'silent' });
       const inputs = Object.keys(result.metafile.inputs);
       expect(inputs.filter((i) => /src\/(authz\/(lint|emr-actions)|config-file\/)/.test(i))).toEqual([]);

@@ -21,7 +21,7 @@ import { toAddJobFlowSteps } from '../../jobs/emr-step';
 import type { CancelMode, FailureDetails, Job } from '../../jobs/model';
 import type { EmrStepStatus, EmrSteps } from '../../jobs/ports';
 import { awsCall, errorName, translateAwsError } from '../aws-errors';
-import { clientConfig, type AwsTarget } from '../clients';
+import { clientConfig, type AwsTarget } from '../client-config';
 
 export interface TemporaryCredentials {
   accessKeyId: string;

@@ -1,0 +1,62 @@
+/**
+ * The part every function builds first: the environment, the configuration, the job and audit stores, the audit key.
+ * The composition is split by part (this folder), each module importing only its own adapters, so that a Lambda
+ * function's bundle holds only the parts it uses and requires only their SDK packages (esbuild keeps every
+ * `require` of an external package a bundled module imports, used or not). src/container.ts assembles all of them.
+ */
+import type { AwsClients, AwsTarget } from '../adapters/clients';
+import { DynamoAuditStore } from '../adapters/dynamodb/audit-store';
+import { DynamoJobStore } from '../adapters/dynamodb/job-store';
+import { KmsAuditSealer } from '../adapters/kms/audit-sealer';
+import { dynamodbClient } from '../adapters/sdk-clients/dynamodb';
+import { kmsClient } from '../adapters/sdk-clients/kms';
+import { loadEnv, type GatewayEnv } from '../config/env';
+import { loadConfigJsonFile, type LoadedConfig } from '../config/validate';
+import { ConfigError } from '../errors';
+import { jobLogKeys, type Job } from '../jobs/model';
+import { logger } from '../util/logger';
+
+/**
+ * In AWS the configuration is the JSON that packaging wrote (validated again here); the local stack passes
+ * the configuration it loaded from YAML, and `credentials` (its endpoint accepts any; in AWS the Lambda
+ * role's are used).
+ */
+export interface GatewayOptions {
+  credentials?: AwsTarget['credentials'];
+  loaded?: LoadedConfig;
+  /** Told of each job a task works on. Lambda puts its ids in the log keys; the local stack, running many jobs in one process, does not. */
+  observeJob?: (job: Job) => void;
+}
+
+export interface Core {
+  env: GatewayEnv;
+  target: AwsTarget;
+  loaded: LoadedConfig;
+  kms: AwsClients['kms'];
+  jobs: DynamoJobStore;
+  audit: DynamoAuditStore;
+  sealer: KmsAuditSealer;
+  options: GatewayOptions;
+}
+
+/** The configuration is loaded (and the environment checked against it) before any client is built. */
+export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (target: AwsTarget) => Pick<AwsClients, 'dynamodb' | 'kms'>): Core {
+  const loaded = options.loaded ?? loadConfigJsonFile(env.configFile);
+  if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
+    throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
+  }
+  const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
+  const { dynamodb, kms } = clients(target);
+  const jobs = new DynamoJobStore(dynamodb, env.jobsTable);
+  const sealer = new KmsAuditSealer(kms, env.auditKeyId);
+  const audit = new DynamoAuditStore(dynamodb, env.auditTable, sealer);
+  return { env, target, loaded, kms, jobs, audit, sealer, options };
+}
+
+// The Lambda container's parts (here and in the other modules of this folder): each created on first use, from the
+// environment, and kept for the container's life, shared by whatever asks for it. Plain functions over module-level
+// caches: a call at the top level of a module (a `once(...)` helper) would be kept by the bundler, with all it references.
+let core: Core | undefined;
+
+export const lambdaCore = (): Core =>
+  (core ??= createCore(loadEnv(), { observeJob: (job) => logger.appendKeys(jobLogKeys(job)) }, (target) => ({ dynamodb: dynamodbClient(target), kms: kmsClient(target) })));
