@@ -311,7 +311,7 @@ class GatewayLink {
   }
 
   /**
-   * EMR's step event, as the EMR step-event rule's Lambda target (handlers/triggers.ts emrStepEvent) takes it.
+   * EMR's step event, as the EMR step-event rule's Lambda target (handlers/step-events.ts emrStepEvent) takes it.
    * One announced before the gateway exists (a step a killed stack left running, INTERRUPTED as the EMR starts)
    * waits for it, as an event waits in EventBridge for its target.
    */
