@@ -258,22 +258,27 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       get failed() {
         return fault.failed;
       },
-      disarm: () => void injected.splice(injected.indexOf(fault), 1),
+      disarm: () => {
+        const at = injected.indexOf(fault);
+        if (at >= 0) injected.splice(at, 1);
+      },
     };
+  };
+  /** The answer of the first fault on `target` with failures left, after every fault on it has counted the call. */
+  const injectedFailure = (target: string): string | undefined => {
+    for (const f of injected) if (f.target === target) f.calls++;
+    const fault = injected.find((f) => f.target === target && f.remaining > 0);
+    if (!fault) return undefined;
+    fault.remaining--;
+    fault.failed++;
+    return fault.errorType;
   };
 
   const handler: RequestListener = (req, res) => {
     if (options.onExchange) tapExchange(req, res, options.onExchange);
     const target = req.headers['x-amz-target'];
-    const fault = typeof target === 'string' ? injected.find((f) => f.target === target) : undefined;
-    if (fault) {
-      fault.calls++;
-      if (fault.remaining > 0) {
-        fault.remaining--;
-        fault.failed++;
-        return sendJson(res, 400, String(req.headers['content-type'] ?? 'application/x-amz-json-1.1'), { __type: fault.errorType, message: `injected ${fault.errorType}` }, fault.errorType);
-      }
-    }
+    const failure = typeof target === 'string' && injected.length ? injectedFailure(target) : undefined;
+    if (failure) return sendJson(res, 400, String(req.headers['content-type'] ?? 'application/x-amz-json-1.1'), { __type: failure, message: `injected ${failure}` }, failure);
     const s3Region = s3RequestRegion(req);
     const route = (): Promise<void> | void => {
       if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {

@@ -263,3 +263,20 @@ it('the local Lambda runtime: a worker that dies (killed, out of memory) is repl
   const { jobId } = await alice.submit(command(['true']));
   expect((await finished(alice, jobId)).status).toBe('COMPLETED');
 });
+
+it('faults injected at the AWS port: two on one operation fail in turn, each counts the calls, and a fault disarmed twice takes no other with it', async () => {
+  const kms = new KMSClient({ region: stack.region, endpoint: stack.awsUrl, credentials: { accessKeyId: 'AKIADIRECT0000000000', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const describe = () => kms.send(new DescribeKeyCommand({ KeyId: 'alias/emr-gateway-audit' })).then(() => 'ok', (e: Error) => e.name);
+  const first = stack.aws.injectFault('TrentService.DescribeKey', 'ThrottlingException', 1);
+  const second = stack.aws.injectFault('TrentService.DescribeKey', 'ThrottlingException', 1);
+  const other = stack.aws.injectFault('TrentService.DescribeKey', 'ThrottlingException', 0);
+  expect([await describe(), await describe(), await describe()]).toEqual(['ThrottlingException', 'ThrottlingException', 'ok']);
+  expect([first, second, other].map((f) => ({ calls: f.calls, failed: f.failed }))).toEqual([{ calls: 3, failed: 1 }, { calls: 3, failed: 1 }, { calls: 3, failed: 0 }]);
+  first.disarm();
+  first.disarm();
+  second.disarm();
+  await describe();
+  expect(other.calls).toBe(4);
+  other.disarm();
+  kms.destroy();
+});
