@@ -17,16 +17,11 @@ import { join, resolve } from 'node:path';
 import type { CfnTemplate, PackageParams } from '../scripts/cloudformation';
 import { ESBUILD_PLUGINS, FUNCTIONS, packageService, PARAMS_FILE, ROOT, TEMPLATE_FILE } from '../scripts/package';
 import { extractZip, functionEnvironment, functionInfo, readZip } from '../test/support/package';
+import { median } from './stats';
 
 const RUNS = 5;
 const TARGET_BYTES = 150 * 1024;
 const TARGET_MS = 100;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** 'met (figure)' or 'not met (figure, over by N unit)'. */
 function verdict(met: boolean, figure: string, over: number, unit: string): string {

@@ -17,7 +17,8 @@ import { AddJobFlowStepsCommand, EMRClient } from '@aws-sdk/client-emr';
 import { GatewayClient } from '../src/client';
 import { startLocalStack, type LocalStack } from '../src/local/stack';
 import { cpuShares, printShares } from './cpu-profile';
-import { median, printProfile, profileOnItsOwnStack } from './submission';
+import { median, percentile } from './stats';
+import { printProfile, profileOnItsOwnStack } from './submission';
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -52,7 +53,6 @@ async function run(n: number, concurrency: number, call: (i: number) => Promise<
   return { ms: ms.sort((a, b) => a - b), errors, wallMs: performance.now() - start };
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 const perSecond = (r: Run): number => (r.ms.length / r.wallMs) * 1000;
 
 /** Until no execution runs and no step is active: the next phase starts on a settled stack. Returns the ms it took. */
@@ -101,7 +101,7 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     const cpu = process.cpuUsage(cpuBefore);
     const cpuPerJobMs = (cpu.user + cpu.system) / 1000 / jobs;
     const row = (name: string, r: Run) =>
-      `${name.padEnd(34)} | ${String(r.ms.length).padStart(5)} | ${String(r.errors).padStart(6)} | ${perSecond(r).toFixed(0).padStart(8)} | ${pct(r.ms, 50).toFixed(2).padStart(7)} | ${pct(r.ms, 99).toFixed(2).padStart(7)}`;
+      `${name.padEnd(34)} | ${String(r.ms.length).padStart(5)} | ${String(r.errors).padStart(6)} | ${perSecond(r).toFixed(0).padStart(8)} | ${percentile(r.ms, 50).toFixed(2).padStart(7)} | ${percentile(r.ms, 99).toFixed(2).padStart(7)}`;
     console.log(`\n${jobs} submissions at concurrency ${concurrency} (and 100 one at a time, back to back), node ${process.version}, the local stack and the load in this process`);
     console.log('path                               |    ok | errors |    per s | p50 ms  | p99 ms');
     console.log('-----------------------------------|-------|--------|----------|---------|--------');
@@ -118,7 +118,7 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');
     console.log(`\ntargets (${load()} at the end):`);
     console.log(`  p50 overhead of POST /jobs over AddJobFlowSteps, unloaded (idle stack) <= ${TARGET_OVERHEAD_MS} ms: ${overhead.toFixed(2)} ms (${median(profile.gatewayMs).toFixed(2)} vs ${median(profile.directMs).toFixed(2)}): ${verdict(overhead <= TARGET_OVERHEAD_MS)}`);
-    console.log(`    (back to back, sharing the machine with the previous job's workflow: ${(pct(gatewaySerial.ms, 50) - pct(directSerial.ms, 50)).toFixed(2)} ms)`);
+    console.log(`    (back to back, sharing the machine with the previous job's workflow: ${(percentile(gatewaySerial.ms, 50) - percentile(directSerial.ms, 50)).toFixed(2)} ms)`);
     console.log(`  throughput at c=${concurrency} >= ${TARGET_THROUGHPUT_SHARE * 100}% of direct, 0 errors: ${perSecond(gateway).toFixed(0)}/s vs ${perSecond(directLoaded).toFixed(0)}/s = ${(share * 100).toFixed(0)}%, ${gateway.errors} errors: ${verdict(share >= TARGET_THROUGHPUT_SHARE && gateway.errors === 0)}`);
     emr.destroy();
   } finally {

@@ -23,6 +23,7 @@ import { parseRequestTarget } from '../src/local/api-gateway/request-target';
 import type { ExchangeListener } from '../src/local/exchange-tap';
 import { startLocalStack, type LocalStack } from '../src/local/stack';
 import { isTerminal } from '../src/jobs/model';
+import { median } from './stats';
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -35,12 +36,6 @@ interface Call {
   start: number;
   end: number;
 }
-
-export const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Every exchange of the AWS port, by operation, with its times (the stack's `onAwsExchange`). */
 export function exchangeRecorder(): { calls: Call[]; listener: ExchangeListener } {

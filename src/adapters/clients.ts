@@ -35,6 +35,11 @@ export function awsClients(target: AwsTarget): AwsClients {
   return { dynamodb: dynamodbClient(target), emr: emrClient(target), kms: kmsClient(target), s3: s3Client(target), sfn: sfnClient(target), sts: stsClient(target) };
 }
 
+/** Closes every client's connections (a stack that stops leaves no socket to the port another may take next). */
+export function destroyClients(clients: AwsClients): void {
+  for (const client of Object.values(clients) as { destroy(): void }[]) client.destroy();
+}
+
 /**
  * The clients of `emr-gateway doctor`, a tool that reads an account: EMR, IAM and STS, with the standard credential
  * chain (or `credentials`, e.g. the chain of a --profile). Not part of awsClients: no Lambda function reads IAM.

@@ -8,12 +8,20 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Caller } from '../jobs/service';
+import { version } from '../../package.json';
+import type { Caller, JobService } from '../jobs/service';
+import { openApiDocument } from './openapi';
 import { logger as sharedLogger } from '../util/logger';
 import { errorResponse, HttpError } from './responses';
 import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/** The API's dependencies over its job service: this release's version, and the OpenAPI document built once, at its first request. */
+export function apiDeps(service: () => JobService): () => ApiDeps {
+  let document: Record<string, unknown> | undefined;
+  return () => ({ service: service(), openapi: () => (document ??= openApiDocument(version)), version });
+}
 
 /**
  * Reads the JSON body of a route that takes one: 413 when too large, 415 when not JSON, 400 when malformed.

@@ -36,13 +36,13 @@ export interface WorkflowInput {
   polling: PollingPolicy;
 }
 
-/** What each task answers, and what a completed wait answers: the state machine's `$.poll`. */
 /** Step Functions' task tokens are 1 to 2,048 characters (SendTaskSuccess's taskToken). */
 export const MAX_TASK_TOKEN_LENGTH = 2048;
 
 /** Whether a token read from a job record can be a task token at all (a record is no proof: it may have been planted). */
 export const isTaskTokenShaped = (token: unknown): token is string => typeof token === 'string' && token.length >= 1 && token.length <= MAX_TASK_TOKEN_LENGTH;
 
+/** What each task answers, and what a completed wait answers: the state machine's `$.poll`. */
 export interface TaskResult {
   /**
    * The job the result is of. `Finished?` takes a result only for its own execution's job: a wait's answer comes from

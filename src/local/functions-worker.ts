@@ -6,12 +6,11 @@
  * Step Functions sees of a Lambda error: the ASL's Retry and Catch match the name). Started by functions.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { version } from '../../package.json';
 import type { GatewayEnv } from '../config/env';
 import { loadConfigFile } from '../config-file/load';
+import { destroyClients } from '../adapters/clients';
 import { createGateway } from '../container';
-import { createApiHandler } from '../http/api';
-import { openApiDocument } from '../http/openapi';
+import { apiDeps, createApiHandler } from '../http/api';
 import { stepEventRoute, workflowRoutes, type TaskName } from '../jobs/task-routes';
 import type { FunctionCall, FunctionReply, FunctionsWorkerData } from './functions';
 
@@ -20,8 +19,7 @@ if (!port) throw new Error('functions-worker.ts runs as a worker thread (functio
 const { env, credentials } = workerData as FunctionsWorkerData;
 
 const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile) });
-let document: Record<string, unknown> | undefined;
-const api = createApiHandler(() => ({ service: gateway.service(), openapi: () => (document ??= openApiDocument(version)), version }));
+const api = createApiHandler(apiDeps(() => gateway.service()));
 const tasks = workflowRoutes(gateway.tasks);
 const stepEvent = stepEventRoute(gateway.tasks);
 
@@ -40,8 +38,7 @@ async function run(call: FunctionCall): Promise<unknown> {
 port.on('message', (message: FunctionCall | { stop: true }) => {
   if ('stop' in message) {
     // No connection to the AWS port outlives the stack (another stack may take the port next).
-    const { dynamodb, emr, kms, s3, sfn, sts } = gateway.clients;
-    for (const client of [dynamodb, emr, kms, s3, sfn, sts]) client.destroy();
+    destroyClients(gateway.clients);
     port.postMessage({ stopped: true });
     return;
   }

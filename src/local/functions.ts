@@ -36,7 +36,6 @@ const STOP_MS = 2000;
 export class LocalFunctions {
   private nextId = 0;
   private readonly calls = new Map<number, { fn: FunctionName; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private tasksNow = 0;
   /** The most task invocations (the state machine's) that were in the worker at once. */
   mostTasksAtOnce = 0;
   /** The worker, once ready: a new one after a crash, as Lambda starts a new sandbox. */
@@ -57,17 +56,17 @@ export class LocalFunctions {
       if (!('id' in message)) return;
       const call = this.calls.get(message.id);
       if (!call) return;
-      this.settled(message.id, call.fn);
+      this.calls.delete(message.id);
       if (message.ok) call.resolve(message.result);
       else call.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
     });
     worker.on('error', (error) => logger.error('local Lambda runtime: the functions\' worker failed', { error: { name: error.name, message: error.message, stack: error.stack } }));
     worker.once('exit', (code) => {
       // The calls it had die with it, as with a Lambda runtime that exits: the caller (Step Functions, the API front) sees the error.
-      for (const [id, call] of this.calls) {
-        this.settled(id, call.fn);
+      for (const call of this.calls.values()) {
         call.reject(Object.assign(new Error(`the function's runtime exited (code ${code}) before it answered`), { name: 'Runtime.ExitError' }));
       }
+      this.calls.clear();
       if (this.stopping) return;
       logger.error('local Lambda runtime: the functions\' worker exited; starting a new one', { code });
       this.worker = spawn(this.data);
@@ -76,18 +75,14 @@ export class LocalFunctions {
     return worker;
   }
 
-  private settled(id: number, fn: FunctionName): void {
-    if (this.calls.delete(id) && isTask(fn)) this.tasksNow--;
-  }
-
   /** Invokes a function with its event: its result, or its error (by name and message, as Lambda reports one). */
   async invoke(fn: FunctionName, event: unknown): Promise<unknown> {
     if (this.stopping) throw new Error('the local Lambda runtime has stopped');
     const worker = await this.worker;
     const id = ++this.nextId;
-    if (isTask(fn)) this.mostTasksAtOnce = Math.max(this.mostTasksAtOnce, ++this.tasksNow);
     return new Promise((resolve, reject) => {
       this.calls.set(id, { fn, resolve, reject });
+      if (isTask(fn)) this.mostTasksAtOnce = Math.max(this.mostTasksAtOnce, [...this.calls.values()].filter((c) => isTask(c.fn)).length);
       worker.postMessage({ id, fn, event } satisfies FunctionCall);
     });
   }

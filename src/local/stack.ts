@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
 import definition from '../../statemachines/submit-job.asl.json';
+import { destroyClients } from '../adapters/clients';
 import { auditTable, jobsTable } from '../adapters/dynamodb/tables';
 import { loadEnv, type GatewayEnv } from '../config/env';
 import type { GatewayConfig } from '../config/validate';
@@ -230,10 +231,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
         await stopPart('the AWS port', () => aws.close());
         // No connection to the AWS port outlives the stack (another stack may take the port next).
-        await stopPart('the SDK clients', () => {
-          const { dynamodb, emr: emrClient, kms: kmsClient, s3: s3Client, sfn: sfnClient, sts: stsClient } = gateway.clients;
-          for (const client of [dynamodb, emrClient, kmsClient, s3Client, sfnClient, stsClient]) client.destroy();
-        });
+        await stopPart('the SDK clients', () => destroyClients(gateway.clients));
         await stopPart('the local DynamoDB', () => dynamo.close());
         lock.release();
       }),
