@@ -324,10 +324,16 @@ describePackage('serverless package', () => {
         expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.json');
         expect(vars.SUBMITTER_ROLE_ARN).toEqual(getAtt('EmrGatewaySubmitter'));
         expect(vars.POWERTOOLS_SERVICE_NAME).toBe('emr-step-gateway');
+        if (fn === 'api') expect(vars.OPENAPI_DOCUMENT).toBe('/var/task/openapi.json');
+        else expect(vars).not.toHaveProperty('OPENAPI_DOCUMENT');
         if (withStateMachine.includes(fn)) expect(vars.STATE_MACHINE_ARN).toEqual({ Ref: 'SubmitJobStateMachine' });
         else expect(vars).not.toHaveProperty('STATE_MACHINE_ARN');
       }
     });
+
+    // The API's zip also holds its OpenAPI document, written at packaging from the same schemas (docs/openapi.json):
+    // the bundle then needs no JSON Schema generator (zod's is ~20 KB minified).
+    const zipped = (fn: FunctionName, bundle: string): string[] => ['config/gateway.json', bundle, ...(fn === 'api' ? ['openapi.json'] : [])].sort();
 
     it('are zipped one per function: a small minified bundle, without the AWS SDK or a YAML parser, and the validated config as JSON', () => {
       for (const fn of FUNCTIONS) {
@@ -335,7 +341,7 @@ describePackage('serverless package', () => {
         expect(zip.bytes).toBeLessThan(100 * 1024); // 53-82 KB
         const files = readZip(zip.file);
         const { bundle } = functionInfo(t, fn);
-        expect([...files.keys()].sort()).toEqual(['config/gateway.json', bundle].sort());
+        expect([...files.keys()].sort()).toEqual(zipped(fn, bundle));
         const shipped = JSON.parse(files.get('config/gateway.json')!.toString()) as Record<string, unknown>;
         expect(shipped).toEqual(JSON.parse(JSON.stringify(deployableConfig(loadConfigFile(FIXTURE).config))));
         expect(shipped.local).toEqual({ credentials: [] }); // the local demo keys never ship
@@ -352,10 +358,13 @@ describePackage('serverless package', () => {
         // zod's mini build (src/util/zod.ts), not the classic API, whose methods bring every schema kind and its JIT compiler.
         expect(code).toContain('"ZodMiniObject"');
         expect(code).not.toContain('"ZodObject"');
+        expect(code).not.toContain('draft-2020-12'); // no JSON Schema generation at run time
       }
       for (const [fn, zip] of Object.entries(example.zips)) {
-        expect([...readZip(zip.file).keys()].sort()).toEqual(['config/gateway.json', functionInfo(example.template, fn as FunctionName).bundle].sort());
+        expect([...readZip(zip.file).keys()].sort()).toEqual(zipped(fn as FunctionName, functionInfo(example.template, fn as FunctionName).bundle));
       }
+      const document = readZip(fixture.zips.api.file).get('openapi.json')?.toString() ?? '';
+      expect(JSON.parse(document)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));
     });
 
     it('load the bundled configuration with the template environment and keep their class names', async () => {
@@ -366,6 +375,16 @@ describePackage('serverless package', () => {
         requestContext: { identity: { userArn: 'arn:aws:sts::210987654321:assumed-role/Pipelines/package-test' } },
       });
       expect(api).toMatchObject({ type: 'function', result: { statusCode: 200 } });
+      const openapi = await invokeBundle(fixture, 'api', {
+        httpMethod: 'GET',
+        path: '/openapi.json',
+        headers: {},
+        requestContext: { identity: { userArn: 'arn:aws:sts::210987654321:assumed-role/Pipelines/package-test' } },
+      });
+      const served = openapi.result as { statusCode: number; headers: Record<string, string>; body: string };
+      expect(served.statusCode).toBe(200);
+      expect(served.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(served.body)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));
       // The workflow tasks build the gateway (config, environment) before validating their input.
       for (const fn of ['submitStep', 'watchStep', 'pollStep', 'failJob'] as const) {
         const out = await invokeBundle(fixture, fn, {});
