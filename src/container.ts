@@ -12,21 +12,23 @@ import type { AuditSealer } from './audit/ports';
 import { createCore, lambdaCore, type Core, type GatewayOptions } from './composition/core';
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
 import { createReconciler } from './composition/reconciler';
-import { createService } from './composition/service';
+import { createService, policyEngine } from './composition/service';
 import { createTasks, lambdaSfn, lambdaTasks } from './composition/tasks';
+import { createTriggers } from './composition/triggers';
 import { loadEnv, type GatewayEnv } from './config/env';
 import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
 import type { JobService } from './jobs/service';
 import type { StepTasks } from './jobs/step-tasks';
-import { TriggerService } from './triggers/service';
+import type { TriggerService } from './triggers/service';
 
 export type { GatewayOptions } from './composition/core';
 
 export interface Gateway {
   env: GatewayEnv;
   clients: AwsClients;
+  /** The configuration and its policy engine. */
   loaded: LoadedConfig;
   jobs: JobRepository;
   audit: AuditLog;
@@ -49,7 +51,7 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
   return {
     env: core.env,
     clients,
-    loaded: core.loaded,
+    loaded: { config: core.config, engine: policyEngine(core) },
     jobs: core.jobs,
     audit: core.audit,
     sealer: core.sealer,
@@ -59,7 +61,7 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     reconciler: () => createReconciler(core, tasks, clients.sfn),
     service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
     triggers() {
-      triggers ??= new TriggerService(core.loaded.config, this.service(), core.audit);
+      triggers ??= createTriggers(core, this.service(), core.audit);
       return triggers;
     },
   };
