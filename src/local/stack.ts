@@ -345,6 +345,7 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
     onStepChange: (step) => events.publishServiceEvent(stepStatusChangeEvent(step, clusterNames.get(step.clusterId) ?? step.clusterId)),
     holdSteps: true,
     stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
+    runtimeRoleCredentials: (request, cluster, securityConfiguration) => stepCredentials.forRuntimeRole(request, cluster, securityConfiguration),
     stepEndpointUrl: awsUrl,
   });
   for (const c of config.clusters) emr.ensureCluster(c);
