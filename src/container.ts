@@ -13,12 +13,14 @@ import { createCore, lambdaCore, type Core, type GatewayOptions } from './compos
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
 import { createReconciler } from './composition/reconciler';
 import { createService } from './composition/service';
+import { createSessions } from './composition/sessions';
 import { createTasks, lambdaSfn, lambdaTasks } from './composition/tasks';
 import { loadEnv, type GatewayEnv } from './config/env';
 import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
 import type { JobService } from './jobs/service';
+import type { SessionService } from './sessions/service';
 import type { StepTasks } from './jobs/step-tasks';
 import { TriggerService } from './triggers/service';
 
@@ -40,11 +42,14 @@ export interface Gateway {
   service(): JobService;
   /** The reconciler of jobs no execution follows (needs STATE_MACHINE_ARN). */
   reconciler(): Reconciler;
+  /** Interactive sessions (POST /sessions; needs SESSION_ROLE_ARN where a cluster propagates source identity). */
+  sessions(): SessionService;
   triggers(): TriggerService;
 }
 
 function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
   let service: JobService | undefined;
+  let sessions: SessionService | undefined;
   let triggers: TriggerService | undefined;
   return {
     env: core.env,
@@ -58,6 +63,7 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     digester: () => createDigester(core, digests),
     reconciler: () => createReconciler(core, tasks, clients.sfn),
     service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
+    sessions: () => (sessions ??= createSessions(core, clients, digests.verifier)),
     triggers() {
       triggers ??= new TriggerService(core.loaded.config, this.service(), core.audit);
       return triggers;

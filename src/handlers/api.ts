@@ -1,5 +1,6 @@
 /** The HTTP API's Lambda handler (API Gateway REST API, AWS_IAM authorization, proxy integration). */
 import { lambdaService } from '../composition/service';
+import { lambdaSessions } from '../composition/sessions';
 import { apiDeps, createApiHandler } from '../http/api';
 
-export const handler = createApiHandler(apiDeps(lambdaService));
+export const handler = createApiHandler(apiDeps(lambdaService, lambdaSessions));

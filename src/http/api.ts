@@ -10,6 +10,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { version } from '../../package.json';
 import type { Caller, JobService } from '../jobs/service';
+import type { SessionService } from '../sessions/service';
 import { openApiDocument } from './openapi';
 import { logger as sharedLogger } from '../util/logger';
 import { errorResponse, HttpError } from './responses';
@@ -17,10 +18,10 @@ import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** The API's dependencies over its job service: this release's version, and the OpenAPI document built once, at its first request. */
-export function apiDeps(service: () => JobService): () => ApiDeps {
+/** The API's dependencies over its job and session services: this release's version, and the OpenAPI document built once, at its first request. */
+export function apiDeps(service: () => JobService, sessions: () => SessionService): () => ApiDeps {
   let document: Record<string, unknown> | undefined;
-  return () => ({ service: service(), openapi: () => (document ??= openApiDocument(version)), version });
+  return () => ({ service: service(), sessions, openapi: () => (document ??= openApiDocument(version)), version });
 }
 
 /**
@@ -66,10 +67,10 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const caller = callerOf(event); // first: an unsigned request learns nothing, not even which routes exist
   const { route, params } = matchRoute(event.httpMethod, event.path);
-  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
+  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}), ...(params.sessionId ? { sessionId: params.sessionId } : {}) });
   const query = queryOf(event);
   const body = route.body ? parseBody(event, headers) : undefined;
-  return route.handler({ caller, params, query, headers, body }, deps);
+  return route.handler({ caller, params, query, headers, body, path: event.path }, deps);
 }
 
 /**

@@ -19,7 +19,7 @@ if (!port) throw new Error('functions-worker.ts runs as a worker thread (functio
 const { env, credentials } = workerData as FunctionsWorkerData;
 
 const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile) });
-const api = createApiHandler(apiDeps(() => gateway.service()));
+const api = createApiHandler(apiDeps(() => gateway.service(), () => gateway.sessions()));
 const tasks = workflowRoutes(gateway.tasks);
 const stepEvent = stepEventRoute(gateway.tasks);
 

@@ -4,6 +4,7 @@
  * its adapter's contract (DynamoSessionStore): a copy comes back, undefined attributes dropped; a create never
  * overwrites; one owner's sessions newest first, `limit` at a time.
  */
+import { parse, stringify } from 'yaml';
 import { DigestVerifier } from '../../src/audit/digester';
 import type { LoadedConfig } from '../../src/config/validate';
 import { EmrRejectedError, TransientError, ValidationError } from '../../src/errors';
@@ -11,10 +12,29 @@ import { sanitizeSourceIdentity, SESSION_ID } from '../../src/identifiers';
 import type { ClusterEndpoints, Session } from '../../src/sessions/model';
 import type { EmrSessionCredentials, IssuedCredentials, IssueRequest, SessionPage, SessionRepository } from '../../src/sessions/ports';
 import { SessionService } from '../../src/sessions/service';
-import { SimClock } from './config';
+import { ACCOUNT, GATEWAY_CONFIG_YAML, role, SimClock } from './config';
 import { InMemoryDigestStore, TestDigestSigner } from './digests';
 import { InMemoryAuditLog } from './fakes';
 import { TestSealer } from './sealer';
+
+/** A cluster without runtime roles (added by withSessions). */
+export const LEGACY = 'j-1LEGACYNORUNTIME';
+const ETL = role('CallerTeamRoleETL');
+const SESSIONS = 'elasticmapreduce:GetClusterSessionCredentials';
+
+/** The test config plus: DataTeamA may open sessions as CallerTeamRole*, NoReads too but never as ETL, and a cluster without runtime roles. */
+export function withSessions(yaml: string): string {
+  const doc = parse(yaml) as { clusters: unknown[]; principals: { match: string; policies: string[] }[]; policies: Record<string, unknown> };
+  doc.clusters.push({ id: LEGACY, name: 'legacy', runtimeRoles: false });
+  doc.principals.find((p) => p.match === role('DataTeamA'))!.policies.push('sessions');
+  doc.principals.find((p) => p.match === role('NoReads'))!.policies.push('sessions', 'no-etl-sessions');
+  const clusters = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*`;
+  doc.policies.sessions = { Version: '2012-10-17', Statement: [{ Sid: 'SessionsAsTeamRoles', Effect: 'Allow', Action: SESSIONS, Resource: clusters, Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': role('CallerTeamRole*') } } }] };
+  doc.policies['no-etl-sessions'] = { Version: '2012-10-17', Statement: [{ Sid: 'NoEtlSessions', Effect: 'Deny', Action: SESSIONS, Resource: '*', Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': ETL } } }] };
+  return stringify(doc);
+}
+/** The shared test configuration with sessions (withSessions). */
+export const SESSIONS_CONFIG_YAML = withSessions(GATEWAY_CONFIG_YAML);
 
 const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

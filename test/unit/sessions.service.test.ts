@@ -4,31 +4,17 @@
  * under the submission's identity and catalogue rules, audits every decision on the session's own chain, and never
  * keeps the password.
  */
-import { parse, stringify } from 'yaml';
 import { verifyTrail } from '../../src/audit/verify';
 import { EmrRejectedError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../../src/errors';
 import { SESSION_ID } from '../../src/identifiers';
 import { eventLabels } from '../support/audit';
-import { ACCOUNT, ALICE, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, loadTestConfig, NOREADS, role, UNVERIFIED_CONFIG_YAML } from '../support/config';
-import { emrRefusal, emrThrottled, memorySessions, type MemorySessions } from '../support/sessions';
+import { ALICE, CAROL, CLUSTER, loadTestConfig, NOREADS, role, UNVERIFIED_CONFIG_YAML } from '../support/config';
+import { emrRefusal, emrThrottled, LEGACY, memorySessions, SESSIONS_CONFIG_YAML, withSessions, type MemorySessions } from '../support/sessions';
 
 const ETL = role('CallerTeamRoleETL');
 const CALLER = role('Caller');
-const LEGACY = 'j-1LEGACYNORUNTIME';
-const SESSIONS = 'elasticmapreduce:GetClusterSessionCredentials';
 
-/** The test config plus: DataTeamA may open sessions as CallerTeamRole*, NoReads too but never as ETL, and a cluster without runtime roles. */
-function withSessions(yaml: string): string {
-  const doc = parse(yaml) as { clusters: unknown[]; principals: { match: string; policies: string[] }[]; policies: Record<string, unknown> };
-  doc.clusters.push({ id: LEGACY, name: 'legacy', runtimeRoles: false });
-  doc.principals.find((p) => p.match === role('DataTeamA'))!.policies.push('sessions');
-  doc.principals.find((p) => p.match === role('NoReads'))!.policies.push('sessions', 'no-etl-sessions');
-  const clusters = `arn:aws:elasticmapreduce:us-east-1:${ACCOUNT}:cluster/*`;
-  doc.policies.sessions = { Version: '2012-10-17', Statement: [{ Sid: 'SessionsAsTeamRoles', Effect: 'Allow', Action: SESSIONS, Resource: clusters, Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': role('CallerTeamRole*') } } }] };
-  doc.policies['no-etl-sessions'] = { Version: '2012-10-17', Statement: [{ Sid: 'NoEtlSessions', Effect: 'Deny', Action: SESSIONS, Resource: '*', Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': ETL } } }] };
-  return stringify(doc);
-}
-const CONFIG = loadTestConfig(withSessions(GATEWAY_CONFIG_YAML));
+const CONFIG = loadTestConfig(SESSIONS_CONFIG_YAML);
 
 let m: MemorySessions;
 beforeEach(() => {
