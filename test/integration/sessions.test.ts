@@ -195,5 +195,11 @@ describe('POST /sessions', () => {
     const second = await call('GET', '/sessions', { caller: ALICE, query: { limit: '2', nextToken: first.body.nextToken as string } });
     expect((second.body.sessions as { sessionId: string }[]).map((s) => s.sessionId)).toEqual(ids.slice(2));
     expect((await call('GET', '/sessions', { caller: CAROL, query: { nextToken: first.body.nextToken as string } })).status).toBe(400);
+    // A token of one listing opens no other: GET /jobs's is no GET /sessions token, nor the other way round.
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/jobs', { caller: ALICE, body: submitBody({ name: `job ${i}` }) })).status).toBe(202);
+    const jobs = await call('GET', '/jobs', { caller: ALICE, query: { limit: '1' } });
+    expect(jobs.body.nextToken).toEqual(expect.any(String));
+    expect((await call('GET', '/sessions', { caller: ALICE, query: { nextToken: jobs.body.nextToken as string } })).status).toBe(400);
+    expect((await call('GET', '/jobs', { caller: ALICE, query: { nextToken: first.body.nextToken as string } })).status).toBe(400);
   });
 });
