@@ -13,6 +13,7 @@ import { createCore, lambdaCore, type Core, type GatewayOptions } from './compos
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
 import { createReconciler } from './composition/reconciler';
 import { createService, policyEngine } from './composition/service';
+import { createSessions } from './composition/sessions';
 import { createTasks, lambdaSfn, lambdaTasks } from './composition/tasks';
 import { createTriggers } from './composition/triggers';
 import { loadEnv, type GatewayEnv } from './config/env';
@@ -20,6 +21,7 @@ import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
 import type { JobService } from './jobs/service';
+import type { SessionService } from './sessions/service';
 import type { StepTasks } from './jobs/step-tasks';
 import type { TriggerService } from './triggers/service';
 
@@ -42,11 +44,14 @@ export interface Gateway {
   service(): JobService;
   /** The reconciler of jobs no execution follows (needs STATE_MACHINE_ARN). */
   reconciler(): Reconciler;
+  /** Interactive sessions (POST /sessions; needs SESSION_ROLE_ARN where a cluster propagates source identity). */
+  sessions(): SessionService;
   triggers(): TriggerService;
 }
 
 function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
   let service: JobService | undefined;
+  let sessions: SessionService | undefined;
   let triggers: TriggerService | undefined;
   return {
     env: core.env,
@@ -60,6 +65,7 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     digester: () => createDigester(core, digests),
     reconciler: () => createReconciler(core, tasks, clients.sfn),
     service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
+    sessions: () => (sessions ??= createSessions(core, clients, digests.verifier)),
     triggers() {
       triggers ??= createTriggers(core, this.service(), core.audit);
       return triggers;

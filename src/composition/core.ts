@@ -33,6 +33,8 @@ export interface Core {
   env: GatewayEnv;
   target: AwsTarget;
   config: GatewayConfig;
+  /** The DynamoDB client the stores share (the session store too: sessions live in the jobs table). */
+  dynamodb: AwsClients['dynamodb'];
   kms: AwsClients['kms'];
   jobs: DynamoJobStore;
   audit: DynamoAuditStore;
@@ -51,7 +53,7 @@ export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (t
   const jobs = new DynamoJobStore(dynamodb, env.jobsTable);
   const sealer = new KmsAuditSealer(kms, env.auditKeyId);
   const audit = new DynamoAuditStore(dynamodb, env.auditTable, sealer);
-  return { env, target, config, kms, jobs, audit, sealer, options };
+  return { env, target, config, dynamodb, kms, jobs, audit, sealer, options };
 }
 
 // The Lambda container's parts (here and in the other modules of this folder): each created on first use, from the

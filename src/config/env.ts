@@ -27,6 +27,8 @@ const envSchema = z.object({
   SUBMITTER_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
   /** The API's OpenAPI document, as the JSON file packaging writes from the route schemas (the api function only). */
   OPENAPI_DOCUMENT: z.optional(z.string().check(z.minLength(1))),
+  /** The role the API assumes with SourceIdentity to ask EMR for an interactive session's credentials (POST /sessions). */
+  SESSION_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
   /** Only for the local stack: every SDK client goes there. */
   AWS_ENDPOINT_URL: z.optional(z.url()),
   POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
@@ -50,6 +52,7 @@ export interface GatewayEnv {
   submitterRoleArn?: string;
   /** The OpenAPI document's file (OPENAPI_DOCUMENT). */
   openapiDocument?: string;
+  sessionRoleArn?: string;
   endpoint?: string;
   polling: Required<PollingPolicy>;
 }
@@ -71,6 +74,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
     ...(e.OPENAPI_DOCUMENT ? { openapiDocument: e.OPENAPI_DOCUMENT } : {}),
+    ...(e.SESSION_ROLE_ARN ? { sessionRoleArn: e.SESSION_ROLE_ARN } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),
     polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS, heartbeatSeconds: e.POLL_HEARTBEAT_SECONDS },
   };

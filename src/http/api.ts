@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { version } from '../../package.json';
 import { ConfigError } from '../errors';
 import type { Caller, JobService } from '../jobs/service';
+import type { SessionService } from '../sessions/service';
 import { logger as sharedLogger } from '../util/logger';
 import { errorResponse, HttpError } from './responses';
 import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
@@ -19,12 +20,12 @@ import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * The API's dependencies over its job service: this release's version, and the OpenAPI document, obtained once, at
+ * The API's dependencies over its job and session services: this release's version, and the OpenAPI document, obtained once, at
  * its first request (built from the schemas by openapi.ts, or read from the file packaging wrote from them).
  */
-export function apiDeps(service: () => JobService, openapi: () => unknown): () => ApiDeps {
+export function apiDeps(service: () => JobService, sessions: () => SessionService, openapi: () => unknown): () => ApiDeps {
   let document: unknown;
-  return () => ({ service: service(), openapi: () => (document ??= openapi()), version });
+  return () => ({ service: service(), sessions, openapi: () => (document ??= openapi()), version });
 }
 
 /**
@@ -79,10 +80,10 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const caller = callerOf(event); // first: an unsigned request learns nothing, not even which routes exist
   const { route, params } = matchRoute(event.httpMethod, event.path);
-  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
+  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}), ...(params.sessionId ? { sessionId: params.sessionId } : {}) });
   const query = queryOf(event);
   const body = route.body ? parseBody(event, headers) : undefined;
-  return route.handler({ caller, params, query, headers, body }, deps);
+  return route.handler({ caller, params, query, headers, body, path: event.path }, deps);
 }
 
 /**
