@@ -7,6 +7,7 @@
  *   submission, with its profile (submission.ts);
  * - one at a time back to back: each submission shares the machine with the previous job's workflow;
  * - N at concurrency C: submissions/s (a 202 each), p50/p99, errors; then the time until every one of them ended.
+ * All of it for each of the local stack's DynamoDB modes (persisted, in memory), side by side at the end.
  * Prints the issue's targets with "met"/"not met", the figures they compare and the machine's load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { GatewayClient } from '../src/client';
 import { startLocalStack, type LocalStack } from '../src/local/stack';
 import { cpuShares, printShares } from './cpu-profile';
 import { median, percentile } from './stats';
-import { printProfile, profileOnItsOwnStack } from './submission';
+import { MODES, printProfile, profileOnItsOwnStack, type Mode, type SubmissionProfile } from './submission';
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
@@ -67,14 +68,25 @@ async function settle(stack: LocalStack): Promise<number> {
 
 const load = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
 
-export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency = Number(process.argv[3] ?? 50)): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
+interface ModeFigures {
+  mode: Mode;
+  profile: SubmissionProfile;
+  gatewaySerial: Run;
+  directSerial: Run;
+  gateway: Run;
+  directLoaded: Run;
+}
+
+/** Every phase on one stack of `mode` (after its own profiled idle stack), printed as it goes. */
+async function measure(mode: Mode, jobs: number, concurrency: number): Promise<ModeFigures> {
+  console.log(`\n=== the local stack with DynamoDB ${mode.name} ===`);
   // 1. One at a time on an idle stack, with where the time goes: a stack of its own, whose AWS port times each call.
   const profiled = 100;
-  const profile = await profileOnItsOwnStack(profiled);
+  const profile = await profileOnItsOwnStack(profiled, mode);
   printProfile(profile, profiled);
 
-  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH } });
+  const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
+  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, inMemory: mode.inMemory, env: { PATH: process.env.PATH } });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   try {
@@ -112,19 +124,27 @@ export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency =
     console.log(`every one of the ${jobs} gateway jobs ended ${(drainedMs / 1000).toFixed(1)} s after the first submission: ${((jobs / drainedMs) * 1000).toFixed(0)} jobs/s end to end, ${cpuPerJobMs.toFixed(1)} ms of CPU per job (this process: stack and load generator; ${((cpu.user + cpu.system) / 1000 / drainedMs * 100).toFixed(0)}% of one core)`);
     printShares(`where this process's main thread spent the c=${concurrency} run, until every job ended (sampled; the load generator's client is part of "AWS SDK clients" and "HTTP")`, shares, jobs);
     console.log(`peak RSS of the process (stack + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
-
-    const overhead = median(profile.gatewayMs) - median(profile.directMs);
-    const share = perSecond(gateway) / perSecond(directLoaded);
-    const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');
-    console.log(`\ntargets (${load()} at the end):`);
-    console.log(`  p50 overhead of POST /jobs over AddJobFlowSteps, unloaded (idle stack) <= ${TARGET_OVERHEAD_MS} ms: ${overhead.toFixed(2)} ms (${median(profile.gatewayMs).toFixed(2)} vs ${median(profile.directMs).toFixed(2)}): ${verdict(overhead <= TARGET_OVERHEAD_MS)}`);
-    console.log(`    (back to back, sharing the machine with the previous job's workflow: ${(percentile(gatewaySerial.ms, 50) - percentile(directSerial.ms, 50)).toFixed(2)} ms)`);
-    console.log(`  throughput at c=${concurrency} >= ${TARGET_THROUGHPUT_SHARE * 100}% of direct, 0 errors: ${perSecond(gateway).toFixed(0)}/s vs ${perSecond(directLoaded).toFixed(0)}/s = ${(share * 100).toFixed(0)}%, ${gateway.errors} errors: ${verdict(share >= TARGET_THROUGHPUT_SHARE && gateway.errors === 0)}`);
     emr.destroy();
+    return { mode, profile, gatewaySerial, directSerial, gateway, directLoaded };
   } finally {
     clearInterval(sampler);
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function main(jobs = Number(process.argv[2] ?? 1000), concurrency = Number(process.argv[3] ?? 50)): Promise<void> {
+  const figures: ModeFigures[] = [];
+  for (const mode of MODES) figures.push(await measure(mode, jobs, concurrency));
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');
+  console.log(`\ntargets (${load()} at the end), for each DynamoDB mode of the local stack:`);
+  for (const { mode, profile, gatewaySerial, directSerial, gateway, directLoaded } of figures) {
+    const overhead = median(profile.gatewayMs) - median(profile.directMs);
+    const share = perSecond(gateway) / perSecond(directLoaded);
+    console.log(`  ${mode.name}:`);
+    console.log(`    p50 overhead of POST /jobs over AddJobFlowSteps, unloaded (idle stack) <= ${TARGET_OVERHEAD_MS} ms: ${overhead.toFixed(2)} ms (${median(profile.gatewayMs).toFixed(2)} vs ${median(profile.directMs).toFixed(2)}): ${verdict(overhead <= TARGET_OVERHEAD_MS)}`);
+    console.log(`      (back to back, sharing the machine with the previous job's workflow: ${(percentile(gatewaySerial.ms, 50) - percentile(directSerial.ms, 50)).toFixed(2)} ms)`);
+    console.log(`    throughput at c=${concurrency} >= ${TARGET_THROUGHPUT_SHARE * 100}% of direct, 0 errors: ${perSecond(gateway).toFixed(0)}/s vs ${perSecond(directLoaded).toFixed(0)}/s = ${(share * 100).toFixed(0)}%, ${gateway.errors} errors: ${verdict(share >= TARGET_THROUGHPUT_SHARE && gateway.errors === 0)}`);
   }
 }
 

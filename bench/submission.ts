@@ -161,11 +161,26 @@ export function printProfile(profile: SubmissionProfile, jobs: number): void {
   console.log(`the workflow's first task (AddJobFlowSteps) ran before the 202 in ${profile.firstTaskBefore202} of ${jobs + WARM_UP} submissions`);
 }
 
+/** The local stack's two DynamoDB modes: LevelDB in the data directory (`npm start`), or in memory (`--in-memory`, tests). */
+export const MODES = [
+  { name: 'persisted', inMemory: false },
+  { name: 'in memory', inMemory: true },
+] as const;
+export type Mode = (typeof MODES)[number];
+
 /** The profile on a stack of its own (its AWS port times every call), stopped and removed after. */
-export async function profileOnItsOwnStack(jobs: number): Promise<SubmissionProfile> {
+export async function profileOnItsOwnStack(jobs: number, mode: Mode = MODES[0]): Promise<SubmissionProfile> {
   const dataDir = mkdtempSync(join(tmpdir(), 'emr-gateway-bench-'));
   const recorder = exchangeRecorder();
-  const stack = await startLocalStack({ configFile: resolve(__dirname, '../config/example.yaml'), port: 0, awsPort: 0, dataDir, env: { PATH: process.env.PATH }, onAwsExchange: recorder.listener });
+  const stack = await startLocalStack({
+    configFile: resolve(__dirname, '../config/example.yaml'),
+    port: 0,
+    awsPort: 0,
+    dataDir,
+    inMemory: mode.inMemory,
+    env: { PATH: process.env.PATH },
+    onAwsExchange: recorder.listener,
+  });
   try {
     await stack.startup;
     return await profileSubmission(stack, recorder.calls, jobs);
@@ -176,7 +191,14 @@ export async function profileOnItsOwnStack(jobs: number): Promise<SubmissionProf
 }
 
 export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void> {
-  printProfile(await profileOnItsOwnStack(jobs), jobs);
+  const overheads: string[] = [];
+  for (const mode of MODES) {
+    console.log(`\n${mode.name}:`);
+    const profile = await profileOnItsOwnStack(jobs, mode);
+    printProfile(profile, jobs);
+    overheads.push(`${mode.name} ${(median(profile.gatewayMs) - median(profile.directMs)).toFixed(2)} ms`);
+  }
+  console.log(`\ngateway overhead p50, side by side: ${overheads.join(' vs ')}`);
 }
 
 if (require.main === module) {

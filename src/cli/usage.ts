@@ -69,7 +69,7 @@ Against an AWS account (read-only, the standard AWS credential chain), or the lo
       each finding with the JSON that fixes it. Exit 0 all pass (warnings allowed), 1 a check failed.
 
 The local stack (what \`npm start\` runs): the whole gateway on this machine, no AWS account needed:
-  emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway] [--faults SPEC]
+  emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway | --in-memory] [--faults SPEC]
       Also from EMR_GATEWAY_LOCAL_CONFIG, EMR_GATEWAY_PORT, EMR_GATEWAY_AWS_PORT, EMR_GATEWAY_DATA_DIR,
       EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
   emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
@@ -300,7 +300,7 @@ first field that differs). --aws-endpoint: the local stack's AWS port (default h
 
 ${EXITS}`,
 
-  local: `Usage: emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway] [--faults SPEC]
+  local: `Usage: emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway | --in-memory] [--faults SPEC]
 
 The whole gateway on this machine (what \`npm start\` runs), no AWS account needed, until Ctrl-C. Prints the
 endpoints and the lines to paste into another terminal (an alias for this CLI, demo credentials, a submit).
@@ -308,6 +308,8 @@ endpoints and the lines to paste into another terminal (an alias for this CLI, d
   --port N          the gateway API, or EMR_GATEWAY_PORT (default 3000)
   --aws-port N      the local AWS services, or EMR_GATEWAY_AWS_PORT (default 4566)
   --data-dir DIR    jobs, audit trails, step logs, buckets; or EMR_GATEWAY_DATA_DIR (default .emr-gateway)
+  --in-memory       keep the jobs and audit trails in memory, the rest in a temporary directory: nothing is
+                    kept after the stop (quicker; for tries and tests)
   --faults SPEC     or EMR_GATEWAY_FAULTS, e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05`,
 };
 

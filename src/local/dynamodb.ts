@@ -184,8 +184,9 @@ interface Dynalite {
   close(): Promise<void>;
 }
 
-async function startDynalite(path: string): Promise<Dynalite> {
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+async function startDynalite(path: string | undefined): Promise<Dynalite> {
+  // Without a path dynalite keeps its tables in memory (memory-level).
+  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   // dynalite closes its LevelDB only from its server's close, which fails (and skips the database) on a server
   // that never listened. So it listens, but where no one can connect: a Unix socket in a fresh 0700 directory,
   // both removed again at once. Its requests never come through it.
@@ -249,17 +250,21 @@ function hasRoomToReopen(path: string): boolean {
   }
 }
 
-export async function openLocalDynamo(path: string, options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+/**
+ * The local DynamoDB in `path`, or, without one, in memory (`emr-gateway local --in-memory`, tests, benches):
+ * nothing is written to disk, so there are no write failures to survive, and the tables end with the process.
+ */
+export async function openLocalDynamo(path: string | undefined, options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   patchLevel();
-  const key = resolve(path);
-  if (writeFailures.has(key)) throw new Error(`the local DynamoDB in ${path} is open already`);
+  const key = path === undefined ? undefined : resolve(path);
+  if (key !== undefined && writeFailures.has(key)) throw new Error(`the local DynamoDB in ${path} is open already`);
   const recoverEveryMs = options.recoverEveryMs ?? 1000;
   let current: Dynalite | undefined = await startDynalite(path);
   let reopening: Promise<void> | undefined;
   let closed = false;
 
   const recover = async (): Promise<void> => {
-    if (closed || reopening || !hasRoomToReopen(path)) return;
+    if (closed || reopening || path === undefined || !hasRoomToReopen(path)) return;
     reopening = (async () => {
       await current?.close();
       current = undefined;
@@ -275,10 +280,12 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
   };
   const outage = new WriteOutage(() => void recover(), recoverEveryMs);
 
-  writeFailures.set(key, (error) => {
-    if (closed) return;
-    outage.began(`local DynamoDB: cannot write to ${path}: writes are answered InternalServerError (retried by the SDKs) until it can again, reads go on`, error.message);
-  });
+  if (key !== undefined) {
+    writeFailures.set(key, (error) => {
+      if (closed) return;
+      outage.began(`local DynamoDB: cannot write to ${path}: writes are answered InternalServerError (retried by the SDKs) until it can again, reads go on`, error.message);
+    });
+  }
 
   const handle: RequestListener = (req, res) => {
     if (reopening) return void reopening.then(() => handle(req, res));
@@ -301,7 +308,7 @@ export async function openLocalDynamo(path: string, options: LocalDynamoOptions 
       closed = true;
       outage.stop();
       await reopening;
-      writeFailures.delete(key);
+      if (key !== undefined) writeFailures.delete(key);
       await current?.close();
       current = undefined;
     },

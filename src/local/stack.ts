@@ -7,7 +7,7 @@
  * digests, schedules, triggers) on this one. Restarting keeps jobs, audit
  * trails, the audit key and the buckets, and follows every unfinished job again to its real end.
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
 import definition from '../../statemachines/submit-job.asl.json';
@@ -53,6 +53,12 @@ export interface LocalStackOptions {
   /** The local AWS endpoint port (0: any free one). */
   awsPort: number;
   dataDir: string;
+  /**
+   * DynamoDB in memory (tests, benches, `emr-gateway local --in-memory`): the jobs and audit trails end with the
+   * stack. The other emulators still keep their state in `dataDir`, which must then be empty: their steps, keys and
+   * digests would otherwise outlive the tables they belong to.
+   */
+  inMemory?: boolean;
   host?: string;
   faults?: Faults;
   /** Polling of EMR steps: the local stack's steps are quick, so it polls sooner than the AWS defaults. */
@@ -129,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { config } = loaded;
   const polling = options.polling ?? LOCAL_POLLING;
   const dataDir = privateDirectory(resolve(options.dataDir));
+  if (options.inMemory) refuseUsedDirectory(dataDir);
   // One stack per data directory: before anything in it is read or written (a second stack would otherwise
   // settle the first one's running steps, and fail on dynalite's database lock).
   const lock = acquireStackLock(dataDir);
@@ -136,7 +143,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const started: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
     // DynamoDB: dynalite in-process, reached only through the AWS port.
-    const dynamo = await openLocalDynamo(privateDirectory(join(dataDir, 'dynamodb')), { arns: { partition: config.partition, region: config.region, account: config.account } });
+    const dynamo = await openLocalDynamo(options.inMemory ? undefined : privateDirectory(join(dataDir, 'dynamodb')), { arns: { partition: config.partition, region: config.region, account: config.account } });
     started.push(() => dynamo.close());
     // Phase 1: the emulators, calling into the gateway through the link.
     const link = new GatewayLink();
@@ -272,6 +279,12 @@ async function stopPart(part: string, stop: () => Promise<void> | void, boundMs?
  * The data directory holds what the stack trusts on its next start (jobs it runs again, audit trails, step
  * logs): only its owner may read or write it. Created 0700; an existing one is tightened to 0700.
  */
+/** An in-memory stack's data directory holds nothing yet (see LocalStackOptions.inMemory). */
+function refuseUsedDirectory(dataDir: string): void {
+  const used = readdirSync(dataDir).sort();
+  if (used.length) throw new Error(`an in-memory stack needs an empty data directory; ${dataDir} holds ${used.join(', ')} (leave out --data-dir: a fresh temporary one is used)`);
+}
+
 function privateDirectory(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = statSync(dir);

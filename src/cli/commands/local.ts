@@ -1,6 +1,7 @@
 /** `emr-gateway local` (what `npm start` runs): the whole gateway on this machine, until Ctrl-C. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rolesFor } from '../../authz/roles';
 import { loadConfigFile } from '../../config-file/load';
@@ -56,10 +57,19 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
       config: { type: 'string', default: env.local.config ?? exampleConfig() },
       port: { type: 'string', default: env.local.port ?? '3000' },
       'aws-port': { type: 'string', default: env.local.awsPort ?? '4566' },
-      'data-dir': { type: 'string', default: env.local.dataDir ?? '.emr-gateway' },
+      'data-dir': { type: 'string' },
+      'in-memory': { type: 'boolean', default: false },
       faults: { type: 'string', default: env.local.faults ?? '' },
     },
   });
+  const inMemory = values['in-memory'];
+  if (inMemory && values['data-dir'] !== undefined) throw new UsageError('--in-memory keeps nothing on disk: it takes no --data-dir');
+  // In memory, the other emulators' state goes to a fresh directory of its own, removed at the stop
+  // (EMR_GATEWAY_DATA_DIR, a default, does not apply).
+  const dataDir = inMemory ? mkdtempSync(join(tmpdir(), 'emr-gateway-in-memory-')) : (values['data-dir'] ?? env.local.dataDir ?? '.emr-gateway');
+  const removeTemporary = () => {
+    if (inMemory) rmSync(dataDir, { recursive: true, force: true });
+  };
   let faults;
   try {
     faults = parseFaults(values.faults);
@@ -74,11 +84,13 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
       configFile: values.config,
       port: port(values.port, '--port'),
       awsPort: port(values['aws-port'], '--aws-port'),
-      dataDir: values['data-dir'],
+      dataDir,
+      inMemory,
       faults,
       env: env.processEnv,
     });
   } catch (error) {
+    removeTemporary();
     if (error instanceof DataDirectoryInUseError) {
       io.err(`emr-gateway local: ${error.message}`);
       return EXIT.failed;
@@ -90,7 +102,7 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
     }
     throw error;
   }
-  io.out(banner(stack, values.config, values['data-dir'], values.faults));
+  io.out(banner(stack, values.config, inMemory ? undefined : dataDir, values.faults));
   // (A reader of the output that has gone, e.g. a `| tee` ended by the same Ctrl-C, is handled in main.ts's run.)
   return new Promise<number>((done) => {
     let stopping = false;
@@ -104,6 +116,7 @@ export async function local(args: string[], io: Io, env: CliEnvironment): Promis
         process.exit(EXIT.failed);
       }, STOP_DEADLINE_MS);
       void stack.stop().then(() => {
+        removeTemporary();
         clearTimeout(deadline);
         io.err('stopped.');
         // Nothing of the stack runs any more: should anything still hold the event loop, it does not hold the exit.
@@ -122,13 +135,14 @@ function resumedLine(jobIds: readonly string[]): string {
   return `Following ${jobIds.length} unfinished job${jobIds.length === 1 ? '' : 's'} again (${shown}${more})`;
 }
 
-function banner(stack: LocalStack, configFile: string, dataDir: string, faults: string): string {
+/** `dataDir` undefined: the stack keeps its tables in memory. */
+function banner(stack: LocalStack, configFile: string, dataDir: string | undefined, faults: string): string {
   const { config } = stack;
   const lines = [
     'emr-step-gateway: the local stack is up.',
     `  Gateway API (AWS SigV4, service execute-api):                            ${stack.apiUrl}`,
     `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, S3, EventBridge): ${stack.awsUrl}`,
-    `  Configuration: ${configFile}    Data: ${resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
+    `  Configuration: ${configFile}    Data: ${dataDir === undefined ? 'in memory (gone at the stop)' : resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
     ...(stack.resumed.length ? [`  ${resumedLine(stack.resumed)}`] : []),
     '',
   ];
@@ -155,6 +169,10 @@ function banner(stack: LocalStack, configFile: string, dataDir: string, faults: 
   }
   lines.push('The alias runs this checkout\'s CLI from any directory (npx would fetch that name from the npm registry instead).');
   lines.push(`The AWS CLI works against the local endpoint, e.g.: aws --endpoint-url ${stack.awsUrl} emr list-steps --cluster-id ${cluster.id}`);
-  lines.push('Stop with Ctrl-C: jobs and audit trails are kept; unfinished jobs are followed again on the next start.');
+  lines.push(
+    dataDir === undefined
+      ? 'Stop with Ctrl-C: running steps are ended; the jobs and audit trails end with the stack (in memory).'
+      : 'Stop with Ctrl-C: jobs and audit trails are kept; unfinished jobs are followed again on the next start.',
+  );
   return lines.join('\n');
 }
