@@ -12,21 +12,25 @@ import type { AuditSealer } from './audit/ports';
 import { createCore, lambdaCore, type Core, type GatewayOptions } from './composition/core';
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
 import { createReconciler } from './composition/reconciler';
-import { createService } from './composition/service';
+import { createService, policyEngine } from './composition/service';
+import { createSessions } from './composition/sessions';
 import { createTasks, lambdaSfn, lambdaTasks } from './composition/tasks';
+import { createTriggers } from './composition/triggers';
 import { loadEnv, type GatewayEnv } from './config/env';
 import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
 import type { JobService } from './jobs/service';
+import type { SessionService } from './sessions/service';
 import type { StepTasks } from './jobs/step-tasks';
-import { TriggerService } from './triggers/service';
+import type { TriggerService } from './triggers/service';
 
 export type { GatewayOptions } from './composition/core';
 
 export interface Gateway {
   env: GatewayEnv;
   clients: AwsClients;
+  /** The configuration and its policy engine. */
   loaded: LoadedConfig;
   jobs: JobRepository;
   audit: AuditLog;
@@ -40,16 +44,19 @@ export interface Gateway {
   service(): JobService;
   /** The reconciler of jobs no execution follows (needs STATE_MACHINE_ARN). */
   reconciler(): Reconciler;
+  /** Interactive sessions (POST /sessions; needs SESSION_ROLE_ARN where a cluster propagates source identity). */
+  sessions(): SessionService;
   triggers(): TriggerService;
 }
 
 function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
   let service: JobService | undefined;
+  let sessions: SessionService | undefined;
   let triggers: TriggerService | undefined;
   return {
     env: core.env,
     clients,
-    loaded: core.loaded,
+    loaded: { config: core.config, engine: policyEngine(core) },
     jobs: core.jobs,
     audit: core.audit,
     sealer: core.sealer,
@@ -58,8 +65,9 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     digester: () => createDigester(core, digests),
     reconciler: () => createReconciler(core, tasks, clients.sfn),
     service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
+    sessions: () => (sessions ??= createSessions(core, clients, digests.verifier)),
     triggers() {
-      triggers ??= new TriggerService(core.loaded.config, this.service(), core.audit);
+      triggers ??= createTriggers(core, this.service(), core.audit);
       return triggers;
     },
   };

@@ -91,12 +91,16 @@ export const KMS_KEY_ARN = whole(`arn:${PARTITION_FRAGMENT}:kms:[a-z0-9-]+:\\d{1
 export const JOB_ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 export const JOB_ID = /^job-[0-9a-hjkmnp-tv-z]{26}$/;
 export const EXAMPLE_JOB_ID = 'job-0123456789abcdefghjkmnpqrs';
+/** The gateway's interactive-session ids (POST /sessions): `ses-` + 26 characters of the same alphabet. */
+export const SESSION_ID = /^ses-[0-9a-hjkmnp-tv-z]{26}$/;
+export const EXAMPLE_SESSION_ID = 'ses-0123456789abcdefghjkmnpqrs';
 
 /**
- * The audit chains, by id: a job's trail is named by its job id; a schedule's or trigger's lost runs are
- * `schedule:NAME` / `trigger:NAME` (triggers/service.ts); a principal's denied reads and cancels are
- * `denials:PRINCIPAL_ARN`. No other chain id can be a job id (JOB_ID has no `:`), and the API reads only chains
- * named by a job id (GET /jobs/{jobId}/audit), so none of the others is readable through it.
+ * The audit chains, by id: a job's trail is named by its job id, an interactive session's by its session id; a
+ * schedule's or trigger's lost runs are `schedule:NAME` / `trigger:NAME` (triggers/service.ts); a principal's denied
+ * reads and cancels are `denials:PRINCIPAL_ARN`. No other chain id can be a job or session id (JOB_ID and SESSION_ID
+ * have no `:`, and their prefixes differ), and the API reads only chains named by a job id (GET /jobs/{jobId}/audit)
+ * or a session id (GET /sessions/{sessionId}/audit), so none of the others is readable through it.
  */
 export const DENIALS_CHAIN_PREFIX = 'denials:';
 

@@ -1,10 +1,12 @@
-/** The four EMR actions the gateway asks the policy about, and the condition keys it sets. */
+/** The EMR actions the gateway asks the policy about, and the condition keys it sets. */
 
 export const GATEWAY_ACTIONS = {
   submit: 'elasticmapreduce:AddJobFlowSteps',
   describe: 'elasticmapreduce:DescribeStep',
   list: 'elasticmapreduce:ListSteps',
   cancel: 'elasticmapreduce:CancelSteps',
+  /** POST /sessions: an interactive session's credentials, with the runtime role as elasticmapreduce:ExecutionRoleArn. */
+  sessionCredentials: 'elasticmapreduce:GetClusterSessionCredentials',
 } as const;
 
 export type GatewayAction = (typeof GATEWAY_ACTIONS)[keyof typeof GATEWAY_ACTIONS];

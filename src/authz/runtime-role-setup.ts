@@ -98,6 +98,17 @@ export function submitterAddStepsStatement(clusterArns: readonly string[], runti
   };
 }
 
+/** The inline policy of the gateway's sessions role (serverless.yml EmrGatewaySessions, and the local stack's seed). */
+export const SESSIONS_POLICY = 'session-credentials-as-catalogue-roles';
+
+/**
+ * The same control for interactive sessions (the EMR documentation names GetClusterSessionCredentials beside
+ * AddJobFlowSteps): credentials for the configured clusters with the catalogue's runtime roles, and no other.
+ */
+export function sessionCredentialsStatement(clusterArns: readonly string[], runtimeRoleArns: readonly string[]): Record<string, unknown> {
+  return { ...submitterAddStepsStatement(clusterArns, runtimeRoleArns), Sid: 'SessionCredentialsWithCatalogueRuntimeRoles', Action: 'elasticmapreduce:GetClusterSessionCredentials' };
+}
+
 /** The IAM configuration of a security configuration (its AuthorizationConfiguration.IAMConfiguration). */
 export interface RuntimeRoleSettings {
   enabled: boolean;

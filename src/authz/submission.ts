@@ -1,7 +1,9 @@
 /**
  * The authorization request of a submission (elasticmapreduce:AddJobFlowSteps), built in one place: POST /jobs
  * decides with it and GET /roles (and `emr-gateway roles`) asks it for each catalogued role, so the two can
- * never disagree about which keys a decision sees.
+ * never disagree about which keys a decision sees. And that of an interactive session
+ * (elasticmapreduce:GetClusterSessionCredentials, POST /sessions): the same requester and the same
+ * elasticmapreduce:ExecutionRoleArn, as IAM sees both actions.
  */
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
 import type { ContextValue } from './context';
@@ -31,6 +33,18 @@ export function submissionContext(submission: Submission): Record<string, Contex
     [GATEWAY_CONTEXT_KEYS.actionOnFailure]: submission.actionOnFailure,
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+  };
+}
+
+/** What an interactive session asks for (GetClusterSessionCredentials has no step: only the runtime role is a request key). */
+export function sessionCredentialsRequest(requester: Requester, clusterArn: string, executionRoleArn: string): AuthzRequest {
+  return {
+    callerArn: requester.callerArn,
+    action: GATEWAY_ACTIONS.sessionCredentials,
+    resource: clusterArn,
+    context: { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: executionRoleArn },
+    ...(requester.sourceIdentity !== undefined ? { sourceIdentity: requester.sourceIdentity } : {}),
+    ...(requester.now ? { now: requester.now } : {}),
   };
 }
 

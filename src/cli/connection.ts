@@ -78,7 +78,7 @@ function noCredentials(profile: string | undefined, cause: string): string {
 }
 
 /** The gateway's own error codes (errorSchema): any other answer may come from something that is not the gateway. */
-const GATEWAY_CODES = new Set(['ValidationError', 'Unauthorized', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'InternalError']);
+const GATEWAY_CODES = new Set(['ValidationError', 'Unauthorized', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'TooManyRequests', 'EmrRejected', 'InternalError']);
 
 /**
  * The client, its API errors explained: an answer that is not in the gateway's shape (`{error: {code, message}}`)

@@ -8,6 +8,7 @@ import { local } from './commands/local';
 import { logs, trigger } from './commands/local-tools';
 import { policyCheck, policyLint } from './commands/policy';
 import { roles } from './commands/roles';
+import { session } from './commands/session';
 import { submit, wait } from './commands/submit';
 import { version } from '../../package.json';
 import { processIo, type Io } from './output';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   cancel,
   list,
   audit,
+  session,
   logs,
   trigger,
   local,

@@ -39,8 +39,13 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
       T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
-  emr-gateway audit JOB_ID [--verify]   the job's audit events; --verify checks the hash chain here
+  emr-gateway audit JOB_ID|SESSION_ID [--verify]   the audit events; --verify checks the hash chain here
   emr-gateway roles [--cluster ID]      the runtime roles you may use
+  emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
+      interactive-session credentials (EMR GetClusterSessionCredentials) for a notebook: Livy's endpoint, the user
+      name and password (shown once), their expiry, a sparkmagic configuration; decided by the same policy
+  emr-gateway session list [--limit N] [--next-token T] [--all]   your sessions, newest first
+  emr-gateway session show SESSION_ID   one of your sessions (without its password)
   Common: --endpoint URL --region R --profile P --output json|table
   Exit codes: 0 ok / job completed, 1 job failed, cancelled or timed out (or another error),
               2 bad usage, 3 denied (or not authenticated), 4 not found,
@@ -162,11 +167,11 @@ ${CONNECTION}
 
 ${EXITS}`,
 
-  audit: `Usage: emr-gateway audit JOB_ID [--verify] [flags]
+  audit: `Usage: emr-gateway audit JOB_ID|SESSION_ID [--verify] [flags]
 
-The job's audit events, in order. --verify checks here the order, links and hashes of the chain, that event 0
-is the DECISION and that nothing was cut or appended, and reports the gateway's check of the MACs and of the
-signed digests (a rollback); exit 1 when either fails.
+The job's (or interactive session's) audit events, in order. --verify checks here the order, links and hashes of
+the chain, that event 0 is the DECISION and that nothing was cut or appended, and reports the gateway's check of
+the MACs and of the signed digests (a rollback); exit 1 when either fails.
 
 ${CONNECTION}
 
@@ -179,6 +184,26 @@ The runtime roles you may use, per cluster, with the step types allowed. A clust
 configuration does not enable runtime roles takes no runtime-role step: none is offered there, and why is said.
 Offline, with --config: the roles a principal may use on a cluster of that configuration file, with the
 reason of each decision (--all: the roles it may not use too). No AWS call.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  session: `Usage: emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS] [flags]
+       emr-gateway session list [--limit N] [--next-token T] [--all] [flags]
+       emr-gateway session show SESSION_ID [flags]
+
+Interactive-session credentials for a notebook (sparkmagic, Livy), from EMR GetClusterSessionCredentials under
+the runtime role ROLE_ARN, through the gateway: its policy decides elasticmapreduce:GetClusterSessionCredentials
+on the cluster with the role (elasticmapreduce:ExecutionRoleArn), and the decision and the issue are audited
+(emr-gateway audit SESSION_ID). Prints Livy's endpoint, the user name and password, their expiry and a sparkmagic
+configuration; the password is shown only then (the gateway keeps none). A denial is recorded (exit 3).
+  --cluster ID          the EMR cluster (its security configuration enables runtime roles)
+  --role ROLE_ARN       the runtime role the session works as
+  --duration SECONDS    the life wanted, 900 to 43200, recorded; EMR sets the expiry (a note says when it is sooner)
+  --output json         for programs: the session, its credentials and the sparkmagic configuration
+  list                  your sessions, newest first (--limit 1 to 100, --next-token, --all)
+  show SESSION_ID       one of your sessions
 
 ${CONNECTION}
 

@@ -25,16 +25,31 @@ import {
   jobListSchema,
   jobViewSchema,
   rolesResponseSchema,
+  sessionAuditResponseSchema,
+  sessionListSchema,
+  sessionOpenedSchema,
+  sessionViewSchema,
   submitResponseSchema,
   type JobView,
+  type SessionView,
 } from '../http/schemas';
 
 // The client is the package's entry for other tools: its answers' types are named here too.
-export type { JobView };
+export type { JobView, SessionView };
 export type JobList = z.output<typeof jobListSchema>;
 export type SubmitResponse = z.output<typeof submitResponseSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
+export type OpenedSession = z.output<typeof sessionOpenedSchema>;
+export type SessionList = z.output<typeof sessionListSchema>;
+export type SessionAuditResponse = z.output<typeof sessionAuditResponseSchema>;
+
+/** POST /sessions: the cluster, the runtime role, and the life wanted (EMR sets the expiry). */
+export interface SessionRequestInput {
+  clusterId: string;
+  executionRoleArn: string;
+  durationSeconds?: number;
+}
 
 export interface ClientOptions {
   /** e.g. https://abc123.execute-api.us-east-1.amazonaws.com/v1, or http://127.0.0.1:3000 for the local stack. */
@@ -189,6 +204,24 @@ export class GatewayClient {
 
   roles(clusterId?: string): Promise<RolesResponse> {
     return this.request('GET', 'roles', rolesResponseSchema, { query: clusterId ? { clusterId } : {} });
+  }
+
+  /** POST /sessions. Sent once (no Idempotency-Key: each call is a new session, with new credentials). */
+  openSession(body: SessionRequestInput): Promise<OpenedSession> {
+    return this.request('POST', 'sessions', sessionOpenedSchema, { body });
+  }
+
+  getSession(sessionId: string): Promise<SessionView> {
+    return this.request('GET', `sessions/${encodeURIComponent(sessionId)}`, sessionViewSchema);
+  }
+
+  listSessions(options: { limit?: number; nextToken?: string } = {}): Promise<SessionList> {
+    const query = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.request('GET', 'sessions', sessionListSchema, { query });
+  }
+
+  sessionAudit(sessionId: string): Promise<SessionAuditResponse> {
+    return this.request('GET', `sessions/${encodeURIComponent(sessionId)}/audit`, sessionAuditResponseSchema);
   }
 
   health(): Promise<z.output<typeof healthSchema>> {

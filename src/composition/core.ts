@@ -11,15 +11,16 @@ import { KmsAuditSealer } from '../adapters/kms/audit-sealer';
 import { dynamodbClient } from '../adapters/sdk-clients/dynamodb';
 import { kmsClient } from '../adapters/sdk-clients/kms';
 import { loadEnv, type GatewayEnv } from '../config/env';
-import { loadConfigJsonFile, type LoadedConfig } from '../config/validate';
+import { loadPackagedConfig } from '../config/packaged';
+import type { GatewayConfig, LoadedConfig } from '../config/validate';
 import { ConfigError } from '../errors';
 import { jobLogKeys, type Job } from '../jobs/model';
 import { logger } from '../util/logger';
 
 /**
- * In AWS the configuration is the JSON that packaging wrote (validated again here); the local stack passes
- * the configuration it loaded from YAML, and `credentials` (its endpoint accepts any; in AWS the Lambda
- * role's are used).
+ * In AWS the configuration is the JSON that packaging wrote (its schema checked again here, config/packaged.ts);
+ * the local stack passes the configuration it loaded from YAML, validated and compiled, and `credentials` (its
+ * endpoint accepts any; in AWS the Lambda role's are used).
  */
 export interface GatewayOptions {
   credentials?: AwsTarget['credentials'];
@@ -31,7 +32,9 @@ export interface GatewayOptions {
 export interface Core {
   env: GatewayEnv;
   target: AwsTarget;
-  loaded: LoadedConfig;
+  config: GatewayConfig;
+  /** The DynamoDB client the stores share (the session store too: sessions live in the jobs table). */
+  dynamodb: AwsClients['dynamodb'];
   kms: AwsClients['kms'];
   jobs: DynamoJobStore;
   audit: DynamoAuditStore;
@@ -41,8 +44,8 @@ export interface Core {
 
 /** The configuration is loaded (and the environment checked against it) before any client is built. */
 export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (target: AwsTarget) => Pick<AwsClients, 'dynamodb' | 'kms'>): Core {
-  const loaded = options.loaded ?? loadConfigJsonFile(env.configFile);
-  if (loaded.config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
+  const config = options.loaded?.config ?? loadPackagedConfig(env.configFile);
+  if (config.clusters.some((c) => c.propagateSourceIdentity) && !env.submitterRoleArn) {
     throw new ConfigError([{ file: 'environment', path: 'SUBMITTER_ROLE_ARN', message: 'is required: a cluster propagates source identity' }]);
   }
   const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
@@ -50,7 +53,7 @@ export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (t
   const jobs = new DynamoJobStore(dynamodb, env.jobsTable);
   const sealer = new KmsAuditSealer(kms, env.auditKeyId);
   const audit = new DynamoAuditStore(dynamodb, env.auditTable, sealer);
-  return { env, target, loaded, kms, jobs, audit, sealer, options };
+  return { env, target, config, dynamodb, kms, jobs, audit, sealer, options };
 }
 
 // The Lambda container's parts (here and in the other modules of this folder): each created on first use, from the

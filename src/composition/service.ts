@@ -2,6 +2,7 @@
 import type { AwsClients } from '../adapters/clients';
 import { SfnWorkflowStarter } from '../adapters/sfn/workflow-starter';
 import type { DigestVerifier } from '../audit/digester';
+import { PolicyEngine } from '../authz/engine';
 import { ConfigError } from '../errors';
 import { JobService } from '../jobs/service';
 import type { StepTasks } from '../jobs/step-tasks';
@@ -9,11 +10,24 @@ import { lambdaCore, type Core } from './core';
 import { lambdaDigests } from './digests';
 import { lambdaSfn, lambdaTasks } from './tasks';
 
-export function createService({ env, loaded, jobs, audit, sealer }: Core, tasks: StepTasks, digests: DigestVerifier, sfn: AwsClients['sfn']): JobService {
+const engines = new WeakMap<Core, PolicyEngine>();
+
+/**
+ * The policy engine: the local stack's, compiled when it validated the file; in a Lambda container compiled here,
+ * once, by the functions that decide (a policy packaging compiled; PolicyCompileError if not).
+ */
+export function policyEngine(core: Core): PolicyEngine {
+  let engine = core.options.loaded?.engine ?? engines.get(core);
+  if (!engine) engines.set(core, (engine = new PolicyEngine(core.config.principals, core.config.policies)));
+  return engine;
+}
+
+export function createService(core: Core, tasks: StepTasks, digests: DigestVerifier, sfn: AwsClients['sfn']): JobService {
+  const { env, config, jobs, audit, sealer } = core;
   if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
   return new JobService({
-    config: loaded.config,
-    engine: loaded.engine,
+    config,
+    engine: policyEngine(core),
     jobs,
     audit,
     sealer,

@@ -8,9 +8,9 @@ import { SfnWorkflowCallbacks } from '../adapters/sfn/workflow-callbacks';
 import { StepTasks } from '../jobs/step-tasks';
 import { lambdaCore, type Core } from './core';
 
-export function createTasks({ env, target, loaded, jobs, audit, sealer, options }: Core, { emr, sts, sfn }: Pick<AwsClients, 'emr' | 'sts' | 'sfn'>): StepTasks {
-  const emrSteps = new SdkEmrSteps(emr, sts, loaded.config.clusters, env.submitterRoleArn, submitClientFactory(target));
-  return new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(sfn), sealer, config: loaded.config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
+export function createTasks({ env, target, config, jobs, audit, sealer, options }: Core, { emr, sts, sfn }: Pick<AwsClients, 'emr' | 'sts' | 'sfn'>): StepTasks {
+  const emrSteps = new SdkEmrSteps(emr, sts, config.clusters, env.submitterRoleArn, submitClientFactory(target));
+  return new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(sfn), sealer, config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
 }
 
 let sfn: AwsClients['sfn'] | undefined;

@@ -25,6 +25,10 @@ const envSchema = z.object({
   STATE_MACHINE_ARN: z.optional(matching(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN')),
   /** The role the submit task assumes with SourceIdentity, for clusters that propagate it. */
   SUBMITTER_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
+  /** The API's OpenAPI document, as the JSON file packaging writes from the route schemas (the api function only). */
+  OPENAPI_DOCUMENT: z.optional(z.string().check(z.minLength(1))),
+  /** The role the API assumes with SourceIdentity to ask EMR for an interactive session's credentials (POST /sessions). */
+  SESSION_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
   /** Only for the local stack: every SDK client goes there. */
   AWS_ENDPOINT_URL: z.optional(z.url()),
   POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
@@ -46,6 +50,9 @@ export interface GatewayEnv {
   digestKeyId: string;
   stateMachineArn?: string;
   submitterRoleArn?: string;
+  /** The OpenAPI document's file (OPENAPI_DOCUMENT). */
+  openapiDocument?: string;
+  sessionRoleArn?: string;
   endpoint?: string;
   polling: Required<PollingPolicy>;
 }
@@ -66,6 +73,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     digestKeyId: e.DIGEST_KEY_ID,
     ...(e.STATE_MACHINE_ARN ? { stateMachineArn: e.STATE_MACHINE_ARN } : {}),
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
+    ...(e.OPENAPI_DOCUMENT ? { openapiDocument: e.OPENAPI_DOCUMENT } : {}),
+    ...(e.SESSION_ROLE_ARN ? { sessionRoleArn: e.SESSION_ROLE_ARN } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),
     polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS, heartbeatSeconds: e.POLL_HEARTBEAT_SECONDS },
   };

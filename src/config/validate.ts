@@ -1,13 +1,13 @@
 /**
- * Validation of the gateway's configuration data, and the JSON form the Lambda functions load: no YAML
- * parser here, so the deployed bundles do not carry one (the YAML file is validated and turned into JSON
- * at packaging time). Every problem is reported with the file, the path inside it and what is wrong.
+ * The whole validation of the gateway's configuration data, wherever it is read from YAML (config-file/load.ts:
+ * packaging, check-config, the local stack; the YAML file is validated and turned into JSON at packaging time, and
+ * the deployed functions load that JSON through packaged.ts). Every problem is reported with the file, the path
+ * inside it and what is wrong.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import * as z from '../util/zod';
 import { resolvePrincipal } from '../authz/arn';
-import { PolicyEngine, principalRuleProblem, type PrincipalRule } from '../authz/engine';
+import { PolicyEngine, principalRuleProblem } from '../authz/engine';
 import { ConfigError, formatConfigIssue, PolicyCompileError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates } from '../util/validation';
@@ -16,24 +16,8 @@ import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-
 import { eventPatternProblem } from '../triggers/event-pattern';
 import { lintTemplates } from '../triggers/lint';
 import { parseSchedule } from '../triggers/schedule-expression';
-import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
-
-export interface GatewayConfig {
-  /** The file it was loaded from (absolute). */
-  file: string;
-  account: string;
-  region: string;
-  partition: string;
-  clusters: ClusterConfig[];
-  runtimeRoles: string[];
-  principals: PrincipalRule[];
-  /** Policy documents by name, `file:` references already read. */
-  policies: Record<string, unknown>;
-  templates: RawConfig['templates'];
-  schedules: RawConfig['schedules'];
-  triggers: RawConfig['triggers'];
-  local: { credentials: LocalCredential[] };
-}
+import { gatewayConfig, parseConfigSchema, type GatewayConfig } from './packaged';
+export type { GatewayConfig };
 
 export interface LoadedConfig {
   config: GatewayConfig;
@@ -77,11 +61,7 @@ export function applyLintMode(findings: readonly ConfigFinding[], mode: LintMode
  * source file (`:line:col`), where the source keeps positions.
  */
 export function validateConfig(data: unknown, file: string, at: (path: Path) => string = () => '', lint: LintMode = 'enforce'): ValidatedConfig {
-  const parsed = z.safeParse(configSchema, data);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => zodIssue(issue, file, at)));
-  }
-  const raw = parsed.data;
+  const raw = parseConfigSchema(data, file, at);
   const issues: ConfigIssue[] = [];
   const issue = (path: Path, message: string): void => {
     issues.push({ file: `${file}${at(path)}`, path: formatPath(path), message });
@@ -176,29 +156,10 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
   }
   if (issues.length) throw new ConfigError(issues);
 
-  const config: GatewayConfig = {
-    file,
-    account: raw.account,
-    region: raw.region,
-    partition: raw.partition ?? partitionOf(raw.region),
-    clusters: raw.clusters,
-    runtimeRoles: raw.runtimeRoles,
-    principals: raw.principals,
-    policies,
-    templates: raw.templates,
-    schedules: raw.schedules,
-    triggers: raw.triggers,
-    local: raw.local,
-  };
+  const config = gatewayConfig(raw, file, policies);
   return { config, engine: new PolicyEngine(config.principals, config.policies), findings: templateFindings.kept };
 }
 
-
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 function checkUnique(values: readonly string[], report: (index: number, value: string) => void): void {
   const seen = new Set<string>();
@@ -206,27 +167,6 @@ function checkUnique(values: readonly string[], report: (index: number, value: s
     if (seen.has(v)) report(i, v);
     seen.add(v);
   });
-}
-
-function zodIssue(issue: z.core.$ZodIssue, file: string, at: (path: Path) => string): ConfigIssue {
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
-  else if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
-  const target = issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path;
-  return { file: `${file}${at(target)}`, path: formatPath(target), message };
-}
-
-/** Loads the JSON configuration written at packaging time (see deployableConfig), validating it again. */
-export function loadConfigJsonFile(path: string): LoadedConfig {
-  const file = resolve(path);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError([{ file, path: '', message: `cannot read it as JSON: ${(error as Error).message}` }], { cause: error });
-  }
-  return validateConfig(data, file);
 }
 
 /**

@@ -8,19 +8,33 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
 import { version } from '../../package.json';
+import { ConfigError } from '../errors';
 import type { Caller, JobService } from '../jobs/service';
-import { openApiDocument } from './openapi';
+import type { SessionService } from '../sessions/service';
 import { logger as sharedLogger } from '../util/logger';
 import { errorResponse, HttpError } from './responses';
 import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** The API's dependencies over its job service: this release's version, and the OpenAPI document built once, at its first request. */
-export function apiDeps(service: () => JobService): () => ApiDeps {
-  let document: Record<string, unknown> | undefined;
-  return () => ({ service: service(), openapi: () => (document ??= openApiDocument(version)), version });
+/**
+ * The API's dependencies over its job and session services: this release's version, and the OpenAPI document, obtained once, at
+ * its first request (built from the schemas by openapi.ts, or read from the file packaging wrote from them).
+ */
+export function apiDeps(service: () => JobService, sessions: () => SessionService, openapi: () => unknown): () => ApiDeps {
+  let document: unknown;
+  return () => ({ service: service(), sessions, openapi: () => (document ??= openapi()), version });
+}
+
+/**
+ * The OpenAPI document as packaging writes it into the API's zip (OPENAPI_DOCUMENT): the deployed bundle then
+ * carries no JSON Schema generator. The file is the package's own, not input: a missing one is a packaging fault.
+ */
+export function openApiFromFile(file: string | undefined): unknown {
+  if (!file) throw new ConfigError([{ file: 'environment', path: 'OPENAPI_DOCUMENT', message: 'is required by the API (the OpenAPI document packaging writes)' }]);
+  return JSON.parse(readFileSync(file, 'utf8')) as unknown;
 }
 
 /**
@@ -66,10 +80,10 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const caller = callerOf(event); // first: an unsigned request learns nothing, not even which routes exist
   const { route, params } = matchRoute(event.httpMethod, event.path);
-  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}) });
+  deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}), ...(params.sessionId ? { sessionId: params.sessionId } : {}) });
   const query = queryOf(event);
   const body = route.body ? parseBody(event, headers) : undefined;
-  return route.handler({ caller, params, query, headers, body }, deps);
+  return route.handler({ caller, params, query, headers, body, path: event.path }, deps);
 }
 
 /**

@@ -4,7 +4,7 @@
  * which a test compares with this.
  */
 import * as z from '../util/zod';
-import { JOB_ID } from '../identifiers';
+import { JOB_ID, SESSION_ID } from '../identifiers';
 import { jobRequestSchema } from '../jobs/request';
 import {
   auditResponseSchema,
@@ -16,6 +16,12 @@ import {
   listQuerySchema,
   rolesQuerySchema,
   rolesResponseSchema,
+  sessionAuditResponseSchema,
+  sessionListQuerySchema,
+  sessionListSchema,
+  sessionOpenedSchema,
+  sessionRequestSchema,
+  sessionViewSchema,
   submitResponseSchema,
 } from './schemas';
 
@@ -49,8 +55,11 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'body too large',
   415: 'body is not application/json',
   429: 'throttled: retry with backoff',
+  502: 'EMR refused what the gateway allowed (its error is given)',
+  503: 'a dependency is unavailable: retry with backoff',
 };
 const jobIdParameter = { name: 'jobId', in: 'path', required: true, schema: { type: 'string', pattern: JOB_ID.source } };
+const sessionIdParameter = { name: 'sessionId', in: 'path', required: true, schema: { type: 'string', pattern: SESSION_ID.source } };
 
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
@@ -89,6 +98,24 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/roles': {
         get: { summary: 'The runtime roles this caller may use', parameters: queryParameters(rolesQuerySchema), responses: { '200': { description: 'roles per cluster', content: content('Roles') }, ...errors(400, 401, 404) } },
       },
+      '/sessions': {
+        post: {
+          summary: 'Interactive-session credentials for a cluster under a runtime role (EMR GetClusterSessionCredentials), decided by the policy',
+          requestBody: { required: true, content: content('SessionRequest') },
+          responses: { '201': { description: 'issued: the credentials (only in this answer), their expiry and the endpoints', content: content('SessionOpened') }, ...errors(400, 401, 403, 413, 415, 429, 502, 503) },
+        },
+        get: {
+          summary: 'Your interactive sessions, newest first',
+          parameters: queryParameters(sessionListQuerySchema),
+          responses: { '200': { description: 'a page of sessions', content: content('SessionList') }, ...errors(400, 401, 429) },
+        },
+      },
+      '/sessions/{sessionId}': {
+        get: { summary: 'One of your sessions (without its password)', parameters: [sessionIdParameter], responses: { '200': { description: 'the session', content: content('Session') }, ...errors(401, 404) } },
+      },
+      '/sessions/{sessionId}/audit': {
+        get: { summary: "A session's audit events with their hash chain", parameters: [sessionIdParameter], responses: { '200': { description: 'the audit trail', content: content('SessionAuditTrail') }, ...errors(401, 404) } },
+      },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive', content: content('Health') } } } },
     },
@@ -101,6 +128,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
         JobList: schema(jobListSchema),
         AuditTrail: schema(auditResponseSchema),
         Roles: schema(rolesResponseSchema),
+        SessionRequest: schema(sessionRequestSchema, 'input'),
+        SessionOpened: schema(sessionOpenedSchema),
+        Session: schema(sessionViewSchema),
+        SessionList: schema(sessionListSchema),
+        SessionAuditTrail: schema(sessionAuditResponseSchema),
         Health: schema(healthSchema),
         Error: schema(errorSchema),
       },

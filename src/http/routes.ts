@@ -4,16 +4,23 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { EXAMPLE_JOB_ID, JOB_ID } from '../identifiers';
+import { EXAMPLE_JOB_ID, EXAMPLE_SESSION_ID, JOB_ID, SESSION_ID } from '../identifiers';
 import { jobLogKeys, type Job } from '../jobs/model';
 import type { Caller, JobService } from '../jobs/service';
+import type { Session } from '../sessions/model';
+import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, rolesQuerySchema } from './schemas';
-import { jobLinks, jobView } from './views';
+import { cancelQuerySchema, listQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { jobLinks, jobView, sessionView } from './views';
 
 export interface ApiDeps {
   service: JobService;
+  /**
+   * Interactive sessions, built at the first session request. Optional so that an API assembled over a job service
+   * alone (the job routes' test harnesses) still serves those: without it, the session routes are not found.
+   */
+  sessions?: () => SessionService;
   openapi: () => unknown;
   version: string;
 }
@@ -29,6 +36,8 @@ export interface ApiRequest {
   query: Record<string, string>;
   headers: Record<string, string>;
   body: unknown;
+  /** The route's path as requested (for messages). */
+  path: string;
 }
 
 type RouteHandler = (request: ApiRequest, deps: RouteDeps) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult;
@@ -46,6 +55,24 @@ function jobIdParam(request: ApiRequest): string {
   const jobId = request.params.jobId ?? '';
   if (!JOB_ID.test(jobId)) throw new HttpError(404, 'NotFound', `no such job (job ids look like ${EXAMPLE_JOB_ID})`);
   return jobId;
+}
+
+function sessionIdParam(request: ApiRequest): string {
+  const sessionId = request.params.sessionId ?? '';
+  if (!SESSION_ID.test(sessionId)) throw new HttpError(404, 'NotFound', `no such session (session ids look like ${EXAMPLE_SESSION_ID})`);
+  return sessionId;
+}
+
+/** The session service; an API assembled without one (a job routes' harness) has no session route. */
+function sessionsOf(request: ApiRequest, deps: RouteDeps): SessionService {
+  if (!deps.sessions) throw new HttpError(404, 'NotFound', `no route ${request.path}`);
+  return deps.sessions();
+}
+
+/** Once a route knows its session, the rest of the invocation's log lines name it (and its role): never its credentials. */
+function seenSession(logger: Logger, session: Session): Session {
+  logger.appendKeys({ sessionId: session.sessionId, executionRoleArn: session.executionRoleArn });
+  return session;
 }
 
 /** Once a route knows its job, the rest of the invocation's log lines name it (and its role and step). */
@@ -110,6 +137,44 @@ export const ROUTES: readonly Route[] = [
     handler(request, { service }) {
       const { clusterId } = validate(rolesQuerySchema, request.query);
       return json(200, { clusters: service.roles(request.caller, clusterId) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sessions',
+    body: true,
+    async handler(request, deps) {
+      const body = validate(sessionRequestSchema, request.body);
+      const { session, credentials } = await sessionsOf(request, deps).open(request.caller, body);
+      seenSession(deps.logger, session);
+      return json(201, { ...sessionView(session), credentials }, { location: `/sessions/${session.sessionId}` });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/sessions',
+    async handler(request, deps) {
+      const query = validate(sessionListQuerySchema, request.query);
+      const page = await sessionsOf(request, deps).list(request.caller, query);
+      return json(200, { sessions: page.sessions.map(sessionView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/sessions/{sessionId}',
+    async handler(request, deps) {
+      noQuery(request);
+      return json(200, sessionView(seenSession(deps.logger, await sessionsOf(request, deps).get(request.caller, sessionIdParam(request)))));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/sessions/{sessionId}/audit',
+    async handler(request, deps) {
+      noQuery(request);
+      const { session, events, head, verification, anchor } = await sessionsOf(request, deps).auditTrail(request.caller, sessionIdParam(request));
+      seenSession(deps.logger, session);
+      return json(200, { sessionId: session.sessionId, events: events.map(({ jobId: _chainId, ...event }) => event), head, verification, anchor });
     },
   },
   { method: 'GET', path: '/openapi.json', handler: (_request, { openapi }) => json(200, openapi()) },

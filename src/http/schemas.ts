@@ -5,6 +5,9 @@
 import * as z from '../util/zod';
 import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
+import { clusterIdField, executionRoleArnField, strictObject } from '../jobs/request';
+import { describeValue } from '../util/validation';
+import { SESSION_DURATION, SESSION_STATUSES } from '../sessions/model';
 
 const clusterId = z.string().check(z.regex(CLUSTER_ID, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`));
 
@@ -45,7 +48,7 @@ export const rolesQuerySchema = z.strictObject({
 export const errorSchema = z.described(
   z.object({
     error: z.object({
-      code: z.described(z.string(), 'ValidationError, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError'),
+      code: z.described(z.string(), 'ValidationError, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, EmrRejected, ServiceUnavailable, InternalError'),
       message: z.string(),
       details: z.optional(z.record(z.string(), z.unknown())),
     }),
@@ -55,6 +58,14 @@ export const errorSchema = z.described(
 
 const decisionSchema = z.object({ result: z.enum(['Allowed', 'ExplicitlyDenied', 'ImplicitlyDenied']), reason: z.string() });
 
+const callerSchema = z.object({
+  principalArn: z.string(),
+  callerArn: z.string(),
+  sourceIdentity: optionalString('The person: a session name its principals rule marks verified, or a schedule or trigger'),
+  sessionName: optionalString('A session name that is not verified: chosen by whoever called AssumeRole, not an identity'),
+  trigger: z.optional(z.string()),
+});
+
 export const jobViewSchema = z.described(
   z.object({
     jobId: z.string(),
@@ -63,13 +74,7 @@ export const jobViewSchema = z.described(
     clusterId: z.string(),
     executionRoleArn: z.string(),
     stepType: z.string(),
-    caller: z.object({
-      principalArn: z.string(),
-      callerArn: z.string(),
-      sourceIdentity: optionalString('The person: a session name its principals rule marks verified, or a schedule or trigger'),
-      sessionName: optionalString('A session name that is not verified: chosen by whoever called AssumeRole, not an identity'),
-      trigger: z.optional(z.string()),
-    }),
+    caller: callerSchema,
     step: z.object({ id: z.optional(z.string()), state: z.optional(z.string()) }),
     actionOnFailure: z.string(),
     timeoutSeconds: z.optional(z.number()),
@@ -111,9 +116,8 @@ export const jobListSchema = z.described(
 const optionalRecord = () => z.optional(z.record(z.string(), z.unknown()));
 const optionalNumber = (description: string) => z.described(z.optional(z.number()), description);
 
-export const auditResponseSchema = z.described(
-  z.object({
-    jobId: z.string(),
+/** An audit trail's fields, for a job's (GET /jobs/{jobId}/audit) and an interactive session's (GET /sessions/{sessionId}/audit). */
+const auditTrailShape = {
     events: z.array(
       z.object({
         seq: z.number(),
@@ -168,7 +172,10 @@ export const auditResponseSchema = z.described(
       }),
       'The trail against the signed, chained digests of the chain heads kept outside the tables (S3 with Object Lock): detects a rollback to an older, validly sealed state',
     ),
-  }),
+};
+
+export const auditResponseSchema = z.described(
+  z.object({ jobId: z.string(), ...auditTrailShape }),
   "GET /jobs/{jobId}/audit: the job's events in order, sealed and hash-chained, the head the job records, the gateway's verification, and the anchor in the digests",
 );
 
@@ -189,5 +196,83 @@ export const rolesResponseSchema = z.described(
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string() });
 
+// ---- Interactive sessions (POST /sessions) -------------------------------------------------------------------
+
+const durationMessage = (iss: { input?: unknown }) =>
+  `must be a whole number of seconds from ${SESSION_DURATION.minSeconds} to ${SESSION_DURATION.maxSeconds} (12 hours) (got ${describeValue(iss.input)})`;
+
+export const sessionRequestSchema = z.described(
+  strictObject(
+    {
+      clusterId: clusterIdField(),
+      executionRoleArn: executionRoleArnField('The IAM runtime role the session works as (the role ARN, not an STS session ARN).'),
+      durationSeconds: z.described(
+        z.optional(z.number({ error: durationMessage }).check(z.int({ error: durationMessage }), z.gte(SESSION_DURATION.minSeconds, { error: durationMessage }), z.lte(SESSION_DURATION.maxSeconds, { error: durationMessage }))),
+        `The life the session is wanted for, ${SESSION_DURATION.minSeconds} to ${SESSION_DURATION.maxSeconds} seconds: recorded with the decision and the session. ` +
+          "EMR alone sets how long its credentials last (GetClusterSessionCredentials takes no duration): expiresAt is EMR's, never extended or shortened.",
+      ),
+    },
+    'the request body',
+  ),
+  'POST /sessions: interactive-session credentials for a cluster under an IAM runtime role (EMR GetClusterSessionCredentials).',
+);
+
+const sessionShape = {
+  sessionId: z.string(),
+  status: z.described(z.enum(SESSION_STATUSES), 'ISSUED: EMR issued the credentials; DENIED: the policy refused; FAILED: allowed, but EMR refused or failed (failure says how)'),
+  clusterId: z.string(),
+  executionRoleArn: z.string(),
+  caller: callerSchema,
+  decision: decisionSchema,
+  durationSeconds: optionalNumber('The life asked for (EMR sets the expiry).'),
+  username: optionalString("The credentials' user name (the password is only in the answer to POST /sessions)."),
+  expiresAt: optionalString("EMR's ExpiresAt: the credentials expire then."),
+  endpoints: z.described(
+    z.optional(z.object({ masterPublicDnsName: z.string(), livy: optionalString("Livy's REST endpoint on the primary node (sparkmagic's url), where the cluster has Livy") })),
+    "The cluster's endpoints a notebook connects to (EMR DescribeCluster)",
+  ),
+  failure: z.optional(z.object({ error: z.string(), message: z.string() })),
+  createdAt: z.string(),
+  links: z.object({ self: z.string(), audit: z.string() }),
+};
+
+export const sessionViewSchema = z.described(z.object(sessionShape), 'An interactive session, without its password');
+
+export const sessionOpenedSchema = z.described(
+  z.object({
+    ...sessionShape,
+    credentials: z.described(
+      z.object({ username: z.string(), password: z.string() }),
+      "HTTP basic credentials for the cluster's endpoints (Livy), valid until expiresAt. Only in this answer: the gateway keeps no password.",
+    ),
+  }),
+  'POST /sessions: issued (201)',
+);
+
+export const sessionListQuerySchema = z.described(
+  z.strictObject({
+    limit: z._default(z.coerce.number({ error: LIMIT }).check(z.int({ error: LIMIT }), z.gte(1, { error: LIMIT }), z.lte(100, { error: LIMIT })), 20),
+    nextToken: z.described(
+      z.optional(z.string().check(z.maxLength(2048))),
+      'The nextToken of the previous page: opaque (sealed), valid only for the caller it was issued to, for 24 hours.',
+    ),
+  }),
+  'GET /sessions query parameters',
+);
+
+export const sessionListSchema = z.described(
+  z.object({
+    sessions: z.described(z.array(sessionViewSchema), "Newest first; only the caller's own (its principal's), denied and failed ones too. A page may be shorter than limit."),
+    nextToken: optionalString('Present when more may follow: pass it as nextToken, as the same caller, within 24 hours. Opaque.'),
+  }),
+  'GET /sessions',
+);
+
+export const sessionAuditResponseSchema = z.described(
+  z.object({ sessionId: z.string(), ...auditTrailShape }),
+  "GET /sessions/{sessionId}/audit: the session's events in order (DECISION, then CREDENTIALS_ISSUED or ISSUE_FAILED), sealed and hash-chained, the head its record holds, the gateway's verification, and the anchor in the digests",
+);
+
 export type JobView = z.output<typeof jobViewSchema>;
+export type SessionView = z.output<typeof sessionViewSchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;

@@ -25,12 +25,20 @@ function base32(bytes: Uint8Array, length: number): string {
   return out;
 }
 
+/** 10 characters of milliseconds (48 bits, as ULID), then 16 random ones, after `prefix`. */
+function timeOrdered(prefix: string, now: Date): string {
+  let time = '';
+  for (let t = now.getTime(), i = 0; i < 10; i++, t = Math.floor(t / 32)) time = ALPHABET[t % 32]! + time;
+  return `${prefix}${time}${base32(randomBytes(10), 16)}`;
+}
+
 export function newJobId(now: Date = new Date()): string {
-  // 10 characters of milliseconds (48 bits, as ULID), then 16 random ones.
-  const time = now.getTime();
-  let prefix = '';
-  for (let t = time, i = 0; i < 10; i++, t = Math.floor(t / 32)) prefix = ALPHABET[t % 32]! + prefix;
-  return `job-${prefix}${base32(randomBytes(10), 16)}`;
+  return timeOrdered('job-', now);
+}
+
+/** An interactive session's id (SESSION_ID): new for every POST /sessions, which has no idempotency key. */
+export function newSessionId(now: Date = new Date()): string {
+  return timeOrdered('ses-', now);
 }
 
 /**

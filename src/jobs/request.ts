@@ -104,7 +104,7 @@ function explain(problem: (value: string) => string | undefined, fallback: strin
 // Schemas.
 
 /** A strict object whose unknown-field message lists the fields it does have. */
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
+export function strictObject<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
   const fields = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
     error: (iss) => {
@@ -115,6 +115,26 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
       return undefined;
     },
   });
+}
+
+/** A request's `clusterId`: its messages say what an EMR cluster id looks like (POST /jobs, POST /sessions). */
+export function clusterIdField() {
+  return z.described(
+    z.string().check(z.regex(CLUSTER_ID, { error: explain(clusterIdProblem, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`) })),
+    `The EMR cluster id: "j-" and 1 to ${LIMITS.clusterIdMaxSuffixLength} of 0-9 A-Z, e.g. ${EXAMPLE_CLUSTER_ID}.`,
+  );
+}
+
+/** A request's `executionRoleArn`, as EMR takes it (POST /jobs, POST /sessions). */
+export function executionRoleArnField(description: string) {
+  const explainRoleArn = explain(roleArnProblem, `must be an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`);
+  // One explanation for every check, so an ARN breaking several gets one message (identical ones are merged).
+  return z.described(
+    z
+      .string({ error: (iss) => (iss.code === 'invalid_type' ? undefined : explainRoleArn(iss)) })
+      .check(z.minLength(LIMITS.roleArnMinLength), z.maxLength(LIMITS.roleArnMaxLength), z.regex(ROLE_ARN)),
+    description,
+  );
 }
 
 /**
@@ -266,22 +286,11 @@ function buildJobRequestSchema() {
     { maxProperties: LIMITS.maxTags },
   );
 
-  const explainRoleArn = explain(roleArnProblem, `must be an IAM role ARN such as ${EXAMPLE_ROLE_ARN}`);
-
   return z.described(
     strictObject(
       {
-        clusterId: z.described(
-          z.string().check(z.regex(CLUSTER_ID, { error: explain(clusterIdProblem, `must be an EMR cluster id such as ${EXAMPLE_CLUSTER_ID}`) })),
-          `The EMR cluster id: "j-" and 1 to ${LIMITS.clusterIdMaxSuffixLength} of 0-9 A-Z, e.g. ${EXAMPLE_CLUSTER_ID}.`,
-        ),
-        // One explanation for every check, so an ARN breaking several gets one message (identical ones are merged).
-        executionRoleArn: z.described(
-          z
-            .string({ error: (iss) => (iss.code === 'invalid_type' ? undefined : explainRoleArn(iss)) })
-            .check(z.minLength(LIMITS.roleArnMinLength), z.maxLength(LIMITS.roleArnMaxLength), z.regex(ROLE_ARN)),
-          `The IAM runtime role the step runs as: ${EXAMPLE_ROLE_ARN} (the role ARN, not an STS session ARN).`,
-        ),
+        clusterId: clusterIdField(),
+        executionRoleArn: executionRoleArnField(`The IAM runtime role the step runs as: ${EXAMPLE_ROLE_ARN} (the role ARN, not an STS session ARN).`),
         name: z.described(
           z.string().check(
             z.minLength(1, { error: 'must not be empty', abort: true }),

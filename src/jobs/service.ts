@@ -19,6 +19,7 @@ import { clusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
 import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
+import { actorFor, type Caller } from './actor';
 import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
 import { executionName, isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
@@ -29,13 +30,7 @@ import { OffsetBeyondEndError, readStepLogWindow, stepLogLocation, type StepLogL
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
-export interface Caller {
-  callerArn: string;
-  /** A configured source identity (a schedule's or trigger's own), never one a caller supplies. */
-  sourceIdentity?: string;
-  /** The schedule or trigger acting as its principal. */
-  trigger?: string;
-}
+export type { Caller } from './actor';
 
 export interface SubmitCommand {
   caller: Caller;
@@ -517,16 +512,7 @@ export class JobService {
 
   /** Who acts, as the engine identifies the caller: a session name is a source identity only where its rule verifies it. */
   private actorFor(caller: Caller): Actor {
-    const identity = this.deps.engine.identify(caller.callerArn, caller.sourceIdentity);
-    if (!identity) throw new ForbiddenError(`"${caller.callerArn}" is not an IAM principal`);
-    const { sourceIdentity, sessionName } = identity;
-    return {
-      principalArn: identity.principal.principalArn,
-      callerArn: caller.callerArn,
-      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
-      ...(sessionName !== undefined ? { sessionName } : {}),
-      ...(caller.trigger !== undefined ? { trigger: caller.trigger } : {}),
-    };
+    return actorFor(this.deps.engine, caller);
   }
 }
 
@@ -537,7 +523,8 @@ function instant(field: string, time: string): string {
   return date.toISOString();
 }
 
-function decisionRecord(decision: Decision): Record<string, unknown> {
+/** A decision as the audit trail and the API record it. */
+export function decisionRecord(decision: Decision): Record<string, unknown> {
   return {
     result: decision.result,
     reason: decision.reason,

@@ -38,7 +38,7 @@ export interface FailInput extends WorkflowInput {
   error?: { Error?: string | null; Cause?: string | null };
 }
 
-const SYSTEM_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway' };
+export const SYSTEM_ACTOR = { principalArn: 'emr-step-gateway', callerArn: 'emr-step-gateway' };
 
 export interface StepTasksDeps {
   jobs: JobRepository;

@@ -137,6 +137,8 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   const emrOps: Record<string, JsonHandler> = {
     AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, sts.session(key)?.sourceIdentity),
+    // The caller's source identity as for a step: carried into the runtime role's session where the cluster propagates it.
+    GetClusterSessionCredentials: (i, key) => emr.getClusterSessionCredentials(i, sts.session(key)?.sourceIdentity),
     DescribeStep: (i) => emr.describeStep(i),
     ListSteps: (i) => emr.listSteps(i),
     CancelSteps: (i) => emr.cancelSteps(i),

@@ -11,6 +11,8 @@ import { loadConfigFile } from '../config-file/load';
 import { destroyClients } from '../adapters/clients';
 import { createGateway } from '../container';
 import { apiDeps, createApiHandler } from '../http/api';
+import { openApiDocument } from '../http/openapi';
+import { version } from '../../package.json';
 import { stepEventRoute, workflowRoutes, type TaskName } from '../jobs/task-routes';
 import type { FunctionCall, FunctionReply, FunctionsWorkerData } from './functions';
 
@@ -19,7 +21,8 @@ if (!port) throw new Error('functions-worker.ts runs as a worker thread (functio
 const { env, credentials } = workerData as FunctionsWorkerData;
 
 const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile) });
-const api = createApiHandler(apiDeps(() => gateway.service()));
+// The local stack builds the OpenAPI document from the schemas (a deployed API reads the copy packaging wrote).
+const api = createApiHandler(apiDeps(() => gateway.service(), () => gateway.sessions(), () => openApiDocument(version)));
 const tasks = workflowRoutes(gateway.tasks);
 const stepEvent = stepEventRoute(gateway.tasks);
 

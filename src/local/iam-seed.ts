@@ -3,7 +3,8 @@
  * (authz/runtime-role-setup.ts: the clusters' instance profile role with AllowRuntimeRoleUsage, each catalogue role
  * with its trust policy and the security configurations' ExternalIds), and the gateway's own two roles as the
  * deployment has them (serverless.yml): the role its functions run as, which may assume the submitter role with
- * a source identity, and the submitter role, which may add steps with catalogue roles only.
+ * a source identity, and the submitter role, which may add steps with catalogue roles only; and the sessions role,
+ * which may only get interactive-session credentials with catalogue roles (POST /sessions).
  *
  * A user's changes are kept: each seeded document is recorded with what it was; at the next start a document
  * is written only where it is missing and was never seeded, or still reads as seeded (then the configuration
@@ -15,6 +16,8 @@ import {
   RUNTIME_ROLE_USAGE_POLICY,
   runtimeRoleTrustPolicy,
   runtimeRoleUsagePolicy,
+  sessionCredentialsStatement,
+  SESSIONS_POLICY,
   SUBMITTER_POLICY,
   submitterAddStepsStatement,
   type PolicyDocument,
@@ -32,7 +35,11 @@ export const LOCAL_GATEWAY_SESSION = 'local-stack';
 /** The role the gateway assumes, with the caller's source identity, to add steps (SUBMITTER_ROLE_ARN). */
 export const LOCAL_SUBMITTER_ROLE = 'emr-gateway-submitter';
 
+/** The role the gateway assumes, with the caller's source identity, for interactive-session credentials (SESSION_ROLE_ARN). */
+export const LOCAL_SESSIONS_ROLE = 'emr-gateway-sessions';
+
 const STS_SUBMIT_ACTIONS = ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'];
+const STS_SESSION_ACTIONS = ['sts:AssumeRole', 'sts:SetSourceIdentity'];
 
 interface SeededRole {
   name: string;
@@ -114,17 +121,20 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
     : [];
 
   const submitter = roleArn(LOCAL_SUBMITTER_ROLE);
-  const addSteps = submitterAddStepsStatement(
-    config.clusters.map((c) => clusterArn(partition, config.region, account, c.id)),
-    config.runtimeRoles,
-  );
+  const sessions = roleArn(LOCAL_SESSIONS_ROLE);
+  const clusterArns = config.clusters.map((c) => clusterArn(partition, config.region, account, c.id));
+  const addSteps = submitterAddStepsStatement(clusterArns, config.runtimeRoles);
+  const sessionCredentials = sessionCredentialsStatement(clusterArns, config.runtimeRoles);
   const gateway: SeededRole[] = [
     {
       name: LOCAL_GATEWAY_ROLE,
       path: '/',
       trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
       description: "The gateway's functions (seeded by the local stack; the stack's own credentials are a session of it)",
-      inline: { 'submit-step': { Version: '2012-10-17', Statement: [addSteps, { Effect: 'Allow', Action: STS_SUBMIT_ACTIONS, Resource: submitter }] } },
+      inline: {
+        'submit-step': { Version: '2012-10-17', Statement: [addSteps, { Effect: 'Allow', Action: STS_SUBMIT_ACTIONS, Resource: submitter }] },
+        'session-credentials': { Version: '2012-10-17', Statement: [sessionCredentials, { Effect: 'Allow', Action: STS_SESSION_ACTIONS, Resource: sessions }] },
+      },
     },
     {
       name: LOCAL_SUBMITTER_ROLE,
@@ -132,6 +142,13 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
       trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn(LOCAL_GATEWAY_ROLE) }, Action: STS_SUBMIT_ACTIONS }] },
       description: 'Assumed by the gateway, with the caller as SourceIdentity, to add EMR steps (seeded by the local stack)',
       inline: { [SUBMITTER_POLICY]: { Version: '2012-10-17', Statement: [addSteps] } },
+    },
+    {
+      name: LOCAL_SESSIONS_ROLE,
+      path: '/',
+      trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn(LOCAL_GATEWAY_ROLE) }, Action: STS_SESSION_ACTIONS }] },
+      description: 'Assumed by the gateway, with the caller as SourceIdentity, for EMR interactive-session credentials (seeded by the local stack)',
+      inline: { [SESSIONS_POLICY]: { Version: '2012-10-17', Statement: [sessionCredentials] } },
     },
   ];
   // In this order: a trust policy may name only roles that exist.

@@ -35,7 +35,7 @@ import { LocalFunctions } from './functions';
 import { LocalTaskConcurrency } from './task-concurrency';
 import type { ExchangeListener } from './exchange-tap';
 import { LocalIam } from './iam';
-import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
+import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SESSIONS_ROLE, LOCAL_SUBMITTER_ROLE, seedLocalIam } from './iam-seed';
 import { LocalKms } from './kms';
 import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
@@ -345,6 +345,7 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
     onStepChange: (step) => events.publishServiceEvent(stepStatusChangeEvent(step, clusterNames.get(step.clusterId) ?? step.clusterId)),
     holdSteps: true,
     stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
+    runtimeRoleCredentials: (request, cluster, securityConfiguration) => stepCredentials.forRuntimeRole(request, cluster, securityConfiguration),
     stepEndpointUrl: awsUrl,
   });
   for (const c of config.clusters) emr.ensureCluster(c);
@@ -390,6 +391,7 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     DIGEST_KEY_ID: local.digestKeyArn,
     STATE_MACHINE_ARN: local.stateMachineArn,
     SUBMITTER_ROLE_ARN: `arn:${config.partition}:iam::${config.account}:role/${LOCAL_SUBMITTER_ROLE}`,
+    SESSION_ROLE_ARN: `arn:${config.partition}:iam::${config.account}:role/${LOCAL_SESSIONS_ROLE}`,
     AWS_ENDPOINT_URL: local.endpoint,
     POLL_INITIAL_SECONDS: String(local.polling.initialSeconds),
     POLL_FACTOR: String(local.polling.factor),

@@ -1,11 +1,12 @@
 /**
- * The triggers' lint, run by config validation (so the Lambda functions check it too) and listed by
+ * The triggers' lint, run by config validation and by the trigger functions at load (templateErrors) and listed by
  * `policy lint`: a value a trigger reads from its event that reaches a script position of its template (see
  * ./parameters) without a declaration that makes it safe is an error, at the placeholder; a declaration no
  * placeholder uses is a warning. Literal parameter values that fail their declaration are plain errors.
  */
 import type { RawConfig } from '../config/schema';
-import type { Path } from '../util/format';
+import type { ConfigIssue } from '../errors';
+import { formatPath, type Path } from '../util/format';
 import { BUILT_IN_EVENT_PARAMETERS, checkValue, declarationProblem, own, placeholdersIn, SAFE_CHARACTERS, scriptPositions } from './parameters';
 import { splitTemplate } from './template';
 
@@ -74,4 +75,13 @@ export function lintTemplates(raw: Pick<RawConfig, 'templates' | 'schedules' | '
     }
   });
   return { issues, findings };
+}
+
+/**
+ * The lint's errors (a finding of severity error is one too) as configuration issues in `file`: what a function that
+ * puts event values into templates refuses to load with, as validation does.
+ */
+export function templateErrors(raw: Pick<RawConfig, 'templates' | 'schedules' | 'triggers'>, file: string): ConfigIssue[] {
+  const { issues, findings } = lintTemplates(raw);
+  return [...issues, ...findings.filter((f) => f.severity === 'error')].map((i) => ({ file, path: formatPath(i.path), message: i.message }));
 }

@@ -18,6 +18,8 @@ describe('emr-gateway COMMAND --help', () => {
     [['cancel', '--help'], /^Usage: emr-gateway cancel JOB_ID/, ['--mode', 'SEND_INTERRUPT']],
     [['list', '--help'], /^Usage: emr-gateway list/, ['--from', '2026-12-01T09:30:00Z', '--next-token', '--all']],
     [['audit', '--help'], /^Usage: emr-gateway audit JOB_ID/, ['--verify']],
+    [['session', '--help'], /^Usage: emr-gateway session --cluster ID --role ROLE_ARN/, ['--duration', 'session list', 'session show SESSION_ID', 'sparkmagic']],
+    [['session', 'list', '--help'], /^Usage: emr-gateway session --cluster ID/, ['--next-token']],
     [['roles', '--help'], /^Usage: emr-gateway roles/, ['--cluster', '--config', '--principal']],
     [['logs', '--help'], /^Usage: emr-gateway logs JOB_ID/, ['--stderr', '--aws-endpoint']],
     [['trigger', '--help'], /^Usage: emr-gateway trigger NAME --event FILE\.json/, ['--aws-endpoint']],

@@ -30,6 +30,17 @@ describe('emr-gateway policy check', () => {
     expect(r.stdout).toMatch(/^Decision\s+ImplicitlyDenied$/m);
     expect(r.stdout).toMatch(/^Near miss\s+analyst statement 0 \(Sid SubmitSparkOrHiveAsCaller\): StringEquals emr-gateway:StepType$/m);
   });
+  it('GetClusterSessionCredentials (POST /sessions) with the example: alice for her team roles, never as *Admin*; carol never', () => {
+    const session = (principal: string, name: string) => check('--principal', principal, '--action', 'GetClusterSessionCredentials', '--role', role(name));
+    const allowed = session(ALICE, 'CallerTeamRoleETL');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/^Allowed by\s+team-a statement 3 \(Sid SessionsAsTeamRoles\)$/m);
+    expect(session(ALICE, 'CallerTeamRoleAdmin').stdout).toMatch(/^Denied by\s+team-a statement 2 \(Sid NeverAsAdmin\)$/m);
+    expect(session(ALICE, 'Caller').code).toBe(3);
+    expect(session(CAROL, 'CallerTeamRoleETL').code).toBe(3);
+    // A submission's Allow is no session's: bob may submit as Caller, not open a session as it.
+    expect(session(BOB, 'Caller').code).toBe(3);
+  });
   it('a principal with no policy is implicitly denied', () => {
     expect(check('--principal', CAROL, '--role', role('Caller')).code).toBe(3);
   });

@@ -91,7 +91,7 @@ describe('the seeded runtime-role setup, as IAM shows it', () => {
 
   itCli("the cluster as EMR describes it (its instance profile, release, applications, security configuration with EMR's ExternalId) and its instance profile as IAM shows it", async () => {
     const { Cluster } = (await aws(ADMIN, 'emr', 'describe-cluster', '--cluster-id', CLUSTER)) as { Cluster: Record<string, unknown> & { Ec2InstanceAttributes: { IamInstanceProfile: string }; SecurityConfiguration: string } };
-    expect(Cluster).toMatchObject({ ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Ec2InstanceAttributes: { IamInstanceProfile: 'EMR_EC2_DefaultRole' }, SecurityConfiguration: `emr-gateway-${CLUSTER}` });
+    expect(Cluster).toMatchObject({ ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }, { Name: 'Livy' }], Ec2InstanceAttributes: { IamInstanceProfile: 'EMR_EC2_DefaultRole' }, SecurityConfiguration: `emr-gateway-${CLUSTER}` });
     const described = (await aws(ADMIN, 'emr', 'describe-security-configuration', '--name', Cluster.SecurityConfiguration)) as { SecurityConfiguration: string };
     expect(JSON.parse(described.SecurityConfiguration)).toMatchObject({ AuthorizationConfiguration: { IAMConfiguration: { EnableApplicationScopedIAMRole: true, ApplicationScopedIAMRoleConfiguration: { PropagateSourceIdentity: true, ExternalId: externalId() } } } });
     const { InstanceProfile } = (await aws(ADMIN, 'iam', 'get-instance-profile', '--instance-profile-name', Cluster.Ec2InstanceAttributes.IamInstanceProfile)) as { InstanceProfile: { Roles: { Arn: string }[]; InstanceProfileId: string } };

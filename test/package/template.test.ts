@@ -314,7 +314,7 @@ describePackage('serverless package', () => {
       }
     });
 
-    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API, trigger and reconcile handlers', () => {
+    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API, trigger and reconcile handlers, SESSION_ROLE_ARN only for the API', () => {
       const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent', 'reconcile'];
       for (const fn of FUNCTIONS) {
         const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
@@ -324,10 +324,18 @@ describePackage('serverless package', () => {
         expect(vars.EMR_GATEWAY_CONFIG).toBe('/var/task/config/gateway.json');
         expect(vars.SUBMITTER_ROLE_ARN).toEqual(getAtt('EmrGatewaySubmitter'));
         expect(vars.POWERTOOLS_SERVICE_NAME).toBe('emr-step-gateway');
+        if (fn === 'api') expect(vars.OPENAPI_DOCUMENT).toBe('/var/task/openapi.json');
+        else expect(vars).not.toHaveProperty('OPENAPI_DOCUMENT');
         if (withStateMachine.includes(fn)) expect(vars.STATE_MACHINE_ARN).toEqual({ Ref: 'SubmitJobStateMachine' });
         else expect(vars).not.toHaveProperty('STATE_MACHINE_ARN');
+        if (fn === 'api') expect(vars.SESSION_ROLE_ARN).toEqual(getAtt('EmrGatewaySessions'));
+        else expect(vars).not.toHaveProperty('SESSION_ROLE_ARN');
       }
     });
+
+    // The API's zip also holds its OpenAPI document, written at packaging from the same schemas (docs/openapi.json):
+    // the bundle then needs no JSON Schema generator (zod's is ~20 KB minified).
+    const zipped = (fn: FunctionName, bundle: string): string[] => ['config/gateway.json', bundle, ...(fn === 'api' ? ['openapi.json'] : [])].sort();
 
     it('are zipped one per function: a small minified bundle, without the AWS SDK or a YAML parser, and the validated config as JSON', () => {
       for (const fn of FUNCTIONS) {
@@ -335,7 +343,7 @@ describePackage('serverless package', () => {
         expect(zip.bytes).toBeLessThan(100 * 1024); // 53-82 KB
         const files = readZip(zip.file);
         const { bundle } = functionInfo(t, fn);
-        expect([...files.keys()].sort()).toEqual(['config/gateway.json', bundle].sort());
+        expect([...files.keys()].sort()).toEqual(zipped(fn, bundle));
         const shipped = JSON.parse(files.get('config/gateway.json')!.toString()) as Record<string, unknown>;
         expect(shipped).toEqual(JSON.parse(JSON.stringify(deployableConfig(loadConfigFile(FIXTURE).config))));
         expect(shipped.local).toEqual({ credentials: [] }); // the local demo keys never ship
@@ -352,10 +360,13 @@ describePackage('serverless package', () => {
         // zod's mini build (src/util/zod.ts), not the classic API, whose methods bring every schema kind and its JIT compiler.
         expect(code).toContain('"ZodMiniObject"');
         expect(code).not.toContain('"ZodObject"');
+        expect(code).not.toContain('draft-2020-12'); // no JSON Schema generation at run time
       }
       for (const [fn, zip] of Object.entries(example.zips)) {
-        expect([...readZip(zip.file).keys()].sort()).toEqual(['config/gateway.json', functionInfo(example.template, fn as FunctionName).bundle].sort());
+        expect([...readZip(zip.file).keys()].sort()).toEqual(zipped(fn as FunctionName, functionInfo(example.template, fn as FunctionName).bundle));
       }
+      const document = readZip(fixture.zips.api.file).get('openapi.json')?.toString() ?? '';
+      expect(JSON.parse(document)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));
     });
 
     it('load the bundled configuration with the template environment and keep their class names', async () => {
@@ -366,6 +377,16 @@ describePackage('serverless package', () => {
         requestContext: { identity: { userArn: 'arn:aws:sts::210987654321:assumed-role/Pipelines/package-test' } },
       });
       expect(api).toMatchObject({ type: 'function', result: { statusCode: 200 } });
+      const openapi = await invokeBundle(fixture, 'api', {
+        httpMethod: 'GET',
+        path: '/openapi.json',
+        headers: {},
+        requestContext: { identity: { userArn: 'arn:aws:sts::210987654321:assumed-role/Pipelines/package-test' } },
+      });
+      const served = openapi.result as { statusCode: number; headers: Record<string, string>; body: string };
+      expect(served.statusCode).toBe(200);
+      expect(served.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(served.body)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));
       // The workflow tasks build the gateway (config, environment) before validating their input.
       for (const fn of ['submitStep', 'watchStep', 'pollStep', 'failJob'] as const) {
         const out = await invokeBundle(fixture, fn, {});
@@ -457,7 +478,7 @@ describePackage('serverless package', () => {
 
     it('the jobs table is src/adapters/dynamodb/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
       const expected = jobsTable('x');
-      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster', 'byUpdateHour']);
+      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster', 'byUpdateHour', 'sessionsByCaller']);
       check('JobsTable', expected);
     });
 
@@ -538,10 +559,12 @@ describePackage('serverless package', () => {
       const name = resource(t, 'SubmitJobStateMachine', 'AWS::StepFunctions::StateMachine').StateMachineName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:execution:${name}:*`]] };
     };
-    const submitterArn = () => {
-      const name = resource(t, 'EmrGatewaySubmitter', 'AWS::IAM::Role').RoleName as string;
+    const roleArnOf = (logicalId: string) => () => {
+      const name = resource(t, logicalId, 'AWS::IAM::Role').RoleName as string;
       return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]] };
     };
+    const submitterArn = roleArnOf('EmrGatewaySubmitter');
+    const sessionRoleArn = roleArnOf('EmrGatewaySessions');
 
     it('has no Action * or service:* on Resource *, no NotAction/NotResource, no managed policies', () => {
       const statements = iamStatements(t);
@@ -565,18 +588,37 @@ describePackage('serverless package', () => {
       expect(config.runtimeRoles).toHaveLength(2);
     });
 
-    it('allows sts: actions only on the submitter role, which only submitStep may assume, with source identity', () => {
+    it('allows GetClusterSessionCredentials (POST /sessions) only to the API and its sessions role, with the same ExecutionRoleArn condition as AddJobFlowSteps', () => {
+      const adds = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 'elasticmapreduce:AddJobFlowSteps')));
+      const sessions = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 'elasticmapreduce:GetClusterSessionCredentials')));
+      expect(sessions.map((s) => s.owner).sort()).toEqual(['EmrGatewaySessions', roleOf(t, 'api')].sort());
+      for (const { statement } of sessions) {
+        expect(actionsOf(statement)).toEqual(['elasticmapreduce:GetClusterSessionCredentials']);
+        expect(asArray(statement.Resource)).toEqual(clusterArns);
+        expect(statement.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': config.runtimeRoles } });
+        expect([statement.Resource, statement.Condition]).toEqual([adds[0]!.statement.Resource, adds[0]!.statement.Condition]);
+      }
+    });
+
+    it('allows sts: actions only on the submitter role, which only submitStep may assume, and on the sessions role, which only the API may, with source identity', () => {
       const sts = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => a.toLowerCase().startsWith('sts:') || a === '*'));
-      expect(sts.map((s) => s.owner)).toEqual([roleOf(t, 'submitStep')]);
-      expect(actionsOf(sts[0]!.statement).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
-      expect(sts[0]!.statement.Resource).toEqual(submitterArn());
+      expect(sts.map((s) => s.owner).sort()).toEqual([roleOf(t, 'submitStep'), roleOf(t, 'api')].sort());
+      const of = (fn: FunctionName) => sts.find((s) => s.owner === roleOf(t, fn))!.statement;
+      expect(actionsOf(of('submitStep')).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
+      expect(of('submitStep').Resource).toEqual(submitterArn());
+      expect(actionsOf(of('api')).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
+      expect(of('api').Resource).toEqual(sessionRoleArn());
       const trust = iamStatements(t).filter((s) => s.owner === 'EmrGatewaySubmitter' && s.kind === 'trust');
       expect(trust).toHaveLength(1);
       expect(trust[0]!.statement.Principal).toEqual({ AWS: getAtt(roleOf(t, 'submitStep')) });
       expect(actionsOf(trust[0]!.statement).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
-      // The submitter may do nothing but add steps.
-      const own = iamStatements(t).filter((s) => s.owner === 'EmrGatewaySubmitter' && s.kind === 'identity');
-      expect(own.flatMap((s) => actionsOf(s.statement))).toEqual(['elasticmapreduce:AddJobFlowSteps']);
+      const sessionTrust = iamStatements(t).filter((s) => s.owner === 'EmrGatewaySessions' && s.kind === 'trust');
+      expect(sessionTrust.map((s) => [s.statement.Principal, actionsOf(s.statement).sort()])).toEqual([[{ AWS: getAtt(roleOf(t, 'api')) }, ['sts:AssumeRole', 'sts:SetSourceIdentity']]]);
+      // The submitter may do nothing but add steps; the sessions role nothing but get session credentials.
+      const own = (role: string) => iamStatements(t).filter((s) => s.owner === role && s.kind === 'identity').flatMap((s) => actionsOf(s.statement));
+      expect(own('EmrGatewaySubmitter')).toEqual(['elasticmapreduce:AddJobFlowSteps']);
+      expect(own('EmrGatewaySessions')).toEqual(['elasticmapreduce:GetClusterSessionCredentials']);
+      expect(t.Outputs?.SessionRoleArn).toEqual({ Value: getAtt('EmrGatewaySessions') });
     });
 
     it('gives each function exactly the actions it uses, on its own resources (the audit key\'s through its key policy)', () => {
@@ -588,7 +630,8 @@ describePackage('serverless package', () => {
       // The API checks trails against the digests; only the digester signs and writes them, and it writes no table.
       const readDigests = ['s3:GetObject', 's3:ListBucket', 'kms:GetPublicKey'];
       const expected: Record<FunctionName, string[]> = {
-        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps'],
+        // POST /sessions: the cluster's endpoints and its session credentials, directly or through the sessions role.
+        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps', 'elasticmapreduce:DescribeCluster', 'elasticmapreduce:GetClusterSessionCredentials', 'sts:AssumeRole', 'sts:SetSourceIdentity'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         // Looks at the step as a poll does, stores the wait's task token on its job (or completes the wait, the job having ended).
         watchStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:SendTaskSuccess'],

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createApiHandler } from '../../src/http/api';
 import { proxyEvent } from '../../src/local/api-gateway/proxy-event';
 import { openApiDocument } from '../../src/http/openapi';
+import type { SessionService } from '../../src/sessions/service';
 import type { TestGateway } from './gateway';
 
 export interface EventOptions {
@@ -38,8 +39,9 @@ export function apiEvent(method: string, path: string, options: EventOptions = {
 
 export type Call = (method: string, path: string, options?: EventOptions) => Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
 
-export function apiFor(gw: TestGateway, service = gw.service): Call {
-  const handler = createApiHandler(() => ({ service, openapi: () => openApiDocument('test'), version: 'test' }));
+/** The API over the gateway's job service (and a session service, where the test has one). */
+export function apiFor(gw: TestGateway, service = gw.service, sessions?: SessionService): Call {
+  const handler = createApiHandler(() => ({ service, ...(sessions ? { sessions: () => sessions } : {}), openapi: () => openApiDocument('test'), version: 'test' }));
   return async (method, path, options) => send(apiEvent(method, path, options));
   async function send(event: APIGatewayProxyEvent) {
     const result = (await handler(event, {}));

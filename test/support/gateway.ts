@@ -43,6 +43,8 @@ export interface TestGateway {
   /** The audit key the trail is sealed with (and checked against). */
   sealer: TestSealer;
   digestStore: InMemoryDigestStore;
+  /** Checks a trail against the digests (the digester's key). */
+  digests: DigestVerifier;
   /** Writes the next digest of the chain heads (the table's head-changes index), on the simulated clock. */
   digester: AuditDigester;
   workflow: StepTasks;
@@ -167,6 +169,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     audit,
     sealer,
     digestStore,
+    digests,
     digester,
     workflow,
     runner,

@@ -54,6 +54,10 @@ describe('policy lint', () => {
     expect(errors(findings)).toEqual([]);
     expect(findings.filter((f) => /never asked for/.test(f.message))).toHaveLength(2);
   });
+  it('takes GetClusterSessionCredentials (POST /sessions) as an action the gateway asks for, with the ExecutionRoleArn key', () => {
+    const findings = lint([{ Effect: 'Allow', Action: 'elasticmapreduce:GetClusterSessionCredentials', Resource: CLUSTER_PATTERN, Condition: { StringLike: { 'elasticmapreduce:ExecutionRoleArn': `arn:aws:iam::${ACCOUNT}:role/CallerTeamRole*` } } }]);
+    expect(findings).toEqual([]);
+  });
   it('flags resources that cannot be a cluster, and warns about ones matching no configured cluster', () => {
     expect(errors(lint([{ Effect: 'Allow', Action: SUBMIT, Resource: 'arn:aws:s3:::bucket/*' }]))[0]?.message).toMatch(/service is "s3"/);
     expect(errors(lint([{ Effect: 'Allow', Action: SUBMIT, Resource: `arn:aws:elasticmapreduce:*:${ACCOUNT}:editor/*` }]))[0]?.message).toMatch(/not cluster\/ID/);

@@ -135,7 +135,7 @@ describe('serverless.yml with the generated params', () => {
 
   it('scopes every EMR action of every function to the configured clusters', () => {
     const emr = statements.filter((s) => asArray(s.statement.Action).some((a) => a.startsWith('elasticmapreduce:')));
-    expect(new Set(emr.map((s) => s.owner))).toEqual(new Set(['EmrGatewaySubmitter', 'ApiRole', 'SubmitStepRole', 'WatchStepRole', 'PollStepRole', 'FailJobRole', 'EmrStepEventRole', 'ReconcileRole']));
+    expect(new Set(emr.map((s) => s.owner))).toEqual(new Set(['EmrGatewaySubmitter', 'EmrGatewaySessions', 'ApiRole', 'SubmitStepRole', 'WatchStepRole', 'PollStepRole', 'FailJobRole', 'EmrStepEventRole', 'ReconcileRole']));
     for (const { statement } of emr) expect(statement.Resource).toEqual(params.clusterArns);
   });
 

@@ -90,6 +90,17 @@ describe('the documentation setup for the example configuration', () => {
     const addSteps = json(seeded().getRole('emr-gateway-submitter').inlinePolicies['add-steps-as-catalogue-roles']) as { Statement: { Condition: unknown }[] };
     expect(addSteps.Statement[0]!.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } });
   });
+
+  it("interactive sessions: the gateway's session assumes the sessions role with the caller's source identity; that role may only get session credentials with catalogue roles", () => {
+    const sts = stsOver(seeded());
+    const sessions = `arn:aws:iam::${ACCOUNT}:role/emr-gateway-sessions`;
+    expect(sts.assumeRole({ roleArn: sessions, sessionName: 'emr-gateway-ses-0123456789abcdefghjkmnpqrs', sourceIdentity: 'alice', durationSeconds: 900 }, sts.caller(GATEWAY_KEY))).toMatchObject({ roleArn: sessions, sourceIdentity: 'alice' });
+    expect(() => sts.assumeRole({ roleArn: sessions, sessionName: 'x1', sourceIdentity: 'alice' }, sts.caller('AKIALOCALALICE000001'))).toThrow(/not authorized/);
+    const role = seeded().getRole('emr-gateway-sessions');
+    expect(Object.keys(role.inlinePolicies)).toEqual(['session-credentials-as-catalogue-roles']);
+    const policy = json(role.inlinePolicies['session-credentials-as-catalogue-roles']) as { Statement: { Action: unknown; Condition: unknown }[] };
+    expect(policy.Statement).toEqual([expect.objectContaining({ Action: 'elasticmapreduce:GetClusterSessionCredentials', Condition: { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } } })]);
+  });
 });
 
 describe('later starts', () => {

@@ -34,6 +34,14 @@ export function headChangesKeys(from: Date, to: Date): string[] {
   return keys;
 }
 
+/**
+ * Interactive sessions live in the jobs table too (their own id prefix, `ses-`), so that the digests of the chain heads
+ * cover them through the head-changes index as they cover jobs. A session has no listKey, so no job listing's index
+ * holds it, and its status is no job state, so no unfinished-job scan takes it; this index lists one owner's sessions,
+ * newest first (jobs have no sessionKey, so it holds no job).
+ */
+export const SESSION_INDEX = { name: 'sessionsByCaller', partition: 'principalArn', sort: 'sessionKey' } as const;
+
 export function jobsTable(name: string): CreateTableCommandInput {
   return {
     TableName: name,
@@ -45,6 +53,7 @@ export function jobsTable(name: string): CreateTableCommandInput {
       ...Object.values(JOB_INDEXES).map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' as const })),
       { AttributeName: HEAD_CHANGES_INDEX.partition, AttributeType: 'S' },
       { AttributeName: HEAD_CHANGES_INDEX.sort, AttributeType: 'S' },
+      { AttributeName: SESSION_INDEX.sort, AttributeType: 'S' },
     ],
     GlobalSecondaryIndexes: [
       ...Object.entries(JOB_INDEXES).map(([index, attribute]) => ({
@@ -63,6 +72,15 @@ export function jobsTable(name: string): CreateTableCommandInput {
         ],
         // Only what a digest records: the index stays small, and a job's request never leaves the table.
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['auditSeq', 'auditHash'] },
+      },
+      {
+        IndexName: SESSION_INDEX.name,
+        KeySchema: [
+          { AttributeName: SESSION_INDEX.partition, KeyType: 'HASH' },
+          { AttributeName: SESSION_INDEX.sort, KeyType: 'RANGE' },
+        ],
+        // A session is written once, whole: the listing reads it from the index.
+        Projection: { ProjectionType: 'ALL' },
       },
     ],
   };

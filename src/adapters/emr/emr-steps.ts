@@ -107,21 +107,32 @@ export class SdkEmrSteps implements EmrSteps {
   }
 
   private async submitter(job: Job): Promise<{ client: EMRClient; sourceIdentity?: string }> {
-    const cluster = this.clusters.find((c) => c.id === job.clusterId);
-    const caller = job.actor.sourceIdentity;
-    if (!cluster?.propagateSourceIdentity || !caller || !this.submitterRoleArn) return { client: this.ownSubmitter };
-    const sourceIdentity = sanitizeSourceIdentity(caller);
-    const out = await this.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: this.submitterRoleArn,
-        RoleSessionName: `emr-gateway-${job.jobId}`.slice(0, 64),
-        SourceIdentity: sourceIdentity,
-        DurationSeconds: 900,
-      }),
-    );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new IntegrityError('AssumeRole returned no credentials');
-    const credentials: TemporaryCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
-    return { client: this.submitClient(credentials), sourceIdentity };
+    const via = withSourceIdentity(this.clusters, job.clusterId, job.actor.sourceIdentity, this.submitterRoleArn);
+    if (!via) return { client: this.ownSubmitter };
+    const credentials = await assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${job.jobId}`, via.sourceIdentity);
+    return { client: this.submitClient(credentials), sourceIdentity: via.sourceIdentity };
   }
+}
+
+/**
+ * The submitter path's choice: through `roleArn` with the caller as SourceIdentity where the cluster propagates it and
+ * the caller is a verified person (or a schedule's own identity); undefined where the gateway's own role calls EMR.
+ */
+export function withSourceIdentity(
+  clusters: readonly Pick<ClusterConfig, 'id' | 'propagateSourceIdentity'>[],
+  clusterId: string,
+  caller: string | undefined,
+  roleArn: string | undefined,
+): { roleArn: string; sourceIdentity: string } | undefined {
+  const cluster = clusters.find((c) => c.id === clusterId);
+  if (!cluster?.propagateSourceIdentity || !caller || !roleArn) return undefined;
+  return { roleArn, sourceIdentity: sanitizeSourceIdentity(caller) };
+}
+
+/** A short session of `roleArn` with SourceIdentity set (it cannot change down a role chain, so EMR and CloudTrail see it). */
+export async function assumeWithSourceIdentity(sts: STSClient, roleArn: string, sessionName: string, sourceIdentity: string): Promise<TemporaryCredentials> {
+  const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName.slice(0, 64), SourceIdentity: sourceIdentity, DurationSeconds: 900 }));
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new IntegrityError('AssumeRole returned no credentials');
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
 }

@@ -1,5 +1,5 @@
 /**
- * `audit JOB_ID [--verify]`: the job's audit trail. With --verify the chain is checked here, from the events
+ * `audit JOB_ID|SESSION_ID [--verify]`: the job's (or interactive session's) audit trail. With --verify the chain is checked here, from the events
  * and the head the job records as the API returns them: order, links, hashes, that every event is sealed, that
  * event 0 is the DECISION, that no tail was cut and nothing appended after the head (one event younger than
  * IN_FLIGHT_SECONDS is a write in flight). The MACs need the audit key's kms:VerifyMac, which the gateway's
@@ -14,6 +14,7 @@ import type { CliEnvironment } from '../../config/env';
 import type { AuditResponse } from '../../client';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, table, type Io } from '../output';
+import { SESSION_ID } from '../../identifiers';
 import { EXIT, jobIdArg } from '../usage';
 
 export type Verification =
@@ -23,10 +24,12 @@ export type Verification =
 export async function audit(args: string[], io: Io, env: CliEnvironment): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { ...connectionOptions, verify: { type: 'boolean', default: false } } });
   const { client, output } = connect(values, env);
-  const jobId = jobIdArg(positionals);
+  const chainId = jobIdArg(positionals);
+  // A session's trail (POST /sessions) is read and checked as a job's: its own chain, head and digests.
+  const session = SESSION_ID.test(chainId);
   return withApiErrors(io, async () => {
-    const trail = await client.audit(jobId);
-    const verification = verifyAuditResponse(jobId, trail);
+    const trail = session ? await client.sessionAudit(chainId) : await client.audit(chainId);
+    const verification = verifyAuditResponse(chainId, trail);
     if (output === 'json') io.out(json({ ...trail, ...(values.verify ? { verification, gatewayVerification: trail.verification } : {}) }));
     else {
       io.out(
@@ -35,7 +38,7 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
           trail.events.map((e) => [String(e.seq), e.at, e.type, actorLabel(e.actor), summary(e)]),
         ),
       );
-      if (values.verify) io.out(describe(verification, trail.head.seq));
+      if (values.verify) io.out(describe(verification, trail.head.seq, session ? 'session' : 'job'));
     }
     return values.verify && !verification.ok ? EXIT.failed : EXIT.ok;
   });
@@ -45,7 +48,7 @@ export async function audit(args: string[], io: Io, env: CliEnvironment): Promis
  * This side's checks first (the server's verdict is not taken on trust for what can be checked here), then the
  * gateway's MAC check. Exported for the soak (bench/soak.ts), which checks every trail as `audit --verify` does.
  */
-export function verifyAuditResponse(jobId: string, trail: AuditResponse): Verification {
+export function verifyAuditResponse(jobId: string, trail: Omit<AuditResponse, 'jobId'>): Verification {
   const local = verifyChain(jobId, trail.events.map((e) => ({ ...e, jobId })), { head: trail.head, firstType: 'DECISION', now: new Date() });
   if (!local.ok) return local;
   const server = trail.verification;
@@ -64,7 +67,7 @@ export function verifyAuditResponse(jobId: string, trail: AuditResponse): Verifi
   return { ...local, macs: 'verified by the gateway', anchor };
 }
 
-function describe(v: Verification, headSeq: number): string {
+function describe(v: Verification, headSeq: number, what: 'job' | 'session'): string {
   if (!v.ok) return `BROKEN at event ${v.seq}: ${v.problem}`;
   const inFlight = v.inFlight ? `; event ${v.inFlight.seq} (written ${v.inFlight.at}) is beyond the head, a write in flight` : '';
   const anchor =
@@ -72,7 +75,7 @@ function describe(v: Verification, headSeq: number): string {
       ? `anchored: digest ${v.anchor.digest?.number ?? '?'} (changes up to ${v.anchor.digest?.to ?? '?'}) recorded event ${v.anchor.seq ?? '?'}, still in place`
       : `not anchored yet: ${v.anchor.reason ?? 'no digest records it'}`;
   const latest = v.anchor.latestDigest ? `; newest digest ${v.anchor.latestDigest.number}, changes up to ${v.anchor.latestDigest.to}` : '';
-  return `verified: ${v.events} events, chain head ${v.head}, the job's head at event ${headSeq}${inFlight}; MACs verified by the gateway; ${anchor}${latest}`;
+  return `verified: ${v.events} events, chain head ${v.head}, the ${what}'s head at event ${headSeq}${inFlight}; MACs verified by the gateway; ${anchor}${latest}`;
 }
 
 /** Who: the source identity, else the caller, else the principal (a READ_DENIED/CANCEL_DENIED on a job names only its role). */

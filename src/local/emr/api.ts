@@ -9,7 +9,7 @@
  * answers an internal failure, HTTP 500 with the error its model names for the operation (the SDKs retry it),
  * and is not made; reads go on.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterArn } from '../../identifiers';
@@ -18,7 +18,18 @@ import { enumMembers, requiredMember, stringList, stringMember } from '../json-i
 import { LOCAL_CLUSTER_DEFAULTS, RELEASE_LABEL } from '../../config/schema';
 import { settingsOf, withExternalId } from './external-id';
 import { EmrJournal, JournalWriteError } from './journal';
-import { CLUSTER_STATES, STEP_STATES, type HadoopJarStep, type LocalCluster, type LocalStep, type SecurityConfiguration, type StepCredentialsSource } from './model';
+import {
+  CLUSTER_STATES,
+  STEP_STATES,
+  StepCredentialsDeniedError,
+  type HadoopJarStep,
+  type IssuedSessionCredentials,
+  type LocalCluster,
+  type LocalStep,
+  type RuntimeRoleCredentialsSource,
+  type SecurityConfiguration,
+  type StepCredentialsSource,
+} from './model';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
 
@@ -36,6 +47,11 @@ export interface LocalEmrOptions {
   interruptGraceSeconds?: number;
   /** The credentials each step runs with (the stack: from the local STS, as EMR gets them); none if not given. */
   stepCredentials?: StepCredentialsSource;
+  /**
+   * The runtime role's session behind GetClusterSessionCredentials (the stack: from the local STS, as for a step), so
+   * that credentials are issued only for a role the cluster's node may assume; without it, issued unchecked.
+   */
+  runtimeRoleCredentials?: RuntimeRoleCredentialsSource;
   /** The AWS endpoint of the step processes (AWS_ENDPOINT_URL): the local AWS port, known once it listens. */
   stepEndpointUrl?: () => string | undefined;
   /** No step starts before `startSteps()` (the stack: not before the AWS port, which the steps' credentials are for, listens). */
@@ -51,6 +67,8 @@ export class LocalEmr {
   readonly steps: ReadonlyMap<string, LocalStep>;
   readonly securityConfigurations: ReadonlyMap<string, SecurityConfiguration>;
   private readonly journal: EmrJournal;
+  /** GetClusterSessionCredentials' issues, by user name (in memory, as the STS sessions behind them). */
+  private readonly sessionCredentials = new Map<string, IssuedSessionCredentials>();
   private readonly runner: StepProcessRunner;
   private readonly scheduler: StepScheduler;
   private readonly now: () => number;
@@ -169,6 +187,62 @@ export class LocalEmr {
     orInternalError('InternalServerError', () => this.journal.addSteps(added));
     this.scheduler.schedule(cluster.id);
     return { StepIds: added.map((step) => step.id) };
+  }
+
+  /**
+   * Temporary HTTP basic credentials for the cluster's endpoints (Livy's, on EMR) under a runtime role, as EMR issues
+   * them: the cluster must have runtime roles enabled by its security configuration (EMR's own refusal otherwise, as
+   * for AddJobFlowSteps), and its node must be able to assume the role as for a step (the role's trust, the ExternalId,
+   * the instance profile's permissions; the caller's source identity where the configuration propagates it). They
+   * expire with that role session (an hour). Only the SHA-256 of the password is kept, in memory.
+   */
+  getClusterSessionCredentials(input: { ClusterId?: unknown; ExecutionRoleArn?: unknown }, sourceIdentity?: string): { Credentials: { UsernamePassword: { Username: string; Password: string } }; ExpiresAt: number } {
+    // The model's constraints first, as AWS's request validation checks them before the cluster is looked up.
+    const clusterId = requiredMember(stringMember(input.ClusterId, 'ClusterId'), 'ClusterId');
+    const roleArn = requiredMember(stringMember(input.ExecutionRoleArn, 'ExecutionRoleArn'), 'ExecutionRoleArn');
+    lengthWithin(roleArn, 'ExecutionRoleArn', 20, 2048);
+    const cluster = this.cluster(clusterId);
+    if (cluster.state.startsWith('TERMINATED')) throw new LocalServiceError('ValidationException', `A job flow that is shutting down, terminated, or finished may not be modified.`);
+    if (!this.runtimeRolesEnabled(cluster)) throw new LocalServiceError('ValidationException', 'Runtime roles are not supported on this cluster.');
+    const username = `emr-session-${randomBytes(8).toString('hex')}`;
+    const password = randomBytes(32).toString('base64url');
+    let expires = this.now() + SESSION_CREDENTIALS_SECONDS * 1000;
+    let roleSessionAccessKeyId: string | undefined;
+    const source = this.options.runtimeRoleCredentials;
+    if (source) {
+      const config = cluster.securityConfiguration ? this.securityConfigurations.get(cluster.securityConfiguration) : undefined;
+      try {
+        const session = source({ roleArn, sessionName: username, ...(sourceIdentity !== undefined ? { sourceIdentity } : {}) }, cluster, config);
+        expires = Math.min(expires, session.expiration.getTime());
+        roleSessionAccessKeyId = session.accessKeyId;
+      } catch (error) {
+        if (!(error instanceof StepCredentialsDeniedError)) throw error;
+        throw new LocalServiceError('InvalidRequestException', `The cluster cannot obtain credentials of the runtime role ${roleArn}: ${error.message}`);
+      }
+    }
+    this.sessionCredentials.set(username, {
+      username,
+      passwordSha256: sha256(password),
+      clusterId: cluster.id,
+      executionRoleArn: roleArn,
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+      ...(roleSessionAccessKeyId !== undefined ? { roleSessionAccessKeyId } : {}),
+      expires,
+    });
+    return { Credentials: { UsernamePassword: { Username: username, Password: password } }, ExpiresAt: expires / 1000 };
+  }
+
+  /**
+   * What an endpoint of the cluster would grant a user name and password (HTTP basic authentication): the credentials
+   * GetClusterSessionCredentials issued for this cluster and not expired, else undefined. Never the password.
+   */
+  sessionCredentialsFor(clusterId: string, username: string, password: string): Omit<IssuedSessionCredentials, 'passwordSha256'> | undefined {
+    const issued = this.sessionCredentials.get(username);
+    if (!issued || issued.clusterId !== clusterId || issued.expires <= this.now()) return undefined;
+    const given = Buffer.from(sha256(password), 'hex');
+    if (!timingSafeEqual(given, Buffer.from(issued.passwordSha256, 'hex'))) return undefined;
+    const { passwordSha256: _hash, ...rest } = issued;
+    return rest;
   }
 
   describeStep(input: { ClusterId?: string; StepId?: string }): { Step: Record<string, unknown> } {
@@ -412,6 +486,19 @@ function describedCluster(c: LocalCluster): Required<Pick<LocalCluster, 'release
     instanceProfile: c.instanceProfile ?? LOCAL_CLUSTER_DEFAULTS.instanceProfile,
     primaryNodes: c.primaryNodes ?? LOCAL_CLUSTER_DEFAULTS.primaryNodes,
   };
+}
+
+/** How long GetClusterSessionCredentials' credentials last at most: the runtime role's session they stand for, role chaining's longest. */
+const SESSION_CREDENTIALS_SECONDS = 3600;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A string member within the model's length constraint, else the ValidationException AWS's request validation answers. */
+function lengthWithin(value: string, member: string, min: number, max: number): void {
+  const field = member.charAt(0).toLowerCase() + member.slice(1);
+  const excerpt = value.length > 60 ? `${value.slice(0, 60)}...` : value;
+  if (value.length < min) throw new LocalServiceError('ValidationException', `1 validation error detected: Value '${excerpt}' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
+  if (value.length > max) throw new LocalServiceError('ValidationException', `1 validation error detected: Value '${excerpt}' at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
 }
 
 /** Makes a change, or answers the journal's refusal of it as EMR's internal error of the operation (500: the SDKs retry it). */

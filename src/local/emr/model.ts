@@ -78,3 +78,29 @@ export class StepCredentialsDeniedError extends Error {
 
 /** Where a step's credentials come from (the stack: the local STS, as EMR gets them); throws StepCredentialsDeniedError. */
 export type StepCredentialsSource = (step: Readonly<LocalStep>, cluster: Readonly<LocalCluster>, securityConfiguration: Readonly<SecurityConfiguration> | undefined) => StepCredentials;
+
+/** A runtime role's session as the cluster's node asks for it: the role, the session's name, the caller's source identity. */
+export interface RuntimeRoleRequest {
+  roleArn: string;
+  sessionName: string;
+  /** Set on the session only where the security configuration propagates it. */
+  sourceIdentity?: string;
+}
+
+/** Where an interactive session's runtime-role session comes from (the stack: EmrStepCredentials.forRuntimeRole); throws StepCredentialsDeniedError. */
+export type RuntimeRoleCredentialsSource = (request: RuntimeRoleRequest, cluster: Readonly<LocalCluster>, securityConfiguration: Readonly<SecurityConfiguration> | undefined) => StepCredentials;
+
+/**
+ * Credentials GetClusterSessionCredentials issued, as the local EMR keeps them (in memory: a restart forgets them,
+ * as the STS sessions behind them): never the password, only its SHA-256.
+ */
+export interface IssuedSessionCredentials {
+  username: string;
+  passwordSha256: string;
+  clusterId: string;
+  executionRoleArn: string;
+  sourceIdentity?: string;
+  /** The runtime role's session the credentials stand for (its access key id), when the node assumed one. */
+  roleSessionAccessKeyId?: string;
+  expires: number;
+}

@@ -12,7 +12,7 @@ import { LOCAL_CLUSTER_DEFAULTS } from '../../config/schema';
 import type { LocalIam } from '../iam';
 import { AssumeRoleDeniedError, type LocalSts, type StsSession } from '../sts';
 import { externalIdFor, settingsOf } from './external-id';
-import { StepCredentialsDeniedError, type LocalCluster, type LocalStep, type SecurityConfiguration, type StepCredentials } from './model';
+import { StepCredentialsDeniedError, type LocalCluster, type LocalStep, type RuntimeRoleRequest, type SecurityConfiguration, type StepCredentials } from './model';
 
 /** Role chaining's longest session (the node's session assumes the runtime role): EMR's runtime-role sessions. */
 const RUNTIME_ROLE_SECONDS = 3600;
@@ -67,9 +67,19 @@ export class EmrStepCredentials {
 
   /** The credentials `step` runs with; StepCredentialsDeniedError if IAM refuses them. */
   forStep(step: Readonly<LocalStep>, cluster: Readonly<LocalCluster>, securityConfiguration: Readonly<SecurityConfiguration> | undefined): StepCredentials {
-    const node = this.nodeSession(cluster);
     const roleArn = step.executionRoleArn;
-    if (!roleArn) return credentialsOf(node);
+    if (!roleArn) return credentialsOf(this.nodeSession(cluster));
+    // The step's id: CloudTrail's assumed-role ARN then names the step, and the source identity the person.
+    return this.forRuntimeRole({ roleArn, sessionName: step.id, ...(step.sourceIdentity !== undefined ? { sourceIdentity: step.sourceIdentity } : {}) }, cluster, securityConfiguration);
+  }
+
+  /**
+   * The runtime role's session as the cluster's node assumes it (a step's, or an interactive session's behind
+   * GetClusterSessionCredentials); StepCredentialsDeniedError if IAM refuses it.
+   */
+  forRuntimeRole(request: RuntimeRoleRequest, cluster: Readonly<LocalCluster>, securityConfiguration: Readonly<SecurityConfiguration> | undefined): StepCredentials {
+    const node = this.nodeSession(cluster);
+    const { roleArn } = request;
     const settings = securityConfiguration && settingsOf(securityConfiguration);
     const propagate = settings?.propagateSourceIdentity === true;
     const externalId = securityConfiguration && externalIdFor(securityConfiguration, this.options.account);
@@ -78,11 +88,10 @@ export class EmrStepCredentials {
       const session = sts.assumeRole(
         {
           roleArn,
-          // The step's id: CloudTrail's assumed-role ARN then names the step, and the source identity the person.
-          sessionName: step.id,
+          sessionName: request.sessionName,
           durationSeconds: RUNTIME_ROLE_SECONDS,
           ...(externalId !== undefined ? { externalId } : {}),
-          ...(propagate && step.sourceIdentity !== undefined ? { sourceIdentity: step.sourceIdentity } : {}),
+          ...(propagate && request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}),
           tags: { [SESSION_TAG_KEY]: settings?.authorizedSessionTagValue ?? DEFAULT_SESSION_TAG_VALUE },
         },
         sts.caller(node.accessKeyId),

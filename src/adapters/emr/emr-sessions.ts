@@ -1,0 +1,62 @@
+/**
+ * EMR for interactive sessions over the SDK: DescribeCluster for the endpoints a notebook connects to, and
+ * GetClusterSessionCredentials by the submitter path (emr-steps.ts): where the cluster propagates source identity and
+ * the caller is a verified person, through a short session of the gateway's session role with SourceIdentity set, so
+ * that EMR carries the person into the runtime role's session; otherwise with the gateway's own role. The session
+ * role may do nothing but this (serverless.yml), so the API that assumes it still cannot add a step. EMR's refusals
+ * (and IAM's, for the gateway's own role) leave as EmrRejectedError, what a retry may cure as TransientError.
+ */
+import { DescribeClusterCommand, EMRClient, GetClusterSessionCredentialsCommand } from '@aws-sdk/client-emr';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { ClusterConfig } from '../../config/schema';
+import { EmrRejectedError, IntegrityError } from '../../errors';
+import { LIVY_PORT, type ClusterEndpoints } from '../../sessions/model';
+import type { EmrSessionCredentials, IssuedCredentials, IssueRequest } from '../../sessions/ports';
+import { awsCall, errorName, translateAwsError } from '../aws-errors';
+import { clientConfig, type AwsTarget } from '../client-config';
+import { assumeWithSourceIdentity, withSourceIdentity, type TemporaryCredentials } from './emr-steps';
+
+/** EMR's (and IAM's) answers that no retry changes. */
+const REFUSALS = new Set(['ValidationException', 'InvalidRequestException', 'AccessDeniedException']);
+
+/** EMR clients with a session role's credentials: the SDK's retries are safe here, a repeated issue only issues again. */
+export function sessionClientFactory(target: AwsTarget): (credentials: TemporaryCredentials) => EMRClient {
+  return (credentials) => new EMRClient({ ...clientConfig(target), credentials });
+}
+
+export class SdkEmrSessions implements EmrSessionCredentials {
+  constructor(
+    private readonly emr: EMRClient,
+    private readonly sts: STSClient,
+    private readonly clusters: readonly Pick<ClusterConfig, 'id' | 'propagateSourceIdentity'>[],
+    private readonly sessionRoleArn: string | undefined,
+    private readonly clientFor: (credentials: TemporaryCredentials) => EMRClient,
+  ) {}
+
+  async endpoints(clusterId: string): Promise<ClusterEndpoints | undefined> {
+    const cluster = (await this.call('DescribeCluster', () => this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
+    const dns = cluster?.MasterPublicDnsName;
+    if (!dns) return undefined;
+    const livy = (cluster.Applications ?? []).some((a) => a.Name?.toLowerCase() === 'livy');
+    // Livy on the primary node, over TLS: EMR's runtime-role clusters encrypt in transit (its documentation recommends it).
+    return { masterPublicDnsName: dns, ...(livy ? { livy: `https://${dns}:${LIVY_PORT}` } : {}) };
+  }
+
+  async issue(request: IssueRequest): Promise<IssuedCredentials> {
+    const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, this.sessionRoleArn);
+    const client = via ? this.clientFor(await awsCall('AssumeRole', () => assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${request.sessionId}`, via.sourceIdentity))) : this.emr;
+    const out = await this.call('GetClusterSessionCredentials', () => client.send(new GetClusterSessionCredentialsCommand({ ClusterId: request.clusterId, ExecutionRoleArn: request.executionRoleArn })));
+    const pair = out.Credentials?.UsernamePassword;
+    if (!pair?.Username || !pair.Password || !out.ExpiresAt) throw new IntegrityError('GetClusterSessionCredentials returned no user name, password or expiry');
+    return { username: pair.Username, password: pair.Password, expiresAt: out.ExpiresAt, ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (REFUSALS.has(errorName(error))) throw new EmrRejectedError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, errorName(error), { cause: error });
+      throw translateAwsError(operation, error);
+    }
+  }
+}
