@@ -64,7 +64,7 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     digests: digests.verifier,
     digester: () => createDigester(core, digests),
     reconciler: () => createReconciler(core, tasks, clients.sfn),
-    service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
+    service: () => (service ??= createService(core, tasks, digests.verifier, clients)),
     sessions: () => (sessions ??= createSessions(core, clients, digests.verifier)),
     triggers() {
       triggers ??= createTriggers(core, this.service(), core.audit);

@@ -1,5 +1,7 @@
 /** The job service (the API; the schedules and triggers submit through it). Needs STATE_MACHINE_ARN. */
 import type { AwsClients } from '../adapters/clients';
+import { S3StepLogStore } from '../adapters/s3/step-logs';
+import { s3Client } from '../adapters/sdk-clients/s3';
 import { SfnWorkflowStarter } from '../adapters/sfn/workflow-starter';
 import type { DigestVerifier } from '../audit/digester';
 import { PolicyEngine } from '../authz/engine';
@@ -22,7 +24,7 @@ export function policyEngine(core: Core): PolicyEngine {
   return engine;
 }
 
-export function createService(core: Core, tasks: StepTasks, digests: DigestVerifier, sfn: AwsClients['sfn']): JobService {
+export function createService(core: Core, tasks: StepTasks, digests: DigestVerifier, { sfn, s3 }: Pick<AwsClients, 'sfn' | 's3'>): JobService {
   const { env, config, jobs, audit, sealer } = core;
   if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
   return new JobService({
@@ -35,9 +37,10 @@ export function createService(core: Core, tasks: StepTasks, digests: DigestVerif
     workflow: new SfnWorkflowStarter(sfn, env.stateMachineArn),
     tasks,
     polling: env.polling,
+    stepLogs: new S3StepLogStore(s3),
   });
 }
 
 let service: JobService | undefined;
 
-export const lambdaService = (): JobService => (service ??= createService(lambdaCore(), lambdaTasks(), lambdaDigests().verifier, lambdaSfn()));
+export const lambdaService = (): JobService => (service ??= createService(lambdaCore(), lambdaTasks(), lambdaDigests().verifier, { sfn: lambdaSfn(), s3: s3Client(lambdaCore().target) }));

@@ -11,8 +11,8 @@ import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
-import { jobLinks, jobView, sessionView } from './views';
+import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
   service: JobService;
@@ -129,6 +129,26 @@ export const ROUTES: readonly Route[] = [
       const { job, events, head, verification, anchor } = await service.auditTrail(request.caller, jobIdParam(request));
       seen(logger, job);
       return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), head, verification, anchor });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}/logs',
+    async handler(request, { service, logger }) {
+      const query = validate(logsQuerySchema, request.query);
+      const logs = await service.logs(request.caller, jobIdParam(request), query);
+      seen(logger, logs.job);
+      return json(200, logsView(logs, query.stream));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}/ui',
+    async handler(request, { service, logger }) {
+      noQuery(request);
+      const link = await service.appUi(request.caller, jobIdParam(request));
+      seen(logger, link.job);
+      return json(200, appUiView(link));
     },
   },
   {

@@ -234,13 +234,13 @@ export class JobService {
     const stepId = this.stepOf(job);
     const logUri = this.deps.config.clusters.find((c) => c.id === job.clusterId)?.logUri;
     if (logUri === undefined) {
-      throw new NotFoundError(`cluster ${job.clusterId} has no logUri in the gateway's configuration (clusters[].logUri, the cluster's LogUri): its step logs cannot be read through the gateway`);
+      throw new NotFoundError(`cluster ${job.clusterId} has no logUri in the gateway's configuration (clusters[].logUri, the cluster's LogUri): its step logs cannot be read through the gateway`, { code: 'LogsNotConfigured' });
     }
     if (!this.deps.stepLogs) throw new IntegrityError('the job service has no step log store');
     const location = stepLogLocation(logUri, job.clusterId, stepId, query.stream);
     const opened = await this.deps.stepLogs.open(location);
     if (!opened) {
-      throw new NotFoundError(`no ${query.stream} log of step ${stepId} at ${location.uri} yet: EMR uploads a step's logs to the cluster's LogUri every few minutes while it runs, and at its end (status ${job.status})`);
+      throw new NotFoundError(`no ${query.stream} log of step ${stepId} at ${location.uri} yet: EMR uploads a step's logs to the cluster's LogUri every few minutes while it runs, and at its end (status ${job.status})`, { code: 'LogNotYetWritten' });
     }
     let window: StepLogWindow;
     try {
@@ -277,7 +277,7 @@ export class JobService {
   /** The job's EMR step, or why there is none to show (not submitted yet, or never). */
   private stepOf(job: Job): string {
     if (job.stepId) return job.stepId;
-    throw new NotFoundError(`job ${job.jobId} has no EMR step ${isTerminal(job.status) ? `(it ended ${job.status} before one was added)` : `yet (status ${job.status})`}`);
+    throw new NotFoundError(`job ${job.jobId} has no EMR step ${isTerminal(job.status) ? `(it ended ${job.status} before one was added)` : `yet (status ${job.status})`}`, { code: 'NoStep' });
   }
 
   /**

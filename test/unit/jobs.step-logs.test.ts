@@ -186,14 +186,17 @@ describe('JobService: a job\'s logs and application UI', () => {
     const noStep = await rejection(g.service.logs({ callerArn: ALICE }, job.jobId, { stream: 'stdout' }));
     expect(noStep).toBeInstanceOf(NotFoundError);
     expect((noStep as Error).message).toBe(`job ${job.jobId} has no EMR step yet (status ACCEPTED)`);
+    expect((noStep as NotFoundError).code).toBe('NoStep');
     const { jobId, stepId } = await submitted();
     const noLog = await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'syslog' }));
     expect(noLog).toBeInstanceOf(NotFoundError);
     expect((noLog as Error).message).toContain(`no syslog log of step ${stepId} at ${LOG_URI}${CLUSTER}/steps/${stepId}/syslog.gz yet: EMR uploads`);
+    expect((noLog as NotFoundError).code).toBe('LogNotYetWritten');
     const plain = await submitted(submitBody({ clusterId: PLAIN_CLUSTER }));
     const noUri = await rejection(g.service.logs({ callerArn: ALICE }, plain.jobId, { stream: 'stdout' }));
     expect(noUri).toBeInstanceOf(NotFoundError);
     expect((noUri as Error).message).toContain(`cluster ${PLAIN_CLUSTER} has no logUri in the gateway's configuration`);
+    expect((noUri as NotFoundError).code).toBe('LogsNotConfigured');
     expect(await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', tail: 1, offset: 0 }))).toBeInstanceOf(ValidationError);
     logs.objects.set(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${stepId}/stdout.gz`, 'ab\n');
     const past = await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', offset: 9 }));
