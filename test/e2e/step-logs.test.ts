@@ -139,7 +139,7 @@ describe('a running job', () => {
     const first = await until(async () => {
       const window = await alice.logs(jobId).catch(() => undefined);
       return window?.lines.length ? window : undefined;
-    }, { what: 'the running step\'s first upload', timeoutMs: 30_000 });
+    }, 30_000);
     expect(first.lines).toEqual(['step started']);
     expect((await alice.getJob(jobId)).status).toBe('RUNNING');
     const { stepId } = first;
@@ -156,5 +156,71 @@ describe('a running job', () => {
     expect((await finished(alice, jobId)).status).toBe('COMPLETED');
     // Following from the first answer's nextOffset: only what came after.
     await expect(alice.logs(jobId, { offset: first.nextOffset })).resolves.toMatchObject({ lines: ['step done'], more: false });
+  });
+});
+
+describe("the job's Spark UI (issue 15, item 3): GET /jobs/{id}/ui, under the job's runtime role", () => {
+  const page = async (url: string) => {
+    const response = await fetch(url);
+    return { status: response.status, html: await response.text(), headers: response.headers };
+  };
+
+  it('running: the on-cluster link opens a page with the step running and its log; ended: the persistent one, with the step COMPLETED', async () => {
+    const gate = join(gates, 'ui-release');
+    const { jobId } = await alice.submit(command(['bash', '-c', `echo "ui step output <b>"; while [ ! -e ${gate} ]; do sleep 0.1; done`]));
+    await until(async () => ((await alice.getJob(jobId)).status === 'RUNNING' ? true : undefined), 30_000);
+    const running = await alice.appUi(jobId);
+    expect(running).toMatchObject({ jobId, kind: 'on-cluster', ready: true });
+    const stepId = running.stepId;
+    const live = await page(running.url!);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(live.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(live.html).toContain(`<section id="${stepId}">`);
+    expect(live.html).toMatch(new RegExp(`id="${stepId}">[\\s\\S]*?State: <strong class="state">RUNNING</strong>`));
+    // The step's output is shown as text, never as markup.
+    expect(live.html).toContain('ui step output &#60;b&#62;');
+    expect(live.html).toContain(ETL);
+    writeFileSync(gate, '');
+    expect((await finished(alice, jobId)).status).toBe('COMPLETED');
+    const ended = await alice.appUi(jobId);
+    expect(ended).toMatchObject({ kind: 'persistent', ready: true });
+    const history = await page(ended.url!);
+    expect(history.status).toBe(200);
+    expect(history.html).toMatch(new RegExp(`id="${stepId}">[\\s\\S]*?State: <strong class="state">COMPLETED</strong>`));
+    // A link is a credential of its own: a made-up one opens nothing.
+    expect((await page(`${ended.url!.slice(0, ended.url!.lastIndexOf('/'))}/not-a-real-token`)).status).toBe(403);
+    // carol may not read the job: what GET /jobs/{id} answers her, and no link.
+    const asGet = await rejection(carol.getJob(jobId));
+    const asUi = await rejection(carol.appUi(jobId));
+    expect([asUi.status, asUi.code, asUi.message]).toEqual([asGet.status, asGet.code, asGet.message]);
+    // The CLI prints the link (and opens nothing without --open).
+    const shown = await cli('alice', 'ui', jobId);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_local\/emr\/ui\/[A-Za-z0-9_-]+\n$/);
+    expect((await page(shown.stdout.trim())).status).toBe(200);
+    await expect(cli('carol', 'ui', jobId)).resolves.toMatchObject({ code: 3 });
+  });
+
+  it("the local EMR's app-UI operations answer as EMR does: a runtime role required on a runtime-role cluster, unknown ids refused", async () => {
+    const { EMRClient, GetOnClusterAppUIPresignedURLCommand, CreatePersistentAppUICommand, GetPersistentAppUIPresignedURLCommand } = await import('@aws-sdk/client-emr');
+    const emr = new EMRClient({ region: 'us-east-1', endpoint: stack.awsUrl, credentials: KEYS.alice });
+    try {
+      const refused = await emr.send(new GetOnClusterAppUIPresignedURLCommand({ ClusterId: CLUSTER })).catch((e: Error) => e);
+      expect(refused).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('ExecutionRoleArn') });
+      const noRoles = await emr.send(new GetOnClusterAppUIPresignedURLCommand({ ClusterId: 'j-1LEGACYNORUNTIME', ExecutionRoleArn: ETL })).catch((e: Error) => e);
+      expect(noRoles).toMatchObject({ name: 'ValidationException', message: 'Runtime roles are not supported on this cluster.' });
+      await expect(emr.send(new GetOnClusterAppUIPresignedURLCommand({ ClusterId: 'j-1NOSUCHCLUSTER', ExecutionRoleArn: ETL }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      const arn = `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${CLUSTER}`;
+      const created = await emr.send(new CreatePersistentAppUICommand({ TargetResourceArn: arn }));
+      expect(created).toMatchObject({ PersistentAppUIId: expect.stringMatching(/^p-[0-9A-F]+$/), RuntimeRoleEnabledCluster: true });
+      await expect(emr.send(new CreatePersistentAppUICommand({ TargetResourceArn: arn }))).resolves.toMatchObject({ PersistentAppUIId: created.PersistentAppUIId });
+      await expect(emr.send(new GetPersistentAppUIPresignedURLCommand({ PersistentAppUIId: 'p-NOSUCHUI', ExecutionRoleArn: ETL }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      const dry = await emr.send(new GetOnClusterAppUIPresignedURLCommand({ ClusterId: CLUSTER, ExecutionRoleArn: ETL, DryRun: true }));
+      expect(dry.PresignedURLReady).toBe(true);
+      expect(dry.PresignedURL).toBeUndefined();
+    } finally {
+      emr.destroy();
+    }
   });
 });

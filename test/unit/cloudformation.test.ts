@@ -133,6 +133,15 @@ describe('serverless.yml with the generated params', () => {
     }
   });
 
+  it("lets only the API ask for app-UI links (GET /jobs/{id}/ui), with the same ExecutionRoleArn condition as AddJobFlowSteps; CreatePersistentAppUI, which takes no role, on the clusters alone", () => {
+    const add = statements.find((s) => asArray(s.statement.Action).includes('elasticmapreduce:AddJobFlowSteps'))!.statement;
+    const links = statements.filter((s) => asArray(s.statement.Action).some((a) => /AppUI/.test(a)));
+    expect(links.map((s) => [s.owner, asArray(s.statement.Action).sort(), s.statement.Resource, s.statement.Condition])).toEqual([
+      ['ApiRole', ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'], add.Resource, add.Condition],
+      ['ApiRole', ['elasticmapreduce:CreatePersistentAppUI'], params.clusterArns, undefined],
+    ]);
+  });
+
   it('scopes every EMR action of every function to the configured clusters', () => {
     const emr = statements.filter((s) => asArray(s.statement.Action).some((a) => a.startsWith('elasticmapreduce:')));
     expect(new Set(emr.map((s) => s.owner))).toEqual(new Set(['EmrGatewaySubmitter', 'EmrGatewaySessions', 'ApiRole', 'SubmitStepRole', 'WatchStepRole', 'PollStepRole', 'FailJobRole', 'EmrStepEventRole', 'ReconcileRole']));

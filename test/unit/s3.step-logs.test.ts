@@ -77,7 +77,7 @@ describe('S3StepLogStore', () => {
 
   it('a corrupt gzip object is an IntegrityError naming it', async () => {
     const broken = gzipSync('some log\n'.repeat(100));
-    broken[broken.length - 12] ^= 0xff;
+    broken.writeUInt8(broken.readUInt8(broken.length - 12) ^ 0xff, broken.length - 12);
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(broken.subarray(0, broken.length - 4)).stream as never }));
     await expect(text(store)).rejects.toThrow(IntegrityError);
     await expect(text(store)).rejects.toThrow(/s3:\/\/logs\/emr\/j-1\/steps\/s-1\/stdout\.gz is not a readable gzip file/);

@@ -30,6 +30,7 @@ import {
   type SecurityConfiguration,
   type StepCredentialsSource,
 } from './model';
+import { LocalAppUis } from './app-ui';
 import { StepLogUploader, type StepLogSink } from './log-uploader';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
@@ -80,6 +81,8 @@ export class LocalEmr {
   private readonly runner: StepProcessRunner;
   private readonly scheduler: StepScheduler;
   private readonly uploader: StepLogUploader | undefined;
+  /** The application UIs (Spark History Server) and their presigned links. */
+  readonly appUis: LocalAppUis;
   private readonly now: () => number;
 
   constructor(private readonly options: LocalEmrOptions) {
@@ -126,6 +129,16 @@ export class LocalEmr {
       },
       (clusterId) => this.scheduler.schedule(clusterId),
     );
+    this.appUis = new LocalAppUis({
+      cluster: (id) => this.cluster(id),
+      clusterByArn: (arn) => [...this.clusters.values()].find((c) => this.arnOf(c.id) === arn),
+      runtimeRolesEnabled: (cluster) => this.runtimeRolesEnabled(cluster),
+      steps: () => this.steps.values(),
+      logsDir,
+      // The links point at the AWS port, which serves their pages: the steps' endpoint, as on EMR the cluster's primary node.
+      baseUrl: () => stepEndpointUrl?.(),
+      now: this.now,
+    });
     this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step), options.holdSteps === true);
     this.runner.recover();
     if (!options.holdSteps) this.startSteps();
