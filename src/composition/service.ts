@@ -1,9 +1,5 @@
 /** The job service (the API; the schedules and triggers submit through it). Needs STATE_MACHINE_ARN. */
 import type { AwsClients } from '../adapters/clients';
-import { SdkAppUiLinks } from '../adapters/emr/app-ui';
-import { S3StepLogStore } from '../adapters/s3/step-logs';
-import { emrClient } from '../adapters/sdk-clients/emr';
-import { s3Client } from '../adapters/sdk-clients/s3';
 import { SfnWorkflowStarter } from '../adapters/sfn/workflow-starter';
 import type { DigestVerifier } from '../audit/digester';
 import { PolicyEngine } from '../authz/engine';
@@ -26,7 +22,7 @@ export function policyEngine(core: Core): PolicyEngine {
   return engine;
 }
 
-export function createService(core: Core, tasks: StepTasks, digests: DigestVerifier, { sfn, s3, emr }: Pick<AwsClients, 'sfn' | 's3' | 'emr'>): JobService {
+export function createService(core: Core, tasks: StepTasks, digests: DigestVerifier, sfn: AwsClients['sfn']): JobService {
   const { env, config, jobs, audit, sealer } = core;
   if (!env.stateMachineArn) throw new ConfigError([{ file: 'environment', path: 'STATE_MACHINE_ARN', message: 'is required by the API' }]);
   return new JobService({
@@ -39,11 +35,9 @@ export function createService(core: Core, tasks: StepTasks, digests: DigestVerif
     workflow: new SfnWorkflowStarter(sfn, env.stateMachineArn),
     tasks,
     polling: env.polling,
-    stepLogs: new S3StepLogStore(s3),
-    appUi: new SdkAppUiLinks(emr),
   });
 }
 
 let service: JobService | undefined;
 
-export const lambdaService = (): JobService => (service ??= createService(lambdaCore(), lambdaTasks(), lambdaDigests().verifier, { sfn: lambdaSfn(), s3: s3Client(lambdaCore().target), emr: emrClient(lambdaCore().target) }));
+export const lambdaService = (): JobService => (service ??= createService(lambdaCore(), lambdaTasks(), lambdaDigests().verifier, lambdaSfn()));

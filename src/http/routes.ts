@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { EXAMPLE_JOB_ID, EXAMPLE_SESSION_ID, JOB_ID, SESSION_ID } from '../identifiers';
 import { jobLogKeys, type Job } from '../jobs/model';
+import type { JobLogsService } from '../jobs/job-logs';
 import type { Caller, JobService } from '../jobs/service';
 import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
@@ -21,6 +22,8 @@ export interface ApiDeps {
    * alone (the job routes' test harnesses) still serves those: without it, the session routes are not found.
    */
   sessions?: () => SessionService;
+  /** Step logs and Spark UI links (GET /jobs/{id}/logs, /ui), built at their first request; without it, those routes are not found. */
+  jobLogs?: () => JobLogsService;
   openapi: () => unknown;
   version: string;
 }
@@ -67,6 +70,12 @@ function sessionIdParam(request: ApiRequest): string {
 function sessionsOf(request: ApiRequest, deps: RouteDeps): SessionService {
   if (!deps.sessions) throw new HttpError(404, 'NotFound', `no route ${request.path}`);
   return deps.sessions();
+}
+
+/** The step-log and UI reads; an API assembled without them (a job routes' harness) has no such route. */
+function jobLogsOf(request: ApiRequest, deps: RouteDeps): JobLogsService {
+  if (!deps.jobLogs) throw new HttpError(404, 'NotFound', `no route ${request.path}`);
+  return deps.jobLogs();
 }
 
 /** Once a route knows its session, the rest of the invocation's log lines name it (and its role): never its credentials. */
@@ -134,20 +143,20 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/jobs/{jobId}/logs',
-    async handler(request, { service, logger }) {
+    async handler(request, deps) {
       const query = validate(logsQuerySchema, request.query);
-      const logs = await service.logs(request.caller, jobIdParam(request), query);
-      seen(logger, logs.job);
+      const logs = await jobLogsOf(request, deps).logs(request.caller, jobIdParam(request), query);
+      seen(deps.logger, logs.job);
       return json(200, logsView(logs, query.stream));
     },
   },
   {
     method: 'GET',
     path: '/jobs/{jobId}/ui',
-    async handler(request, { service, logger }) {
+    async handler(request, deps) {
       noQuery(request);
-      const link = await service.appUi(request.caller, jobIdParam(request));
-      seen(logger, link.job);
+      const link = await jobLogsOf(request, deps).appUi(request.caller, jobIdParam(request));
+      seen(deps.logger, link.job);
       return json(200, appUiView(link));
     },
   },

@@ -1,6 +1,6 @@
 /** What the API shows of a job: the record without its internals (hashes, versions, the raw request). */
 import type { Job } from '../jobs/model';
-import type { JobAppUi, JobLogs } from '../jobs/service';
+import type { JobAppUi, JobLogs } from '../jobs/job-logs';
 import type { StepLogStream } from '../jobs/step-logs';
 import type { Session } from '../sessions/model';
 import type * as z from '../util/zod';

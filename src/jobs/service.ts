@@ -14,7 +14,7 @@ import type { AuthzRequest, Decision, PolicyEngine } from '../authz/engine';
 import { rolesFor } from '../authz/roles';
 import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
-import { ConflictError, EmrRejectedError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
 import { clusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
 import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
@@ -25,8 +25,6 @@ import { ListTokens, type ListTokenScope } from './list-token';
 import { executionName, isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES } from './request';
-import type { AppUiKind, AppUiLink, AppUiLinks } from './app-ui';
-import { OffsetBeyondEndError, readStepLogWindow, stepLogLocation, type StepLogLocation, type StepLogQuery, type StepLogStore, type StepLogWindow } from './step-logs';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -90,28 +88,7 @@ export interface JobServiceDeps {
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
   tasks: Pick<StepTasks, 'sendCancel' | 'fail'>;
   polling: PollingPolicy;
-  /** The step logs under the clusters' LogUri (GET /jobs/{id}/logs); without it, that route answers 500. */
-  stepLogs?: StepLogStore;
-  /** EMR's presigned application UI links (GET /jobs/{id}/ui); without it, that route answers 500. */
-  appUi?: AppUiLinks;
   now?: () => Date;
-}
-
-/** A window of a job's step log, and where it was read. */
-export interface JobLogs {
-  job: Job;
-  stepId: string;
-  location: StepLogLocation;
-  /** When EMR last uploaded it. */
-  lastModified?: Date;
-  window: StepLogWindow;
-}
-
-/** A job's application UI link. */
-export interface JobAppUi extends AppUiLink {
-  job: Job;
-  stepId: string;
-  kind: AppUiKind;
 }
 
 export class JobService {
@@ -221,63 +198,6 @@ export class JobService {
     if (!job) throw new NotFoundError(`no job ${jobId}`);
     await this.requireAccess(caller, job, GATEWAY_ACTIONS.describe);
     return job;
-  }
-
-  /**
-   * A window of the job's step log (stdout, stderr, controller or syslog), read as the job is: only if this
-   * caller may read the job (the decision of GET /jobs/{id}). EMR archives the logs under the cluster's LogUri, as
-   * configured (clusters[].logUri, which the gateway's IAM grant covers), every few minutes while the step runs.
-   */
-  async logs(caller: Caller, jobId: string, query: StepLogQuery): Promise<JobLogs> {
-    if (query.tail !== undefined && query.offset !== undefined) throw ValidationError.single('offset', 'give tail or offset, not both');
-    const job = await this.get(caller, jobId);
-    const stepId = this.stepOf(job);
-    const logUri = this.deps.config.clusters.find((c) => c.id === job.clusterId)?.logUri;
-    if (logUri === undefined) {
-      throw new NotFoundError(`cluster ${job.clusterId} has no logUri in the gateway's configuration (clusters[].logUri, the cluster's LogUri): its step logs cannot be read through the gateway`, { code: 'LogsNotConfigured' });
-    }
-    if (!this.deps.stepLogs) throw new IntegrityError('the job service has no step log store');
-    const location = stepLogLocation(logUri, job.clusterId, stepId, query.stream);
-    const opened = await this.deps.stepLogs.open(location);
-    if (!opened) {
-      throw new NotFoundError(`no ${query.stream} log of step ${stepId} at ${location.uri} yet: EMR uploads a step's logs to the cluster's LogUri every few minutes while it runs, and at its end (status ${job.status})`, { code: 'LogNotYetWritten' });
-    }
-    let window: StepLogWindow;
-    try {
-      window = await readStepLogWindow(opened.chunks, query);
-    } catch (error) {
-      if (error instanceof OffsetBeyondEndError) throw ValidationError.single('offset', error.message);
-      throw error;
-    }
-    return { job, stepId, location, ...(opened.lastModified ? { lastModified: opened.lastModified } : {}), window };
-  }
-
-  /**
-   * A presigned link to the job's Spark UI, if this caller may read the job: while the job runs, the cluster's own
-   * (EMR GetOnClusterAppUIPresignedURL), once it has ended, the persistent application UI EMR keeps of the cluster
-   * (CreatePersistentAppUI, GetPersistentAppUIPresignedURL), which outlives the cluster. Both under the job's runtime
-   * role (ExecutionRoleArn): EMR scopes the UI to that role, not to the job, so the link shows what that role ran.
-   */
-  async appUi(caller: Caller, jobId: string): Promise<JobAppUi> {
-    const job = await this.get(caller, jobId);
-    const stepId = this.stepOf(job);
-    if (!this.deps.appUi) throw new IntegrityError('the job service has no application UI links');
-    const kind: AppUiKind = isTerminal(job.status) ? 'persistent' : 'on-cluster';
-    const role = { executionRoleArn: job.executionRoleArn };
-    try {
-      const link = kind === 'on-cluster' ? await this.deps.appUi.onCluster({ clusterId: job.clusterId, ...role }) : await this.deps.appUi.persistent({ clusterArn: this.clusterArn(job.clusterId), ...role });
-      return { job, stepId, kind, ready: link.ready, ...(link.url !== undefined ? { url: link.url } : {}) };
-    } catch (error) {
-      // E.g. the cluster is gone (an on-cluster UI), or EMR refuses the role: the state of things, not a fault here.
-      if (error instanceof EmrRejectedError) throw new ConflictError(`EMR gave no application UI link for ${jobId}: ${error.message}`, { emrError: error.emrError });
-      throw error;
-    }
-  }
-
-  /** The job's EMR step, or why there is none to show (not submitted yet, or never). */
-  private stepOf(job: Job): string {
-    if (job.stepId) return job.stepId;
-    throw new NotFoundError(`job ${job.jobId} has no EMR step ${isTerminal(job.status) ? `(it ended ${job.status} before one was added)` : `yet (status ${job.status})`}`, { code: 'NoStep' });
   }
 
   /**

@@ -4,7 +4,7 @@
  * starter. No SDK, no dynalite, no state machine: the tests drive the tasks as the ASL would.
  */
 import { AuditDigester, DigestVerifier } from '../../src/audit/digester';
-import { JobService, type JobServiceDeps } from '../../src/jobs/service';
+import { JobService } from '../../src/jobs/service';
 import { StepTasks, type TaskResult } from '../../src/jobs/step-tasks';
 import { DEFAULT_POLLING, type PollingPolicy, type WorkflowInput } from '../../src/jobs/workflow-input';
 import type { GatewayConfig, LoadedConfig } from '../../src/config/validate';
@@ -43,7 +43,7 @@ export interface MemoryGateway {
 /** Parsed once per text (compiling the policies is most of a gateway's set-up time); nothing here changes them. */
 const loaded = new Map<string, LoadedConfig>();
 
-export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: string; service?: Pick<JobServiceDeps, 'stepLogs' | 'appUi'> } = {}): MemoryGateway {
+export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: string } = {}): MemoryGateway {
   const text = options.configYaml ?? GATEWAY_CONFIG_YAML;
   if (!loaded.has(text)) loaded.set(text, loadTestConfig(text));
   const { config, engine } = loaded.get(text)!;
@@ -59,7 +59,7 @@ export function memoryGateway(options: { polling?: PollingPolicy; configYaml?: s
   const digestStore = new InMemoryDigestStore();
   const digestSigner = new TestDigestSigner();
   const digester = new AuditDigester({ heads: jobs, store: digestStore, signer: digestSigner, now: clock.now });
-  const service = new JobService({ config, engine, jobs, audit, sealer, digests: new DigestVerifier(digestStore, digestSigner), workflow: starter, tasks, polling, ...options.service, now: clock.now });
+  const service = new JobService({ config, engine, jobs, audit, sealer, digests: new DigestVerifier(digestStore, digestSigner), workflow: starter, tasks, polling, now: clock.now });
   const input = (jobId: string): WorkflowInput => ({ jobId, polling });
   return {
     config, clock, jobs, audit, sealer, emr, starter, callbacks, tasks, service, polling, input, digestStore, digestSigner, digester,

@@ -1,11 +1,12 @@
 /**
  * A job's step logs and application UI (src/jobs/step-logs.ts, src/jobs/app-ui.ts, JobService.logs/appUi): the
  * window of lines read from a log's decompressed bytes (tail, offset, the bounds), where EMR keeps the log, and
- * the service's decisions: read as the job is, 404 before a step or a log exists, the UI under the job's role.
+ * the service's decisions (JobLogsService): read as the job is, 404 before a step or a log exists, the UI under the job's role.
  */
 import { parse, stringify } from 'yaml';
 import { ConflictError, EmrRejectedError, ForbiddenError, NotFoundError, ValidationError } from '../../src/errors';
 import type { AppUiLinks } from '../../src/jobs/app-ui';
+import { JobLogsService } from '../../src/jobs/job-logs';
 import { OffsetBeyondEndError, readStepLogWindow, STEP_LOG_LIMITS, stepLogLocation, type StepLogStore } from '../../src/jobs/step-logs';
 import { ALICE, AUDITOR, CAROL, CLUSTER, GATEWAY_CONFIG_YAML, NOREADS, PLAIN_CLUSTER, submitBody } from '../support/config';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
@@ -154,14 +155,16 @@ class RecordingAppUi implements AppUiLinks {
   }
 }
 
-describe('JobService: a job\'s logs and application UI', () => {
+describe('JobLogsService: a job\'s logs and application UI, read as the job is', () => {
   let g: MemoryGateway;
   let logs: MemoryLogs;
   let ui: RecordingAppUi;
+  let reads: JobLogsService;
   beforeEach(() => {
     logs = new MemoryLogs();
     ui = new RecordingAppUi();
-    g = memoryGateway({ configYaml: CONFIG, service: { stepLogs: logs, appUi: ui } });
+    g = memoryGateway({ configYaml: CONFIG });
+    reads = new JobLogsService({ config: g.config, jobs: g.service, stepLogs: logs, appUi: ui });
   });
   const submitted = async (body = submitBody()): Promise<{ jobId: string; stepId: string }> => {
     const { job } = await g.service.submit({ caller: { callerArn: ALICE }, body });
@@ -173,43 +176,43 @@ describe('JobService: a job\'s logs and application UI', () => {
   it('reads the step log at the LogUri, for whoever may read the job, and no one else', async () => {
     const { jobId, stepId } = await submitted();
     logs.objects.set(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${stepId}/stderr.gz`, 'warn 1\nwarn 2\n');
-    const read = await g.service.logs({ callerArn: ALICE }, jobId, { stream: 'stderr', tail: 1 });
+    const read = await reads.logs({ callerArn: ALICE }, jobId, { stream: 'stderr', tail: 1 });
     expect(read).toMatchObject({ stepId, location: { uri: `${LOG_URI}${CLUSTER}/steps/${stepId}/stderr.gz` }, lastModified: new Date('2026-11-28T12:00:05Z'), window: { lines: ['warn 2'], offset: 7 } });
-    await expect(g.service.logs({ callerArn: AUDITOR }, jobId, { stream: 'stderr' })).resolves.toMatchObject({ window: { lines: ['warn 1', 'warn 2'] } });
+    await expect(reads.logs({ callerArn: AUDITOR }, jobId, { stream: 'stderr' })).resolves.toMatchObject({ window: { lines: ['warn 1', 'warn 2'] } });
     // As GET /jobs/{id} decides: carol may not read it; NoReads (a Deny on DescribeStep) not even... their own.
-    for (const caller of [CAROL, NOREADS]) expect(await rejection(g.service.logs({ callerArn: caller }, jobId, { stream: 'stderr' }))).toBeInstanceOf(ForbiddenError);
+    for (const caller of [CAROL, NOREADS]) expect(await rejection(reads.logs({ callerArn: caller }, jobId, { stream: 'stderr' }))).toBeInstanceOf(ForbiddenError);
     expect(logs.opened).toHaveLength(2);
   });
 
   it('404s with a reason: no step yet, no log yet, no LogUri configured; 400 for tail with offset, or an offset past the end', async () => {
     const { job } = await g.service.submit({ caller: { callerArn: ALICE }, body: submitBody() });
-    const noStep = await rejection(g.service.logs({ callerArn: ALICE }, job.jobId, { stream: 'stdout' }));
+    const noStep = await rejection(reads.logs({ callerArn: ALICE }, job.jobId, { stream: 'stdout' }));
     expect(noStep).toBeInstanceOf(NotFoundError);
     expect((noStep as Error).message).toBe(`job ${job.jobId} has no EMR step yet (status ACCEPTED)`);
     expect((noStep as NotFoundError).code).toBe('NoStep');
     const { jobId, stepId } = await submitted();
-    const noLog = await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'syslog' }));
+    const noLog = await rejection(reads.logs({ callerArn: ALICE }, jobId, { stream: 'syslog' }));
     expect(noLog).toBeInstanceOf(NotFoundError);
     expect((noLog as Error).message).toContain(`no syslog log of step ${stepId} at ${LOG_URI}${CLUSTER}/steps/${stepId}/syslog.gz yet: EMR uploads`);
     expect((noLog as NotFoundError).code).toBe('LogNotYetWritten');
     const plain = await submitted(submitBody({ clusterId: PLAIN_CLUSTER }));
-    const noUri = await rejection(g.service.logs({ callerArn: ALICE }, plain.jobId, { stream: 'stdout' }));
+    const noUri = await rejection(reads.logs({ callerArn: ALICE }, plain.jobId, { stream: 'stdout' }));
     expect(noUri).toBeInstanceOf(NotFoundError);
     expect((noUri as Error).message).toContain(`cluster ${PLAIN_CLUSTER} has no logUri in the gateway's configuration`);
     expect((noUri as NotFoundError).code).toBe('LogsNotConfigured');
-    expect(await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', tail: 1, offset: 0 }))).toBeInstanceOf(ValidationError);
+    expect(await rejection(reads.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', tail: 1, offset: 0 }))).toBeInstanceOf(ValidationError);
     logs.objects.set(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${stepId}/stdout.gz`, 'ab\n');
-    const past = await rejection(g.service.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', offset: 9 }));
+    const past = await rejection(reads.logs({ callerArn: ALICE }, jobId, { stream: 'stdout', offset: 9 }));
     expect(past).toBeInstanceOf(ValidationError);
     expect((past as ValidationError).issues).toEqual([{ field: 'offset', message: 'offset 9 is beyond the end of the log (3 bytes)' }]);
   });
 
   it('the UI: on the cluster while the job runs, the persistent one once it has ended, each under the job\'s runtime role', async () => {
     const { jobId } = await submitted();
-    await expect(g.service.appUi({ callerArn: ALICE }, jobId)).resolves.toMatchObject({ kind: 'on-cluster', ready: true, url: `https://on-cluster.example/${CLUSTER}` });
+    await expect(reads.appUi({ callerArn: ALICE }, jobId)).resolves.toMatchObject({ kind: 'on-cluster', ready: true, url: `https://on-cluster.example/${CLUSTER}` });
     await g.run(jobId);
     expect((await g.jobs.get(jobId))?.status).toBe('COMPLETED');
-    const after = await g.service.appUi({ callerArn: AUDITOR }, jobId);
+    const after = await reads.appUi({ callerArn: AUDITOR }, jobId);
     expect(after).toMatchObject({ kind: 'persistent', ready: false });
     expect(after).not.toHaveProperty('url');
     const role = submitBody().executionRoleArn as string;
@@ -217,12 +220,12 @@ describe('JobService: a job\'s logs and application UI', () => {
       { kind: 'on-cluster', input: { clusterId: CLUSTER, executionRoleArn: role } },
       { kind: 'persistent', input: { clusterArn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${CLUSTER}`, executionRoleArn: role } },
     ]);
-    expect(await rejection(g.service.appUi({ callerArn: CAROL }, jobId))).toBeInstanceOf(ForbiddenError);
+    expect(await rejection(reads.appUi({ callerArn: CAROL }, jobId))).toBeInstanceOf(ForbiddenError);
     expect(ui.calls).toHaveLength(2);
     // EMR's refusal is the state of things (409), with its reason.
     const next = await submitted();
     ui.refuse = 'The cluster is terminated.';
-    const refused = await rejection(g.service.appUi({ callerArn: ALICE }, next.jobId));
+    const refused = await rejection(reads.appUi({ callerArn: ALICE }, next.jobId));
     expect(refused).toBeInstanceOf(ConflictError);
     expect((refused as Error).message).toContain('The cluster is terminated.');
   });
