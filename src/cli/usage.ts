@@ -290,7 +290,8 @@ whoever may read the job, in AWS and on the local stack alike. Default: the last
   --stream NAME   stdout (default), stderr, controller (EMR's account of the step) or syslog; --stderr: stderr
   --tail N        the last N lines (1-10000)
   --follow, -f    go on printing what the step writes until the job has ended (EMR uploads a running step's
-                  logs every few minutes; the local EMR every second)
+                  logs every few minutes, the local EMR every second; on EMR the last upload can come a few
+                  minutes after the step has ended: run logs again then for the end)
   --output json   the API's answer (lines, offsets, whether more follows or lines were cut)
 Exit 4 when the job or its log is not there (yet: code LogNotYetWritten).
 
