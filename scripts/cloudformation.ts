@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../src/config/validate';
-import { clusterArn } from '../src/identifiers';
+import { clusterArn, parseLogUri } from '../src/identifiers';
 import { PackagingError } from './errors';
 
 /** What serverless.yml reads from params.json (`${self:custom.params.*}`). */
@@ -21,6 +21,8 @@ export interface PackageParams {
   runtimeRoles: string[];
   /** CloudFormation resources of the config's schedules and triggers, merged into the template. */
   triggerResources: { Resources: Record<string, CfnResource> };
+  /** The API role's read of the configured clusters' step logs (GET /jobs/{id}/logs): none without a LogUri. */
+  stepLogResources: { Resources: Record<string, CfnResource> };
 }
 
 export interface CfnResource {
@@ -104,6 +106,37 @@ export function triggerResources(config: Pick<GatewayConfig, 'schedules' | 'trig
   return resources;
 }
 
+/**
+ * The API role's read of the step logs, as an inline policy of that role (AWS::IAM::RolePolicy: there is no policy
+ * where no cluster has a LogUri, and an inline policy of a role in serverless.yml cannot be left out). EMR writes a
+ * step's logs under `<LogUri><clusterId>/steps/`, so GetObject is granted there, per configured cluster, and nowhere
+ * else in the bucket; ListBucket, per bucket, only for those prefixes (s3:prefix), so that a log not written yet is
+ * told apart from one the role may not read (S3 answers AccessDenied, not NoSuchKey, to a role that may not list).
+ */
+export function stepLogResources(config: GatewayConfig): Record<string, CfnResource> {
+  const located = config.clusters.flatMap((c) => (c.logUri === undefined ? [] : [{ ...parseLogUri(c.logUri), clusterId: c.id }]));
+  if (!located.length) return {};
+  const s3 = `arn:${config.partition}:s3:::`;
+  const prefixes = new Map<string, string[]>();
+  for (const { bucket, prefix, clusterId } of located) prefixes.set(bucket, [...new Set([...(prefixes.get(bucket) ?? []), `${prefix}${clusterId}/steps/*`])]);
+  return {
+    ApiStepLogsPolicy: {
+      Type: 'AWS::IAM::RolePolicy',
+      Properties: {
+        RoleName: { Ref: 'ApiRole' },
+        PolicyName: 'read-step-logs',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'ReadStepLogsOfConfiguredClusters', Effect: 'Allow', Action: 's3:GetObject', Resource: [...new Set(located.map((l) => `${s3}${l.bucket}/${l.prefix}${l.clusterId}/steps/*`))] },
+            ...[...prefixes].map(([bucket, list], i) => ({ Sid: `ListStepLogs${i + 1}`, Effect: 'Allow', Action: 's3:ListBucket', Resource: `${s3}${bucket}`, Condition: { StringLike: { 's3:prefix': list } } })),
+          ],
+        },
+      },
+    },
+  };
+}
+
 export function packageParams(config: GatewayConfig, configFileInZip: string): PackageParams {
   const problems: string[] = [];
   // The submitting roles' policies list the catalogue: with none, no step could ever be submitted.
@@ -121,6 +154,7 @@ export function packageParams(config: GatewayConfig, configFileInZip: string): P
     clusterArns: config.clusters.map((c) => clusterArn(config.partition, config.region, config.account, c.id)),
     runtimeRoles: [...config.runtimeRoles],
     triggerResources: { Resources: resources },
+    stepLogResources: { Resources: stepLogResources(config) },
   };
 }
 

@@ -11,6 +11,7 @@ import type { AuditDigester, DigestVerifier } from './audit/digester';
 import type { AuditSealer } from './audit/ports';
 import { createCore, lambdaCore, type Core, type GatewayOptions } from './composition/core';
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
+import { createJobLogs } from './composition/job-logs';
 import { createReconciler } from './composition/reconciler';
 import { createService, policyEngine } from './composition/service';
 import { createSessions } from './composition/sessions';
@@ -20,6 +21,7 @@ import { loadEnv, type GatewayEnv } from './config/env';
 import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
+import type { JobLogsService } from './jobs/job-logs';
 import type { JobService } from './jobs/service';
 import type { SessionService } from './sessions/service';
 import type { StepTasks } from './jobs/step-tasks';
@@ -44,6 +46,8 @@ export interface Gateway {
   service(): JobService;
   /** The reconciler of jobs no execution follows (needs STATE_MACHINE_ARN). */
   reconciler(): Reconciler;
+  /** The API's reads of step logs and Spark UI links (GET /jobs/{id}/logs, /ui). */
+  jobLogs(): JobLogsService;
   /** Interactive sessions (POST /sessions; needs SESSION_ROLE_ARN where a cluster propagates source identity). */
   sessions(): SessionService;
   triggers(): TriggerService;
@@ -52,6 +56,7 @@ export interface Gateway {
 function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
   let service: JobService | undefined;
   let sessions: SessionService | undefined;
+  let jobLogs: JobLogsService | undefined;
   let triggers: TriggerService | undefined;
   return {
     env: core.env,
@@ -66,6 +71,10 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
     reconciler: () => createReconciler(core, tasks, clients.sfn),
     service: () => (service ??= createService(core, tasks, digests.verifier, clients.sfn)),
     sessions: () => (sessions ??= createSessions(core, clients, digests.verifier)),
+    jobLogs() {
+      jobLogs ??= createJobLogs(core, this.service(), clients);
+      return jobLogs;
+    },
     triggers() {
       triggers ??= createTriggers(core, this.service(), core.audit);
       return triggers;

@@ -70,10 +70,17 @@ export class PolicyCompileError extends DomainError {
   }
 }
 
-/** The thing asked for does not exist (or the caller may not know it exists). */
+/**
+ * The thing asked for does not exist (or the caller may not know it exists). `code` says which thing, where a
+ * caller acts on the difference (LogNotYetWritten: ask again later); NotFound otherwise.
+ */
 export class NotFoundError extends DomainError {
-  readonly code = 'NotFound';
+  readonly code: string;
   override readonly name = 'NotFoundError';
+  constructor(message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? 'NotFound';
+  }
 }
 
 /** The request conflicts with the current state: an idempotency key reused with another body, cancelling a finished job. */

@@ -45,6 +45,45 @@ export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9
 export const DYNAMODB_TABLE_NAME = /^[\w.-]{3,255}$/;
 /** S3 general purpose bucket names: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no "..". */
 export const S3_BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/**
+ * An EMR cluster's LogUri as the configuration gives it: `s3://BUCKET/PREFIX/` (EMR also writes `s3n://`), the prefix
+ * of safe characters only (letters, digits, `! - _ . ' ( )`, segments between slashes), so that it can stand in an
+ * IAM resource ARN as it is: no `*` or `?` (IAM wildcards), no `$` (osls variables), no empty or dot segments.
+ */
+const LOG_URI = /^s3n?:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[A-Za-z0-9!_.'()/-]*)?$/;
+export const EXAMPLE_LOG_URI = 's3://aws-logs-123456789012-us-east-1/elasticmapreduce/';
+
+/** A LogUri as bucket and key prefix: the prefix empty or ending with `/` (EMR writes under it as a folder). */
+export interface LogUriParts {
+  bucket: string;
+  prefix: string;
+}
+
+/** Why `uri` is not a LogUri the gateway can read (and grant), or undefined if it is one. */
+export function logUriProblem(uri: string): string | undefined {
+  const example = `an S3 URI such as ${EXAMPLE_LOG_URI}`;
+  const scheme = /^([a-z0-9]+):\/\//i.exec(uri)?.[1];
+  if (scheme === undefined) return `must be ${example}, got ${quote(uri)}`;
+  if (scheme !== 's3' && scheme !== 's3n') return `must start with s3:// (or s3n://), not ${quote(`${scheme}://`)} (${example})`;
+  const rest = uri.slice(scheme.length + 3);
+  const bucket = rest.split('/')[0] ?? '';
+  if (!S3_BUCKET_NAME.test(bucket)) return `${quote(bucket)} is not an S3 bucket name (3-63 of a-z 0-9 . -, starting and ending with a letter or digit)`;
+  const prefix = rest.slice(bucket.length + 1);
+  if (prefix.split('/').some((segment, i, all) => segment === '' && i < all.length - 1)) return `the key prefix ${quote(prefix)} has an empty segment (//)`;
+  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) return `the key prefix ${quote(prefix)} has a . or .. segment`;
+  const bad = /[^A-Za-z0-9!_.'()/-]/.exec(prefix);
+  if (bad) return `the key prefix may hold only letters, digits, / and ! - _ . ' ( ) (found ${quote(bad[0])}): it is part of the gateway's IAM grant`;
+  return LOG_URI.test(uri) ? undefined : `must be ${example}, got ${quote(uri)}`;
+}
+
+/** A valid LogUri (logUriProblem says nothing) as its bucket and prefix. */
+export function parseLogUri(uri: string): LogUriParts {
+  const m = LOG_URI.exec(uri);
+  if (!m) throw new Error(`not a LogUri: ${uri}`);
+  const path = (m[2] ?? '').slice(1);
+  return { bucket: m[1]!, prefix: path === '' || path.endsWith('/') ? path : `${path}/` };
+}
+
 /** A KMS key by ARN (not an alias or a bare id: the audit trail records the ARN KMS answers with, and compares it). */
 export const KMS_KEY_ARN = whole(`arn:${PARTITION_FRAGMENT}:kms:[a-z0-9-]+:\\d{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`);
 

@@ -5,7 +5,8 @@ import { audit } from './commands/audit';
 import { doctor } from './commands/doctor';
 import { cancel, list, status } from './commands/jobs';
 import { local } from './commands/local';
-import { logs, trigger } from './commands/local-tools';
+import { trigger } from './commands/local-tools';
+import { logs, ui } from './commands/step-logs';
 import { policyCheck, policyLint } from './commands/policy';
 import { roles } from './commands/roles';
 import { session } from './commands/session';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   audit,
   session,
   logs,
+  ui,
   trigger,
   local,
 };

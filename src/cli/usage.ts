@@ -40,6 +40,8 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
       T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
   emr-gateway audit JOB_ID|SESSION_ID [--verify]   the audit events; --verify checks the hash chain here
+  emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--follow]   the step's log, from the cluster's LogUri
+  emr-gateway ui JOB_ID [--open]        a link to the job's Spark UI or application history, under its role
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
       interactive-session credentials (EMR GetClusterSessionCredentials) for a notebook: Livy's endpoint, the user
@@ -72,7 +74,6 @@ The local stack (what \`npm start\` runs): the whole gateway on this machine, no
   emr-gateway local [--config FILE] [--port 3000] [--aws-port 4566] [--data-dir .emr-gateway | --in-memory] [--faults SPEC]
       Also from EMR_GATEWAY_LOCAL_CONFIG, EMR_GATEWAY_PORT, EMR_GATEWAY_AWS_PORT, EMR_GATEWAY_DATA_DIR,
       EMR_GATEWAY_FAULTS (e.g. emr.throttle=0.1,emr.latencyMs=50,dynamodb.errors=0.05,dynamodb.throttle=0.02).
-  emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL]   a job's step output, from the local EMR
   emr-gateway trigger NAME --event FILE.json [--aws-endpoint URL]   fire one of the config's triggers locally (the event must match its pattern)
 
 Help: emr-gateway COMMAND --help (or emr-gateway help COMMAND) for one command; emr-gateway --version.
@@ -282,11 +283,29 @@ Flags:
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed (or no credentials), 2 bad usage or configuration.`,
 
-  logs: `Usage: emr-gateway logs JOB_ID [--stderr] [--aws-endpoint URL] [flags]
+  logs: `Usage: emr-gateway logs JOB_ID [--stream stdout|stderr|controller|syslog] [--stderr] [--tail N] [--follow] [flags]
 
-The step's stdout (--stderr: its stderr) from the local EMR. The job is read through the gateway first, so the
-same authorization applies. --aws-endpoint (or EMR_GATEWAY_AWS_ENDPOINT): the local stack's AWS port
-(default http://127.0.0.1:4566). In AWS, step logs are under the cluster's LogUri in S3.
+The step's log as EMR archives it under the cluster's LogUri (S3), read by the gateway (GET /jobs/{id}/logs) for
+whoever may read the job, in AWS and on the local stack alike. Default: the last 1000 lines of stdout.
+  --stream NAME   stdout (default), stderr, controller (EMR's account of the step) or syslog; --stderr: stderr
+  --tail N        the last N lines (1-10000)
+  --follow, -f    go on printing what the step writes until the job has ended (EMR uploads a running step's
+                  logs every few minutes, the local EMR every second; on EMR the last upload can come a few
+                  minutes after the step has ended: run logs again then for the end)
+  --output json   the API's answer (lines, offsets, whether more follows or lines were cut)
+Exit 4 when the job or its log is not there (yet: code LogNotYetWritten).
+
+${CONNECTION}
+
+${EXITS}`,
+
+  ui: `Usage: emr-gateway ui JOB_ID [--open] [flags]
+
+A presigned link to the job's Spark UI (GET /jobs/{id}/ui), for whoever may read the job: while it runs, the
+cluster's own (EMR GetOnClusterAppUIPresignedURL), once it has ended, the application history EMR keeps off the
+cluster (CreatePersistentAppUI, GetPersistentAppUIPresignedURL), both under the job's runtime role. The link is
+short-lived and a credential while it lasts: do not share it.
+  --open   open it in the desktop's browser too
 
 ${CONNECTION}
 

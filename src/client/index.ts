@@ -19,11 +19,13 @@ import type * as z from '../util/zod';
 import type { CancelMode } from '../jobs/model';
 import type { JobRequestInput } from '../jobs/request';
 import {
+  appUiResponseSchema,
   auditResponseSchema,
   errorSchema,
   healthSchema,
   jobListSchema,
   jobViewSchema,
+  logsResponseSchema,
   rolesResponseSchema,
   sessionAuditResponseSchema,
   sessionListSchema,
@@ -40,6 +42,9 @@ export type JobList = z.output<typeof jobListSchema>;
 export type SubmitResponse = z.output<typeof submitResponseSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
+export type StepLogsResponse = z.output<typeof logsResponseSchema>;
+export type AppUiResponse = z.output<typeof appUiResponseSchema>;
+export type StepLogStreamName = StepLogsResponse['stream'];
 export type OpenedSession = z.output<typeof sessionOpenedSchema>;
 export type SessionList = z.output<typeof sessionListSchema>;
 export type SessionAuditResponse = z.output<typeof sessionAuditResponseSchema>;
@@ -200,6 +205,17 @@ export class GatewayClient {
 
   audit(jobId: string): Promise<AuditResponse> {
     return this.request('GET', `jobs/${encodeURIComponent(jobId)}/audit`, auditResponseSchema);
+  }
+
+  /** GET /jobs/{id}/logs: the last `tail` lines of a step log, or the lines from `offset` on (a previous answer's nextOffset). */
+  logs(jobId: string, options: { stream?: StepLogStreamName; tail?: number; offset?: number } = {}): Promise<StepLogsResponse> {
+    const query = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.request('GET', `jobs/${encodeURIComponent(jobId)}/logs`, logsResponseSchema, { query });
+  }
+
+  /** GET /jobs/{id}/ui: a presigned link to the job's Spark UI or application history. */
+  appUi(jobId: string): Promise<AppUiResponse> {
+    return this.request('GET', `jobs/${encodeURIComponent(jobId)}/ui`, appUiResponseSchema);
   }
 
   roles(clusterId?: string): Promise<RolesResponse> {

@@ -1,6 +1,6 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import * as z from '../util/zod';
-import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
+import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, logUriProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
@@ -28,6 +28,19 @@ const clusterSchema = z.strictObject({
   runtimeRoles: z.described(z.boolean(), 'the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
   propagateSourceIdentity: z._default(z.boolean(), false),
   stepConcurrencyLevel: z.described(z._default(int(1, 256), 1), 'used by the local EMR'),
+  // Where EMR archives the steps' logs (the cluster's LogUri, as DescribeCluster shows it): GET /jobs/{id}/logs reads
+  // them there, and the gateway's IAM grant (s3:GetObject) is made for exactly this prefix, so it is configured here.
+  logUri: z.described(
+    z.optional(
+      z.string().check(
+        z.superRefine((uri, ctx) => {
+          const problem = logUriProblem(uri);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      ),
+    ),
+    "the cluster's LogUri (s3://BUCKET/PREFIX/): where GET /jobs/{id}/logs reads the steps' logs; without it, they cannot be read through the gateway",
+  ),
   // CONTINUE only unless the cluster's owners opt in: on a shared cluster, any other action lets one tenant's
   // failing step cancel everyone's pending steps (or end the cluster).
   allowedActionsOnFailure: z.described(

@@ -11,6 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { readFileSync } from 'node:fs';
 import { version } from '../../package.json';
 import { ConfigError } from '../errors';
+import type { JobLogsService } from '../jobs/job-logs';
 import type { Caller, JobService } from '../jobs/service';
 import type { SessionService } from '../sessions/service';
 import { logger as sharedLogger } from '../util/logger';
@@ -20,12 +21,12 @@ import { matchRoute, type ApiDeps, type RouteDeps } from './routes';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * The API's dependencies over its job and session services: this release's version, and the OpenAPI document, obtained once, at
+ * The API's dependencies over its job, session and job-log services: this release's version, and the OpenAPI document, obtained once, at
  * its first request (built from the schemas by openapi.ts, or read from the file packaging wrote from them).
  */
-export function apiDeps(service: () => JobService, sessions: () => SessionService, openapi: () => unknown): () => ApiDeps {
+export function apiDeps(service: () => JobService, sessions: () => SessionService, openapi: () => unknown, jobLogs: () => JobLogsService): () => ApiDeps {
   let document: unknown;
-  return () => ({ service: service(), sessions, openapi: () => (document ??= openapi()), version });
+  return () => ({ service: service(), sessions, jobLogs, openapi: () => (document ??= openapi()), version });
 }
 
 /**

@@ -7,6 +7,7 @@ import * as z from '../util/zod';
 import { JOB_ID, SESSION_ID } from '../identifiers';
 import { jobRequestSchema } from '../jobs/request';
 import {
+  appUiResponseSchema,
   auditResponseSchema,
   cancelQuerySchema,
   errorSchema,
@@ -14,6 +15,8 @@ import {
   jobListSchema,
   jobViewSchema,
   listQuerySchema,
+  logsQuerySchema,
+  logsResponseSchema,
   rolesQuerySchema,
   rolesResponseSchema,
   sessionAuditResponseSchema,
@@ -95,6 +98,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/jobs/{jobId}/audit': {
         get: { summary: "A job's audit events with their hash chain", parameters: [jobIdParameter], responses: { '200': { description: 'the audit trail', content: content('AuditTrail') }, ...errors(401, 403, 404) } },
       },
+      '/jobs/{jobId}/logs': {
+        get: {
+          summary: "A window of the job's step log (stdout, stderr, controller, syslog) from the cluster's LogUri; authorized as reading the job",
+          parameters: [jobIdParameter, ...queryParameters(logsQuerySchema)],
+          responses: { '200': { description: 'lines of the log', content: content('StepLogs') }, ...errors(400, 401, 403, 404, 429) },
+        },
+      },
+      '/jobs/{jobId}/ui': {
+        get: {
+          summary: "A presigned link to the job's Spark UI (running) or application history (ended), under its runtime role; authorized as reading the job",
+          parameters: [jobIdParameter],
+          responses: { '200': { description: 'the link', content: content('AppUi') }, ...errors(401, 403, 404, 409, 429) },
+        },
+      },
       '/roles': {
         get: { summary: 'The runtime roles this caller may use', parameters: queryParameters(rolesQuerySchema), responses: { '200': { description: 'roles per cluster', content: content('Roles') }, ...errors(400, 401, 404) } },
       },
@@ -127,6 +144,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Job: schema(jobViewSchema),
         JobList: schema(jobListSchema),
         AuditTrail: schema(auditResponseSchema),
+        StepLogs: schema(logsResponseSchema),
+        AppUi: schema(appUiResponseSchema),
         Roles: schema(rolesResponseSchema),
         SessionRequest: schema(sessionRequestSchema, 'input'),
         SessionOpened: schema(sessionOpenedSchema),

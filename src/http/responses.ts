@@ -35,7 +35,7 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) return errorBody(error.status, error.code, error.message, error.details, error.headers);
   if (error instanceof ValidationError) return errorBody(400, 'ValidationError', error.message, { issues: error.issues });
   if (error instanceof ForbiddenError) return errorBody(403, 'Forbidden', error.message, error.details);
-  if (error instanceof NotFoundError) return errorBody(404, 'NotFound', error.message);
+  if (error instanceof NotFoundError) return errorBody(404, error.code, error.message);
   if (error instanceof ConflictError) return errorBody(409, 'Conflict', error.message, error.details);
   // EMR refused what the gateway allowed (POST /sessions: e.g. a runtime role the cluster cannot assume): its answer, not the caller's input.
   if (error instanceof EmrRejectedError) return errorBody(502, 'EmrRejected', error.message, { emrError: error.emrError });

@@ -6,13 +6,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { EXAMPLE_JOB_ID, EXAMPLE_SESSION_ID, JOB_ID, SESSION_ID } from '../identifiers';
 import { jobLogKeys, type Job } from '../jobs/model';
+import type { JobLogsService } from '../jobs/job-logs';
 import type { Caller, JobService } from '../jobs/service';
 import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
-import { jobLinks, jobView, sessionView } from './views';
+import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
   service: JobService;
@@ -21,6 +22,8 @@ export interface ApiDeps {
    * alone (the job routes' test harnesses) still serves those: without it, the session routes are not found.
    */
   sessions?: () => SessionService;
+  /** Step logs and Spark UI links (GET /jobs/{id}/logs, /ui), built at their first request; without it, those routes are not found. */
+  jobLogs?: () => JobLogsService;
   openapi: () => unknown;
   version: string;
 }
@@ -67,6 +70,12 @@ function sessionIdParam(request: ApiRequest): string {
 function sessionsOf(request: ApiRequest, deps: RouteDeps): SessionService {
   if (!deps.sessions) throw new HttpError(404, 'NotFound', `no route ${request.path}`);
   return deps.sessions();
+}
+
+/** The step-log and UI reads; an API assembled without them (a job routes' harness) has no such route. */
+function jobLogsOf(request: ApiRequest, deps: RouteDeps): JobLogsService {
+  if (!deps.jobLogs) throw new HttpError(404, 'NotFound', `no route ${request.path}`);
+  return deps.jobLogs();
 }
 
 /** Once a route knows its session, the rest of the invocation's log lines name it (and its role): never its credentials. */
@@ -129,6 +138,26 @@ export const ROUTES: readonly Route[] = [
       const { job, events, head, verification, anchor } = await service.auditTrail(request.caller, jobIdParam(request));
       seen(logger, job);
       return json(200, { jobId: job.jobId, events: events.map(({ jobId: _jobId, ...event }) => event), head, verification, anchor });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}/logs',
+    async handler(request, deps) {
+      const query = validate(logsQuerySchema, request.query);
+      const logs = await jobLogsOf(request, deps).logs(request.caller, jobIdParam(request), query);
+      seen(deps.logger, logs.job);
+      return json(200, logsView(logs, query.stream));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{jobId}/ui',
+    async handler(request, deps) {
+      noQuery(request);
+      const link = await jobLogsOf(request, deps).appUi(request.caller, jobIdParam(request));
+      seen(deps.logger, link.job);
+      return json(200, appUiView(link));
     },
   },
   {

@@ -6,6 +6,7 @@ import * as z from '../util/zod';
 import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
 import { clusterIdField, executionRoleArnField, strictObject } from '../jobs/request';
+import { STEP_LOG_LIMITS, STEP_LOG_STREAMS } from '../jobs/step-logs';
 import { describeValue } from '../util/validation';
 import { SESSION_DURATION, SESSION_STATUSES } from '../sessions/model';
 
@@ -39,6 +40,21 @@ export const listQuerySchema = z.described(
 
 export const cancelQuerySchema = z.strictObject({
   mode: z.described(z._default(z.enum(CANCEL_MODES), 'SEND_INTERRUPT'), 'SEND_INTERRUPT (SIGTERM, then SIGKILL) or TERMINATE_PROCESS (SIGKILL).'),
+});
+
+const TAIL = `must be a whole number from 1 to ${STEP_LOG_LIMITS.maxLines}`;
+const OFFSET = 'must be a whole number of bytes, 0 or more (a previous answer\'s nextOffset)';
+
+export const logsQuerySchema = z.strictObject({
+  stream: z.described(z._default(z.enum(STEP_LOG_STREAMS), 'stdout'), "Which of the step's logs: stdout (the default), stderr, controller (EMR's account of the step: the command, its start and end, the exit code) or syslog."),
+  tail: z.described(
+    z.optional(z.coerce.number({ error: TAIL }).check(z.int({ error: TAIL }), z.gte(1, { error: TAIL }), z.lte(STEP_LOG_LIMITS.maxLines, { error: TAIL }))),
+    `The last N complete lines (default ${STEP_LOG_LIMITS.defaultTail} when offset is not given). Not with offset.`,
+  ),
+  offset: z.described(
+    z.optional(z.coerce.number({ error: OFFSET }).check(z.int({ error: OFFSET }), z.gte(0, { error: OFFSET }), z.lte(Number.MAX_SAFE_INTEGER, { error: OFFSET }))),
+    `The lines from this byte offset of the uncompressed log on, at most ${STEP_LOG_LIMITS.maxLines} lines and ${STEP_LOG_LIMITS.maxBytes} bytes of them: pass the previous answer's nextOffset to follow a running step. Not with tail.`,
+  ),
 });
 
 export const rolesQuerySchema = z.strictObject({
@@ -92,7 +108,7 @@ export const jobViewSchema = z.described(
     finishedAt: z.optional(z.string()),
     idempotencyKey: optionalString("The caller's Idempotency-Key (API submissions)."),
     invocation: optionalString("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
-    links: z.object({ self: z.string(), audit: z.string() }),
+    links: z.object({ self: z.string(), audit: z.string(), logs: z.optional(z.string()), ui: z.optional(z.string()) }),
   }),
   'A job',
 );
@@ -192,6 +208,38 @@ export const rolesResponseSchema = z.described(
     ),
   }),
   'GET /roles: the runtime roles this caller may use, per cluster, with the step types allowed',
+);
+
+export const logsResponseSchema = z.described(
+  z.object({
+    jobId: z.string(),
+    stepId: z.string(),
+    stream: z.enum(STEP_LOG_STREAMS),
+    logUri: z.described(z.string(), 'The S3 object read: <LogUri><clusterId>/steps/<stepId>/<stream>.gz, where EMR archives the step\'s log'),
+    lastModified: optionalString('When EMR last uploaded the log (every few minutes while the step runs, and at its end)'),
+    lines: z.described(z.array(z.string()), 'Complete lines, in order, without their newline; UTF-8 (an invalid byte is U+FFFD). Untrusted text: escape it before display.'),
+    offset: z.described(z.number(), 'The byte offset (in the uncompressed log) of the first line'),
+    nextOffset: z.described(z.number(), 'The byte offset just after the last line: ask with offset=nextOffset for what follows'),
+    partial: optionalString('The last line, not ended by a newline yet, when the answer reaches the end of the log (not counted in nextOffset: it comes again, complete)'),
+    more: z.described(z.boolean(), 'The log holds lines after nextOffset that this answer left out (its line or byte bound): ask again at once'),
+    cutLines: z.described(z.number(), `Lines longer than ${STEP_LOG_LIMITS.maxLineBytes} bytes, cut to that length`),
+    size: optionalNumber('The uncompressed size of the log, when this answer read it to its end'),
+  }),
+  "GET /jobs/{jobId}/logs: a window of the step's log, from the cluster's LogUri",
+);
+
+export const appUiResponseSchema = z.described(
+  z.object({
+    jobId: z.string(),
+    stepId: z.string(),
+    kind: z.described(
+      z.enum(['on-cluster', 'persistent']),
+      "on-cluster: the cluster's Spark History Server, while the job runs (EMR GetOnClusterAppUIPresignedURL); persistent: the application history EMR keeps off the cluster, once the job has ended (CreatePersistentAppUI, GetPersistentAppUIPresignedURL)",
+    ),
+    ready: z.described(z.boolean(), 'EMR\'s PresignedURLReady: false while EMR prepares the UI; ask again in a few seconds'),
+    url: optionalString('The presigned link, under the job\'s runtime role (it shows what that role ran on the cluster). Short-lived, and a credential while it lasts: do not log or share it.'),
+  }),
+  "GET /jobs/{jobId}/ui: a presigned link to the job's Spark UI and application history, under its runtime role",
 );
 
 export const healthSchema = z.object({ status: z.literal('ok'), version: z.string() });

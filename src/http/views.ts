@@ -1,9 +1,33 @@
 /** What the API shows of a job: the record without its internals (hashes, versions, the raw request). */
 import type { Job } from '../jobs/model';
+import type { JobAppUi, JobLogs } from '../jobs/job-logs';
+import type { StepLogStream } from '../jobs/step-logs';
 import type { Session } from '../sessions/model';
-import type { JobView, SessionView } from './schemas';
+import type * as z from '../util/zod';
+import type { appUiResponseSchema, JobView, logsResponseSchema, SessionView } from './schemas';
 
-export const jobLinks = (jobId: string) => ({ self: `/jobs/${jobId}`, audit: `/jobs/${jobId}/audit` });
+export const jobLinks = (jobId: string) => ({ self: `/jobs/${jobId}`, audit: `/jobs/${jobId}/audit`, logs: `/jobs/${jobId}/logs`, ui: `/jobs/${jobId}/ui` });
+
+export function logsView({ job, stepId, location, lastModified, window }: JobLogs, stream: StepLogStream): z.output<typeof logsResponseSchema> {
+  return {
+    jobId: job.jobId,
+    stepId,
+    stream,
+    logUri: location.uri,
+    ...(lastModified ? { lastModified: lastModified.toISOString() } : {}),
+    lines: window.lines,
+    offset: window.offset,
+    nextOffset: window.nextOffset,
+    ...(window.partial !== undefined ? { partial: window.partial } : {}),
+    more: window.more,
+    cutLines: window.cutLines,
+    ...(window.size !== undefined ? { size: window.size } : {}),
+  };
+}
+
+export function appUiView({ job, stepId, kind, ready, url }: JobAppUi): z.output<typeof appUiResponseSchema> {
+  return { jobId: job.jobId, stepId, kind, ready, ...(url !== undefined ? { url } : {}) };
+}
 
 export function jobView(job: Job): JobView {
   const { request } = job;

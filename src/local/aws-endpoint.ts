@@ -139,6 +139,10 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, sts.session(key)?.sourceIdentity),
     // The caller's source identity as for a step: carried into the runtime role's session where the cluster propagates it.
     GetClusterSessionCredentials: (i, key) => emr.getClusterSessionCredentials(i, sts.session(key)?.sourceIdentity),
+    // The application UIs (Spark History Server), on the cluster and persistent, under the runtime role.
+    GetOnClusterAppUIPresignedURL: (i) => emr.appUis.onClusterPresignedUrl(i),
+    CreatePersistentAppUI: (i) => emr.appUis.createPersistent(i),
+    GetPersistentAppUIPresignedURL: (i) => emr.appUis.persistentPresignedUrl(i),
     DescribeStep: (i) => emr.describeStep(i),
     ListSteps: (i) => emr.listSteps(i),
     CancelSteps: (i) => emr.cancelSteps(i),
@@ -247,6 +251,21 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     createReadStream(file).pipe(res);
   }
 
+  /** GET /_local/emr/ui/{token}: the page an application UI's presigned link opens (the token is the credential). */
+  function appUi(req: IncomingMessage, res: ServerResponse): void {
+    const token = /^\/_local\/emr\/ui\/([A-Za-z0-9_-]{1,64})$/.exec(req.url ?? '')?.[1];
+    const { status, html } = token ? emr.appUis.page(token) : { status: 404, html: 'no such page\n' };
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      // The link is a credential: not sent on as a Referer; the page runs no script and loads nothing.
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    });
+    res.end(html);
+  }
+
   const s3 = createS3Handler({ s3: options.s3, account: options.account, maxBody: MAX_BODY });
 
   const injected: { target: string; errorType: string; remaining: number; calls: number; failed: number }[] = [];
@@ -296,6 +315,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (s3Region !== undefined) return s3(req, res, s3Region);
       if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
+      if (req.method === 'GET' && req.url?.startsWith('/_local/emr/ui/')) return appUi(req, res);
       if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });
       if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return query(req, res);
       sendJson(res, 400, 'application/json', { __type: 'UnknownOperationException', message: `no local service for ${req.method ?? ''} ${req.url ?? ''} (X-Amz-Target: ${String(target ?? 'none')})` });

@@ -22,7 +22,7 @@ const { env, credentials } = workerData as FunctionsWorkerData;
 
 const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile) });
 // The local stack builds the OpenAPI document from the schemas (a deployed API reads the copy packaging wrote).
-const api = createApiHandler(apiDeps(() => gateway.service(), () => gateway.sessions(), () => openApiDocument(version)));
+const api = createApiHandler(apiDeps(() => gateway.service(), () => gateway.sessions(), () => openApiDocument(version), () => gateway.jobLogs()));
 const tasks = workflowRoutes(gateway.tasks);
 const stepEvent = stepEventRoute(gateway.tasks);
 

@@ -9,7 +9,7 @@
  */
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectLockConfigurationCommand, type BucketLocationConstraint, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
 import definition from '../../statemachines/submit-job.asl.json';
 import { destroyClients } from '../adapters/clients';
 import { auditTable, jobsTable } from '../adapters/dynamodb/tables';
@@ -17,6 +17,7 @@ import { loadEnv, type GatewayEnv } from '../config/env';
 import type { GatewayConfig } from '../config/validate';
 import { loadConfigFile } from '../config-file/load';
 import { createGateway, type Gateway } from '../container';
+import { parseLogUri } from '../identifiers';
 import { isTerminal } from '../jobs/model';
 import type { JobRepository } from '../jobs/ports';
 import type { ReconcileRun, Reconciler } from '../jobs/reconciler';
@@ -41,6 +42,8 @@ import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
 import { PeriodicRun } from './periodic';
 import { LocalS3 } from './s3';
+import { checksumOf } from './s3-checksums';
+import type { StepLogSink } from './emr/log-uploader';
 import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './sfn/api';
 import { LocalWorkflowRunner } from './sfn/runner';
@@ -149,15 +152,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const link = new GatewayLink();
     // The steps' AWS_ENDPOINT_URL, known once the AWS port listens; no step starts before (emr.startSteps below).
     const port: { url?: string } = {};
-    const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link, () => port.url);
+    // S3: buckets and objects in DATA_DIR/s3 (the audit digests; the step logs, which the local EMR uploads there).
+    const s3 = new LocalS3({ dataDir });
+    const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link, () => port.url, stepLogSink(s3));
     started.push(() => emr.stop(), () => runner.stop());
     // The audit key: created at the first start, the same one (by its alias) after every restart.
     const kms = new LocalKms({ dataDir, partition: config.partition, region: config.region, account: config.account });
     const auditKeyArn = kms.ensureKey(LOCAL_AUDIT_KEY_ALIAS, 'emr-step-gateway audit trail (local stack)');
     // The digests' signing key, likewise (an ECC_NIST_P256 key: anyone with its public key can verify a digest).
     const digestKeyArn = kms.ensureKey(LOCAL_DIGEST_KEY_ALIAS, 'emr-step-gateway audit digests (local stack)', 'ECC_NIST_P256');
-    // S3: buckets and objects in DATA_DIR/s3 (the audit digests, the step logs).
-    const s3 = new LocalS3({ dataDir });
     const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.onAwsExchange ? { onExchange: options.onAwsExchange } : {}) });
     started.push(() => aws.close());
     port.url = aws.url;
@@ -169,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functions = await LocalFunctions.start({ env, credentials: STACK_CREDENTIALS });
     started.push(() => functions.stop());
     link.connect(gateway, functions);
+    // The clusters' log buckets exist before any step runs, as EMR needs its LogUri's bucket to exist.
+    await ensureLogBuckets(gateway.clients.s3, config);
     // The steps left pending, and any added from here on, start now: the AWS port their credentials are for listens.
     emr.startSteps();
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureLocalTable(gateway.clients.dynamodb, table, dataDir);
@@ -342,7 +347,7 @@ class GatewayLink {
  * EMR's steps are held until `emr.startSteps()`: their credentials come from the STS made here after it, for the AWS
  * port at `awsUrl`, which listens only later.
  */
-function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink, awsUrl: () => string | undefined) {
+function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.ProcessEnv, link: GatewayLink, awsUrl: () => string | undefined, logSink: StepLogSink) {
   // First: the EMR announces changes from its construction on (steps a killed stack left running end INTERRUPTED).
   // The rule serverless.yml deploys for the clusters' step events, its target the gateway's step-event handler.
   const stepRule = { name: 'emr-gateway-step-status', eventPattern: stepStatusRulePattern(config.clusters.map((c) => c.id)), target: (event: BusEvent) => link.stepEvent(event) };
@@ -360,6 +365,8 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
     stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
     runtimeRoleCredentials: (request, cluster, securityConfiguration) => stepCredentials.forRuntimeRole(request, cluster, securityConfiguration),
     stepEndpointUrl: awsUrl,
+    // EMR's log pusher: each step's logs, gzipped, under its cluster's LogUri in the local S3.
+    stepLogSink: logSink,
   });
   for (const c of config.clusters) emr.ensureCluster(c);
   const iam = new LocalIam({ dataDir, partition: config.partition, account: config.account });
@@ -411,6 +418,27 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     POLL_MAX_SECONDS: String(local.polling.maxSeconds),
     POLL_HEARTBEAT_SECONDS: String(local.polling.heartbeatSeconds ?? LOCAL_POLLING.heartbeatSeconds),
   });
+}
+
+/** The local S3 as the local EMR's log pusher writes to it (as EMR does, with its own credentials, not the gateway's). */
+function stepLogSink(s3: LocalS3): StepLogSink {
+  return {
+    put: (bucket, key, body) => {
+      s3.putObject(bucket, key, body, { contentType: 'application/octet-stream', headers: {}, metadata: {}, checksum: { algorithm: 'CRC64NVME', value: checksumOf('CRC64NVME', body) } });
+    },
+  };
+}
+
+/** The buckets of the clusters' LogUris (in AWS they exist before the cluster does), through the S3 API. */
+async function ensureLogBuckets(s3: S3Client, config: GatewayConfig): Promise<void> {
+  const buckets = new Set(config.clusters.flatMap((c) => (c.logUri === undefined ? [] : [parseLogUri(c.logUri).bucket])));
+  for (const bucket of buckets) {
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket, ...(config.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: config.region as BucketLocationConstraint } }) }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+    }
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ import { clusterArn } from '../../src/identifiers';
 import { extractZip, functionEnvironment, functionInfo, readZip } from '../support/package';
 
 const FIXTURE = join(__dirname, 'fixtures', 'gateway.yaml');
+/** The bucket of the fixture's one LogUri (its etl cluster's). */
+const LOG_BUCKET = 'aws-logs-210987654321-eu-west-1';
 const ASL_FILE = join(ROOT, 'statemachines', 'submit-job.asl.json');
 
 /** Packaging needs osls and serverless-esbuild installed (devDependencies); it needs no network. */
@@ -70,10 +72,13 @@ function iamStatements(template: CfnTemplate): FoundStatement[] {
     for (const statement of asArray((document as { Statement?: Statement | Statement[] } | undefined)?.Statement)) found.push({ owner, kind, statement });
   };
   for (const [id, r] of Object.entries(template.Resources)) {
-    const p = (r.Properties ?? {}) as { Policies?: { PolicyDocument: Json }[]; PolicyDocument?: Json; AssumeRolePolicyDocument?: Json };
+    const p = (r.Properties ?? {}) as { Policies?: { PolicyDocument: Json }[]; PolicyDocument?: Json; AssumeRolePolicyDocument?: Json; RoleName?: { Ref?: string } };
     if (r.Type === 'AWS::IAM::Role') {
       add(id, 'trust', p.AssumeRolePolicyDocument);
       for (const policy of p.Policies ?? []) add(id, 'identity', policy.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::RolePolicy' && p.RoleName?.Ref) {
+      // An inline policy of one role, as a resource of its own: its statements are that role's.
+      add(p.RoleName.Ref, 'identity', p.PolicyDocument);
     } else if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::RolePolicy') {
       add(id, 'identity', p.PolicyDocument);
     }
@@ -588,6 +593,30 @@ describePackage('serverless package', () => {
       expect(config.runtimeRoles).toHaveLength(2);
     });
 
+    it('allows the app-UI links (GET /jobs/{id}/ui) only to the API, with the same ExecutionRoleArn condition as AddJobFlowSteps (CreatePersistentAppUI takes no role)', () => {
+      const identity = iamStatements(t).filter((s) => s.kind === 'identity');
+      const add = identity.find((s) => actionsOf(s.statement).includes('elasticmapreduce:AddJobFlowSteps'))!.statement;
+      const links = identity.filter((s) => actionsOf(s.statement).some((a) => /AppUI/.test(a)));
+      expect(links.map((s) => [s.owner, actionsOf(s.statement).sort(), asArray(s.statement.Resource), s.statement.Condition])).toEqual([
+        [roleOf(t, 'api'), ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'], clusterArns, add.Condition],
+        [roleOf(t, 'api'), ['elasticmapreduce:CreatePersistentAppUI'], clusterArns, undefined],
+      ]);
+      expect(add.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': config.runtimeRoles } });
+    });
+
+    it("lets only the API read step logs, and only under the configured clusters' steps/ of their LogUri (GetObject; ListBucket of those prefixes)", () => {
+      const onLogs = iamStatements(t).filter((s) => s.kind === 'identity' && JSON.stringify(s.statement.Resource ?? '').includes(LOG_BUCKET));
+      expect(new Set(onLogs.map((s) => s.owner))).toEqual(new Set([roleOf(t, 'api')]));
+      expect(onLogs.map((s) => [actionsOf(s.statement), s.statement.Resource, s.statement.Condition])).toEqual([
+        [['s3:GetObject'], [`arn:aws:s3:::${LOG_BUCKET}/elasticmapreduce/j-3PACKAGETEST01/steps/*`], undefined],
+        [['s3:ListBucket'], `arn:aws:s3:::${LOG_BUCKET}`, { StringLike: { 's3:prefix': ['elasticmapreduce/j-3PACKAGETEST01/steps/*'] } }],
+      ]);
+      // An inline policy of the API role (a resource of its own, as none is made without a LogUri): no other.
+      expect(ofType(t, 'AWS::IAM::RolePolicy').map(([id, r]) => [id, (r.Properties as { RoleName: unknown }).RoleName])).toEqual([['ApiStepLogsPolicy', { Ref: roleOf(t, 'api') }]]);
+      // The reporting cluster has no LogUri: nothing of it may be read.
+      expect(JSON.stringify(onLogs)).not.toContain('j-3PACKAGETEST02');
+    });
+
     it('allows GetClusterSessionCredentials (POST /sessions) only to the API and its sessions role, with the same ExecutionRoleArn condition as AddJobFlowSteps', () => {
       const adds = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 'elasticmapreduce:AddJobFlowSteps')));
       const sessions = iamStatements(t).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => actionMatches(a, 'elasticmapreduce:GetClusterSessionCredentials')));
@@ -631,7 +660,9 @@ describePackage('serverless package', () => {
       const readDigests = ['s3:GetObject', 's3:ListBucket', 'kms:GetPublicKey'];
       const expected: Record<FunctionName, string[]> = {
         // POST /sessions: the cluster's endpoints and its session credentials, directly or through the sessions role.
-        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps', 'elasticmapreduce:DescribeCluster', 'elasticmapreduce:GetClusterSessionCredentials', 'sts:AssumeRole', 'sts:SetSourceIdentity'],
+        api: [...logs, ...dynamo, 'dynamodb:BatchGetItem', ...seal, ...verify, ...readDigests, 'states:StartExecution', 'elasticmapreduce:CancelSteps', 'elasticmapreduce:DescribeCluster', 'elasticmapreduce:GetClusterSessionCredentials', 'sts:AssumeRole', 'sts:SetSourceIdentity',
+          // GET /jobs/{id}/ui: EMR's presigned application-UI links.
+          'elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:CreatePersistentAppUI', 'elasticmapreduce:GetPersistentAppUIPresignedURL'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         // Looks at the step as a poll does, stores the wait's task token on its job (or completes the wait, the job having ended).
         watchStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:SendTaskSuccess'],
@@ -680,7 +711,8 @@ describePackage('serverless package', () => {
             expect(resources).toEqual(['*']);
             for (const a of actions) expect(['states:SendTaskSuccess', 'states:SendTaskHeartbeat']).toContain(a);
           }
-          if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r)).toContain('"DigestBucket"');
+          // S3: the digest bucket; for the API also the configured clusters' step logs (checked on their own below).
+          if (actions.some((a) => a.startsWith('s3:'))) for (const r of resources) expect(JSON.stringify(r).includes('"DigestBucket"') || (fn === 'api' && String(r).startsWith(`arn:aws:s3:::${LOG_BUCKET}`))).toBe(true);
         }
         // The jobs table: created only where jobs are submitted, listed (and read in batches) only by the API, updated where they change.
         const onJobs = identity.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r).includes('JobsTable')));

@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { EmrRejectedError } from '../../src/errors';
 import { errorSchema } from '../../src/http/schemas';
+import { JobLogsService } from '../../src/jobs/job-logs';
 import { apiEvent, rawApiFor } from '../support/api';
 import { ALICE, CAROL, CLUSTER, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
 
@@ -25,11 +27,13 @@ const path = fc.oneof(
   fc.constantFrom('/jobs', '/jobs/', '/roles', '/healthz', '/openapi.json', '/', '//jobs', '/jobs//audit'),
   jobId.map((id) => `/jobs/${id}`),
   jobId.map((id) => `/jobs/${id}/audit`),
+  jobId.map((id) => `/jobs/${id}/logs`),
+  jobId.map((id) => `/jobs/${id}/ui`),
   fc.string({ maxLength: 40 }).map((s) => `/${s}`),
 );
 const method = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD', 'get', '');
 const weirdString = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', ' ', '\u0000', 'null', '[]', '{}', 'x'.repeat(5000)));
-const query = fc.option(fc.dictionary(fc.oneof(fc.constantFrom('status', 'clusterId', 'caller', 'from', 'to', 'limit', 'nextToken', 'mode'), fc.string()), weirdString, { maxKeys: 4 }), { nil: undefined });
+const query = fc.option(fc.dictionary(fc.oneof(fc.constantFrom('status', 'clusterId', 'caller', 'from', 'to', 'limit', 'nextToken', 'mode', 'stream', 'tail', 'offset'), fc.string()), weirdString, { maxKeys: 4 }), { nil: undefined });
 const validish = fc.record({
   clusterId: fc.oneof(fc.constant(CLUSTER), weirdString, fc.integer()),
   executionRoleArn: fc.oneof(fc.constant(role('CallerTeamRoleETL')), weirdString, fc.constant(null)),
@@ -77,7 +81,7 @@ const submit = fc.record({
 });
 const read = fc.record({
   method: fc.constantFrom('GET', 'DELETE'),
-  path: fc.oneof(fc.constant('/jobs'), fc.constant('/roles'), jobId.map((id) => `/jobs/${id}`), jobId.map((id) => `/jobs/${id}/audit`)),
+  path: fc.oneof(fc.constant('/jobs'), fc.constant('/roles'), jobId.map((id) => `/jobs/${id}`), jobId.map((id) => `/jobs/${id}/audit`), jobId.map((id) => `/jobs/${id}/logs`), jobId.map((id) => `/jobs/${id}/ui`)),
   query,
   body: fc.constant(undefined),
   headers,
@@ -88,7 +92,14 @@ const requestArb = fc.oneof({ arbitrary: submit, weight: 5 }, { arbitrary: read,
 
 it(`${RUNS} malformed requests: never a 5xx, every error in the documented shape`, async () => {
   const held = gw.serviceWith({ start: () => Promise.resolve() }); // accepted jobs are recorded, not run
-  const send = rawApiFor(gw, held);
+  // The step-log and UI reads over the same service: no log is ever there, every link is EMR's refusal.
+  const reads = new JobLogsService({
+    config: gw.config,
+    jobs: held,
+    stepLogs: { open: () => Promise.resolve(undefined) },
+    appUi: { onCluster: () => Promise.reject(new EmrRejectedError('no', 'InvalidRequestException')), persistent: () => Promise.reject(new EmrRejectedError('no', 'InvalidRequestException')) },
+  });
+  const send = rawApiFor(gw, held, reads);
   const statuses = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(requestArb, async (r) => {

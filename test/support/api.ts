@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createApiHandler } from '../../src/http/api';
 import { proxyEvent } from '../../src/local/api-gateway/proxy-event';
 import { openApiDocument } from '../../src/http/openapi';
+import type { JobLogsService } from '../../src/jobs/job-logs';
 import type { SessionService } from '../../src/sessions/service';
 import type { TestGateway } from './gateway';
 
@@ -50,7 +51,7 @@ export function apiFor(gw: TestGateway, service = gw.service, sessions?: Session
 }
 
 /** Sends a raw event (fuzzing): whatever the event, a response comes back. */
-export function rawApiFor(gw: TestGateway, service = gw.service): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  const handler = createApiHandler(() => ({ service, openapi: () => openApiDocument('test'), version: 'test' }));
+export function rawApiFor(gw: TestGateway, service = gw.service, jobLogs?: JobLogsService): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const handler = createApiHandler(() => ({ service, ...(jobLogs ? { jobLogs: () => jobLogs } : {}), openapi: () => openApiDocument('test'), version: 'test' }));
   return async (event) => (await handler(event, {}));
 }

@@ -173,13 +173,40 @@ export function newerModelHas(service: string, shape: string, what: { member: st
   return block !== undefined && block.includes(`: "${what.value}";`);
 }
 
+/**
+ * An operation botocore's model does not have yet (EMR's app-UI operations, newer than Debian's awscli): checked
+ * against the SDK v3's declarations, the second witness, as far as they go: a JSON answer whose members are all
+ * members of its `<Operation>Output` (a value of the type each is declared with, for booleans, strings and
+ * numbers), or an error with a code and a message. Without that declaration it is no operation AWS has.
+ */
+function newerOperationProblems(model: ServiceModel, operation: string, response: ModelResponse): string[] {
+  const block = model.metadata.protocol === 'json' ? sdkBlock(model.service, `export interface ${operation}Output {`) : undefined;
+  if (block === undefined) return [`${operation} is not an operation of the model`];
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body || '{}');
+  } catch {
+    return ['the body is not JSON'];
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return ['the body is not a JSON object'];
+  const record = body as Record<string, unknown>;
+  if (response.status >= 300) return typeof record.__type === 'string' && typeof record.message === 'string' ? [] : ['an error without __type and message'];
+  const problems: string[] = [];
+  for (const [member, value] of Object.entries(record)) {
+    const declared = new RegExp(`\\n\\s+${member}\\??: ([^;]+);`).exec(block)?.[1];
+    if (declared === undefined) problems.push(`${member} is not a member of ${operation}Output (SDK v3)`);
+    else for (const type of ['boolean', 'string', 'number'] as const) if (declared.startsWith(`${type} |`) && typeof value !== type) problems.push(`${member} is ${typeof value}, the SDK declares ${type}`);
+  }
+  return problems;
+}
+
 const header = (response: ModelResponse, name: string): string | undefined => response.headers[name.toLowerCase()];
 
 /** The problems of `response` as an answer to `operation` of `model`; none when AWS could have sent it. */
 export function checkResponse(model: ServiceModel, operation: string | undefined, response: ModelResponse): string[] {
   const op = operation === undefined ? undefined : model.operations[operation];
   const where = `${model.metadata.serviceId} ${operation ?? '(an operation)'} ${response.status}`;
-  if (operation !== undefined && !op) return [`${where}: ${operation} is not an operation of the model`];
+  if (operation !== undefined && !op) return newerOperationProblems(model, operation, response).map((problem) => `${where}: ${problem}`);
   const check = { json: checkJsonResponse, query: checkQueryResponse, 'rest-xml': checkRestXmlResponse }[model.metadata.protocol];
   if (!check) return [`${where}: protocol ${model.metadata.protocol} is not checked`];
   return check(new Checker(model), op, response).map((problem) => `${where}: ${problem}`);

@@ -71,3 +71,19 @@ describe('the model check', () => {
     expect(restOperation(rest, 'PUT', '/b')).toBeUndefined();
   });
 });
+
+describe("an operation newer than botocore's model: checked against the SDK v3's declarations", () => {
+  const emr: ServiceModel = { ...json, service: 'emr', metadata: { ...json.metadata, serviceId: 'EMR' } };
+  const check = (operation: string, body: unknown, status = 200) => checkResponse(emr, operation, { status, headers: ok, body: JSON.stringify(body) });
+
+  it('passes the members the SDK declares, with their types; flags others, and an operation neither knows', () => {
+    expect(check('GetOnClusterAppUIPresignedURL', { PresignedURLReady: true, PresignedURL: 'https://x' })).toEqual([]);
+    expect(check('CreatePersistentAppUI', { PersistentAppUIId: 'p-1', RuntimeRoleEnabledCluster: false })).toEqual([]);
+    expect(check('GetOnClusterAppUIPresignedURL', { PresignedURLReady: 'yes', Url: 'https://x' })).toEqual([
+      'EMR GetOnClusterAppUIPresignedURL 200: PresignedURLReady is string, the SDK declares boolean',
+      'EMR GetOnClusterAppUIPresignedURL 200: Url is not a member of GetOnClusterAppUIPresignedURLOutput (SDK v3)',
+    ]);
+    expect(check('GetPersistentAppUIPresignedURL', { __type: 'InvalidRequestException', message: 'no' }, 400)).toEqual([]);
+    expect(check('MadeUpOperation', {})).toEqual(['EMR MadeUpOperation 200: MadeUpOperation is not an operation of the model']);
+  });
+});

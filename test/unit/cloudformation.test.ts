@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_IN_ZIP, logicalId, packageParams, triggerResources, wireApiStage, type CfnTemplate, type PackageParams } from '../../scripts/cloudformation';
+import { CONFIG_IN_ZIP, logicalId, packageParams, stepLogResources, triggerResources, wireApiStage, type CfnTemplate, type PackageParams } from '../../scripts/cloudformation';
 import { PackagingError } from '../../scripts/errors';
 import { parseConfig } from '../../src/config-file/load';
 import type { GatewayConfig } from '../../src/config/validate';
@@ -133,6 +133,15 @@ describe('serverless.yml with the generated params', () => {
     }
   });
 
+  it("lets only the API ask for app-UI links (GET /jobs/{id}/ui), with the same ExecutionRoleArn condition as AddJobFlowSteps; CreatePersistentAppUI, which takes no role, on the clusters alone", () => {
+    const add = statements.find((s) => asArray(s.statement.Action).includes('elasticmapreduce:AddJobFlowSteps'))!.statement;
+    const links = statements.filter((s) => asArray(s.statement.Action).some((a) => /AppUI/.test(a)));
+    expect(links.map((s) => [s.owner, asArray(s.statement.Action).sort(), s.statement.Resource, s.statement.Condition])).toEqual([
+      ['ApiRole', ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'], add.Resource, add.Condition],
+      ['ApiRole', ['elasticmapreduce:CreatePersistentAppUI'], params.clusterArns, undefined],
+    ]);
+  });
+
   it('scopes every EMR action of every function to the configured clusters', () => {
     const emr = statements.filter((s) => asArray(s.statement.Action).some((a) => a.startsWith('elasticmapreduce:')));
     expect(new Set(emr.map((s) => s.owner))).toEqual(new Set(['EmrGatewaySubmitter', 'EmrGatewaySessions', 'ApiRole', 'SubmitStepRole', 'WatchStepRole', 'PollStepRole', 'FailJobRole', 'EmrStepEventRole', 'ReconcileRole']));
@@ -143,6 +152,52 @@ describe('serverless.yml with the generated params', () => {
     const rule = Resources.EmrStepStatusRule?.Properties as { EventPattern: unknown; Targets: { Arn: unknown }[] };
     expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: ['j-3UNITTEST0001', 'j-3UNITTEST0002'] } });
     expect(rule.Targets.map((t) => t.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
+  });
+});
+
+describe("stepLogResources: the API role's read of the step logs (GET /jobs/{id}/logs)", () => {
+  const withLogs = (first: string, second: string) =>
+    parseConfig(
+      `account: "210987654321"
+region: eu-west-1
+clusters:
+  - { id: j-3UNITTEST0001, name: etl, runtimeRoles: true${first} }
+  - { id: j-3UNITTEST0002, name: reporting, runtimeRoles: true${second} }
+  - { id: j-3UNITTEST0003, name: nologs, runtimeRoles: true }
+runtimeRoles: [arn:aws:iam::210987654321:role/EtlRuntime]
+`,
+      '/unit/gateway.yaml',
+    ).config;
+
+  it("grants GetObject only under each configured cluster's steps/ in its LogUri, and ListBucket per bucket only for those prefixes, to the API role alone", () => {
+    const config = withLogs(', logUri: "s3://aws-logs-210987654321-eu-west-1/elasticmapreduce/"', ', logUri: "s3n://team-logs/emr"');
+    const resources = stepLogResources(config);
+    expect(packageParams(config, CONFIG_IN_ZIP).stepLogResources).toEqual({ Resources: resources });
+    expect(Object.keys(resources)).toEqual(['ApiStepLogsPolicy']);
+    const policy = resources.ApiStepLogsPolicy!;
+    expect(policy.Type).toBe('AWS::IAM::RolePolicy');
+    expect(policy.Properties).toMatchObject({ RoleName: { Ref: 'ApiRole' }, PolicyName: 'read-step-logs' });
+    expect((policy.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'ReadStepLogsOfConfiguredClusters',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: ['arn:aws:s3:::aws-logs-210987654321-eu-west-1/elasticmapreduce/j-3UNITTEST0001/steps/*', 'arn:aws:s3:::team-logs/emr/j-3UNITTEST0002/steps/*'],
+      },
+      { Sid: 'ListStepLogs1', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::aws-logs-210987654321-eu-west-1', Condition: { StringLike: { 's3:prefix': ['elasticmapreduce/j-3UNITTEST0001/steps/*'] } } },
+      { Sid: 'ListStepLogs2', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team-logs', Condition: { StringLike: { 's3:prefix': ['emr/j-3UNITTEST0002/steps/*'] } } },
+    ]);
+  });
+
+  it('one bucket shared by two clusters: one ListBucket with both prefixes; no LogUri at all: no policy', () => {
+    const shared = stepLogResources(withLogs(', logUri: "s3://logs-a/x/"', ', logUri: "s3://logs-a/y/"'));
+    const statements = (shared.ApiStepLogsPolicy!.Properties as { PolicyDocument: { Statement: { Action: string; Resource: unknown; Condition?: unknown }[] } }).PolicyDocument.Statement;
+    expect(statements.map((s) => [s.Action, s.Resource, s.Condition])).toEqual([
+      ['s3:GetObject', ['arn:aws:s3:::logs-a/x/j-3UNITTEST0001/steps/*', 'arn:aws:s3:::logs-a/y/j-3UNITTEST0002/steps/*'], undefined],
+      ['s3:ListBucket', 'arn:aws:s3:::logs-a', { StringLike: { 's3:prefix': ['x/j-3UNITTEST0001/steps/*', 'y/j-3UNITTEST0002/steps/*'] } }],
+    ]);
+    expect(stepLogResources(withLogs('', ''))).toEqual({});
+    expect(packageParams(withLogs('', ''), CONFIG_IN_ZIP).stepLogResources).toEqual({ Resources: {} });
   });
 });
 

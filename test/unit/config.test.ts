@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfigFile, parseConfig } from '../../src/config-file/load';
 import { ConfigError } from '../../src/errors';
+import { parseLogUri } from '../../src/identifiers';
 
 const EXAMPLE = resolve(__dirname, '../../config/example.yaml');
 
@@ -128,8 +129,26 @@ describe('configuration', () => {
     [`${MINIMAL}    allowedActionsOnFailure: []\n`, 'clusters[0].allowedActionsOnFailure: '],
     [`${MINIMAL}templates:\n  t: { clusterId: j-ABC123, actionOnFailure: TERMINATE_CLUSTER }\n`, 'templates.t.actionOnFailure: TERMINATE_CLUSTER is not allowed on cluster j-ABC123 (main): it allows CONTINUE'],
     [`${MINIMAL}templates: { t: {} }\nschedules:\n  - { name: nightly, schedule: "rate(1 day)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n  - { name: nightly, schedule: "rate(2 days)", template: t, principal: "arn:aws:iam::123456789012:role/A" }\n`, 'schedules[1].name: duplicate name nightly'],
+    [`${MINIMAL}    logUri: https://bucket/logs/\n`, 'clusters[0].logUri: must start with s3:// (or s3n://), not "https://"'],
+    [`${MINIMAL}    logUri: aws-logs/elasticmapreduce/\n`, 'clusters[0].logUri: must be an S3 URI such as s3://'],
+    [`${MINIMAL}    logUri: s3://Logs_Bucket/emr/\n`, 'clusters[0].logUri: "Logs_Bucket" is not an S3 bucket name'],
+    [`${MINIMAL}    logUri: s3://logs//emr/\n`, 'clusters[0].logUri: the key prefix "/emr/" has an empty segment'],
+    [`${MINIMAL}    logUri: "s3://logs/emr/*/"\n`, 'clusters[0].logUri: the key prefix may hold only letters, digits, / and ! - _ . \' ( ) (found "*")'],
+    [`${MINIMAL}    logUri: "s3://logs/\${stage}/"\n`, 'clusters[0].logUri: the key prefix may hold only letters, digits, / and ! - _ . \' ( ) (found "$")'],
+    [`${MINIMAL}    logUri: s3://logs/a/../b/\n`, 'clusters[0].logUri: the key prefix "a/../b/" has a . or .. segment'],
   ])('rejects %#', (text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  it('takes a cluster\'s LogUri as EMR writes it (s3:// or s3n://, with or without the trailing slash)', () => {
+    for (const uri of ['s3://aws-logs-123456789012-us-east-1/elasticmapreduce/', 's3n://logs.example/emr', 's3://logs', "s3://logs/team-a/(prod)/emr_1!/"]) {
+      expect(parseConfig(`${MINIMAL}    logUri: "${uri}"\n`, '/c.yaml').config.clusters[0]?.logUri).toBe(uri);
+    }
+    expect(parseConfig(MINIMAL, '/c.yaml').config.clusters[0]).not.toHaveProperty('logUri');
+    expect(parseLogUri('s3n://logs.example/emr')).toEqual({ bucket: 'logs.example', prefix: 'emr/' });
+    expect(parseLogUri('s3://logs')).toEqual({ bucket: 'logs', prefix: '' });
+    expect(parseLogUri('s3://logs/')).toEqual({ bucket: 'logs', prefix: '' });
+    expect(parseLogUri('s3://aws-logs-1-us-east-1/elasticmapreduce/')).toEqual({ bucket: 'aws-logs-1-us-east-1', prefix: 'elasticmapreduce/' });
   });
 
   it('reports every problem, not just the first', () => {

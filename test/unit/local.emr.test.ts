@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { LocalEmr, type LocalEmrOptions } from '../../src/local/emr/api';
 import { StepCredentialsDeniedError } from '../../src/local/emr/model';
 import { LocalServiceError } from '../../src/local/errors';
@@ -418,3 +419,67 @@ describe("a step's credentials (the stackless part: stepCredentials as given; fr
 function thrownBy(error: Error): never {
   throw error;
 }
+
+describe("the steps' logs under the cluster's LogUri (EMR's log pusher)", () => {
+  const LOG_URI = 's3://aws-logs-123456789012-us-east-1/elasticmapreduce/';
+  /** What the sink was given, by bucket/key, decompressed, and each upload in order. */
+  function recordingSink() {
+    const objects = new Map<string, string>();
+    const puts: string[] = [];
+    return { objects, puts, put: (bucket: string, key: string, body: Buffer) => void (puts.push(`${bucket}/${key}`), objects.set(`${bucket}/${key}`, gunzipSync(body).toString('utf8'))) };
+  }
+  const logEmr = (sink: ReturnType<typeof recordingSink>, logUri: string | null = LOG_URI) => {
+    const emr = new LocalEmr({ dataDir: newDataDir(), region: 'us-east-1', account: '123456789012', env: { PATH: process.env.PATH }, stepLogSink: sink, logUploadIntervalMs: 50 });
+    emrs.push(emr);
+    emr.ensureCluster({ id: CLUSTER, name: 'unit', runtimeRoles: false, propagateSourceIdentity: false, stepConcurrencyLevel: 2, ...(logUri ? { logUri } : {}) });
+    return emr;
+  };
+
+  it('uploads controller, stdout and stderr gzipped as CLUSTER/steps/STEP/NAME.gz while the step runs and at its end; DescribeCluster has the LogUri', async () => {
+    const sink = recordingSink();
+    const emr = logEmr(sink);
+    expect(emr.describeCluster({ ClusterId: CLUSTER }).Cluster.LogUri).toBe(LOG_URI);
+    const gate = join(newDataDir(), 'go');
+    const [id] = add(emr, bash('logs', `echo first; echo warn >&2; while [ ! -e ${gate} ]; do sleep 0.02; done; echo second`));
+    const key = (name: string) => `aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${id!}/${name}.gz`;
+    // While it runs: what it has written so far.
+    await until('the running step\'s stdout to be uploaded', () => sink.objects.get(key('stdout')) === 'first\n');
+    expect(sink.objects.get(key('stderr'))).toBe('warn\n');
+    expect(sink.objects.get(key('controller'))).toMatch(/INFO startExec 'bash -c echo first;/);
+    writeFileSync(gate, '');
+    await settled(emr, [id!]);
+    // Its end is uploaded before it is announced: the logs are complete once the step has ended.
+    expect(sink.objects.get(key('stdout'))).toBe('first\nsecond\n');
+    expect(sink.objects.get(key('controller'))).toMatch(/INFO Step succeeded with exitCode 0 and took \d+ seconds\n$/);
+    expect(sink.objects.has(key('syslog'))).toBe(false);
+    // A file that has not grown is not uploaded again.
+    const uploads = sink.puts.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sink.puts.length).toBe(uploads);
+  });
+
+  it("a failed step's FailureDetails.LogFile is its stderr.gz in S3, as EMR names it; without a LogUri nothing is uploaded", async () => {
+    const sink = recordingSink();
+    const emr = logEmr(sink);
+    const [failed] = add(emr, bash('fails', 'echo boom >&2; exit 3'));
+    await settled(emr, [failed!]);
+    expect(status(emr, failed!).FailureDetails).toMatchObject({ LogFile: `${LOG_URI}${CLUSTER}/steps/${failed!}/stderr.gz` });
+    expect(sink.objects.get(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${failed!}/controller.gz`)).toMatch(/Step failed with exitCode 3/);
+    const bare = recordingSink();
+    const noUri = logEmr(bare, null);
+    expect(noUri.describeCluster({ ClusterId: CLUSTER }).Cluster).not.toHaveProperty('LogUri');
+    const [quiet] = add(noUri, bash('quiet', 'echo hi'));
+    await settled(noUri, [quiet!]);
+    expect(bare.puts).toEqual([]);
+  });
+
+  it("a step the stop interrupts has its last logs uploaded all the same", async () => {
+    const sink = recordingSink();
+    const emr = logEmr(sink);
+    const [id] = add(emr, bash('long', 'echo started; sleep 30'));
+    await running(emr, [id!]);
+    await emr.stop();
+    emrs.splice(emrs.indexOf(emr), 1);
+    expect(sink.objects.get(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${id!}/stdout.gz`)).toBe('started\n');
+  });
+});

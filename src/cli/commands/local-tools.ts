@@ -1,54 +1,16 @@
 /**
- * `logs` and `trigger`: they talk to the local stack's AWS port (--aws-endpoint), which serves the local EMR's
- * step output and fires the config's triggers. In AWS, step logs are in S3 and triggers are EventBridge rules.
+ * `trigger`: it talks to the local stack's AWS port (--aws-endpoint), which fires the config's triggers. In AWS,
+ * triggers are EventBridge rules. (`logs` reads through the gateway's API everywhere: commands/step-logs.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliEnvironment } from '../../config/env';
-import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, type Io } from '../output';
-import { EXIT, jobIdArg, UsageError } from '../usage';
+import { EXIT, UsageError } from '../usage';
 
 /** The local stack's AWS endpoint: --aws-endpoint, EMR_GATEWAY_AWS_ENDPOINT, or the default port. */
 function localAwsEndpoint(flag: string | undefined, env: CliEnvironment): string {
   return (flag ?? env.awsEndpoint ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
-}
-
-/**
- * `logs JOB_ID`: the step's stdout (or --stderr) from the local EMR. The job is read through the gateway
- * first, so the same authorization applies; in AWS, step logs are where the cluster's LogUri says (S3).
- */
-export async function logs(args: string[], io: Io, env: CliEnvironment): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { ...connectionOptions, stderr: { type: 'boolean', default: false }, 'aws-endpoint': { type: 'string' } },
-  });
-  const { client } = connect(values, env);
-  const jobId = jobIdArg(positionals);
-  const awsEndpoint = localAwsEndpoint(values['aws-endpoint'], env);
-  return withApiErrors(io, async () => {
-    const job = await client.getJob(jobId);
-    if (!job.step.id) {
-      io.err(`${jobId} has no EMR step yet (status ${job.status})`);
-      return EXIT.failed;
-    }
-    const stream = values.stderr ? 'stderr' : 'stdout';
-    let response: Response;
-    try {
-      response = await fetch(`${awsEndpoint}/_local/emr/steps/${job.step.id}/${stream}`);
-    } catch {
-      io.err(`cannot reach the local EMR at ${awsEndpoint} (logs are served by the local stack; in AWS, read them from the cluster's LogUri)`);
-      return EXIT.failed;
-    }
-    if (!response.ok) {
-      io.err(`no ${stream} for step ${job.step.id} at ${awsEndpoint}`);
-      return EXIT.notFound;
-    }
-    io.out(await response.text());
-    return EXIT.ok;
-  });
 }
 
 /** `trigger NAME --event FILE`: fires one of the local stack's triggers with an EventBridge event. */

@@ -30,6 +30,8 @@ import {
   type SecurityConfiguration,
   type StepCredentialsSource,
 } from './model';
+import { LocalAppUis } from './app-ui';
+import { StepLogUploader, type StepLogSink } from './log-uploader';
 import { StepProcessRunner } from './process-runner';
 import { StepScheduler } from './scheduler';
 
@@ -54,6 +56,13 @@ export interface LocalEmrOptions {
   runtimeRoleCredentials?: RuntimeRoleCredentialsSource;
   /** The AWS endpoint of the step processes (AWS_ENDPOINT_URL): the local AWS port, known once it listens. */
   stepEndpointUrl?: () => string | undefined;
+  /**
+   * Where the steps' logs are uploaded, gzipped, under each cluster's LogUri (the stack: the local S3), every
+   * `logUploadIntervalMs` while a step runs and at its end, as EMR does; without it, they stay in the data directory.
+   */
+  stepLogSink?: StepLogSink;
+  /** How often a running step's logs are uploaded (EMR: every five minutes; the local default, 1 s). */
+  logUploadIntervalMs?: number;
   /** No step starts before `startSteps()` (the stack: not before the AWS port, which the steps' credentials are for, listens). */
   holdSteps?: boolean;
   now?: () => number;
@@ -71,6 +80,9 @@ export class LocalEmr {
   private readonly sessionCredentials = new Map<string, IssuedSessionCredentials>();
   private readonly runner: StepProcessRunner;
   private readonly scheduler: StepScheduler;
+  private readonly uploader: StepLogUploader | undefined;
+  /** The application UIs (Spark History Server) and their presigned links. */
+  readonly appUis: LocalAppUis;
   private readonly now: () => number;
 
   constructor(private readonly options: LocalEmrOptions) {
@@ -78,8 +90,16 @@ export class LocalEmr {
     const logsDir = join(dir, 'steps');
     mkdirSync(logsDir, { recursive: true });
     this.now = options.now ?? Date.now;
+    const sink = options.stepLogSink;
+    this.uploader = sink && new StepLogUploader({ sink, logsDir, logUriOf: (id) => this.clusters.get(id)?.logUri, intervalMs: options.logUploadIntervalMs ?? 1000 });
+    const onStepChange = options.onStepChange;
     this.journal = new EmrJournal(join(dir, 'journal.jsonl'), {
-      ...(options.onStepChange ? { onStepChange: options.onStepChange } : {}),
+      // The logs first: a step's end announced is a step whose logs are in S3 (EMR's own order is looser; a read of them
+      // right after the end, which the gateway's users do first, should find them).
+      onStepChange: (step) => {
+        this.uploader?.changed(step);
+        onStepChange?.(step);
+      },
       // Steps held back while the journal could not say they started may start now.
       onWritable: () => {
         for (const cluster of this.clusters.values()) this.scheduler.schedule(cluster.id);
@@ -101,10 +121,24 @@ export class LocalEmr {
         ...(stepCredentials ? { credentials: (step: Readonly<LocalStep>) => this.credentialsOf(stepCredentials, step) } : {}),
         ...(stepEndpointUrl ? { endpointUrl: stepEndpointUrl } : {}),
         interruptGraceSeconds: options.interruptGraceSeconds,
+        stderrUri: (step) => {
+          const where = this.uploader?.location(step);
+          return where && `s3://${where.bucket}/${where.prefix}stderr.gz`;
+        },
         now: this.now,
       },
       (clusterId) => this.scheduler.schedule(clusterId),
     );
+    this.appUis = new LocalAppUis({
+      cluster: (id) => this.cluster(id),
+      clusterByArn: (arn) => [...this.clusters.values()].find((c) => this.arnOf(c.id) === arn),
+      runtimeRolesEnabled: (cluster) => this.runtimeRolesEnabled(cluster),
+      steps: () => this.steps.values(),
+      logsDir,
+      // The links point at the AWS port, which serves their pages: the steps' endpoint, as on EMR the cluster's primary node.
+      baseUrl: () => stepEndpointUrl?.(),
+      now: this.now,
+    });
     this.scheduler = new StepScheduler(this.journal, (step) => this.runner.start(step), options.holdSteps === true);
     this.runner.recover();
     if (!options.holdSteps) this.startSteps();
@@ -117,7 +151,7 @@ export class LocalEmr {
   }
 
   /** A cluster with a given id (the configured ones), with its security configuration. */
-  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number; local?: LocalClusterSpec }): void {
+  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number; logUri?: string; local?: LocalClusterSpec }): void {
     const configName = `emr-gateway-${spec.id}`;
     const json = JSON.stringify({
       AuthorizationConfiguration: {
@@ -138,6 +172,7 @@ export class LocalEmr {
       name: spec.name,
       securityConfiguration: configName,
       stepConcurrencyLevel: spec.stepConcurrencyLevel,
+      ...(spec.logUri !== undefined ? { logUri: spec.logUri } : {}),
       releaseLabel: local.releaseLabel,
       applications: [...local.applications],
       instanceProfile: local.instanceProfile,
@@ -331,6 +366,7 @@ export class LocalEmr {
         MasterPublicDnsName: 'localhost',
         Configurations: [],
         ...(c.securityConfiguration ? { SecurityConfiguration: c.securityConfiguration } : {}),
+        ...(c.logUri !== undefined ? { LogUri: c.logUri } : {}),
         ScaleDownBehavior: 'TERMINATE_AT_TASK_COMPLETION',
         ClusterArn: this.arnOf(c.id),
         StepConcurrencyLevel: c.stepConcurrencyLevel,
@@ -441,6 +477,8 @@ export class LocalEmr {
     this.journal.silence();
     this.scheduler.stop();
     await this.runner.stop();
+    // The steps the stop ended were journaled without being announced: their last logs go up all the same.
+    this.uploader?.flush((id) => this.steps.get(id));
     this.journal.close();
   }
 

@@ -34,6 +34,8 @@ export interface LocalCluster {
   name: string;
   securityConfiguration?: string;
   stepConcurrencyLevel: number;
+  /** Where EMR uploads the steps' logs (s3://BUCKET/PREFIX/), as DescribeCluster's LogUri; none: they stay on the node. */
+  logUri?: string;
   /** Absent from clusters journaled before these were kept: then LOCAL_CLUSTER_DEFAULTS (config/schema.ts). */
   releaseLabel?: string;
   applications?: string[];

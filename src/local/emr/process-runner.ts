@@ -35,6 +35,8 @@ export interface StepProcessOptions {
   endpointUrl?: () => string | undefined;
   /** Seconds between SIGTERM and SIGKILL for SEND_INTERRUPT. */
   interruptGraceSeconds?: number;
+  /** The S3 URI of a step's stderr once uploaded (FailureDetails.LogFile, as EMR gives it), where its cluster has a LogUri. */
+  stderrUri?: (step: Readonly<LocalStep>) => string | undefined;
   now: () => number;
 }
 
@@ -54,8 +56,20 @@ export class StepProcessRunner {
     this.spawner = new Spawner(options.exitsFile);
   }
 
-  logPath(stepId: string, stream: 'stdout' | 'stderr'): string {
+  logPath(stepId: string, stream: 'stdout' | 'stderr' | 'controller'): string {
     return join(this.options.logsDir, stepId, stream);
+  }
+
+  /**
+   * A line of the step's controller log, EMR's account of the step (what ran, its process, its exit), in EMR's
+   * words where it has them; never its environment (it holds the step's credentials). Left out if it cannot be written.
+   */
+  private controller(step: LocalStep, text: string, at = this.options.now()): void {
+    try {
+      appendFileSync(this.logPath(step.id, 'controller'), `${new Date(at).toISOString()} INFO ${text}\n`);
+    } catch {
+      // a log line that cannot be written is left out
+    }
   }
 
   /** Starts a step, unless the journal cannot say so: then it stays PENDING (started once the journal takes writes). */
@@ -78,6 +92,8 @@ export class StepProcessRunner {
     }
     const argv = step.jar.Jar === 'command-runner.jar' ? [...(step.jar.Args ?? [])] : ['hadoop', 'jar', step.jar.Jar, ...(step.jar.MainClass ? [step.jar.MainClass] : []), ...(step.jar.Args ?? [])];
     const [program, ...args] = argv;
+    this.controller(step, `Ensure step ${step.id} jar file ${step.jar.Jar}`);
+    this.controller(step, `startExec '${argv.join(' ')}'`);
     if (!program) return this.end(step, 1, 'the step has no command (command-runner.jar needs Args)');
     // As EMR: the credentials first (a refusal fails the step before anything runs), then the program.
     let credentials: StepCredentials | undefined;
@@ -106,6 +122,7 @@ export class StepProcessRunner {
       },
       {
         started: (pid) => {
+          this.controller(step, `ProcessRunner started child process ${pid}`);
           if (step.state === 'RUNNING' || step.state === 'CANCEL_PENDING') this.journal.update(step, { pid });
           if (step.state === 'CANCEL_PENDING') this.kill(step, this.pendingKill.get(step.id) ?? 'TERMINATE_PROCESS');
         },
@@ -199,6 +216,9 @@ export class StepProcessRunner {
       }
     }
     const now = (): number => at ?? this.options.now();
+    const took = Math.max(0, Math.round((now() - (step.started ?? now())) / 1000));
+    this.controller(step, `waitProcessCompletion ended with exit code ${code}`, now());
+    this.controller(step, step.state === 'CANCEL_PENDING' ? `Step ${step.id} was cancelled after ${took} seconds` : `Step ${code === 0 ? 'succeeded' : 'failed'} with exitCode ${code} and took ${took} seconds`, now());
     if (step.state === 'CANCEL_PENDING') {
       this.journal.update(step, { state: 'CANCELLED', ended: now(), pid: undefined, stateChangeReason: { Message: 'Cancelled by the user.' } });
     } else if (code === 0) {
@@ -209,7 +229,7 @@ export class StepProcessRunner {
         state: 'FAILED',
         ended: now(),
         pid: undefined,
-        failure: { Reason: reason ?? (signal ? `Killed by ${signal}.` : 'Unknown Error.'), Message: message ?? (tail || `The step exited with code ${code}.`), LogFile: stderrFile },
+        failure: { Reason: reason ?? (signal ? `Killed by ${signal}.` : 'Unknown Error.'), Message: message ?? (tail || `The step exited with code ${code}.`), LogFile: this.options.stderrUri?.(step) ?? stderrFile },
       });
       this.applyActionOnFailure(step);
     }
