@@ -9,15 +9,13 @@
 import { DescribeClusterCommand, EMRClient, GetClusterSessionCredentialsCommand } from '@aws-sdk/client-emr';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { ClusterConfig } from '../../config/schema';
-import { EmrRejectedError, IntegrityError } from '../../errors';
+import { IntegrityError } from '../../errors';
 import { LIVY_PORT, type ClusterEndpoints } from '../../sessions/model';
 import type { EmrSessionCredentials, IssuedCredentials, IssueRequest } from '../../sessions/ports';
-import { awsCall, errorName, translateAwsError } from '../aws-errors';
+import { awsCall } from '../aws-errors';
 import { clientConfig, type AwsTarget } from '../client-config';
+import { emrCall } from './emr-call';
 import { assumeWithSourceIdentity, withSourceIdentity, type TemporaryCredentials } from './emr-steps';
-
-/** EMR's (and IAM's) answers that no retry changes. */
-const REFUSALS = new Set(['ValidationException', 'InvalidRequestException', 'AccessDeniedException']);
 
 /** EMR clients with a session role's credentials: the SDK's retries are safe here, a repeated issue only issues again. */
 export function sessionClientFactory(target: AwsTarget): (credentials: TemporaryCredentials) => EMRClient {
@@ -34,7 +32,7 @@ export class SdkEmrSessions implements EmrSessionCredentials {
   ) {}
 
   async endpoints(clusterId: string): Promise<ClusterEndpoints | undefined> {
-    const cluster = (await this.call('DescribeCluster', () => this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
+    const cluster = (await emrCall('DescribeCluster', () => this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
     const dns = cluster?.MasterPublicDnsName;
     if (!dns) return undefined;
     const livy = (cluster.Applications ?? []).some((a) => a.Name?.toLowerCase() === 'livy');
@@ -45,18 +43,9 @@ export class SdkEmrSessions implements EmrSessionCredentials {
   async issue(request: IssueRequest): Promise<IssuedCredentials> {
     const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, this.sessionRoleArn);
     const client = via ? this.clientFor(await awsCall('AssumeRole', () => assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${request.sessionId}`, via.sourceIdentity))) : this.emr;
-    const out = await this.call('GetClusterSessionCredentials', () => client.send(new GetClusterSessionCredentialsCommand({ ClusterId: request.clusterId, ExecutionRoleArn: request.executionRoleArn })));
+    const out = await emrCall('GetClusterSessionCredentials', () => client.send(new GetClusterSessionCredentialsCommand({ ClusterId: request.clusterId, ExecutionRoleArn: request.executionRoleArn })));
     const pair = out.Credentials?.UsernamePassword;
     if (!pair?.Username || !pair.Password || !out.ExpiresAt) throw new IntegrityError('GetClusterSessionCredentials returned no user name, password or expiry');
     return { username: pair.Username, password: pair.Password, expiresAt: out.ExpiresAt, ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
-  }
-
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      if (REFUSALS.has(errorName(error))) throw new EmrRejectedError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, errorName(error), { cause: error });
-      throw translateAwsError(operation, error);
-    }
   }
 }
