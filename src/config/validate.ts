@@ -74,8 +74,15 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     checkUnique(c.allowedActionsOnFailure, (j, v) => issue([...path, j], `duplicate value ${v}`));
     if (!c.allowedActionsOnFailure.includes(DEFAULT_ACTION_ON_FAILURE)) issue(path, `must include ${DEFAULT_ACTION_ON_FAILURE}: it is what a request without actionOnFailure asks for`);
   });
+  const externalIds = new Map<string, string | undefined>();
   raw.clusters.forEach((c, i) => {
     for (const problem of accessRoleProblems(c, raw.account)) issue(['clusters', i, ...problem.path], problem.message);
+    // One role, one trust: its ExternalId cannot differ from cluster to cluster.
+    if (!c.accessRole) return;
+    if (externalIds.has(c.accessRole.arn) && externalIds.get(c.accessRole.arn) !== c.accessRole.externalId) {
+      issue(['clusters', i, 'accessRole', 'externalId'], `differs from the externalId another cluster gives the same role ${c.accessRole.arn}`);
+    }
+    externalIds.set(c.accessRole.arn, c.accessRole.externalId);
   });
   // A template that names its cluster and action would be refused at every run: say so at load instead.
   for (const [name, template] of Object.entries(raw.templates)) {

@@ -31,12 +31,14 @@ describe('configuration', () => {
     const { config, engine } = loadConfigFile(EXAMPLE);
     expect(config.account).toBe('123456789012');
     expect(config.partition).toBe('aws');
-    expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME']);
+    expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME', 'j-3BXXXXXXPARTNR']);
+    // The partner cluster is of a second account, reached through its access role.
+    expect(config.clusters[2]).toMatchObject({ account: '210987654321', accessRole: { arn: 'arn:aws:iam::210987654321:role/emr-gateway-access' } });
     expect(config.runtimeRoles.length).toBeGreaterThanOrEqual(3);
     expect(config.principals).toHaveLength(3);
     expect(Object.keys(config.policies)).toEqual(['team-a', 'analyst', 'read-own-cluster']);
     // Shared clusters: no step may cancel other tenants' pending steps or end the cluster (refused before the policy).
-    expect(config.clusters.map((c) => c.allowedActionsOnFailure)).toEqual([['CONTINUE'], ['CONTINUE']]);
+    expect(config.clusters.map((c) => c.allowedActionsOnFailure)).toEqual([['CONTINUE'], ['CONTINUE'], ['CONTINUE']]);
     expect(engine.policies.get('analyst')?.statements[0]?.ref.sid).toBe('SubmitSparkOrHiveAsCaller');
   });
 

@@ -32,6 +32,8 @@ export interface LocalStep {
 export interface LocalCluster {
   id: string;
   name: string;
+  /** The account that owns it, where not the stack's (a second account's cluster): only that account's callers see it. */
+  account?: string;
   securityConfiguration?: string;
   stepConcurrencyLevel: number;
   /** Absent from clusters journaled before these were kept: then LOCAL_CLUSTER_DEFAULTS (config/schema.ts). */
@@ -47,6 +49,8 @@ export interface LocalCluster {
 
 export interface SecurityConfiguration {
   name: string;
+  /** The account it belongs to, where not the stack's (its ExternalId is of that account). */
+  account?: string;
   json: string;
   created: number;
 }
