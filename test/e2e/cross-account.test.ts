@@ -78,6 +78,15 @@ it("a job on the second account's cluster under that account's runtime role comp
   expect([...stack.sts.sessions.values()].some((s) => s.roleArn === ACCESS_ROLE && s.sourceIdentity === 'alice')).toBe(true);
 });
 
+it("an interactive session on the second account's cluster: issued through the access role, for that account's runtime role, as alice", async () => {
+  const opened = await alice.openSession({ clusterId: PARTNER_CLUSTER, executionRoleArn: PARTNER_ETL });
+  expect(opened).toMatchObject({ clusterId: PARTNER_CLUSTER, executionRoleArn: PARTNER_ETL });
+  // The local EMR read alice from the calling session: the access role's, with alice set as SourceIdentity on that hop.
+  expect(stack.emr.sessionCredentialsFor(PARTNER_CLUSTER, opened.credentials.username, opened.credentials.password)).toMatchObject({ executionRoleArn: PARTNER_ETL, sourceIdentity: 'alice' });
+  const trail = await alice.sessionAudit(opened.sessionId);
+  expect(trail.events.find((e) => e.type === 'DECISION')?.subject).toMatchObject({ clusterArn: `arn:aws:elasticmapreduce:us-east-1:${OTHER}:cluster/${PARTNER_CLUSTER}` });
+});
+
 it("EMR's account boundary: the first account's credentials do not see the second account's cluster; the access role's do", async () => {
   const target = { region: stack.region, endpoint: stack.awsUrl };
   const first = new EMRClient({ ...target, credentials: KEYS.alice });
