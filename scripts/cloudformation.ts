@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../src/config/validate';
-import { clusterArn, parseLogUri } from '../src/identifiers';
+import { assumeAccessRoleStatements } from '../src/authz/runtime-role-setup';
+import { configuredClusterArn, parseLogUri } from '../src/identifiers';
 import { PackagingError } from './errors';
 
 /** What serverless.yml reads from params.json (`${self:custom.params.*}`). */
@@ -23,6 +24,32 @@ export interface PackageParams {
   triggerResources: { Resources: Record<string, CfnResource> };
   /** The API role's read of the configured clusters' step logs (GET /jobs/{id}/logs): none without a LogUri. */
   stepLogResources: { Resources: Record<string, CfnResource> };
+  /** The functions' permission to assume the access roles of clusters in other accounts (none without such clusters). */
+  accessRoleResources: { Resources: Record<string, CfnResource> };
+}
+
+/** The roles of the functions that call EMR, by what they need of an access role: the first two set the caller as SourceIdentity. */
+export const SOURCE_IDENTITY_ROLES = ['ApiRole', 'SubmitStepRole'] as const;
+export const READING_ROLES = ['PollStepRole', 'WatchStepRole', 'FailJobRole', 'EmrStepEventRole', 'ReconcileRole'] as const;
+
+/**
+ * Exactly the configured access roles, each with its ExternalId condition (runtime-role-setup.ts
+ * assumeAccessRoleStatements), for the functions that call EMR; sts:SetSourceIdentity only for those that set one.
+ */
+export function accessRoleResources(config: Pick<GatewayConfig, 'clusters'>): Record<string, CfnResource> {
+  const policy = (name: string, roles: readonly string[], setsSourceIdentity: boolean): CfnResource => ({
+    Type: 'AWS::IAM::Policy',
+    Properties: {
+      PolicyName: name,
+      Roles: roles.map((role) => ({ Ref: role })),
+      PolicyDocument: { Version: '2012-10-17', Statement: assumeAccessRoleStatements(config.clusters, setsSourceIdentity) },
+    },
+  });
+  if (!config.clusters.some((c) => c.accessRole)) return {};
+  return {
+    ClusterAccessRolesWithSourceIdentity: policy('assume-cluster-access-roles-with-source-identity', SOURCE_IDENTITY_ROLES, true),
+    ClusterAccessRoles: policy('assume-cluster-access-roles', READING_ROLES, false),
+  };
 }
 
 export interface CfnResource {
@@ -151,10 +178,12 @@ export function packageParams(config: GatewayConfig, configFileInZip: string): P
     partition: config.partition,
     configFile: configFileInZip,
     clusterIds: config.clusters.map((c) => c.id),
-    clusterArns: config.clusters.map((c) => clusterArn(config.partition, config.region, config.account, c.id)),
+    // In each cluster's own account (for a cluster of another account the grant is that account's: its access role).
+    clusterArns: config.clusters.map((c) => configuredClusterArn(config, c.id)),
     runtimeRoles: [...config.runtimeRoles],
     triggerResources: { Resources: resources },
     stepLogResources: { Resources: stepLogResources(config) },
+    accessRoleResources: { Resources: accessRoleResources(config) },
   };
 }
 

@@ -123,8 +123,11 @@ export class TransientError extends DomainError {
 export class EmrRejectedError extends DomainError {
   readonly code = 'EmrRejected';
   override readonly name = 'EmrRejectedError';
-  constructor(message: string, readonly emrError: string, options?: ErrorOptions) {
+  /** Who refused: EMR, or STS when the gateway could not assume a cluster's access role in its account. */
+  readonly by: 'EMR' | 'STS';
+  constructor(message: string, readonly emrError: string, options?: ErrorOptions & { by?: 'EMR' | 'STS' }) {
     super(message, options);
+    this.by = options?.by ?? 'EMR';
   }
 }
 

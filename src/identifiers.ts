@@ -42,6 +42,8 @@ export const PRINCIPAL_ARN = whole(`arn:${PARTITION_FRAGMENT}:(?:iam|sts)::\\d{1
 /** A state machine, or one of its versions or aliases (`...:stateMachine:NAME:QUALIFIER`), as StartExecution takes them. */
 const SFN_NAME_FRAGMENT = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\x00-\\x1F\\x7F-\\x9F]{1,80}';
 export const STATE_MACHINE_ARN = whole(`arn:${PARTITION_FRAGMENT}:states:[a-z0-9-]+:\\d{12}:stateMachine:${SFN_NAME_FRAGMENT}(?::${SFN_NAME_FRAGMENT})?`);
+/** STS AssumeRole's ExternalId: 2-1224 characters of [\w+=,.@:/-]. */
+export const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 export const DYNAMODB_TABLE_NAME = /^[\w.-]{3,255}$/;
 /** S3 general purpose bucket names: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no "..". */
 export const S3_BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -112,6 +114,16 @@ export function denialsChain(principalArn: string): string {
 /** The ARN of an EMR cluster, the resource of every gateway action. */
 export function clusterArn(partition: string, region: string, account: string, clusterId: string): string {
   return `arn:${partition}:elasticmapreduce:${region}:${account}:cluster/${clusterId}`;
+}
+
+/** The account a configured cluster lives in: its own `account`, else the gateway's. */
+export function clusterAccount(config: { account: string; clusters: readonly { id: string; account?: string | undefined }[] }, clusterId: string): string {
+  return config.clusters.find((c) => c.id === clusterId)?.account ?? config.account;
+}
+
+/** A configured cluster's ARN, in its own account (policies, audit records and views see the cluster's real ARN). */
+export function configuredClusterArn(config: { partition: string; region: string; account: string; clusters: readonly { id: string; account?: string | undefined }[] }, clusterId: string): string {
+  return clusterArn(config.partition, config.region, clusterAccount(config, clusterId), clusterId);
 }
 
 /** STS's rule for SourceIdentity: 2-64 characters of [\w+=,.@-]. Others become '-'. */

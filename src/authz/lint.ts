@@ -44,6 +44,8 @@ export interface LintInput {
   account: string;
   region: string;
   clusterIds: readonly string[];
+  /** The account of each cluster not in `account` (a cluster of another account is that account's resource). */
+  clusterAccounts?: Readonly<Record<string, string>>;
 }
 
 const GATEWAY_ACTION_LIST: readonly string[] = Object.values(GATEWAY_ACTIONS);
@@ -53,7 +55,7 @@ const KNOWN_REQUEST_KEYS = new Set(
 
 export function lintPolicies(input: LintInput): LintFinding[] {
   const findings: LintFinding[] = [];
-  const clusterArns = input.clusterIds.map((id) => clusterArn(input.partition, input.region, input.account, id));
+  const clusterArns = input.clusterIds.map((id) => clusterArn(input.partition, input.region, input.clusterAccounts?.[id] ?? input.account, id));
   for (const policy of input.policies.values()) {
     const users = input.principals.filter((p) => p.policies.includes(policy.name));
     const uses = users.length;

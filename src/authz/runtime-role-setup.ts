@@ -136,3 +136,71 @@ export function runtimeRoleSettings(json: string): RuntimeRoleSettings | string 
     ...(typeof tag === 'string' ? { authorizedSessionTagValue: tag } : {}),
   };
 }
+
+/** The inline policy of a cluster account's access role (what its owners grant the gateway; doctor checks it). */
+export const ACCESS_ROLE_POLICY = 'emr-gateway-access';
+/** The gateway role's inline policy (locally) that lets it assume the access roles. */
+export const ASSUME_ACCESS_ROLES_POLICY = 'assume-cluster-access-roles';
+/** What the gateway does on a cluster besides adding steps and getting session credentials: read its steps, cancel them. */
+export const ACCESS_ROLE_READ_ACTIONS = ['elasticmapreduce:DescribeCluster', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'] as const;
+
+/**
+ * An access role's permissions in the cluster's account: steps and session credentials with the catalogue's runtime
+ * roles only (the ExecutionRoleArn condition, as for the gateway's own roles), the reads and cancels of its steps; on
+ * the account's configured clusters and nothing else.
+ */
+export function accessRolePolicy(clusterArns: readonly string[], runtimeRoleArns: readonly string[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      submitterAddStepsStatement(clusterArns, runtimeRoleArns),
+      sessionCredentialsStatement(clusterArns, runtimeRoleArns),
+      { Sid: 'ReadAndCancelSteps', Effect: 'Allow', Action: [...ACCESS_ROLE_READ_ACTIONS], Resource: [...clusterArns] },
+    ],
+  };
+}
+
+/** The ExternalId condition of an access role's trust and of the gateway's permission to assume it (none where none is set). */
+const externalIdCondition = (externalId: string | undefined) => (externalId ? { Condition: { StringEquals: { 'sts:ExternalId': externalId } } } : {});
+
+/**
+ * An access role's trust: the gateway's role (of the gateway's account) may assume it with the ExternalId, and set the
+ * source identity where a cluster it serves propagates it.
+ */
+export function accessRoleTrustPolicy(gatewayRoleArns: string | readonly string[], externalId: string | undefined, setSourceIdentity: boolean): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'EmrGatewayAssumesAccessRole',
+        Effect: 'Allow',
+        Principal: { AWS: typeof gatewayRoleArns === 'string' ? gatewayRoleArns : [...gatewayRoleArns] },
+        Action: setSourceIdentity ? ['sts:AssumeRole', 'sts:SetSourceIdentity'] : 'sts:AssumeRole',
+        ...externalIdCondition(externalId),
+      },
+    ],
+  };
+}
+
+/**
+ * The gateway's permission to assume the access roles: exactly the configured ones, each with its ExternalId, and
+ * sts:SetSourceIdentity only for those whose clusters propagate the source identity (and only for a caller that sets one:
+ * `setsSourceIdentity`, the submitting and session-issuing functions; the others read and cancel). Empty where every cluster is
+ * of the gateway's account.
+ */
+export function assumeAccessRoleStatements(clusters: readonly Pick<ClusterConfig, 'accessRole' | 'propagateSourceIdentity'>[], setsSourceIdentity = true): Record<string, unknown>[] {
+  const byRole = new Map<string, { externalId?: string; propagate: boolean }>();
+  for (const c of clusters) {
+    if (!c.accessRole) continue;
+    const entry = byRole.get(c.accessRole.arn) ?? { ...(c.accessRole.externalId ? { externalId: c.accessRole.externalId } : {}), propagate: false };
+    entry.propagate ||= c.propagateSourceIdentity;
+    byRole.set(c.accessRole.arn, entry);
+  }
+  return [...byRole].map(([arn, e], i) => ({
+    Sid: `AssumeClusterAccessRole${i + 1}`,
+    Effect: 'Allow',
+    Action: e.propagate && setsSourceIdentity ? ['sts:AssumeRole', 'sts:SetSourceIdentity'] : 'sts:AssumeRole',
+    Resource: arn,
+    ...externalIdCondition(e.externalId),
+  }));
+}

@@ -2,7 +2,7 @@
 import { resolvePrincipal } from '../authz/arn';
 import { loadConfigFile } from '../config-file/load';
 import type { LoadedConfig } from '../config/validate';
-import { clusterArn } from '../identifiers';
+import { configuredClusterArn } from '../identifiers';
 import { required, UsageError } from './usage';
 
 /** Shared parseArgs options. */
@@ -31,5 +31,5 @@ export function clusterResource(loaded: LoadedConfig, clusterId: string): string
   if (!config.clusters.some((c) => c.id === clusterId)) {
     throw new UsageError(`cluster ${clusterId} is not in ${config.file} (clusters: ${config.clusters.map((c) => c.id).join(', ')})`);
   }
-  return clusterArn(config.partition, config.region, config.account, clusterId);
+  return configuredClusterArn(config, clusterId);
 }

@@ -66,7 +66,7 @@ Offline (from a configuration file, no AWS call):
 
 Against an AWS account (read-only, the standard AWS credential chain), or the local stack's AWS port:
   emr-gateway doctor --config FILE [--cluster ID] [--submitter-role ARN|NAME ...] [--stage S] [--aws-endpoint URL]
-                     [--profile P] [--output json|table]
+                     [--profile P] [--gateway-role ARN ...] [--account-profile ACCOUNT=PROFILE ...] [--output json|table]
       Each cluster's runtime-role prerequisites, through EMR's and IAM's APIs, policies evaluated with the engine;
       each finding with the JSON that fixes it. Exit 0 all pass (warnings allowed), 1 a check failed.
 
@@ -262,6 +262,15 @@ Policies are evaluated with the gateway's IAM engine, as STS and IAM decide:
   trust-external-id             ... and not without the ExternalId (nor with another)
   submitter-catalogue           the gateway's submitter role may add steps with every catalogue role
   submitter-exactly             ... and with no role outside the catalogue
+A cluster of another account (clusters[].account) is read in its account, reached by assuming its accessRole with
+the externalId from these credentials (as the gateway does; run doctor as the gateway's role to test the trust
+itself) or with --account-profile; its runtime-role checks are then those above, and instead of the submitter's:
+  access-role-trust             the access role lets the gateway's role assume it with the ExternalId (and set
+                                the source identity); refused to the gateway's role: a failure, to anyone else: a
+                                warning
+  access-role-external-id       ... and not without the ExternalId (nor with another)
+  access-role-permissions       it may add steps and get session credentials with the catalogue's roles only (the
+                                ExecutionRoleArn condition), and read and cancel steps
 Each finding names the resource, what is wrong and the JSON that fixes it (a policy document to put, with the
 aws command that puts it); IAM fixes are evaluated again before they are shown. A role of another account than
 the credentials' cannot be read (IAM reads one account): its trust checks are warnings, "not checkable".
@@ -276,6 +285,9 @@ Flags:
   --aws-endpoint URL        one endpoint for EMR, IAM and STS, e.g. the local stack's http://127.0.0.1:4566 (or
                             AWS_ENDPOINT_URL); default: AWS itself, in the configuration's region
   --profile P               an AWS profile (or AWS_PROFILE); otherwise the standard credential chain
+  --gateway-role ARN        a role of the gateway that the access roles must trust (repeatable). Default: none in
+                            AWS (the functions' roles have generated names); the local stack's emr-gateway-functions
+  --account-profile ACCOUNT=PROFILE  the credentials for a cluster account (repeatable); default: its access role
   --output json|table       a table for people (default; progress on stderr), JSON for programs:
                             {version, config, account, region, clusters, submitterRoles, summary: {pass, fail, warn},
                              findings: [{check, cluster, resource, runtimeRole?, status: pass|fail|warn, problem?,

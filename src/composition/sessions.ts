@@ -1,6 +1,7 @@
 /** The session service (the API's POST /sessions and its reads): the session store, EMR's session credentials, the digests. */
 import type { AwsClients } from '../adapters/clients';
 import { DynamoSessionStore } from '../adapters/dynamodb/session-store';
+import { ClusterAccess } from '../adapters/emr/cluster-access';
 import { SdkEmrSessions, sessionClientFactory } from '../adapters/emr/emr-sessions';
 import { emrClient } from '../adapters/sdk-clients/emr';
 import { stsClient } from '../adapters/sdk-clients/sts';
@@ -23,7 +24,7 @@ export function createSessions(core: Core, { emr, sts }: Pick<AwsClients, 'emr' 
     audit,
     sealer,
     digests,
-    emr: new SdkEmrSessions(emr, sts, config.clusters, env.sessionRoleArn, sessionClientFactory(target)),
+    emr: new SdkEmrSessions(emr, sts, config.clusters, env.sessionRoleArn, sessionClientFactory(target), new ClusterAccess(sts, config.clusters)),
   });
 }
 

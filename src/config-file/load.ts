@@ -67,6 +67,7 @@ function lintLoaded({ config, engine }: LoadedConfig): LintFinding[] {
     account: config.account,
     region: config.region,
     clusterIds: config.clusters.map((c) => c.id),
+    clusterAccounts: Object.fromEntries(config.clusters.flatMap((c) => (c.account ? [[c.id, c.account]] : []))),
   });
 }
 

@@ -1,6 +1,6 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import * as z from '../util/zod';
-import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, logUriProblem, PRINCIPAL_ARN, REGION } from '../identifiers';
+import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, EXTERNAL_ID, logUriProblem, PRINCIPAL_ARN, REGION, ROLE_ARN } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
@@ -17,6 +17,12 @@ const arnPattern = z.string().check(z.regex(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$/, 
 const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 const int = (min: number, max?: number) => z.number().check(z.int(), z.gte(min), ...(max === undefined ? [] : [z.lte(max)]));
 
+/** How the gateway reaches a cluster of another account: the role it assumes there (and the ExternalId that role's trust asks for). */
+const accessRoleSchema = z.strictObject({
+  arn: matching(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)'),
+  externalId: z.optional(matching(EXTERNAL_ID, 'must be 2-1224 characters of letters, digits and _+=,.@:/- (STS ExternalId)')),
+});
+
 const clusterSchema = z.strictObject({
   id: z.string().check(
     z.superRefine((id, ctx) => {
@@ -25,6 +31,9 @@ const clusterSchema = z.strictObject({
     }),
   ),
   name: z.string().check(z.minLength(1), z.maxLength(256)),
+  // Cross-account clusters (validate.ts: accessRole is required exactly when the account is not the gateway's).
+  account: z.described(z.optional(matching(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML)')), "the cluster's account; the gateway's if not given"),
+  accessRole: z.described(z.optional(accessRoleSchema), 'the role the gateway assumes in the cluster\'s account for every EMR call on it'),
   runtimeRoles: z.described(z.boolean(), 'the security configuration enables runtime roles (EnableApplicationScopedIAMRole)'),
   propagateSourceIdentity: z._default(z.boolean(), false),
   stepConcurrencyLevel: z.described(z._default(int(1, 256), 1), 'used by the local EMR'),

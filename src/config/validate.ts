@@ -17,6 +17,7 @@ import { eventPatternProblem } from '../triggers/event-pattern';
 import { lintTemplates } from '../triggers/lint';
 import { parseSchedule } from '../triggers/schedule-expression';
 import { gatewayConfig, parseConfigSchema, type GatewayConfig } from './packaged';
+import type { RawConfig } from './schema';
 export type { GatewayConfig };
 
 export interface LoadedConfig {
@@ -72,6 +73,16 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     const path = ['clusters', i, 'allowedActionsOnFailure'];
     checkUnique(c.allowedActionsOnFailure, (j, v) => issue([...path, j], `duplicate value ${v}`));
     if (!c.allowedActionsOnFailure.includes(DEFAULT_ACTION_ON_FAILURE)) issue(path, `must include ${DEFAULT_ACTION_ON_FAILURE}: it is what a request without actionOnFailure asks for`);
+  });
+  const externalIds = new Map<string, string | undefined>();
+  raw.clusters.forEach((c, i) => {
+    for (const problem of accessRoleProblems(c, raw.account)) issue(['clusters', i, ...problem.path], problem.message);
+    // One role, one trust: its ExternalId cannot differ from cluster to cluster.
+    if (!c.accessRole) return;
+    if (externalIds.has(c.accessRole.arn) && externalIds.get(c.accessRole.arn) !== c.accessRole.externalId) {
+      issue(['clusters', i, 'accessRole', 'externalId'], `differs from the externalId another cluster gives the same role ${c.accessRole.arn}`);
+    }
+    externalIds.set(c.accessRole.arn, c.accessRole.externalId);
   });
   // A template that names its cluster and action would be refused at every run: say so at load instead.
   for (const [name, template] of Object.entries(raw.templates)) {
@@ -160,6 +171,16 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
   return { config, engine: new PolicyEngine(config.principals, config.policies), findings: templateFindings.kept };
 }
 
+/** A cluster of another account needs a role there to assume (of that account); one of the gateway's account needs none. */
+function accessRoleProblems(cluster: RawConfig['clusters'][number], gatewayAccount: string): { path: Path; message: string }[] {
+  const account = cluster.account ?? gatewayAccount;
+  if (account === gatewayAccount) {
+    return cluster.accessRole ? [{ path: ['accessRole'], message: `is only for a cluster in another account: this one is in the gateway's (${gatewayAccount})` }] : [];
+  }
+  if (!cluster.accessRole) return [{ path: ['accessRole'], message: `is required: the cluster is in account ${account}, not the gateway's (${gatewayAccount}); name the IAM role the gateway assumes there` }];
+  const roleAccount = cluster.accessRole.arn.split(':')[4];
+  return roleAccount === account ? [] : [{ path: ['accessRole', 'arn'], message: `must be a role in the cluster's account ${account}, got one of ${roleAccount}` }];
+}
 
 function checkUnique(values: readonly string[], report: (index: number, value: string) => void): void {
   const seen = new Set<string>();

@@ -16,6 +16,10 @@ import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from '../authz/actions';
 import { describeStatement, describeNearMisses, nearMisses, PolicyEngine, type Decision } from '../authz/engine';
 import { compilePolicy, evaluateStatements, requestedResource, type CompiledPolicy, type StatementRef } from '../authz/policy';
 import {
+  ACCESS_ROLE_POLICY,
+  ACCESS_ROLE_READ_ACTIONS,
+  accessRolePolicy,
+  accessRoleTrustPolicy,
   RUNTIME_ROLE_USAGE_POLICY,
   runtimeRoleSecurityConfiguration,
   runtimeRoleTrustPolicy,
@@ -27,7 +31,7 @@ import {
 import { actionsNeeded, assumeRoleContext, decideAssumeRole, type AssumeRoleAsk, type AssumeRoleDecision, type TrustCaller } from '../authz/trust';
 import type { ClusterConfig } from '../config/schema';
 import { PolicyCompileError } from '../errors';
-import { clusterArn } from '../identifiers';
+import { clusterArn, configuredClusterArn } from '../identifiers';
 import { describeFailure, runtimeRoleSettings, type PolicyFacts, type Read, type ReadFailure, type RoleFacts, type RuntimeRoleSettings } from './facts';
 import {
   applyFixToRole,
@@ -55,6 +59,9 @@ export const CHECKS = {
   'trust-external-id': "the catalogue role's trust policy lets the instance profile role assume it only with the ExternalId",
   'submitter-catalogue': "the gateway's submitter role may add steps (AddJobFlowSteps) with every catalogue role",
   'submitter-exactly': "the gateway's submitter role may add steps with no role outside the catalogue",
+  'access-role-trust': "a cluster of another account: its access role lets the gateway's role assume it with the ExternalId (and set the source identity)",
+  'access-role-external-id': "a cluster of another account: its access role's trust policy lets the gateway's role in only with the ExternalId",
+  'access-role-permissions': "a cluster of another account: its access role may add steps and get session credentials with the catalogue's roles only (the ExecutionRoleArn condition), and read and cancel steps",
 } as const;
 
 export type CheckId = keyof typeof CHECKS;
@@ -212,14 +219,17 @@ function unreadable(check: CheckId, cluster: string, resource: string, failure: 
 function clusterFindings(ctx: Context, evidence: ClusterEvidence): Finding[] {
   const { config } = evidence;
   const id = config.id;
-  const arn = evidence.cluster.ok ? evidence.cluster.value.arn : clusterArn(ctx.config.partition, ctx.config.region, ctx.config.account, id);
+  const arn = evidence.cluster.ok ? evidence.cluster.value.arn : configuredClusterArn(ctx.config, id);
+  // A cluster of another account: first whether the gateway gets in (its access role), then the cluster as that account has it.
+  const access = evidence.access ? accessRoleFindings(ctx, evidence, arn) : [];
+  if (evidence.access && !evidence.access.account.ok) return access;
   if (!evidence.cluster.ok) {
     const failure = evidence.cluster.failure;
     if (failure.kind === 'missing') return [finding('cluster', id, arn, 'fail', 'DescribeCluster', { problem: `${describeFailure(failure)}: the configuration names a cluster EMR does not know (in ${ctx.config.region})` })];
     return [unreadable('cluster', id, arn, failure)];
   }
   const cluster = evidence.cluster.value;
-  const out: Finding[] = [];
+  const out: Finding[] = [...access];
   const terminated = cluster.state.startsWith('TERMINAT');
   out.push(
     finding('cluster', id, arn, terminated ? 'fail' : 'pass', `${cluster.name}: ${cluster.state}, ${cluster.releaseLabel ?? 'no release label'}`, terminated ? { problem: `the cluster is ${cluster.state}: EMR adds no steps to it; point the configuration at a running cluster` } : {}),
@@ -235,13 +245,145 @@ function clusterFindings(ctx: Context, evidence: ClusterEvidence): Finding[] {
 
   const ipRole = evidence.instanceProfileRole?.ok ? evidence.instanceProfileRole.value : undefined;
   if (ipRole) {
-    for (const runtimeRole of ctx.config.runtimeRoles) {
+    // The catalogue roles of the cluster's own account, and those of accounts no configured cluster is in (runtime roles
+    // of another account, as the documentation allows); a role of another cluster's account is checked with that cluster.
+    const account = config.account ?? ctx.config.account;
+    const clusterAccounts = new Set(ctx.config.clusters.map((c) => c.account ?? ctx.config.account));
+    const ofThisCluster = (r: string) => {
+      const roleAccount = splitArn(r)?.account ?? '';
+      return roleAccount === account || !clusterAccounts.has(roleAccount);
+    };
+    for (const runtimeRole of ctx.config.runtimeRoles.filter(ofThisCluster)) {
       out.push(instanceProfilePermissions(ctx, evidence, ipRole, runtimeRole));
       out.push(...trustFindings(ctx, evidence, ipRole, runtimeRole));
     }
   }
-  for (const submitter of ctx.facts.submitters) out.push(...submitterFindings(ctx, evidence, arn, submitter));
+  // The gateway submits to a cluster of another account through the access role (checked above), not its submitter role.
+  if (!evidence.access) for (const submitter of ctx.facts.submitters) out.push(...submitterFindings(ctx, evidence, arn, submitter));
   return out;
+}
+
+// ---- a cluster of another account: the access role ----------------------------------------------------------
+
+/** The session of a gateway role (of the gateway's account), as it calls STS. */
+function gatewayCaller(roleArn: string): TrustCaller {
+  const parts = splitArn(roleArn);
+  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  const arn = `arn:${parts?.partition ?? 'aws'}:sts::${parts?.account ?? ''}:assumed-role/${name}/${PROBE.sessionName}`;
+  // Its permission to assume the access role is the deployment's (serverless.yml; the template tests check it).
+  return { principal: { kind: 'aws', arn, principalArn: roleArn, account: parts?.account ?? '' }, arn, type: 'AssumedRole', identityPolicies: 'unrestricted' };
+}
+
+function accessRoleFindings(ctx: Context, evidence: ClusterEvidence, clusterArnValue: string): Finding[] {
+  const { config } = evidence;
+  const id = config.id;
+  const role = config.accessRole!;
+  const account = config.account ?? ctx.config.account;
+  const reached = evidence.access!.account;
+  const gatewayRoles = ctx.facts.gatewayRoles ?? [];
+  const propagate = config.propagateSourceIdentity;
+  const trustFix = (): Fix => ({
+    summary: `let the gateway's role${gatewayRoles.length === 1 ? '' : 's'} assume ${role.arn} ${role.externalId ? 'only with the ExternalId' : ''}${propagate ? ', setting the source identity' : ''} (in account ${account})`,
+    operation: 'iam:UpdateAssumeRolePolicy',
+    parameters: { RoleName: role.arn.slice(role.arn.lastIndexOf('/') + 1) },
+    document: accessRoleTrustPolicy(gatewayRoles.length === 1 ? gatewayRoles[0]! : gatewayRoles, role.externalId, propagate),
+    command: `aws iam update-assume-role-policy --role-name ${role.arn.slice(role.arn.lastIndexOf('/') + 1)} --policy-document file://fix.json`,
+  });
+  if (!reached.ok) {
+    // Refused to doctor as one of the gateway's roles: the gateway is refused too. As anyone else, it proves nothing.
+    const asGateway = reached.caller !== undefined && gatewayRoles.includes(resolvePrincipal(reached.caller)?.principalArn ?? '');
+    const why = `${reached.failure.code}: ${reached.failure.message}`;
+    return [
+      asGateway
+        ? finding('access-role-trust', id, role.arn, 'fail', `AssumeRole as ${reached.caller}`, {
+            problem: `the gateway's role may not assume ${role.arn}${role.externalId ? ' with the configured externalId' : ''} (${why}): every call on ${id} is refused; the access role's trust (in account ${account}) must name it with that ExternalId, or the configuration's externalId is not the one the trust asks for`,
+            fixes: gatewayRoles.length ? [trustFix()] : [],
+          })
+        : finding('access-role-trust', id, role.arn, 'warn', 'not checkable from these credentials', {
+            problem: `not checkable: doctor${reached.caller ? ` (as ${reached.caller})` : ''} cannot get into account ${account} (${why}); run it as the gateway's role (it then assumes ${role.arn} as the gateway does), or give --account-profile ${account}=PROFILE`,
+          }),
+    ];
+  }
+  const out: Finding[] = [];
+  const read = evidence.access!.accessRole;
+  const trust = read?.ok ? compileTrust(read.value.trustPolicy, role.arn) : undefined;
+  const decide = (gatewayRole: string, externalId: string | undefined) =>
+    decideAssumeRole(gatewayCaller(gatewayRole), {
+      roleArn: role.arn,
+      trustPolicy: trust as CompiledPolicy,
+      sessionName: PROBE.sessionName,
+      ...(externalId !== undefined ? { externalId } : {}),
+      ...(propagate ? { sourceIdentity: PROBE.sourceIdentity } : {}),
+      now: ctx.now,
+    });
+  if (typeof trust === 'object' && gatewayRoles.length) {
+    const refused = gatewayRoles.map((g) => [g, decide(g, role.externalId)] as const).filter(([, d]) => !d.allowed);
+    out.push(
+      refused.length
+        ? finding('access-role-trust', id, role.arn, 'fail', refused.map(([g, d]) => `${g}: ${d.reason}`).join('; '), {
+            problem: `the trust policy of ${role.arn} does not let ${refused.map(([g]) => g).join(', ')} assume it${role.externalId ? ' with the configured externalId' : ''}${propagate ? ' and set the source identity' : ''}: the gateway cannot reach ${id}`,
+            fixes: [trustFix()],
+          })
+        : finding('access-role-trust', id, role.arn, 'pass', `${gatewayRoles.join(', ')} may assume it${role.externalId ? ' with the ExternalId' : ''}${reached.assumedAs ? `; doctor, as ${reached.assumedAs}, assumed it` : ''}`),
+    );
+    const open = gatewayRoles.flatMap((g) => [PROBE.wrongExternalId, undefined].map((x) => [g, x, decide(g, x)] as const)).filter(([, , d]) => d.allowed);
+    out.push(
+      !role.externalId
+        ? finding('access-role-external-id', id, role.arn, 'warn', 'no externalId configured', { problem: `clusters[].accessRole names no externalId: anyone in the gateway's account who may assume roles of ${account} and is named by the trust gets in; set one, and require it in the trust policy` })
+        : open.length
+          ? finding('access-role-external-id', id, role.arn, 'fail', open.map(([g, x, d]) => `${g} with ${x === undefined ? 'no ExternalId' : 'a wrong ExternalId'}: ${d.reason}`).join('; '), {
+              problem: `the trust policy of ${role.arn} lets the gateway's role in without the ExternalId: it does not tie the role to this gateway`,
+              fixes: [trustFix()],
+            })
+          : finding('access-role-external-id', id, role.arn, 'pass', `a wrong ExternalId and none are refused (${decide(gatewayRoles[0]!, PROBE.wrongExternalId).reason})`),
+    );
+  } else if (reached.assumedAs) {
+    out.push(finding('access-role-trust', id, role.arn, 'pass', `doctor, as ${reached.assumedAs}, assumed it with the ExternalId`));
+    out.push(read && !read.ok ? unreadable('access-role-external-id', id, role.arn, read.failure) : finding('access-role-external-id', id, role.arn, 'warn', 'not checked', { problem: typeof trust === 'string' ? trust : 'not checkable: name the gateway\'s roles with --gateway-role' }));
+  } else {
+    out.push(read && !read.ok ? unreadable('access-role-trust', id, role.arn, read.failure) : finding('access-role-trust', id, role.arn, 'warn', 'not checked', { problem: typeof trust === 'string' ? trust : 'not checkable: name the gateway\'s roles with --gateway-role' }));
+  }
+  if (!read?.ok) {
+    if (read) out.push(unreadable('access-role-permissions', id, role.arn, read.failure));
+    return out;
+  }
+  out.push(accessRolePermissions(ctx, read.value, id, clusterArnValue));
+  return out;
+}
+
+/** The access role's permissions on the cluster: the catalogue's roles allowed, none outside it, and the reads and cancels. */
+function accessRolePermissions(ctx: Context, role: RoleFacts, id: string, clusterArnValue: string): Finding {
+  const compiled = compileIdentity(role);
+  if (typeof compiled === 'string') return finding('access-role-permissions', id, role.arn, 'fail', 'not evaluated', { problem: compiled });
+  const session = `arn:${splitArn(role.arn)?.partition ?? 'aws'}:sts::${splitArn(role.arn)?.account ?? ''}:assumed-role/${role.name}/${PROBE.sessionName}`;
+  const documents = Object.fromEntries(role.policies.map((p) => [policyLabel(p), p.document]));
+  const engine = new PolicyEngine([{ match: role.arn, policies: Object.keys(documents) }], documents);
+  const decide = (action: string, executionRoleArn?: string): Decision =>
+    engine.evaluate({ callerArn: session, action, resource: clusterArnValue, context: executionRoleArn ? { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: executionRoleArn } : {}, now: ctx.now });
+  const problems: string[] = [];
+  const catalogue = ctx.config.runtimeRoles;
+  for (const action of [GATEWAY_ACTIONS.submit, 'elasticmapreduce:GetClusterSessionCredentials']) {
+    const refused = catalogue.filter((r) => !decide(action, r).allowed);
+    if (refused.length) problems.push(`${action} refused with ${refused.join(', ')}`);
+    const leaked = outsideProbes(ctx.config.partition, ctx.config.account, catalogue).filter((r) => decide(action, r).allowed);
+    if (leaked.length) problems.push(`${action} allowed with roles outside the catalogue, e.g. ${leaked[0]} (no ExecutionRoleArn condition limits it)`);
+  }
+  const reads = ACCESS_ROLE_READ_ACTIONS.filter((a) => !decide(a).allowed);
+  if (reads.length) problems.push(`${reads.join(', ')} refused`);
+  if (!problems.length) return finding('access-role-permissions', id, role.arn, 'pass', `steps and session credentials on ${clusterArnValue} with each of the ${catalogue.length} catalogue roles and no other; reads and cancels allowed`);
+  const name = role.arn.slice(role.arn.lastIndexOf('/') + 1);
+  return finding('access-role-permissions', id, role.arn, 'fail', problems.join('; '), {
+    problem: `${role.arn} ${problems.join('; ')}: ${problems.some((p) => p.includes('outside')) ? "IAM in the cluster's account no longer limits the gateway to the catalogue" : 'the gateway cannot do its work on the cluster'}`,
+    fixes: [
+      {
+        summary: `give ${name} the gateway's permissions on ${id} (in its account): steps and session credentials with the catalogue's roles only, reads and cancels`,
+        operation: 'iam:PutRolePolicy',
+        parameters: { RoleName: name, PolicyName: ACCESS_ROLE_POLICY },
+        document: accessRolePolicy([clusterArnValue], catalogue),
+        command: `aws iam put-role-policy --role-name ${name} --policy-name ${ACCESS_ROLE_POLICY} --policy-document file://fix.json`,
+      },
+    ],
+  });
 }
 
 // ---- the cluster ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  */
 import type { ClusterConfig } from '../config/schema';
 import { eachLimited } from '../util/concurrency';
-import type { ClusterFacts, ClusterReader, IamReader, InstanceProfileFacts, Read, RoleFacts, SecurityConfigurationFacts } from './facts';
+import type { ClusterFacts, ClusterReader, IamReader, InstanceProfileFacts, Read, ReadFailure, RoleFacts, SecurityConfigurationFacts } from './facts';
 
 /** What of the gateway's configuration the doctor checks against. */
 export interface DoctorConfig {
@@ -18,9 +18,23 @@ export interface DoctorConfig {
   runtimeRoles: readonly string[];
 }
 
+/** The readers of one account. */
+export interface AccountReaders {
+  emr: ClusterReader;
+  iam: IamReader;
+}
+
+/**
+ * How doctor got into a cluster's account (a cluster of another account): by assuming its access role with the
+ * ExternalId, as the gateway does (`assumedAs`: doctor's own principal), or with credentials given for the account.
+ */
+export type AccountAccess = { ok: true; readers: AccountReaders; assumedAs?: string } | { ok: false; failure: ReadFailure; caller?: string };
+
 /** The facts of one configured cluster. */
 export interface ClusterEvidence {
   config: ClusterConfig;
+  /** For a cluster of another account: how doctor reached it, and its access role as that account's IAM has it. */
+  access?: { account: AccountAccess; accessRole?: Read<RoleFacts> };
   cluster: Read<ClusterFacts>;
   /** Read when the cluster names one. */
   securityConfiguration?: Read<SecurityConfigurationFacts>;
@@ -38,6 +52,8 @@ export interface DoctorFacts {
   catalogue: ReadonlyMap<string, Read<RoleFacts>>;
   /** The gateway's role(s) that add the steps, as asked for (an ARN or a name). */
   submitters: { requested: string; role: Read<RoleFacts> }[];
+  /** The gateway's roles (ARNs) that assume the access roles of clusters in other accounts: their trust must name them. */
+  gatewayRoles?: readonly string[];
 }
 
 export interface GatherRequest {
@@ -45,6 +61,9 @@ export interface GatherRequest {
   /** The clusters to check (ids of the configuration). */
   clusterIds: readonly string[];
   submitterRoles: readonly string[];
+  gatewayRoles?: readonly string[];
+  /** The readers of a cluster's other account (clusters[].account), or why there are none. */
+  accountReaders?: (cluster: ClusterConfig) => Promise<AccountAccess>;
   /** Told what is being read, for people waiting on a slow account. */
   onProgress?: (message: string) => void;
 }
@@ -64,34 +83,71 @@ function once<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T>
   };
 }
 
-export async function gatherFacts(readers: { emr: ClusterReader; iam: IamReader }, request: GatherRequest): Promise<DoctorFacts> {
+export async function gatherFacts(readers: AccountReaders, request: GatherRequest): Promise<DoctorFacts> {
   const progress = request.onProgress ?? (() => undefined);
-  const role = once((arn: string) => {
-    progress(`reading role ${arn}`);
-    return readers.iam.role(arn);
+  // One memo per account's readers: the same name may be a role of each account (EMR_EC2_DefaultRole).
+  const memos = new Map<AccountReaders, ReturnType<typeof memosOf>>();
+  const memosOf = (of: AccountReaders) => ({
+    role: once((arn: string) => {
+      progress(`reading role ${arn}`);
+      return of.iam.role(arn);
+    }),
+    securityConfiguration: once((name: string) => {
+      progress(`reading security configuration ${name}`);
+      return of.emr.describeSecurityConfiguration(name);
+    }),
+    instanceProfile: once((name: string) => {
+      progress(`reading instance profile ${name}`);
+      return of.iam.instanceProfile(name);
+    }),
   });
-  const securityConfiguration = once((name: string) => {
-    progress(`reading security configuration ${name}`);
-    return readers.emr.describeSecurityConfiguration(name);
-  });
-  const instanceProfile = once((name: string) => {
-    progress(`reading instance profile ${name}`);
-    return readers.iam.instanceProfile(name);
-  });
+  const memo = (of: AccountReaders) => {
+    let m = memos.get(of);
+    if (!m) memos.set(of, (m = memosOf(of)));
+    return m;
+  };
+  const { account } = request.config;
+  const accounts = new Map<string, Promise<AccountAccess>>();
+  const accessOf = (config: ClusterConfig): Promise<AccountAccess> => {
+    const key = `${config.account ?? account}\n${config.accessRole?.arn ?? ''}`;
+    const kept = accounts.get(key);
+    if (kept) return kept;
+    progress(`reaching account ${config.account ?? account} through ${config.accessRole?.arn ?? 'nothing'}`);
+    const pending: Promise<AccountAccess> = request.accountReaders
+      ? request.accountReaders(config)
+      : Promise.resolve({ ok: false, failure: { kind: 'unreadable', operation: 'sts:AssumeRole', resource: config.accessRole?.arn ?? '', code: 'NoAccess', message: 'doctor has no way into the account' } });
+    accounts.set(key, pending);
+    return pending;
+  };
+  /** Readers by account, for the catalogue roles: the gateway's own, and those of every other account reached. */
+  const byAccount = new Map<string, AccountReaders>([[account, readers]]);
 
   const callerAccount = await readers.iam.callerAccount();
   const chosen = request.config.clusters.filter((c) => request.clusterIds.includes(c.id));
   const clusters: ClusterEvidence[] = new Array<ClusterEvidence>(chosen.length);
   await eachLimited(chosen, PARALLEL_READS, async (config, index) => {
+    let of = readers;
+    let access: ClusterEvidence['access'];
+    if (config.accessRole && (config.account ?? account) !== account) {
+      const reached = await accessOf(config);
+      if (!reached.ok) {
+        clusters[index] = { config, cluster: { ok: false, failure: reached.failure }, access: { account: reached } };
+        return;
+      }
+      of = reached.readers;
+      byAccount.set(config.account!, of);
+      access = { account: reached, accessRole: await memo(of).role(config.accessRole.arn) };
+    }
+    const m = memo(of);
     progress(`reading cluster ${config.id}`);
-    const cluster = await readers.emr.describeCluster(config.id);
-    const evidence: ClusterEvidence = { config, cluster };
-    if (cluster.ok && cluster.value.securityConfiguration) evidence.securityConfiguration = await securityConfiguration(cluster.value.securityConfiguration);
+    const cluster = await of.emr.describeCluster(config.id);
+    const evidence: ClusterEvidence = { config, cluster, ...(access ? { access } : {}) };
+    if (cluster.ok && cluster.value.securityConfiguration) evidence.securityConfiguration = await m.securityConfiguration(cluster.value.securityConfiguration);
     if (config.runtimeRoles && cluster.ok && cluster.value.instanceProfile) {
-      const profile = await instanceProfile(cluster.value.instanceProfile);
+      const profile = await m.instanceProfile(cluster.value.instanceProfile);
       evidence.instanceProfile = profile;
       const roleArn = profile.ok ? profile.value.roleArns[0] : undefined;
-      if (roleArn) evidence.instanceProfileRole = await role(roleArn);
+      if (roleArn) evidence.instanceProfileRole = await m.role(roleArn);
     }
     clusters[index] = evidence;
   });
@@ -99,10 +155,11 @@ export async function gatherFacts(readers: { emr: ClusterReader; iam: IamReader 
   const catalogue = new Map<string, Read<RoleFacts>>();
   if (chosen.some((c) => c.runtimeRoles)) {
     await eachLimited(request.config.runtimeRoles, PARALLEL_READS, async (arn) => {
-      catalogue.set(arn, await role(arn));
+      // Each role in its own account's IAM, where doctor reached that account.
+      catalogue.set(arn, await memo(byAccount.get(arn.split(':')[4] ?? '') ?? readers).role(arn));
     });
   }
   const submitters: DoctorFacts['submitters'] = [];
-  for (const requested of request.submitterRoles) submitters.push({ requested, role: await role(requested) });
-  return { callerAccount, clusters, catalogue: new Map(request.config.runtimeRoles.filter((a) => catalogue.has(a)).map((a) => [a, catalogue.get(a)!])), submitters };
+  for (const requested of request.submitterRoles) submitters.push({ requested, role: await memo(readers).role(requested) });
+  return { callerAccount, clusters, catalogue: new Map(request.config.runtimeRoles.filter((a) => catalogue.has(a)).map((a) => [a, catalogue.get(a)!])), submitters, ...(request.gatewayRoles ? { gatewayRoles: request.gatewayRoles } : {}) };
 }

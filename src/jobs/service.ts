@@ -15,7 +15,7 @@ import { rolesFor } from '../authz/roles';
 import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
-import { clusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
+import { configuredClusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
 import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
@@ -122,8 +122,9 @@ export class JobService {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
 
+    const resource = this.clusterArn(request.clusterId);
     const decision = this.deps.engine.evaluate(
-      submissionRequest(this.requester(command.caller), this.clusterArn(request.clusterId), {
+      submissionRequest(this.requester(command.caller), resource, {
         executionRoleArn: request.executionRoleArn,
         stepType: request.step.type,
         actionOnFailure: request.actionOnFailure,
@@ -135,7 +136,7 @@ export class JobService {
 
     const argsHash = hashOf(stepArguments(request.step));
     // The request hash makes the decision one on exactly this request: the submit task checks it (admission.ts).
-    const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), name: request.name, requestHash };
+    const subject = { ...subjectOf({ clusterId: request.clusterId, executionRoleArn: request.executionRoleArn, stepType: request.step.type, argsHash }), clusterArn: resource, name: request.name, requestHash };
     // One decision event per distinct request on this job id: a replay of the same body finds its own, and two
     // different bodies racing on one Idempotency-Key each leave their own decision (one of them then gets 409).
     const event = await this.deps.audit.append(jobId, {
@@ -396,9 +397,9 @@ export class JobService {
     return { callerArn: caller.callerArn, ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}), now: this.now() };
   }
 
+  /** In the cluster's own account: a cluster of another account is that account's resource. */
   private clusterArn(clusterId: string): string {
-    const { partition, region, account } = this.deps.config;
-    return clusterArn(partition, region, account, clusterId);
+    return configuredClusterArn(this.deps.config, clusterId);
   }
 
   private async replay(existing: Job, requestHash: string): Promise<SubmitResult> {

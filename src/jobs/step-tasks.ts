@@ -107,7 +107,7 @@ export class StepTasks {
       } catch (error) {
         if (!(error instanceof EmrRejectedError)) throw error;
         // EMR refuses: e.g. a runtime role on a cluster without runtime roles, or none where one is required.
-        const detail = { by: 'EMR', error: error.emrError, message: error.message };
+        const detail = { by: error.by, error: error.emrError, message: error.message };
         return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'EMR_REJECTED', message: error.message }), input);
       }
     }

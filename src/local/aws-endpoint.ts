@@ -135,6 +135,21 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   const random = options.random ?? Math.random;
   const { emr, sfn, sts } = options;
 
+  /**
+   * The caller's account: EMR shows each account only its own clusters (a second account's cluster is not the first's).
+   * The port checks no signatures: a request without a key STS knows (unsigned, say) is the stack's own account's.
+   */
+  const accountOf = (key: string | undefined): string => {
+    try {
+      return sts.caller(key).account;
+    } catch {
+      return options.iam.account;
+    }
+  };
+  const own = (handler: JsonHandler): JsonHandler => (i, key) => {
+    emr.assertVisible(i, accountOf(key));
+    return handler(i, key);
+  };
   const emrOps: Record<string, JsonHandler> = {
     AddJobFlowSteps: (i, key) => emr.addJobFlowSteps(i, sts.session(key)?.sourceIdentity),
     // The caller's source identity as for a step: carried into the runtime role's session where the cluster propagates it.
@@ -149,11 +164,12 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     DescribeCluster: (i) => emr.describeCluster(i),
     ListInstanceGroups: (i) => emr.listInstanceGroups(i),
     ListBootstrapActions: (i) => emr.listBootstrapActions(i),
-    ListClusters: (i) => emr.listClusters(i),
     RunJobFlow: (i) => emr.runJobFlow(i),
     CreateSecurityConfiguration: (i) => emr.createSecurityConfiguration(i),
-    DescribeSecurityConfiguration: (i) => emr.describeSecurityConfiguration(i),
   };
+  for (const [name, handler] of Object.entries(emrOps)) emrOps[name] = own(handler);
+  emrOps.ListClusters = (i, key) => emr.listClusters(i, accountOf(key));
+  emrOps.DescribeSecurityConfiguration = (i, key) => emr.describeSecurityConfiguration(i, accountOf(key));
   const sfnOps: Record<string, JsonHandler> = {
     StartExecution: (i) => sfn.startExecution(i),
     DescribeExecution: (i) => sfn.describeExecution(i),
@@ -207,13 +223,21 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     }
   }
 
-  const queryServices = { iam: iamQueryService(options.iam), sts: stsQueryService(sts) };
+  // IAM is per account: a caller of a second account the stack holds reads and changes that account's roles.
+  const iamServices = new Map<string, ReturnType<typeof iamQueryService>>();
+  const iamOf = (key: string | undefined) => {
+    const target = sts.iamOf(accountOf(key)) ?? options.iam;
+    let service = iamServices.get(target.account);
+    if (!service) iamServices.set(target.account, (service = iamQueryService(target)));
+    return service;
+  };
+  const stsService = stsQueryService(sts);
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = new URLSearchParams(await readText(req));
     const scope = credentialScope(req);
     // By the service signed for; an unsigned request (a hand-made one) by its API version.
     const name = (scope?.service ?? (params.get('Version') === '2010-05-08' ? 'iam' : 'sts')) === 'iam' ? 'iam' : 'sts';
-    const answer = answerQuery(queryServices[name], params, scope?.accessKeyId, (error) => serviceError(error, 'InternalFailure', `${name} ${params.get('Action') ?? ''}`));
+    const answer = answerQuery(name === 'iam' ? iamOf(scope?.accessKeyId) : stsService, params, scope?.accessKeyId, (error) => serviceError(error, 'InternalFailure', `${name} ${params.get('Action') ?? ''}`));
     res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': answer.requestId });
     res.end(answer.body);
   }

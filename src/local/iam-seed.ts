@@ -11,6 +11,11 @@
  * may have changed it). One the user changed or deleted (`aws iam ...`) stays as the user left it.
  */
 import {
+  ACCESS_ROLE_POLICY,
+  accessRolePolicy,
+  accessRoleTrustPolicy,
+  ASSUME_ACCESS_ROLES_POLICY,
+  assumeAccessRoleStatements,
   instanceProfileRoleName,
   instanceProfileTrustPolicy,
   RUNTIME_ROLE_USAGE_POLICY,
@@ -24,7 +29,7 @@ import {
   type RuntimeRoleGrant,
 } from '../authz/runtime-role-setup';
 import type { GatewayConfig } from '../config/validate';
-import { clusterArn } from '../identifiers';
+import { clusterArn, configuredClusterArn } from '../identifiers';
 import { logger } from '../util/logger';
 import type { LocalIam } from './iam';
 
@@ -53,16 +58,21 @@ interface SeededRole {
  * Seeds `iam` for `config`. `externalIdOf` gives a cluster's ExternalId (from its security configuration), or
  * undefined for a cluster without runtime roles, which takes no part in the setup.
  */
-export function seedLocalIam(iam: LocalIam, config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): void {
-  for (const role of seededRoles(config, externalIdOf)) {
-    try {
-      seedRole(iam, role);
-    } catch (error) {
-      // e.g. a trust policy naming a role the user deleted: IAM refuses it; the rest is seeded all the same.
-      logger.warn(`local IAM: could not seed role ${role.name}`, { error });
+export function seedLocalIam(iam: LocalIam, config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined, accounts: ReadonlyMap<string, LocalIam> = new Map()): void {
+  const seed = (target: LocalIam, roles: SeededRole[]) => {
+    for (const role of roles) {
+      try {
+        seedRole(target, role);
+      } catch (error) {
+        // e.g. a trust policy naming a role the user deleted: IAM refuses it; the rest is seeded all the same.
+        logger.warn(`local IAM: could not seed role ${role.name}`, { error });
+      }
     }
-  }
-  seedInstanceProfiles(iam, config);
+    seedInstanceProfiles(target, config);
+  };
+  seed(iam, seededRoles(config, externalIdOf));
+  // A second account's clusters: its own instance profile and runtime roles, and the access role the gateway assumes there.
+  for (const [account, other] of accounts) seed(other, [...runtimeRoleSetup(config, account, externalIdOf), ...accessRoles(config, account)]);
 }
 
 /**
@@ -71,7 +81,7 @@ export function seedLocalIam(iam: LocalIam, config: GatewayConfig, externalIdOf:
  * role the user removed, stays so.
  */
 function seedInstanceProfiles(iam: LocalIam, config: GatewayConfig): void {
-  for (const name of new Set(config.clusters.map((c) => instanceProfileRoleName(c)))) {
+  for (const name of new Set(config.clusters.filter((c) => (c.account ?? config.account) === iam.account).map((c) => instanceProfileRoleName(c)))) {
     const key = `instance-profile/${name}`;
     if (iam.seededDocument(key) !== undefined || iam.findInstanceProfile(name)) continue;
     try {
@@ -84,8 +94,9 @@ function seedInstanceProfiles(iam: LocalIam, config: GatewayConfig): void {
   }
 }
 
-function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): SeededRole[] {
-  const { account, partition } = config;
+/** The documentation's runtime-role setup in `account`: its clusters' instance profile roles and its catalogue roles. */
+function runtimeRoleSetup(config: GatewayConfig, account: string, externalIdOf: (clusterId: string) => string | undefined): SeededRole[] {
+  const { partition } = config;
   const roleArn = (name: string) => `arn:${partition}:iam::${account}:role/${name}`;
   // The catalogue roles this account holds (a role of another account is that account's to set up).
   const catalogue = config.runtimeRoles.filter((arn) => arn.startsWith(`arn:${partition}:iam::${account}:role/`));
@@ -93,7 +104,7 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
   // Every cluster's nodes run as its instance profile role (the steps of a cluster without runtime roles do too);
   // only the runtime-role clusters' roles take part in the runtime-role setup.
   const byProfile = new Map<string, { externalIds: string[]; sourceIdentity: string[] }>();
-  for (const cluster of config.clusters) {
+  for (const cluster of config.clusters.filter((c) => (c.account ?? config.account) === account)) {
     const entry = byProfile.get(instanceProfileRoleName(cluster)) ?? { externalIds: [], sourceIdentity: [] };
     byProfile.set(instanceProfileRoleName(cluster), entry);
     const externalId = cluster.runtimeRoles ? externalIdOf(cluster.id) : undefined;
@@ -119,12 +130,42 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
         return { name, path: resource.slice(0, resource.lastIndexOf('/') + 1), trust: runtimeRoleTrustPolicy(grants), description: 'An EMR runtime role of the catalogue (seeded by the local stack)', inline: {} };
       })
     : [];
+  // In this order: a trust policy may name only roles that exist.
+  return [...profiles, ...runtime];
+}
 
+/** The access roles of `account`'s clusters, as their owners would set them up for the gateway (what doctor checks). */
+function accessRoles(config: GatewayConfig, account: string): SeededRole[] {
+  const gatewayRole = `arn:${config.partition}:iam::${config.account}:role/${LOCAL_GATEWAY_ROLE}`;
+  const byRole = new Map<string, { externalId?: string; propagate: boolean; clusterArns: string[] }>();
+  for (const cluster of config.clusters) {
+    if (!cluster.accessRole || (cluster.account ?? config.account) !== account) continue;
+    const entry = byRole.get(cluster.accessRole.arn) ?? { ...(cluster.accessRole.externalId ? { externalId: cluster.accessRole.externalId } : {}), propagate: false, clusterArns: [] };
+    entry.propagate ||= cluster.propagateSourceIdentity;
+    entry.clusterArns.push(configuredClusterArn(config, cluster.id));
+    byRole.set(cluster.accessRole.arn, entry);
+  }
+  return [...byRole].map(([arn, e]) => {
+    const resource = arn.slice(arn.indexOf(':role/') + ':role'.length);
+    return {
+      name: resource.slice(resource.lastIndexOf('/') + 1),
+      path: resource.slice(0, resource.lastIndexOf('/') + 1),
+      trust: accessRoleTrustPolicy(gatewayRole, e.externalId, e.propagate),
+      description: "Assumed by the emr-step-gateway of another account for its calls on this account's clusters (seeded by the local stack)",
+      inline: { [ACCESS_ROLE_POLICY]: accessRolePolicy(e.clusterArns, config.runtimeRoles) },
+    };
+  });
+}
+
+function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) => string | undefined): SeededRole[] {
+  const { account, partition } = config;
+  const roleArn = (name: string) => `arn:${partition}:iam::${account}:role/${name}`;
   const submitter = roleArn(LOCAL_SUBMITTER_ROLE);
   const sessions = roleArn(LOCAL_SESSIONS_ROLE);
-  const clusterArns = config.clusters.map((c) => clusterArn(partition, config.region, account, c.id));
+  const clusterArns = config.clusters.filter((c) => !c.accessRole).map((c) => clusterArn(partition, config.region, account, c.id));
   const addSteps = submitterAddStepsStatement(clusterArns, config.runtimeRoles);
   const sessionCredentials = sessionCredentialsStatement(clusterArns, config.runtimeRoles);
+  const crossAccount = assumeAccessRoleStatements(config.clusters);
   const gateway: SeededRole[] = [
     {
       name: LOCAL_GATEWAY_ROLE,
@@ -134,6 +175,7 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
       inline: {
         'submit-step': { Version: '2012-10-17', Statement: [addSteps, { Effect: 'Allow', Action: STS_SUBMIT_ACTIONS, Resource: submitter }] },
         'session-credentials': { Version: '2012-10-17', Statement: [sessionCredentials, { Effect: 'Allow', Action: STS_SESSION_ACTIONS, Resource: sessions }] },
+        ...(crossAccount.length ? { [ASSUME_ACCESS_ROLES_POLICY]: { Version: '2012-10-17', Statement: crossAccount } } : {}),
       },
     },
     {
@@ -152,7 +194,7 @@ function seededRoles(config: GatewayConfig, externalIdOf: (clusterId: string) =>
     },
   ];
   // In this order: a trust policy may name only roles that exist.
-  return [...profiles, ...runtime, ...gateway];
+  return [...runtimeRoleSetup(config, account, externalIdOf), ...gateway];
 }
 
 function seedRole(iam: LocalIam, seed: SeededRole): void {

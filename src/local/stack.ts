@@ -370,15 +370,22 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   });
   for (const c of config.clusters) emr.ensureCluster(c);
   const iam = new LocalIam({ dataDir, partition: config.partition, account: config.account });
+  // Each other account of the clusters gets an IAM of its own (roles are per account: both may have EMR_EC2_DefaultRole).
+  const accounts = new Map(
+    [...new Set(config.clusters.flatMap((c) => (c.account && c.account !== config.account ? [c.account] : [])))].map((account) => [
+      account,
+      new LocalIam({ dataDir: join(dataDir, 'accounts', account), partition: config.partition, account }),
+    ]),
+  );
   seedLocalIam(iam, config, (clusterId) => {
     const name = emr.clusters.get(clusterId)?.securityConfiguration;
     const securityConfiguration = name === undefined ? undefined : emr.securityConfigurations.get(name);
-    return securityConfiguration && externalIdFor(securityConfiguration, config.account);
-  });
+    return securityConfiguration && externalIdFor(securityConfiguration, securityConfiguration.account ?? config.account);
+  }, accounts);
   // Who signs with which key: the stack's own credentials are a session of the gateway's role; the demo users are theirs.
   const gatewaySession = `arn:${config.partition}:sts::${config.account}:assumed-role/${LOCAL_GATEWAY_ROLE}/${LOCAL_GATEWAY_SESSION}`;
   const credentials = [{ accessKeyId: STACK_CREDENTIALS.accessKeyId, principal: gatewaySession }, ...config.local.credentials];
-  const sts = new LocalSts({ account: config.account, partition: config.partition, iam, credentials });
+  const sts = new LocalSts({ account: config.account, partition: config.partition, iam, accounts, credentials });
   const stepCredentials = new EmrStepCredentials({ sts, iam, account: config.account });
   const runner = new LocalWorkflowRunner({
     definition,

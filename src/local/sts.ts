@@ -41,6 +41,8 @@ export interface LocalStsOptions {
   account: string;
   partition: string;
   iam: LocalIam;
+  /** The IAM of each other account the stack holds (a second account's clusters and roles): roles are found in their own account's. */
+  accounts?: ReadonlyMap<string, LocalIam>;
   credentials?: readonly StaticCredential[];
   now?: () => number;
 }
@@ -92,6 +94,16 @@ export class LocalSts {
     this.now = options.now ?? Date.now;
   }
 
+  /** The IAM of `account`, if the stack holds that account. */
+  iamOf(account: string | undefined): LocalIam | undefined {
+    return account === this.options.account ? this.options.iam : account === undefined ? undefined : this.options.accounts?.get(account);
+  }
+
+  /** The IAM holding the role an ARN names (by its account). */
+  private iamOfArn(arn: string): LocalIam | undefined {
+    return this.iamOf(arn.split(':')[4]);
+  }
+
   /** The session of a key STS issued, until it expires (the local EMR reads the source identity a step carries). */
   session(accessKeyId: string | undefined): StsSession | undefined {
     const session = accessKeyId === undefined ? undefined : this.sessions.get(accessKeyId);
@@ -122,11 +134,12 @@ export class LocalSts {
       throw new AssumeRoleDeniedError(`${accessDeniedMessage(caller.arn, STS_ACTIONS.setSourceIdentity, request.roleArn)}: the session's source identity cannot be changed`, undefined);
     }
     const sourceIdentity = request.sourceIdentity ?? caller.sourceIdentity;
-    const role = this.options.iam.roleByArn(request.roleArn);
-    if (!role) throw new AssumeRoleDeniedError(accessDeniedMessage(caller.arn, STS_ACTIONS.assumeRole, request.roleArn), undefined);
+    const iam = this.iamOfArn(request.roleArn);
+    const role = iam?.roleByArn(request.roleArn);
+    if (!iam || !role) throw new AssumeRoleDeniedError(accessDeniedMessage(caller.arn, STS_ACTIONS.assumeRole, request.roleArn), undefined);
     const decision = decideAssumeRole(caller, {
       roleArn: request.roleArn,
-      trustPolicy: this.options.iam.trustPolicyOf(role),
+      trustPolicy: iam.trustPolicyOf(role),
       sessionName: request.sessionName,
       ...(request.externalId !== undefined ? { externalId: request.externalId } : {}),
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
@@ -145,7 +158,7 @@ export class LocalSts {
     if (duration > role.maxSessionDuration) throw new LocalServiceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     // Transitive tags of the calling session go on down the chain.
     const inherited = caller.session ? Object.fromEntries(caller.session.transitiveTagKeys.map((k) => [k, caller.session!.tags[k]!])) : {};
-    return this.issue(role, request.sessionName, duration, {
+    return this.issue(iam, role, request.sessionName, duration, {
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
       tags: { ...inherited, ...request.tags },
       transitiveTagKeys: [...new Set([...(caller.session?.transitiveTagKeys ?? []), ...(request.transitiveTagKeys ?? [])])],
@@ -158,20 +171,21 @@ export class LocalSts {
    */
   instanceProfileSession(roleArn: string, instanceId: string): StsSession {
     const ec2: TrustCaller = { principal: { kind: 'service', service: 'ec2.amazonaws.com' }, arn: 'ec2.amazonaws.com', type: 'Service', identityPolicies: [] };
-    const role = this.options.iam.roleByArn(roleArn);
-    if (!role) throw new AssumeRoleDeniedError(accessDeniedMessage(ec2.arn, STS_ACTIONS.assumeRole, roleArn), undefined);
-    const decision = decideAssumeRole(ec2, { roleArn, trustPolicy: this.options.iam.trustPolicyOf(role), sessionName: instanceId, now: new Date(this.now()) });
+    const iam = this.iamOfArn(roleArn);
+    const role = iam?.roleByArn(roleArn);
+    if (!iam || !role) throw new AssumeRoleDeniedError(accessDeniedMessage(ec2.arn, STS_ACTIONS.assumeRole, roleArn), undefined);
+    const decision = decideAssumeRole(ec2, { roleArn, trustPolicy: iam.trustPolicyOf(role), sessionName: instanceId, now: new Date(this.now()) });
     if (!decision.allowed) throw new AssumeRoleDeniedError(decision.message!, decision);
-    return this.issue(role, instanceId, INSTANCE_CREDENTIALS_SECONDS, { tags: {}, transitiveTagKeys: [] });
+    return this.issue(iam, role, instanceId, INSTANCE_CREDENTIALS_SECONDS, { tags: {}, transitiveTagKeys: [] });
   }
 
-  private issue(role: IamRole, sessionName: string, seconds: number, carried: Pick<StsSession, 'sourceIdentity' | 'tags' | 'transitiveTagKeys'>): StsSession {
+  private issue(iam: LocalIam, role: IamRole, sessionName: string, seconds: number, carried: Pick<StsSession, 'sourceIdentity' | 'tags' | 'transitiveTagKeys'>): StsSession {
     this.sweep();
     const session: StsSession = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(64).toString('base64'),
-      roleArn: this.options.iam.roleArn(role),
+      roleArn: iam.roleArn(role),
       roleId: role.id,
       sessionName,
       ...carried,
@@ -197,12 +211,13 @@ export class LocalSts {
   /** The session's ARN, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (a session ARN has no path). */
   sessionArn(session: StsSession): string {
     const roleName = session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1);
-    return `arn:${this.options.partition}:sts::${this.options.account}:assumed-role/${roleName}/${session.sessionName}`;
+    return `arn:${this.options.partition}:sts::${session.roleArn.split(':')[4]}:assumed-role/${roleName}/${session.sessionName}`;
   }
 
   private sessionCaller(session: StsSession): StsCaller {
-    const { account, iam } = this.options;
-    const role = iam.roleByArn(session.roleArn);
+    const account = session.roleArn.split(':')[4]!;
+    const iam = this.iamOf(account);
+    const role = iam?.roleByArn(session.roleArn);
     const arn = this.sessionArn(session);
     return {
       principal: { kind: 'aws', arn, principalArn: session.roleArn, account },
@@ -214,7 +229,7 @@ export class LocalSts {
       // The session's tags win over its role's.
       tags: { ...tagsOf(role), ...session.tags },
       // A role deleted since the session began grants it nothing.
-      identityPolicies: role ? iam.permissionsOf(role) : [],
+      identityPolicies: role && iam ? iam.permissionsOf(role) : [],
       session,
     };
   }
@@ -223,21 +238,21 @@ export class LocalSts {
   private principalCaller(arn: string): StsCaller {
     const resolved = resolvePrincipal(arn);
     if (!resolved) throw new LocalServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
-    const { iam } = this.options;
+    const iam = this.iamOf(resolved.account);
     const base = { arn, account: resolved.account, type: resolved.type };
     if (resolved.type === 'Account') return { ...base, principal: { kind: 'aws', arn, principalArn: arn, account: resolved.account }, identityPolicies: 'unrestricted' };
     if (resolved.type === 'AssumedRole' || resolved.type === 'Role') {
       // A session ARN has no path: the role is found by its name.
       const roleName = resolved.principalArn.slice(resolved.principalArn.lastIndexOf('/') + 1);
-      const role = resolved.account === iam.account ? iam.findRoleByName(roleName) : undefined;
-      const principalArn = role ? iam.roleArn(role) : resolved.principalArn;
+      const role = iam?.findRoleByName(roleName);
+      const principalArn = role && iam ? iam.roleArn(role) : resolved.principalArn;
       const roleId = role?.id ?? derivedId('AROA', principalArn);
       return {
         ...base,
         principal: { kind: 'aws', arn, principalArn, account: resolved.account },
         userId: resolved.sessionName !== undefined ? `${roleId}:${resolved.sessionName}` : roleId,
         tags: tagsOf(role),
-        identityPolicies: role ? iam.permissionsOf(role) : [],
+        identityPolicies: role && iam ? iam.permissionsOf(role) : [],
       };
     }
     const userId = resolved.type === 'User' ? derivedId('AIDA', arn) : `${resolved.account}:${arn.slice(arn.lastIndexOf('/') + 1)}`;

@@ -16,7 +16,7 @@ import type { PolicyEngine } from '../authz/engine';
 import { sessionCredentialsRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
 import { EmrRejectedError, ForbiddenError, IntegrityError, NotFoundError, TransientError, ValidationError } from '../errors';
-import { clusterArn } from '../identifiers';
+import { configuredClusterArn } from '../identifiers';
 import { actorFor, type Caller } from '../jobs/actor';
 import { newSessionId } from '../jobs/job-id';
 import { ListTokens, type ListTokenScope } from '../jobs/list-token';
@@ -87,12 +87,14 @@ export class SessionService {
     }
 
     const at = this.now();
+    const resource = this.clusterArn(request.clusterId);
     const decision = this.deps.engine.evaluate(
-      sessionCredentialsRequest({ callerArn: caller.callerArn, ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}), now: at }, this.clusterArn(request.clusterId), request.executionRoleArn),
+      sessionCredentialsRequest({ callerArn: caller.callerArn, ...(caller.sourceIdentity !== undefined ? { sourceIdentity: caller.sourceIdentity } : {}), now: at }, resource, request.executionRoleArn),
     );
     const sessionId = newSessionId(at);
     const subject = {
       clusterId: request.clusterId,
+      clusterArn: resource,
       executionRoleArn: request.executionRoleArn,
       ...(request.durationSeconds !== undefined ? { durationSeconds: request.durationSeconds } : {}),
     };
@@ -105,6 +107,7 @@ export class SessionService {
       actor,
       principalArn: actor.principalArn,
       clusterId: request.clusterId,
+      clusterArn: resource,
       executionRoleArn: request.executionRoleArn,
       ...(request.durationSeconds !== undefined ? { durationSeconds: request.durationSeconds } : {}),
       decision: { result: decision.result, reason: decision.reason },
@@ -187,9 +190,9 @@ export class SessionService {
     if (!(await this.deps.sessions.create(session))) throw new IntegrityError(`session ${session.sessionId} already exists`);
   }
 
+  /** In the cluster's own account: a cluster of another account is that account's resource. */
   private clusterArn(clusterId: string): string {
-    const { partition, region, account } = this.deps.config;
-    return clusterArn(partition, region, account, clusterId);
+    return configuredClusterArn(this.deps.config, clusterId);
   }
 }
 

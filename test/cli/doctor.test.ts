@@ -6,7 +6,7 @@ import { EXAMPLE, ROOT, cli } from '../support/cli';
 describe('emr-gateway doctor: usage', () => {
   it.each([
     [['doctor'], /--config is required/],
-    [['doctor', '--config', EXAMPLE, '--cluster', 'j-NOTCONFIGURED'], /cluster j-NOTCONFIGURED is not in .*example\.yaml \(clusters: j-2AXXXXXXGAPLF, j-1LEGACYNORUNTIME\)/],
+    [['doctor', '--config', EXAMPLE, '--cluster', 'j-NOTCONFIGURED'], /cluster j-NOTCONFIGURED is not in .*example\.yaml \(clusters: j-2AXXXXXXGAPLF, j-1LEGACYNORUNTIME, j-3BXXXXXXPARTNR\)/],
     [['doctor', '--config', EXAMPLE, '--output', 'yaml'], /--output must be json or table, not "yaml"/],
     [['doctor', '--config', EXAMPLE, '--aws-endpoint', 'localhost:4566'], /--aws-endpoint must be an http\(s\) URL|--aws-endpoint \(or AWS_ENDPOINT_URL\) must be a URL/],
     [['doctor', '--config', EXAMPLE, '--stage', 'Prod'], /--stage must be/],

@@ -141,7 +141,7 @@ describe('emr-gateway roles (offline)', () => {
   it('says so when none is usable', () => {
     const r = cli('roles', '--config', EXAMPLE, '--principal', CAROL, '--cluster', CLUSTER);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('may use none of the 5 catalogued runtime roles');
+    expect(r.stdout).toContain('may use none of the 6 catalogued runtime roles');
   });
 });
 

@@ -43,6 +43,11 @@ const SUBMITTER = role('emr-gateway-submitter');
 const PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/EMR_EC2_DefaultRole`;
 /** A long-term key the stack does not know: the account root, who may read and change IAM. */
 const ADMIN = { accessKeyId: 'AKIALOCALDOCTOR00000', secretAccessKey: 'local-doctor-secret' };
+/** The stack's own key: a session of the gateway's functions role, which the partner account's access role trusts. */
+const GATEWAY = { accessKeyId: 'AKIALOCALGATEWAY0000', secretAccessKey: 'local-gateway-secret' };
+const PARTNER = 'j-3BXXXXXXPARTNR';
+const OTHER = '210987654321';
+const ACCESS_ROLE = `arn:aws:iam::${OTHER}:role/emr-gateway-access`;
 
 interface DoctorRun {
   code: number | null;
@@ -56,7 +61,10 @@ const work = mkdtempSync(join(tmpdir(), 'emr-gateway-doctor-'));
 
 /** The CLI's `doctor`, as a child process (the stack runs in this one: nothing here may block its event loop). */
 function doctor(config: string, ...args: string[]): Promise<DoctorRun> {
-  const env = { ...awsCliEnv(ADMIN), AWS_ENDPOINT_URL: stack.awsUrl, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  return doctorAs(ADMIN, config, ...args);
+}
+function doctorAs(credentials: { accessKeyId: string; secretAccessKey: string }, config: string, ...args: string[]): Promise<DoctorRun> {
+  const env = { ...awsCliEnv(credentials), AWS_ENDPOINT_URL: stack.awsUrl, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   return new Promise((done) =>
     execFile(process.execPath, [BIN, 'doctor', '--config', config, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
@@ -147,7 +155,8 @@ describe('the seeded setup', () => {
   it('passes: exit 0, every check of both clusters, each catalogue role, the submitter', async () => {
     const run = await json();
     expect(run.stderr).toMatch(/doctor: reading role arn:aws:iam::123456789012:role\/CallerTeamRoleETL/);
-    expect(run.report!.findings.filter((f) => f.status !== 'pass')).toEqual([]);
+    // The partner cluster is of another account, which the account root cannot get into: not checkable from here.
+    expect(run.report!.findings.filter((f) => f.status !== 'pass').map((f) => [f.cluster, f.check, f.status])).toEqual([[PARTNER, 'access-role-trust', 'warn']]);
     expect(run.code).toBe(0);
     const checks = new Set(run.report!.findings.filter((f) => f.cluster === CLUSTER).map((f) => f.check));
     expect([...checks].sort()).toEqual(
@@ -266,5 +275,60 @@ describe("configurations that do not match the clusters", () => {
     const repaired = await json(file);
     expect(named(repaired)).toEqual([]);
     expect(repaired.code).toBe(0);
+  });
+});
+
+describe('a cluster of another account (the partner cluster)', () => {
+  const partner = (run: DoctorRun) => run.report!.findings.filter((f) => f.cluster === PARTNER);
+  const otherIam = () => stack.sts.iamOf(OTHER)!;
+
+  it("as the gateway's role, doctor gets in through the access role and checks that account's setup: all pass", async () => {
+    const run = await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER);
+    expect(partner(run).filter((f) => f.status !== 'pass')).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(new Set(partner(run).map((f) => f.check))).toEqual(
+      new Set(['access-role-trust', 'access-role-external-id', 'access-role-permissions', 'cluster', 'release', 'applications', 'single-primary', 'security-configuration', 'source-identity', 'instance-profile', 'instance-profile-permissions', 'trust-policy', 'trust-external-id']),
+    );
+    // The runtime-role checks are of the partner account's own role, its instance profile role that account's.
+    expect(partner(run).filter((f) => f.check === 'trust-policy').map((f) => f.resource)).toEqual([`arn:aws:iam::${OTHER}:role/PartnerTeamRoleETL`]);
+    expect(partner(run).find((f) => f.check === 'access-role-trust')?.detail).toMatch(/doctor, as arn:aws:sts::123456789012:assumed-role\/emr-gateway-functions\/local-stack, assumed it/);
+  });
+
+  it('a wrong ExternalId in the access role\'s trust: access-role-trust fails for the gateway, with the trust to put back', async () => {
+    const saved = otherIam().getRole('emr-gateway-access').trustPolicy;
+    otherIam().updateAssumeRolePolicy('emr-gateway-access', saved.replace('emr-gateway-7Kq2Xw', 'another-external-id'));
+    try {
+      const run = await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER);
+      expect(run.code).toBe(1);
+      const [found] = failures(run);
+      expect(failures(run)).toHaveLength(1);
+      expect(found).toMatchObject({ check: 'access-role-trust', resource: ACCESS_ROLE, problem: expect.stringContaining("the gateway's role may not assume") });
+      expect(found!.problem).toContain('AccessDenied');
+      expect(found!.fixes[0]).toMatchObject({ operation: 'iam:UpdateAssumeRolePolicy', parameters: { RoleName: 'emr-gateway-access' } });
+      expect(JSON.stringify(found!.fixes[0]!.document)).toContain('"sts:ExternalId":"emr-gateway-7Kq2Xw"');
+      // Its fix, applied in that account, makes it pass again.
+      otherIam().updateAssumeRolePolicy('emr-gateway-access', JSON.stringify(found!.fixes[0]!.document));
+      const repaired = await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER);
+      expect(failures(repaired)).toEqual([]);
+    } finally {
+      otherIam().updateAssumeRolePolicy('emr-gateway-access', saved);
+    }
+  });
+
+  it('a trust without the ExternalId condition, and an access role that may add steps with any role: both named', async () => {
+    const savedTrust = otherIam().getRole('emr-gateway-access').trustPolicy;
+    const savedPolicy = otherIam().getRole('emr-gateway-access').inlinePolicies['emr-gateway-access']!;
+    const open = JSON.parse(savedTrust) as { Statement: Record<string, unknown>[] };
+    delete open.Statement[0]!.Condition;
+    otherIam().updateAssumeRolePolicy('emr-gateway-access', JSON.stringify(open));
+    otherIam().putRolePolicy('emr-gateway-access', 'emr-gateway-access', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'elasticmapreduce:*', Resource: '*' }] }));
+    try {
+      const run = await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER);
+      expect(named(run)).toEqual([`${PARTNER} access-role-external-id ${ACCESS_ROLE}`, `${PARTNER} access-role-permissions ${ACCESS_ROLE}`]);
+      expect(failures(run).find((f) => f.check === 'access-role-permissions')?.problem).toMatch(/allowed with roles outside the catalogue/);
+    } finally {
+      otherIam().updateAssumeRolePolicy('emr-gateway-access', savedTrust);
+      otherIam().putRolePolicy('emr-gateway-access', 'emr-gateway-access', savedPolicy);
+    }
   });
 });

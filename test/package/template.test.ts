@@ -862,6 +862,42 @@ describePackage('serverless package', () => {
     });
   });
 
+  describe('IAM: clusters of other accounts (the example\'s partner cluster)', () => {
+    const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
+    const accessRoles = exampleConfig.clusters.flatMap((c) => (c.accessRole ? [c.accessRole] : []));
+    const stsStatements = () =>
+      iamStatements(example.template).filter((s) => s.kind === 'identity' && actionsOf(s.statement).some((a) => a.toLowerCase().startsWith('sts:') || a === '*'));
+    const attached = (id: string) => (resource(example.template, id, 'AWS::IAM::Policy').Roles as { Ref: string }[]).map((r) => r.Ref).sort();
+
+    it('lets exactly the EMR-calling functions assume exactly the configured access roles, each only with its ExternalId', () => {
+      expect(accessRoles).toEqual([{ arn: 'arn:aws:iam::210987654321:role/emr-gateway-access', externalId: 'emr-gateway-7Kq2Xw' }]);
+      expect(ofType(example.template, 'AWS::IAM::Policy').map(([id]) => id).sort()).toEqual(['ClusterAccessRoles', 'ClusterAccessRolesWithSourceIdentity']);
+      // The submitting and session-issuing functions set the caller as SourceIdentity; the others read and cancel.
+      expect(attached('ClusterAccessRolesWithSourceIdentity')).toEqual([roleOf(example.template, 'api'), roleOf(example.template, 'submitStep')].sort());
+      expect(attached('ClusterAccessRoles')).toEqual((['pollStep', 'watchStep', 'failJob', 'emrStepEvent', 'reconcile'] as const).map((fn) => roleOf(example.template, fn)).sort());
+      const statementsOf = (id: string) => stsStatements().filter((s) => s.owner === id).map((s) => s.statement);
+      for (const [id, actions] of [['ClusterAccessRolesWithSourceIdentity', ['sts:AssumeRole', 'sts:SetSourceIdentity']], ['ClusterAccessRoles', ['sts:AssumeRole']]] as const) {
+        const statements = statementsOf(id);
+        expect(statements.map((s) => s.Resource)).toEqual(accessRoles.map((r) => r.arn));
+        for (const [i, statement] of statements.entries()) {
+          expect(actionsOf(statement).sort()).toEqual([...actions]);
+          expect(statement.Condition).toEqual({ StringEquals: { 'sts:ExternalId': accessRoles[i]!.externalId } });
+        }
+      }
+    });
+
+    it('grants no other sts: action on a role outside the gateway\'s account, and the functions that never call EMR none', () => {
+      const outside = stsStatements().filter((s) => asArray(s.statement.Resource).some((r) => typeof r !== 'object' && !accessRoles.some((a) => a.arn === r)));
+      expect(outside).toEqual([]);
+      for (const fn of ['scheduled', 'event', 'auditDigest'] as const) {
+        expect(stsStatements().filter((s) => s.owner === roleOf(example.template, fn))).toEqual([]);
+        for (const [, policy] of ofType(example.template, 'AWS::IAM::Policy')) expect(JSON.stringify(policy.Properties?.Roles)).not.toContain(`"${roleOf(example.template, fn)}"`);
+      }
+      // A configuration without clusters of other accounts gets none of it (the fixture).
+      expect(ofType(t, 'AWS::IAM::Policy')).toEqual([]);
+    });
+  });
+
   describe('the template as a whole', () => {
     it('references only resources it defines and has no dependency cycle', () => {
       for (const template of [t, example.template]) {

@@ -32,12 +32,14 @@ describe('configuration', () => {
     const { config, engine } = loadConfigFile(EXAMPLE);
     expect(config.account).toBe('123456789012');
     expect(config.partition).toBe('aws');
-    expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME']);
+    expect(config.clusters.map((c) => c.id)).toEqual(['j-2AXXXXXXGAPLF', 'j-1LEGACYNORUNTIME', 'j-3BXXXXXXPARTNR']);
+    // The partner cluster is of a second account, reached through its access role.
+    expect(config.clusters[2]).toMatchObject({ account: '210987654321', accessRole: { arn: 'arn:aws:iam::210987654321:role/emr-gateway-access' } });
     expect(config.runtimeRoles.length).toBeGreaterThanOrEqual(3);
     expect(config.principals).toHaveLength(3);
     expect(Object.keys(config.policies)).toEqual(['team-a', 'analyst', 'read-own-cluster']);
     // Shared clusters: no step may cancel other tenants' pending steps or end the cluster (refused before the policy).
-    expect(config.clusters.map((c) => c.allowedActionsOnFailure)).toEqual([['CONTINUE'], ['CONTINUE']]);
+    expect(config.clusters.map((c) => c.allowedActionsOnFailure)).toEqual([['CONTINUE'], ['CONTINUE'], ['CONTINUE']]);
     expect(engine.policies.get('analyst')?.statements[0]?.ref.sid).toBe('SubmitSparkOrHiveAsCaller');
   });
 
@@ -179,6 +181,30 @@ describe('configuration', () => {
       expect(issues.find((i) => i.path === 'policies.broken.file')?.message).toMatch(/not valid JSON/);
       expect(issues.find((i) => i.path === 'policies.gone.file')?.message).toMatch(/cannot read .*ENOENT/);
     }
+  });
+
+  it('a cluster in another account names its account and the role the gateway assumes there, checked with their paths', () => {
+    const other = (extra: string) => `${MINIMAL}  - id: j-OTHER1\n    name: other\n    runtimeRoles: true\n${extra}`;
+    const { config } = parseConfig(other('    account: "210987654321"\n    accessRole: { arn: "arn:aws:iam::210987654321:role/emr-gateway-access", externalId: ops-7Kq2 }\n'), '/x.yaml');
+    expect(config.clusters[1]).toMatchObject({ account: '210987654321', accessRole: { arn: 'arn:aws:iam::210987654321:role/emr-gateway-access', externalId: 'ops-7Kq2' } });
+    // The gateway's own account by default, with no role to assume.
+    expect(config.clusters[0]).not.toHaveProperty('account');
+    expect(problems(other('    account: "210987654321"\n'))).toEqual([
+      'clusters[1].accessRole: is required: the cluster is in account 210987654321, not the gateway\'s (123456789012); name the IAM role the gateway assumes there',
+    ]);
+    expect(problems(other('    account: "210987654321"\n    accessRole: { arn: "arn:aws:iam::123456789012:role/emr-gateway-access" }\n'))).toEqual([
+      'clusters[1].accessRole.arn: must be a role in the cluster\'s account 210987654321, got one of 123456789012',
+    ]);
+    expect(problems(other('    accessRole: { arn: "arn:aws:iam::123456789012:role/x" }\n'))).toEqual([
+      'clusters[1].accessRole: is only for a cluster in another account: this one is in the gateway\'s (123456789012)',
+    ]);
+    expect(problems(other('    account: "21098765432"\n    accessRole: { arn: "arn:aws:iam::210987654321:role/x" }\n'))).toEqual([
+      'clusters[1].account: must be a 12-digit AWS account id (quote it in YAML)',
+    ]);
+    expect(problems(other('    account: "210987654321"\n    accessRole: { arn: "arn:aws:s3:::bucket", externalId: "a b" }\n'))).toEqual([
+      'clusters[1].accessRole.arn: must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+      'clusters[1].accessRole.externalId: must be 2-1224 characters of letters, digits and _+=,.@:/- (STS ExternalId)',
+    ]);
   });
 
   it('a missing file is a clear error', () => {

@@ -15,6 +15,8 @@ import { LocalSts } from '../../src/local/sts';
 
 const ACCOUNT = '123456789012';
 const CONFIG = loadConfigFile(resolve(__dirname, '../../config/example.yaml')).config;
+/** The catalogue roles of the gateway's account (the partner account's role is seeded in that account's IAM). */
+const HOME_ROLES = CONFIG.runtimeRoles.filter((arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:`));
 const ANALYTICS = 'j-2AXXXXXXGAPLF';
 const EXTERNAL_ID = 'FXH5TSACFDWUCDSR3YQE2O7ETPUSM4OBCGLYWODSCUZDNZ4Y';
 const ETL = `arn:aws:iam::${ACCOUNT}:role/CallerTeamRoleETL`;
@@ -44,8 +46,8 @@ describe('the documentation setup for the example configuration', () => {
     expect(json(role.inlinePolicies.AllowRuntimeRoleUsage)).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'AllowRuntimeRoleUsage', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: CONFIG.runtimeRoles },
-        { Sid: 'PropagateSourceIdentity', Effect: 'Allow', Action: 'sts:SetSourceIdentity', Resource: CONFIG.runtimeRoles },
+        { Sid: 'AllowRuntimeRoleUsage', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: HOME_ROLES },
+        { Sid: 'PropagateSourceIdentity', Effect: 'Allow', Action: 'sts:SetSourceIdentity', Resource: HOME_ROLES },
       ],
     });
   });
@@ -59,7 +61,7 @@ describe('the documentation setup for the example configuration', () => {
 
   it("each catalogue role trusts the instance profile role with the runtime-role cluster's ExternalId (legacy has none: no runtime roles)", () => {
     const iam = seeded();
-    for (const arn of CONFIG.runtimeRoles) {
+    for (const arn of HOME_ROLES) {
       expect(json(iam.roleByArn(arn)?.trustPolicy)).toEqual({
         Version: '2012-10-17',
         Statement: [
@@ -73,7 +75,7 @@ describe('the documentation setup for the example configuration', () => {
   it('decided by STS: EMR (the instance profile) gets each runtime role with the ExternalId and the source identity, nobody else', () => {
     const sts = stsOver(seeded());
     const ec2 = sts.caller(sts.instanceProfileSession(INSTANCE_PROFILE, 'i-0abc').accessKeyId);
-    for (const roleArn of CONFIG.runtimeRoles) {
+    for (const roleArn of HOME_ROLES) {
       expect(sts.assumeRole({ roleArn, sessionName: 'emr-step', externalId: EXTERNAL_ID, sourceIdentity: 'alice', tags: { LakeFormationAuthorizedCaller: 'Amazon EMR' } }, ec2).sourceIdentity).toBe('alice');
     }
     expect(() => sts.assumeRole({ roleArn: ETL, sessionName: 'emr-step' }, ec2)).toThrow(/not authorized to perform: sts:AssumeRole/);
@@ -135,5 +137,40 @@ describe("the clusters' instance profiles", () => {
     iam = seeded(teamConfig);
     expect(iam.findInstanceProfile('TeamNodes')?.roles).toEqual([]);
     expect(iam.findInstanceProfile('EMR_EC2_DefaultRole')).toBeUndefined();
+  });
+});
+
+describe('a second account (the partner cluster of the example)', () => {
+  const OTHER = '210987654321';
+  const PARTNER = 'j-3BXXXXXXPARTNR';
+  const PARTNER_EXTERNAL_ID = 'PARTNERSECURITYCONFIGURATIONEXTERNALID00000000000';
+  const ACCESS = `arn:aws:iam::${OTHER}:role/emr-gateway-access`;
+  const otherIds = (id: string) => (id === ANALYTICS ? EXTERNAL_ID : id === PARTNER ? PARTNER_EXTERNAL_ID : undefined);
+
+  it("holds that account's instance profile and runtime role, and the access role, which only the gateway's role may assume, with the ExternalId", () => {
+    const iam = open();
+    const other = new LocalIam({ dataDir: join(dataDir, 'accounts', OTHER), partition: 'aws', account: OTHER });
+    seedLocalIam(iam, CONFIG, otherIds, new Map([[OTHER, other]]));
+    const otherProfile = `arn:aws:iam::${OTHER}:role/EMR_EC2_DefaultRole`;
+    expect(json(other.getRole('PartnerTeamRoleETL').trustPolicy)).toMatchObject({ Statement: [{ Principal: { AWS: otherProfile }, Condition: { StringEquals: { 'sts:ExternalId': PARTNER_EXTERNAL_ID } } }, { Sid: 'AllowSetSourceIdentity' }] });
+    expect(json(other.getRole('EMR_EC2_DefaultRole').inlinePolicies.AllowRuntimeRoleUsage)).toMatchObject({ Statement: [{ Resource: [`arn:aws:iam::${OTHER}:role/PartnerTeamRoleETL`] }, { Action: 'sts:SetSourceIdentity' }] });
+    expect(json(other.getRole('emr-gateway-access').trustPolicy)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'EmrGatewayAssumesAccessRole', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/${LOCAL_GATEWAY_ROLE}` }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Condition: { StringEquals: { 'sts:ExternalId': 'emr-gateway-7Kq2Xw' } } }],
+    });
+    const partnerArn = `arn:aws:elasticmapreduce:us-east-1:${OTHER}:cluster/${PARTNER}`;
+    const access = json(other.getRole('emr-gateway-access').inlinePolicies['emr-gateway-access']) as { Statement: { Action: unknown; Resource: unknown; Condition?: unknown }[] };
+    expect(access.Statement.map((s) => [s.Action, s.Resource, s.Condition])).toEqual([
+      ['elasticmapreduce:AddJobFlowSteps', [partnerArn], { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
+      ['elasticmapreduce:GetClusterSessionCredentials', [partnerArn], { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
+      [['elasticmapreduce:DescribeCluster', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'], [partnerArn], undefined],
+    ]);
+    // The gateway's own account: its role may assume exactly that access role, with the ExternalId; no partner role here.
+    expect(json(iam.getRole(LOCAL_GATEWAY_ROLE).inlinePolicies['assume-cluster-access-roles'])).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'AssumeClusterAccessRole1', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Resource: ACCESS, Condition: { StringEquals: { 'sts:ExternalId': 'emr-gateway-7Kq2Xw' } } }],
+    });
+    expect(iam.findRoleByName('PartnerTeamRoleETL')).toBeUndefined();
+    expect(other.findRoleByName(LOCAL_GATEWAY_ROLE)).toBeUndefined();
   });
 });

@@ -188,3 +188,34 @@ it('forgets sessions once they expire, so what it keeps does not grow with every
   // The node's and those of the last 15 minutes (and one just past, until the next sweep) are kept, not all 101.
   expect(sts.sessions.size).toBeLessThanOrEqual(18);
 });
+
+describe('across accounts (a second account the stack holds)', () => {
+  const OTHER = '210987654321';
+  const ACCESS = `arn:aws:iam::${OTHER}:role/emr-gateway-access`;
+  const GATEWAY_KEY = 'AKIALOCALGATEWAY0001';
+  let other: LocalIam;
+  beforeEach(() => {
+    other = new LocalIam({ dataDir: mkdtempSync(join(tmpdir(), 'local-sts-other-')), partition: 'aws', account: OTHER });
+    other.createRole({
+      name: 'emr-gateway-access',
+      trustPolicy: doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/emr-gateway-functions` }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Condition: { StringEquals: { 'sts:ExternalId': 'ext-1' } } }),
+    });
+    iam.createRole({ name: 'emr-gateway-functions', trustPolicy: doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }) });
+    sts = new LocalSts({ account: ACCOUNT, partition: 'aws', iam, accounts: new Map([[OTHER, other]]), credentials: [{ accessKeyId: GATEWAY_KEY, principal: `arn:aws:sts::${ACCOUNT}:assumed-role/emr-gateway-functions/local` }], now: () => now });
+  });
+  const access = (members: Record<string, string>) => call('AssumeRole', GATEWAY_KEY, { RoleArn: ACCESS, RoleSessionName: 'emr-gateway', ...members });
+
+  it("needs the role's trust (with its ExternalId) and the caller's identity policy; the session is the other account's", () => {
+    // Across accounts the trust alone is not enough.
+    expect(error(access({ ExternalId: 'ext-1' }))).toMatchObject({ status: 403, code: 'AccessDenied' });
+    iam.putRolePolicy('emr-gateway-functions', 'access', doc({ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Resource: ACCESS }));
+    expect(error(access({ ExternalId: 'wrong' }))).toMatchObject({ status: 403, code: 'AccessDenied', message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/emr-gateway-functions/local is not authorized to perform: sts:AssumeRole on resource: ${ACCESS}` });
+    const ok = access({ ExternalId: 'ext-1', SourceIdentity: 'alice' });
+    expect(text(ok.root, 'AssumeRoleResult', 'AssumedRoleUser', 'Arn')).toBe(`arn:aws:sts::${OTHER}:assumed-role/emr-gateway-access/emr-gateway`);
+    const identity = call('GetCallerIdentity', accessKeyOf(ok));
+    expect(text(identity.root, 'GetCallerIdentityResult', 'Account')).toBe(OTHER);
+    expect(sts.caller(accessKeyOf(ok))).toMatchObject({ account: OTHER, sourceIdentity: 'alice' });
+    // A role of an account the stack does not hold is refused like one that does not exist.
+    expect(error(call('AssumeRole', GATEWAY_KEY, { RoleArn: 'arn:aws:iam::333333333333:role/x', RoleSessionName: 'other' }))).toMatchObject({ status: 403, code: 'AccessDenied' });
+  });
+});

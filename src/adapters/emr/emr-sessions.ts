@@ -15,6 +15,7 @@ import type { EmrSessionCredentials, IssuedCredentials, IssueRequest } from '../
 import { awsCall } from '../aws-errors';
 import { clientConfig, type AwsTarget } from '../client-config';
 import { emrCall } from './emr-call';
+import type { ClusterAccess } from './cluster-access';
 import { assumeWithSourceIdentity, withSourceIdentity, type TemporaryCredentials } from './emr-steps';
 
 /** EMR clients with a session role's credentials: the SDK's retries are safe here, a repeated issue only issues again. */
@@ -29,10 +30,13 @@ export class SdkEmrSessions implements EmrSessionCredentials {
     private readonly clusters: readonly Pick<ClusterConfig, 'id' | 'propagateSourceIdentity'>[],
     private readonly sessionRoleArn: string | undefined,
     private readonly clientFor: (credentials: TemporaryCredentials) => EMRClient,
+    private readonly access?: ClusterAccess,
   ) {}
 
   async endpoints(clusterId: string): Promise<ClusterEndpoints | undefined> {
-    const cluster = (await emrCall('DescribeCluster', () => this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
+    const credentials = await this.access?.credentials(clusterId);
+    const emr = credentials ? this.clientFor(credentials) : this.emr;
+    const cluster = (await emrCall('DescribeCluster', () => emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
     const dns = cluster?.MasterPublicDnsName;
     if (!dns) return undefined;
     const livy = (cluster.Applications ?? []).some((a) => a.Name?.toLowerCase() === 'livy');
@@ -41,11 +45,26 @@ export class SdkEmrSessions implements EmrSessionCredentials {
   }
 
   async issue(request: IssueRequest): Promise<IssuedCredentials> {
-    const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, this.sessionRoleArn);
-    const client = via ? this.clientFor(await awsCall('AssumeRole', () => assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${request.sessionId}`, via.sourceIdentity))) : this.emr;
+    const { client, sourceIdentity } = await this.issuer(request);
     const out = await emrCall('GetClusterSessionCredentials', () => client.send(new GetClusterSessionCredentialsCommand({ ClusterId: request.clusterId, ExecutionRoleArn: request.executionRoleArn })));
     const pair = out.Credentials?.UsernamePassword;
     if (!pair?.Username || !pair.Password || !out.ExpiresAt) throw new IntegrityError('GetClusterSessionCredentials returned no user name, password or expiry');
-    return { username: pair.Username, password: pair.Password, expiresAt: out.ExpiresAt, ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+    return { username: pair.Username, password: pair.Password, expiresAt: out.ExpiresAt, ...(sourceIdentity ? { sourceIdentity } : {}) };
+  }
+
+  /**
+   * Who asks EMR: for a cluster of another account its access role there, the source identity set on that hop where
+   * propagated; otherwise the session role with it, or the gateway's own role.
+   */
+  private async issuer(request: IssueRequest): Promise<{ client: EMRClient; sourceIdentity?: string }> {
+    if (this.access?.crossAccount(request.clusterId)) {
+      const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, 'access-role');
+      const credentials = await this.access.credentials(request.clusterId, via?.sourceIdentity);
+      return { client: this.clientFor(credentials!), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+    }
+    const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, this.sessionRoleArn);
+    if (!via) return { client: this.emr };
+    const credentials = await awsCall('AssumeRole', () => assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${request.sessionId}`, via.sourceIdentity));
+    return { client: this.clientFor(credentials), sourceIdentity: via.sourceIdentity };
   }
 }

@@ -22,13 +22,9 @@ import type { CancelMode, FailureDetails, Job } from '../../jobs/model';
 import type { EmrStepStatus, EmrSteps } from '../../jobs/ports';
 import { awsCall, errorName, translateAwsError } from '../aws-errors';
 import { clientConfig, type AwsTarget } from '../client-config';
+import type { ClusterAccess, TemporaryCredentials } from './cluster-access';
 
-export interface TemporaryCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration?: Date;
-}
+export type { TemporaryCredentials } from './cluster-access';
 
 /** EMR's answers that mean "this step will never be accepted as it is". */
 const REJECTIONS = new Set(['ValidationException', 'InvalidRequestException']);
@@ -41,8 +37,16 @@ export function submitClientFactory(target: AwsTarget): (credentials?: Temporary
   return (credentials) => new EMRClient({ ...clientConfig(target), ...(credentials ? { credentials } : {}), maxAttempts: 1 });
 }
 
+/** A cluster of another account: its access role's credentials, and the clients (retrying, for reads and cancels) made with them. */
+export interface CrossAccount {
+  access: ClusterAccess;
+  client: (credentials: TemporaryCredentials) => EMRClient;
+}
+
 export class SdkEmrSteps implements EmrSteps {
   private readonly ownSubmitter: EMRClient;
+  /** One client per set of credentials ClusterAccess keeps (a renewal makes new ones). */
+  private readonly clients = new WeakMap<TemporaryCredentials, EMRClient>();
 
   constructor(
     private readonly emr: EMRClient,
@@ -50,8 +54,18 @@ export class SdkEmrSteps implements EmrSteps {
     private readonly clusters: readonly Pick<ClusterConfig, 'id' | 'propagateSourceIdentity'>[],
     private readonly submitterRoleArn: string | undefined,
     private readonly submitClient: (credentials?: TemporaryCredentials) => EMRClient,
+    private readonly crossAccount?: CrossAccount,
   ) {
     this.ownSubmitter = submitClient();
+  }
+
+  /** The client for reads and cancels on `clusterId`: the gateway's own, or its access role's in the cluster's account. */
+  private async reader(clusterId: string): Promise<EMRClient> {
+    const credentials = await this.crossAccount?.access.credentials(clusterId);
+    if (!credentials) return this.emr;
+    let client = this.clients.get(credentials);
+    if (!client) this.clients.set(credentials, (client = this.crossAccount!.client(credentials)));
+    return client;
   }
 
   async add(job: Job, stepName: string): Promise<{ stepId: string; sourceIdentity?: string }> {
@@ -74,7 +88,8 @@ export class SdkEmrSteps implements EmrSteps {
   async find(clusterId: string, marker: string, since: Date): Promise<string | undefined> {
     let page: string | undefined;
     do {
-      const out = await awsCall('ListSteps', () => this.emr.send(new ListStepsCommand({ ClusterId: clusterId, Marker: page })));
+      const emr = await this.reader(clusterId);
+      const out = await awsCall('ListSteps', () => emr.send(new ListStepsCommand({ ClusterId: clusterId, Marker: page })));
       const steps: StepSummary[] = out.Steps ?? [];
       const found = steps.find((s) => s.Name?.endsWith(marker));
       if (found?.Id) return found.Id;
@@ -86,7 +101,8 @@ export class SdkEmrSteps implements EmrSteps {
   }
 
   async describe(clusterId: string, stepId: string): Promise<EmrStepStatus> {
-    const out = await awsCall('DescribeStep', () => this.emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId })));
+    const emr = await this.reader(clusterId);
+    const out = await awsCall('DescribeStep', () => emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId })));
     const status = out.Step?.Status;
     if (!status?.State) throw new TransientError('DescribeStep returned no state');
     const failure = status.FailureDetails;
@@ -101,12 +117,19 @@ export class SdkEmrSteps implements EmrSteps {
   }
 
   async cancel(clusterId: string, stepId: string, mode: CancelMode): Promise<{ status?: 'SUBMITTED' | 'FAILED'; reason?: string }> {
-    const out = await awsCall('CancelSteps', () => this.emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: [stepId], StepCancellationOption: mode })));
+    const emr = await this.reader(clusterId);
+    const out = await awsCall('CancelSteps', () => emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: [stepId], StepCancellationOption: mode })));
     const info = out.CancelStepsInfoList?.[0];
     return { ...(info?.Status ? { status: info.Status } : {}), ...(info?.Reason ? { reason: info.Reason } : {}) };
   }
 
   private async submitter(job: Job): Promise<{ client: EMRClient; sourceIdentity?: string }> {
+    if (this.crossAccount?.access.crossAccount(job.clusterId)) {
+      // In the cluster's account: its access role, with the source identity set on that one hop where propagated.
+      const via = withSourceIdentity(this.clusters, job.clusterId, job.actor.sourceIdentity, 'access-role');
+      const credentials = await this.crossAccount.access.credentials(job.clusterId, via?.sourceIdentity);
+      return { client: this.submitClient(credentials), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+    }
     const via = withSourceIdentity(this.clusters, job.clusterId, job.actor.sourceIdentity, this.submitterRoleArn);
     if (!via) return { client: this.ownSubmitter };
     const credentials = await assumeWithSourceIdentity(this.sts, via.roleArn, `emr-gateway-${job.jobId}`, via.sourceIdentity);

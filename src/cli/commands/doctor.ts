@@ -8,12 +8,13 @@ import { parseArgs } from 'node:util';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { doctorClients } from '../../adapters/clients';
 import { SdkClusterReader } from '../../adapters/emr/cluster-reader';
+import { reachAccount } from '../../adapters/iam/account-access';
 import { SdkIamReader } from '../../adapters/iam/role-reader';
 import type { CliEnvironment } from '../../config/env';
 import { CHECKS, runChecks, summarize, type Finding } from '../../doctor/checks';
 import { describeFailure } from '../../doctor/facts';
 import { gatherFacts } from '../../doctor/gather';
-import { LOCAL_SUBMITTER_ROLE } from '../../local/iam-seed';
+import { LOCAL_GATEWAY_ROLE, LOCAL_SUBMITTER_ROLE } from '../../local/iam-seed';
 import { LOOPBACK_NAMES } from '../../local/listen';
 import { loadConfigArg } from '../offline';
 import { json, outputFormat, table, type Io } from '../output';
@@ -31,6 +32,14 @@ export const DOCTOR_OUTPUT_VERSION = 1;
  */
 export function defaultSubmitterRole(endpoint: string | undefined, stage: string, region: string): string {
   return endpoint && isLoopback(endpoint) ? LOCAL_SUBMITTER_ROLE : `emr-step-gateway-${stage}-${region}-submitter`;
+}
+
+/**
+ * The roles an access role must trust: on the local stack, its functions' role; in AWS the deployed functions' roles
+ * have generated names, so none unless --gateway-role names them (the trust is then checked by AssumeRole only).
+ */
+function defaultGatewayRoles(endpoint: string | undefined, config: { partition: string; account: string }): string[] {
+  return endpoint && isLoopback(endpoint) ? [`arn:${config.partition}:iam::${config.account}:role/${LOCAL_GATEWAY_ROLE}`] : [];
 }
 
 function isLoopback(endpoint: string): boolean {
@@ -65,6 +74,8 @@ export async function doctor(args: string[], io: Io, env: CliEnvironment): Promi
       'submitter-role': { type: 'string', multiple: true },
       stage: { type: 'string', default: DEFAULT_DOCTOR_STAGE },
       profile: { type: 'string' },
+      'gateway-role': { type: 'string', multiple: true },
+      'account-profile': { type: 'string', multiple: true },
     },
   });
   const output = outputFormat(values.output);
@@ -78,6 +89,14 @@ export async function doctor(args: string[], io: Io, env: CliEnvironment): Promi
   const submitterRoles = values['submitter-role']?.length ? values['submitter-role'] : [defaultSubmitterRole(endpoint, values.stage, config.region)];
   if (submitterRoles.some((r) => !r)) throw new UsageError('--submitter-role needs a role ARN or name');
 
+  // Clusters of other accounts: the gateway's roles their access roles must trust, and the credentials for each account.
+  const gatewayRoles = values['gateway-role']?.length ? values['gateway-role'] : defaultGatewayRoles(endpoint, config);
+  const accountProfiles = new Map<string, string>();
+  for (const entry of values['account-profile'] ?? []) {
+    const m = /^(\d{12})=(.+)$/.exec(entry);
+    if (!m) throw new UsageError(`--account-profile takes ACCOUNT=PROFILE (a 12-digit account id), not "${entry}"`);
+    accountProfiles.set(m[1]!, m[2]!);
+  }
   const profile = values.profile ?? env.profile;
   const clients = doctorClients({ region: config.region, ...(endpoint ? { endpoint } : {}), ...(profile ? { credentials: fromNodeProviderChain({ profile }) } : {}) });
   const readers = { emr: new SdkClusterReader(clients.emr), iam: new SdkIamReader(clients.iam, clients.sts) };
@@ -90,7 +109,12 @@ export async function doctor(args: string[], io: Io, env: CliEnvironment): Promi
   }
   if (account.value !== config.account) io.err(`emr-gateway doctor: warning: these credentials are of account ${account.value}, the configuration's is ${config.account}: IAM reads only the credentials' own account`);
 
-  const facts = await gatherFacts(readers, { config, clusterIds, submitterRoles, onProgress: (message) => io.err(`doctor: ${message}`) });
+  const target = { region: config.region, ...(endpoint ? { endpoint } : {}) };
+  const accountReaders = (cluster: (typeof config.clusters)[number]) => {
+    const named = cluster.account ? accountProfiles.get(cluster.account) : undefined;
+    return reachAccount(clients.sts, target, cluster, named ? fromNodeProviderChain({ profile: named }) : undefined);
+  };
+  const facts = await gatherFacts(readers, { config, clusterIds, submitterRoles, gatewayRoles, accountReaders, onProgress: (message) => io.err(`doctor: ${message}`) });
   const findings = runChecks({ config, facts });
   const summary = summarize(findings);
   if (output === 'json') {

@@ -7,7 +7,7 @@ import { rolesFor } from '../../authz/roles';
 import { loadConfigFile } from '../../config-file/load';
 import type { CliEnvironment } from '../../config/env';
 import { formatConfigFinding } from '../../config/validate';
-import { clusterArn } from '../../identifiers';
+import { configuredClusterArn } from '../../identifiers';
 import { DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from '../../jobs/request';
 import { parseFaults } from '../../local/aws-endpoint';
 import { DataDirectoryInUseError } from '../../local/lock';
@@ -150,7 +150,7 @@ function banner(stack: LocalStack, configFile: string, dataDir: string | undefin
   for (const [i, credential] of config.local.credentials.entries()) {
     const usable = rolesFor(stack.gateway.loaded.engine, {
       callerArn: credential.principal,
-      clusterArn: clusterArn(config.partition, config.region, config.account, cluster.id),
+      clusterArn: configuredClusterArn(config, cluster.id),
       catalogue: config.runtimeRoles,
       stepTypes: STEP_TYPES,
       actionOnFailure: DEFAULT_ACTION_ON_FAILURE,

@@ -131,7 +131,7 @@ export class LocalEmr {
     );
     this.appUis = new LocalAppUis({
       cluster: (id) => this.cluster(id),
-      clusterByArn: (arn) => [...this.clusters.values()].find((c) => this.arnOf(c.id) === arn),
+      clusterByArn: (arn) => [...this.clusters.values()].find((c) => this.arnOf(c.id, this.accountOf(c)) === arn),
       runtimeRolesEnabled: (cluster) => this.runtimeRolesEnabled(cluster),
       steps: () => this.steps.values(),
       logsDir,
@@ -151,8 +151,9 @@ export class LocalEmr {
   }
 
   /** A cluster with a given id (the configured ones), with its security configuration. */
-  ensureCluster(spec: { id: string; name: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number; logUri?: string; local?: LocalClusterSpec }): void {
+  ensureCluster(spec: { id: string; name: string; account?: string; runtimeRoles: boolean; propagateSourceIdentity: boolean; stepConcurrencyLevel: number; logUri?: string; local?: LocalClusterSpec }): void {
     const configName = `emr-gateway-${spec.id}`;
+    const owner = spec.account !== undefined && spec.account !== this.options.account ? { account: spec.account } : {};
     const json = JSON.stringify({
       AuthorizationConfiguration: {
         IAMConfiguration: {
@@ -162,14 +163,15 @@ export class LocalEmr {
       },
     });
     const existingConfig = this.securityConfigurations.get(configName);
-    if (existingConfig?.json !== json) {
-      this.journal.saveSecurityConfiguration({ name: configName, json, created: existingConfig?.created ?? this.now() });
+    if (existingConfig?.json !== json || existingConfig.account !== owner.account) {
+      this.journal.saveSecurityConfiguration({ name: configName, ...owner, json, created: existingConfig?.created ?? this.now() });
     }
     const existing = this.clusters.get(spec.id);
     const local = { ...LOCAL_CLUSTER_DEFAULTS, ...spec.local };
     const cluster: LocalCluster = {
       id: spec.id,
       name: spec.name,
+      ...owner,
       securityConfiguration: configName,
       stepConcurrencyLevel: spec.stepConcurrencyLevel,
       ...(spec.logUri !== undefined ? { logUri: spec.logUri } : {}),
@@ -182,6 +184,23 @@ export class LocalEmr {
     };
     if (existing && JSON.stringify({ ...existing, state: 'WAITING' }) === JSON.stringify(cluster)) return;
     this.journal.saveCluster(cluster);
+  }
+
+  /** The account that owns a cluster. */
+  accountOf(cluster: Pick<LocalCluster, 'account'>): string {
+    return cluster.account ?? this.options.account;
+  }
+
+  /**
+   * EMR's account boundary: a caller sees only its own account's clusters. A request naming another account's
+   * cluster (ClusterId, JobFlowId) is answered as for a cluster that does not exist, as EMR answers it.
+   */
+  assertVisible(input: unknown, callerAccount: string): void {
+    const members = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+    for (const id of [members.ClusterId, members.JobFlowId]) {
+      const cluster = typeof id === 'string' ? this.clusters.get(id) : undefined;
+      if (cluster && this.accountOf(cluster) !== callerAccount) throw new LocalServiceError('InvalidRequestException', `Cluster id '${id as string}' is not valid.`);
+    }
   }
 
   // ---- the API ----------------------------------------------------------------------------------------
@@ -368,7 +387,7 @@ export class LocalEmr {
         ...(c.securityConfiguration ? { SecurityConfiguration: c.securityConfiguration } : {}),
         ...(c.logUri !== undefined ? { LogUri: c.logUri } : {}),
         ScaleDownBehavior: 'TERMINATE_AT_TASK_COMPLETION',
-        ClusterArn: this.arnOf(c.id),
+        ClusterArn: this.arnOf(c.id, this.accountOf(c)),
         StepConcurrencyLevel: c.stepConcurrencyLevel,
         PlacementGroups: [],
       },
@@ -401,11 +420,11 @@ export class LocalEmr {
     return { BootstrapActions: [] };
   }
 
-  listClusters(input: { ClusterStates?: string[] }): { Clusters: Record<string, unknown>[] } {
+  listClusters(input: { ClusterStates?: string[] }, callerAccount = this.options.account): { Clusters: Record<string, unknown>[] } {
     const states = enumMembers(stringList(input.ClusterStates, 'ClusterStates'), CLUSTER_STATES, 'ClusterStates');
     return {
       Clusters: [...this.clusters.values()]
-        .filter((c) => !states?.length || states.includes(c.state))
+        .filter((c) => this.accountOf(c) === callerAccount && (!states?.length || states.includes(c.state)))
         .map((c) => ({ Id: c.id, Name: c.name, Status: { State: c.state, Timeline: { CreationDateTime: c.created / 1000 } } })),
     };
   }
@@ -444,7 +463,7 @@ export class LocalEmr {
       created: this.now(),
     };
     orInternalError('InternalServerError', () => this.journal.saveCluster(cluster));
-    return { JobFlowId: id, ClusterArn: this.arnOf(id) };
+    return { JobFlowId: id, ClusterArn: this.arnOf(id, this.options.account) };
   }
 
   createSecurityConfiguration(input: { Name?: string; SecurityConfiguration?: string }): { Name: string; CreationDateTime: number } {
@@ -460,10 +479,11 @@ export class LocalEmr {
     return { Name: config.name, CreationDateTime: config.created / 1000 };
   }
 
-  describeSecurityConfiguration(input: { Name?: string }): { Name: string; SecurityConfiguration: string; CreationDateTime: number } {
-    const config = this.securityConfigurations.get(input.Name ?? '');
+  describeSecurityConfiguration(input: { Name?: string }, callerAccount = this.options.account): { Name: string; SecurityConfiguration: string; CreationDateTime: number } {
+    const found = this.securityConfigurations.get(input.Name ?? '');
+    const config = found && this.accountOf(found) === callerAccount ? found : undefined;
     if (!config) throw new LocalServiceError('InvalidRequestException', `Security configuration '${String(input.Name)}' does not exist.`);
-    return { Name: config.name, SecurityConfiguration: withExternalId(config, this.options.account), CreationDateTime: config.created / 1000 };
+    return { Name: config.name, SecurityConfiguration: withExternalId(config, this.accountOf(config)), CreationDateTime: config.created / 1000 };
   }
 
   /** A step's log file, for the logs route. */
@@ -500,8 +520,8 @@ export class LocalEmr {
     return source(step, cluster, config);
   }
 
-  private arnOf(clusterId: string): string {
-    return clusterArn(this.options.partition ?? 'aws', this.options.region, this.options.account, clusterId);
+  private arnOf(clusterId: string, account: string): string {
+    return clusterArn(this.options.partition ?? 'aws', this.options.region, account, clusterId);
   }
 }
 

@@ -32,6 +32,8 @@ export interface LocalStep {
 export interface LocalCluster {
   id: string;
   name: string;
+  /** The account that owns it, where not the stack's (a second account's cluster): only that account's callers see it. */
+  account?: string;
   securityConfiguration?: string;
   stepConcurrencyLevel: number;
   /** Where EMR uploads the steps' logs (s3://BUCKET/PREFIX/), as DescribeCluster's LogUri; none: they stay on the node. */
@@ -49,6 +51,8 @@ export interface LocalCluster {
 
 export interface SecurityConfiguration {
   name: string;
+  /** The account it belongs to, where not the stack's (its ExternalId is of that account). */
+  account?: string;
   json: string;
   created: number;
 }

@@ -82,7 +82,7 @@ export class EmrStepCredentials {
     const { roleArn } = request;
     const settings = securityConfiguration && settingsOf(securityConfiguration);
     const propagate = settings?.propagateSourceIdentity === true;
-    const externalId = securityConfiguration && externalIdFor(securityConfiguration, this.options.account);
+    const externalId = securityConfiguration && externalIdFor(securityConfiguration, securityConfiguration.account ?? this.options.account);
     const { sts } = this.options;
     try {
       const session = sts.assumeRole(
@@ -105,12 +105,14 @@ export class EmrStepCredentials {
 
   /** The cluster's node session: EC2's credentials of its instance profile role, kept and renewed before they run short. */
   nodeSession(cluster: Readonly<LocalCluster>): StsSession {
-    const roleArn = instanceProfileRoleArnOf(cluster, this.options.iam);
+    // The cluster's nodes are of its own account: their instance profile is in that account's IAM.
+    const account = cluster.account ?? this.options.account;
+    const roleArn = instanceProfileRoleArnOf(cluster, this.options.sts.iamOf(account) ?? this.options.iam);
     const kept = this.nodes.get(cluster.id);
     if (kept && kept.roleArn === roleArn && kept.session.expires.getTime() - this.now() > NODE_RENEW_BEFORE_MS && this.options.sts.session(kept.session.accessKeyId)) return kept.session;
     let session: StsSession;
     try {
-      session = this.options.sts.instanceProfileSession(roleArn, instanceIdOf(this.options.account, cluster.id));
+      session = this.options.sts.instanceProfileSession(roleArn, instanceIdOf(account, cluster.id));
     } catch (error) {
       if (error instanceof AssumeRoleDeniedError) throw new StepCredentialsDeniedError(roleArn, error.message, error.decision?.reason);
       throw error;
