@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../src/config/validate';
-import { assumeAccessRoleStatements } from '../src/authz/runtime-role-setup';
-import { configuredClusterArn, parseLogUri } from '../src/identifiers';
+import { assumeAccessRoleStatements, stepLogPlaces, stepLogReadStatements } from '../src/authz/runtime-role-setup';
+import { configuredClusterArn } from '../src/identifiers';
 import { PackagingError } from './errors';
 
 /** What serverless.yml reads from params.json (`${self:custom.params.*}`). */
@@ -135,30 +135,20 @@ export function triggerResources(config: Pick<GatewayConfig, 'schedules' | 'trig
 
 /**
  * The API role's read of the step logs, as an inline policy of that role (AWS::IAM::RolePolicy: there is no policy
- * where no cluster has a LogUri, and an inline policy of a role in serverless.yml cannot be left out). EMR writes a
- * step's logs under `<LogUri><clusterId>/steps/`, so GetObject is granted there, per configured cluster, and nowhere
- * else in the bucket; ListBucket, per bucket, only for those prefixes (s3:prefix), so that a log not written yet is
- * told apart from one the role may not read (S3 answers AccessDenied, not NoSuchKey, to a role that may not list).
+ * where no cluster has a LogUri, and an inline policy of a role in serverless.yml cannot be left out): the clusters of
+ * the gateway's account only, as another account's are read through its access role (runtime-role-setup.ts
+ * stepLogReadStatements, accessRolePolicy).
  */
 export function stepLogResources(config: GatewayConfig): Record<string, CfnResource> {
-  const located = config.clusters.flatMap((c) => (c.logUri === undefined ? [] : [{ ...parseLogUri(c.logUri), clusterId: c.id }]));
-  if (!located.length) return {};
-  const s3 = `arn:${config.partition}:s3:::`;
-  const prefixes = new Map<string, string[]>();
-  for (const { bucket, prefix, clusterId } of located) prefixes.set(bucket, [...new Set([...(prefixes.get(bucket) ?? []), `${prefix}${clusterId}/steps/*`])]);
+  const places = stepLogPlaces(config.clusters.filter((c) => !c.accessRole));
+  if (!places.length) return {};
   return {
     ApiStepLogsPolicy: {
       Type: 'AWS::IAM::RolePolicy',
       Properties: {
         RoleName: { Ref: 'ApiRole' },
         PolicyName: 'read-step-logs',
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Sid: 'ReadStepLogsOfConfiguredClusters', Effect: 'Allow', Action: 's3:GetObject', Resource: [...new Set(located.map((l) => `${s3}${l.bucket}/${l.prefix}${l.clusterId}/steps/*`))] },
-            ...[...prefixes].map(([bucket, list], i) => ({ Sid: `ListStepLogs${i + 1}`, Effect: 'Allow', Action: 's3:ListBucket', Resource: `${s3}${bucket}`, Condition: { StringLike: { 's3:prefix': list } } })),
-          ],
-        },
+        PolicyDocument: { Version: '2012-10-17', Statement: stepLogReadStatements(config.partition, places) },
       },
     },
   };

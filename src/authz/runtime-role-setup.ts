@@ -7,6 +7,7 @@
  * a check of a real account can state them as the fix.
  */
 import type { ClusterConfig } from '../config/schema';
+import { parseLogUri } from '../identifiers';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -143,19 +144,67 @@ export const ACCESS_ROLE_POLICY = 'emr-gateway-access';
 export const ASSUME_ACCESS_ROLES_POLICY = 'assume-cluster-access-roles';
 /** What the gateway does on a cluster besides adding steps and getting session credentials: read its steps, cancel them. */
 export const ACCESS_ROLE_READ_ACTIONS = ['elasticmapreduce:DescribeCluster', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'] as const;
+/** The Spark UI links (GET /jobs/{id}/ui), asked with the job's runtime role as ExecutionRoleArn. */
+export const ACCESS_ROLE_APP_UI_LINK_ACTIONS = ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'] as const;
+
+/**
+ * GET /jobs/{id}/ui's EMR calls: the presigned links with the catalogue's roles only (ExecutionRoleArn: StringEquals
+ * where the service authorization reference lists the key for the action, IfExists for GetOnClusterAppUIPresignedURL,
+ * for which it does not, as a StringEquals on a key the request lacks never holds), and CreatePersistentAppUI, which
+ * takes no role, on the clusters. serverless.yml grants the API role the same.
+ */
+export function appUiStatements(clusterArns: readonly string[], runtimeRoleArns: readonly string[]): Record<string, unknown>[] {
+  const roles = { 'elasticmapreduce:ExecutionRoleArn': [...runtimeRoleArns] };
+  return [
+    { Sid: 'PersistentAppUiLinksWithCatalogueRuntimeRoles', Effect: 'Allow', Action: 'elasticmapreduce:GetPersistentAppUIPresignedURL', Resource: [...clusterArns], Condition: { StringEquals: roles } },
+    { Sid: 'OnClusterAppUiLinksWithCatalogueRuntimeRoles', Effect: 'Allow', Action: 'elasticmapreduce:GetOnClusterAppUIPresignedURL', Resource: [...clusterArns], Condition: { StringEqualsIfExists: roles } },
+    { Sid: 'PersistentAppUiOfClusters', Effect: 'Allow', Action: 'elasticmapreduce:CreatePersistentAppUI', Resource: [...clusterArns] },
+  ];
+}
+
+/** Where a cluster's step logs are: EMR writes a step's under `<LogUri><clusterId>/steps/`. */
+export interface StepLogPlace {
+  bucket: string;
+  prefix: string;
+  clusterId: string;
+}
+
+/** The step-log places of the clusters that have a LogUri. */
+export function stepLogPlaces(clusters: readonly Pick<ClusterConfig, 'id' | 'logUri'>[]): StepLogPlace[] {
+  return clusters.flatMap((c) => (c.logUri === undefined ? [] : [{ ...parseLogUri(c.logUri), clusterId: c.id }]));
+}
+
+/**
+ * The read of step logs (GET /jobs/{id}/logs): GetObject under each cluster's steps/ and nowhere else in the bucket;
+ * ListBucket, per bucket, only for those prefixes (s3:prefix), so that a log not written yet is told apart from one
+ * the role may not read (S3 answers AccessDenied, not NoSuchKey, to a role that may not list). None without a place.
+ */
+export function stepLogReadStatements(partition: string, places: readonly StepLogPlace[]): Record<string, unknown>[] {
+  if (!places.length) return [];
+  const s3 = `arn:${partition}:s3:::`;
+  const prefixes = new Map<string, string[]>();
+  for (const { bucket, prefix, clusterId } of places) prefixes.set(bucket, [...new Set([...(prefixes.get(bucket) ?? []), `${prefix}${clusterId}/steps/*`])]);
+  return [
+    { Sid: 'ReadStepLogsOfConfiguredClusters', Effect: 'Allow', Action: 's3:GetObject', Resource: [...new Set(places.map((l) => `${s3}${l.bucket}/${l.prefix}${l.clusterId}/steps/*`))] },
+    ...[...prefixes].map(([bucket, list], i) => ({ Sid: `ListStepLogs${i + 1}`, Effect: 'Allow', Action: 's3:ListBucket', Resource: `${s3}${bucket}`, Condition: { StringLike: { 's3:prefix': list } } })),
+  ];
+}
 
 /**
  * An access role's permissions in the cluster's account: steps and session credentials with the catalogue's runtime
- * roles only (the ExecutionRoleArn condition, as for the gateway's own roles), the reads and cancels of its steps; on
- * the account's configured clusters and nothing else.
+ * roles only (the ExecutionRoleArn condition, as for the gateway's own roles), the reads and cancels of its steps, the
+ * Spark UI links (as the API role's), on the account's configured clusters and nothing else; and the read of those
+ * clusters' step logs, whose buckets are that account's.
  */
-export function accessRolePolicy(clusterArns: readonly string[], runtimeRoleArns: readonly string[]): PolicyDocument {
+export function accessRolePolicy(clusterArns: readonly string[], runtimeRoleArns: readonly string[], logs: { partition: string; places: readonly StepLogPlace[] } = { partition: 'aws', places: [] }): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
       submitterAddStepsStatement(clusterArns, runtimeRoleArns),
       sessionCredentialsStatement(clusterArns, runtimeRoleArns),
       { Sid: 'ReadAndCancelSteps', Effect: 'Allow', Action: [...ACCESS_ROLE_READ_ACTIONS], Resource: [...clusterArns] },
+      ...appUiStatements(clusterArns, runtimeRoleArns),
+      ...stepLogReadStatements(logs.partition, logs.places),
     ],
   };
 }

@@ -17,7 +17,9 @@ import { describeStatement, describeNearMisses, nearMisses, PolicyEngine, type D
 import { compilePolicy, evaluateStatements, requestedResource, type CompiledPolicy, type StatementRef } from '../authz/policy';
 import {
   ACCESS_ROLE_POLICY,
+  ACCESS_ROLE_APP_UI_LINK_ACTIONS,
   ACCESS_ROLE_READ_ACTIONS,
+  stepLogPlaces,
   accessRolePolicy,
   accessRoleTrustPolicy,
   RUNTIME_ROLE_USAGE_POLICY,
@@ -61,7 +63,7 @@ export const CHECKS = {
   'submitter-exactly': "the gateway's submitter role may add steps with no role outside the catalogue",
   'access-role-trust': "a cluster of another account: its access role lets the gateway's role assume it with the ExternalId (and set the source identity)",
   'access-role-external-id': "a cluster of another account: its access role's trust policy lets the gateway's role in only with the ExternalId",
-  'access-role-permissions': "a cluster of another account: its access role may add steps and get session credentials with the catalogue's roles only (the ExecutionRoleArn condition), and read and cancel steps",
+  'access-role-permissions': "a cluster of another account: its access role may add steps, get session credentials and Spark UI links with the catalogue's roles only (the ExecutionRoleArn condition), read and cancel steps, and read the cluster's step logs in its bucket",
 } as const;
 
 export type CheckId = keyof typeof CHECKS;
@@ -358,19 +360,26 @@ function accessRolePermissions(ctx: Context, role: RoleFacts, id: string, cluste
   const session = `arn:${splitArn(role.arn)?.partition ?? 'aws'}:sts::${splitArn(role.arn)?.account ?? ''}:assumed-role/${role.name}/${PROBE.sessionName}`;
   const documents = Object.fromEntries(role.policies.map((p) => [policyLabel(p), p.document]));
   const engine = new PolicyEngine([{ match: role.arn, policies: Object.keys(documents) }], documents);
-  const decide = (action: string, executionRoleArn?: string): Decision =>
-    engine.evaluate({ callerArn: session, action, resource: clusterArnValue, context: executionRoleArn ? { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: executionRoleArn } : {}, now: ctx.now });
+  const decide = (action: string, executionRoleArn?: string, resource = clusterArnValue): Decision =>
+    engine.evaluate({ callerArn: session, action, resource, context: executionRoleArn ? { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: executionRoleArn } : {}, now: ctx.now });
   const problems: string[] = [];
   const catalogue = ctx.config.runtimeRoles;
-  for (const action of [GATEWAY_ACTIONS.submit, 'elasticmapreduce:GetClusterSessionCredentials']) {
+  for (const action of [GATEWAY_ACTIONS.submit, 'elasticmapreduce:GetClusterSessionCredentials', ...ACCESS_ROLE_APP_UI_LINK_ACTIONS]) {
     const refused = catalogue.filter((r) => !decide(action, r).allowed);
     if (refused.length) problems.push(`${action} refused with ${refused.join(', ')}`);
     const leaked = outsideProbes(ctx.config.partition, ctx.config.account, catalogue).filter((r) => decide(action, r).allowed);
     if (leaked.length) problems.push(`${action} allowed with roles outside the catalogue, e.g. ${leaked[0]} (no ExecutionRoleArn condition limits it)`);
   }
-  const reads = ACCESS_ROLE_READ_ACTIONS.filter((a) => !decide(a).allowed);
+  const reads = [...ACCESS_ROLE_READ_ACTIONS, 'elasticmapreduce:CreatePersistentAppUI'].filter((a) => !decide(a).allowed);
   if (reads.length) problems.push(`${reads.join(', ')} refused`);
-  if (!problems.length) return finding('access-role-permissions', id, role.arn, 'pass', `steps and session credentials on ${clusterArnValue} with each of the ${catalogue.length} catalogue roles and no other; reads and cancels allowed`);
+  // The cluster's step logs, in its account's bucket (GET /jobs/{id}/logs reads them through this role).
+  const cluster = ctx.config.clusters.find((c) => c.id === id);
+  const place = cluster ? stepLogPlaces([cluster])[0] : undefined;
+  const logKey = place && `${place.prefix}${id}/steps/s-DOCTORPROBE/stdout.gz`;
+  if (place && !decide('s3:GetObject', undefined, `arn:${ctx.config.partition}:s3:::${place.bucket}/${logKey}`).allowed) problems.push(`s3:GetObject of its step logs (s3://${place.bucket}/${place.prefix}${id}/steps/) refused`);
+  if (!problems.length) {
+    return finding('access-role-permissions', id, role.arn, 'pass', `steps, session credentials and Spark UI links on ${clusterArnValue} with each of the ${catalogue.length} catalogue roles and no other; reads and cancels allowed${place ? '; its step logs readable' : ''}`);
+  }
   const name = role.arn.slice(role.arn.lastIndexOf('/') + 1);
   return finding('access-role-permissions', id, role.arn, 'fail', problems.join('; '), {
     problem: `${role.arn} ${problems.join('; ')}: ${problems.some((p) => p.includes('outside')) ? "IAM in the cluster's account no longer limits the gateway to the catalogue" : 'the gateway cannot do its work on the cluster'}`,
@@ -379,7 +388,7 @@ function accessRolePermissions(ctx: Context, role: RoleFacts, id: string, cluste
         summary: `give ${name} the gateway's permissions on ${id} (in its account): steps and session credentials with the catalogue's roles only, reads and cancels`,
         operation: 'iam:PutRolePolicy',
         parameters: { RoleName: name, PolicyName: ACCESS_ROLE_POLICY },
-        document: accessRolePolicy([clusterArnValue], catalogue),
+        document: accessRolePolicy([clusterArnValue], catalogue, { partition: ctx.config.partition, places: place ? [place] : [] }),
         command: `aws iam put-role-policy --role-name ${name} --policy-name ${ACCESS_ROLE_POLICY} --policy-document file://fix.json`,
       },
     ],

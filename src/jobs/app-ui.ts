@@ -19,5 +19,5 @@ export interface AppUiLinks {
   /** The cluster's Spark History Server, presigned for the runtime role. */
   onCluster(input: { clusterId: string; executionRoleArn: string }): Promise<AppUiLink>;
   /** The cluster's persistent application UI (created if need be), presigned for the runtime role. */
-  persistent(input: { clusterArn: string; executionRoleArn: string }): Promise<AppUiLink & { persistentAppUiId: string }>;
+  persistent(input: { clusterId: string; clusterArn: string; executionRoleArn: string }): Promise<AppUiLink & { persistentAppUiId: string }>;
 }

@@ -6,7 +6,7 @@
  */
 import type { GatewayConfig } from '../config/validate';
 import { ConflictError, EmrRejectedError, NotFoundError, ValidationError } from '../errors';
-import { clusterArn } from '../identifiers';
+import { configuredClusterArn } from '../identifiers';
 import type { AppUiKind, AppUiLink, AppUiLinks } from './app-ui';
 import { isTerminal, type Job } from './model';
 import type { Caller, JobService } from './service';
@@ -56,7 +56,7 @@ export class JobLogsService {
       throw new NotFoundError(`cluster ${job.clusterId} has no logUri in the gateway's configuration (clusters[].logUri, the cluster's LogUri): its step logs cannot be read through the gateway`, { code: 'LogsNotConfigured' });
     }
         const location = stepLogLocation(logUri, job.clusterId, stepId, query.stream);
-    const opened = await this.deps.stepLogs.open(location);
+    const opened = await this.deps.stepLogs.open({ ...location, clusterId: job.clusterId });
     if (!opened) {
       throw new NotFoundError(`no ${query.stream} log of step ${stepId} at ${location.uri} yet: EMR uploads a step's logs to the cluster's LogUri every few minutes while it runs, and at its end (status ${job.status})`, { code: 'LogNotYetWritten' });
     }
@@ -82,7 +82,7 @@ export class JobLogsService {
         const kind: AppUiKind = isTerminal(job.status) ? 'persistent' : 'on-cluster';
     const role = { executionRoleArn: job.executionRoleArn };
     try {
-      const link = kind === 'on-cluster' ? await this.deps.appUi.onCluster({ clusterId: job.clusterId, ...role }) : await this.deps.appUi.persistent({ clusterArn: clusterArn(this.deps.config.partition, this.deps.config.region, this.deps.config.account, job.clusterId), ...role });
+      const link = kind === 'on-cluster' ? await this.deps.appUi.onCluster({ clusterId: job.clusterId, ...role }) : await this.deps.appUi.persistent({ clusterId: job.clusterId, clusterArn: configuredClusterArn(this.deps.config, job.clusterId), ...role });
       return { job, stepId, kind, ready: link.ready, ...(link.url !== undefined ? { url: link.url } : {}) };
     } catch (error) {
       // E.g. the cluster is gone (an on-cluster UI), or EMR refuses the role: the state of things, not a fault here.

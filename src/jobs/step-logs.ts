@@ -55,7 +55,8 @@ export interface OpenedStepLog {
 
 /** Where the step logs are kept (S3): undefined when the object does not exist (yet). */
 export interface StepLogStore {
-  open(location: Pick<StepLogLocation, 'bucket' | 'key'>): Promise<OpenedStepLog | undefined>;
+  /** The log at `bucket`/`key`, under the cluster's LogUri (the cluster tells whose account's bucket it is); undefined if absent. */
+  open(location: Pick<StepLogLocation, 'bucket' | 'key'> & { clusterId: string }): Promise<OpenedStepLog | undefined>;
 }
 
 export interface StepLogWindow {

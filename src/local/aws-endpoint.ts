@@ -336,7 +336,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (typeof target === 'string' && target.startsWith('AWSEvents.')) return json(req, res, 'events', target.slice('AWSEvents.'.length));
       if (typeof target === 'string' && target.startsWith('TrentService.')) return json(req, res, 'kms', target.slice('TrentService.'.length));
       // Signed for S3: its REST paths, before the Query protocol (a PutObject may well be form-encoded).
-      if (s3Region !== undefined) return s3(req, res, s3Region);
+      if (s3Region !== undefined) return s3(req, res, s3Region, accountOf(accessKeyOf(req)));
       if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/ui/')) return appUi(req, res);

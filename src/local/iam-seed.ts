@@ -24,6 +24,7 @@ import {
   sessionCredentialsStatement,
   SESSIONS_POLICY,
   SUBMITTER_POLICY,
+  stepLogPlaces,
   submitterAddStepsStatement,
   type PolicyDocument,
   type RuntimeRoleGrant,
@@ -137,12 +138,13 @@ function runtimeRoleSetup(config: GatewayConfig, account: string, externalIdOf: 
 /** The access roles of `account`'s clusters, as their owners would set them up for the gateway (what doctor checks). */
 function accessRoles(config: GatewayConfig, account: string): SeededRole[] {
   const gatewayRole = `arn:${config.partition}:iam::${config.account}:role/${LOCAL_GATEWAY_ROLE}`;
-  const byRole = new Map<string, { externalId?: string; propagate: boolean; clusterArns: string[] }>();
+  const byRole = new Map<string, { externalId?: string; propagate: boolean; clusterArns: string[]; clusters: GatewayConfig['clusters'][number][] }>();
   for (const cluster of config.clusters) {
     if (!cluster.accessRole || (cluster.account ?? config.account) !== account) continue;
-    const entry = byRole.get(cluster.accessRole.arn) ?? { ...(cluster.accessRole.externalId ? { externalId: cluster.accessRole.externalId } : {}), propagate: false, clusterArns: [] };
+    const entry = byRole.get(cluster.accessRole.arn) ?? { ...(cluster.accessRole.externalId ? { externalId: cluster.accessRole.externalId } : {}), propagate: false, clusterArns: [], clusters: [] };
     entry.propagate ||= cluster.propagateSourceIdentity;
     entry.clusterArns.push(configuredClusterArn(config, cluster.id));
+    entry.clusters.push(cluster);
     byRole.set(cluster.accessRole.arn, entry);
   }
   return [...byRole].map(([arn, e]) => {
@@ -152,7 +154,7 @@ function accessRoles(config: GatewayConfig, account: string): SeededRole[] {
       path: resource.slice(0, resource.lastIndexOf('/') + 1),
       trust: accessRoleTrustPolicy(gatewayRole, e.externalId, e.propagate),
       description: "Assumed by the emr-step-gateway of another account for its calls on this account's clusters (seeded by the local stack)",
-      inline: { [ACCESS_ROLE_POLICY]: accessRolePolicy(e.clusterArns, config.runtimeRoles) },
+      inline: { [ACCESS_ROLE_POLICY]: accessRolePolicy(e.clusterArns, config.runtimeRoles, { partition: config.partition, places: stepLogPlaces(e.clusters) }) },
     };
   });
 }

@@ -31,7 +31,7 @@ const s3Document = (root: string, nodes: XmlNode[]): string => xmlDocument(root,
 
 export interface S3HttpOptions {
   s3: LocalS3;
-  /** The account that owns every bucket (its canonical user id is derived from it). */
+  /** The stack's own account: the caller's where a request names no key STS knows. */
   account: string;
   /** The largest body (decoded payload) accepted. */
   maxBody: number;
@@ -283,9 +283,15 @@ function parseRange(value: string | undefined, size: number): { start: number; e
   return { start, end: Math.min(end, size - 1) };
 }
 
-export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, res: ServerResponse, region: string) => Promise<void> {
-  const { s3, account, maxBody } = options;
-  const ownerId = createHash('sha256').update(`local-s3:${account}`).digest('hex');
+/** An account's canonical user id, as S3 shows owners (derived from the account: stable, and distinct per account). */
+const canonicalUserId = (account: string): string => createHash('sha256').update(`local-s3:${account}`).digest('hex');
+
+/**
+ * The S3 handler. `caller` is the account of the request's credentials: as in S3 without bucket policies or ACLs (which
+ * the local S3 has not), a bucket is its owner account's alone; another account's request is AccessDenied.
+ */
+export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, res: ServerResponse, region: string, caller?: string) => Promise<void> {
+  const { s3, maxBody } = options;
 
   function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string | Buffer): void {
     const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -303,7 +309,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
   }
 
   /** Refuses what a request asks for that the local S3 does not do. */
-  function checkHeaders(req: IncomingMessage): void {
+  function checkHeaders(req: IncomingMessage, bucket: string | undefined, caller: string): void {
     for (const [name, fine] of Object.entries(UNSUPPORTED_HEADERS)) {
       const value = header(req, name);
       if (value !== undefined && !fine(value)) throw notImplemented(`A header you provided implies functionality that is not implemented by the local S3 (${name}: ${value})`, name);
@@ -313,21 +319,21 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     if ((acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') || grants.length) {
       throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400);
     }
-    const owner = header(req, 'x-amz-expected-bucket-owner');
-    if (owner !== undefined && owner !== account) throw accessDenied();
+    const expected = header(req, 'x-amz-expected-bucket-owner');
+    if (expected !== undefined && expected !== ((bucket !== undefined ? s3.ownerOfBucket(bucket) : undefined) ?? caller)) throw accessDenied();
   }
 
-  function listBuckets(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  function listBuckets(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, caller: string): void {
     const prefix = query.get('prefix') ?? '';
     const maxText = query.get('max-buckets');
     const max = maxText === null ? 10_000 : Number(maxText);
     if (!/^\d+$/.test(maxText ?? '1') || max < 1 || max > 10_000) throw invalidArgument('Argument max-buckets must be an integer between 1 and 10000.', 'max-buckets', maxText ?? '');
     const token = query.get('continuation-token');
     const after = token === null ? undefined : Buffer.from(token, 'base64url').toString('utf8');
-    const all = s3.listBuckets().filter((b) => b.name.startsWith(prefix) && (after === undefined || b.name > after));
+    const all = s3.listBuckets().filter((b) => s3.ownerOfBucket(b.name) === caller && b.name.startsWith(prefix) && (after === undefined || b.name > after));
     const page = all.slice(0, max);
     const nodes: XmlNode[] = [
-      ['Owner', [['ID', ownerId]]],
+      ['Owner', [['ID', canonicalUserId(caller)]]],
       ['Buckets', page.map((b): XmlNode => ['Bucket', [['Name', b.name], ['CreationDate', isoTime(b.created)], ['BucketRegion', b.region]]])],
       ['ContinuationToken', all.length > max ? Buffer.from(page.at(-1)!.name, 'utf8').toString('base64url') : undefined],
       ['Prefix', query.has('prefix') ? prefix : undefined],
@@ -335,7 +341,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     xml(res, 200, s3Document('ListAllMyBucketsResult', nodes));
   }
 
-  async function createBucket(req: IncomingMessage, res: ServerResponse, bucket: string, region: string): Promise<void> {
+  async function createBucket(req: IncomingMessage, res: ServerResponse, bucket: string, region: string, caller: string): Promise<void> {
     const payload = await readPayload(req, maxBody);
     requestChecksum(req, payload);
     let locationConstraint: string | undefined;
@@ -345,7 +351,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
       locationConstraint = only(configuration, 'LocationConstraint')?.text.trim();
     }
     const objectLock = (header(req, 'x-amz-bucket-object-lock-enabled') ?? '').toLowerCase() === 'true';
-    s3.createBucket(bucket, { region, objectLock, ...(locationConstraint !== undefined ? { locationConstraint } : {}) });
+    s3.createBucket(bucket, { region, objectLock, owner: caller, ...(locationConstraint !== undefined ? { locationConstraint } : {}) });
     send(res, 200, { location: `/${bucket}` });
   }
 
@@ -402,7 +408,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
           ['ChecksumType', 'FULL_OBJECT'],
           ['Size', o.size],
           ['StorageClass', 'STANDARD'],
-          ['Owner', fetchOwner ? [['ID', ownerId]] : undefined],
+          ['Owner', fetchOwner ? [['ID', canonicalUserId(s3.ownerOfBucket(bucket)!)]] : undefined],
         ],
       ],
     );
@@ -554,20 +560,24 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     send(res, 204, deleted.versionId ? { 'x-amz-version-id': deleted.versionId } : {});
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, target: Target, region: string): Promise<void> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, target: Target, region: string, caller: string): Promise<void> {
     const method = req.method ?? 'GET';
     const { bucket, key, query } = target;
     const present = [...new Set(query.keys())].filter((name) => SUBRESOURCES.has(name)).sort();
     const sub = present.join('&');
     const unsupported = () => (sub ? notImplemented(`the local S3 does not implement ${method} ?${sub}`) : new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, [['Method', method], ['ResourceType', key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE']]));
     if (bucket === undefined) {
-      if (method === 'GET' && !sub) return listBuckets(req, res, query);
+      if (method === 'GET' && !sub) return listBuckets(req, res, query, caller);
       throw unsupported();
     }
+    // Another account's bucket: S3 without a bucket policy or ACL granting it refuses (creating it again is
+    // BucketAlreadyExists, which LocalS3 answers).
+    const owner = s3.ownerOfBucket(bucket);
+    if (owner !== undefined && owner !== caller && !(key === undefined && method === 'PUT' && !sub)) throw accessDenied();
     if (key === undefined) {
       switch (`${method} ${sub}`) {
         case 'PUT ':
-          return createBucket(req, res, bucket, region);
+          return createBucket(req, res, bucket, region, caller);
         case 'PUT object-lock':
           return putObjectLockConfiguration(req, res, bucket);
         case 'HEAD ': {
@@ -618,7 +628,7 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     throw unsupported();
   }
 
-  return async (req, res, region) => {
+  return async (req, res, region, caller = options.account) => {
     const ids = { 'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase(), 'x-amz-id-2': randomBytes(32).toString('base64') };
     for (const [name, value] of Object.entries(ids)) res.setHeader(name, value);
     const head = req.method === 'HEAD';
@@ -626,8 +636,8 @@ export function createS3Handler(options: S3HttpOptions): (req: IncomingMessage, 
     try {
       const target = parseTarget(req.url ?? '/');
       resource = target.resource;
-      checkHeaders(req);
-      await dispatch(req, res, target, region);
+      checkHeaders(req, target.bucket, caller);
+      await dispatch(req, res, target, region, caller);
     } catch (caught) {
       let error: S3Error;
       if (caught instanceof S3Error) error = caught;

@@ -66,6 +66,8 @@ export interface BucketRecord {
   created: number;
   objectLock: boolean;
   defaultRetention?: DefaultRetention;
+  /** The account that owns the bucket (S3's default: only it may use the bucket); absent in buckets made before, the stack's. */
+  owner?: string;
 }
 
 export interface ObjectRecord {
@@ -129,8 +131,12 @@ export interface ListOutput {
 export interface LocalS3Options {
   dataDir: string;
   now?: () => number;
+  /** The account that owns a bucket made without one named (and the buckets of a data directory from before owners). */
+  account?: string;
 }
 
+/** The local stack's own account (config/example.yaml's), for a store made without one. */
+const DEFAULT_ACCOUNT = '123456789012';
 const MAX_KEY_BYTES = 1024;
 const DAY_MS = 86_400_000;
 /** S3's largest default retention periods. */
@@ -270,6 +276,7 @@ const isStringMap = (value: unknown): value is Record<string, string> => isRecor
 
 function validBucketRecord(value: unknown, name: string): value is BucketRecord {
   if (!isRecord(value) || value.name !== name || typeof value.region !== 'string' || typeof value.created !== 'number' || typeof value.objectLock !== 'boolean') return false;
+  if (value.owner !== undefined && (typeof value.owner !== 'string' || !/^\d{12}$/.test(value.owner))) return false;
   const retention = value.defaultRetention;
   return retention === undefined || (isRecord(retention) && typeof retention.mode === 'string' && isRetentionMode(retention.mode));
 }
@@ -303,11 +310,13 @@ function retainUntil(rule: DefaultRetention, now: number): number {
 export class LocalS3 {
   private readonly root: string;
   private readonly now: () => number;
+  private readonly account: string;
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(options: LocalS3Options) {
     this.root = join(options.dataDir, 's3');
     this.now = options.now ?? Date.now;
+    this.account = options.account ?? DEFAULT_ACCOUNT;
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     chmodSync(this.root, 0o700);
     this.load();
@@ -322,10 +331,14 @@ export class LocalS3 {
    * LocationConstraint must name that region (none for us-east-1), and a bucket that exists is
    * BucketAlreadyOwnedByYou, except in us-east-1, where S3 answers 200 and changes nothing.
    */
-  createBucket(name: string, options: { region: string; locationConstraint?: string; objectLock: boolean }): BucketRecord {
+  createBucket(name: string, options: { region: string; locationConstraint?: string; objectLock: boolean; owner?: string }): BucketRecord {
     const problem = bucketNameProblem(name);
     if (problem) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400, [['BucketName', name]]);
     const existing = this.buckets.get(name);
+    const owner = options.owner ?? this.account;
+    if (existing && this.ownerOf(existing.record) !== owner) {
+      throw new S3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', 409, [['BucketName', name]]);
+    }
     if (existing) {
       if (options.region === 'us-east-1' && existing.record.region === 'us-east-1') return existing.record;
       throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409, [['BucketName', name]]);
@@ -335,7 +348,7 @@ export class LocalS3 {
     if ((constraint ?? 'us-east-1') !== options.region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${constraint ?? 'unspecified'} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
     }
-    const record: BucketRecord = { name, region: options.region, created: Math.floor(this.now() / 1000) * 1000, objectLock: options.objectLock };
+    const record: BucketRecord = { name, region: options.region, created: Math.floor(this.now() / 1000) * 1000, objectLock: options.objectLock, owner };
     // Built aside, then renamed into place whole: a crash leaves no bucket without its bucket.json.
     const staging = join(this.root, temporaryName());
     mkdirSync(join(staging, 'objects'), { recursive: true, mode: 0o700 });
@@ -350,6 +363,16 @@ export class LocalS3 {
 
   bucket(name: string): BucketRecord {
     return this.get(name).record;
+  }
+
+  /** The account that owns the bucket, or undefined where there is none. */
+  ownerOfBucket(name: string): string | undefined {
+    const bucket = this.buckets.get(name);
+    return bucket && this.ownerOf(bucket.record);
+  }
+
+  private ownerOf(record: BucketRecord): string {
+    return record.owner ?? this.account;
   }
 
   /** Deletes an empty bucket (BucketNotEmpty otherwise: a retained object is never deleted, so neither is its bucket). */

@@ -9,7 +9,7 @@
  */
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand, GetObjectLockConfigurationCommand, type BucketLocationConstraint, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, type ObjectLockConfiguration, type S3Client } from '@aws-sdk/client-s3';
 import definition from '../../statemachines/submit-job.asl.json';
 import { destroyClients } from '../adapters/clients';
 import { auditTable, jobsTable } from '../adapters/dynamodb/tables';
@@ -153,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The steps' AWS_ENDPOINT_URL, known once the AWS port listens; no step starts before (emr.startSteps below).
     const port: { url?: string } = {};
     // S3: buckets and objects in DATA_DIR/s3 (the audit digests; the step logs, which the local EMR uploads there).
-    const s3 = new LocalS3({ dataDir });
+    const s3 = new LocalS3({ dataDir, account: config.account });
     const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link, () => port.url, stepLogSink(s3));
     started.push(() => emr.stop(), () => runner.stop());
     // The audit key: created at the first start, the same one (by its alias) after every restart.
@@ -173,7 +173,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(() => functions.stop());
     link.connect(gateway, functions);
     // The clusters' log buckets exist before any step runs, as EMR needs its LogUri's bucket to exist.
-    await ensureLogBuckets(gateway.clients.s3, config);
+    ensureLogBuckets(s3, config);
     // The steps left pending, and any added from here on, start now: the AWS port their credentials are for listens.
     emr.startSteps();
     for (const table of [jobsTable(gateway.env.jobsTable), auditTable(gateway.env.auditTable)]) await ensureLocalTable(gateway.clients.dynamodb, table, dataDir);
@@ -437,13 +437,18 @@ function stepLogSink(s3: LocalS3): StepLogSink {
 }
 
 /** The buckets of the clusters' LogUris (in AWS they exist before the cluster does), through the S3 API. */
-async function ensureLogBuckets(s3: S3Client, config: GatewayConfig): Promise<void> {
-  const buckets = new Set(config.clusters.flatMap((c) => (c.logUri === undefined ? [] : [parseLogUri(c.logUri).bucket])));
-  for (const bucket of buckets) {
+function ensureLogBuckets(s3: LocalS3, config: GatewayConfig): void {
+  // Each in the account of its cluster (a bucket of another account is that account's alone), made in the store directly
+  // as the cluster's owners make theirs: they are not the gateway's buckets.
+  for (const cluster of config.clusters) {
+    if (cluster.logUri === undefined) continue;
+    const { bucket } = parseLogUri(cluster.logUri);
     try {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket, ...(config.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: config.region as BucketLocationConstraint } }) }));
+      s3.createBucket(bucket, { region: config.region, objectLock: false, owner: cluster.account ?? config.account, ...(config.region === 'us-east-1' ? {} : { locationConstraint: config.region }) });
     } catch (error) {
-      if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+      if ((error as { type?: string }).type === 'BucketAlreadyOwnedByYou') continue;
+      if ((error as { type?: string }).type === 'BucketAlreadyExists') throw new Error(`clusters[${cluster.id}].logUri: bucket ${bucket} belongs to another account than the cluster's (${cluster.account ?? config.account}): each account's clusters need their own log bucket`, { cause: error });
+      throw error;
     }
   }
 }

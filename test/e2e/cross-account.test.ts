@@ -7,10 +7,12 @@
  * another ExternalId refuses the gateway: the job is REJECTED by STS, with the reason.
  */
 import { DescribeClusterCommand, EMRClient, ListClustersCommand } from '@aws-sdk/client-emr';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
-import { clientFor, finished, KEYS, newDataDir, startStack } from '../support/local-stack';
+import { clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
@@ -18,6 +20,7 @@ const OTHER = '210987654321';
 const PARTNER_CLUSTER = 'j-3BXXXXXXPARTNR';
 const PARTNER_ETL = `arn:aws:iam::${OTHER}:role/PartnerTeamRoleETL`;
 const ACCESS_ROLE = `arn:aws:iam::${OTHER}:role/emr-gateway-access`;
+const PARTNER_LOGS = `aws-logs-${OTHER}-us-east-1`;
 /** The stack's own key: a session of the gateway's functions role (account 123456789012). */
 const GATEWAY_KEY = 'AKIALOCALGATEWAY0000';
 const job = (args: string[]) => ({ clusterId: PARTNER_CLUSTER, executionRoleArn: PARTNER_ETL, name: 'partner e2e', step: { type: 'command' as const, args } });
@@ -100,4 +103,42 @@ it("EMR's account boundary: the first account's credentials do not see the secon
   expect((await second.send(new DescribeClusterCommand({ ClusterId: PARTNER_CLUSTER }))).Cluster).toMatchObject({ Id: PARTNER_CLUSTER, ClusterArn: `arn:aws:elasticmapreduce:us-east-1:${OTHER}:cluster/${PARTNER_CLUSTER}` });
   await expect(second.send(new DescribeClusterCommand({ ClusterId: 'j-2AXXXXXXGAPLF' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
   expect((await second.send(new ListClustersCommand({}))).Clusters?.map((c) => c.Id)).toEqual([PARTNER_CLUSTER]);
+});
+
+describe("the second account's step logs and Spark UI: read through its access role, as its cluster is", () => {
+  const accessRoleCredentials = () => {
+    const session = stack.sts.assumeRole({ roleArn: ACCESS_ROLE, sessionName: 'e2e', externalId: 'emr-gateway-7Kq2Xw' }, stack.sts.caller(GATEWAY_KEY));
+    return { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
+  };
+
+  it("GET /jobs/{id}/logs reads the job's log from the second account's bucket, and GET /jobs/{id}/ui gives a link that opens, running and ended", async () => {
+    const gate = `/tmp/emr-gateway-partner-ui-${process.pid}`;
+    const { jobId } = await alice.submit(job(['bash', '-c', `echo "partner log line"; while [ ! -e ${gate} ]; do sleep 0.1; done`]));
+    await until(async () => ((await alice.getJob(jobId)).status === 'RUNNING' ? true : undefined), 30_000);
+    const running = await alice.appUi(jobId);
+    expect(running).toMatchObject({ kind: 'on-cluster', ready: true });
+    expect((await fetch(running.url!)).status).toBe(200);
+    writeFileSync(gate, '');
+    try {
+      expect((await finished(alice, jobId)).status).toBe('COMPLETED');
+    } finally {
+      rmSync(gate, { force: true });
+    }
+    await expect(alice.logs(jobId)).resolves.toMatchObject({ stream: 'stdout', lines: ['partner log line'] });
+    const ended = await alice.appUi(jobId);
+    expect(ended).toMatchObject({ kind: 'persistent', ready: true });
+    const history = await fetch(ended.url!);
+    expect(history.status).toBe(200);
+    expect(await history.text()).toContain(`State: <strong class="state">COMPLETED</strong>`);
+  });
+
+  it("S3's account boundary: the bucket of the second account refuses the first account's credentials, and answers its own", async () => {
+    const target = { region: stack.region, endpoint: stack.awsUrl, forcePathStyle: true };
+    const first = new S3Client({ ...target, credentials: KEYS.alice });
+    await expect(first.send(new ListObjectsV2Command({ Bucket: PARTNER_LOGS }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(first.send(new GetObjectCommand({ Bucket: PARTNER_LOGS, Key: 'elasticmapreduce/x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const second = new S3Client({ ...target, credentials: accessRoleCredentials() });
+    const listed = await second.send(new ListObjectsV2Command({ Bucket: PARTNER_LOGS, Prefix: `elasticmapreduce/${PARTNER_CLUSTER}/steps/` }));
+    expect(listed.Contents?.length).toBeGreaterThan(0);
+  });
 });

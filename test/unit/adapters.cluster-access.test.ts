@@ -4,7 +4,7 @@
  * credentials are kept per (role, source identity) until shortly before they expire.
  */
 import type { STSClient } from '@aws-sdk/client-sts';
-import { ClusterAccess } from '../../src/adapters/emr/cluster-access';
+import { ClusterAccess, ClusterClients } from '../../src/adapters/emr/cluster-access';
 import { EmrRejectedError } from '../../src/errors';
 
 const ROLE = 'arn:aws:iam::210987654321:role/emr-gateway-access';
@@ -67,5 +67,22 @@ describe('ClusterAccess', () => {
     const [x, y] = await Promise.all([access.credentials('j-OTHER'), access.credentials('j-OTHER')]);
     expect(x).toBe(y);
     expect(sts.calls).toHaveLength(2);
+  });
+});
+
+describe('ClusterClients', () => {
+  it("the gateway's own client on a cluster of its account; on another account's, one made with the access role's credentials, kept while they are", async () => {
+    const sts = fakeSts();
+    const own = { name: 'own' };
+    const made: { name: string; key: string }[] = [];
+    const clients = new ClusterClients(own, (c) => (made.push({ name: 'made', key: c.accessKeyId }), made.at(-1)!), new ClusterAccess(sts.client, CLUSTERS, () => now));
+    expect(await clients.on('j-HOME')).toBe(own);
+    const first = await clients.on('j-OTHER');
+    expect(first).toEqual({ name: 'made', key: 'ASIA1' });
+    expect(await clients.on('j-OTHER')).toBe(first);
+    // Renewed credentials (near their expiry): a client made with the new ones.
+    now += 3600_000 - 60_000;
+    expect(await clients.on('j-OTHER')).toEqual({ name: 'made', key: 'ASIA2' });
+    expect(made).toHaveLength(2);
   });
 });

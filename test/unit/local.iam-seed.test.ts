@@ -164,6 +164,12 @@ describe('a second account (the partner cluster of the example)', () => {
       ['elasticmapreduce:AddJobFlowSteps', [partnerArn], { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
       ['elasticmapreduce:GetClusterSessionCredentials', [partnerArn], { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
       [['elasticmapreduce:DescribeCluster', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'], [partnerArn], undefined],
+      // The Spark UI links, as the API role's (IfExists where EMR does not send the key), and the cluster's step logs, in that account's bucket.
+      ['elasticmapreduce:GetPersistentAppUIPresignedURL', [partnerArn], { StringEquals: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
+      ['elasticmapreduce:GetOnClusterAppUIPresignedURL', [partnerArn], { StringEqualsIfExists: { 'elasticmapreduce:ExecutionRoleArn': CONFIG.runtimeRoles } }],
+      ['elasticmapreduce:CreatePersistentAppUI', [partnerArn], undefined],
+      ['s3:GetObject', [`arn:aws:s3:::aws-logs-${OTHER}-us-east-1/elasticmapreduce/${PARTNER}/steps/*`], undefined],
+      ['s3:ListBucket', `arn:aws:s3:::aws-logs-${OTHER}-us-east-1`, { StringLike: { 's3:prefix': [`elasticmapreduce/${PARTNER}/steps/*`] } }],
     ]);
     // The gateway's own account: its role may assume exactly that access role, with the ExternalId; no partner role here.
     expect(json(iam.getRole(LOCAL_GATEWAY_ROLE).inlinePolicies['assume-cluster-access-roles'])).toEqual({

@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { ClusterClients } from '../../src/adapters/emr/cluster-access';
 import { S3StepLogStore } from '../../src/adapters/s3/step-logs';
 import { IntegrityError } from '../../src/errors';
 
@@ -15,7 +16,7 @@ afterEach(() => s3.reset());
 afterAll(() => s3.restore());
 
 const error = (name: string, status: number) => new S3ServiceException({ name, message: name, $fault: 'client', $metadata: { httpStatusCode: status } });
-const LOCATION = { bucket: 'logs', key: 'emr/j-1/steps/s-1/stdout.gz' };
+const LOCATION = { bucket: 'logs', key: 'emr/j-1/steps/s-1/stdout.gz', clusterId: 'j-1' };
 
 /** A body streamed in chunks of `size`, recording whether it was destroyed before its end. */
 function body(bytes: Buffer, size = 1024) {
@@ -42,7 +43,7 @@ async function text(store: S3StepLogStore): Promise<string> {
 }
 
 describe('S3StepLogStore', () => {
-  const store = new S3StepLogStore(new S3Client({ region: 'us-east-1' }));
+  const store = new S3StepLogStore(new ClusterClients(new S3Client({ region: 'us-east-1' }), () => new S3Client({ region: 'us-east-1' })));
 
   it('gunzips the object as it streams (EMR gzips its uploads), and passes anything else through', async () => {
     const log = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('');

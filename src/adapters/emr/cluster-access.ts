@@ -86,3 +86,25 @@ export class ClusterAccess {
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
   }
 }
+
+/**
+ * The clients an adapter uses on a cluster: its own (the gateway's role) for a cluster of the gateway's account, else
+ * one made with the credentials of the cluster's access role, one per set ClusterAccess keeps (a renewal makes anew).
+ */
+export class ClusterClients<C extends object> {
+  private readonly made = new WeakMap<TemporaryCredentials, C>();
+
+  constructor(
+    private readonly own: C,
+    private readonly make: (credentials: TemporaryCredentials) => C,
+    private readonly access?: ClusterAccess,
+  ) {}
+
+  async on(clusterId: string): Promise<C> {
+    const credentials = await this.access?.credentials(clusterId);
+    if (!credentials) return this.own;
+    let client = this.made.get(credentials);
+    if (!client) this.made.set(credentials, (client = this.make(credentials)));
+    return client;
+  }
+}

@@ -15,7 +15,7 @@ import type { EmrSessionCredentials, IssuedCredentials, IssueRequest } from '../
 import { awsCall } from '../aws-errors';
 import { clientConfig, type AwsTarget } from '../client-config';
 import { emrCall } from './emr-call';
-import type { ClusterAccess } from './cluster-access';
+import { ClusterClients, type ClusterAccess } from './cluster-access';
 import { assumeWithSourceIdentity, withSourceIdentity, type TemporaryCredentials } from './emr-steps';
 
 /** EMR clients with a session role's credentials: the SDK's retries are safe here, a repeated issue only issues again. */
@@ -31,11 +31,15 @@ export class SdkEmrSessions implements EmrSessionCredentials {
     private readonly sessionRoleArn: string | undefined,
     private readonly clientFor: (credentials: TemporaryCredentials) => EMRClient,
     private readonly access?: ClusterAccess,
-  ) {}
+  ) {
+    this.readers = new ClusterClients(emr, clientFor, access);
+  }
+
+  /** The clients that read a cluster: the gateway's own, or its access role's for a cluster of another account. */
+  private readonly readers: ClusterClients<EMRClient>;
 
   async endpoints(clusterId: string): Promise<ClusterEndpoints | undefined> {
-    const credentials = await this.access?.credentials(clusterId);
-    const emr = credentials ? this.clientFor(credentials) : this.emr;
+    const emr = await this.readers.on(clusterId);
     const cluster = (await emrCall('DescribeCluster', () => emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))).Cluster;
     const dns = cluster?.MasterPublicDnsName;
     if (!dns) return undefined;

@@ -22,7 +22,7 @@ import type { CancelMode, FailureDetails, Job } from '../../jobs/model';
 import type { EmrStepStatus, EmrSteps } from '../../jobs/ports';
 import { awsCall, errorName, translateAwsError } from '../aws-errors';
 import { clientConfig, type AwsTarget } from '../client-config';
-import type { ClusterAccess, TemporaryCredentials } from './cluster-access';
+import { ClusterClients, type ClusterAccess, type TemporaryCredentials } from './cluster-access';
 
 export type { TemporaryCredentials } from './cluster-access';
 
@@ -45,8 +45,7 @@ export interface CrossAccount {
 
 export class SdkEmrSteps implements EmrSteps {
   private readonly ownSubmitter: EMRClient;
-  /** One client per set of credentials ClusterAccess keeps (a renewal makes new ones). */
-  private readonly clients = new WeakMap<TemporaryCredentials, EMRClient>();
+  private readonly readers: ClusterClients<EMRClient>;
 
   constructor(
     private readonly emr: EMRClient,
@@ -57,15 +56,12 @@ export class SdkEmrSteps implements EmrSteps {
     private readonly crossAccount?: CrossAccount,
   ) {
     this.ownSubmitter = submitClient();
+    this.readers = new ClusterClients(emr, (credentials) => crossAccount!.client(credentials), crossAccount?.access);
   }
 
   /** The client for reads and cancels on `clusterId`: the gateway's own, or its access role's in the cluster's account. */
-  private async reader(clusterId: string): Promise<EMRClient> {
-    const credentials = await this.crossAccount?.access.credentials(clusterId);
-    if (!credentials) return this.emr;
-    let client = this.clients.get(credentials);
-    if (!client) this.clients.set(credentials, (client = this.crossAccount!.client(credentials)));
-    return client;
+  private reader(clusterId: string): Promise<EMRClient> {
+    return this.readers.on(clusterId);
   }
 
   async add(job: Job, stepName: string): Promise<{ stepId: string; sourceIdentity?: string }> {

@@ -1,13 +1,15 @@
 /**
  * The step logs EMR archives under a cluster's LogUri, read with the gateway's own role (serverless.yml grants
  * s3:GetObject under the configured clusters' steps/ of their LogUri, and s3:ListBucket of those prefixes, so that a
- * missing log is told from a forbidden one). One GetObject per read, its body gunzipped as it streams: the domain stops
+ * missing log is told from a forbidden one), or for a cluster of another account, whose bucket is that account's,
+ * with the cluster's access role there (cluster-access.ts; its policy grants the same reads). One GetObject per read, its body gunzipped as it streams: the domain stops
  * reading (step-logs.ts) once its window is full, and the download stops with it.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { IntegrityError } from '../../errors';
+import type { ClusterClients } from '../emr/cluster-access';
 import type { OpenedStepLog, StepLogLocation, StepLogStore } from '../../jobs/step-logs';
 import { errorName, translateAwsError } from '../aws-errors';
 
@@ -15,17 +17,18 @@ import { errorName, translateAwsError } from '../aws-errors';
 const GZIP = [0x1f, 0x8b];
 
 export class S3StepLogStore implements StepLogStore {
-  constructor(private readonly s3: S3Client) {}
+  constructor(private readonly clients: ClusterClients<S3Client>) {}
 
-  async open({ bucket, key }: Pick<StepLogLocation, 'bucket' | 'key'>): Promise<OpenedStepLog | undefined> {
+  async open({ bucket, key, clusterId }: Pick<StepLogLocation, 'bucket' | 'key'> & { clusterId: string }): Promise<OpenedStepLog | undefined> {
+    const s3 = await this.clients.on(clusterId);
     let out;
     try {
-      out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if (errorName(error) === 'NoSuchKey') return undefined;
       // S3 answers a missing key with AccessDenied where the ListBucket grant does not cover the request (its
       // s3:prefix condition has no prefix to see on a GetObject): a listing of exactly that key tells the two apart.
-      if (errorName(error) === 'AccessDenied' && !(await this.listed(bucket, key))) return undefined;
+      if (errorName(error) === 'AccessDenied' && !(await listed(s3, bucket, key))) return undefined;
       throw translateAwsError('S3 GetObject', error);
     }
     const body = out.Body as Readable | undefined;
@@ -33,14 +36,15 @@ export class S3StepLogStore implements StepLogStore {
     return { ...(out.LastModified ? { lastModified: out.LastModified } : {}), chunks: decompressed(body, `s3://${bucket}/${key}`) };
   }
 
-  /** Whether the key exists, by a ListObjectsV2 of it as the prefix (the grant's s3:prefix covers it). */
-  private async listed(bucket: string, key: string): Promise<boolean> {
-    try {
-      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
-      return (out.Contents ?? []).some((o) => o.Key === key);
-    } catch (error) {
-      throw translateAwsError('S3 ListObjectsV2', error);
-    }
+}
+
+/** Whether the key exists, by a ListObjectsV2 of it as the prefix (the grant's s3:prefix covers it). */
+async function listed(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    return (out.Contents ?? []).some((o) => o.Key === key);
+  } catch (error) {
+    throw translateAwsError('S3 ListObjectsV2', error);
   }
 }
 

@@ -201,6 +201,12 @@ export class LocalEmr {
       const cluster = typeof id === 'string' ? this.clusters.get(id) : undefined;
       if (cluster && this.accountOf(cluster) !== callerAccount) throw new LocalServiceError('InvalidRequestException', `Cluster id '${id as string}' is not valid.`);
     }
+    // The app-UI operations name a cluster by its ARN (CreatePersistentAppUI) or through the persistent UI made of it.
+    const arn = members.TargetResourceArn;
+    if (typeof arn === 'string' && arn.split(':')[4] !== callerAccount) throw new LocalServiceError('InvalidRequestException', `The target resource ${arn} is not a cluster of this account and region.`);
+    const ui = typeof members.PersistentAppUIId === 'string' ? this.appUis.clusterOf(members.PersistentAppUIId) : undefined;
+    const owner = ui === undefined ? undefined : this.clusters.get(ui);
+    if (owner && this.accountOf(owner) !== callerAccount) throw new LocalServiceError('InvalidRequestException', `Persistent application UI ${members.PersistentAppUIId as string} does not exist.`);
   }
 
   // ---- the API ----------------------------------------------------------------------------------------

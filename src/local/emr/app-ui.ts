@@ -47,6 +47,11 @@ export class LocalAppUis {
 
   constructor(private readonly host: AppUiHost) {}
 
+  /** The cluster a persistent UI was made of (for EMR's account boundary), or undefined for an unknown id. */
+  clusterOf(persistentAppUiId: string): string | undefined {
+    return this.persistent.get(persistentAppUiId)?.clusterId;
+  }
+
   onClusterPresignedUrl(input: { ClusterId?: unknown; OnClusterAppUIType?: unknown; ApplicationId?: unknown; DryRun?: unknown; ExecutionRoleArn?: unknown }): { PresignedURLReady: boolean; PresignedURL?: string } {
     const clusterId = requiredMember(stringMember(input.ClusterId, 'ClusterId'), 'ClusterId');
     enumMember(input.OnClusterAppUIType, 'OnClusterAppUIType', ON_CLUSTER_TYPES);
