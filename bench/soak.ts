@@ -23,6 +23,7 @@ import { EMRClient, ListStepsCommand, type StepSummary } from '@aws-sdk/client-e
 import { verifyAuditResponse } from '../src/cli/commands/audit';
 import { GatewayApiError, GatewayClient } from '../src/client';
 import { isTerminal } from '../src/jobs/model';
+import { INTERRUPTED_MESSAGE } from '../src/local/emr/journal';
 import { JOB_ID_IN_STEP_NAME } from '../src/jobs/step-name';
 import { eachLimited, sleep } from '../src/util/concurrency';
 import { procMemory } from './proc-memory';
@@ -72,6 +73,11 @@ export interface SoakReport {
   /** Answers that break the contract for a valid request: a 5xx but 503, a 4xx but 429. */
   contractBreaches: number;
   byStatus: Record<string, number>;
+  /**
+   * Jobs INTERRUPTED for another reason than a kill ending their step's process (EMR's answer for a step whose
+   * cluster lost it): a kill that lands while a step runs ends it INTERRUPTED, truthfully; any other is a problem.
+   */
+  interruptedOtherwise: number;
   kills: number;
   restartMs: number[];
   wallMs: number;
@@ -147,7 +153,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const args = ['--port', String(apiPort), '--aws-port', String(awsPort), '--data-dir', join(dataDir, 'data'), '--faults', options.faults];
   const report: SoakReport = {
     jobs: options.jobs, accepted: 0, terminal: 0, stuck: 0, lost: 0, duplicateJobs: 0, duplicateSteps: 0, orphanSteps: 0, brokenChains: 0,
-    unaccepted: 0, answers: {}, contractBreaches: 0, byStatus: {}, kills: 0, restartMs: [], wallMs: 0, peakRssMb: 0, examples: [],
+    unaccepted: 0, answers: {}, contractBreaches: 0, byStatus: {}, interruptedOtherwise: 0, kills: 0, restartMs: [], wallMs: 0, peakRssMb: 0, examples: [],
   };
   const example = (line: string): void => {
     if (report.examples.length < 10) report.examples.push(line);
@@ -244,6 +250,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       } else {
         report.terminal++;
         bump(report.byStatus, job.status);
+        if (job.status === 'INTERRUPTED' && job.failureDetails?.message !== INTERRUPTED_MESSAGE) {
+          report.interruptedOtherwise++;
+          example(`job ${jobIds.get(i)} (${key(i)}) was INTERRUPTED, not by a kill: ${JSON.stringify(job.failureDetails ?? {})}`);
+        }
       }
     }
 

@@ -133,11 +133,13 @@ describe('serverless.yml with the generated params', () => {
     }
   });
 
-  it("lets only the API ask for app-UI links (GET /jobs/{id}/ui), with the same ExecutionRoleArn condition as AddJobFlowSteps; CreatePersistentAppUI, which takes no role, on the clusters alone", () => {
+  it("lets only the API ask for app-UI links (GET /jobs/{id}/ui), with AddJobFlowSteps' ExecutionRoleArn values (IfExists where EMR sends no such key); CreatePersistentAppUI, which takes no role, on the clusters alone", () => {
     const add = statements.find((s) => asArray(s.statement.Action).includes('elasticmapreduce:AddJobFlowSteps'))!.statement;
     const links = statements.filter((s) => asArray(s.statement.Action).some((a) => /AppUI/.test(a)));
+    const values = (add.Condition as { StringEquals: unknown }).StringEquals;
     expect(links.map((s) => [s.owner, asArray(s.statement.Action).sort(), s.statement.Resource, s.statement.Condition])).toEqual([
-      ['ApiRole', ['elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:GetPersistentAppUIPresignedURL'], add.Resource, add.Condition],
+      ['ApiRole', ['elasticmapreduce:GetPersistentAppUIPresignedURL'], add.Resource, add.Condition],
+      ['ApiRole', ['elasticmapreduce:GetOnClusterAppUIPresignedURL'], add.Resource, { StringEqualsIfExists: values }],
       ['ApiRole', ['elasticmapreduce:CreatePersistentAppUI'], params.clusterArns, undefined],
     ]);
   });

@@ -149,7 +149,7 @@ class RecordingAppUi implements AppUiLinks {
     if (this.refuse) return Promise.reject(new EmrRejectedError(this.refuse, 'InvalidRequestException'));
     return Promise.resolve({ ready: true, url: `https://on-cluster.example/${input.clusterId}` });
   }
-  persistent(input: { clusterArn: string; executionRoleArn: string }) {
+  persistent(input: { clusterId: string; clusterArn: string; executionRoleArn: string }) {
     this.calls.push({ kind: 'persistent', input });
     return Promise.resolve({ ready: false, persistentAppUiId: 'p-1' });
   }
@@ -218,7 +218,7 @@ describe('JobLogsService: a job\'s logs and application UI, read as the job is',
     const role = submitBody().executionRoleArn as string;
     expect(ui.calls).toEqual([
       { kind: 'on-cluster', input: { clusterId: CLUSTER, executionRoleArn: role } },
-      { kind: 'persistent', input: { clusterArn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${CLUSTER}`, executionRoleArn: role } },
+      { kind: 'persistent', input: { clusterId: CLUSTER, clusterArn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${CLUSTER}`, executionRoleArn: role } },
     ]);
     expect(await rejection(reads.appUi({ callerArn: CAROL }, jobId))).toBeInstanceOf(ForbiddenError);
     expect(ui.calls).toHaveLength(2);
