@@ -10,7 +10,7 @@ import { logs, ui } from './commands/step-logs';
 import { policyCheck, policyLint } from './commands/policy';
 import { roles } from './commands/roles';
 import { session } from './commands/session';
-import { submit, wait } from './commands/submit';
+import { rerun, submit, wait } from './commands/submit';
 import { version } from '../../package.json';
 import { processIo, type Io } from './output';
 import { documentedFlags, EXIT, HELP, nearest, USAGE, UsageError } from './usage';
@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   roles,
   doctor,
   submit,
+  rerun,
   status,
   wait,
   cancel,

@@ -36,6 +36,8 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
       Without --idempotency-key one is generated and printed: repeat it to retry safely.
   emr-gateway status JOB_ID             the job: status, EMR step and state, role, caller, times, failure
   emr-gateway wait JOB_ID               follow the job to its end, with live progress
+  emr-gateway rerun JOB_ID [--param NAME=VALUE ...] [--idempotency-key KEY] [--wait]
+      a new job from the job's request, decided again as you; --param overrides a template's parameter
   emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
       T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
@@ -138,6 +140,21 @@ on stderr; then the job as \`status\` shows it.
 ${CONNECTION}
 
 Exit codes: 0 completed, 1 failed, cancelled or timed out, 3 denied (REJECTED) or no/invalid credentials, 4 not found.`,
+
+  rerun: `Usage: emr-gateway rerun JOB_ID [--param NAME=VALUE ...] [--idempotency-key KEY] [--wait] [flags]
+
+A new job from the job's request (POST /jobs/{id}/rerun), for whoever may read the job: decided again by the
+policy in force now, as you (the new job is yours, whoever submitted the old one). The two are linked: the new
+job's rerunOf, the old one's reruns; the old one's audit trail records the rerun.
+  --param NAME=VALUE         a job a schedule or trigger made from a template: render the template again with this
+                             parameter overriding the job's own (each checked as an event's value is: its
+                             declaration, and never script syntax into a script); repeatable
+  --idempotency-key KEY      the same key answers the same rerun (one is generated and printed otherwise)
+  --wait                     follow the new job to its end; the exit code is then the job's
+
+${CONNECTION}
+
+${EXITS} With --wait: 0 completed, 1 failed, cancelled or timed out.`,
 
   cancel: `Usage: emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait] [flags]
 

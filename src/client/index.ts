@@ -32,6 +32,7 @@ import {
   sessionOpenedSchema,
   sessionViewSchema,
   submitResponseSchema,
+  rerunResponseSchema,
   type JobView,
   type SessionView,
 } from '../http/schemas';
@@ -40,6 +41,7 @@ import {
 export type { JobView, SessionView };
 export type JobList = z.output<typeof jobListSchema>;
 export type SubmitResponse = z.output<typeof submitResponseSchema>;
+export type RerunResponse = z.output<typeof rerunResponseSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
 export type StepLogsResponse = z.output<typeof logsResponseSchema>;
@@ -188,6 +190,12 @@ export class GatewayClient {
   submit(body: JobRequestInput, options: { idempotencyKey?: string } = {}): Promise<SubmitResponse> {
     const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
     return this.request('POST', 'jobs', submitResponseSchema, { body, headers });
+  }
+
+  /** POST /jobs/{id}/rerun: a new job from the job's request (or its template with `parameters` overriding its own). */
+  rerun(jobId: string, options: { parameters?: Record<string, string>; idempotencyKey?: string } = {}): Promise<RerunResponse> {
+    const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
+    return this.request('POST', `jobs/${encodeURIComponent(jobId)}/rerun`, rerunResponseSchema, { body: options.parameters ? { parameters: options.parameters } : {}, headers });
   }
 
   getJob(jobId: string): Promise<JobView> {

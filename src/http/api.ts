@@ -43,9 +43,10 @@ export function openApiFromFile(file: string | undefined): unknown {
  * Not @middy/http-json-body-parser: it answers malformed JSON with 415 (the API's contract says 400), parses
  * before the size is checked, and parses bodies of routes that take none.
  */
-function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>): unknown {
+function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>, optional: boolean): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (optional && bytes.length === 0) return undefined;
   if (bytes.length > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   const type = headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -83,7 +84,7 @@ async function dispatch(event: APIGatewayProxyEvent, deps: RouteDeps): Promise<A
   const { route, params } = matchRoute(event.httpMethod, event.path);
   deps.logger.appendKeys({ caller: caller.callerArn, route: `${route.method} ${route.path}`, ...(params.jobId ? { jobId: params.jobId } : {}), ...(params.sessionId ? { sessionId: params.sessionId } : {}) });
   const query = queryOf(event);
-  const body = route.body ? parseBody(event, headers) : undefined;
+  const body = route.body ? parseBody(event, headers, route.body === 'optional') : undefined;
   return route.handler({ caller, params, query, headers, body, path: event.path }, deps);
 }
 

@@ -26,6 +26,8 @@ import {
   sessionRequestSchema,
   sessionViewSchema,
   submitResponseSchema,
+  rerunRequestSchema,
+  rerunResponseSchema,
 } from './schemas';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
@@ -95,6 +97,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '202': { description: 'cancellation requested', content: content('Job') }, ...errors(400, 401, 403, 404, 409) },
         },
       },
+      '/jobs/{jobId}/rerun': {
+        post: {
+          summary: 'Rerun a job: a new job from its request (or its template, with parameter overrides), decided again as the caller under the policy now; authorized as reading the job',
+          parameters: [jobIdParameter, { name: 'Idempotency-Key', in: 'header', required: false, description: 'Per principal and job: the same key answers the same rerun.', schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,255}$' } }],
+          requestBody: { required: false, content: content('RerunRequest') },
+          responses: { '202': { description: 'accepted', content: content('RerunResponse') }, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
+        },
+      },
       '/jobs/{jobId}/audit': {
         get: { summary: "A job's audit events with their hash chain", parameters: [jobIdParameter], responses: { '200': { description: 'the audit trail', content: content('AuditTrail') }, ...errors(401, 403, 404) } },
       },
@@ -141,6 +151,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       schemas: {
         JobRequest: schema(jobRequestSchema, 'input'),
         SubmitResponse: schema(submitResponseSchema),
+        RerunRequest: schema(rerunRequestSchema, 'input'),
+        RerunResponse: schema(rerunResponseSchema),
         Job: schema(jobViewSchema),
         JobList: schema(jobListSchema),
         AuditTrail: schema(auditResponseSchema),

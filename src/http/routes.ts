@@ -12,7 +12,7 @@ import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rerunRequestSchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
 import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
@@ -50,8 +50,8 @@ export interface Route {
   /** e.g. /jobs/{jobId}/audit */
   path: string;
   handler: RouteHandler;
-  /** Routes that take a JSON body. */
-  body?: boolean;
+  /** The route reads a JSON body: required (true), or 'optional' (an empty body is none, and needs no Content-Type). */
+  body?: boolean | 'optional';
 }
 
 function jobIdParam(request: ApiRequest): string {
@@ -103,6 +103,19 @@ export const ROUTES: readonly Route[] = [
       });
       const job = seen(logger, submitted);
       return json(202, { jobId: job.jobId, status: job.status, replayed, links: jobLinks(job.jobId) }, { location: `/jobs/${job.jobId}`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/jobs/{jobId}/rerun',
+    body: 'optional',
+    async handler(request, { service, logger }) {
+      noQuery(request);
+      const { parameters } = validate(rerunRequestSchema, request.body ?? {});
+      const key = request.headers['idempotency-key'];
+      const { job: submitted, replayed } = await service.rerun(request.caller, jobIdParam(request), { ...(parameters ? { parameters } : {}), ...(key !== undefined ? { idempotencyKey: key } : {}) });
+      const job = seen(logger, submitted);
+      return json(202, { jobId: job.jobId, status: job.status, replayed, rerunOf: job.rerunOf, links: jobLinks(job.jobId) }, { location: `/jobs/${job.jobId}`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
     },
   },
   {

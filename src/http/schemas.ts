@@ -108,9 +108,32 @@ export const jobViewSchema = z.described(
     finishedAt: z.optional(z.string()),
     idempotencyKey: optionalString("The caller's Idempotency-Key (API submissions)."),
     invocation: optionalString("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
+    rerunOf: optionalString('The job this one reruns (POST /jobs/{jobId}/rerun).'),
+    reruns: z.described(z.optional(z.array(z.string())), 'The jobs that rerun this one, oldest first (the last 100).'),
+    template: z.described(
+      z.optional(z.object({ name: z.string(), parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) })),
+      'The template and parameter values a schedule or trigger (or a rerun with overrides) made this job from.',
+    ),
     links: z.object({ self: z.string(), audit: z.string(), logs: z.optional(z.string()), ui: z.optional(z.string()) }),
   }),
   'A job',
+);
+
+/** A parameter override: a template's parameters are short values (a key, a day, a table), never documents. */
+const MAX_RERUN_PARAMETERS = 50;
+export const rerunRequestSchema = z.described(
+  z.strictObject({
+    parameters: z.described(
+      z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(1024))).check(z.refine((p) => Object.keys(p).length <= MAX_RERUN_PARAMETERS, `at most ${MAX_RERUN_PARAMETERS} parameters`))),
+      "Overrides of the parameters of a job a template made (a schedule's or trigger's run): each checked as the template checks an event's value.",
+    ),
+  }),
+  'POST /jobs/{jobId}/rerun (optional body)',
+);
+
+export const rerunResponseSchema = z.described(
+  z.object({ jobId: z.string(), status: z.enum(JOB_STATUSES), replayed: z.boolean(), rerunOf: z.string(), links: z.object({ self: z.string(), audit: z.string() }) }),
+  'POST /jobs/{jobId}/rerun: the new job (202); the same Idempotency-Key answers the same one with replayed: true',
 );
 
 export const submitResponseSchema = z.described(

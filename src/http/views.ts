@@ -53,6 +53,9 @@ export function jobView(job: Job): JobView {
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
     ...(job.invocation ? { invocation: job.invocation } : {}),
+    ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
+    ...(job.reruns?.length ? { reruns: [...job.reruns] } : {}),
+    ...(job.template ? { template: { name: job.template.name, parameters: { ...job.template.parameters } } } : {}),
     links: jobLinks(job.jobId),
   };
 }

@@ -51,6 +51,14 @@ export function jobIdForIdempotencyKey(principalArn: string, key: string): strin
 }
 
 /**
+ * A rerun's job id, from (principal, the job it reruns, Idempotency-Key): a namespace of its own (NUL first), so a key
+ * used for POST /jobs and for a rerun, or for reruns of two jobs, names different jobs.
+ */
+export function jobIdForRerun(principalArn: string, rerunOf: string, key: string): string {
+  return derived(`\u0000rerun\n${principalArn}\n${rerunOf}\n${key}`);
+}
+
+/**
  * A schedule's or trigger's run (`trigger` as in Actor.trigger, `invocation` the scheduled time or event id).
  * Its own namespace: no Idempotency-Key, whatever its text, derives the same id, so an API caller acting as the
  * same principal cannot claim a run before it happens.

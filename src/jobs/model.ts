@@ -91,6 +91,12 @@ export interface Job {
   cancelRequested?: { by: string; mode: CancelMode; at: string; sent?: boolean };
   /** Set when the deadline passed and the gateway cancelled the step: CANCELLED then reads TIMED_OUT. */
   timedOut?: boolean;
+  /** The job this one reruns (POST /jobs/{id}/rerun). */
+  rerunOf?: string;
+  /** The jobs that rerun this one, oldest first (the last MAX_RERUNS_KEPT). */
+  reruns?: string[];
+  /** The template and parameters a schedule or trigger (or a rerun of its job) made this job's request from. */
+  template?: TemplateRun;
   /**
    * The name of the state machine execution that follows the job, when it is not the job id: the reconciler started
    * another one (`JOBID-2`, `-3`, ...) after the previous one had ended with the job unfinished.
@@ -122,6 +128,19 @@ export function nextExecutionName(jobId: string, name: string): string {
   return `${jobId}-${n + 1}`;
 }
 
+/** How many reruns a job lists (the newest): each also names what it reruns. */
+export const MAX_RERUNS_KEPT = 100;
+
+/**
+ * A job's template and the parameter values it was rendered with; `fromEvent` names those an event (or a rerun's
+ * caller) chose, which a rerun checks again as such (triggers/template.ts).
+ */
+export interface TemplateRun {
+  name: string;
+  parameters: Record<string, string | number | boolean>;
+  fromEvent: string[];
+}
+
 export type CancelMode = 'SEND_INTERRUPT' | 'TERMINATE_PROCESS';
 export const CANCEL_MODES: readonly CancelMode[] = ['SEND_INTERRUPT', 'TERMINATE_PROCESS'];
 
@@ -140,6 +159,8 @@ export function newJob(fields: {
   argsHash: string;
   idempotencyKey?: string;
   invocation?: string;
+  rerunOf?: string;
+  template?: TemplateRun;
   decision: Pick<Decision, 'allowed' | 'result' | 'reason'>;
   /** The audit chain's head after the DECISION event. */
   head: { seq: number; hash: string };
@@ -164,6 +185,8 @@ export function newJob(fields: {
     argsHash: fields.argsHash,
     ...(fields.idempotencyKey !== undefined ? { idempotencyKey: fields.idempotencyKey } : {}),
     ...(fields.invocation !== undefined ? { invocation: fields.invocation } : {}),
+    ...(fields.rerunOf !== undefined ? { rerunOf: fields.rerunOf } : {}),
+    ...(fields.template !== undefined ? { template: fields.template } : {}),
     decision: { result: decision.result, reason: decision.reason },
     submitAttempts: 0,
     ...(decision.allowed ? {} : { finishedAt: at }),

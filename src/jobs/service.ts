@@ -18,11 +18,12 @@ import { ConflictError, ForbiddenError, IntegrityError, NotFoundError, Transient
 import { configuredClusterArn, DENIALS_CHAIN_PREFIX, denialsChain } from '../identifiers';
 import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
-import { jobIdForIdempotencyKey, jobIdForInvocation, newJobId } from './job-id';
+import { jobIdForIdempotencyKey, jobIdForInvocation, jobIdForRerun, newJobId } from './job-id';
 import { actorFor, type Caller } from './actor';
 import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
-import { executionName, isTerminal, newJob, type Actor, type CancelMode, type Job } from './model';
+import { executionName, isTerminal, MAX_RERUNS_KEPT, newJob, type Actor, type CancelMode, type Job, type TemplateRun } from './model';
+import { rerunSource } from './rerun';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES } from './request';
 import { subjectOf, type StepTasks } from './step-tasks';
@@ -40,6 +41,16 @@ export interface SubmitCommand {
    * (principal, trigger, invocation), a namespace no Idempotency-Key reaches. Never set from HTTP input.
    */
   invocation?: string;
+  /** The job this submission reruns (rerun() sets it; its Idempotency-Key then names a job of that rerun only). */
+  rerunOf?: string;
+  /** The template and parameters the body was rendered from (a schedule's or trigger's run, or a rerun of one). */
+  template?: TemplateRun;
+}
+
+/** POST /jobs/{id}/rerun: the caller's Idempotency-Key, and parameter overrides for a job a template made. */
+export interface RerunCommand {
+  idempotencyKey?: string;
+  parameters?: Record<string, string>;
 }
 
 export interface SubmitResult {
@@ -110,7 +121,7 @@ export class JobService {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw ValidationError.single('Idempotency-Key', 'must be 1-255 printable ASCII characters without spaces');
     }
-    const idempotent = this.idempotency(actor, key, command.invocation);
+    const idempotent = this.idempotency(actor, key, command.invocation, command.rerunOf);
     const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
     if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
     // The cluster's rules, the same for every caller, so they are validation (before the policy, nothing recorded).
@@ -145,9 +156,13 @@ export class JobService {
       actor: { ...actor },
       subject,
       decision: decisionRecord(decision),
-      ...(idempotent ? { detail: idempotent.detail } : {}),
+      ...(idempotent || command.rerunOf ? { detail: { ...idempotent?.detail, ...(command.rerunOf ? { rerunOf: command.rerunOf } : {}) } } : {}),
     }, { firstEvent: !idempotent });
-    const job = newJob({ jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, decision, head: event });
+    const job = newJob({
+      jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, decision, head: event,
+      ...(command.rerunOf !== undefined ? { rerunOf: command.rerunOf } : {}),
+      ...(command.template !== undefined ? { template: command.template } : {}),
+    });
     if (!(await this.deps.jobs.create(job))) {
       // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
       // The decision event above was found by its dedupe key for the same body, or records this other body's.
@@ -163,12 +178,39 @@ export class JobService {
   }
 
   /** The job id of an idempotent submission (API key or a trigger's run), and what its DECISION records of it. */
-  private idempotency(actor: Actor, key: string | undefined, invocation: string | undefined): { jobId: string; detail: Record<string, string> } | undefined {
+  private idempotency(actor: Actor, key: string | undefined, invocation: string | undefined, rerunOf: string | undefined): { jobId: string; detail: Record<string, string> } | undefined {
     if (invocation !== undefined) {
-      if (key !== undefined || actor.trigger === undefined) throw new IntegrityError('an invocation is a trigger\'s run, without an Idempotency-Key');
+      if (key !== undefined || actor.trigger === undefined || rerunOf !== undefined) throw new IntegrityError('an invocation is a trigger\'s run, without an Idempotency-Key');
       return { jobId: jobIdForInvocation(actor.principalArn, actor.trigger, invocation), detail: { invocation } };
     }
-    return key === undefined ? undefined : { jobId: jobIdForIdempotencyKey(actor.principalArn, key), detail: { idempotencyKey: key } };
+    if (key === undefined) return undefined;
+    return { jobId: rerunOf === undefined ? jobIdForIdempotencyKey(actor.principalArn, key) : jobIdForRerun(actor.principalArn, rerunOf, key), detail: { idempotencyKey: key } };
+  }
+
+  /**
+   * POST /jobs/{id}/rerun: a new job from the job's request (or its template with overrides, rerun.ts), if this caller
+   * may read the job; submitted as any job is, so decided again as this caller, under the policy in force now. Once
+   * accepted, the job it reruns lists it (and its chain records the RERUN), found again by the new job's id: a retry
+   * with the same Idempotency-Key completes a link a crash left undone.
+   */
+  async rerun(caller: Caller, jobId: string, command: RerunCommand = {}): Promise<SubmitResult> {
+    const original = await this.get(caller, jobId);
+    const source = rerunSource(original, this.deps.config.templates, command.parameters);
+    const result = await this.submit({
+      caller,
+      body: source.body,
+      rerunOf: original.jobId,
+      ...(source.template ? { template: source.template } : {}),
+      ...(command.idempotencyKey !== undefined ? { idempotencyKey: command.idempotencyKey } : {}),
+    });
+    const rerunJobId = result.job.jobId;
+    const actor = this.actorFor(caller);
+    await this.journal(
+      original,
+      { type: 'RERUN', dedupeKey: `RERUN:${rerunJobId}`, actor: { ...actor }, subject: subjectOf(original), detail: { rerunJobId, ...(source.template ? { template: source.template.name } : {}) } },
+      (j) => (j.reruns?.includes(rerunJobId) ? undefined : { reruns: [...(j.reruns ?? []), rerunJobId].slice(-MAX_RERUNS_KEPT) }),
+    );
+    return result;
   }
 
   /** Cancels a job that has not finished: EMR CancelSteps if the step exists, else before it is submitted. */

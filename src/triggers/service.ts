@@ -15,6 +15,7 @@ import type { AuditLog } from '../jobs/ports';
 import type { JobService, SubmitResult } from '../jobs/service';
 import type { ParamValue } from './parameters';
 import { renderTemplate, resolveParams } from './template';
+import { templateRun } from '../jobs/rerun';
 
 export type TriggerOutcome =
   | { outcome: 'submitted'; jobId: string; replayed: boolean }
@@ -58,8 +59,10 @@ export class TriggerService {
     const caller = { callerArn: principal, trigger, sourceIdentity: sanitizeSourceIdentity(`${kind}-${name}`) };
     let result: SubmitResult;
     try {
-      const body = renderTemplate(this.config.templates[template], params());
-      result = await this.jobs.submit({ caller, body, invocation });
+      const values = params();
+      const body = renderTemplate(this.config.templates[template], values);
+      // The job keeps its template and parameters: a rerun may then override them (jobs/rerun.ts).
+      result = await this.jobs.submit({ caller, body, invocation, template: templateRun(template, values) });
     } catch (error) {
       const outcome = lostRun(error);
       if (!outcome) throw error; // e.g. transient: the invocation is retried, nothing is lost yet

@@ -284,3 +284,23 @@ describe('GET /roles, /openapi.json, /healthz, and unknown routes', () => {
     expect(response.headers.allow).toBe('POST, GET');
   });
 });
+
+describe('POST /jobs/{id}/rerun', () => {
+  it("the body is optional; anything but {parameters: {NAME: string}} is a 400 naming the field; an unknown job a 404", async () => {
+    gw.emr.nextScript = ['COMPLETED'];
+    const jobId = await submitted();
+    await gw.finish(jobId);
+    for (const rawBody of ['{"parameters": ["x"]}', '{"parameters": {"day": 3}}', '{"unknown": true}', 'not json', '[]']) {
+      const response = await call('POST', `/jobs/${jobId}/rerun`, { rawBody });
+      expect([rawBody, response.status]).toEqual([rawBody, 400]);
+      expect(errorSchema.parse(response.body).error.message.length).toBeGreaterThan(0);
+    }
+    expectError(await call('POST', `/jobs/${jobId}/rerun`, { body: { parameters: { day: '2026-11-29' } } }), 400, 'ValidationError', /no template/);
+    expectError(await call('POST', '/jobs/job-00000000000000000000000000/rerun', {}), 404, 'NotFound');
+    const rerun = await call('POST', `/jobs/${jobId}/rerun`, {});
+    expect(rerun.status).toBe(202);
+    expect(rerun.body).toMatchObject({ status: 'ACCEPTED', replayed: false, rerunOf: jobId, links: { self: `/jobs/${String(rerun.body.jobId)}` } });
+    expect(rerun.headers.location).toBe(`/jobs/${String(rerun.body.jobId)}`);
+    await gw.finish(String(rerun.body.jobId));
+  });
+});

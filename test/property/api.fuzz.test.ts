@@ -29,6 +29,7 @@ const path = fc.oneof(
   jobId.map((id) => `/jobs/${id}/audit`),
   jobId.map((id) => `/jobs/${id}/logs`),
   jobId.map((id) => `/jobs/${id}/ui`),
+  jobId.map((id) => `/jobs/${id}/rerun`),
   fc.string({ maxLength: 40 }).map((s) => `/${s}`),
 );
 const method = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD', 'get', '');

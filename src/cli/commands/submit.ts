@@ -1,4 +1,4 @@
-/** `submit` (and `--wait`) and `wait`: start a job through the gateway, and follow one to its end. */
+/** `submit` (and `--wait`), `rerun` and `wait`: start a job through the gateway, and follow one to its end. */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { GatewayApiError, type GatewayClient } from '../../client';
@@ -69,13 +69,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
   if ((step.type === 'spark' || step.type === 'command') && !positionals.length) {
     throw new UsageError(step.type === 'spark' ? 'give the spark-submit arguments after --: --spark -- s3://bucket/app.py ARGS' : 'give the step: --spark, --hive SCRIPT, --jar JAR, or a command after --');
   }
-  const tags = Object.fromEntries(
-    values.tag.map((t) => {
-      const eq = t.indexOf('=');
-      if (eq <= 0) throw new UsageError(`--tag takes KEY=VALUE, not "${t}"`);
-      return [t.slice(0, eq), t.slice(eq + 1)];
-    }),
-  );
+  const tags = keyValues(values.tag, '--tag');
   let timeoutSeconds: number | undefined;
   if (values.timeout !== undefined) {
     timeoutSeconds = Number(values.timeout);
@@ -114,6 +108,53 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     }
     return values.wait ? follow(client, submitted.jobId, io, env.isTty, output) : EXIT.ok;
   });
+}
+
+/**
+ * `rerun JOB [--param NAME=VALUE]... [--wait]`: POST /jobs/{id}/rerun. Like submit, always with an Idempotency-Key, so
+ * running the same command again after a lost answer answers the same rerun.
+ */
+export async function rerun(args: string[], io: Io, env: CliEnvironment): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...connectionOptions, param: { type: 'string', multiple: true, default: [] }, 'idempotency-key': { type: 'string' }, wait: { type: 'boolean', default: false } },
+  });
+  const { client, output } = connect(values, env);
+  const jobId = jobIdArg(positionals);
+  const parameters = keyValues(values.param, '--param');
+  const idempotencyKey = values['idempotency-key'] ?? randomUUID();
+  return withApiErrors(io, async () => {
+    let rerunning;
+    try {
+      rerunning = await client.rerun(jobId, { idempotencyKey, ...(values.param.length ? { parameters } : {}) });
+    } catch (error) {
+      const rejected = rejectedJob(error);
+      if (!rejected) throw error;
+      io.out(output === 'json' ? json({ jobId: rejected, status: 'REJECTED', rerunOf: jobId, decision: (error as GatewayApiError).details?.decision, idempotencyKey }) : `${rejected}  REJECTED  (rerun of ${jobId})`);
+      const code = reportApiError(io, error as GatewayApiError);
+      if (output === 'table') io.err(`The denial is recorded: emr-gateway status ${rejected}; emr-gateway audit ${rejected}`);
+      return code;
+    }
+    if (output === 'json' && !values.wait) io.out(json({ ...rerunning, idempotencyKey }));
+    else if (output === 'table') {
+      io.out(`${rerunning.jobId}  ${rerunning.status}  (rerun of ${jobId})${rerunning.replayed ? '  (already rerun with this Idempotency-Key)' : ''}`);
+      io.err(`Idempotency-Key: ${idempotencyKey}  (repeat with --idempotency-key ${idempotencyKey} to retry safely)`);
+    }
+    return values.wait ? follow(client, rerunning.jobId, io, env.isTty, output) : EXIT.ok;
+  });
+}
+
+/** `KEY=VALUE` options as a record (the first `=` splits; the value may hold more). */
+function keyValues(items: string[], option: string): Record<string, string> {
+  return Object.fromEntries(
+    items.map((t) => {
+      const eq = t.indexOf('=');
+      if (eq <= 0) throw new UsageError(`${option} takes KEY=VALUE, not "${t}"`);
+      return [t.slice(0, eq), t.slice(eq + 1)];
+    }),
+  );
 }
 
 /** The job a 403 on submit recorded as REJECTED (the gateway names it in the error's details). */
