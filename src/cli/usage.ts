@@ -266,6 +266,7 @@ ListInstanceGroups/ListInstanceFleets, DescribeSecurityConfiguration; IAM GetIns
 ListRolePolicies/GetRolePolicy, ListAttachedRolePolicies/GetPolicy/GetPolicyVersion; STS GetCallerIdentity.
 Policies are evaluated with the gateway's IAM engine, as STS and IAM decide:
   cluster                       DescribeCluster answers, and the cluster is not terminated
+  log-uri                       clusters[].logUri is the cluster's LogUri (warns where only the cluster has one)
   release                       emr-6.7.0 or later
   applications                  Spark or Hive installed
   single-primary                one primary node (runtime roles are not supported on HA clusters)

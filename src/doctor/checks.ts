@@ -61,6 +61,7 @@ export const CHECKS = {
   'trust-external-id': "the catalogue role's trust policy lets the instance profile role assume it only with the ExternalId",
   'submitter-catalogue': "the gateway's submitter role may add steps (AddJobFlowSteps) with every catalogue role",
   'submitter-exactly': "the gateway's submitter role may add steps with no role outside the catalogue",
+  'log-uri': "clusters[].logUri is the cluster's LogUri (where GET /jobs/{id}/logs reads its steps' logs)",
   'access-role-trust': "a cluster of another account: its access role lets the gateway's role assume it with the ExternalId (and set the source identity)",
   'access-role-external-id': "a cluster of another account: its access role's trust policy lets the gateway's role in only with the ExternalId",
   'access-role-permissions': "a cluster of another account: its access role may add steps, get session credentials and Spark UI links with the catalogue's roles only (the ExecutionRoleArn condition), read and cancel steps, and read the cluster's step logs in its bucket",
@@ -237,6 +238,8 @@ function clusterFindings(ctx: Context, evidence: ClusterEvidence): Finding[] {
     finding('cluster', id, arn, terminated ? 'fail' : 'pass', `${cluster.name}: ${cluster.state}, ${cluster.releaseLabel ?? 'no release label'}`, terminated ? { problem: `the cluster is ${cluster.state}: EMR adds no steps to it; point the configuration at a running cluster` } : {}),
   );
   if (terminated) return out;
+  const logs = logUriFinding(ctx, evidence, arn);
+  if (logs) out.push(logs);
   if (!config.runtimeRoles) return [...out, securityConfigurationFinding(ctx, evidence, arn)];
 
   out.push(releaseFinding(id, arn, cluster.releaseLabel), applicationsFinding(id, arn, cluster.applications), primaryFinding(id, arn, evidence));
@@ -491,6 +494,40 @@ function securityConfigurationFinding(ctx: Context, evidence: ClusterEvidence, a
   return finding('security-configuration', config.id, name, 'fail', detail, {
     problem: `${name} does not enable runtime roles (EnableApplicationScopedIAMRole), but the gateway's configuration says runtimeRoles: true: EMR refuses every step that names one ("Runtime roles are not supported on this cluster")`,
     fixes: [newConfiguration(JSON.parse(read.value.json))],
+  });
+}
+
+/** The same S3 place: EMR answers a LogUri as it was given, s3n:// as often as s3://, with or without its last slash. */
+function sameLogPlace(a: string, b: string): boolean {
+  const place = (uri: string) => {
+    const m = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(uri.trim());
+    return m ? `${m[1]}/${m[2]!.replace(/\/*$/, '/').replace(/^\/$/, '')}` : uri;
+  };
+  return place(a) === place(b);
+}
+
+/** clusters[].logUri against the cluster's LogUri: GET /jobs/{id}/logs reads where the configuration says. */
+function logUriFinding(ctx: Context, evidence: ClusterEvidence, arn: string): Finding | undefined {
+  const id = evidence.config.id;
+  const configured = evidence.config.logUri;
+  const actual = evidence.cluster.ok ? evidence.cluster.value.logUri : undefined;
+  if (configured === undefined && actual === undefined) return undefined;
+  // The cluster's, as the configuration writes it (s3://): the gateway reads it over S3's API, as EMR's console does.
+  const asConfigured = actual?.replace(/^s3[an]:\/\//, 's3://').replace(/\/?$/, '/');
+  const detail = `LogUri: ${actual ?? '(none)'}; the gateway's configuration: logUri: ${configured ?? '(none)'}`;
+  if (configured !== undefined && actual !== undefined && sameLogPlace(configured, actual)) return finding('log-uri', id, arn, 'pass', detail);
+  if (actual === undefined) {
+    return finding('log-uri', id, arn, 'fail', detail, {
+      problem: `the cluster has no LogUri: EMR archives none of its steps' logs in S3, so GET /jobs/{id}/logs answers LogNotYetWritten for every job (a LogUri is set when a cluster is made: remove logUri here, or use a cluster made with one)`,
+    });
+  }
+  const fix = configFix(ctx, id, 'logUri', asConfigured);
+  if (configured === undefined) {
+    return finding('log-uri', id, arn, 'warn', detail, { problem: `the cluster archives its steps' logs under ${actual}, but the configuration names no logUri: GET /jobs/{id}/logs answers LogsNotConfigured, and the API's role may not read them`, fixes: [fix] });
+  }
+  return finding('log-uri', id, arn, 'fail', detail, {
+    problem: `the cluster archives its steps' logs under ${asConfigured}, not ${configured}: GET /jobs/{id}/logs looks (and the API's role may read) where EMR writes nothing`,
+    fixes: [fix],
   });
 }
 

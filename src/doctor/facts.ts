@@ -47,6 +47,8 @@ export interface ClusterFacts {
   /** Ec2InstanceAttributes.IamInstanceProfile: the instance profile the nodes run with (a name; an ARN is reduced to its name). */
   instanceProfile?: string;
   securityConfiguration?: string;
+  /** LogUri: where EMR archives the cluster's logs (set when the cluster is made; s3n:// as often as s3://). */
+  logUri?: string;
   collectionType?: 'INSTANCE_GROUP' | 'INSTANCE_FLEET';
   /** ListInstanceGroups (or ListInstanceFleets): read with the cluster, it may fail on its own. */
   primaryNodes: Read<PrimaryNodes>;

@@ -36,6 +36,7 @@ if (!hasCli) console.warn(`doctor e2e: ${AWS_CLI} is not installed (apt-get inst
 
 const ACCOUNT = '123456789012';
 const CLUSTER = 'j-2AXXXXXXGAPLF';
+const CLUSTER_ARN = `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${CLUSTER}`;
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const ETL = role('CallerTeamRoleETL');
 const IP_ROLE = role('EMR_EC2_DefaultRole');
@@ -160,7 +161,7 @@ describe('the seeded setup', () => {
     expect(run.code).toBe(0);
     const checks = new Set(run.report!.findings.filter((f) => f.cluster === CLUSTER).map((f) => f.check));
     expect([...checks].sort()).toEqual(
-      ['applications', 'cluster', 'instance-profile', 'instance-profile-permissions', 'release', 'security-configuration', 'single-primary', 'source-identity', 'submitter-catalogue', 'submitter-exactly', 'trust-external-id', 'trust-policy'].sort(),
+      ['applications', 'cluster', 'instance-profile', 'instance-profile-permissions', 'log-uri', 'release', 'security-configuration', 'single-primary', 'source-identity', 'submitter-catalogue', 'submitter-exactly', 'trust-external-id', 'trust-policy'].sort(),
     );
     expect(run.report!.findings.filter((f) => f.check === 'trust-policy').map((f) => f.resource)).toHaveLength(5);
     expect(run.report!.findings.filter((f) => f.cluster === 'j-1LEGACYNORUNTIME').map((f) => f.check)).toEqual(['cluster', 'security-configuration']);
@@ -276,6 +277,28 @@ describe("configurations that do not match the clusters", () => {
     expect(named(repaired)).toEqual([]);
     expect(repaired.code).toBe(0);
   });
+
+  it("a logUri that is not the cluster's LogUri: log-uri fails naming the cluster's, and the configuration edit its fix says passes", async () => {
+    const file = configWith('log-uri', (doc) => doc.setIn(['clusters', 0, 'logUri'], 's3://aws-logs-123456789012-us-east-1/elsewhere/'));
+    const broken = await json(file);
+    expect(broken.code).toBe(1);
+    expect(named(broken)).toEqual([`${CLUSTER} log-uri ${CLUSTER_ARN}`]);
+    const found = failures(broken)[0]!;
+    expect(found.problem).toContain('s3://aws-logs-123456789012-us-east-1/elasticmapreduce/');
+    expect(found.fixes[0]).toMatchObject({ operation: 'config', parameters: { file, path: 'clusters[0].logUri' }, document: { logUri: 's3://aws-logs-123456789012-us-east-1/elasticmapreduce/' } });
+    applyConfigFix(found.fixes[0]!);
+    expect(named(await json(file))).toEqual([]);
+  });
+
+  it('no logUri where the cluster has one: log-uri warns (its step logs cannot be read through the gateway), with the edit', async () => {
+    const file = configWith('no-log-uri', (doc) => doc.deleteIn(['clusters', 0, 'logUri']));
+    const run = await json(file);
+    const warned = run.report!.findings.filter((f) => f.check === 'log-uri' && f.cluster === CLUSTER);
+    expect(warned).toMatchObject([{ status: 'warn', problem: expect.stringContaining('GET /jobs/{id}/logs'), fixes: [{ operation: 'config', document: { logUri: 's3://aws-logs-123456789012-us-east-1/elasticmapreduce/' } }] }]);
+    // The example as it is: the cluster's LogUri, so it passes.
+    const example = await json(EXAMPLE);
+    expect(example.report!.findings.find((f) => f.check === 'log-uri' && f.cluster === CLUSTER)).toMatchObject({ status: 'pass' });
+  });
 });
 
 describe('a cluster of another account (the partner cluster)', () => {
@@ -287,7 +310,7 @@ describe('a cluster of another account (the partner cluster)', () => {
     expect(partner(run).filter((f) => f.status !== 'pass')).toEqual([]);
     expect(run.code).toBe(0);
     expect(new Set(partner(run).map((f) => f.check))).toEqual(
-      new Set(['access-role-trust', 'access-role-external-id', 'access-role-permissions', 'cluster', 'release', 'applications', 'single-primary', 'security-configuration', 'source-identity', 'instance-profile', 'instance-profile-permissions', 'trust-policy', 'trust-external-id']),
+      new Set(['access-role-trust', 'access-role-external-id', 'access-role-permissions', 'cluster', 'log-uri', 'release', 'applications', 'single-primary', 'security-configuration', 'source-identity', 'instance-profile', 'instance-profile-permissions', 'trust-policy', 'trust-external-id']),
     );
     // The runtime-role checks are of the partner account's own role, its instance profile role that account's.
     expect(partner(run).filter((f) => f.check === 'trust-policy').map((f) => f.resource)).toEqual([`arn:aws:iam::${OTHER}:role/PartnerTeamRoleETL`]);

@@ -471,3 +471,23 @@ describe('clusters that share an instance profile role', () => {
     expectRepaired(both, findings);
   });
 });
+
+describe('log-uri', () => {
+  const logUri = (config: string | undefined, cluster: string | undefined) =>
+    runChecks(input({ config: config === undefined ? {} : { logUri: config }, cluster: readOk(clusterFacts(cluster === undefined ? {} : { logUri: cluster })) })).filter((f) => f.check === 'log-uri');
+
+  it("passes where they name the same place, as EMR answers it (s3n://, without the last slash); none where neither has one", () => {
+    expect(logUri('s3://logs/emr/', 's3n://logs/emr/')).toMatchObject([{ status: 'pass' }]);
+    expect(logUri('s3://logs/emr/', 's3://logs/emr')).toMatchObject([{ status: 'pass' }]);
+    expect(logUri('s3://logs/', 's3n://logs')).toMatchObject([{ status: 'pass' }]);
+    expect(logUri(undefined, undefined)).toEqual([]);
+  });
+
+  it("fails where they differ, with the cluster's as the fix; warns where only the cluster has one; fails where only the configuration has one", () => {
+    const [differs] = logUri('s3://logs/emr/', 's3n://logs/other/');
+    expect(differs).toMatchObject({ status: 'fail', fixes: [{ operation: 'config', parameters: { path: 'clusters[0].logUri' }, document: { logUri: 's3://logs/other/' } }] });
+    expect(logUri('s3://logs/emr/', 's3n://other-bucket/emr/')).toMatchObject([{ status: 'fail' }]);
+    expect(logUri(undefined, 's3n://logs/emr')).toMatchObject([{ status: 'warn', fixes: [{ document: { logUri: 's3://logs/emr/' } }] }]);
+    expect(logUri('s3://logs/emr/', undefined)).toMatchObject([{ status: 'fail', problem: expect.stringContaining('no LogUri') }]);
+  });
+});

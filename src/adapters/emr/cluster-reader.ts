@@ -43,6 +43,7 @@ export class SdkClusterReader implements ClusterReader {
       applications: (cluster.Applications ?? []).filter((a) => a.Name).map((a) => ({ name: a.Name!, ...(a.Version ? { version: a.Version } : {}) })),
       ...(profile ? { instanceProfile: instanceProfileName(profile) } : {}),
       ...(cluster.SecurityConfiguration ? { securityConfiguration: cluster.SecurityConfiguration } : {}),
+      ...(cluster.LogUri ? { logUri: cluster.LogUri } : {}),
       ...(collectionType ? { collectionType } : {}),
       primaryNodes: collectionType === 'INSTANCE_FLEET' ? await this.primaryFleet(cluster.Id) : await this.primaryGroup(cluster.Id),
     });
