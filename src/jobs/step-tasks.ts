@@ -21,7 +21,7 @@ import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
 import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
-import { DEFAULT_POLLING, isTaskTokenShaped, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
+import { DEFAULT_POLLING, isTaskTokenShaped, POLLING_LIMITS, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
 export type { TaskResult } from './workflow-input';
 export interface PollInput extends WorkflowInput {
@@ -344,7 +344,11 @@ export class StepTasks {
     // The States Language: a Task's HeartbeatSeconds MUST be smaller than its TimeoutSeconds. So a wait shortened by
     // the deadline has a heartbeat under it, and one with under 2 s left waits 2 s (the deadline is enforced 1 s later).
     const timeoutSeconds = Math.max(2, this.untilDeadline(job, MAX_WAIT_SECONDS));
-    const heartbeatSeconds = Math.min(input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds, timeoutSeconds - 1);
+    // A cluster of another account: EMR puts its step events on that account's bus, and nothing need forward them
+    // here, so its wait ends (a heartbeat timeout) at the polling's longest interval, and PollStep looks at the step.
+    const eventless = this.deps.config.clusters.some((c) => c.id === job.clusterId && c.accessRole);
+    const cap = eventless ? Math.max(POLLING_LIMITS.minHeartbeatSeconds, input.polling.maxSeconds) : Infinity;
+    const heartbeatSeconds = Math.min(input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds, cap, timeoutSeconds - 1);
     return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds, heartbeatSeconds };
   }
 }

@@ -353,6 +353,9 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
   const stepRule = { name: 'emr-gateway-step-status', eventPattern: stepStatusRulePattern(config.clusters.map((c) => c.id)), target: (event: BusEvent) => link.stepEvent(event) };
   const events = new LocalEventBus(config, (name, event) => link.gateway().triggers().fireEvent(name, event), [stepRule]);
   const clusterNames = new Map(config.clusters.map((c) => [c.id, c.name ?? c.id]));
+  // EMR puts a cluster's step events on its own account's default bus: the local EventBridge is the gateway account's,
+  // and nothing forwards another account's to it (in AWS a rule in that account would), so those never arrive here.
+  const ownAccountClusters = new Set(config.clusters.filter((c) => (c.account ?? config.account) === config.account).map((c) => c.id));
   const emr = new LocalEmr({
     dataDir,
     region: config.region,
@@ -360,7 +363,9 @@ function createEmulators(config: GatewayConfig, dataDir: string, env: NodeJS.Pro
     partition: config.partition,
     env,
     // EMR's "Step Status Change" events go onto the local EventBridge, whose rule delivers them to the gateway.
-    onStepChange: (step) => events.publishServiceEvent(stepStatusChangeEvent(step, clusterNames.get(step.clusterId) ?? step.clusterId)),
+    onStepChange: (step) => {
+      if (ownAccountClusters.has(step.clusterId)) events.publishServiceEvent(stepStatusChangeEvent(step, clusterNames.get(step.clusterId) ?? step.clusterId));
+    },
     holdSteps: true,
     stepCredentials: (step, cluster, securityConfiguration) => stepCredentials.forStep(step, cluster, securityConfiguration),
     runtimeRoleCredentials: (request, cluster, securityConfiguration) => stepCredentials.forRuntimeRole(request, cluster, securityConfiguration),

@@ -81,6 +81,16 @@ it("a job on the second account's cluster under that account's runtime role comp
   expect([...stack.sts.sessions.values()].some((s) => s.roleArn === ACCESS_ROLE && s.sourceIdentity === 'alice')).toBe(true);
 });
 
+it("a longer job there ends as promptly: its step events stay in that account (nothing forwards them), so the gateway looks at the step itself", async () => {
+  const { jobId } = await alice.submit(job(['sleep', '3']));
+  const started = Date.now();
+  await until(async () => ((await alice.getJob(jobId)).status === 'RUNNING' ? true : undefined), 30_000);
+  // Not the 180 s of a wait for an event: the wait's heartbeat is the polling's longest interval (1 s here).
+  const done = await finished(alice, jobId, 20_000);
+  expect(done.status).toBe('COMPLETED');
+  expect(Date.now() - started).toBeLessThan(15_000);
+});
+
 it("an interactive session on the second account's cluster: issued through the access role, for that account's runtime role, as alice", async () => {
   const opened = await alice.openSession({ clusterId: PARTNER_CLUSTER, executionRoleArn: PARTNER_ETL });
   expect(opened).toMatchObject({ clusterId: PARTNER_CLUSTER, executionRoleArn: PARTNER_ETL });
