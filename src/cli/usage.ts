@@ -28,13 +28,14 @@ export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM 
 Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the
 standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance roles):
   emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [--timeout SECONDS] [--action-on-failure A]
+                     [--retry N [--retry-interval S] [--retry-backoff X] [--retry-on STATES]]
                      [--tag KEY=VALUE ...] [--idempotency-key KEY] [--wait]
       STEP is one of:  -- COMMAND ARGS...             a command (command-runner.jar), e.g. -- bash -c 'echo hi'
                        --spark -- SPARK_SUBMIT_ARGS...  spark-submit with these arguments
                        --hive SCRIPT [-- ARGS...]        a Hive script (s3://... or an absolute path)
                        --jar JAR [--main-class C] [-- ARGS...]
       Without --idempotency-key one is generated and printed: repeat it to retry safely.
-  emr-gateway status JOB_ID             the job: status, EMR step and state, role, caller, times, failure
+  emr-gateway status JOB_ID             the job: status, EMR step and state, attempts, role, caller, times, failure
   emr-gateway wait JOB_ID               follow the job to its end, with live progress
   emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait]
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
@@ -110,6 +111,12 @@ Flags:
   --name NAME                the step's name
   --timeout SECONDS          end the job TIMED_OUT after this long
   --action-on-failure A      one of ${ACTIONS_ON_FAILURE.join(' ')}, as the cluster allows (default CONTINUE)
+  --retry N                  up to N attempts in all (1-10), each a new EMR step under the same decision; the job
+                             ends with the last attempt's outcome; a cancel or --timeout ends the retries
+  --retry-interval SECONDS   the pause after a failed attempt (1-3600, default 60)
+  --retry-backoff X          multiply the pause by X after each attempt (1-4, default 1; at most an hour)
+  --retry-on STATES          the EMR states that are retried: FAILED (default), INTERRUPTED or FAILED,INTERRUPTED
+                             (a cancelled or rejected job never is). Without --retry the cluster's defaultRetry applies.
   --tag KEY=VALUE            a job tag (repeatable)
   --idempotency-key KEY      without one, one is generated and printed: repeat it to retry safely
   --wait                     follow the job to its end (live status); the exit code is then the job's
@@ -124,7 +131,9 @@ ${EXITS} With --wait: 0 completed, 1 failed, cancelled or timed out.`,
 
   status: `Usage: emr-gateway status JOB_ID [flags]
 
-The job: status, EMR step and state, runtime role, cluster, caller, decision, times, failure.
+The job: status, EMR step and state, runtime role, cluster, caller, decision, times, failure; with a retry
+policy, the attempt it is on and each attempt's step, state, times and failure (between attempts the status stays
+PENDING and the next attempt's time is shown).
 
 ${CONNECTION}
 
@@ -132,8 +141,8 @@ ${EXITS}`,
 
   wait: `Usage: emr-gateway wait JOB_ID [flags]
 
-Follows the job to its end: on a terminal one live line (state, elapsed time), otherwise a line per change
-on stderr; then the job as \`status\` shows it.
+Follows the job to its end: on a terminal one live line (state, attempt, elapsed time), otherwise a line per
+change on stderr (each attempt of a job with retries is one); then the job as \`status\` shows it.
 
 ${CONNECTION}
 
@@ -141,7 +150,8 @@ Exit codes: 0 completed, 1 failed, cancelled or timed out, 3 denied (REJECTED) o
 
   cancel: `Usage: emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait] [flags]
 
-Cancels the job's step (EMR CancelSteps), or the job before its step is submitted.
+Cancels the job's step (EMR CancelSteps), or the job before its step is submitted; between the attempts of a
+job with retries, the job ends CANCELLED at once and no further attempt starts.
   --mode SEND_INTERRUPT      SIGTERM, then SIGKILL (default)
   --mode TERMINATE_PROCESS   SIGKILL
   --wait                     follow the job to its end
