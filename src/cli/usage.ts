@@ -41,7 +41,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
       T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
   emr-gateway audit JOB_ID|SESSION_ID [--verify]   the audit events; --verify checks the hash chain here
-  emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--follow]   the step's log, from the cluster's LogUri
+  emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--attempt N] [--follow]   the step's log, from the cluster's LogUri
   emr-gateway ui JOB_ID [--open]        a link to the job's Spark UI or application history, under its role
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
@@ -305,15 +305,18 @@ Flags:
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed (or no credentials), 2 bad usage or configuration.`,
 
-  logs: `Usage: emr-gateway logs JOB_ID [--stream stdout|stderr|controller|syslog] [--stderr] [--tail N] [--follow] [flags]
+  logs: `Usage: emr-gateway logs JOB_ID [--stream stdout|stderr|controller|syslog] [--stderr] [--tail N] [--attempt N] [--follow] [flags]
 
 The step's log as EMR archives it under the cluster's LogUri (S3), read by the gateway (GET /jobs/{id}/logs) for
 whoever may read the job, in AWS and on the local stack alike. Default: the last 1000 lines of stdout.
   --stream NAME   stdout (default), stderr, controller (EMR's account of the step) or syslog; --stderr: stderr
   --tail N        the last N lines (1-10000)
+  --attempt N     a job with retries: the log of attempt N's step (default: the current attempt's, or between
+                  attempts the last one's)
   --follow, -f    go on printing what the step writes until the job has ended (EMR uploads a running step's
                   logs every few minutes, the local EMR every second; on EMR the last upload can come a few
-                  minutes after the step has ended: run logs again then for the end)
+                  minutes after the step has ended: run logs again then for the end); a job with retries:
+                  each attempt's log in turn, from the attempt it is on
   --output json   the API's answer (lines, offsets, whether more follows or lines were cut)
 Exit 4 when the job or its log is not there (yet: code LogNotYetWritten).
 

@@ -6,6 +6,7 @@ import * as z from '../util/zod';
 import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
 import { clusterIdField, executionRoleArnField, strictObject } from '../jobs/request';
+import { RETRY_LIMITS } from '../jobs/retry';
 import { STEP_LOG_LIMITS, STEP_LOG_STREAMS } from '../jobs/step-logs';
 import { describeValue } from '../util/validation';
 import { SESSION_DURATION, SESSION_STATUSES } from '../sessions/model';
@@ -43,6 +44,7 @@ export const cancelQuerySchema = z.strictObject({
 });
 
 const TAIL = `must be a whole number from 1 to ${STEP_LOG_LIMITS.maxLines}`;
+const ATTEMPT = `must be a whole number from 1 to ${RETRY_LIMITS.maxAttempts}: one of the job's attempts`;
 const OFFSET = 'must be a whole number of bytes, 0 or more (a previous answer\'s nextOffset)';
 
 export const logsQuerySchema = z.strictObject({
@@ -54,6 +56,10 @@ export const logsQuerySchema = z.strictObject({
   offset: z.described(
     z.optional(z.coerce.number({ error: OFFSET }).check(z.int({ error: OFFSET }), z.gte(0, { error: OFFSET }), z.lte(Number.MAX_SAFE_INTEGER, { error: OFFSET }))),
     `The lines from this byte offset of the uncompressed log on, at most ${STEP_LOG_LIMITS.maxLines} lines and ${STEP_LOG_LIMITS.maxBytes} bytes of them: pass the previous answer's nextOffset to follow a running step. Not with tail.`,
+  ),
+  attempt: z.described(
+    z.optional(z.coerce.number({ error: ATTEMPT }).check(z.int({ error: ATTEMPT }), z.gte(1, { error: ATTEMPT }), z.lte(RETRY_LIMITS.maxAttempts, { error: ATTEMPT }))),
+    "A job with retries: which attempt's step (see the job's attempts). Default: the current attempt's, or between attempts the last one's.",
   ),
 });
 

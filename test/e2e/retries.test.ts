@@ -80,6 +80,14 @@ it('a step that fails twice and succeeds on its third attempt: COMPLETED, three 
   for (const [i, id] of stepIds.entries()) expect(status.stdout).toMatch(new RegExp(`#${i + 1}\\s+${id}\\s+${i < 2 ? 'FAILED' : 'COMPLETED'}`));
   expect(status.stdout).toContain('flaky failure 1');
 
+  // Each attempt's log: by ?attempt=N (API) and --attempt N (CLI); the current attempt's without.
+  const firstLog = await alice.logs(jobId, { stream: 'stderr', attempt: 1 });
+  expect(firstLog).toMatchObject({ stepId: stepIds[0], lines: ['flaky failure 1'] });
+  expect(await alice.logs(jobId)).toMatchObject({ stepId: stepIds[2], lines: ['run 3', 'done'] });
+  const secondLog = await cli('logs', jobId, '--attempt', '2', '--stderr');
+  expect(secondLog).toMatchObject({ code: 0, stdout: 'flaky failure 2\n' });
+  expect(await cli('logs', jobId, '--attempt', '4')).toMatchObject({ code: 4, stderr: expect.stringContaining(`job ${jobId} has no attempt 4 (it is on attempt 3)`) as unknown });
+
   // The trail: every attempt recorded under the one decision; verified by the gateway, here, and by the CLI.
   const trail = await alice.audit(jobId);
   expect(trail.verification).toMatchObject({ ok: true, macs: 'verified' });
@@ -103,6 +111,9 @@ it('`submit --retry` with a policy in the request; a cancel during the pause bet
   }, 30_000);
   expect(between).toMatchObject({ status: 'PENDING', attempt: 1, step: {}, attempts: [{ attempt: 1, state: 'FAILED' }] });
   expect(Date.parse(between.nextAttemptAt!) - Date.now()).toBeGreaterThan(500_000);
+  // Between attempts, the logs are the last attempt's (why it failed), not a 404 for a step not there yet.
+  const log = await until(() => alice.logs(jobId, { stream: 'stderr' }).catch(() => undefined), 20_000);
+  expect(log).toMatchObject({ stepId: between.attempts![0]!.stepId, lines: ['flaky failure 1'] });
   const cancelled = await cli('cancel', jobId, '--output', 'json');
   expect(cancelled.code).toBe(0);
   expect(JSON.parse(cancelled.stdout)).toMatchObject({ status: 'CANCELLED' });
@@ -113,4 +124,14 @@ it('`submit --retry` with a policy in the request; a cancel during the pause bet
   const trail = await alice.audit(jobId);
   expect(trail.verification).toMatchObject({ ok: true });
   expect(trail.events.map((e) => e.type).filter((t) => t !== 'STATE_CHANGED')).toEqual(['DECISION', 'SUBMITTED', 'ATTEMPT_ENDED', 'CANCEL_REQUESTED', 'CANCELLED']);
+});
+
+it('`logs --follow` follows each attempt\'s log in turn, to the job\'s end', async () => {
+  const counter = join(work, 'follow-count');
+  const { jobId } = await alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'followed', step: { type: 'command', args: flaky(counter, 2) }, retry: { maxAttempts: 2, intervalSeconds: 2 } });
+  const followed = await cli('logs', jobId, '--follow');
+  expect(followed.code).toBe(0);
+  expect(followed.stdout).toBe('run 1\nrun 2\ndone\n');
+  expect(followed.stderr).toContain('(attempt 2)');
+  expect(await finished(alice, jobId)).toMatchObject({ status: 'COMPLETED', attempt: 2 });
 });
