@@ -17,7 +17,7 @@ import { verifiedTrail } from '../support/audit';
 import { GATEWAY_CONFIG_YAML } from '../support/config';
 import { crash, crashAfterEvent } from '../support/faults';
 import { ALICE, CLUSTER, role, runnerExecutions, startGateway, submitBody, untilDue, type GatewayOptions, type TestGateway } from '../support/gateway';
-import { untilJob } from '../support/wait';
+import { until, untilJob } from '../support/wait';
 
 jest.setTimeout(30_000);
 
@@ -77,6 +77,9 @@ describe('a flaky step', () => {
     // One decision for all of them: no attempt is decided again.
     expect(events.filter((e) => e.type === 'DECISION')).toHaveLength(1);
     expect(gw.runner.executions.get(job.jobId)?.status).toBe('SUCCEEDED');
+    // The path through the state machine: each retry through RetryDue? and the WaitToRetry pause back to SubmitStep.
+    const states = gw.history(job.jobId).filter((e) => String(e.type).endsWith('StateEntered')).map((e) => (e.stateEnteredEventDetails as { name: string }).name);
+    expect(states.filter((name) => ['SubmitStep', 'RetryDue?', 'WaitToRetry'].includes(name))).toEqual(['SubmitStep', 'RetryDue?', 'WaitToRetry', 'SubmitStep', 'RetryDue?', 'WaitToRetry', 'SubmitStep']);
   });
 
   it('fails on every attempt: the job ends FAILED with the last attempt\'s details once maxAttempts are spent', async () => {
@@ -214,6 +217,37 @@ describe('completion events lost: the reconciler', () => {
   });
 });
 
+describe('an execution lost during the pause between attempts (a stop of the local stack)', () => {
+  beforeEach(() => start());
+
+  it('the reconciler follows the job with a new execution, which runs the next attempt when it is due, to the end', async () => {
+    gw.emr.queue.push({ script: ['FAILED'] }, { script: ['RUNNING', 'COMPLETED'] });
+    // The execution is stopped during its pause (WaitToRetry, skipped here): at its next SubmitStep, which never runs.
+    let stops = 0;
+    gw.beforeSubmit = async (jobId) => {
+      if ((await gw.jobs.get(jobId))?.nextAttemptAt === undefined || stops++ > 0) return;
+      gw.runner.abort(jobId);
+      throw new Error('the execution was stopped');
+    };
+    const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ retry: retry({ intervalSeconds: 3600 }) }) });
+    const between = await untilJob(gw.jobs, job.jobId, (j) => j.nextAttemptAt !== undefined);
+    await until(async () => (gw.runner.executions.get(job.jobId)?.status === 'ABORTED' ? true : undefined), { what: 'the execution aborted' });
+    expect(await gw.jobs.get(job.jobId)).toMatchObject({ status: 'PENDING', nextAttemptAt: between.nextAttemptAt });
+    gw.clock.advance(600); // past the reconciler's idle time, still within the pause
+    // A SubmitStep before the next attempt is due adds nothing and answers the rest of the pause (WaitToRetry's next wait).
+    const early = await gw.workflow.submit({ jobId: job.jobId, polling: DEFAULT_POLLING });
+    expect(early).toMatchObject({ done: false, status: 'PENDING', retryInSeconds: Math.round((Date.parse(between.nextAttemptAt!) - gw.clock.now().getTime()) / 1000) });
+    expect(early.retryInSeconds).toBeGreaterThan(2900);
+    expect(gw.emr.calls('AddJobFlowSteps')).toBe(1);
+    expect((await gw.reconciler.run()).repaired).toEqual([{ jobId: job.jobId, action: 'refollowed', execution: job.jobId, found: 'ABORTED', next: `${job.jobId}-2` }]);
+    const finished = await gw.finish(job.jobId);
+    expect(finished).toMatchObject({ status: 'COMPLETED', attempt: 2, execution: `${job.jobId}-2` });
+    expect(Date.parse(finished!.submittedAt!)).toBeGreaterThanOrEqual(Date.parse(between.nextAttemptAt!));
+    expect(gw.emr.calls('AddJobFlowSteps')).toBe(2);
+    expect(await trail(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'ATTEMPT_ENDED', 'RECONCILED', 'ATTEMPT_STARTED', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+  });
+});
+
 describe('cancel', () => {
   beforeEach(() => start());
 
@@ -288,6 +322,11 @@ describe('the request and the policy', () => {
     const denied = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ retry: retry({ maxAttempts: 4 }) }) }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(ForbiddenError);
     expect((denied as ForbiddenError).message).toMatch(/AtMostThreeAttempts/);
+    const deniedId = (denied as ForbiddenError).details?.jobId as string;
+    expect(await gw.jobs.get(deniedId)).toMatchObject({ status: 'REJECTED', request: { retry: { maxAttempts: 4 } } });
+    const [decision] = await gw.audit.list(deniedId);
+    expect(decision).toMatchObject({ type: 'DECISION', decision: { result: 'ExplicitlyDenied' } });
+    expect(gw.emr.calls('AddJobFlowSteps')).toBe(0);
     const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ name: 'three', retry: retry({ maxAttempts: 3 }) }) });
     expect(job.status).toBe('ACCEPTED');
   });
@@ -300,6 +339,18 @@ describe('the request and the policy', () => {
     const optedOut = await submitAndFinish(submitBody({ name: 'once', retry: { maxAttempts: 1, intervalSeconds: 1 } }));
     expect(optedOut).toMatchObject({ status: 'FAILED' });
     expect(gw.emr.calls('AddJobFlowSteps')).toBe(3);
+  });
+
+  it("GET /roles asks the policy as a default submission there would be asked: with the cluster's defaultRetry", async () => {
+    await gw.stop();
+    // No retries at all for team A: the analytics cluster's default (2 attempts) is then refused, the plain one's (none) not.
+    await start({ configYaml: LIMITED.replace("'3'", "'1'").replace('"3"', '"1"') });
+    const [analytics, plain] = gw.service.roles({ callerArn: ALICE });
+    expect(analytics).toMatchObject({ clusterId: CLUSTER, roles: [] });
+    expect(plain?.roles.map((r) => r.roleArn)).toEqual([role('CallerTeamRoleETL')]);
+    await expect(gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody() })).rejects.toThrow(ForbiddenError);
+    const { job } = await gw.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ retry: { maxAttempts: 1, intervalSeconds: 1 } }) });
+    expect(job.status).toBe('ACCEPTED');
   });
 
   it('bad retry policies are 400s naming the field', async () => {
