@@ -78,7 +78,7 @@ export async function main(): Promise<void> {
     const sealer = new TestSealer();
     const service = new JobService({
       config, engine, jobs: store, audit: new InMemoryAuditLog(clock.now, sealer), sealer, digests: new DigestVerifier(new InMemoryDigestStore(), new TestDigestSigner()), workflow: new RecordingStarter(),
-      tasks: { sendCancel: () => Promise.reject(new Error('no cancels here')), fail: () => Promise.reject(new Error('no failures here')) },
+      tasks: { sendCancel: () => Promise.reject(new Error('no cancels here')), fail: () => Promise.reject(new Error('no failures here')), cancelBetweenAttempts: () => Promise.reject(new Error('no cancels here')) },
       polling: DEFAULT_POLLING, now: clock.now,
     });
     for (const size of SIZES) {

@@ -16,6 +16,8 @@ export const GATEWAY_CONTEXT_KEYS = {
   executionRoleArn: 'elasticmapreduce:ExecutionRoleArn',
   stepType: 'emr-gateway:StepType',
   actionOnFailure: 'emr-gateway:ActionOnFailure',
+  /** Numeric: the attempts a submission asks for in all (its retry policy's maxAttempts, the cluster's default, or 1). */
+  retryMaxAttempts: 'emr-gateway:RetryMaxAttempts',
 } as const;
 
 /**

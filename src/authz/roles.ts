@@ -17,6 +17,8 @@ export interface RolesForRequest extends Requester {
   stepTypes: readonly string[];
   /** The actionOnFailure a default submission carries. */
   actionOnFailure: string;
+  /** The attempts a default submission asks for (the cluster's defaultRetry); 1 when absent. */
+  retryMaxAttempts?: number;
 }
 
 export function rolesFor(engine: PolicyEngine, request: RolesForRequest): RoleOption[] {
@@ -24,7 +26,7 @@ export function rolesFor(engine: PolicyEngine, request: RolesForRequest): RoleOp
     const stepTypes: string[] = [];
     let shown: Decision | undefined;
     for (const stepType of request.stepTypes) {
-      const decision = engine.evaluate(submissionRequest(request, request.clusterArn, { executionRoleArn: roleArn, stepType, actionOnFailure: request.actionOnFailure }));
+      const decision = engine.evaluate(submissionRequest(request, request.clusterArn, { executionRoleArn: roleArn, stepType, actionOnFailure: request.actionOnFailure, ...(request.retryMaxAttempts !== undefined ? { retryMaxAttempts: request.retryMaxAttempts } : {}) }));
       if (decision.allowed) {
         stepTypes.push(stepType);
         shown ??= decision;

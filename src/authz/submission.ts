@@ -21,6 +21,8 @@ export interface Submission {
   executionRoleArn: string;
   stepType: string;
   actionOnFailure: string;
+  /** The attempts asked for in all, the first included (retry.maxAttempts); 1, no retry, when absent. */
+  retryMaxAttempts?: number;
   tags?: Readonly<Record<string, string>>;
 }
 
@@ -31,6 +33,8 @@ export function submissionContext(submission: Submission): Record<string, Contex
     [GATEWAY_CONTEXT_KEYS.executionRoleArn]: submission.executionRoleArn,
     [GATEWAY_CONTEXT_KEYS.stepType]: submission.stepType,
     [GATEWAY_CONTEXT_KEYS.actionOnFailure]: submission.actionOnFailure,
+    // Always set, so a Numeric* condition limiting retries also holds for a submission without any.
+    [GATEWAY_CONTEXT_KEYS.retryMaxAttempts]: String(submission.retryMaxAttempts ?? 1),
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
   };

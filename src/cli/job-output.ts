@@ -21,6 +21,20 @@ export function elapsed(from: string, to: Date = new Date()): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+/** One attempt: its step, state, times and why it failed. */
+function attemptLine(a: NonNullable<JobView['attempts']>[number]): string {
+  const f = a.failureDetails;
+  const why = f ? [f.reason === EMR_UNKNOWN_REASON ? undefined : f.reason, f.message].filter(Boolean).join(' — ') : '';
+  return [a.stepId, a.state ?? 'not yet seen', a.submittedAt && `from ${a.submittedAt}`, a.endedAt && `to ${a.endedAt}`].filter(Boolean).join('  ') + (why ? `  ${why}` : '');
+}
+
+/** The state a follower shows: the job's status, EMR's state if it differs, and the attempt of a job with retries. */
+export function followState(job: JobView): string {
+  const emr = job.step.state && job.step.state !== job.status ? ` (EMR ${job.step.state})` : '';
+  const attempt = job.retry ? ` attempt ${job.attempt ?? 1}/${job.retry.maxAttempts}${job.nextAttemptAt ? `, next at ${job.nextAttemptAt}` : ''}` : '';
+  return `${job.status}${emr}${attempt}`;
+}
+
 export function renderJob(job: JobView): string {
   const pairs: [string, string][] = [
     ['Job', job.jobId],
@@ -36,6 +50,11 @@ export function renderJob(job: JobView): string {
   if (job.submittedAt) pairs.push(['Submitted', job.submittedAt]);
   if (job.finishedAt) pairs.push(['Finished', `${job.finishedAt} (after ${elapsed(job.createdAt, new Date(job.finishedAt))})`]);
   if (job.timeoutSeconds) pairs.push(['Timeout', `${job.timeoutSeconds}s`]);
+  if (job.retry) {
+    const { maxAttempts, intervalSeconds, backoff, on } = job.retry;
+    pairs.push(['Attempt', `${job.attempt ?? 1} of ${maxAttempts}${job.nextAttemptAt ? `, the next at ${job.nextAttemptAt}` : ''} (retry on ${on.join(', ')} after ${intervalSeconds}s${backoff !== 1 ? `, ×${backoff} each time` : ''})`]);
+    for (const a of job.attempts ?? []) pairs.push([`  #${a.attempt}`, attemptLine(a)]);
+  }
   if (job.cancelRequested) pairs.push(['Cancel', `${job.cancelRequested.mode} requested by ${job.cancelRequested.by} at ${job.cancelRequested.at}`]);
   const f = job.failureDetails;
   // EMR's "Unknown Error." is its placeholder when it found no cause: the message and the log say what happened.

@@ -28,13 +28,14 @@ export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM 
 Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the
 standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance roles):
   emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [--timeout SECONDS] [--action-on-failure A]
+                     [--retry N [--retry-interval S] [--retry-backoff X] [--retry-on STATES]]
                      [--tag KEY=VALUE ...] [--idempotency-key KEY] [--wait]
       STEP is one of:  -- COMMAND ARGS...             a command (command-runner.jar), e.g. -- bash -c 'echo hi'
                        --spark -- SPARK_SUBMIT_ARGS...  spark-submit with these arguments
                        --hive SCRIPT [-- ARGS...]        a Hive script (s3://... or an absolute path)
                        --jar JAR [--main-class C] [-- ARGS...]
       Without --idempotency-key one is generated and printed: repeat it to retry safely.
-  emr-gateway status JOB_ID             the job: status, EMR step and state, role, caller, times, failure
+  emr-gateway status JOB_ID             the job: status, EMR step and state, attempts, role, caller, times, failure
   emr-gateway wait JOB_ID               follow the job to its end, with live progress
   emr-gateway rerun JOB_ID [--param NAME=VALUE ...] [--idempotency-key KEY] [--wait]
       a new job from the job's request, decided again as you; --param overrides a template's parameter
@@ -42,7 +43,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway list [--status S] [--cluster ID] [--caller ARN] [--from T] [--to T] [--limit N] [--next-token T] [--all]
       T: an ISO 8601 time with its zone (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00) or a day (2026-12-01, UTC).
   emr-gateway audit JOB_ID|SESSION_ID [--verify]   the audit events; --verify checks the hash chain here
-  emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--follow]   the step's log, from the cluster's LogUri
+  emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--attempt N] [--follow]   the step's log, from the cluster's LogUri
   emr-gateway ui JOB_ID [--open]        a link to the job's Spark UI or application history, under its role
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
@@ -112,6 +113,12 @@ Flags:
   --name NAME                the step's name
   --timeout SECONDS          end the job TIMED_OUT after this long
   --action-on-failure A      one of ${ACTIONS_ON_FAILURE.join(' ')}, as the cluster allows (default CONTINUE)
+  --retry N                  up to N attempts in all (1-10), each a new EMR step under the same decision; the job
+                             ends with the last attempt's outcome; a cancel or --timeout ends the retries
+  --retry-interval SECONDS   the pause after a failed attempt (1-3600, default 60)
+  --retry-backoff X          multiply the pause by X after each attempt (1-4, default 1; at most an hour)
+  --retry-on STATES          the EMR states that are retried: FAILED (default), INTERRUPTED or FAILED,INTERRUPTED
+                             (a cancelled or rejected job never is). Without --retry the cluster's defaultRetry applies.
   --tag KEY=VALUE            a job tag (repeatable)
   --idempotency-key KEY      without one, one is generated and printed: repeat it to retry safely
   --wait                     follow the job to its end (live status); the exit code is then the job's
@@ -126,7 +133,9 @@ ${EXITS} With --wait: 0 completed, 1 failed, cancelled or timed out.`,
 
   status: `Usage: emr-gateway status JOB_ID [flags]
 
-The job: status, EMR step and state, runtime role, cluster, caller, decision, times, failure.
+The job: status, EMR step and state, runtime role, cluster, caller, decision, times, failure; with a retry
+policy, the attempt it is on and each attempt's step, state, times and failure (between attempts the status stays
+PENDING and the next attempt's time is shown).
 
 ${CONNECTION}
 
@@ -134,8 +143,8 @@ ${EXITS}`,
 
   wait: `Usage: emr-gateway wait JOB_ID [flags]
 
-Follows the job to its end: on a terminal one live line (state, elapsed time), otherwise a line per change
-on stderr; then the job as \`status\` shows it.
+Follows the job to its end: on a terminal one live line (state, attempt, elapsed time), otherwise a line per
+change on stderr (each attempt of a job with retries is one); then the job as \`status\` shows it.
 
 ${CONNECTION}
 
@@ -158,7 +167,8 @@ ${EXITS} With --wait: 0 completed, 1 failed, cancelled or timed out.`,
 
   cancel: `Usage: emr-gateway cancel JOB_ID [--mode SEND_INTERRUPT|TERMINATE_PROCESS] [--wait] [flags]
 
-Cancels the job's step (EMR CancelSteps), or the job before its step is submitted.
+Cancels the job's step (EMR CancelSteps), or the job before its step is submitted; between the attempts of a
+job with retries, the job ends CANCELLED at once and no further attempt starts.
   --mode SEND_INTERRUPT      SIGTERM, then SIGKILL (default)
   --mode TERMINATE_PROCESS   SIGKILL
   --wait                     follow the job to its end
@@ -313,15 +323,18 @@ Flags:
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed (or no credentials), 2 bad usage or configuration.`,
 
-  logs: `Usage: emr-gateway logs JOB_ID [--stream stdout|stderr|controller|syslog] [--stderr] [--tail N] [--follow] [flags]
+  logs: `Usage: emr-gateway logs JOB_ID [--stream stdout|stderr|controller|syslog] [--stderr] [--tail N] [--attempt N] [--follow] [flags]
 
 The step's log as EMR archives it under the cluster's LogUri (S3), read by the gateway (GET /jobs/{id}/logs) for
 whoever may read the job, in AWS and on the local stack alike. Default: the last 1000 lines of stdout.
   --stream NAME   stdout (default), stderr, controller (EMR's account of the step) or syslog; --stderr: stderr
   --tail N        the last N lines (1-10000)
+  --attempt N     a job with retries: the log of attempt N's step (default: the current attempt's, or between
+                  attempts the last one's)
   --follow, -f    go on printing what the step writes until the job has ended (EMR uploads a running step's
                   logs every few minutes, the local EMR every second; on EMR the last upload can come a few
-                  minutes after the step has ended: run logs again then for the end)
+                  minutes after the step has ended: run logs again then for the end); a job with retries:
+                  each attempt's log in turn, from the attempt it is on
   --output json   the API's answer (lines, offsets, whether more follows or lines were cut)
 Exit 4 when the job or its log is not there (yet: code LogNotYetWritten).
 

@@ -215,8 +215,11 @@ export class GatewayClient {
     return this.request('GET', `jobs/${encodeURIComponent(jobId)}/audit`, auditResponseSchema);
   }
 
-  /** GET /jobs/{id}/logs: the last `tail` lines of a step log, or the lines from `offset` on (a previous answer's nextOffset). */
-  logs(jobId: string, options: { stream?: StepLogStreamName; tail?: number; offset?: number } = {}): Promise<StepLogsResponse> {
+  /**
+   * GET /jobs/{id}/logs: the last `tail` lines of a step log, or the lines from `offset` on (a previous answer's
+   * nextOffset); of the step of `attempt`, for a job with retries (default: the current attempt's).
+   */
+  logs(jobId: string, options: { stream?: StepLogStreamName; tail?: number; offset?: number; attempt?: number } = {}): Promise<StepLogsResponse> {
     const query = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     return this.request('GET', `jobs/${encodeURIComponent(jobId)}/logs`, logsResponseSchema, { query });
   }

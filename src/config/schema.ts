@@ -2,6 +2,7 @@
 import * as z from '../util/zod';
 import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, EXTERNAL_ID, logUriProblem, PRINCIPAL_ARN, REGION, ROLE_ARN } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
+import { retryPolicySchema } from '../jobs/retry';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
 /** An EMR release label, emr-MAJOR.MINOR.PATCH (RunJobFlow's ReleaseLabel). */
@@ -60,6 +61,12 @@ const clusterSchema = z.strictObject({
       [DEFAULT_ACTION_ON_FAILURE],
     ),
     'the actionOnFailure values requests may ask for on this cluster',
+  ),
+  // Applied to a request (or a template's) that has no `retry` of its own, before the decision, so a policy's
+  // emr-gateway:RetryMaxAttempts sees it; `retry: {maxAttempts: 1, ...}` in a request opts out.
+  defaultRetry: z.described(
+    z.optional(retryPolicySchema()),
+    "the retry policy of a job submitted without one ({maxAttempts, intervalSeconds, backoff?, on?}); not applied to a step whose actionOnFailure terminates the cluster",
   ),
   // How the local EMR makes the cluster (in AWS the cluster is what it is: `emr-gateway doctor` checks it).
   local: z.described(

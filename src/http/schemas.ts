@@ -6,6 +6,7 @@ import * as z from '../util/zod';
 import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
 import { clusterIdField, executionRoleArnField, strictObject } from '../jobs/request';
+import { RETRY_LIMITS } from '../jobs/retry';
 import { STEP_LOG_LIMITS, STEP_LOG_STREAMS } from '../jobs/step-logs';
 import { describeValue } from '../util/validation';
 import { SESSION_DURATION, SESSION_STATUSES } from '../sessions/model';
@@ -43,6 +44,7 @@ export const cancelQuerySchema = z.strictObject({
 });
 
 const TAIL = `must be a whole number from 1 to ${STEP_LOG_LIMITS.maxLines}`;
+const ATTEMPT = `must be a whole number from 1 to ${RETRY_LIMITS.maxAttempts}: one of the job's attempts`;
 const OFFSET = 'must be a whole number of bytes, 0 or more (a previous answer\'s nextOffset)';
 
 export const logsQuerySchema = z.strictObject({
@@ -54,6 +56,10 @@ export const logsQuerySchema = z.strictObject({
   offset: z.described(
     z.optional(z.coerce.number({ error: OFFSET }).check(z.int({ error: OFFSET }), z.gte(0, { error: OFFSET }), z.lte(Number.MAX_SAFE_INTEGER, { error: OFFSET }))),
     `The lines from this byte offset of the uncompressed log on, at most ${STEP_LOG_LIMITS.maxLines} lines and ${STEP_LOG_LIMITS.maxBytes} bytes of them: pass the previous answer's nextOffset to follow a running step. Not with tail.`,
+  ),
+  attempt: z.described(
+    z.optional(z.coerce.number({ error: ATTEMPT }).check(z.int({ error: ATTEMPT }), z.gte(1, { error: ATTEMPT }), z.lte(RETRY_LIMITS.maxAttempts, { error: ATTEMPT }))),
+    "A job with retries: which attempt's step (see the job's attempts). Default: the current attempt's, or between attempts the last one's.",
   ),
 });
 
@@ -82,6 +88,22 @@ const callerSchema = z.object({
   trigger: z.optional(z.string()),
 });
 
+const failureDetailsSchema = z.object({ reason: z.optional(z.string()), message: z.optional(z.string()), logFile: z.optional(z.string()) });
+const stateChangeReasonSchema = z.object({ code: z.optional(z.string()), message: z.optional(z.string()) });
+
+const attemptSchema = z.described(
+  z.object({
+    attempt: z.number(),
+    stepId: z.described(z.string(), "The attempt's EMR step: its name ends with [JOB_ID] for the first attempt, [JOB_ID#N] for attempt N."),
+    state: optionalString("The step's EMR state (the last one recorded)."),
+    submittedAt: z.optional(z.string()),
+    endedAt: z.optional(z.string()),
+    failureDetails: z.optional(failureDetailsSchema),
+    stateChangeReason: z.optional(stateChangeReasonSchema),
+  }),
+  'One attempt of a job with a retry policy: a new EMR step under the same decision.',
+);
+
 export const jobViewSchema = z.described(
   z.object({
     jobId: z.string(),
@@ -96,9 +118,16 @@ export const jobViewSchema = z.described(
     timeoutSeconds: z.optional(z.number()),
     tags: z.optional(z.record(z.string(), z.string())),
     decision: decisionSchema,
-    failureDetails: z.optional(z.object({ reason: z.optional(z.string()), message: z.optional(z.string()), logFile: z.optional(z.string()) })),
+    retry: z.described(
+      z.optional(z.object({ maxAttempts: z.number(), intervalSeconds: z.number(), backoff: z.number(), on: z.array(z.string()) })),
+      "The job's retry policy: the request's, or its cluster's defaultRetry (with the defaults filled in).",
+    ),
+    attempt: z.described(z.optional(z.number()), 'With a retry policy: the attempt the job is on (1, 2, ...). The status stays PENDING between attempts; the job ends with the last attempt\'s outcome.'),
+    attempts: z.described(z.optional(z.array(attemptSchema)), 'With a retry policy: every attempt so far, in order, the current one last once its step is added.'),
+    nextAttemptAt: optionalString('Between attempts (no step runs): when the next attempt is due. A cancel now ends the job CANCELLED at once.'),
+    failureDetails: z.optional(failureDetailsSchema),
     stateChangeReason: z.described(
-      z.optional(z.object({ code: z.optional(z.string()), message: z.optional(z.string()) })),
+      z.optional(stateChangeReasonSchema),
       "EMR's StateChangeReason for how the step ended, e.g. that EMR cancelled it because another step on the cluster failed with CANCEL_AND_WAIT.",
     ),
     cancelRequested: z.optional(z.object({ by: z.string(), mode: z.enum(CANCEL_MODES), at: z.string() })),

@@ -1,5 +1,5 @@
 /** What the API shows of a job: the record without its internals (hashes, versions, the raw request). */
-import type { Job } from '../jobs/model';
+import { attemptOf, betweenAttempts, type AttemptRecord, type Job } from '../jobs/model';
 import type { JobAppUi, JobLogs } from '../jobs/job-logs';
 import type { StepLogStream } from '../jobs/step-logs';
 import type { Session } from '../sessions/model';
@@ -43,6 +43,8 @@ export function jobView(job: Job): JobView {
     actionOnFailure: request.actionOnFailure,
     ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
     ...(request.tags ? { tags: request.tags } : {}),
+    ...(request.retry ? { retry: request.retry, attempt: attemptOf(job), attempts: attemptsView(job) } : {}),
+    ...(betweenAttempts(job) ? { nextAttemptAt: job.nextAttemptAt } : {}),
     decision: job.decision,
     ...(job.failureDetails ? { failureDetails: job.failureDetails } : {}),
     ...(job.stateChangeReason ? { stateChangeReason: job.stateChangeReason } : {}),
@@ -58,6 +60,22 @@ export function jobView(job: Job): JobView {
     ...(job.template ? { template: { name: job.template.name, parameters: { ...job.template.parameters } } } : {}),
     links: jobLinks(job.jobId),
   };
+}
+
+/** Every attempt of a job with a retry policy, in order: those that ended, then the current one, if its step was added. */
+function attemptsView(job: Job): AttemptRecord[] {
+  const ended = (job.attempts ?? []).map((a) => ({ ...a }));
+  if (!job.stepId) return ended;
+  const current: AttemptRecord = {
+    attempt: attemptOf(job),
+    stepId: job.stepId,
+    ...(job.emrState ? { state: job.emrState } : {}),
+    ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}),
+    ...(job.finishedAt ? { endedAt: job.finishedAt } : {}),
+    ...(job.failureDetails ? { failureDetails: job.failureDetails } : {}),
+    ...(job.stateChangeReason ? { stateChangeReason: job.stateChangeReason } : {}),
+  } as AttemptRecord;
+  return [...ended, current];
 }
 
 export const sessionLinks = (sessionId: string) => ({ self: `/sessions/${sessionId}`, audit: `/sessions/${sessionId}/audit` });

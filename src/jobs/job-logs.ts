@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config/validate';
 import { ConflictError, EmrRejectedError, NotFoundError, ValidationError } from '../errors';
 import { configuredClusterArn } from '../identifiers';
 import type { AppUiKind, AppUiLink, AppUiLinks } from './app-ui';
-import { isTerminal, type Job } from './model';
+import { attemptOf, betweenAttempts, isTerminal, type Job } from './model';
 import type { Caller, JobService } from './service';
 import { OffsetBeyondEndError, readStepLogWindow, stepLogLocation, type StepLogLocation, type StepLogQuery, type StepLogStore, type StepLogWindow } from './step-logs';
 
@@ -47,10 +47,10 @@ export class JobLogsService {
    * caller may read the job (the decision of GET /jobs/{id}). EMR archives the logs under the cluster's LogUri, as
    * configured (clusters[].logUri, which the gateway's IAM grant covers), every few minutes while the step runs.
    */
-  async logs(caller: Caller, jobId: string, query: StepLogQuery): Promise<JobLogs> {
+  async logs(caller: Caller, jobId: string, query: StepLogQuery & { attempt?: number }): Promise<JobLogs> {
     if (query.tail !== undefined && query.offset !== undefined) throw ValidationError.single('offset', 'give tail or offset, not both');
     const job = await this.deps.jobs.get(caller, jobId);
-    const stepId = this.stepOf(job);
+    const stepId = this.stepOf(job, query.attempt);
     const logUri = this.deps.config.clusters.find((c) => c.id === job.clusterId)?.logUri;
     if (logUri === undefined) {
       throw new NotFoundError(`cluster ${job.clusterId} has no logUri in the gateway's configuration (clusters[].logUri, the cluster's LogUri): its step logs cannot be read through the gateway`, { code: 'LogsNotConfigured' });
@@ -91,9 +91,19 @@ export class JobLogsService {
     }
   }
 
-  /** The job's EMR step, or why there is none to show (not submitted yet, or never). */
-  private stepOf(job: Job): string {
+  /**
+   * The job's EMR step, or why there is none to show (not submitted yet, or never). With retries: the step of
+   * `attempt`, if given, else the current attempt's, or between attempts the last one's (whose failure one wants to see).
+   */
+  private stepOf(job: Job, attempt?: number): string {
+    if (attempt !== undefined) {
+      const ended = job.attempts?.find((a) => a.attempt === attempt);
+      if (ended) return ended.stepId;
+      if (attempt !== attemptOf(job)) throw new NotFoundError(`job ${job.jobId} has no attempt ${attempt} (it is on attempt ${attemptOf(job)})`, { code: 'NoStep' });
+    }
     if (job.stepId) return job.stepId;
+    const last = job.attempts?.at(-1);
+    if (attempt === undefined && last && betweenAttempts(job)) return last.stepId;
     throw new NotFoundError(`job ${job.jobId} has no EMR step ${isTerminal(job.status) ? `(it ended ${job.status} before one was added)` : `yet (status ${job.status})`}`, { code: 'NoStep' });
   }
 }

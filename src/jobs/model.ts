@@ -55,6 +55,23 @@ export interface StateChangeReason {
   message?: string;
 }
 
+/** An attempt that has ended (its step ended and another attempt followed). */
+export interface AttemptRecord {
+  attempt: number;
+  stepId: string;
+  state: EmrStepState;
+  submittedAt?: string;
+  endedAt: string;
+  failureDetails?: FailureDetails;
+  stateChangeReason?: StateChangeReason;
+}
+
+/** The attempt a job is on (1 until a retry). */
+export const attemptOf = (job: Pick<Job, 'attempt'>): number => job.attempt ?? 1;
+
+/** Between attempts: the last attempt has ended, the next is due at nextAttemptAt, no step runs. */
+export const betweenAttempts = (job: Pick<Job, 'status' | 'stepId' | 'nextAttemptAt'>): boolean => !isTerminal(job.status) && !job.stepId && job.nextAttemptAt !== undefined;
+
 export interface Job {
   jobId: string;
   status: JobStatus;
@@ -85,7 +102,15 @@ export interface Job {
   failureDetails?: FailureDetails;
   /** Why EMR ended the step as it did, in EMR's words: e.g. cancelled because another step failed with CANCEL_AND_WAIT. */
   stateChangeReason?: StateChangeReason;
+  /** AddJobFlowSteps calls for the current attempt (a retried submission looks for the step an earlier call added). */
   submitAttempts: number;
+  /** The attempt the job is on: absent for the first (retry.ts). Each attempt is a new EMR step under the same decision. */
+  attempt?: number;
+  /** The attempts that have ended before the current one, in order. */
+  attempts?: AttemptRecord[];
+  /** Between attempts (no step): when the next one is due. */
+  nextAttemptAt?: string;
+  /** When the current attempt's step was added. */
   submittedAt?: string;
   finishedAt?: string;
   cancelRequested?: { by: string; mode: CancelMode; at: string; sent?: boolean };

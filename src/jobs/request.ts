@@ -6,6 +6,7 @@
 import * as z from '../util/zod';
 import { CLUSTER_ID, clusterIdProblem, EXAMPLE_CLUSTER_ID, EXAMPLE_ROLE_ARN, ID_LIMITS, ROLE_ARN, roleArnProblem } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from './step-rules';
+import { retryPolicySchema, RETRY_LIMITS } from './retry';
 import { caseOnlyDuplicateMessage, caseOnlyDuplicates, describeValue, lengthOf, quote, typeName, validate } from '../util/validation';
 
 /** EMR's and IAM's limits (API reference), and the gateway's own, in one place. Lengths count Unicode code points, as zod does. */
@@ -312,6 +313,12 @@ function buildJobRequestSchema() {
         timeoutSeconds: z.described(
           z.optional(z.number({ error: timeoutMessage }).check(z.int(), z.gte(LIMITS.timeoutSecondsMin), z.lte(LIMITS.timeoutSecondsMax))),
           `Cancel the step after this many seconds (${LIMITS.timeoutSecondsMin} to ${LIMITS.timeoutSecondsMax}); the job ends TIMED_OUT.`,
+        ),
+        retry: z.described(
+          z.optional(retryPolicySchema()),
+          `Run the step again when an attempt ends in one of the states \`on\` names: each attempt a new EMR step under the same decision, ` +
+            `at most ${RETRY_LIMITS.maxAttempts} attempts in all; the job ends with the last attempt's outcome; a cancel or the deadline ends the retries. ` +
+            `Without it, the cluster's defaultRetry, if configured, applies (maxAttempts 1 opts out). Not with a TERMINATE_CLUSTER or TERMINATE_JOB_FLOW actionOnFailure.`,
         ),
         tags: z.described(
           z.optional(tags),

@@ -22,10 +22,11 @@ import { jobIdForIdempotencyKey, jobIdForInvocation, jobIdForRerun, newJobId } f
 import { actorFor, type Caller } from './actor';
 import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
-import { executionName, isTerminal, MAX_RERUNS_KEPT, newJob, type Actor, type CancelMode, type Job, type TemplateRun } from './model';
+import { betweenAttempts, executionName, isTerminal, MAX_RERUNS_KEPT, newJob, type Actor, type CancelMode, type Job, type TemplateRun } from './model';
 import { rerunSource } from './rerun';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
-import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES } from './request';
+import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES, type JobRequest } from './request';
+import { maxAttemptsOf, type RetryPolicy } from './retry';
 import { subjectOf, type StepTasks } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -97,7 +98,7 @@ export interface JobServiceDeps {
   digests: Pick<DigestVerifier, 'check'>;
   workflow: WorkflowStarter;
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
-  tasks: Pick<StepTasks, 'sendCancel' | 'fail'>;
+  tasks: Pick<StepTasks, 'sendCancel' | 'fail' | 'cancelBetweenAttempts'>;
   polling: PollingPolicy;
   now?: () => Date;
 }
@@ -116,19 +117,24 @@ export class JobService {
 
   async submit(command: SubmitCommand): Promise<SubmitResult> {
     const actor = this.actorFor(command.caller);
-    const request = parseJobRequest(command.body);
+    const parsed = parseJobRequest(command.body);
     const key = command.idempotencyKey;
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw ValidationError.single('Idempotency-Key', 'must be 1-255 printable ASCII characters without spaces');
     }
     const idempotent = this.idempotency(actor, key, command.invocation, command.rerunOf);
-    const cluster = this.deps.config.clusters.find((c) => c.id === request.clusterId);
-    if (!cluster) throw ValidationError.single('clusterId', `${request.clusterId} is not a cluster this gateway manages`);
+    const cluster = this.deps.config.clusters.find((c) => c.id === parsed.clusterId);
+    if (!cluster) throw ValidationError.single('clusterId', `${parsed.clusterId} is not a cluster this gateway manages`);
+    // The job's request is the body with the cluster's retry default applied: it is what the decision, the record and
+    // its hash are of, so the policy's emr-gateway:RetryMaxAttempts and the submit task's admission check both see it.
+    const request = withRetryDefault(parsed, cluster.defaultRetry);
     // The cluster's rules, the same for every caller, so they are validation (before the policy, nothing recorded).
     const rolesProblem = runtimeRolesProblem(cluster);
     if (rolesProblem) throw ValidationError.single('clusterId', rolesProblem);
     const actionProblem = actionOnFailureProblem(cluster, request.actionOnFailure);
     if (actionProblem) throw ValidationError.single('actionOnFailure', actionProblem);
+    const retryProblem = retryActionProblem(request);
+    if (retryProblem) throw ValidationError.single('retry', retryProblem);
     if (!this.catalogue.has(request.executionRoleArn)) {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
@@ -139,6 +145,7 @@ export class JobService {
         executionRoleArn: request.executionRoleArn,
         stepType: request.step.type,
         actionOnFailure: request.actionOnFailure,
+        retryMaxAttempts: maxAttemptsOf(request.retry),
         ...(request.tags ? { tags: request.tags } : {}),
       }),
     );
@@ -228,8 +235,12 @@ export class JobService {
     );
     // The job may have finished while the request was being recorded: then there was nothing left to cancel.
     if (isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: there is nothing to cancel`, { status: updated.status });
+    // Between attempts no step runs: the job ends CANCELLED now, and no further attempt starts (its execution finds
+    // it ended when its pause ends). Unless the next attempt has just started: then it is cancelled as any other.
+    const settled = betweenAttempts(updated) ? await this.deps.tasks.cancelBetweenAttempts(updated) : updated;
+    if (settled.status === 'CANCELLED') return settled;
     // With a step on EMR, cancel it now; without one, the submit task sees the request and never submits.
-    const sent = updated.stepId && !updated.cancelRequested?.sent ? await this.deps.tasks.sendCancel(updated, mode) : updated;
+    const sent = settled.stepId && !settled.cancelRequested?.sent ? await this.deps.tasks.sendCancel(settled, mode) : settled;
     // The step may have ended otherwise while CancelSteps was on its way (EMR then refuses it): not cancelled.
     if (isTerminal(sent.status) && sent.status !== 'CANCELLED') throw new ConflictError(`job ${jobId} is ${sent.status}: there is nothing to cancel`, { status: sent.status });
     return sent;
@@ -365,6 +376,7 @@ export class JobService {
       catalogue: this.deps.config.runtimeRoles,
       stepTypes: STEP_TYPES,
       actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
+      retryMaxAttempts: maxAttemptsOf(this.deps.config.clusters.find((c) => c.id === clusterId)?.defaultRetry),
     });
     return { clusterId, roles: options.filter((option) => option.stepTypes.length).map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes })) };
   }
@@ -477,6 +489,21 @@ export class JobService {
   private actorFor(caller: Caller): Actor {
     return actorFor(this.deps.engine, caller);
   }
+}
+
+/** EMR actions on failure after which the cluster is gone: nothing to retry on. */
+const TERMINATING_ACTIONS: readonly string[] = ['TERMINATE_CLUSTER', 'TERMINATE_JOB_FLOW'];
+
+/** The request with the cluster's retry policy when it has none of its own (and its step does not end the cluster). */
+function withRetryDefault(request: JobRequest, defaultRetry: RetryPolicy | undefined): JobRequest {
+  if (request.retry || !defaultRetry || TERMINATING_ACTIONS.includes(request.actionOnFailure)) return request;
+  return { ...request, retry: { ...defaultRetry, on: [...defaultRetry.on] } };
+}
+
+/** Why the request's retry policy cannot be, or undefined: a failing step that terminates the cluster leaves nowhere to retry. */
+function retryActionProblem(request: JobRequest): string | undefined {
+  if (maxAttemptsOf(request.retry) <= 1 || !TERMINATING_ACTIONS.includes(request.actionOnFailure)) return undefined;
+  return `cannot retry a step whose actionOnFailure is ${request.actionOnFailure}: its failure terminates the cluster (use maxAttempts 1, or actionOnFailure CONTINUE)`;
 }
 
 /** An ISO 8601 time (any precision, Z or an offset) as toISOString writes it, so that it compares with listKeys as text. */

@@ -19,7 +19,8 @@ import { EmrRejectedError, IntegrityError, NotFoundError } from '../errors';
 import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
-import { isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
+import { retriesAfter, retryIntervalSeconds } from './retry';
+import { attemptOf, betweenAttempts, isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type AttemptRecord, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
 import { DEFAULT_POLLING, isTaskTokenShaped, POLLING_LIMITS, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
@@ -85,10 +86,10 @@ export class StepTasks {
       return this.result(await this.finish(job, 'REJECTED', { type: 'REJECTED', detail }, { reason: 'GATEWAY_REFUSED', message: refusal }), input);
     }
 
-    // An earlier attempt may have added the step and died before recording it.
+    // An earlier call may have added the step and died before recording it.
     let stepId = job.submitAttempts > 0 ? await this.findSubmittedStep(job) : undefined;
     if (!stepId && job.cancelRequested) {
-      return this.result(await this.finish(job, 'CANCELLED', { type: 'CANCELLED', detail: { before: 'submission' } }), input);
+      return this.result(await this.finish(job, 'CANCELLED', { type: 'CANCELLED', detail: { before: this.nextAttemptName(job) } }), input);
     }
     // Transient failures are retried until they stop (the ASL's Retry has no practical limit), but not past the
     // job's deadline: with no step on EMR by then, there is nothing to time out but the submission itself.
@@ -96,11 +97,17 @@ export class StepTasks {
     if (!stepId && deadline !== undefined && this.now().getTime() >= deadline) {
       const { timeoutSeconds } = job.request;
       const failureDetails = { reason: 'DEADLINE', message: `the deadline (${timeoutSeconds} s) passed before EMR accepted the step` };
-      return this.result(await this.finish(job, 'TIMED_OUT', { type: 'TIMED_OUT', detail: { by: 'gateway', before: 'submission', timeoutSeconds } }, failureDetails), input);
+      return this.result(await this.finish(job, 'TIMED_OUT', { type: 'TIMED_OUT', detail: { by: 'gateway', before: this.nextAttemptName(job), timeoutSeconds } }, failureDetails), input);
+    }
+    if (!stepId && betweenAttempts(job)) {
+      // Not due yet (a new execution follows the job, or a wait's answer came early): the execution waits again.
+      if (this.now().getTime() < Date.parse(job.nextAttemptAt!)) return this.result(job, input);
+      job = await this.startAttempt(job);
+      if (isTerminal(job.status) || job.stepId) return this.result(job, input, this.firstWait(input, job));
     }
     let sourceIdentity: string | undefined;
     if (!stepId) {
-      job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) ? undefined : { submitAttempts: j.submitAttempts + 1 }), job);
+      job = await this.jobs.transition(job.jobId, (j) => (j.stepId || isTerminal(j.status) || betweenAttempts(j) ? undefined : { submitAttempts: j.submitAttempts + 1 }), job);
       if (job.stepId || isTerminal(job.status)) return this.result(job, input, this.firstWait(input, job));
       try {
         ({ stepId, sourceIdentity } = await this.emr.add(job, stepNameFor(job)));
@@ -112,8 +119,10 @@ export class StepTasks {
       }
     }
     const submittedAt = this.now().toISOString();
-    job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: 'SUBMITTED', emr: { stepId, ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
-      j.stepId || isTerminal(j.status) ? undefined : { status: 'SUBMITTED', stepId, submittedAt },
+    const attempt = attemptOf(job);
+    job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: attemptKey('SUBMITTED', attempt), emr: { stepId, ...this.attemptField(job), ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
+      // A retry's job is PENDING since the previous attempt ended: it does not go back to SUBMITTED.
+      j.stepId || isTerminal(j.status) || attemptOf(j) !== attempt ? undefined : { status: attempt > 1 ? j.status : 'SUBMITTED', stepId, submittedAt },
     );
     if (job.stepId !== stepId) {
       // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running. The
@@ -141,11 +150,12 @@ export class StepTasks {
   async watch(input: WatchInput): Promise<TaskResult> {
     let job = await this.load(input.jobId);
     // Nothing would ever end such a wait: the submit task records a step or an end before any wait.
-    if (!isTerminal(job.status) && !job.stepId) throw new IntegrityError(`job ${job.jobId} is ${job.status} with no EMR step to wait for`);
-    if (!isTerminal(job.status)) job = await this.advance(job);
+    if (!isTerminal(job.status) && !job.stepId && !betweenAttempts(job)) throw new IntegrityError(`job ${job.jobId} is ${job.status} with no EMR step to wait for`);
+    if (!settled(job)) job = await this.advance(job);
     const at = this.now().toISOString();
-    const waiting = isTerminal(job.status) ? job : await this.jobs.transition(job.jobId, (j) => (isTerminal(j.status) ? undefined : { waitToken: { token: input.taskToken, at } }), job);
-    if (isTerminal(waiting.status)) await this.deps.callbacks.complete(input.taskToken, this.result(waiting, input));
+    const waiting = settled(job) ? job : await this.jobs.transition(job.jobId, (j) => (settled(j) ? undefined : { waitToken: { token: input.taskToken, at } }), job);
+    // Ended, or the attempt ended with another to come: the execution goes on at once.
+    if (settled(waiting)) await this.deps.callbacks.complete(input.taskToken, this.result(waiting, input));
     return this.result(waiting, input);
   }
 
@@ -156,10 +166,10 @@ export class StepTasks {
    */
   async release(job: Job): Promise<Job> {
     const wait = job.waitToken;
-    if (!wait || !isTerminal(job.status)) return job;
+    if (!wait || !settled(job)) return job;
     // No wait's token (planted on the record): Step Functions would refuse it on every try; it is dropped.
     if (!isTaskTokenShaped(wait.token)) return this.forget(job, wait.token);
-    await this.deps.callbacks.complete(wait.token, endResult(job));
+    await this.deps.callbacks.complete(wait.token, isTerminal(job.status) ? endResult(job) : this.retryResult(job));
     return this.forget(job, wait.token);
   }
 
@@ -171,12 +181,12 @@ export class StepTasks {
   async followWaiting(jobId: string): Promise<WaitOutcome> {
     let job = await this.jobs.get(jobId);
     if (!job?.waitToken) return 'none';
-    if (isTerminal(job.status)) return (await this.release(job), 'completed');
+    if (settled(job)) return (await this.release(job), 'completed');
     // The heartbeat first: a look at EMR that fails (throttling) must not cost the wait its heartbeat.
     const token = job.waitToken.token;
     if (!isTaskTokenShaped(token) || (await this.deps.callbacks.heartbeat(token)) === 'gone') return (await this.forget(job, token), 'stale');
     if (job.stepId) job = await this.advance(job);
-    return isTerminal(job.status) ? (await this.release(job), 'completed') : 'heartbeat';
+    return settled(job) ? (await this.release(job), 'completed') : 'heartbeat';
   }
 
   /** The token off the job, if it is still that one (a newer wait may have stored its own). */
@@ -212,6 +222,8 @@ export class StepTasks {
     const jobId = JOB_ID_IN_STEP_NAME.exec(detail.name ?? '')?.[1];
     if (!jobId) return undefined;
     const job = await this.jobs.get(jobId);
+    // The end of the previous attempt again (a retried event, after a crash before its wait was completed).
+    if (job && betweenAttempts(job) && job.clusterId === detail.clusterId && job.attempts?.at(-1)?.stepId === detail.stepId) return (await this.release(job)).status;
     // Only a step the submit task has recorded: an event cannot attach a step to a job (a step added
     // directly with the same name marker, under another role, must not pass for the job's).
     if (!job || job.clusterId !== detail.clusterId || !job.stepId || job.stepId !== detail.stepId) return job?.status;
@@ -234,7 +246,75 @@ export class StepTasks {
     const details = failureDetailsOf(step);
     // Kept for every ending: a step EMR cancelled because another tenant's step failed says so only here.
     const reason = stateChangeReasonOf(step);
-    return this.finish(job, status, { type: status, emr: { stepId, state, ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) } }, details);
+    const retry = this.retryPlan(job, state);
+    if (retry && 'at' in retry) return this.endAttempt(job, { attempt: attemptOf(job), stepId, state, ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}), endedAt: this.now().toISOString(), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) }, retry.at);
+    const notRetried = retry ? { detail: { retry: { notRetried: retry.refused } } } : {};
+    return this.finish(job, status, { type: status, emr: { stepId, state, ...this.attemptField(job), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) }, ...notRetried }, details);
+  }
+
+  /**
+   * Whether an attempt that ended in `state` is followed by another: when (`at`), or why not (`refused`) although
+   * the policy alone would retry it; undefined when the policy does not (no policy, no attempt left, a state it
+   * does not retry). Never with a cancel requested, after the deadline's cancel, or for a start at or past the deadline.
+   */
+  private retryPlan(job: Job, state: EmrStepState): { at: Date } | { refused: string } | undefined {
+    const policy = job.request.retry;
+    const attempt = attemptOf(job);
+    if (!policy || !retriesAfter(policy, attempt, state)) return undefined;
+    if (job.cancelRequested) return { refused: 'a cancel was requested' };
+    if (job.timedOut) return { refused: 'the deadline passed' };
+    const at = this.now().getTime() + retryIntervalSeconds(policy, attempt) * 1000;
+    const deadline = this.deadline(job);
+    if (deadline !== undefined && at >= deadline) return { refused: `attempt ${attempt + 1} would start after the job's deadline (${job.request.timeoutSeconds} s)` };
+    return { at: new Date(at) };
+  }
+
+  /**
+   * The end of an attempt that another follows: recorded (ATTEMPT_ENDED, once per attempt, before the job's end), and
+   * the job is between attempts: PENDING, no step, the next due at `at`. A crash before the job's update is repaired
+   * by the next look at the step, which finds the event and takes its time, not a new one.
+   */
+  private endAttempt(job: Job, ended: AttemptRecord, at: Date): Promise<Job> {
+    const { attempt, stepId, state, failureDetails, stateChangeReason } = ended;
+    const intervalSeconds = retryIntervalSeconds(job.request.retry!, attempt);
+    const draft: AuditDraft = {
+      type: 'ATTEMPT_ENDED',
+      dedupeKey: attemptKey('ATTEMPT_ENDED', attempt, true),
+      emr: { stepId, attempt, state, ...(failureDetails ? { failureDetails } : {}), ...(stateChangeReason ? { stateChangeReason } : {}) },
+      detail: { nextAttempt: attempt + 1, nextAttemptAt: at.toISOString(), intervalSeconds, maxAttempts: job.request.retry!.maxAttempts },
+    };
+    return this.progress(job, draft, (j, event) => {
+      if (j.stepId !== stepId || isTerminal(j.status)) return undefined;
+      const nextAttemptAt = typeof event.detail?.nextAttemptAt === 'string' ? event.detail.nextAttemptAt : at.toISOString();
+      return { status: 'PENDING', stepId: undefined, emrState: undefined, submittedAt: undefined, submitAttempts: 0, attempts: [...(j.attempts ?? []), { ...ended, endedAt: event.at }], nextAttemptAt };
+    });
+  }
+
+  /**
+   * The next attempt, once due: recorded (ATTEMPT_STARTED, once per attempt, before the job's end) before its step is
+   * added, which then goes as the first attempt's does (a crash after the record adds the step once, found by the
+   * attempt's own marker). A cancel between attempts that came first has ended the job: nothing is started.
+   */
+  private startAttempt(job: Job): Promise<Job> {
+    const next = attemptOf(job) + 1;
+    const previous = job.attempts?.at(-1);
+    const draft: AuditDraft = {
+      type: 'ATTEMPT_STARTED',
+      dedupeKey: attemptKey('ATTEMPT_STARTED', next, true),
+      detail: { attempt: next, maxAttempts: job.request.retry?.maxAttempts, ...(previous ? { after: { stepId: previous.stepId, state: previous.state } } : {}) },
+    };
+    return this.progress(job, draft, (j) => (betweenAttempts(j) && attemptOf(j) === next - 1 ? { attempt: next, nextAttemptAt: undefined, submitAttempts: 0 } : undefined));
+  }
+
+  /**
+   * A cancel between attempts: no step runs, so the job ends CANCELLED now. Unless the next attempt has started (its
+   * ATTEMPT_STARTED is in the trail): then nothing is written here, and the cancel goes as for any attempt.
+   */
+  async cancelBetweenAttempts(job: Job): Promise<Job> {
+    if (!betweenAttempts(job)) return job;
+    const next = attemptOf(job) + 1;
+    const draft: AuditDraft = { type: 'CANCELLED', dedupeKey: TERMINAL_EVENT, actor: SYSTEM_ACTOR, subject: subjectOf(job), detail: { before: `attempt ${next}` } };
+    return (await recordEvent(this.jobs, this.audit, job.jobId, draft, endedBy, { onlyBefore: [attemptKey('ATTEMPT_STARTED', next, true)], known: job })).job;
   }
 
   /**
@@ -244,9 +324,12 @@ export class StepTasks {
   private async recordState(job: Job, state: EmrStepState): Promise<Job> {
     const later = laterEmrStates(state);
     if (state === job.emrState || (job.emrState && later.includes(job.emrState))) return job;
-    return this.progress(job, { type: 'STATE_CHANGED', dedupeKey: `STATE:${state}`, emr: { stepId: job.stepId, state } }, (j) =>
-      isTerminal(j.status) || j.emrState === state || (j.emrState && later.includes(j.emrState)) ? undefined : { status: state, emrState: state },
-      later.map((s) => `STATE:${s}`),
+    const attempt = attemptOf(job);
+    const stateKey = (s: EmrStepState) => attemptKey(`STATE:${s}`, attempt);
+    return this.progress(job, { type: 'STATE_CHANGED', dedupeKey: stateKey(state), emr: { stepId: job.stepId, state, ...this.attemptField(job) } }, (j) =>
+      isTerminal(j.status) || j.stepId !== job.stepId || j.emrState === state || (j.emrState && later.includes(j.emrState)) ? undefined : { status: state, emrState: state },
+      // Nor after the attempt's end (a state read before another writer recorded it).
+      [...later.map(stateKey), attemptKey('ATTEMPT_ENDED', attempt, true)],
     );
   }
 
@@ -307,7 +390,7 @@ export class StepTasks {
   /** The step a previous attempt added for this job, found by the job marker in its name. */
   private findSubmittedStep(job: Job): Promise<string | undefined> {
     // A minute's grace: EMR's clock and ours may differ a little.
-    return this.emr.find(job.clusterId, stepMarker(job.jobId), new Date(Date.parse(job.createdAt) - 60_000));
+    return this.emr.find(job.clusterId, stepMarker(job.jobId, attemptOf(job)), new Date(Date.parse(job.createdAt) - 60_000));
   }
 
   private async load(jobId: string): Promise<Job> {
@@ -349,8 +432,40 @@ export class StepTasks {
     const eventless = this.deps.config.clusters.some((c) => c.id === job.clusterId && c.accessRole);
     const cap = eventless ? Math.max(POLLING_LIMITS.minHeartbeatSeconds, input.polling.maxSeconds) : Infinity;
     const heartbeatSeconds = Math.min(input.polling.heartbeatSeconds ?? DEFAULT_POLLING.heartbeatSeconds, cap, timeoutSeconds - 1);
-    return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds, heartbeatSeconds };
+    return { jobId: job.jobId, done: isTerminal(job.status), status: job.status, waitSeconds, timeoutSeconds, heartbeatSeconds, ...this.retryIn(job) };
   }
+
+  /** A completed wait's result for a job between attempts: the execution pauses (WaitToRetry), then SubmitStep. */
+  private retryResult(job: Job): TaskResult {
+    return { ...endResult(job), done: false, ...this.retryIn(job) };
+  }
+
+  /** Between attempts: the seconds until the next is due (`Finished?` sends the execution to WaitToRetry for them). */
+  private retryIn(job: Job): { retryInSeconds?: number } {
+    if (!betweenAttempts(job)) return {};
+    return { retryInSeconds: Math.max(0, Math.ceil((Date.parse(job.nextAttemptAt!) - this.now().getTime()) / 1000)) };
+  }
+
+  /** The attempt's number on its events, for a job with a retry policy (a job without one records none, as before). */
+  private attemptField(job: Job): { attempt?: number } {
+    return job.request.retry ? { attempt: attemptOf(job) } : {};
+  }
+
+  /** What a cancel or the deadline comes before: the submission, or a retry's next attempt. */
+  private nextAttemptName(job: Job): string {
+    return betweenAttempts(job) ? `attempt ${attemptOf(job) + 1}` : attemptOf(job) > 1 ? `attempt ${attemptOf(job)}` : 'submission';
+  }
+}
+
+/** Ended, or between attempts: either way, no step to wait for. */
+const settled = (job: Job): boolean => isTerminal(job.status) || betweenAttempts(job);
+
+/**
+ * An event's dedupe key for the job's attempt: the first attempt's keys are those of jobs without retries
+ * (SUBMITTED, STATE:RUNNING), unless `always` (the events that only retries have).
+ */
+function attemptKey(key: string, attempt: number, always = false): string {
+  return attempt > 1 || always ? `${key}:${attempt}` : key;
 }
 
 /** A wait's result for a job that has ended: the execution ends. */

@@ -66,4 +66,9 @@ export interface TaskResult {
    * code not yet updated during a deploy), so the wait never reads a field its input lacks.
    */
   heartbeatSeconds: number;
+  /**
+   * Between attempts (a retry): the seconds until the next attempt is due. `Finished?` sends the execution to
+   * WaitToRetry for them, then to SubmitStep, which adds the next attempt's step.
+   */
+  retryInSeconds?: number;
 }

@@ -12,8 +12,8 @@ const { version } = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8
 
 describe('emr-gateway COMMAND --help', () => {
   it.each([
-    [['submit', '--help'], /^Usage: emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP/, ['--idempotency-key', '--wait', '--spark', '--hive', '--jar']],
-    [['status', '-h'], /^Usage: emr-gateway status JOB_ID/, ['--output']],
+    [['submit', '--help'], /^Usage: emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP/, ['--idempotency-key', '--wait', '--spark', '--hive', '--jar', '--retry N', '--retry-interval', '--retry-backoff', '--retry-on', 'defaultRetry']],
+    [['status', '-h'], /^Usage: emr-gateway status JOB_ID/, ['--output', 'attempt']],
     [['wait', '--help'], /^Usage: emr-gateway wait JOB_ID/, ['--endpoint']],
     [['cancel', '--help'], /^Usage: emr-gateway cancel JOB_ID/, ['--mode', 'SEND_INTERRUPT']],
     [['list', '--help'], /^Usage: emr-gateway list/, ['--from', '2026-12-01T09:30:00Z', '--next-token', '--all']],
@@ -21,7 +21,7 @@ describe('emr-gateway COMMAND --help', () => {
     [['session', '--help'], /^Usage: emr-gateway session --cluster ID --role ROLE_ARN/, ['--duration', 'session list', 'session show SESSION_ID', 'sparkmagic']],
     [['session', 'list', '--help'], /^Usage: emr-gateway session --cluster ID/, ['--next-token']],
     [['roles', '--help'], /^Usage: emr-gateway roles/, ['--cluster', '--config', '--principal']],
-    [['logs', '--help'], /^Usage: emr-gateway logs JOB_ID/, ['--stream', '--tail', '--follow', 'LogNotYetWritten']],
+    [['logs', '--help'], /^Usage: emr-gateway logs JOB_ID/, ['--stream', '--tail', '--follow', 'LogNotYetWritten', '--attempt N']],
     [['ui', '--help'], /^Usage: emr-gateway ui JOB_ID/, ['--open', 'GetOnClusterAppUIPresignedURL']],
     [['trigger', '--help'], /^Usage: emr-gateway trigger NAME --event FILE\.json/, ['--aws-endpoint']],
     [['local', '--help'], /^Usage: emr-gateway local/, ['--aws-port', '--data-dir', '--faults']],
@@ -93,10 +93,18 @@ describe('did you mean', () => {
     [['audit', 'job-x', '--verfy'], 'audit', '--verfy', '--verify'],
     [['policy', 'check', '--principle', 'x'], 'policy check', '--principle', '--principal'],
     [['local', '--aws-prot', '1'], 'local', '--aws-prot', '--aws-port'],
+    [['submit', '--retyr', '3', '--', 'true'], 'submit', '--retyr', '--retry'],
   ])('%j: an unknown flag with the nearest one; exit 2', (args, command, typo, meant) => {
     const r = cli(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`emr-gateway ${command}: unknown flag ${typo} (did you mean ${meant}?)\nRun 'emr-gateway ${command} --help' for usage.\n`);
+  });
+
+  it('submit --retry-interval, --retry-backoff or --retry-on without --retry, or --retry that is no number: a usage error, exit 2', () => {
+    const submit = (...flags: string[]) => cli('submit', '--endpoint', 'http://127.0.0.1:9', '--cluster', 'j-1', '--role', 'arn:aws:iam::123456789012:role/R', '--name', 'n', ...flags, '--', 'true');
+    expect(submit('--retry-interval', '5')).toMatchObject({ code: 2, stderr: expect.stringContaining('emr-gateway submit: --retry-interval goes with --retry N (the attempts in all)') as unknown });
+    expect(submit('--retry-on', 'FAILED', '--retry-backoff', '2')).toMatchObject({ code: 2, stderr: expect.stringContaining('--retry-backoff, --retry-on go with --retry N') as unknown });
+    expect(submit('--retry', 'thrice')).toMatchObject({ code: 2, stderr: expect.stringContaining('--retry takes a number, not "thrice"') as unknown });
   });
 
   it('an unknown flag nothing resembles: named, without a suggestion', () => {

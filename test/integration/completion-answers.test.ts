@@ -58,3 +58,26 @@ describe('a wait completed with an answer that is not its job\'s', () => {
     expect({ status: (await gw.jobs.get(job.jobId))?.status, cancels: gw.emr.calls('CancelSteps') }).toEqual({ status: 'RUNNING', cancels: 0 });
   });
 });
+
+describe("a wait completed with a retry's pause that is not the job's", () => {
+  it.each([
+    ['not a number', '"soon"'],
+    ['negative', '-5'],
+    ['longer than any pause (an hour)', '86400'],
+  ])('retryInSeconds %s: the execution goes to PollStep (never a States.Runtime in WaitToRetry), and the job runs on to its end', async (_what, value) => {
+    gw = await startGateway({ stepEvents: { reconcileEverySeconds: 900 } });
+    const { job, token } = await waitingJob(['RUNNING']);
+    gw.runner.sendTaskSuccess(token, `{"jobId":"${job.jobId}","done":false,"status":"PENDING","waitSeconds":1,"timeoutSeconds":60,"heartbeatSeconds":30,"retryInSeconds":${value}}`);
+    // PollStep looks at the step (still RUNNING) and the execution waits again, on a new token.
+    const next = await until(async () => {
+      const t = (await gw.jobs.get(job.jobId))?.waitToken?.token;
+      return t && t !== token ? t : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 20, what: `job ${job.jobId} waiting again` });
+    expect(execution(job.jobId).status).toBe('RUNNING');
+    gw.emr.steps[0]!.script.push('COMPLETED');
+    await gw.reconciler.run();
+    await execution(job.jobId).done;
+    expect(next).toBeDefined();
+    expect({ status: (await gw.jobs.get(job.jobId))?.status, execution: execution(job.jobId).status, adds: gw.emr.calls('AddJobFlowSteps') }).toEqual({ status: 'COMPLETED', execution: 'SUCCEEDED', adds: 1 });
+  });
+});

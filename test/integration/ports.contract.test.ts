@@ -371,6 +371,17 @@ describe.each(emrs)('EmrSteps: %s', (_name, make) => {
     expect(await emr.steps.find(CLUSTER, stepMarker(jobAt(2).jobId), new Date(Date.parse(b.createdAt) - 60_000))).toBeUndefined();
   });
 
+  it("find: each attempt's marker finds that attempt's step only (a retry's attempt 2 never takes attempt 1's step for its own)", async () => {
+    const job = jobAt(0);
+    const since = new Date(Date.parse(job.createdAt) - 60_000);
+    const first = await emr.steps.add(job, stepNameFor(job));
+    expect(await emr.steps.find(CLUSTER, stepMarker(job.jobId, 2), since)).toBeUndefined();
+    const second = await emr.steps.add({ ...job, attempt: 2 }, stepNameFor({ ...job, attempt: 2 }));
+    expect(await emr.steps.find(CLUSTER, stepMarker(job.jobId), since)).toBe(first.stepId);
+    expect(await emr.steps.find(CLUSTER, stepMarker(job.jobId, 2), since)).toBe(second.stepId);
+    expect(await emr.steps.find(CLUSTER, stepMarker(job.jobId, 3), since)).toBeUndefined();
+  });
+
   it('errors: throttling is a TransientError (Gateway.Transient), a refusal an EmrRejectedError, an unknown step neither', async () => {
     const job = jobAt(0);
     emr.throttleNextAdd();

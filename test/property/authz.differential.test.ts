@@ -249,6 +249,11 @@ const KEYS: readonly KeySpec[] = [
     policyValues: ['0', '60', '3600', '86400', '100.5', '-1', '3600.0'],
   },
   {
+    key: 'emr-gateway:RetryMaxAttempts',
+    family: 'numeric',
+    policyValues: ['1', '3', '10', '2.5', '0', '-1', '3.0'],
+  },
+  {
     key: 'aws:EpochTime',
     family: 'numeric',
     policyValues: [String(Number(EPOCH_TIME) - 3600), EPOCH_TIME, String(Number(EPOCH_TIME) + 3600)],
@@ -290,6 +295,7 @@ const REQUEST_VALUES: Record<string, readonly string[]> = {
   'emr-gateway:ActionOnFailure': ['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER'],
   'emr-gateway:StepName': ['etl-alice', 'etl-bob', 'a-daily', 'nightly', 'ETL-ALICE', 'etl-nobody', 'etl-*', 'etl-?x', 'etl-alice@example.com', 'a.b-x', 'axb-x'],
   'emr-gateway:TimeoutSeconds': ['0', '60', '3600', '86400', '100.5', '7200', 'abc'],
+  'emr-gateway:RetryMaxAttempts': ['1', '2', '3', '10', 'many'],
   'emr-gateway:NotAfter': ['2025-01-01T00:00:00Z', '2025-06-30T00:00:00Z', '2025-06-30T02:00:00+02:00', '2025-07-01T00:00:00Z', 'soon'],
   'emr-gateway:DryRun': ['true', 'false', 'TRUE', 'yes'],
   'aws:SecureTransport': ['true', 'false'],

@@ -38,6 +38,8 @@ export class FakeEmr {
   /** The script the next added step follows. */
   nextScript: StepState[] = ['PENDING', 'RUNNING', 'COMPLETED'];
   nextFailure: FakeStep['failure'];
+  /** The scripts (and failures) of the next steps, one each, before nextScript (a job's attempts, retried). */
+  readonly queue: { script: StepState[]; failure?: FakeStep['failure'] }[] = [];
   /** When set, steps run for this long in simulated time (PENDING at first, RUNNING, then COMPLETED) instead of following a script. */
   timed?: { now: () => Date; runSeconds: number };
   /** Runs while AddJobFlowSteps is in flight, after EMR has added the step (races). */
@@ -54,7 +56,9 @@ export class FakeEmr {
       this.maybeFail('AddJobFlowSteps');
       const id = `s-${String(++this.counter).padStart(12, '0')}`;
       const created = this.timed?.now() ?? new Date();
-      this.steps.push({ id, name: input.Steps?.[0]?.Name ?? '', input, script: [...this.nextScript], position: -1, created, failure: this.nextFailure });
+      const queued = this.queue.shift();
+      const [script, failure] = queued ? [queued.script, queued.failure] : [this.nextScript, this.nextFailure];
+      this.steps.push({ id, name: input.Steps?.[0]?.Name ?? '', input, script: [...script], position: -1, created, failure });
       await this.duringAdd?.();
       return { StepIds: [id] };
     });

@@ -65,6 +65,8 @@ export interface TestGateway {
   executions: WorkflowStarter & WorkflowExecutions;
   /** The reconciler over the stores, the runner's executions and the workflow's tasks, on the simulated clock. */
   reconciler: Reconciler;
+  /** Runs before each SubmitStep of the test runner (e.g. holds the execution at a retry's pause, for a race). */
+  beforeSubmit?: (jobId: string) => Promise<void>;
   /** Tests that need a fault around DynamoDB writes wrap the client here. */
   stop(): Promise<void>;
 }
@@ -84,6 +86,12 @@ export interface GatewayOptions {
   wrapDb?: (client: DynamoDBClient) => DynamoDBClient;
   /** Another configuration than the shared one (YAML text). */
   configYaml?: string;
+}
+
+/** Moves the simulated clock to the job's next attempt, if it is between attempts and that is later (WaitToRetry, skipped). */
+export async function untilDue(jobs: DynamoJobStore, clock: SimClock, jobId: string): Promise<void> {
+  const due = (await jobs.get(jobId))?.nextAttemptAt;
+  if (due !== undefined) clock.advance(Math.max(0, (Date.parse(due) - clock.now().getTime()) / 1000));
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
@@ -142,6 +150,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
         if (!result.done) lives.add(new Promise((r) => setImmediate(r)).then(() => liveOn((input as { jobId: string }).jobId)));
         return result;
       },
+      // Simulated time: a retry's next attempt starts when it is due (WaitToRetry's pause, skipped, moves the clock).
+      SubmitStepFunctionArn: async (input) => {
+        await gateway.beforeSubmit?.((input as { jobId: string }).jobId);
+        await untilDue(jobs, clock, (input as { jobId: string }).jobId);
+        return routes.SubmitStepFunctionArn(input);
+      },
       // Simulated time: each poll happens the wait the previous task asked for later (none after an answer that was no task result).
       PollStepFunctionArn: (input) => {
         clock.advance((input as { poll?: { waitSeconds?: number } }).poll?.waitSeconds ?? 0);
@@ -160,7 +174,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
     new JobService({ config, engine, jobs, audit, sealer, digests, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
-  return {
+  const gateway: TestGateway = {
     config,
     dynamo,
     emr,
@@ -207,6 +221,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       await dynamo.stop();
     },
   };
+  return gateway;
 }
 
 /** The runner's callback API as the tasks reach it through SDK's SendTaskSuccess / SendTaskHeartbeat (SfnWorkflowCallbacks). */

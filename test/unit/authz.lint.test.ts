@@ -77,6 +77,12 @@ describe('policy lint', () => {
     ]);
     expect(shadowed.find((f) => f.path === 'principals[1]')?.message).toMatch(/never used: principals\[0\]/);
   });
+  it('knows emr-gateway:RetryMaxAttempts, the attempts a submission asks for, and suggests it for a near miss', () => {
+    const limited = lint([{ Effect: 'Deny', Action: SUBMIT, Resource: '*', Condition: { NumericGreaterThan: { 'emr-gateway:RetryMaxAttempts': '3' } } }]);
+    expect(limited.filter((f) => /never sets/.test(f.message))).toEqual([]);
+    const typo = lint([{ Effect: 'Deny', Action: SUBMIT, Resource: '*', Condition: { NumericGreaterThan: { 'emr-gateway:RetryMaxAttempt': '3' } } }]);
+    expect(typo.find((f) => /never sets emr-gateway:RetryMaxAttempt\b/.test(f.message))).toMatchObject({ suggestion: 'did you mean emr-gateway:RetryMaxAttempts?' });
+  });
   it('a verified session rule after its role is never used: the role rule matches the session first', () => {
     const alice = `arn:aws:sts::${ACCOUNT}:assumed-role/DataTeamA/alice`;
     const allow = [{ Effect: 'Allow', Action: SUBMIT, Resource: '*' }];

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, parseConfig } from '../../src/config-file/load';
 import { ConfigError } from '../../src/errors';
 import { parseLogUri } from '../../src/identifiers';
+import { parseJobRequest } from '../../src/jobs/request';
+import { renderTemplate, splitTemplate } from '../../src/triggers/template';
 
 const EXAMPLE = resolve(__dirname, '../../config/example.yaml');
 
@@ -205,6 +207,24 @@ describe('configuration', () => {
       'clusters[1].accessRole.arn: must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
       'clusters[1].accessRole.externalId: must be 2-1224 characters of letters, digits and _+=,.@:/- (STS ExternalId)',
     ]);
+  });
+
+  it("a cluster's defaultRetry: the request's retry policy, its defaults filled in, its errors named by path", () => {
+    const config = parseConfig(`${MINIMAL}    defaultRetry: { maxAttempts: 3, intervalSeconds: 300 }\n`, '/x.yaml').config;
+    expect(config.clusters[0]?.defaultRetry).toEqual({ maxAttempts: 3, intervalSeconds: 300, backoff: 1, on: ['FAILED'] });
+    expect(parseConfig(MINIMAL, '/x.yaml').config.clusters[0]?.defaultRetry).toBeUndefined();
+    expect(problems(`${MINIMAL}    defaultRetry: { maxAttempts: 20, intervalSeconds: 300, on: [CANCELLED] }\n`)).toEqual([
+      'clusters[0].defaultRetry.maxAttempts: must be a whole number from 1 to 10 (got 20)',
+      'clusters[0].defaultRetry.on[0]: must be one of FAILED, INTERRUPTED (got "CANCELLED"): a CANCELLED or REJECTED job is never retried',
+    ]);
+    expect(problems(`${MINIMAL}    defaultRetry: { maxAttempts: 2, interval: 5 }\n`)[0]).toMatch(/^clusters\[0\]\.defaultRetry/);
+  });
+
+  it('a template may carry a retry policy: rendered, it is validated as any request', () => {
+    const template = (retry: string) => `${MINIMAL}runtimeRoles: ["arn:aws:iam::123456789012:role/R"]\ntemplates:\n  t:\n    clusterId: j-ABC123\n    executionRoleArn: "arn:aws:iam::123456789012:role/R"\n    name: t\n    step: { type: command, args: ["true"] }\n    retry: ${retry}\n`;
+    const rendered = (retry: string) => renderTemplate(splitTemplate(parseConfig(template(retry), '/x.yaml').config.templates.t).body, {});
+    expect(parseJobRequest(rendered('{ maxAttempts: 3, intervalSeconds: 60 }')).retry).toEqual({ maxAttempts: 3, intervalSeconds: 60, backoff: 1, on: ['FAILED'] });
+    expect(() => parseJobRequest(rendered('{ maxAttempts: 3, intervalSeconds: 0 }'))).toThrow('retry.intervalSeconds: must be a whole number of seconds from 1 to 3600 (got 0)');
   });
 
   it('a missing file is a clear error', () => {

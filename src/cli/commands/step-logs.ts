@@ -23,6 +23,12 @@ function streamOf(values: { stream?: string | undefined; stderr?: boolean | unde
   return stream as StepLogStreamName;
 }
 
+function attemptOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10) throw new UsageError(`--attempt must be a whole number from 1 to 10, not "${value}"`);
+  return Number(value);
+}
+
 function tailOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -51,18 +57,21 @@ export async function logs(args: string[], io: Io, env: CliEnvironment): Promise
       stream: { type: 'string' },
       stderr: { type: 'boolean', default: false },
       tail: { type: 'string' },
+      attempt: { type: 'string' },
       follow: { type: 'boolean', short: 'f', default: false },
     },
   });
   const jobId = jobIdArg(positionals);
   const stream = streamOf(values);
   const tail = tailOf(values.tail);
+  const attempt = attemptOf(values.attempt);
+  if (attempt !== undefined && values.follow) throw new UsageError('--follow follows every attempt in turn: not with --attempt');
   const format = outputFormat(values.output);
   if (values.follow && format === 'json') throw new UsageError('--follow prints lines as they come: not with --output json');
   const { client } = connect(values, env);
   return withApiErrors(io, async () => {
     if (!values.follow) {
-      const window = await client.logs(jobId, { stream, ...(tail !== undefined ? { tail } : {}) });
+      const window = await client.logs(jobId, { stream, ...(tail !== undefined ? { tail } : {}), ...(attempt !== undefined ? { attempt } : {}) });
       if (format === 'json') io.out(json(window));
       else {
         print(io, window, true);
@@ -82,15 +91,21 @@ export async function logs(args: string[], io: Io, env: CliEnvironment): Promise
 async function follow(client: GatewayClient, io: Io, jobId: string, stream: StepLogStreamName, tail: number | undefined): Promise<number> {
   let offset: number | undefined;
   let waiting = false;
+  // A job with retries: each attempt's log in turn, from the attempt the job is on when the follow starts.
+  let attempt: number | undefined;
   for (;;) {
     // The job's state before the read: a read after it had ended holds its last upload (EMR uploads at the end).
-    const ended = isTerminal((await client.getJob(jobId)).status);
+    const job = await client.getJob(jobId);
+    attempt ??= job.retry ? (job.attempt ?? 1) : undefined;
+    // The attempt followed has ended once the job is past it, between attempts, or ended.
+    const ended = isTerminal(job.status) || (attempt !== undefined && (attempt < (job.attempt ?? 1) || job.nextAttemptAt !== undefined));
     let window: StepLogsResponse | undefined;
     try {
-      window = await client.logs(jobId, { stream, ...(offset === undefined ? (tail !== undefined ? { tail } : {}) : { offset }) });
+      window = await client.logs(jobId, { stream, ...(offset === undefined ? (tail !== undefined ? { tail } : {}) : { offset }), ...(attempt !== undefined ? { attempt } : {}) });
     } catch (error) {
       const notYet = error instanceof GatewayApiError && (error.code === 'LogNotYetWritten' || error.code === 'NoStep');
-      if (!notYet || ended) throw error;
+      const last = attempt === undefined || attempt >= (job.attempt ?? 1);
+      if (!notYet || (isTerminal(job.status) && last)) throw error;
       if (!waiting) io.err(`(waiting for the ${stream} log: ${error.message})`);
       waiting = true;
     }
@@ -99,7 +114,15 @@ async function follow(client: GatewayClient, io: Io, jobId: string, stream: Step
       notes(io, window);
       offset = window.nextOffset;
       if (window.more) continue;
-      if (ended) return EXIT.ok;
+      if (isTerminal(job.status) && (attempt === undefined || attempt >= (job.attempt ?? 1))) return EXIT.ok;
+    }
+    if (ended && attempt !== undefined && attempt < (job.attempt ?? 1)) {
+      // On to the next attempt's log, from its start.
+      attempt++;
+      offset = 0;
+      waiting = false;
+      io.err(`(attempt ${attempt})`);
+      continue;
     }
     await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_SECONDS * 1000));
   }

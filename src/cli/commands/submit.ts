@@ -5,8 +5,9 @@ import { GatewayApiError, type GatewayClient } from '../../client';
 import type { CliEnvironment } from '../../config/env';
 import { isTerminal } from '../../jobs/model';
 import { ACTIONS_ON_FAILURE } from '../../jobs/request';
+import type { RetryOn } from '../../jobs/retry';
 import { connect, connectionOptions, reportApiError, withApiErrors } from '../connection';
-import { elapsed, exitCodeForJob, renderJob } from '../job-output';
+import { elapsed, exitCodeForJob, followState, renderJob } from '../job-output';
 import { json, type Io, type OutputFormat } from '../output';
 import { EXIT, jobIdArg, required, UsageError } from '../usage';
 
@@ -20,7 +21,7 @@ export async function follow(client: GatewayClient, jobId: string, io: Io, tty: 
   const spinner = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   for (let tick = 0; ; tick++) {
     const job = await client.getJob(jobId);
-    const state = `${job.status}${job.step.state && job.step.state !== job.status ? ` (EMR ${job.step.state})` : ''}`;
+    const state = followState(job);
     if (isTerminal(job.status)) {
       if (tty && output === 'table') io.progress?.('');
       io.out(output === 'json' ? json(job) : `${renderJob(job)}`);
@@ -52,6 +53,10 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
       'main-class': { type: 'string' },
       'action-on-failure': { type: 'string' },
       timeout: { type: 'string' },
+      retry: { type: 'string' },
+      'retry-interval': { type: 'string' },
+      'retry-backoff': { type: 'string' },
+      'retry-on': { type: 'string' },
       tag: { type: 'string', multiple: true, default: [] },
       'idempotency-key': { type: 'string' },
       wait: { type: 'boolean', default: false },
@@ -75,6 +80,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     timeoutSeconds = Number(values.timeout);
     if (!Number.isInteger(timeoutSeconds)) throw new UsageError(`--timeout takes whole seconds, not "${values.timeout}"`);
   }
+  const retry = retryArg(values);
   const aof = values['action-on-failure'];
   if (aof !== undefined && !(ACTIONS_ON_FAILURE as readonly string[]).includes(aof)) throw new UsageError(`--action-on-failure must be one of ${ACTIONS_ON_FAILURE.join(', ')}`);
   const body = {
@@ -84,6 +90,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     step,
     ...(aof ? { actionOnFailure: aof as (typeof ACTIONS_ON_FAILURE)[number] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(retry ? { retry } : {}),
     ...(values.tag.length ? { tags } : {}),
   };
   // A key is always sent, so running the same command again after a lost answer cannot start a second job.
@@ -170,3 +177,30 @@ export async function wait(args: string[], io: Io, env: CliEnvironment): Promise
   const jobId = jobIdArg(positionals);
   return withApiErrors(io, () => follow(client, jobId, io, env.isTty, output));
 }
+
+/**
+ * --retry N (attempts in all) with --retry-interval SECONDS (default 60), --retry-backoff X, --retry-on STATES: the
+ * request's retry policy; the gateway checks its limits and names the field if one is broken.
+ */
+function retryArg(values: { retry?: string; 'retry-interval'?: string; 'retry-backoff'?: string; 'retry-on'?: string }) {
+  const { retry, 'retry-interval': interval, 'retry-backoff': backoff, 'retry-on': on } = values;
+  if (retry === undefined) {
+    const stray = [interval !== undefined && '--retry-interval', backoff !== undefined && '--retry-backoff', on !== undefined && '--retry-on'].filter(Boolean);
+    if (stray.length) throw new UsageError(`${stray.join(', ')} go${stray.length === 1 ? 'es' : ''} with --retry N (the attempts in all)`);
+    return undefined;
+  }
+  const number = (flag: string, value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} takes a number, not "${value}"`);
+    return n;
+  };
+  return {
+    maxAttempts: number('--retry', retry),
+    intervalSeconds: interval === undefined ? DEFAULT_RETRY_INTERVAL_SECONDS : number('--retry-interval', interval),
+    ...(backoff !== undefined ? { backoff: number('--retry-backoff', backoff) } : {}),
+    ...(on !== undefined ? { on: on.split(',').map((s) => s.trim().toUpperCase()) as RetryOn[] } : {}),
+  };
+}
+
+/** The CLI's interval when --retry comes without --retry-interval (the API requires intervalSeconds). */
+const DEFAULT_RETRY_INTERVAL_SECONDS = 60;
