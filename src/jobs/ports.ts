@@ -106,6 +106,8 @@ export interface EmrStepStatus {
   failureDetails?: FailureDetails;
   /** EMR's StateChangeReason (e.g. why a step was cancelled). */
   stateChangeReason?: StateChangeReason;
+  /** EMR's step timeline: when the step started and ended running (ISO), where it did. */
+  timeline?: { startedAt?: string; endedAt?: string };
 }
 
 /**
