@@ -16,6 +16,8 @@ export const GATEWAY_CONTEXT_KEYS = {
   executionRoleArn: 'elasticmapreduce:ExecutionRoleArn',
   stepType: 'emr-gateway:StepType',
   actionOnFailure: 'emr-gateway:ActionOnFailure',
+  /** The notifications a submission names (`notify`), multi-valued: ForAllValues:StringEquals limits them. */
+  notify: 'emr-gateway:Notify',
 } as const;
 
 /**

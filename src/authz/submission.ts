@@ -22,6 +22,8 @@ export interface Submission {
   stepType: string;
   actionOnFailure: string;
   tags?: Readonly<Record<string, string>>;
+  /** The notifications the request names. */
+  notify?: readonly string[];
 }
 
 /** The context keys of a submission, as IAM would see them for AddJobFlowSteps (plus the gateway's own). */
@@ -33,6 +35,7 @@ export function submissionContext(submission: Submission): Record<string, Contex
     [GATEWAY_CONTEXT_KEYS.actionOnFailure]: submission.actionOnFailure,
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+    ...(submission.notify?.length ? { [GATEWAY_CONTEXT_KEYS.notify]: [...submission.notify] } : {}),
   };
 }
 

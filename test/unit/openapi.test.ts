@@ -16,7 +16,7 @@ describe('docs/openapi.json', () => {
   });
   it('the request body schema is the validator itself: its fields and limits', () => {
     const request = committed.components.schemas.JobRequest!;
-    expect(Object.keys(request.properties ?? {})).toEqual(['clusterId', 'executionRoleArn', 'name', 'step', 'actionOnFailure', 'timeoutSeconds', 'tags']);
+    expect(Object.keys(request.properties ?? {})).toEqual(['clusterId', 'executionRoleArn', 'name', 'step', 'actionOnFailure', 'timeoutSeconds', 'tags', 'notify']);
     expect(JSON.stringify(request)).toContain('"maximum":604800');
   });
 });
