@@ -40,6 +40,7 @@ import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SESSIONS_ROLE, LOCAL_S
 import { LocalKms } from './kms';
 import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
+import { LocalNotifications } from './notifications';
 import { PeriodicRun } from './periodic';
 import { LocalS3 } from './s3';
 import { checksumOf } from './s3-checksums';
@@ -104,6 +105,8 @@ export interface LocalStack {
   startup: Promise<void>;
   /** The reconciler's timer (every minute): `run()` reconciles now. */
   reconciler: LocalReconcileTimer;
+  /** The notifier's runs: `nudge(jobId)` sends a job's deliveries due now. */
+  notifications: LocalNotifications;
   stop(): Promise<void>;
 }
 
@@ -201,7 +204,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
     // A digest of the chain heads now, in the background (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
-    const startup = Promise.all([resuming, digests.start()]).then(() => undefined);
+    // The notifications: what a stop or crash left undelivered goes now, then as each write makes one due.
+    const notifications = new LocalNotifications(() => gateway.notifier(front.url));
+    functions.onDeliveriesDue = (jobId) => notifications.nudge(jobId);
+    const startup = Promise.all([resuming, digests.start(), notifications.start()]).then(() => undefined);
 
     return {
       apiUrl: front.url,
@@ -223,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resumed,
       startup,
       reconciler,
+      notifications,
       stop: once(async () => {
         // In this order, each part bounded, each failure logged and the rest stopped all the same:
         await stopPart('the schedules', () => scheduler.stop());
@@ -239,6 +246,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the local Step Functions', () => runner.stop());
         // The functions' last calls end, and their SDK clients close.
         await stopPart('the local Lambda runtime', () => functions.stop());
+        // The deliveries in progress end (a backoff wait is cut short: the next start sends what is left).
+        await stopPart('the notifications', () => notifications.stop());
         // The last digest records what the stack did up to here, before its stores close.
         await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
         await stopPart('the AWS port', () => aws.close());

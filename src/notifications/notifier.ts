@@ -72,11 +72,35 @@ export class Notifier {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly byName: Map<string, NotificationTarget>;
+  private readonly waits = new Set<() => void>();
+  private aborted = false;
 
   constructor(private readonly deps: NotifierDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = deps.sleep ?? ((ms) => this.wait(ms));
     this.byName = new Map(deps.notifications.map((n) => [n.name, n]));
+  }
+
+  /** Ends every backoff wait now and any later one at once (a stopping process): the deliveries stay due, leased until their lease runs out. */
+  abortWaits(): void {
+    this.aborted = true;
+    for (const abort of this.waits) abort();
+  }
+
+  private wait(ms: number): Promise<void> {
+    if (this.aborted) return Promise.reject(new Error('the notifier is stopping'));
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        clearTimeout(timer);
+        this.waits.delete(abort);
+        reject(new Error('the notifier is stopping'));
+      };
+      const timer = setTimeout(() => {
+        this.waits.delete(abort);
+        resolve();
+      }, ms);
+      this.waits.add(abort);
+    });
   }
 
   /**
