@@ -28,7 +28,7 @@ export const USAGE = `emr-gateway: submit and follow Amazon EMR steps under IAM 
 Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed with AWS SigV4 from the
 standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance roles):
   emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [--timeout SECONDS] [--action-on-failure A]
-                     [--tag KEY=VALUE ...] [--idempotency-key KEY] [--wait]
+                     [--tag KEY=VALUE ...] [--notify NAME ...] [--idempotency-key KEY] [--wait]
       STEP is one of:  -- COMMAND ARGS...             a command (command-runner.jar), e.g. -- bash -c 'echo hi'
                        --spark -- SPARK_SUBMIT_ARGS...  spark-submit with these arguments
                        --hive SCRIPT [-- ARGS...]        a Hive script (s3://... or an absolute path)
@@ -111,6 +111,8 @@ Flags:
   --timeout SECONDS          end the job TIMED_OUT after this long
   --action-on-failure A      one of ${ACTIONS_ON_FAILURE.join(' ')}, as the cluster allows (default CONTINUE)
   --tag KEY=VALUE            a job tag (repeatable)
+  --notify NAME              also send this configured notification (repeatable), as the policy allows
+                             (emr-gateway:Notify); the configuration says at which states and where to
   --idempotency-key KEY      without one, one is generated and printed: repeat it to retry safely
   --wait                     follow the job to its end (live status); the exit code is then the job's
 

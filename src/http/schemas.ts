@@ -108,6 +108,14 @@ export const jobViewSchema = z.described(
     finishedAt: z.optional(z.string()),
     idempotencyKey: optionalString("The caller's Idempotency-Key (API submissions)."),
     invocation: optionalString("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
+    notifications: z.described(
+      z.optional(z.array(z.object({ name: z.string(), states: z.array(z.enum(JOB_STATUSES)) }))),
+      'The notifications this job sends (those the configuration selects it for and those its request named), and at which states.',
+    ),
+    deliveriesDue: z.described(
+      z.optional(z.array(z.object({ id: z.string(), name: z.string(), state: z.enum(JOB_STATUSES), attempts: z.number(), nextAt: z.optional(z.string()) }))),
+      'Deliveries not sent yet (each attempt is a NOTIFICATION event of the audit trail).',
+    ),
     links: z.object({ self: z.string(), audit: z.string(), logs: z.optional(z.string()), ui: z.optional(z.string()) }),
   }),
   'A job',

@@ -53,6 +53,8 @@ export function jobView(job: Job): JobView {
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
     ...(job.invocation ? { invocation: job.invocation } : {}),
+    ...(job.notifications?.length ? { notifications: job.notifications } : {}),
+    ...(job.notifyDue?.length ? { deliveriesDue: job.notifyDue.map((d) => ({ id: d.id, name: d.name, state: d.state, attempts: d.attempts, ...(d.nextAt ? { nextAt: d.nextAt } : {}) })) } : {}),
     links: jobLinks(job.jobId),
   };
 }

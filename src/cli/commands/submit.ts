@@ -53,6 +53,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
       'action-on-failure': { type: 'string' },
       timeout: { type: 'string' },
       tag: { type: 'string', multiple: true, default: [] },
+      notify: { type: 'string', multiple: true, default: [] },
       'idempotency-key': { type: 'string' },
       wait: { type: 'boolean', default: false },
     },
@@ -91,6 +92,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     ...(aof ? { actionOnFailure: aof as (typeof ACTIONS_ON_FAILURE)[number] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(values.tag.length ? { tags } : {}),
+    ...(values.notify.length ? { notify: values.notify } : {}),
   };
   // A key is always sent, so running the same command again after a lost answer cannot start a second job.
   const idempotencyKey = values['idempotency-key'] ?? randomUUID();
