@@ -7,7 +7,9 @@ import { Notifier, NOTIFIER_ACTOR } from '../../src/notifications/notifier';
 import type { NotificationSender, SendOutcome, SnsRequest, WebhookRequest } from '../../src/notifications/ports';
 import { signatureHeader, verifySignature } from '../../src/notifications/signature';
 import { webhookUrlProblem } from '../../src/notifications/targets';
+import { parseConfig } from '../../src/config-file/load';
 import { ValidationError } from '../../src/errors';
+import { parseJobRequest } from '../../src/jobs/request';
 import { verifiedTrail } from '../support/audit';
 import { ALICE, CAROL, GATEWAY_CONFIG_YAML, loadTestConfig, role, submitBody } from '../support/config';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
@@ -98,6 +100,13 @@ policies:
     expect(webhookUrlProblem('https://user:pw@example.com/')).toMatch(/user name or password/);
   });
 
+  test('policy lint knows emr-gateway:Notify (a misspelt key is flagged)', () => {
+    const withKey = (key: string) => GATEWAY_CONFIG_YAML.replace('Condition: { StringLike: {', `Condition: { "ForAllValues:StringEquals": { "${key}": [team-topic] }, StringLike: {`);
+    const findings = (key: string) => parseConfig(withKey(key), '/test/gateway.yaml', 'report').findings.map((f) => f.message);
+    expect(findings('emr-gateway:Notify')).toEqual([]);
+    expect(findings('emr-gateway:Notfy')).toEqual([expect.stringContaining('the gateway never sets emr-gateway:Notfy')]);
+  });
+
   test('states default to the terminal ones; retries to 5 attempts of 5 s, from 2 s apart', () => {
     expect(g.config.notifications.find((n) => n.name === 'ops-only')).toMatchObject({ states: ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'], retry: { attempts: 5, timeoutSeconds: 5, backoffSeconds: 2 } });
   });
@@ -116,6 +125,23 @@ describe('which jobs send which notifications', () => {
     expect(job).toMatchObject({ status: 'REJECTED' });
     expect(job!.notifications?.map((n) => n.name)).toEqual(['failures']);
     expect(job!.notifyDue).toBeUndefined();
+  });
+
+  test('a malformed notify is a ValidationError naming it, whatever its shape', () => {
+    const issues = (notify: unknown) => {
+      try {
+        parseJobRequest(submitBody({ notify }));
+        return [];
+      } catch (error) {
+        return (error as ValidationError).issues.map((i) => `${i.field}: ${i.message}`);
+      }
+    };
+    expect(issues('team-topic')).toEqual(['notify: must be an array of notification names (got a string)']);
+    expect(issues([1])).toEqual(['notify[0]: must be a notification name (got a number)']);
+    expect(issues(['bad name!'])).toEqual([expect.stringMatching(/^notify\[0\]: notification names are 1-64 letters/)]);
+    expect(issues(['a', 'a'])).toEqual(['notify[1]: "a" is named twice']);
+    expect(issues(Array.from({ length: 11 }, (_, i) => `n${i}`))).toEqual(['notify: at most 10 notifications']);
+    expect(issues([])).toEqual([]);
   });
 
   test('a name the configuration does not have is a 400 on notify[i], before the policy (nothing recorded)', async () => {
