@@ -22,6 +22,7 @@ const SECRET = 'e2e-webhook-secret-0123456789';
 const ROLE = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:emr-gateway-jobs';
 const AWS = '/usr/bin/aws';
+const BIN = join(__dirname, '../../bin/emr-gateway.js');
 
 interface Received {
   path: string;
@@ -62,7 +63,8 @@ beforeAll(async () => {
   cpSync(join(dirname(EXAMPLE), 'policies'), join(dir, 'policies'), { recursive: true });
   const config = readFileSync(EXAMPLE, 'utf8').replace(/^local:\n/m, `local:\n  secrets: { "arn:aws:secretsmanager:us-east-1:123456789012:secret:emr-hook-AbCdEf": ${SECRET} }\n`) +
     `\nnotifications:\n  - { name: hook, jobs: { clusters: [j-2AXXXXXXGAPLF] }, webhook: { url: "${hooks.url}/hook", secret: { secretsManager: "arn:aws:secretsmanager:us-east-1:123456789012:secret:emr-hook-AbCdEf" } } }\n` +
-    `  - { name: topic, states: [COMPLETED, FAILED], jobs: { clusters: [j-2AXXXXXXGAPLF] }, sns: { topicArn: "${TOPIC}" } }\n`;
+    `  - { name: topic, states: [COMPLETED, FAILED], jobs: { clusters: [j-2AXXXXXXGAPLF] }, sns: { topicArn: "${TOPIC}" } }\n` +
+    `  - { name: requested, states: [COMPLETED], webhook: { url: "${hooks.url}/requested", secret: { secretsManager: "arn:aws:secretsmanager:us-east-1:123456789012:secret:emr-hook-AbCdEf" } } }\n`;
   writeFileSync(join(dir, 'gateway.yaml'), config);
   stack = await startStack(newDataDir(), { configFile: join(dir, 'gateway.yaml') });
 });
@@ -116,6 +118,30 @@ test('a job\'s end reaches the webhook signed, and the topic\'s HTTP subscriber 
   // Both deliveries on the job's trail.
   const trail = (await alice.audit(jobId)).events.filter((e) => e.type === 'NOTIFICATION');
   expect(trail.map((e) => [e.detail?.notification, e.detail?.outcome])).toEqual(expect.arrayContaining([['hook', 'delivered'], ['topic', 'delivered']]));
+});
+
+function gatewayCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: 'AKIALOCALALICE000001', AWS_SECRET_ACCESS_KEY: 'local-alice-secret', AWS_REGION: 'us-east-1', EMR_GATEWAY_ENDPOINT: stack!.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+}
+
+test('emr-gateway submit --notify asks for a notification no selector gives; audit shows each attempt', async () => {
+  const submitted = await gatewayCli('submit', '--cluster', 'j-2AXXXXXXGAPLF', '--role', ROLE, '--name', 'asked', '--notify', 'requested', '--wait', '--', 'true');
+  expect(submitted).toMatchObject({ code: 0 });
+  const jobId = /^(job-[0-9a-z]+)/m.exec(submitted.stdout)?.[1];
+  expect(jobId).toBeDefined();
+  const hook = await until(() => Promise.resolve(hooks.received.find((r) => r.path === '/requested' && r.headers['x-emr-gateway-delivery'] === `${jobId!}/COMPLETED/requested`)));
+  expect(verifySignature(SECRET, hook.headers['x-emr-gateway-signature'] as string, hook.body)).toEqual({ ok: true });
+  const audit = await until(async () => {
+    const out = await gatewayCli('audit', jobId!, '--verify');
+    return /NOTIFICATION +emr-step-gateway:notifier +requested COMPLETED delivered \(1\/5\) http:\/\/127\.0\.0\.1:\d+ 200/.test(out.stdout) ? out : undefined;
+  });
+  expect(audit.code).toBe(0);
+  expect(audit.stdout).toMatch(/^verified: /m);
+  // Unknown names are the caller's mistake: a 400 naming the field, exit 2.
+  const unknown = await gatewayCli('submit', '--cluster', 'j-2AXXXXXXGAPLF', '--role', ROLE, '--name', 'x', '--notify', 'nope', '--', 'true');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/notify\[0\]: "nope" is not a configured notification/);
 });
 
 test('the AWS CLI creates a topic, subscribes an HTTP endpoint and publishes, with SNS\'s answers', async () => {

@@ -102,7 +102,7 @@ policies:
 
   test('policy lint knows emr-gateway:Notify (a misspelt key is flagged)', () => {
     const withKey = (key: string) => GATEWAY_CONFIG_YAML.replace('Condition: { StringLike: {', `Condition: { "ForAllValues:StringEquals": { "${key}": [team-topic] }, StringLike: {`);
-    const findings = (key: string) => parseConfig(withKey(key), '/test/gateway.yaml', 'report').findings.map((f) => f.message);
+    const findings = (key: string) => parseConfig(withKey(key), '/test/gateway.yaml', { lint: 'report' }).findings.map((f) => f.message);
     expect(findings('emr-gateway:Notify')).toEqual([]);
     expect(findings('emr-gateway:Notfy')).toEqual([expect.stringContaining('the gateway never sets emr-gateway:Notfy')]);
   });
