@@ -117,8 +117,8 @@ test('a delivery the stack did not get to before it stopped is sent at the next 
   const dataDir = newDataDir();
   const configFile = configWith(r.url, await closedPort());
   stack = await startStack(dataDir, { configFile });
-  // As if the stack died right after the job's end: its notifier sends nothing.
-  stack.notifications.nudge = () => undefined;
+  // As if the stack died right after the job's end: its notifier (runs and sweeps) sends nothing.
+  await stack.notifications.stop();
   const alice = clientFor(stack, 'alice');
   const { jobId } = await alice.submit({ clusterId: 'j-2AXXXXXXGAPLF', executionRoleArn: ROLE, name: 'late', step: { type: 'command', args: ['true'] } });
   await finished(alice, jobId);
