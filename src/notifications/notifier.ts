@@ -59,6 +59,13 @@ export interface AttemptReport {
   error?: string;
 }
 
+export interface DeliverOptions {
+  /** Leases from before are void (the local stack at its start: the process that held them is gone). */
+  takeOver?: boolean;
+  /** Epoch ms: no attempt or wait that would end after it is begun (a Lambda invocation's time left). */
+  deadline?: number;
+}
+
 export interface SweepRun {
   jobs: number;
   attempts: AttemptReport[];
@@ -108,18 +115,18 @@ export class Notifier {
    * longer than MAX_INLINE_WAIT_SECONDS. `takeOver`: leases from before are void (the local stack at its start: the
    * process that held them is gone).
    */
-  async deliverJob(jobId: string, options: { takeOver?: boolean } = {}): Promise<AttemptReport[]> {
+  async deliverJob(jobId: string, options: DeliverOptions = {}): Promise<AttemptReport[]> {
     const job = await this.deps.jobs.get(jobId);
     const reports: AttemptReport[] = [];
     for (const due of job?.notifyDue ?? []) {
       if (!this.ready(due, options.takeOver)) continue;
-      reports.push(...(await this.deliver(jobId, due.id, options.takeOver)));
+      reports.push(...(await this.deliver(jobId, due.id, options)));
     }
     return reports;
   }
 
   /** Every job with deliveries due, a page at a time (the fallback of the stream). */
-  async sweep(options: { takeOver?: boolean } = {}): Promise<SweepRun> {
+  async sweep(options: DeliverOptions = {}): Promise<SweepRun> {
     const run: SweepRun = { jobs: 0, attempts: [], errors: [] };
     let cursor: string | undefined;
     do {
@@ -143,12 +150,16 @@ export class Notifier {
     return (due.nextAt ?? due.at) <= now && (takeOver || !due.lease || due.lease.until <= now);
   }
 
-  /** One delivery, attempt after attempt, while the job holds it and this notifier its lease. */
-  private async deliver(jobId: string, deliveryId: string, takeOver = false): Promise<AttemptReport[]> {
+  /** One delivery, attempt after attempt, while the job holds it, this notifier its lease, and the deadline allows. */
+  private async deliver(jobId: string, deliveryId: string, options: DeliverOptions): Promise<AttemptReport[]> {
     const reports: AttemptReport[] = [];
     const target = (due: DueDelivery) => this.byName.get(due.name);
     const lease = randomUUID();
+    let takeOver = options.takeOver ?? false;
     for (;;) {
+      // An attempt that could outlast the invocation is left to the next one (the sweep's, or the stream's).
+      const timeout = (this.byName.get(deliveryId.split('/').at(-1) ?? '')?.retry.timeoutSeconds ?? 0) * 1000;
+      if (options.deadline !== undefined && this.now().getTime() + timeout > options.deadline) return reports;
       const leased = await this.lease(jobId, deliveryId, lease, takeOver);
       if (!leased) return reports;
       takeOver = false;
@@ -182,6 +193,8 @@ export class Notifier {
       if (outcome.ok || last) return reports;
       // A short wait is slept through here; a long one is the sweep's (the delivery's nextAt says when).
       if (wait > MAX_INLINE_WAIT_SECONDS) return reports;
+      // Nor a wait after which the next attempt could not end in time.
+      if (options.deadline !== undefined && this.now().getTime() + (wait + notification.retry.timeoutSeconds) * 1000 > options.deadline) return reports;
       await this.sleep(wait * 1000);
     }
   }

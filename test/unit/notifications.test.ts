@@ -246,6 +246,19 @@ describe('the outbox and the notifier', () => {
     expect((await events(job.jobId)).map((e) => e.detail?.outcome)).toEqual(['failed', 'delivered']);
   });
 
+  test('no attempt or wait is begun that would outlast the deadline (a Lambda invocation\'s time): the rest stays due', async () => {
+    g.emr.nextScript = ['FAILED'];
+    const job = await submit();
+    await g.run(job.jobId);
+    sender.webhookOutcomes = [{ ok: false, status: 500, error: 'HTTP 500' }];
+    // Room for one attempt (1 s timeout), not for its 1 s backoff after it.
+    const reports = await notifier.deliverJob(job.jobId, { deadline: g.clock.now().getTime() + 1500 });
+    expect(reports.map((r) => r.outcome)).toEqual(['failed']);
+    expect(slept).toEqual([]);
+    expect((await g.jobs.get(job.jobId))!.notifyDue).toEqual([expect.objectContaining({ attempts: 1, nextAt: expect.any(String) })]);
+    expect(await notifier.deliverJob(job.jobId, { deadline: g.clock.now().getTime() + 500 })).toEqual([]);
+  });
+
   test('the signature is the HMAC-SHA256 of "<t>.<body>", checked within the tolerance', () => {
     const header = signatureHeader(SECRET, 1_700_000_000, '{"a":1}');
     expect(header).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
