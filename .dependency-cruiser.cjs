@@ -1,7 +1,7 @@
 /**
  * The layering, enforced (run by `npm run lint:deps`, part of `npm test`). Each rule names what it protects.
  *
- *   domain      src/{jobs,sessions,audit,authz,doctor,triggers,config,util}, src/errors.ts, src/identifiers.ts: pure logic
+ *   domain      src/{jobs,sessions,notifications,audit,authz,doctor,triggers,config,util}, src/errors.ts, src/identifiers.ts: pure logic
  *               against ports; no SDK, no adapters, no local stack, no YAML, no HTTP, no CLI.
  *   adapters    src/adapters: the only Lambda code that imports @aws-sdk/* or @smithy/*; they implement the
  *               domain's ports and turn SDK errors into domain errors.
@@ -14,11 +14,11 @@
  */
 // The tree is src/; test/fixtures/layering has the same shape and breaks each rule once (test/unit/layering.test.ts).
 const SRC = '^(?:test/fixtures/layering/)?src/';
-const DOMAIN = `${SRC}(jobs|sessions|audit|authz|doctor|triggers|config|util)/|${SRC}(errors|identifiers)\\.ts$`;
+const DOMAIN = `${SRC}(jobs|sessions|notifications|audit|authz|doctor|triggers|config|util)/|${SRC}(errors|identifiers)\\.ts$`;
 const TOOLS = `${SRC}(local|config-file|cli|client)/`;
 const OUTER = `${SRC}(adapters|composition|handlers|http|local|config-file|cli|client)/|${SRC}container\\.ts$`;
 const LAMBDA_ENTRIES = `${SRC}handlers/`;
-const KNOWN = `${SRC}((jobs|sessions|audit|authz|doctor|triggers|config|util|adapters|composition|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
+const KNOWN = `${SRC}((jobs|sessions|notifications|audit|authz|doctor|triggers|config|util|adapters|composition|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
 // Packages, wherever node_modules is (a work tree may link it from elsewhere).
 const pkg = (names) => `(^|/)node_modules/(${names})/`;
 

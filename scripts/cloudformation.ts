@@ -26,6 +26,8 @@ export interface PackageParams {
   stepLogResources: { Resources: Record<string, CfnResource> };
   /** The functions' permission to assume the access roles of clusters in other accounts (none without such clusters). */
   accessRoleResources: { Resources: Record<string, CfnResource> };
+  /** The notifier's grants on the configured topics and secrets (none without notifications). */
+  notificationResources: { Resources: Record<string, CfnResource> };
 }
 
 /** The roles of the functions that call EMR, by what they need of an access role: the first two set the caller as SourceIdentity. */
@@ -154,6 +156,24 @@ export function stepLogResources(config: GatewayConfig): Record<string, CfnResou
   };
 }
 
+/**
+ * The notifier's inline policy: sns:Publish on exactly the configured topics, secretsmanager:GetSecretValue and
+ * ssm:GetParameter on exactly the webhooks' secrets. (A secret or parameter encrypted with a customer-managed KMS key
+ * also needs kms:Decrypt for NotifyRole in that key's policy; the AWS-managed keys need nothing.)
+ */
+export function notificationResources(config: Pick<GatewayConfig, 'notifications' | 'partition' | 'region' | 'account'>): Record<string, CfnResource> {
+  const topics = [...new Set(config.notifications.flatMap((n) => (n.sns ? [n.sns.topicArn] : [])))];
+  const secrets = [...new Set(config.notifications.flatMap((n) => (n.webhook && 'secretsManager' in n.webhook.secret ? [n.webhook.secret.secretsManager] : [])))];
+  const parameters = [...new Set(config.notifications.flatMap((n) => (n.webhook && 'ssmParameter' in n.webhook.secret ? [n.webhook.secret.ssmParameter] : [])))];
+  const statements = [
+    ...(topics.length ? [{ Sid: 'PublishToConfiguredTopics', Effect: 'Allow', Action: 'sns:Publish', Resource: topics }] : []),
+    ...(secrets.length ? [{ Sid: 'ReadWebhookSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets }] : []),
+    ...(parameters.length ? [{ Sid: 'ReadWebhookParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameters.map((name) => `arn:${config.partition}:ssm:${config.region}:${config.account}:parameter${name}`) }] : []),
+  ];
+  if (!statements.length) return {};
+  return { NotifyTargetsPolicy: { Type: 'AWS::IAM::RolePolicy', Properties: { RoleName: { Ref: 'NotifyRole' }, PolicyName: 'notification-targets', PolicyDocument: { Version: '2012-10-17', Statement: statements } } } };
+}
+
 export function packageParams(config: GatewayConfig, configFileInZip: string): PackageParams {
   const problems: string[] = [];
   // The submitting roles' policies list the catalogue: with none, no step could ever be submitted.
@@ -161,6 +181,10 @@ export function packageParams(config: GatewayConfig, configFileInZip: string): P
   const resources = triggerResources(config);
   // osls would read ${...} in params.json as its own variables (e.g. in an event pattern).
   if (JSON.stringify(resources).includes('${')) problems.push('schedules/triggers: "${" cannot be deployed (osls variable syntax)');
+  // A plain-http webhook is for the local stack (loopback only): in AWS every webhook is https.
+  config.notifications.forEach((n, i) => {
+    if (n.webhook && !n.webhook.url.startsWith('https://')) problems.push(`notifications[${i}].webhook.url: must be https:// to be deployed (http:// is for the local stack)`);
+  });
   if (problems.length) throw new PackagingError(`${config.file}: ${problems.join('; ')}`);
   return {
     region: config.region,
@@ -174,6 +198,7 @@ export function packageParams(config: GatewayConfig, configFileInZip: string): P
     triggerResources: { Resources: resources },
     stepLogResources: { Resources: stepLogResources(config) },
     accessRoleResources: { Resources: accessRoleResources(config) },
+    notificationResources: { Resources: notificationResources(config) },
   };
 }
 

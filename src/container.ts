@@ -12,6 +12,7 @@ import type { AuditSealer } from './audit/ports';
 import { createCore, lambdaCore, type Core, type GatewayOptions } from './composition/core';
 import { createDigester, createDigests, lambdaDigests, type Digests } from './composition/digests';
 import { createJobLogs } from './composition/job-logs';
+import { createNotifier } from './composition/notifier';
 import { createReconciler } from './composition/reconciler';
 import { createService, policyEngine } from './composition/service';
 import { createSessions } from './composition/sessions';
@@ -21,6 +22,7 @@ import { loadEnv, type GatewayEnv } from './config/env';
 import type { LoadedConfig } from './config/validate';
 import type { AuditLog, JobRepository } from './jobs/ports';
 import type { Reconciler } from './jobs/reconciler';
+import type { Notifier } from './notifications/notifier';
 import type { JobLogsService } from './jobs/job-logs';
 import type { JobService } from './jobs/service';
 import type { SessionService } from './sessions/service';
@@ -51,9 +53,12 @@ export interface Gateway {
   /** Interactive sessions (POST /sessions; needs SESSION_ROLE_ARN where a cluster propagates source identity). */
   sessions(): SessionService;
   triggers(): TriggerService;
+  /** Sends the notifications' deliveries due (the notify function's work); `apiUrl` for the messages' links, where the environment has none. */
+  notifier(apiUrl?: string): Notifier;
 }
 
-function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests): Gateway {
+function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Digests, local = false): Gateway {
+  let notifier: Notifier | undefined;
   let service: JobService | undefined;
   let sessions: SessionService | undefined;
   let jobLogs: JobLogsService | undefined;
@@ -79,6 +84,8 @@ function assemble(core: Core, clients: AwsClients, tasks: StepTasks, digests: Di
       triggers ??= createTriggers(core, this.service(), core.audit);
       return triggers;
     },
+    // The local stack's webhooks' secrets come from its configuration's local.secrets.
+    notifier: (apiUrl) => (notifier ??= createNotifier(core, { local, ...(apiUrl ? { apiUrl } : {}) })),
   };
 }
 
@@ -86,7 +93,7 @@ export function createGateway(env: GatewayEnv = loadEnv(), options: GatewayOptio
   let clients: AwsClients | undefined;
   const core = createCore(env, options, (target) => (clients = awsClients(target)));
   const all = clients!;
-  return assemble(core, all, createTasks(core, all), createDigests(core, all.s3));
+  return assemble(core, all, createTasks(core, all), createDigests(core, all.s3), true);
 }
 
 let whole: Gateway | undefined;

@@ -24,6 +24,8 @@ export interface Submission {
   /** The attempts asked for in all, the first included (retry.maxAttempts); 1, no retry, when absent. */
   retryMaxAttempts?: number;
   tags?: Readonly<Record<string, string>>;
+  /** The notifications the request names. */
+  notify?: readonly string[];
 }
 
 /** The context keys of a submission, as IAM would see them for AddJobFlowSteps (plus the gateway's own). */
@@ -37,6 +39,7 @@ export function submissionContext(submission: Submission): Record<string, Contex
     [GATEWAY_CONTEXT_KEYS.retryMaxAttempts]: String(submission.retryMaxAttempts ?? 1),
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+    ...(submission.notify?.length ? { [GATEWAY_CONTEXT_KEYS.notify]: [...submission.notify] } : {}),
   };
 }
 

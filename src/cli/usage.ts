@@ -29,7 +29,7 @@ Against a gateway (--endpoint URL or EMR_GATEWAY_ENDPOINT; requests are signed w
 standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance roles):
   emr-gateway submit --cluster ID --role ROLE_ARN --name NAME STEP [--timeout SECONDS] [--action-on-failure A]
                      [--retry N [--retry-interval S] [--retry-backoff X] [--retry-on STATES]]
-                     [--tag KEY=VALUE ...] [--idempotency-key KEY] [--wait]
+                     [--tag KEY=VALUE ...] [--notify NAME ...] [--idempotency-key KEY] [--wait]
       STEP is one of:  -- COMMAND ARGS...             a command (command-runner.jar), e.g. -- bash -c 'echo hi'
                        --spark -- SPARK_SUBMIT_ARGS...  spark-submit with these arguments
                        --hive SCRIPT [-- ARGS...]        a Hive script (s3://... or an absolute path)
@@ -120,6 +120,8 @@ Flags:
   --retry-on STATES          the EMR states that are retried: FAILED (default), INTERRUPTED or FAILED,INTERRUPTED
                              (a cancelled or rejected job never is). Without --retry the cluster's defaultRetry applies.
   --tag KEY=VALUE            a job tag (repeatable)
+  --notify NAME              also send this configured notification (repeatable), as the policy allows
+                             (emr-gateway:Notify); the configuration says at which states and where to
   --idempotency-key KEY      without one, one is generated and printed: repeat it to retry safely
   --wait                     follow the job to its end (live status); the exit code is then the job's
 

@@ -27,6 +27,11 @@ export interface GatewayOptions {
   loaded?: LoadedConfig;
   /** Told of each job a task works on. Lambda puts its ids in the log keys; the local stack, running many jobs in one process, does not. */
   observeJob?: (job: Job) => void;
+  /**
+   * Told of each job a write of this process left with a delivery due that no notifier holds: the local stack's
+   * stand-in for the jobs table's stream, which in AWS starts the notify function.
+   */
+  onDeliveriesDue?: (jobId: string) => void;
 }
 
 export interface Core {
@@ -50,10 +55,31 @@ export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (t
   }
   const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
   const { dynamodb, kms } = clients(target);
-  const jobs = new DynamoJobStore(dynamodb, env.jobsTable);
+  const due = options.onDeliveriesDue;
+  const jobs = due ? new DueObservingJobStore(dynamodb, env.jobsTable, due) : new DynamoJobStore(dynamodb, env.jobsTable);
   const sealer = new KmsAuditSealer(kms, env.auditKeyId);
   const audit = new DynamoAuditStore(dynamodb, env.auditTable, sealer);
   return { env, target, config, dynamodb, kms, jobs, audit, sealer, options };
+}
+
+/** The job store telling of each write that leaves a delivery due and unheld (as a stream record with notifyAt would). */
+class DueObservingJobStore extends DynamoJobStore {
+  constructor(db: AwsClients['dynamodb'], table: string, private readonly due: (jobId: string) => void) {
+    super(db, table);
+  }
+  private tell(job: Job | undefined): void {
+    if (job?.notifyDue?.some((d) => !d.lease)) this.due(job.jobId);
+  }
+  override async create(job: Job): Promise<boolean> {
+    const created = await super.create(job);
+    if (created) this.tell(job);
+    return created;
+  }
+  override async update(job: Job, changes: Parameters<DynamoJobStore['update']>[1]): Promise<Job | undefined> {
+    const next = await super.update(job, changes);
+    if ('notifyDue' in changes) this.tell(next);
+    return next;
+  }
 }
 
 // The Lambda container's parts (here and in the other modules of this folder): each created on first use, from the

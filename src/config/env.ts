@@ -29,6 +29,8 @@ const envSchema = z.object({
   OPENAPI_DOCUMENT: z.optional(z.string().check(z.minLength(1))),
   /** The role the API assumes with SourceIdentity to ask EMR for an interactive session's credentials (POST /sessions). */
   SESSION_ROLE_ARN: z.optional(matching(ROLE_ARN, 'must be an IAM role ARN')),
+  /** The API's base URL (the stage's invoke URL), for the links of the notifications' messages. */
+  API_URL: z.optional(z.url()),
   /** Only for the local stack: every SDK client goes there. */
   AWS_ENDPOINT_URL: z.optional(z.url()),
   POLL_INITIAL_SECONDS: seconds(DEFAULT_POLLING.initialSeconds, POLLING_LIMITS.maxInitialSeconds),
@@ -53,6 +55,8 @@ export interface GatewayEnv {
   /** The OpenAPI document's file (OPENAPI_DOCUMENT). */
   openapiDocument?: string;
   sessionRoleArn?: string;
+  /** API_URL: the links in notifications. */
+  apiUrl?: string;
   endpoint?: string;
   polling: Required<PollingPolicy>;
 }
@@ -75,6 +79,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
     ...(e.SUBMITTER_ROLE_ARN ? { submitterRoleArn: e.SUBMITTER_ROLE_ARN } : {}),
     ...(e.OPENAPI_DOCUMENT ? { openapiDocument: e.OPENAPI_DOCUMENT } : {}),
     ...(e.SESSION_ROLE_ARN ? { sessionRoleArn: e.SESSION_ROLE_ARN } : {}),
+    ...(e.API_URL ? { apiUrl: e.API_URL } : {}),
     ...(e.AWS_ENDPOINT_URL ? { endpoint: e.AWS_ENDPOINT_URL } : {}),
     polling: { initialSeconds: e.POLL_INITIAL_SECONDS, factor: e.POLL_FACTOR, maxSeconds: e.POLL_MAX_SECONDS, heartbeatSeconds: e.POLL_HEARTBEAT_SECONDS },
   };

@@ -11,7 +11,7 @@ import * as z from '../util/zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import type { PrincipalRule } from '../authz/engine';
-import { configSchema, type ClusterConfig, type LocalCredential, type RawConfig } from './schema';
+import { configSchema, type ClusterConfig, type LocalCredential, type NotificationConfig, type RawConfig } from './schema';
 
 export interface GatewayConfig {
   /** The file it was loaded from (absolute). */
@@ -27,7 +27,9 @@ export interface GatewayConfig {
   templates: RawConfig['templates'];
   schedules: RawConfig['schedules'];
   triggers: RawConfig['triggers'];
-  local: { credentials: LocalCredential[] };
+  notifications: NotificationConfig[];
+  /** `secrets`: the webhooks' secrets on the local stack, by the ARN or parameter name they have in AWS (never packaged). */
+  local: { credentials: LocalCredential[]; secrets: Record<string, string> };
 }
 
 /** The data, parsed by the schema; a ConfigError naming each problem's path (`at` locates it in the source). */
@@ -51,6 +53,7 @@ export function gatewayConfig(raw: RawConfig, file: string, policies: Record<str
     templates: raw.templates,
     schedules: raw.schedules,
     triggers: raw.triggers,
+    notifications: raw.notifications,
     local: raw.local,
   };
 }

@@ -1,8 +1,10 @@
 /** The gateway's configuration file (YAML), as a zod schema: strict objects, so unknown keys are errors. */
 import * as z from '../util/zod';
 import { ACCOUNT_ID, AWS_PARTITIONS, clusterIdProblem, EXTERNAL_ID, logUriProblem, PRINCIPAL_ARN, REGION, ROLE_ARN } from '../identifiers';
+import { JOB_STATUSES, TERMINAL_STATUSES } from '../jobs/model';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE } from '../jobs/step-rules';
 import { retryPolicySchema } from '../jobs/retry';
+import { SECRETS_MANAGER_ARN, SNS_TOPIC_ARN, SSM_PARAMETER_NAME, webhookUrlProblem } from '../notifications/targets';
 import { compilePattern, PARAMETER_TYPES } from '../triggers/parameters';
 
 /** An EMR release label, emr-MAJOR.MINOR.PATCH (RunJobFlow's ReleaseLabel). */
@@ -142,6 +144,58 @@ const triggerSchema = z.strictObject({
   principal: arnPattern,
 });
 
+/** Where a webhook's signing secret is kept: Secrets Manager or SSM Parameter Store, read by the notifier's role alone. */
+const secretRefSchema = z.union(
+  [
+    z.strictObject({ secretsManager: matching(SECRETS_MANAGER_ARN, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx)') }),
+    z.strictObject({ ssmParameter: matching(SSM_PARAMETER_NAME, 'must be an SSM parameter name starting with / (a SecureString, e.g. /emr-gateway/webhook-secret)') }),
+  ],
+  { error: 'must be { secretsManager: SECRET_ARN } or { ssmParameter: /NAME } (locally the value comes from local.secrets)' },
+);
+
+const notificationSchema = z.strictObject({
+  name: nameOf('notification'),
+  states: z.described(
+    z._default(z.array(z.enum(JOB_STATUSES, { error: (iss) => `must be a job status: ${JOB_STATUSES.join(', ')} (got ${JSON.stringify(iss.input)})` })).check(z.minLength(1)), [...TERMINAL_STATUSES]),
+    'the job states that send it; default every terminal state',
+  ),
+  // Which jobs get it without asking (all criteria must hold; values of one are alternatives). Without `jobs`, only
+  // the jobs whose request names it in `notify` (as the policy allows) get it.
+  jobs: z.described(
+    z.optional(
+      z.strictObject({
+        principals: z.optional(z.array(arnPattern).check(z.minLength(1))),
+        clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+        tags: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256)))),
+      }),
+    ),
+    'the jobs it applies to by itself: by owner principal (ArnLike), cluster id, tags (all of them)',
+  ),
+  webhook: z.optional(
+    z.strictObject({
+      url: z.string().check(
+        z.superRefine((url, ctx) => {
+          const problem = webhookUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      ),
+      secret: z.described(secretRefSchema, 'the HMAC-SHA256 key the body is signed with (X-Emr-Gateway-Signature)'),
+    }),
+  ),
+  sns: z.optional(z.strictObject({ topicArn: matching(SNS_TOPIC_ARN, 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)') })),
+  retry: z.described(
+    z._default(
+      z.strictObject({
+        attempts: z._default(int(1, 10), 5),
+        timeoutSeconds: z._default(int(1, 30), 5),
+        backoffSeconds: z._default(int(1, 60), 2),
+      }),
+      { attempts: 5, timeoutSeconds: 5, backoffSeconds: 2 },
+    ),
+    'delivery attempts (each recorded on the job\'s audit trail), each one\'s timeout, and the first wait between them (doubled after each, at most 5 minutes)',
+  ),
+});
+
 const localCredentialSchema = z.strictObject({
   accessKeyId: matching(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
   secretAccessKey: z.string().check(z.minLength(8)),
@@ -159,9 +213,19 @@ export const configSchema = z.strictObject({
   templates: z._default(z.record(nameOf('template'), templateSchema), {}),
   schedules: z._default(z.array(scheduleSchema), []),
   triggers: z._default(z.array(triggerSchema), []),
-  local: z._default(z.strictObject({ credentials: z._default(z.array(localCredentialSchema), []) }), { credentials: [] }),
+  notifications: z._default(z.array(notificationSchema), []),
+  local: z._default(
+    z.strictObject({
+      credentials: z._default(z.array(localCredentialSchema), []),
+      // The local stack has no Secrets Manager or Parameter Store: the webhooks' secrets by their ARN or parameter name.
+      secrets: z._default(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(16, 'a webhook secret needs at least 16 characters'))), {}),
+    }),
+    { credentials: [], secrets: {} },
+  ),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
 export type ClusterConfig = RawConfig['clusters'][number];
 export type LocalCredential = RawConfig['local']['credentials'][number];
+export type NotificationConfig = RawConfig['notifications'][number];
+export type SecretRef = NotificationConfig extends { webhook?: infer W } ? NonNullable<W> extends { secret: infer S } ? S : never : never;

@@ -126,6 +126,18 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
       issue(['schedules', i, 'schedule'], (error as Error).message);
     }
   });
+  checkUnique(raw.notifications.map((n) => n.name), (i, v) => issue(['notifications', i, 'name'], `duplicate name ${v}`));
+  raw.notifications.forEach((n, i) => {
+    const targets = [n.webhook, n.sns].filter(Boolean).length;
+    if (targets !== 1) issue(['notifications', i], `needs exactly one target, webhook or sns (got ${targets})`);
+    checkUnique(n.states, (j, v) => issue(['notifications', i, 'states', j], `duplicate state ${v}`));
+    n.jobs?.clusters?.forEach((id, j) => {
+      if (!raw.clusters.some((c) => c.id === id)) issue(['notifications', i, 'jobs', 'clusters', j], `${id} is not a configured cluster`);
+    });
+    n.jobs?.principals?.forEach((p, j) => {
+      if (!resolvePrincipal(p.replace(/[*?]/g, 'x'))) issue(['notifications', i, 'jobs', 'principals', j], `"${p}" is not an IAM principal ARN pattern`);
+    });
+  });
   checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));
   // Event values reaching scripts: checked here, not only by the tools, so a Lambda refuses such a config too.
   const templateLint = lintTemplates(raw);
@@ -194,7 +206,7 @@ function checkUnique(values: readonly string[], report: (index: number, value: s
  * The configuration as the deployed functions get it: the same schema, with `file:` policies inlined, and
  * without `local` (the local stack's demo keys have no business in AWS).
  */
-export function deployableConfig(config: GatewayConfig): Omit<GatewayConfig, 'file' | 'local'> & { local: { credentials: [] } } {
+export function deployableConfig(config: GatewayConfig): Omit<GatewayConfig, 'file' | 'local'> & { local: { credentials: []; secrets: Record<string, never> } } {
   const { file: _file, local: _local, ...rest } = config;
-  return { ...rest, local: { credentials: [] } };
+  return { ...rest, local: { credentials: [], secrets: {} } };
 }

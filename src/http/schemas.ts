@@ -143,6 +143,14 @@ export const jobViewSchema = z.described(
       z.optional(z.object({ name: z.string(), parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) })),
       'The template and parameter values a schedule or trigger (or a rerun with overrides) made this job from.',
     ),
+    notifications: z.described(
+      z.optional(z.array(z.object({ name: z.string(), states: z.array(z.enum(JOB_STATUSES)) }))),
+      'The notifications this job sends (those the configuration selects it for and those its request named), and at which states.',
+    ),
+    deliveriesDue: z.described(
+      z.optional(z.array(z.object({ id: z.string(), name: z.string(), state: z.enum(JOB_STATUSES), attempts: z.number(), nextAt: z.optional(z.string()) }))),
+      'Deliveries not sent yet (each attempt is a NOTIFICATION event of the audit trail).',
+    ),
     links: z.object({ self: z.string(), audit: z.string(), logs: z.optional(z.string()), ui: z.optional(z.string()) }),
   }),
   'A job',

@@ -58,6 +58,8 @@ export function jobView(job: Job): JobView {
     ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
     ...(job.reruns?.length ? { reruns: [...job.reruns] } : {}),
     ...(job.template ? { template: { name: job.template.name, parameters: { ...job.template.parameters } } } : {}),
+    ...(job.notifications?.length ? { notifications: job.notifications } : {}),
+    ...(job.notifyDue?.length ? { deliveriesDue: job.notifyDue.map((d) => ({ id: d.id, name: d.name, state: d.state, attempts: d.attempts, ...(d.nextAt ? { nextAt: d.nextAt } : {}) })) } : {}),
     links: jobLinks(job.jobId),
   };
 }

@@ -11,6 +11,7 @@
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
 import { isTerminal, stepSecondsOf, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
+import { deliveriesDue } from '../notifications/due';
 import type { AuditLog, JobChanges, JobRepository } from './ports';
 
 /** The dedupe key of a job's one terminal event (its type is the terminal status). */
@@ -42,7 +43,7 @@ export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: s
   const event = await audit.append(jobId, draft, options.onlyBefore ? { onlyBefore: options.onlyBefore } : undefined);
   const recorded = event.dedupeKey === draft.dedupeKey;
   const job = await jobs.transition(jobId, (current) => {
-    const changes = recorded ? change(current, event) : event.dedupeKey === TERMINAL_EVENT ? endedBy(current, event) : undefined;
+    const changes = withDeliveries(current, recorded ? change(current, event) : event.dedupeKey === TERMINAL_EVENT ? endedBy(current, event) : undefined, event.at);
     const advance = event.seq > current.auditSeq ? { auditSeq: event.seq, auditHash: event.hash } : {};
     return changes || Object.keys(advance).length ? { ...changes, ...advance } : undefined;
   }, options.known);
@@ -54,6 +55,13 @@ function timelineOf(value: unknown): { startedAt?: string; endedAt?: string } | 
   if (!value || typeof value !== 'object') return undefined;
   const { startedAt, endedAt } = value as Record<string, unknown>;
   return { ...(typeof startedAt === 'string' ? { startedAt } : {}), ...(typeof endedAt === 'string' ? { endedAt } : {}) };
+}
+
+/** A change of the job's status makes its notifications for the new status due, in the same write. */
+function withDeliveries(job: Job, changes: JobChanges | undefined, at: string): JobChanges | undefined {
+  if (!changes?.status || changes.status === job.status) return changes;
+  const due = deliveriesDue(job, changes.status, at);
+  return due ? { ...changes, ...due } : changes;
 }
 
 /** The job as its terminal event records it (status, end time, EMR's last state and details), unless it has ended already. */

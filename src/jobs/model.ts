@@ -80,6 +80,30 @@ export const attemptOf = (job: Pick<Job, 'attempt'>): number => job.attempt ?? 1
 
 /** Between attempts: the last attempt has ended, the next is due at nextAttemptAt, no step runs. */
 export const betweenAttempts = (job: Pick<Job, 'status' | 'stepId' | 'nextAttemptAt'>): boolean => !isTerminal(job.status) && !job.stepId && job.nextAttemptAt !== undefined;
+/** A notification a job sends (its configured name) and the states it is sent at, fixed at submission. */
+export interface JobNotification {
+  name: string;
+  states: JobStatus[];
+}
+
+/**
+ * A delivery due: the outbox entry written with the state that made it due (one conditional write, so a crash can
+ * lose neither), sent and removed by the notifier, never by the job's own path.
+ */
+export interface DueDelivery {
+  /** `JOBID/STATE/NAME`: the same in every attempt, so a receiver can drop a repeat. */
+  id: string;
+  name: string;
+  state: JobStatus;
+  /** When the job entered the state. */
+  at: string;
+  /** Attempts made (each on the audit trail). */
+  attempts: number;
+  /** The next attempt not before (after a failed one's backoff). */
+  nextAt?: string;
+  /** A notifier at work on it, until then (one at a time; a crashed one's lease runs out). */
+  lease?: { by: string; until: string };
+}
 
 export interface Job {
   jobId: string;
@@ -141,6 +165,12 @@ export interface Job {
    * until someone completes it: the step-event handler, or the reconciler for an event that was lost. Never shown.
    */
   waitToken?: { token: string; at: string };
+  /** The notifications the job sends (configured ones its owner, cluster or tags select, and those its request named). */
+  notifications?: JobNotification[];
+  /** Deliveries due, oldest first (notifications/due.ts); absent when none is. */
+  notifyDue?: DueDelivery[];
+  /** While deliveries are due: when the next may be tried (what the notifier's sweep and the jobs stream's filter look for). */
+  notifyAt?: string;
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;
@@ -197,6 +227,8 @@ export function newJob(fields: {
   invocation?: string;
   rerunOf?: string;
   template?: TemplateRun;
+  /** The notifications it sends (notifications/selection.ts). */
+  notifications?: JobNotification[];
   decision: Pick<Decision, 'allowed' | 'result' | 'reason'>;
   /** The audit chain's head after the DECISION event. */
   head: { seq: number; hash: string };
@@ -226,6 +258,7 @@ export function newJob(fields: {
     decision: { result: decision.result, reason: decision.reason },
     submitAttempts: 0,
     ...(decision.allowed ? {} : { finishedAt: at }),
+    ...(fields.notifications?.length ? { notifications: fields.notifications } : {}),
     auditSeq: fields.head.seq,
     auditHash: fields.head.hash,
   };

@@ -24,6 +24,8 @@ export const LIMITS = {
   maxTags: 50,
   tagKeyMaxLength: 128,
   tagValueMaxLength: 256,
+  /** Notifications one request may name. */
+  maxNotify: 10,
 } as const;
 
 // The rules about steps that are not the body's schema live in step-rules.ts, where the configuration's validation
@@ -50,6 +52,8 @@ const JAVA_CLASS = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
 const TAG_CHAR_CLASS = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]';
 const TAG_CHARS = whole(`${TAG_CHAR_CLASS}*`, 'u');
 const TAG_CHAR = whole(TAG_CHAR_CLASS, 'u');
+/** A configured notification's name (config/schema.ts nameOf). */
+const NOTIFICATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // `aws:` in any case is reserved for AWS's own tags.
 const NOT_AWS_PREFIX = /^(?![aA][wW][sS]:)/;
 
@@ -325,6 +329,27 @@ function buildJobRequestSchema() {
           `Job tags: at most ${LIMITS.maxTags}; keys 1 to ${LIMITS.tagKeyMaxLength} characters, not starting with "aws:", ` +
             `no two differing only in case (IAM compares tag keys case-insensitively); ` +
             `values 0 to ${LIMITS.tagValueMaxLength}; letters, digits, spaces and _ . : / = + - @.`,
+        ),
+        notify: z.described(
+          z.optional(
+            z.array(
+              z.string({ error: (iss) => `must be a notification name (got ${typeName(iss.input)})` }).check(
+                z.regex(NOTIFICATION_NAME, { error: 'notification names are 1-64 letters, digits, \'_\', \'.\' or \'-\', starting with a letter or digit' }),
+              ),
+              { error: (iss) => (iss.input === undefined ? undefined : `must be an array of notification names (got ${typeName(iss.input)})`) },
+            ).check(
+              z.maxLength(LIMITS.maxNotify, { error: `at most ${LIMITS.maxNotify} notifications` }),
+              z.superRefine((names, ctx) => {
+                const seen = new Set<string>();
+                names.forEach((n, i) => {
+                  if (seen.has(n)) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(n)} is named twice` });
+                  seen.add(n);
+                });
+              }),
+            ),
+          ),
+          `Notifications to send for this job, by their configured names (at most ${LIMITS.maxNotify}): the policy decides which a caller may ask for ` +
+            '(condition key emr-gateway:Notify); the configuration says at which states each is sent, and where.',
         ),
       },
       'the request body',

@@ -28,6 +28,7 @@ import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES, type JobRequest } from './request';
 import { maxAttemptsOf, type RetryPolicy } from './retry';
 import { subjectOf, type StepTasks } from './step-tasks';
+import { deliveriesDue, notificationsFor } from '../notifications/due';
 import type { PollingPolicy } from './workflow-input';
 
 export type { Caller } from './actor';
@@ -138,6 +139,12 @@ export class JobService {
     if (!this.catalogue.has(request.executionRoleArn)) {
       throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
     }
+    // A name the configuration does not have is the request's mistake, the same for every caller: before the policy.
+    const unknownNotify = (request.notify ?? []).findIndex((name) => !this.deps.config.notifications.some((n) => n.name === name));
+    if (unknownNotify >= 0) {
+      const known = this.deps.config.notifications.map((n) => n.name);
+      throw ValidationError.single(`notify[${unknownNotify}]`, `${JSON.stringify(request.notify![unknownNotify])} is not a configured notification (configured: ${known.join(', ') || 'none'})`);
+    }
 
     const resource = this.clusterArn(request.clusterId);
     const decision = this.deps.engine.evaluate(
@@ -147,6 +154,7 @@ export class JobService {
         actionOnFailure: request.actionOnFailure,
         retryMaxAttempts: maxAttemptsOf(request.retry),
         ...(request.tags ? { tags: request.tags } : {}),
+        ...(request.notify ? { notify: request.notify } : {}),
       }),
     );
     const requestHash = hashOf(request);
@@ -165,11 +173,15 @@ export class JobService {
       decision: decisionRecord(decision),
       ...(idempotent || command.rerunOf ? { detail: { ...idempotent?.detail, ...(command.rerunOf ? { rerunOf: command.rerunOf } : {}) } } : {}),
     }, { firstEvent: !idempotent });
-    const job = newJob({
-      jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, decision, head: event,
+    // What a denied request asked to be told is not granted: only the configured selections notify of its rejection.
+    const notifications = notificationsFor(this.deps.config.notifications, { principalArn: actor.principalArn, clusterId: request.clusterId, ...(request.tags ? { tags: request.tags } : {}) }, decision.allowed ? (request.notify ?? []) : []);
+    const created = newJob({
+      jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, notifications, decision, head: event,
       ...(command.rerunOf !== undefined ? { rerunOf: command.rerunOf } : {}),
       ...(command.template !== undefined ? { template: command.template } : {}),
     });
+    // Its first state (REJECTED, or ACCEPTED) may be one a notification is sent at: due from this first write.
+    const job = { ...created, ...deliveriesDue(created, created.status, created.createdAt) };
     if (!(await this.deps.jobs.create(job))) {
       // The job exists (a retry, or a concurrent duplicate created it first): answer as a replay of that one.
       // The decision event above was found by its dedupe key for the same body, or records this other body's.

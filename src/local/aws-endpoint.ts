@@ -28,6 +28,9 @@ import { answerQuery } from './query-protocol';
 import type { LocalStepFunctions } from './sfn/api';
 import type { LocalSts } from './sts';
 import { stsQueryService } from './sts-query';
+import type { QueryService } from './query-protocol';
+import { SNS_CERT_PATH, type LocalSns } from './sns';
+import { snsQueryService } from './sns-query';
 
 export interface Faults {
   /** Share of EMR calls answered with ThrottlingException (0-1). */
@@ -66,6 +69,8 @@ export interface AwsEndpointOptions {
   sts: LocalSts;
   iam: LocalIam;
   kms: LocalKms;
+  /** The local SNS (Query protocol, routed by the credential scope `.../sns/aws4_request`). */
+  sns: LocalSns;
   /** The local S3, and the account that owns its buckets. */
   s3: LocalS3;
   account: string;
@@ -232,14 +237,24 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     return service;
   };
   const stsService = stsQueryService(sts);
+  let snsService: QueryService | undefined;
+  const byVersion: Record<string, string> = { '2010-05-08': 'iam', '2010-03-31': 'sns' };
+  function answerQueryOf(name: string, params: URLSearchParams, accessKeyId: string | undefined, res: ServerResponse): void {
+    const service = name === 'iam' ? iamOf(accessKeyId) : name === 'sns' ? (snsService ??= snsQueryService(options.sns, options.account)) : stsService;
+    const answer = answerQuery(service, params, accessKeyId, (error) => serviceError(error, 'InternalFailure', `${name} ${params.get('Action') ?? ''}`));
+    res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': answer.requestId });
+    res.end(answer.body);
+  }
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = new URLSearchParams(await readText(req));
     const scope = credentialScope(req);
     // By the service signed for; an unsigned request (a hand-made one) by its API version.
-    const name = (scope?.service ?? (params.get('Version') === '2010-05-08' ? 'iam' : 'sts')) === 'iam' ? 'iam' : 'sts';
-    const answer = answerQuery(name === 'iam' ? iamOf(scope?.accessKeyId) : stsService, params, scope?.accessKeyId, (error) => serviceError(error, 'InternalFailure', `${name} ${params.get('Action') ?? ''}`));
-    res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': answer.requestId });
-    res.end(answer.body);
+    const signedFor = scope?.service ?? byVersion[params.get('Version') ?? ''] ?? 'sts';
+    answerQueryOf(signedFor === 'iam' || signedFor === 'sns' ? signedFor : 'sts', params, scope?.accessKeyId, res);
+  }
+  /** SNS's links, opened unsigned: a SubscriptionConfirmation's SubscribeURL and a Notification's UnsubscribeURL. */
+  function snsLink(req: IncomingMessage, res: ServerResponse): void {
+    answerQueryOf('sns', new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), undefined, res);
   }
 
   /** POST /_local/triggers/{name} with an event: fires that trigger (emr-gateway trigger NAME --event FILE). */
@@ -340,6 +355,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (req.method === 'POST' && req.url?.startsWith('/_local/triggers/')) return fireTrigger(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/steps/')) return logs(req, res);
       if (req.method === 'GET' && req.url?.startsWith('/_local/emr/ui/')) return appUi(req, res);
+      if (req.method === 'GET' && req.url === SNS_CERT_PATH) {
+        res.writeHead(200, { 'content-type': 'application/x-x509-ca-cert' });
+        return void res.end(options.sns.certificate);
+      }
+      if (req.method === 'GET' && /^\/\?(?:.*&)?Action=(?:ConfirmSubscription|Unsubscribe)(?:&|$)/.test(req.url ?? '')) return snsLink(req, res);
       if (req.method === 'GET' && req.url === '/_local/health') return sendJson(res, 200, 'application/json', { status: 'ok' });
       if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return query(req, res);
       sendJson(res, 400, 'application/json', { __type: 'UnknownOperationException', message: `no local service for ${req.method ?? ''} ${req.url ?? ''} (X-Amz-Target: ${String(target ?? 'none')})` });

@@ -20,7 +20,8 @@ const port = parentPort;
 if (!port) throw new Error('functions-worker.ts runs as a worker thread (functions.ts starts it)');
 const { env, credentials } = workerData as FunctionsWorkerData;
 
-const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile) });
+// A write that leaves a delivery due is told to the stack's notifier, as the jobs table's stream starts the notify function in AWS.
+const gateway = createGateway(env satisfies GatewayEnv, { credentials, loaded: loadConfigFile(env.configFile), onDeliveriesDue: (jobId) => port.postMessage({ due: jobId }) });
 // The local stack builds the OpenAPI document from the schemas (a deployed API reads the copy packaging wrote).
 const api = createApiHandler(apiDeps(() => gateway.service(), () => gateway.sessions(), () => openApiDocument(version), () => gateway.jobLogs()));
 const tasks = workflowRoutes(gateway.tasks);

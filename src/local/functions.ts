@@ -20,6 +20,9 @@ export interface FunctionsWorkerData {
   env: GatewayEnv;
   credentials: NonNullable<AwsTarget['credentials']>;
 }
+
+/** Told of each job a function's write left with a delivery due (the local stand-in for the jobs table's stream). */
+export type DueListener = (jobId: string) => void;
 export type FunctionName = 'api' | 'stepEvent' | TaskName;
 export interface FunctionCall {
   id: number;
@@ -42,6 +45,9 @@ export class LocalFunctions {
   private worker: Promise<Worker>;
   private stopping = false;
 
+  /** Set by the stack once its notifier is built. */
+  onDeliveriesDue?: DueListener;
+
   private constructor(private readonly data: FunctionsWorkerData, first: Worker) {
     this.worker = Promise.resolve(this.watch(first));
   }
@@ -52,7 +58,8 @@ export class LocalFunctions {
   }
 
   private watch(worker: Worker): Worker {
-    worker.on('message', (message: FunctionReply | { ready?: true; stopped?: true }) => {
+    worker.on('message', (message: FunctionReply | { ready?: true; stopped?: true; due?: string }) => {
+      if ('due' in message && typeof message.due === 'string') return this.onDeliveriesDue?.(message.due);
       if (!('id' in message)) return;
       const call = this.calls.get(message.id);
       if (!call) return;

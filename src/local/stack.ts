@@ -40,6 +40,8 @@ import { LOCAL_GATEWAY_ROLE, LOCAL_GATEWAY_SESSION, LOCAL_SESSIONS_ROLE, LOCAL_S
 import { LocalKms } from './kms';
 import { acquireStackLock } from './lock';
 import { LocalDigestTimer } from './digests';
+import { LocalNotifications } from './notifications';
+import { LocalSns } from './sns';
 import { PeriodicRun } from './periodic';
 import { LocalS3 } from './s3';
 import { checksumOf } from './s3-checksums';
@@ -104,6 +106,8 @@ export interface LocalStack {
   startup: Promise<void>;
   /** The reconciler's timer (every minute): `run()` reconciles now. */
   reconciler: LocalReconcileTimer;
+  /** The notifier's runs: `nudge(jobId)` sends a job's deliveries due now. */
+  notifications: LocalNotifications;
   stop(): Promise<void>;
 }
 
@@ -161,7 +165,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const auditKeyArn = kms.ensureKey(LOCAL_AUDIT_KEY_ALIAS, 'emr-step-gateway audit trail (local stack)');
     // The digests' signing key, likewise (an ECC_NIST_P256 key: anyone with its public key can verify a digest).
     const digestKeyArn = kms.ensureKey(LOCAL_DIGEST_KEY_ALIAS, 'emr-step-gateway audit digests (local stack)', 'ECC_NIST_P256');
-    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.onAwsExchange ? { onExchange: options.onAwsExchange } : {}) });
+    // SNS: the topics the notifications publish to, their HTTP subscriptions (DATA_DIR/sns, or memory).
+    const sns = new LocalSns({ account: config.account, region: config.region, partition: config.partition, dataDir, url: () => port.url ?? '' });
+    started.push(() => sns.stop());
+    const aws = await startAwsEndpoint({ port: options.awsPort, emr, sfn, sts, iam, kms, s3, sns, account: config.account, dynamo: dynamo.handle, events, ...(options.host ? { host: options.host } : {}), ...(options.faults ? { faults: options.faults } : {}), ...(options.onAwsExchange ? { onExchange: options.onAwsExchange } : {}) });
     started.push(() => aws.close());
     port.url = aws.url;
 
@@ -172,6 +179,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functions = await LocalFunctions.start({ env, credentials: STACK_CREDENTIALS });
     started.push(() => functions.stop());
     link.connect(gateway, functions);
+    // The notifications' topics exist, as the deployment creates them (those of this account and region).
+    ensureNotificationTopics(sns, config);
     // The clusters' log buckets exist before any step runs, as EMR needs its LogUri's bucket to exist.
     ensureLogBuckets(s3, config);
     // The steps left pending, and any added from here on, start now: the AWS port their credentials are for listens.
@@ -201,7 +210,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const scheduler = new LocalScheduler(config.schedules, (name, time) => gateway.triggers().fireSchedule(name, time));
     // A digest of the chain heads now, in the background (what the last run left), every minute, and at stop.
     const digests = new LocalDigestTimer(() => gateway.digester());
-    const startup = Promise.all([resuming, digests.start()]).then(() => undefined);
+    // The notifications: what a stop or crash left undelivered goes now, then as each write makes one due.
+    const notifications = new LocalNotifications(() => gateway.notifier(front.url));
+    functions.onDeliveriesDue = (jobId) => notifications.nudge(jobId);
+    const startup = Promise.all([resuming, digests.start(), notifications.start()]).then(() => undefined);
 
     return {
       apiUrl: front.url,
@@ -223,6 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resumed,
       startup,
       reconciler,
+      notifications,
       stop: once(async () => {
         // In this order, each part bounded, each failure logged and the rest stopped all the same:
         await stopPart('the schedules', () => scheduler.stop());
@@ -239,6 +252,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await stopPart('the local Step Functions', () => runner.stop());
         // The functions' last calls end, and their SDK clients close.
         await stopPart('the local Lambda runtime', () => functions.stop());
+        // The deliveries in progress end (a backoff wait is cut short: the next start sends what is left).
+        await stopPart('the notifications', () => notifications.stop());
+        await stopPart('the local SNS', () => sns.stop());
         // The last digest records what the stack did up to here, before its stores close.
         await stopPart('the audit digests', () => digests.stop(), DIGEST_STOP_MS);
         await stopPart('the AWS port', () => aws.close());
@@ -430,6 +446,17 @@ function localEnv(config: GatewayConfig, local: { configFile: string; stateMachi
     POLL_MAX_SECONDS: String(local.polling.maxSeconds),
     POLL_HEARTBEAT_SECONDS: String(local.polling.heartbeatSeconds ?? LOCAL_POLLING.heartbeatSeconds),
   });
+}
+
+/** The configuration's SNS topics of the stack's account and region, created if missing (CreateTopic is idempotent). */
+function ensureNotificationTopics(sns: LocalSns, config: GatewayConfig): void {
+  for (const n of config.notifications) {
+    const arn = n.sns?.topicArn;
+    if (!arn) continue;
+    const name = arn.split(':')[5]!;
+    if (sns.topicArn(name) === arn) sns.createTopic(name, name.endsWith('.fifo') ? { FifoTopic: 'true' } : {});
+    else logger.warn('local stack: a notification\'s topic is in another account or region; the local SNS has none there', { notification: n.name, topicArn: arn });
+  }
 }
 
 /** The local S3 as the local EMR's log pusher writes to it (as EMR does, with its own credentials, not the gateway's). */

@@ -286,9 +286,10 @@ describePackage('serverless package', () => {
       emrStepEvent: 'src/handlers/step-events.emrStepEvent',
       auditDigest: 'src/handlers/digest.auditDigest',
       reconcile: 'src/handlers/reconcile.reconcile',
+      notify: 'src/handlers/notify.notify',
     };
 
-    it('are exactly the ten handlers, on nodejs22.x and arm64, each with its own role', () => {
+    it('are exactly the eleven handlers, on nodejs22.x and arm64, each with its own role', () => {
       expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
       const roles = new Set<string>();
       for (const fn of FUNCTIONS) {
@@ -337,6 +338,9 @@ describePackage('serverless package', () => {
         else expect(vars).not.toHaveProperty('STATE_MACHINE_ARN');
         if (fn === 'api') expect(vars.SESSION_ROLE_ARN).toEqual(getAtt('EmrGatewaySessions'));
         else expect(vars).not.toHaveProperty('SESSION_ROLE_ARN');
+        // The notifications' links: the stage's invoke URL.
+        if (fn === 'notify') expect(vars.API_URL).toEqual({ 'Fn::Join': ['', ['https://', { Ref: 'ApiGatewayRestApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/test']] });
+        else expect(vars).not.toHaveProperty('API_URL');
       }
     });
 
@@ -353,7 +357,7 @@ describePackage('serverless package', () => {
         expect([...files.keys()].sort()).toEqual(zipped(fn, bundle));
         const shipped = JSON.parse(files.get('config/gateway.json')!.toString()) as Record<string, unknown>;
         expect(shipped).toEqual(JSON.parse(JSON.stringify(deployableConfig(loadConfigFile(FIXTURE).config))));
-        expect(shipped.local).toEqual({ credentials: [] }); // the local demo keys never ship
+        expect(shipped.local).toEqual({ credentials: [], secrets: {} }); // the local demo keys and webhook secrets never ship
         expect(shipped).not.toHaveProperty('file');
         const code = files.get(bundle)?.toString() ?? '';
         expect(code.length).toBeLessThan(256 * 1024); // bench/bundles.ts: 135-212 KB, the API the largest
@@ -620,8 +624,8 @@ describePackage('serverless package', () => {
         [['s3:GetObject'], [`arn:aws:s3:::${LOG_BUCKET}/elasticmapreduce/j-3PACKAGETEST01/steps/*`], undefined],
         [['s3:ListBucket'], `arn:aws:s3:::${LOG_BUCKET}`, { StringLike: { 's3:prefix': ['elasticmapreduce/j-3PACKAGETEST01/steps/*'] } }],
       ]);
-      // An inline policy of the API role (a resource of its own, as none is made without a LogUri): no other.
-      expect(ofType(t, 'AWS::IAM::RolePolicy').map(([id, r]) => [id, (r.Properties as { RoleName: unknown }).RoleName])).toEqual([['ApiStepLogsPolicy', { Ref: roleOf(t, 'api') }]]);
+      // An inline policy of the API role (a resource of its own, as none is made without a LogUri): no other but the notifier's (its targets).
+      expect(ofType(t, 'AWS::IAM::RolePolicy').map(([id, r]) => [id, (r.Properties as { RoleName: unknown }).RoleName])).toEqual([['ApiStepLogsPolicy', { Ref: roleOf(t, 'api') }], ['NotifyTargetsPolicy', { Ref: roleOf(t, 'notify') }]]);
       // The reporting cluster has no LogUri: nothing of it may be read.
       expect(JSON.stringify(onLogs)).not.toContain('j-3PACKAGETEST02');
     });
@@ -685,6 +689,9 @@ describePackage('serverless package', () => {
         // Finds unfinished jobs (Scan of the table), looks at their executions, starts one again or ends the job (stopping its step);
         // for a waiting execution, looks at the step (the fallback for a lost event) and completes the wait or sends it a heartbeat.
         reconcile: [...logs, ...dynamo, 'dynamodb:Scan', ...seal, 'states:DescribeExecution', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskHeartbeat', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:CancelSteps'],
+        // Reads the jobs stream, finds jobs with deliveries due (Scan), records each attempt (the trail and the job); publishes
+        // to exactly the configured topics and reads exactly the webhooks' secrets (checked on their own below).
+        notify: [...logs, ...dynamo, 'dynamodb:Scan', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', ...seal, 'sns:Publish', 'secretsmanager:GetSecretValue', 'ssm:GetParameter'],
       };
       const [get, put, update, query] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
       const jobsTableActions: Record<FunctionName, string[]> = {
@@ -698,8 +705,9 @@ describePackage('serverless package', () => {
         emrStepEvent: [get, update],
         auditDigest: [query, 'dynamodb:Scan'],
         reconcile: [get, 'dynamodb:Scan', update],
+        notify: ['dynamodb:DescribeStream', get, 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:Scan', update],
       };
-      const tables = [getAtt('JobsTable'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
+      const tables = [getAtt('JobsTable'), getAtt('JobsTable', 'StreamArn'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
       for (const fn of FUNCTIONS) {
         const role = roleOf(t, fn);
         const statements = iamStatements(t).filter((s) => s.owner === role);
@@ -848,12 +856,42 @@ describePackage('serverless package', () => {
 
     it('sends EMR Step Status Change events of the configured clusters to emrStepEvent', () => {
       const rules = ofType(t, 'AWS::Events::Rule');
-      expect(rules).toHaveLength(config.triggers.length + 3); // and the digester's and the reconciler's schedules
+      expect(rules).toHaveLength(config.triggers.length + 4); // and the digester's, the reconciler's and the notifier's schedules
       const rule = resource(t, 'EmrStepStatusRule', 'AWS::Events::Rule') as { EventPattern: Json; Targets: { Arn: Json }[] };
       expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: config.clusters.map((c) => c.id) } });
       expect(rule.Targets.map((x) => x.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
       const permission = resource(t, 'EmrStepStatusRulePermission', 'AWS::Lambda::Permission');
       expect(permission).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: getAtt('EmrStepStatusRule'), FunctionName: getAtt('EmrStepEventLambdaFunction') });
+    });
+
+    it('starts the notifier from the jobs stream (only records with deliveries due) and every 5 minutes; it publishes to exactly the configured topics and reads exactly the webhooks\' secrets', () => {
+      const { logicalId: id } = functionInfo(t, 'notify');
+      expect(resource(t, 'JobsTable', 'AWS::DynamoDB::Table').StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+      const mappings = ofType(t, 'AWS::Lambda::EventSourceMapping').filter(([, r]) => references(r.Properties?.FunctionName).has(id));
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]![1].Properties).toMatchObject({
+        EventSourceArn: getAtt('JobsTable', 'StreamArn'),
+        StartingPosition: 'LATEST',
+        BisectBatchOnFunctionError: true,
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { notifyAt: { S: [{ exists: true }] } } } }) }] },
+      });
+      const rules = ofType(t, 'AWS::Events::Rule').filter(([, r]) => references(r.Properties?.Targets).has(id));
+      expect(rules.map(([, r]) => r.Properties?.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+      expect(resource(t, 'NotifyTargetsPolicy', 'AWS::IAM::RolePolicy')).toEqual({
+        RoleName: { Ref: 'NotifyRole' },
+        PolicyName: 'notification-targets',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'PublishToConfiguredTopics', Effect: 'Allow', Action: 'sns:Publish', Resource: ['arn:aws:sns:eu-west-1:210987654321:emr-jobs'] },
+            { Sid: 'ReadWebhookSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['arn:aws:secretsmanager:eu-west-1:210987654321:secret:emr-hook-AbCdEf'] },
+            { Sid: 'ReadWebhookParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ['arn:aws:ssm:eu-west-1:210987654321:parameter/emr-gateway/hook'] },
+          ],
+        },
+      });
+      // Nobody else may publish or read a secret.
+      const others = iamStatements(t).filter((s) => s.owner !== roleOf(t, 'notify') && actionsOf(s.statement).some((a) => /^(sns|secretsmanager|ssm):/.test(a)));
+      expect(others).toEqual([]);
     });
 
     it('runs the reconciler every 15 minutes by default, within Lambda\'s longest timeout, reserving no concurrency (new accounts cannot spare it)', () => {
@@ -867,7 +905,7 @@ describePackage('serverless package', () => {
     it('follows the example configuration too: one schedule and one rule per entry', () => {
       const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
       expect(ofType(example.template, 'AWS::Scheduler::Schedule')).toHaveLength(exampleConfig.schedules.length);
-      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 3);
+      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 4);
     });
   });
 

@@ -244,6 +244,13 @@ const KEYS: readonly KeySpec[] = [
     policyValues: ['team=a', 'env=prod', 'env=dev', `team=${TEAM_VAR}`, 'env=*', 'owner=${aws:SourceIdentity}'],
   },
   {
+    // The notifications a request names (multi-valued, as the job service sends it).
+    key: 'emr-gateway:Notify',
+    family: 'string',
+    multi: true,
+    policyValues: ['team-topic', 'failures', 'ops-*', '*', 'Team-Topic'],
+  },
+  {
     key: 'emr-gateway:TimeoutSeconds',
     family: 'numeric',
     policyValues: ['0', '60', '3600', '86400', '100.5', '-1', '3600.0'],
@@ -400,14 +407,16 @@ const requestContext: fc.Arbitrary<ContextValues> = fc
     ),
     tagKeys: maybe(fc.uniqueArray(fc.constantFrom(...TAG_KEYS), { minLength: 0, maxLength: 3 })),
     tags: maybe(fc.uniqueArray(fc.constantFrom(...TAGS), { minLength: 0, maxLength: 3 })),
+    notify: maybe(fc.uniqueArray(fc.constantFrom('team-topic', 'failures', 'ops-pager'), { minLength: 1, maxLength: 3 })),
     // A single-valued key sent as several values: single-valued operators never match it.
     multiStepType: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   })
-  .map(({ single, tagKeys, tags, multiStepType }) => {
+  .map(({ single, tagKeys, tags, notify, multiStepType }) => {
     const context: ContextValues = {};
     for (const [key, value] of Object.entries(single)) if (value !== undefined) context[key] = value;
     if (tagKeys) context['aws:TagKeys'] = tagKeys;
     if (tags) context['emr-gateway:Tags'] = tags;
+    if (notify) context['emr-gateway:Notify'] = notify;
     if (multiStepType) context['emr-gateway:StepType'] = ['spark', 'hive'];
     return context;
   });

@@ -16,7 +16,7 @@ import { parseXml, XmlSyntaxError, type XmlElement } from '../../src/local/xml';
 
 export const BOTOCORE_DATA = '/usr/lib/python3/dist-packages/awscli/botocore/data';
 /** The services the local AWS endpoint speaks, by botocore's directory names. */
-export const LOCAL_SERVICES = ['dynamodb', 'emr', 'events', 'iam', 'kms', 's3', 'stepfunctions', 'sts'] as const;
+export const LOCAL_SERVICES = ['dynamodb', 'emr', 'events', 'iam', 'kms', 's3', 'sns', 'stepfunctions', 'sts'] as const;
 
 interface MemberRef {
   shape: string;

@@ -94,6 +94,14 @@ export class InMemoryJobRepository implements JobRepository {
     return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
   }
 
+  /** The jobs with deliveries due (notifyAt set), a page from `cursor`, as the adapter's Scan. */
+  async withDeliveriesDue(cursor?: string): Promise<UnfinishedPage> {
+    await turn();
+    const all = [...this.items.values()].filter((j) => j.notifyAt !== undefined && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    const page = all.slice(0, this.unfinishedPageSize);
+    return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
+  }
+
   /** The heads of jobs updated in (from, to] (every job without `from`), as the adapter's index answers. */
   async changedHeads(window: { from?: Date; to: Date }): Promise<DigestEntry[]> {
     await turn();

@@ -276,3 +276,25 @@ describe('wireApiStage', () => {
     expect(() => wireApiStage(template)).toThrow("the deployment's stage prod is not ApiGatewayStage's dev");
   });
 });
+
+describe('notifications', () => {
+  const notifications = (url: string) => `notifications:
+  - { name: hook, webhook: { url: "${url}", secret: { ssmParameter: /emr/hook } } }
+  - { name: topic, sns: { topicArn: "arn:aws:sns:eu-west-1:210987654321:jobs" } }
+`;
+
+  it('packaging refuses a plain-http webhook (loopback is for the local stack)', () => {
+    expect(() => packageParams(configWith(notifications('http://127.0.0.1:9000/hook')), CONFIG_IN_ZIP)).toThrow(/notifications\[0\]\.webhook\.url: must be https:\/\/ to be deployed/);
+    expect(() => packageParams(configWith(notifications('https://hooks.example.com/hook')), CONFIG_IN_ZIP)).not.toThrow();
+  });
+
+  it('the notifier may publish to exactly the topics and read exactly the parameters configured; nothing without notifications', () => {
+    const { notificationResources } = packageParams(configWith(notifications('https://hooks.example.com/hook')), CONFIG_IN_ZIP);
+    const statements = (notificationResources.Resources.NotifyTargetsPolicy?.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement;
+    expect(statements).toEqual([
+      { Sid: 'PublishToConfiguredTopics', Effect: 'Allow', Action: 'sns:Publish', Resource: ['arn:aws:sns:eu-west-1:210987654321:jobs'] },
+      { Sid: 'ReadWebhookParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ['arn:aws:ssm:eu-west-1:210987654321:parameter/emr/hook'] },
+    ]);
+    expect(packageParams(configWith(), CONFIG_IN_ZIP).notificationResources).toEqual({ Resources: {} });
+  });
+});

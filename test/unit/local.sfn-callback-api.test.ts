@@ -234,7 +234,7 @@ describe('through the AWS SDK v3 against the local AWS endpoint', () => {
     // Only Step Functions is asked here; the other services are never reached.
     const none = {} as never;
     const notFound: RequestListener = (_req, res) => res.writeHead(404).end();
-    const options: AwsEndpointOptions = { port: 0, sfn: made.sfn, emr: none, sts: none, iam: none, kms: none, s3: none, events: none, account: '123456789012', dynamo: notFound, onExchange: (exchange) => check.record(exchange) };
+    const options: AwsEndpointOptions = { port: 0, sfn: made.sfn, emr: none, sts: none, iam: none, kms: none, s3: none, sns: none, events: none, account: '123456789012', dynamo: notFound, onExchange: (exchange) => check.record(exchange) };
     endpoint = await startAwsEndpoint(options);
     client = new SFNClient({ region: 'eu-west-1', endpoint: endpoint.url, credentials: { accessKeyId: 'AKIACALLBACK00000000', secretAccessKey: 'x' } });
   });

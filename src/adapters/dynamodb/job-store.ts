@@ -156,6 +156,24 @@ export class DynamoJobStore implements JobRepository {
    * states are final), so a job that stays unfinished is found by this run or the next. `cursor` is the last
    * jobId of the previous page; an empty page may still have a cursor (the filter applies after the read).
    */
+  /**
+   * A page of the jobs with deliveries due (`notifyAt` set), from the table itself, as `unfinished` reads: the
+   * notifier's sweep, the fallback of the jobs stream.
+   */
+  async withDeliveriesDue(cursor?: string): Promise<UnfinishedPage> {
+    const out = await awsCall('DynamoDB Scan', () => this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        FilterExpression: 'attribute_exists(#due)',
+        ExpressionAttributeNames: { '#due': 'notifyAt' },
+        ...(cursor !== undefined ? { ExclusiveStartKey: marshall({ jobId: cursor }) } : {}),
+      }),
+    ));
+    const last = out.LastEvaluatedKey ? (unmarshall(out.LastEvaluatedKey) as { jobId?: unknown }).jobId : undefined;
+    if (out.LastEvaluatedKey && typeof last !== 'string') throw new IntegrityError('DynamoDB answered a Scan LastEvaluatedKey without a jobId');
+    return { jobs: (out.Items ?? []).map(toJob), ...(typeof last === 'string' ? { cursor: last } : {}) };
+  }
+
   async unfinished(cursor?: string): Promise<UnfinishedPage> {
     const statuses = Object.fromEntries(ACTIVE_STATUSES.map((status, i) => [`:s${i}`, status]));
     const out = await awsCall('DynamoDB Scan', () => this.db.send(

@@ -84,8 +84,14 @@ function actorLabel(actor: Record<string, unknown> | undefined): string {
   return typeof who === 'string' ? who : '';
 }
 
-function summary(e: { decision?: Record<string, unknown>; emr?: Record<string, unknown>; detail?: Record<string, unknown> }): string {
+function summary(e: { type?: string; decision?: Record<string, unknown>; emr?: Record<string, unknown>; detail?: Record<string, unknown> }): string {
   if (e.decision) return String(e.decision.result);
+  // A notification's attempt: `hook COMPLETED delivered (1/5) https://hooks.example.com 204`.
+  if (e.type === 'NOTIFICATION' && e.detail) {
+    const d = e.detail;
+    const of = typeof d.of === 'number' ? `/${d.of}` : '';
+    return [d.notification, d.state, `${String(d.outcome)} (${String(d.attempt)}${of})`, d.endpoint, d.httpStatus ?? d.error].filter((v) => v !== undefined).map(String).join(' ').slice(0, 160);
+  }
   if (e.emr) return [e.emr.stepId, e.emr.state].filter((v): v is string => typeof v === 'string').join(' ');
   if (e.detail) return Object.entries(e.detail).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ').slice(0, 120);
   return '';

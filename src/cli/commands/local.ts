@@ -140,8 +140,8 @@ function banner(stack: LocalStack, configFile: string, dataDir: string | undefin
   const { config } = stack;
   const lines = [
     'emr-step-gateway: the local stack is up.',
-    `  Gateway API (AWS SigV4, service execute-api):                            ${stack.apiUrl}`,
-    `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, S3, EventBridge): ${stack.awsUrl}`,
+    `  Gateway API (AWS SigV4, service execute-api):                                 ${stack.apiUrl}`,
+    `  AWS endpoint (DynamoDB, EMR, Step Functions, STS, KMS, S3, SNS, EventBridge): ${stack.awsUrl}`,
     `  Configuration: ${configFile}    Data: ${dataDir === undefined ? 'in memory (gone at the stop)' : resolve(dataDir)}${faults ? `    Faults: ${faults}` : ''}`,
     ...(stack.resumed.length ? [`  ${resumedLine(stack.resumed)}`] : []),
     '',

@@ -58,6 +58,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
       'retry-backoff': { type: 'string' },
       'retry-on': { type: 'string' },
       tag: { type: 'string', multiple: true, default: [] },
+      notify: { type: 'string', multiple: true, default: [] },
       'idempotency-key': { type: 'string' },
       wait: { type: 'boolean', default: false },
     },
@@ -92,6 +93,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(retry ? { retry } : {}),
     ...(values.tag.length ? { tags } : {}),
+    ...(values.notify.length ? { notify: values.notify } : {}),
   };
   // A key is always sent, so running the same command again after a lost answer cannot start a second job.
   const idempotencyKey = values['idempotency-key'] ?? randomUUID();
