@@ -74,6 +74,7 @@ export async function main(): Promise<void> {
         return backend.jobs.list(query);
       },
       unfinished: (cursor) => backend.jobs.unfinished(cursor),
+      usage: (query) => backend.jobs.usage(query),
     };
     const sealer = new TestSealer();
     const service = new JobService({

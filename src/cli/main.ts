@@ -11,6 +11,7 @@ import { policyCheck, policyLint } from './commands/policy';
 import { roles } from './commands/roles';
 import { session } from './commands/session';
 import { rerun, submit, wait } from './commands/submit';
+import { usage } from './commands/usage';
 import { version } from '../../package.json';
 import { processIo, type Io } from './output';
 import { documentedFlags, EXIT, HELP, nearest, USAGE, UsageError } from './usage';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   doctor,
   submit,
   rerun,
+  usage,
   status,
   wait,
   cancel,

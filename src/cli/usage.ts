@@ -46,6 +46,8 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway logs JOB_ID [--stream S] [--stderr] [--tail N] [--attempt N] [--follow]   the step's log, from the cluster's LogUri
   emr-gateway ui JOB_ID [--open]        a link to the job's Spark UI or application history, under its role
   emr-gateway roles [--cluster ID]      the runtime roles you may use
+  emr-gateway usage [--from T] [--to T] [--group-by principal|role|cluster|tag:KEY] [--output table|json|csv]
+      the jobs that ended in the range (default: the last 7 days), by final state, with their step-seconds
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
       interactive-session credentials (EMR GetClusterSessionCredentials) for a notebook: Livy's endpoint, the user
       name and password (shown once), their expiry, a sparkmagic configuration; decided by the same policy
@@ -202,6 +204,22 @@ ${EXITS}`,
 The job's (or interactive session's) audit events, in order. --verify checks here the order, links and hashes of
 the chain, that event 0 is the DECISION and that nothing was cut or appended, and reports the gateway's check of
 the MACs and of the signed digests (a rollback); exit 1 when either fails.
+
+${CONNECTION}
+
+${EXITS}`,
+
+  usage: `Usage: emr-gateway usage [--from T] [--to T] [--group-by G] [--output table|json|csv] [flags]
+
+The jobs that ended in the range that you may list (GET /usage), counted by final state, with their step-seconds
+(how long their steps ran by EMR's step timelines, every attempt's), grouped:
+  --group-by principal       by the job's principal (the default)
+  --group-by role            by its runtime role
+  --group-by cluster         by its cluster
+  --group-by tag:KEY         by the value of its tag KEY ((none): the jobs without it)
+  --from T, --to T           an ISO 8601 time with its zone, or a day (UTC: --from its start, --to its end);
+                             default the last 7 days, at most 92 days
+  --output csv               RFC 4180, a row per group and a column per final state (json: the API's answer)
 
 ${CONNECTION}
 

@@ -33,6 +33,7 @@ import {
   sessionViewSchema,
   submitResponseSchema,
   rerunResponseSchema,
+  usageResponseSchema,
   type JobView,
   type SessionView,
 } from '../http/schemas';
@@ -42,6 +43,7 @@ export type { JobView, SessionView };
 export type JobList = z.output<typeof jobListSchema>;
 export type SubmitResponse = z.output<typeof submitResponseSchema>;
 export type RerunResponse = z.output<typeof rerunResponseSchema>;
+export type UsageResponse = z.output<typeof usageResponseSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
 export type StepLogsResponse = z.output<typeof logsResponseSchema>;
@@ -227,6 +229,12 @@ export class GatewayClient {
   /** GET /jobs/{id}/ui: a presigned link to the job's Spark UI or application history. */
   appUi(jobId: string): Promise<AppUiResponse> {
     return this.request('GET', `jobs/${encodeURIComponent(jobId)}/ui`, appUiResponseSchema);
+  }
+
+  /** GET /usage: the jobs that ended in [from, to] (default: the last 7 days), counted by final state and grouped. */
+  usage(query: { from?: string; to?: string; groupBy?: string } = {}): Promise<UsageResponse> {
+    const params = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.request('GET', 'usage', usageResponseSchema, { query: params });
   }
 
   roles(clusterId?: string): Promise<RolesResponse> {

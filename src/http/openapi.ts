@@ -28,6 +28,8 @@ import {
   submitResponseSchema,
   rerunRequestSchema,
   rerunResponseSchema,
+  usageQuerySchema,
+  usageResponseSchema,
 } from './schemas';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
@@ -122,6 +124,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: 'the link', content: content('AppUi') }, ...errors(401, 403, 404, 409, 429) },
         },
       },
+      '/usage': {
+        get: {
+          summary: "The jobs that ended in a range, counted by final state with their step-seconds, grouped by principal, role, cluster or a tag; only the jobs you may list",
+          parameters: queryParameters(usageQuerySchema),
+          responses: { '200': { description: 'the counts', content: content('Usage') }, ...errors(400, 401, 429) },
+        },
+      },
       '/roles': {
         get: { summary: 'The runtime roles this caller may use', parameters: queryParameters(rolesQuerySchema), responses: { '200': { description: 'roles per cluster', content: content('Roles') }, ...errors(400, 401, 404) } },
       },
@@ -153,6 +162,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         SubmitResponse: schema(submitResponseSchema),
         RerunRequest: schema(rerunRequestSchema, 'input'),
         RerunResponse: schema(rerunResponseSchema),
+        Usage: schema(usageResponseSchema),
         Job: schema(jobViewSchema),
         JobList: schema(jobListSchema),
         AuditTrail: schema(auditResponseSchema),

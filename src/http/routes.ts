@@ -12,7 +12,7 @@ import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rerunRequestSchema, rolesQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rerunRequestSchema, rolesQuerySchema, usageQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
 import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
@@ -171,6 +171,13 @@ export const ROUTES: readonly Route[] = [
       const link = await jobLogsOf(request, deps).appUi(request.caller, jobIdParam(request));
       seen(deps.logger, link.job);
       return json(200, appUiView(link));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/usage',
+    async handler(request, { service }) {
+      return json(200, await service.usage(request.caller, validate(usageQuerySchema, request.query)));
     },
   },
   {

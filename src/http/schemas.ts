@@ -67,6 +67,29 @@ export const rolesQuerySchema = z.strictObject({
   clusterId: z.optional(clusterId),
 });
 
+export const usageQuerySchema = z.strictObject({
+  from: z.described(z.optional(z.string().check(z.maxLength(64))), 'ISO 8601 time or day: jobs that ended at or after it (default: 7 days before `to`)'),
+  to: z.described(z.optional(z.string().check(z.maxLength(64))), 'ISO 8601 time or day: jobs that ended at or before it (default: now); at most 92 days after `from`'),
+  groupBy: z.described(z.optional(z.string().check(z.maxLength(140))), 'principal (the default), role, cluster, or tag:KEY'),
+});
+
+const usageCountsSchema = z.object({
+  jobs: z.number(),
+  byStatus: z.described(z.record(z.string(), z.number()), 'Jobs by final status (only those with any)'),
+  stepSeconds: z.described(z.number(), "Seconds their steps ran by EMR's step timelines (StartDateTime to EndDateTime), every attempt's"),
+});
+
+export const usageResponseSchema = z.described(
+  z.object({
+    from: z.string(),
+    to: z.string(),
+    groupBy: z.string(),
+    groups: z.described(z.array(z.object({ key: z.nullable(z.string()), ...usageCountsSchema.shape })), 'Largest step-seconds first; key null: the jobs without the tag'),
+    total: usageCountsSchema,
+  }),
+  'GET /usage: the jobs that ended in the range that the caller may list, counted',
+);
+
 export const errorSchema = z.described(
   z.object({
     error: z.object({
@@ -135,6 +158,7 @@ export const jobViewSchema = z.described(
     updatedAt: z.string(),
     submittedAt: z.optional(z.string()),
     finishedAt: z.optional(z.string()),
+    stepSeconds: z.described(z.optional(z.number()), "Once ended: how long its steps ran by EMR's step timelines, every attempt's (GET /usage sums them)."),
     idempotencyKey: optionalString("The caller's Idempotency-Key (API submissions)."),
     invocation: optionalString("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),
     rerunOf: optionalString('The job this one reruns (POST /jobs/{jobId}/rerun).'),

@@ -10,7 +10,7 @@
  * after the end (a late cancel request refused, a denied read, a step stopped after the end) is appended freely.
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import { isTerminal, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
+import { isTerminal, stepSecondsOf, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
 import { deliveriesDue } from '../notifications/due';
 import type { AuditLog, JobChanges, JobRepository } from './ports';
 
@@ -50,6 +50,13 @@ export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: s
   return { job, event, recorded };
 }
 
+/** A terminal event's EMR timeline, if it holds one of strings (events are read back: their shape is not assumed). */
+function timelineOf(value: unknown): { startedAt?: string; endedAt?: string } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { startedAt, endedAt } = value as Record<string, unknown>;
+  return { ...(typeof startedAt === 'string' ? { startedAt } : {}), ...(typeof endedAt === 'string' ? { endedAt } : {}) };
+}
+
 /** A change of the job's status makes its notifications for the new status due, in the same write. */
 function withDeliveries(job: Job, changes: JobChanges | undefined, at: string): JobChanges | undefined {
   if (!changes?.status || changes.status === job.status) return changes;
@@ -63,5 +70,9 @@ export function endedBy(job: Job, event: AuditEvent): JobChanges | undefined {
   const details = event.detail?.failureDetails as FailureDetails | undefined;
   const emrState = event.emr?.state as EmrStepState | undefined;
   const reason = event.emr?.stateChangeReason as StateChangeReason | undefined;
-  return { status: event.type, finishedAt: event.at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) };
+  // Every attempt's step-seconds, the last one's from its end's timeline (an event of the trail: its shape is checked).
+  const last = stepSecondsOf(timelineOf(event.emr?.timeline));
+  const earlier = (job.attempts ?? []).map((a) => (typeof a.stepSeconds === 'number' && Number.isFinite(a.stepSeconds) ? a.stepSeconds : 0));
+  const ran = last !== undefined || earlier.length ? { stepSeconds: earlier.reduce((sum, s) => sum + s, last ?? 0) } : {};
+  return { status: event.type, finishedAt: event.at, ...(emrState ? { emrState } : {}), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}), ...ran };
 }

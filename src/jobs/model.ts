@@ -64,6 +64,15 @@ export interface AttemptRecord {
   endedAt: string;
   failureDetails?: FailureDetails;
   stateChangeReason?: StateChangeReason;
+  /** How long its step ran, by EMR's step timeline (StartDateTime to EndDateTime). */
+  stepSeconds?: number;
+}
+
+/** Whole seconds a step ran by EMR's timeline, if it shows both ends (a step cancelled while PENDING never started). */
+export function stepSecondsOf(timeline: { startedAt?: string; endedAt?: string } | undefined): number | undefined {
+  const started = timeline?.startedAt === undefined ? NaN : Date.parse(timeline.startedAt);
+  const ended = timeline?.endedAt === undefined ? NaN : Date.parse(timeline.endedAt);
+  return Number.isNaN(started) || Number.isNaN(ended) ? undefined : Math.max(0, Math.round((ended - started) / 1000));
 }
 
 /** The attempt a job is on (1 until a retry). */
@@ -165,6 +174,8 @@ export interface Job {
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;
+  /** Once ended: how long its steps ran, every attempt's, by EMR's step timelines (GET /usage's step-seconds). */
+  stepSeconds?: number;
 }
 
 const LIST_KEY = new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z#(${JOB_ID.source.replace(/^\^|\$$/g, '')})$`);

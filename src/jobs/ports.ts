@@ -54,6 +54,26 @@ export interface UnfinishedPage {
   cursor?: string;
 }
 
+/** What GET /usage counts of a job that has ended (the usage index's projection). */
+export interface UsageEntry {
+  jobId: string;
+  status: string;
+  principalArn: string;
+  clusterId: string;
+  executionRoleArn: string;
+  finishedAt: string;
+  stepSeconds?: number;
+  tags?: Record<string, string>;
+}
+
+/** One page of the jobs that ended on `day` (UTC, YYYY-MM-DD) between `from` and `to` (ISO, inclusive). */
+export interface UsageQuery {
+  day: string;
+  from: string;
+  to: string;
+  cursor?: string;
+}
+
 /** The job records. Every update is conditional on the version read (optimistic concurrency). */
 export interface JobRepository {
   /** Creates the job; false (and nothing written) if a job with that id exists. */
@@ -78,6 +98,8 @@ export interface JobRepository {
    * lag or (locally, after a crash) be torn: a job that stays unfinished is never missed.
    */
   unfinished(cursor?: string): Promise<UnfinishedPage>;
+  /** The jobs that ended on a day, from an index of ended jobs (no scan), a page at a time. */
+  usage(query: UsageQuery): Promise<{ entries: UsageEntry[]; cursor?: string }>;
 }
 
 export interface AppendOptions {
@@ -106,6 +128,8 @@ export interface EmrStepStatus {
   failureDetails?: FailureDetails;
   /** EMR's StateChangeReason (e.g. why a step was cancelled). */
   stateChangeReason?: StateChangeReason;
+  /** EMR's step timeline: when the step started and ended running (ISO), where it did. */
+  timeline?: { startedAt?: string; endedAt?: string };
 }
 
 /**

@@ -24,6 +24,7 @@ import { recordEvent, type JobChange } from './journal';
 import { ListTokens, type ListTokenScope } from './list-token';
 import { betweenAttempts, executionName, isTerminal, MAX_RERUNS_KEPT, newJob, type Actor, type CancelMode, type Job, type TemplateRun } from './model';
 import { rerunSource } from './rerun';
+import { usageReport, type UsageQuery, type UsageReport } from './usage';
 import type { AuditLog, JobRepository, WorkflowStarter } from './ports';
 import { actionOnFailureProblem, DEFAULT_ACTION_ON_FAILURE, parseJobRequest, runtimeRolesProblem, STEP_TYPES, type JobRequest } from './request';
 import { maxAttemptsOf, type RetryPolicy } from './retry';
@@ -342,6 +343,11 @@ export class JobService {
       if (position === undefined) break;
     }
     return this.listPage(jobs, position, scope);
+  }
+
+  /** GET /usage: the jobs that ended in a range, counted and grouped (usage.ts), of those this caller may list. */
+  usage(caller: Caller, query: UsageQuery): Promise<UsageReport> {
+    return usageReport(query, { jobs: this.deps.jobs, visible: this.listable(caller), now: this.now });
   }
 
   private async listPage(jobs: Job[], position: string | undefined, scope: ListTokenScope): Promise<JobListPage> {

@@ -20,7 +20,7 @@ import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
 import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
 import { retriesAfter, retryIntervalSeconds } from './retry';
-import { attemptOf, betweenAttempts, isEmrStepState, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type AttemptRecord, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
+import { attemptOf, betweenAttempts, isEmrStepState, stepSecondsOf, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type AttemptRecord, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
 import { DEFAULT_POLLING, isTaskTokenShaped, POLLING_LIMITS, MAX_WAIT_SECONDS, type TaskResult, type WorkflowInput } from './workflow-input';
 
@@ -247,9 +247,13 @@ export class StepTasks {
     // Kept for every ending: a step EMR cancelled because another tenant's step failed says so only here.
     const reason = stateChangeReasonOf(step);
     const retry = this.retryPlan(job, state);
-    if (retry && 'at' in retry) return this.endAttempt(job, { attempt: attemptOf(job), stepId, state, ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}), endedAt: this.now().toISOString(), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) }, retry.at);
+    // How long the step ran, by EMR's timeline: the job's step-seconds (GET /usage), every attempt's summed.
+    const seconds = stepSecondsOf(step.timeline);
+    const ran = seconds !== undefined ? { stepSeconds: seconds } : {};
+    if (retry && 'at' in retry) return this.endAttempt(job, { attempt: attemptOf(job), stepId, state, ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}), endedAt: this.now().toISOString(), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}), ...ran }, retry.at);
     const notRetried = retry ? { detail: { retry: { notRetried: retry.refused } } } : {};
-    return this.finish(job, status, { type: status, emr: { stepId, state, ...this.attemptField(job), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}) }, ...notRetried }, details);
+    const timeline = step.timeline ? { timeline: step.timeline } : {};
+    return this.finish(job, status, { type: status, emr: { stepId, state, ...this.attemptField(job), ...(details ? { failureDetails: details } : {}), ...(reason ? { stateChangeReason: reason } : {}), ...timeline }, ...notRetried }, details);
   }
 
   /**
@@ -275,12 +279,12 @@ export class StepTasks {
    * by the next look at the step, which finds the event and takes its time, not a new one.
    */
   private endAttempt(job: Job, ended: AttemptRecord, at: Date): Promise<Job> {
-    const { attempt, stepId, state, failureDetails, stateChangeReason } = ended;
+    const { attempt, stepId, state, failureDetails, stateChangeReason, stepSeconds } = ended;
     const intervalSeconds = retryIntervalSeconds(job.request.retry!, attempt);
     const draft: AuditDraft = {
       type: 'ATTEMPT_ENDED',
       dedupeKey: attemptKey('ATTEMPT_ENDED', attempt, true),
-      emr: { stepId, attempt, state, ...(failureDetails ? { failureDetails } : {}), ...(stateChangeReason ? { stateChangeReason } : {}) },
+      emr: { stepId, attempt, state, ...(failureDetails ? { failureDetails } : {}), ...(stateChangeReason ? { stateChangeReason } : {}), ...(stepSeconds !== undefined ? { stepSeconds } : {}) },
       detail: { nextAttempt: attempt + 1, nextAttemptAt: at.toISOString(), intervalSeconds, maxAttempts: job.request.retry!.maxAttempts },
     };
     return this.progress(job, draft, (j, event) => {

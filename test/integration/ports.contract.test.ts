@@ -69,6 +69,37 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
   });
   afterEach(() => s.stop());
 
+  it('usage: the jobs that ended on a day within [from, to], with what a report counts; running ones and other days not', async () => {
+    const running = jobAt(0);
+    const ended = jobAt(1, { request: { ...parseJobRequest(submitBody()), tags: { project: 'alpha' } } });
+    const rejectedAtOnce = jobAt(2, { status: 'REJECTED', finishedAt: new Date(clock.now().getTime() + 2000).toISOString() });
+    for (const job of [running, ended, rejectedAtOnce]) expect(await s.jobs.create(job)).toBe(true);
+    clock.advance(60);
+    await s.jobs.transition(ended.jobId, () => ({ status: 'COMPLETED', finishedAt: clock.now().toISOString(), stepSeconds: 42 }));
+    const day = clock.now().toISOString().slice(0, 10);
+    const all = async (from: string, to: string, onDay = day) => {
+      const entries = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.jobs.usage({ day: onDay, from, to, ...(cursor !== undefined ? { cursor } : {}) });
+        entries.push(...page.entries);
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return entries.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+    };
+    const start = new Date(Date.parse(running.createdAt) - 1000).toISOString();
+    const got = await all(start, clock.now().toISOString());
+    expect(got).toEqual([
+      { jobId: rejectedAtOnce.jobId, status: 'REJECTED', principalArn: role('DataTeamA'), clusterId: CLUSTER, executionRoleArn: ended.executionRoleArn, finishedAt: rejectedAtOnce.finishedAt },
+      { jobId: ended.jobId, status: 'COMPLETED', principalArn: role('DataTeamA'), clusterId: CLUSTER, executionRoleArn: ended.executionRoleArn, finishedAt: clock.now().toISOString(), stepSeconds: 42, tags: { project: 'alpha' } },
+    ]);
+    // Bounds within the day, and another day's partition.
+    expect((await all(start, new Date(clock.now().getTime() - 1000).toISOString())).map((e) => e.jobId)).toEqual([rejectedAtOnce.jobId]);
+    expect(await all(start, clock.now().toISOString(), '2000-01-01')).toEqual([]);
+    // The job as read back holds none of the index's own attributes.
+    expect(Object.keys((await s.jobs.get(ended.jobId))!).filter((k) => k === 'finishDay' || k === 'usageTags')).toEqual([]);
+  });
+
   it('changedHeads: the heads of jobs updated in the window (across hours), each job under its last update only; all without a start', async () => {
     const early = jobAt(0);
     const late = jobAt(2 * 3600); // two hours on: another hour's index partition

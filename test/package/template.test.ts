@@ -489,7 +489,7 @@ describePackage('serverless package', () => {
 
     it('the jobs table is src/adapters/dynamodb/tables.ts jobsTable(), with PITR, KMS encryption and deletion protection', () => {
       const expected = jobsTable('x');
-      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster', 'byUpdateHour', 'sessionsByCaller']);
+      expect(expected.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['byCaller', 'byStatus', 'byCluster', 'byUpdateHour', 'sessionsByCaller', 'byFinishDay']);
       check('JobsTable', expected);
     });
 

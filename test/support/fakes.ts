@@ -12,7 +12,7 @@ import type { AuditSealer } from '../../src/audit/ports';
 import { EmrRejectedError, TransientError, ValidationError } from '../../src/errors';
 import { sanitizeSourceIdentity } from '../../src/identifiers';
 import { isEmrTerminal, isTerminal, jobIdOfListKey, type CancelMode, type EmrStepState, type FailureDetails, type Job } from '../../src/jobs/model';
-import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
+import type { AppendOptions, AuditLog, EmrStepStatus, EmrSteps, ExecutionStatus, JobChanges, JobPage, JobRepository, ListQuery, UnfinishedPage, UsageEntry, UsageQuery, WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import type { TaskResult, WorkflowInput } from '../../src/jobs/workflow-input';
 import { transitionJob } from '../../src/jobs/transition';
 import { TestSealer } from './sealer';
@@ -92,6 +92,20 @@ export class InMemoryJobRepository implements JobRepository {
     const all = [...this.items.values()].filter((j) => (!isTerminal(j.status) || j.waitToken !== undefined) && (cursor === undefined || j.jobId > cursor)).sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
     const page = all.slice(0, this.unfinishedPageSize);
     return { jobs: page.map(stored), ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
+  }
+
+  /** The jobs that ended on `day` in [from, to], as the usage index holds them (a page of unfinishedPageSize). */
+  async usage(query: UsageQuery): Promise<{ entries: UsageEntry[]; cursor?: string }> {
+    await turn();
+    const all = [...this.items.values()]
+      .filter((j) => j.finishedAt !== undefined && j.finishedAt.slice(0, 10) === query.day && j.finishedAt >= query.from && j.finishedAt <= query.to && (query.cursor === undefined || j.jobId > query.cursor))
+      .sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    const page = all.slice(0, this.unfinishedPageSize);
+    const entries = page.map((j): UsageEntry => ({
+      jobId: j.jobId, status: j.status, principalArn: j.principalArn, clusterId: j.clusterId, executionRoleArn: j.executionRoleArn, finishedAt: j.finishedAt!,
+      ...(j.stepSeconds !== undefined ? { stepSeconds: j.stepSeconds } : {}), ...(j.request.tags ? { tags: { ...j.request.tags } } : {}),
+    }));
+    return { entries, ...(all.length > page.length ? { cursor: page.at(-1)!.jobId } : {}) };
   }
 
   /** The jobs with deliveries due (notifyAt set), a page from `cursor`, as the adapter's Scan. */

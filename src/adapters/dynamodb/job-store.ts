@@ -19,10 +19,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { IntegrityError, TransientError, ValidationError } from '../../errors';
 import { ACTIVE_STATUSES, jobIdOfListKey, type Job } from '../../jobs/model';
-import type { JobChanges, JobPage, JobRepository, ListedJob, ListQuery, UnfinishedPage } from '../../jobs/ports';
+import type { JobChanges, JobPage, JobRepository, ListedJob, ListQuery, UnfinishedPage, UsageEntry, UsageQuery } from '../../jobs/ports';
 import { transitionJob } from '../../jobs/transition';
 import { awsCall, isConditionalCheckFailed, translateAwsError } from '../aws-errors';
-import { HEAD_CHANGES_INDEX, JOB_INDEXES, headChangesKey, headChangesKeys, type JobIndex } from './tables';
+import { HEAD_CHANGES_INDEX, JOB_INDEXES, USAGE_INDEX, headChangesKey, headChangesKeys, type JobIndex } from './tables';
 import type { DigestEntry } from '../../audit/digest';
 import { sleep } from '../../util/concurrency';
 
@@ -40,7 +40,7 @@ export class DynamoJobStore implements JobRepository {
       await this.db.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: marshall({ ...job, [HEAD_CHANGES_INDEX.partition]: headChangesKey(job.jobId, job.updatedAt) }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+          Item: marshall({ ...job, [HEAD_CHANGES_INDEX.partition]: headChangesKey(job.jobId, job.updatedAt), ...usageAttributes(job) }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
           ConditionExpression: 'attribute_not_exists(jobId)',
         }),
       );
@@ -64,6 +64,11 @@ export class DynamoJobStore implements JobRepository {
     const values: Record<string, unknown> = { ':expected': job.version, ':changes': headChangesKey(job.jobId, next.updatedAt) };
     // Every update may move the audit head: the digester finds the job again in this hour's index partition.
     const sets: string[] = [`${HEAD_CHANGES_INDEX.partition} = :changes`];
+    // The job's end puts it in the usage index, under its day (finishedAt is written once, with the end).
+    if (changes.finishedAt !== undefined && next.finishedAt !== undefined) {
+      Object.assign(values, { ':finishDay': next.finishedAt.slice(0, 10) });
+      sets.push(`${USAGE_INDEX.partition} = :finishDay`);
+    }
     const removes: string[] = [];
     fields.forEach((field, i) => {
       names[`#f${i}`] = field;
@@ -190,6 +195,22 @@ export class DynamoJobStore implements JobRepository {
     return { jobs: (out.Items ?? []).map(toJob), ...(typeof last === 'string' ? { cursor: last } : {}) };
   }
 
+  /** The jobs that ended on `day` in [from, to], from the usage index: one Query page. */
+  async usage(query: UsageQuery): Promise<{ entries: UsageEntry[]; cursor?: string }> {
+    const out = await awsCall('DynamoDB Query', () => this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: USAGE_INDEX.name,
+        KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#day': USAGE_INDEX.partition, '#at': USAGE_INDEX.sort },
+        ExpressionAttributeValues: marshall({ ':day': query.day, ':from': query.from, ':to': query.to }),
+        ...(query.cursor !== undefined ? { ExclusiveStartKey: JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as Record<string, AttributeValue> } : {}),
+      }),
+    ));
+    const entries = (out.Items ?? []).flatMap((item) => usageEntry(item) ?? []);
+    return { entries, ...(out.LastEvaluatedKey ? { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey), 'utf8').toString('base64url') } : {}) };
+  }
+
   /**
    * The audit heads of jobs updated in (from, to], through the head-changes index (a few queries per hour of
    * the window); without `from`, of every job (the first digest), by a scan. A job may appear more than once
@@ -238,8 +259,23 @@ export class DynamoJobStore implements JobRepository {
 
 /** A job item as the domain knows it: the head-changes index's key is the table's business, not the job's. */
 function toJob(item: Record<string, AttributeValue>): Job {
-  const { [HEAD_CHANGES_INDEX.partition]: _index, ...job } = unmarshall(item);
+  const { [HEAD_CHANGES_INDEX.partition]: _index, [USAGE_INDEX.partition]: _day, usageTags: _tags, ...job } = unmarshall(item);
   return job as Job;
+}
+
+/** The usage index's own attributes of a job: its day once it has ended, and its tags (fixed at submission) at the top. */
+function usageAttributes(job: Job): Record<string, unknown> {
+  return { ...(job.finishedAt ? { [USAGE_INDEX.partition]: job.finishedAt.slice(0, 10) } : {}), ...(job.request.tags ? { usageTags: job.request.tags } : {}) };
+}
+
+/** A usage index entry, if it is one (an index entry is read as it is: a planted or torn one is skipped). */
+function usageEntry(item: Record<string, AttributeValue>): UsageEntry | undefined {
+  const e = unmarshall(item) as Record<string, unknown>;
+  const strings = ['jobId', 'status', 'principalArn', 'clusterId', 'executionRoleArn', 'finishedAt'] as const;
+  if (!strings.every((k) => typeof e[k] === 'string')) return undefined;
+  const seconds = typeof e.stepSeconds === 'number' && Number.isFinite(e.stepSeconds) && e.stepSeconds >= 0 ? { stepSeconds: e.stepSeconds } : {};
+  const tags = e.usageTags && typeof e.usageTags === 'object' && Object.values(e.usageTags).every((v) => typeof v === 'string') ? { tags: e.usageTags as Record<string, string> } : {};
+  return { ...(Object.fromEntries(strings.map((k) => [k, e[k]])) as Pick<UsageEntry, (typeof strings)[number]>), ...seconds, ...tags };
 }
 
 /** Whether a job, as the table holds it, is one the listing asks for (the index said so, and may be wrong). */

@@ -42,6 +42,13 @@ export function headChangesKeys(from: Date, to: Date): string[] {
  */
 export const SESSION_INDEX = { name: 'sessionsByCaller', partition: 'principalArn', sort: 'sessionKey' } as const;
 
+/**
+ * GET /usage's index: the jobs that have ended, by the UTC day they ended (a partition per day), sorted by the end; a
+ * job gets its `finishDay` when it ends (the job store writes it with finishedAt), so no running job is in it. Only
+ * what a usage report counts is projected: the index stays small, and no request leaves the table.
+ */
+export const USAGE_INDEX = { name: 'byFinishDay', partition: 'finishDay', sort: 'finishedAt', attributes: ['status', 'principalArn', 'clusterId', 'executionRoleArn', 'stepSeconds', 'usageTags'] } as const;
+
 export function jobsTable(name: string): CreateTableCommandInput {
   return {
     TableName: name,
@@ -54,6 +61,8 @@ export function jobsTable(name: string): CreateTableCommandInput {
       { AttributeName: HEAD_CHANGES_INDEX.partition, AttributeType: 'S' },
       { AttributeName: HEAD_CHANGES_INDEX.sort, AttributeType: 'S' },
       { AttributeName: SESSION_INDEX.sort, AttributeType: 'S' },
+      { AttributeName: USAGE_INDEX.partition, AttributeType: 'S' },
+      { AttributeName: USAGE_INDEX.sort, AttributeType: 'S' },
     ],
     GlobalSecondaryIndexes: [
       ...Object.entries(JOB_INDEXES).map(([index, attribute]) => ({
@@ -81,6 +90,14 @@ export function jobsTable(name: string): CreateTableCommandInput {
         ],
         // A session is written once, whole: the listing reads it from the index.
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: USAGE_INDEX.name,
+        KeySchema: [
+          { AttributeName: USAGE_INDEX.partition, KeyType: 'HASH' },
+          { AttributeName: USAGE_INDEX.sort, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...USAGE_INDEX.attributes] },
       },
     ],
   };

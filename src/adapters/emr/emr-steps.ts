@@ -105,10 +105,13 @@ export class SdkEmrSteps implements EmrSteps {
     const reason = status.StateChangeReason;
     const failureDetails: FailureDetails | undefined =
       failure && (failure.Reason || failure.Message || failure.LogFile) ? { reason: failure.Reason, message: failure.Message, logFile: failure.LogFile } : undefined;
+    const { StartDateTime: started, EndDateTime: ended } = status.Timeline ?? {};
+    const timeline = { ...(started ? { startedAt: started.toISOString() } : {}), ...(ended ? { endedAt: ended.toISOString() } : {}) };
     return {
       state: status.State,
       ...(failureDetails ? { failureDetails } : {}),
       ...(reason && (reason.Code || reason.Message) ? { stateChangeReason: { code: reason.Code, message: reason.Message } } : {}),
+      ...(Object.keys(timeline).length ? { timeline } : {}),
     };
   }
 

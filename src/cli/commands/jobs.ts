@@ -102,7 +102,7 @@ const ZONELESS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
  * --from/--to: an ISO 8601 time with its zone, or a day (UTC), from its start (--from) to its end (--to), so that
  * `--from D --to D` lists day D. Sent as toISOString writes it, which the API takes whatever the precision.
  */
-function instantArg(flag: string, value: string, edge: 'start' | 'end'): string {
+export function instantArg(flag: string, value: string, edge: 'start' | 'end'): string {
   if (DAY.test(value)) {
     const start = new Date(`${value}T00:00:00.000Z`);
     // Date rolls 2026-02-30 over to March: a day that does not exist is refused.
