@@ -4,22 +4,22 @@
  * secrets (Secrets Manager and SSM in AWS, `local.secrets` on the local stack).
  */
 import { AwsSecretSource, LocalSecretSource } from '../adapters/notify/secrets';
-import { SignedRequests } from '../adapters/notify/signed-request';
 import { publish } from '../adapters/notify/sns-publisher';
+import { secretsManagerClient, snsClient, ssmClient } from '../adapters/sdk-clients/notify';
 import { postWebhook } from '../adapters/notify/webhook';
 import { Notifier } from '../notifications/notifier';
 import { lambdaCore, type Core } from './core';
 
 export function createNotifier(core: Core, options: { local?: boolean; apiUrl?: string } = {}): Notifier {
   const { config, env, target, jobs, audit } = core;
-  const requests = new SignedRequests(target);
+  const sns = snsClient(target);
   const apiUrl = options.apiUrl ?? env.apiUrl;
   return new Notifier({
     notifications: config.notifications,
     jobs,
     audit,
-    sender: { webhook: postWebhook, sns: (request) => publish(requests, request) },
-    secrets: options.local ? new LocalSecretSource(config.local.secrets) : new AwsSecretSource(requests),
+    sender: { webhook: postWebhook, sns: (request) => publish(sns, request) },
+    secrets: options.local ? new LocalSecretSource(config.local.secrets) : new AwsSecretSource(secretsManagerClient(target), ssmClient(target)),
     ...(apiUrl ? { apiUrl } : {}),
   });
 }

@@ -88,6 +88,14 @@ export function functionEnvironment(result: Pick<PackageResult, 'template' | 'pa
     if (getAtt && type === 'AWS::IAM::Role' && getAtt[1] === 'Arn') return `arn:${params.partition}:iam::${params.account}:role/${String(props(getAtt[0]).RoleName)}`;
     // A key's id is KMS's choice: any well-formed one stands in for it.
     if (getAtt && type === 'AWS::KMS::Key' && getAtt[1] === 'Arn') return `arn:${params.partition}:kms:${params.region}:${params.account}:key/00000000-0000-4000-8000-000000000000`;
+    // Fn::Join of what resolves (pseudo parameters as AWS would give them; a REST API's id is API Gateway's choice).
+    const joined = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (joined) return joined[1].map((part) => resolveValue(part)).join(joined[0]);
+    if (ref === 'AWS::Region') return params.region;
+    if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+    if (ref === 'AWS::AccountId') return params.account;
+    if (ref === 'AWS::Partition') return params.partition;
+    if (ref && type === 'AWS::ApiGateway::RestApi') return 'a1b2c3d4e5';
     throw new Error(`${name}: cannot resolve ${JSON.stringify(value)} for a local run`);
   };
   return { AWS_REGION: params.region, ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveValue(v)])) };

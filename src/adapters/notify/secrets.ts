@@ -1,18 +1,26 @@
 /**
- * The webhooks' secrets: Secrets Manager GetSecretValue (SecretString) or SSM GetParameter (WithDecryption), kept
- * for 5 minutes (a rotated secret is picked up within that); locally, `local.secrets` of the configuration.
- * Errors name the reference, never a value.
+ * The webhooks' secrets: Secrets Manager GetSecretValue (SecretString) or SSM GetParameter (WithDecryption), through
+ * the SDK's clients, kept for 5 minutes (a rotated secret is picked up within that); locally, `local.secrets` of the
+ * configuration. Errors name the reference and the service's error, never a value.
  */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretSource } from '../../notifications/ports';
-import type { SignedRequests } from './signed-request';
+import { errorName } from '../aws-errors';
 
 type Ref = Parameters<SecretSource['get']>[0];
 const TTL_MS = 300_000;
+/** A secret read is on a delivery's path: it gets the attempt's own bound, not the SDK's default. */
+const READ_TIMEOUT_MS = 5000;
 
 export class AwsSecretSource implements SecretSource {
   private readonly cache = new Map<string, { value: string; until: number }>();
 
-  constructor(private readonly requests: SignedRequests, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly secretsManager: SecretsManagerClient,
+    private readonly ssm: SSMClient,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get(ref: Ref): Promise<string> {
     const key = 'secretsManager' in ref ? `sm:${ref.secretsManager}` : `ssm:${ref.ssmParameter}`;
@@ -24,29 +32,25 @@ export class AwsSecretSource implements SecretSource {
   }
 
   private async secret(arn: string): Promise<string> {
-    const out = await this.call('secretsmanager', 'secretsmanager.GetSecretValue', { SecretId: arn }, `secret ${arn}`);
+    const out = await read(`secret ${arn}`, () => this.secretsManager.send(new GetSecretValueCommand({ SecretId: arn }), { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) }));
     if (typeof out.SecretString !== 'string' || !out.SecretString) throw new Error(`secret ${arn} has no SecretString`);
     return out.SecretString;
   }
 
   private async parameter(name: string): Promise<string> {
-    const out = await this.call('ssm', 'AmazonSSM.GetParameter', { Name: name, WithDecryption: true }, `parameter ${name}`);
-    const value = (out.Parameter as { Value?: unknown } | undefined)?.Value;
+    const out = await read(`parameter ${name}`, () => this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) }));
+    const value = out.Parameter?.Value;
     if (typeof value !== 'string' || !value) throw new Error(`parameter ${name} has no value`);
     return value;
   }
+}
 
-  private async call(service: string, target: string, input: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
-    const response = await this.requests.post(service, { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target }, JSON.stringify(input), 5000);
-    let out: Record<string, unknown> = {};
-    try {
-      out = JSON.parse(response.body) as Record<string, unknown>;
-    } catch {
-      // not JSON: reported below by its status
-    }
-    const type = typeof out.__type === 'string' ? out.__type.split('#').pop() : `HTTP ${response.status}`;
-    if (response.status !== 200) throw new Error(`cannot read the ${what}: ${type}`);
-    return out;
+/** The call, its failure named by the reference and the service's error name (an SDK error's message may quote input). */
+async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new Error(`cannot read the ${what}: ${errorName(error)}`, { cause: error });
   }
 }
 

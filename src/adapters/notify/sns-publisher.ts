@@ -1,37 +1,34 @@
-/** SNS Publish (Query protocol, API version 2010-03-31), as NotificationSender's `sns`. */
+/** SNS Publish through the SDK's client, as NotificationSender's `sns`: a failure is an outcome, never a throw. */
+import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import type { SendOutcome, SnsRequest } from '../../notifications/ports';
-import type { SignedRequests } from './signed-request';
+import { errorName } from '../aws-errors';
 
-const tag = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-
-/** The form body of a Publish: string message attributes as `MessageAttributes.entry.N.Name/Value.DataType/Value.StringValue`. */
-export function publishForm(request: SnsRequest): URLSearchParams {
-  const form = new URLSearchParams({ Action: 'Publish', Version: '2010-03-31', TopicArn: request.topicArn, Message: request.message, Subject: request.subject });
-  Object.entries(request.attributes).forEach(([name, value], i) => {
-    form.set(`MessageAttributes.entry.${i + 1}.Name`, name);
-    form.set(`MessageAttributes.entry.${i + 1}.Value.DataType`, 'String');
-    form.set(`MessageAttributes.entry.${i + 1}.Value.StringValue`, value);
-  });
-  if (request.fifo) {
-    form.set('MessageGroupId', request.fifo.groupId);
-    form.set('MessageDeduplicationId', request.fifo.deduplicationId);
-  }
-  return form;
+/** The Publish of a notification: string message attributes (for subscription filter policies), FIFO's ids. */
+export function publishInput(request: SnsRequest): PublishCommandInput {
+  return {
+    TopicArn: request.topicArn,
+    Message: request.message,
+    Subject: request.subject,
+    MessageAttributes: Object.fromEntries(Object.entries(request.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+    ...(request.fifo ? { MessageGroupId: request.fifo.groupId, MessageDeduplicationId: request.fifo.deduplicationId } : {}),
+  };
 }
 
-export async function publish(requests: SignedRequests, request: SnsRequest): Promise<SendOutcome> {
+export async function publish(sns: SNSClient, request: SnsRequest): Promise<SendOutcome> {
   try {
-    const response = await requests.post('sns', { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, publishForm(request).toString(), request.timeoutMs);
-    const messageId = tag(response.body, 'MessageId');
-    if (response.status === 200 && messageId) return { ok: true, messageId };
-    return { ok: false, status: response.status, error: `SNS Publish: ${tag(response.body, 'Code') ?? `HTTP ${response.status}`}: ${tag(response.body, 'Message') ?? ''}`.trim() };
+    const out = await sns.send(new PublishCommand(publishInput(request)), { abortSignal: AbortSignal.timeout(request.timeoutMs) });
+    if (out.MessageId) return { ok: true, messageId: out.MessageId };
+    return { ok: false, error: 'SNS Publish: answered no MessageId' };
   } catch (error) {
-    return { ok: false, error: `SNS Publish: ${describe(error)}` };
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return { ok: false, ...(status !== undefined ? { status } : {}), error: `SNS Publish: ${describe(error)}` };
   }
 }
 
 export function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string; name?: string } } | undefined)?.cause;
-  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError' || cause?.name === 'TimeoutError') return 'timed out';
-  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ''}` : error instanceof Error ? error.message : String(error);
+  const name = errorName(error);
+  if (name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') return 'timed out';
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  return `${name}: ${error instanceof Error ? error.message : String(error)}`;
 }
