@@ -4,17 +4,14 @@
  * and audited on both chains; a job a template made is rerun with parameter overrides, checked as the template's
  * parameters are. Whoever may not read the job gets what GET /jobs/{id} answers them.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { GatewayApiError, type GatewayClient } from '../../src/client';
+import type { GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
-import { clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
+import { apiRejection, cliAs, clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
-const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
 
 let stack: LocalStack;
 let alice: GatewayClient;
@@ -28,26 +25,14 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const rejection = (promise: Promise<unknown>): Promise<GatewayApiError> =>
-  promise.then(
-    () => {
-      throw new Error('expected an error');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(GatewayApiError);
-      return e as GatewayApiError;
-    },
-  );
+const rejection = apiRejection;
 
 async function stdoutOf(jobId: string): Promise<string> {
   const done = await finished(alice, jobId);
   return (await fetch(`${stack.awsUrl}/_local/emr/steps/${done.step.id}/stdout`)).text();
 }
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: KEYS.alice.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.alice.secretAccessKey, EMR_GATEWAY_ENDPOINT: stack.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
-  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
-}
+const cli = (...args: string[]) => cliAs(stack, 'alice', args);
 
 it('a rerun is a new job from the same request, linked both ways and audited on both chains', async () => {
   const { jobId } = await alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'rerun me', step: { type: 'command', args: ['echo', 'the same'] } });

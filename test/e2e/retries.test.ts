@@ -5,21 +5,19 @@
  * (`emr-gateway wait` follows it to COMPLETED, `status` shows the attempts, `submit --retry`), and in its audit trail,
  * verified by the gateway and by `emr-gateway audit --verify`. And a cancel during the pause between attempts.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { verifyChain } from '../../src/audit/chain';
 import type { GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
-import { clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
+import { cliAs, clientFor, finished, newDataDir, startStack, until } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
-const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
 
 let stack: LocalStack;
 let alice: GatewayClient;
@@ -37,10 +35,7 @@ const flaky = (counter: string, n: number) => [
   `c=$(cat '${counter}' 2>/dev/null || echo 0); c=$((c+1)); echo $c > '${counter}'; echo "run $c"; if [ $c -lt ${n} ]; then echo "flaky failure $c" >&2; exit 1; fi; echo done`,
 ];
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: KEYS.alice.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.alice.secretAccessKey, EMR_GATEWAY_ENDPOINT: stack.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
-  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: 90_000 }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
-}
+const cli = (...args: string[]) => cliAs(stack, 'alice', args, 90_000);
 
 it('a step that fails twice and succeeds on its third attempt: COMPLETED, three EMR steps, the attempts in the view, the CLI and the verified trail', async () => {
   const counter = join(work, 'flaky-count');

@@ -8,13 +8,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { GatewayApiError, type GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
 import { AWS_CLI, awsCliEnv } from '../support/aws-cli';
-import { clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
+import { apiRejection, cliAs, clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
@@ -26,7 +26,6 @@ const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 const LOG_BUCKET = 'aws-logs-123456789012-us-east-1';
 const LOG_URI = `s3://${LOG_BUCKET}/elasticmapreduce/`;
-const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
 const command = (args: string[]) => ({ clusterId: CLUSTER, executionRoleArn: ETL, name: 'logs-e2e', step: { type: 'command' as const, args } });
 
 let stack: LocalStack;
@@ -41,21 +40,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const rejection = (promise: Promise<unknown>): Promise<GatewayApiError> =>
-  promise.then(
-    () => {
-      throw new Error('expected an error');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(GatewayApiError);
-      return e as GatewayApiError;
-    },
-  );
+const rejection = apiRejection;
 
-function cli(who: keyof typeof KEYS, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: KEYS[who].accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS[who].secretAccessKey, EMR_GATEWAY_ENDPOINT: stack.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
-  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
-}
+const cli = (who: keyof typeof KEYS, ...args: string[]) => cliAs(stack, who, args);
 
 const awsCli = (...args: string[]) => promisify(execFile)(AWS_CLI, ['--endpoint-url', stack.awsUrl, ...args], { env: awsCliEnv(KEYS.alice), timeout: 60_000 });
 

@@ -4,18 +4,15 @@
  * cluster or a tag; read from an index of jobs by the day they ended (no table scan), and only the jobs this caller
  * may list. The CLI's `usage`: a table for people, JSON and CSV for programs.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { GatewayApiError, type GatewayClient } from '../../src/client';
+import type { GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
-import { clientFor, finished, KEYS, newDataDir, startStack } from '../support/local-stack';
+import { apiRejection, cliAs, clientFor, finished, newDataDir, startStack } from '../support/local-stack';
 
 jest.setTimeout(120_000);
 
 const CLUSTER = 'j-2AXXXXXXGAPLF';
 const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
 const TEAM_A = 'arn:aws:iam::123456789012:role/DataTeamA';
-const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
 
 let stack: LocalStack;
 let alice: GatewayClient;
@@ -39,21 +36,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const rejection = (promise: Promise<unknown>): Promise<GatewayApiError> =>
-  promise.then(
-    () => {
-      throw new Error('expected an error');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(GatewayApiError);
-      return e as GatewayApiError;
-    },
-  );
+const rejection = apiRejection;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: KEYS.alice.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.alice.secretAccessKey, EMR_GATEWAY_ENDPOINT: stack.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
-  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
-}
+const cli = (...args: string[]) => cliAs(stack, 'alice', args);
 
 it('counts the ended jobs by final state with their step-seconds, grouped by principal (the default) and by a tag', async () => {
   const byPrincipal = await alice.usage({ from });

@@ -1,8 +1,9 @@
 /** The local stack for end-to-end tests: free loopback ports, a fresh data directory, the example config. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GatewayClient } from '../../src/client';
+import { GatewayApiError, GatewayClient } from '../../src/client';
 import { isTerminal } from '../../src/jobs/model';
 import { startLocalStack, type LocalStack } from '../../src/local/stack';
 import { ModelCheck } from './aws-models';
@@ -60,4 +61,25 @@ export function finished(client: GatewayClient, jobId: string, timeoutMs = 30_00
 /** Polls `probe` until it returns a value (the local stack works in real time). */
 export function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   return waitUntil(probe, { timeoutMs, intervalMs: 100 });
+}
+
+const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
+
+/** The CLI (dist/, built) as `who` against the stack's API, with no AWS configuration of the machine's: its exit code and output. */
+export function cliAs(stack: LocalStack, who: keyof typeof KEYS, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', AWS_ACCESS_KEY_ID: KEYS[who].accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS[who].secretAccessKey, AWS_REGION: stack.region, EMR_GATEWAY_ENDPOINT: stack.apiUrl, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+  return new Promise((done) => execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs }, (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+}
+
+/** The GatewayApiError a call must fail with (a test fails if it succeeds, or fails otherwise). */
+export function apiRejection(promise: Promise<unknown>): Promise<GatewayApiError> {
+  return promise.then(
+    () => {
+      throw new Error('expected an error');
+    },
+    (e: unknown) => {
+      expect(e).toBeInstanceOf(GatewayApiError);
+      return e as GatewayApiError;
+    },
+  );
 }
