@@ -15,7 +15,7 @@ import { OffsetBeyondEndError, readStepLogWindow, stepLogLocation, type StepLogL
 export interface JobLogsDeps {
   config: Pick<GatewayConfig, 'clusters' | 'partition' | 'region' | 'account'>;
   /** Reads a job as GET /jobs/{id} does (authorized, a denial audited). */
-  jobs: Pick<JobService, 'get'>;
+  jobs: Pick<JobService, 'get' | 'requireRoleReads'>;
   /** The step logs under the clusters' LogUri. */
   stepLogs: StepLogStore;
   /** EMR's presigned application UI links. */
@@ -78,6 +78,8 @@ export class JobLogsService {
    */
   async appUi(caller: Caller, jobId: string): Promise<JobAppUi> {
     const job = await this.deps.jobs.get(caller, jobId);
+    // The link shows every step of the role on the cluster, not only this job: reading them all must be allowed.
+    await this.deps.jobs.requireRoleReads(caller, job);
     const stepId = this.stepOf(job);
         const kind: AppUiKind = isTerminal(job.status) ? 'persistent' : 'on-cluster';
     const role = { executionRoleArn: job.executionRoleArn };

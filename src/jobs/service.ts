@@ -412,6 +412,24 @@ export class JobService {
   private async requireAccess(caller: Caller, job: Job, action: GatewayAction): Promise<void> {
     const decision = this.authorizeJobAccess(caller, job, action);
     if (decision.allowed) return;
+    await this.denied(caller, job, action, decision, `not allowed to ${action === GATEWAY_ACTIONS.cancel ? 'cancel' : 'read'} ${job.jobId}`);
+  }
+
+  /**
+   * A Spark UI link (GET /jobs/{id}/ui) shows every step the job's runtime role ran on the cluster, whoever submitted
+   * it (EMR scopes the UI to the role, not to the job). So it needs a policy that lets this caller read and list that
+   * role's steps there (DescribeStep and ListSteps, the role as elasticmapreduce:ExecutionRoleArn), with no own-job
+   * rule: one's own job of a shared role is no grant to read the others'. A denial is recorded as a denied read is.
+   */
+  async requireRoleReads(caller: Caller, job: Job): Promise<void> {
+    for (const action of [GATEWAY_ACTIONS.describe, GATEWAY_ACTIONS.list]) {
+      const decision = this.authorize(caller, action, job.clusterId, { [GATEWAY_CONTEXT_KEYS.executionRoleArn]: job.executionRoleArn });
+      if (!decision.allowed) await this.denied(caller, job, action, decision, `a Spark UI link shows every step ${job.executionRoleArn} ran on ${job.clusterId}, whoever submitted it`);
+    }
+  }
+
+  /** Records a denied read or cancel (on the principal's denials chain, and once an hour on the job's), then refuses. */
+  private async denied(caller: Caller, job: Job, action: GatewayAction, decision: Decision, refusal: string): Promise<never> {
     const actor = this.actorFor(caller);
     const [type, verb] = action === GATEWAY_ACTIONS.cancel ? ['CANCEL_DENIED', 'cancel'] : ['READ_DENIED', 'read'];
     const at = this.now().toISOString();
@@ -438,7 +456,7 @@ export class JobService {
         note: `the first denied ${verb} of this job in this hour; this one and any later ones, by any principal, are recorded in full on each denied principal's own chain (${DENIALS_CHAIN_PREFIX}PRINCIPAL_ARN)`,
       },
     });
-    throw new ForbiddenError(`not allowed to ${verb} ${job.jobId}: ${decision.reason}`, { decision: decisionRecord(decision) });
+    throw new ForbiddenError(`${refusal}: ${decision.reason}`, { decision: decisionRecord(decision) });
   }
 
   /** Appends an event and moves the job's chain head (every event does, so a cut tail is detectable). */

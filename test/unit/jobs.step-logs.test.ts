@@ -207,9 +207,15 @@ describe('JobLogsService: a job\'s logs and application UI, read as the job is',
     expect((past as ValidationError).issues).toEqual([{ field: 'offset', message: 'offset 9 is beyond the end of the log (3 bytes)' }]);
   });
 
-  it('the UI: on the cluster while the job runs, the persistent one once it has ended, each under the job\'s runtime role', async () => {
+  it("the UI shows every step of the job's role on the cluster: only for a caller a policy lets read them all, not on the own-job rule", async () => {
     const { jobId } = await submitted();
-    await expect(reads.appUi({ callerArn: ALICE }, jobId)).resolves.toMatchObject({ kind: 'on-cluster', ready: true, url: `https://on-cluster.example/${CLUSTER}` });
+    // alice may read her own job (the own-job rule), but no policy lets her read the role's steps: the link would show
+    // the other principals' jobs as that role, so none is given.
+    const own = await rejection(reads.appUi({ callerArn: ALICE }, jobId));
+    expect(own).toBeInstanceOf(ForbiddenError);
+    expect((own as Error).message).toMatch(/a Spark UI link shows every step .* ran on .*: no statement allows elasticmapreduce:DescribeStep/);
+    expect(ui.calls).toEqual([]);
+    await expect(reads.appUi({ callerArn: AUDITOR }, jobId)).resolves.toMatchObject({ kind: 'on-cluster', ready: true, url: `https://on-cluster.example/${CLUSTER}` });
     await g.run(jobId);
     expect((await g.jobs.get(jobId))?.status).toBe('COMPLETED');
     const after = await reads.appUi({ callerArn: AUDITOR }, jobId);
@@ -225,7 +231,7 @@ describe('JobLogsService: a job\'s logs and application UI, read as the job is',
     // EMR's refusal is the state of things (409), with its reason.
     const next = await submitted();
     ui.refuse = 'The cluster is terminated.';
-    const refused = await rejection(reads.appUi({ callerArn: ALICE }, next.jobId));
+    const refused = await rejection(reads.appUi({ callerArn: AUDITOR }, next.jobId));
     expect(refused).toBeInstanceOf(ConflictError);
     expect((refused as Error).message).toContain('The cluster is terminated.');
   });
