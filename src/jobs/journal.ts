@@ -10,7 +10,7 @@
  * after the end (a late cancel request refused, a denied read, a step stopped after the end) is appended freely.
  */
 import type { AuditDraft, AuditEvent } from '../audit/chain';
-import { isTerminal, stepSecondsOf, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
+import { attemptOf, isTerminal, stepSecondsOf, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
 import { deliveriesDue } from '../notifications/due';
 import type { AuditLog, JobChanges, JobRepository } from './ports';
 
@@ -60,7 +60,10 @@ function timelineOf(value: unknown): { startedAt?: string; endedAt?: string } | 
 /** A change of the job's status makes its notifications for the new status due, in the same write. */
 function withDeliveries(job: Job, changes: JobChanges | undefined, at: string): JobChanges | undefined {
   if (!changes?.status || changes.status === job.status) return changes;
-  const due = deliveriesDue(job, changes.status, at);
+  // The attempt the new state belongs to: the one the change starts, or, between attempts (PENDING until the next is
+  // due), the next; so each attempt's PENDING and RUNNING are deliveries of their own (due.ts deliveryId).
+  const attempt = changes.attempt ?? (changes.nextAttemptAt !== undefined ? attemptOf(job) + 1 : job.attempt);
+  const due = deliveriesDue({ ...job, ...(attempt !== undefined ? { attempt } : {}) }, changes.status, at);
   return due ? { ...changes, ...due } : changes;
 }
 

@@ -174,8 +174,10 @@ export class JobService {
       decision: decisionRecord(decision),
       ...(idempotent || command.rerunOf ? { detail: { ...idempotent?.detail, ...(command.rerunOf ? { rerunOf: command.rerunOf } : {}) } } : {}),
     }, { firstEvent: !idempotent });
-    // What a denied request asked to be told is not granted: only the configured selections notify of its rejection.
-    const notifications = notificationsFor(this.deps.config.notifications, { principalArn: actor.principalArn, clusterId: request.clusterId, ...(request.tags ? { tags: request.tags } : {}) }, decision.allowed ? (request.notify ?? []) : []);
+    // What a denied request asked to be told is not granted: only the configured selections notify of its rejection,
+    // and not by its tags, which the caller writes and no policy allowed (an allowed request's passed aws:RequestTag).
+    const selectedBy = { principalArn: actor.principalArn, clusterId: request.clusterId, ...(decision.allowed && request.tags ? { tags: request.tags } : {}) };
+    const notifications = notificationsFor(this.deps.config.notifications, selectedBy, decision.allowed ? (request.notify ?? []) : []);
     const created = newJob({
       jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, notifications, decision, head: event,
       ...(command.rerunOf !== undefined ? { rerunOf: command.rerunOf } : {}),

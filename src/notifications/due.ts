@@ -4,7 +4,7 @@
  * job that reached a state always has its deliveries on record, whatever crashes after. The notifier sends them.
  */
 import { globMatcher } from '../authz/pattern';
-import type { DueDelivery, Job, JobNotification, JobStatus } from '../jobs/model';
+import { isTerminal, type DueDelivery, type Job, type JobNotification, type JobStatus } from '../jobs/model';
 
 /** What this module reads of a configured notification (config/schema.ts). */
 export interface NotificationRule {
@@ -38,7 +38,12 @@ export function notificationsFor(configured: readonly NotificationRule[], job: N
   return configured.filter((n) => requested.includes(n.name) || selects(n, job)).map((n) => ({ name: n.name, states: [...n.states] }));
 }
 
-export const deliveryId = (jobId: string, state: JobStatus, name: string): string => `${jobId}/${state}/${name}`;
+/**
+ * A delivery's id: the same in every try of it (a receiver drops a repeat by it), another for each time the job enters
+ * the state. With retries a job enters PENDING and RUNNING again for each attempt: those are new deliveries (`/N`);
+ * its end comes once.
+ */
+export const deliveryId = (jobId: string, state: JobStatus, name: string, attempt = 1): string => `${jobId}/${state}/${name}${attempt > 1 && !isTerminal(state) ? `/${attempt}` : ''}`;
 
 /** When the next of `due` may be tried: the earliest of each one's next attempt or the end of its lease. */
 export function nextDueAt(due: readonly DueDelivery[]): string | undefined {
@@ -52,11 +57,11 @@ export function outbox(due: readonly DueDelivery[]): Pick<Job, 'notifyDue' | 'no
 }
 
 /** The outbox changes of a job entering `status` at `at`: a delivery for each of its notifications sent at that state. */
-export function deliveriesDue(job: Pick<Job, 'jobId' | 'notifications' | 'notifyDue'>, status: JobStatus, at: string): Pick<Job, 'notifyDue' | 'notifyAt'> | undefined {
+export function deliveriesDue(job: Pick<Job, 'jobId' | 'notifications' | 'notifyDue' | 'attempt'>, status: JobStatus, at: string): Pick<Job, 'notifyDue' | 'notifyAt'> | undefined {
   const existing = job.notifyDue ?? [];
   const added = (job.notifications ?? [])
     .filter((n) => n.states.includes(status))
-    .map((n): DueDelivery => ({ id: deliveryId(job.jobId, status, n.name), name: n.name, state: status, at, attempts: 0 }))
+    .map((n): DueDelivery => ({ id: deliveryId(job.jobId, status, n.name, job.attempt), name: n.name, state: status, at, attempts: 0 }))
     .filter((d) => !existing.some((e) => e.id === d.id));
   return added.length ? outbox([...existing, ...added]) : undefined;
 }

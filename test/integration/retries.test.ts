@@ -42,6 +42,22 @@ async function submitAndFinish(body: Record<string, unknown>): Promise<Job> {
   return finished!;
 }
 
+describe('notifications of a retried job', () => {
+  it("each attempt's PENDING and RUNNING is a delivery of its own (its own id), none taken for the first attempt's again", async () => {
+    const withNotification = GATEWAY_CONFIG_YAML.replace(
+      'policies:\n',
+      'notifications:\n  - { name: states, states: [PENDING, RUNNING, COMPLETED], jobs: { clusters: [j-2AXXXXXXGAPLF] }, sns: { topicArn: "arn:aws:sns:us-east-1:123456789012:jobs" } }\npolicies:\n',
+    );
+    await start({ configYaml: withNotification });
+    gw.emr.queue.push({ script: ['PENDING', 'RUNNING', 'FAILED'], failure: failure(1) }, { script: ['PENDING', 'RUNNING', 'FAILED'], failure: failure(2) }, { script: ['PENDING', 'RUNNING', 'COMPLETED'] });
+    const job = await submitAndFinish(submitBody({ retry: retry() }));
+    expect(job.status).toBe('COMPLETED');
+    // No notifier runs here: every delivery the job's states made due is still in its outbox.
+    const ids = (job.notifyDue ?? []).map((d) => d.id.slice(job.jobId.length + 1)).sort();
+    expect(ids).toEqual(['COMPLETED/states', 'PENDING/states', 'PENDING/states/2', 'PENDING/states/3', 'RUNNING/states', 'RUNNING/states/2', 'RUNNING/states/3']);
+  });
+});
+
 describe('a flaky step', () => {
   beforeEach(() => start());
 

@@ -10,6 +10,8 @@ import { webhookUrlProblem } from '../../src/notifications/targets';
 import { parseConfig } from '../../src/config-file/load';
 import { ValidationError } from '../../src/errors';
 import { parseJobRequest } from '../../src/jobs/request';
+import type { JobStatus } from '../../src/jobs/model';
+import { deliveriesDue } from '../../src/notifications/due';
 import { verifiedTrail } from '../support/audit';
 import { ALICE, CAROL, GATEWAY_CONFIG_YAML, loadTestConfig, role, submitBody } from '../support/config';
 import { memoryGateway, type MemoryGateway } from '../support/memory-gateway';
@@ -32,6 +34,10 @@ const CONFIG = GATEWAY_CONFIG_YAML.replace(
     jobs: { principals: ["arn:aws:iam::123456789012:role/Contractors"] }
     sns: { topicArn: "${TOPIC}" }
   - name: ops-only
+    sns: { topicArn: "${TOPIC}" }
+  - name: finance-alerts
+    states: [REJECTED, COMPLETED]
+    jobs: { tags: { team: finance } }
     sns: { topicArn: "${TOPIC}" }
 policies:
   notify-limits:
@@ -147,8 +153,28 @@ describe('which jobs send which notifications', () => {
   test('a name the configuration does not have is a 400 on notify[i], before the policy (nothing recorded)', async () => {
     const error = await submit(submitBody({ notify: ['team-topic', 'nope'] })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues[0]).toMatchObject({ field: 'notify[1]', message: expect.stringMatching(/"nope" is not a configured notification \(configured: failures, team-topic, rejections, ops-only\)/) });
+    expect((error as ValidationError).issues[0]).toMatchObject({ field: 'notify[1]', message: expect.stringMatching(/"nope" is not a configured notification \(configured: failures, team-topic, rejections, ops-only, finance-alerts\)/) });
     expect(g.jobs.items.size).toBe(0);
+  });
+
+  test("a denied request's own tags select nothing: only its principal and cluster, which the caller cannot choose, do", async () => {
+    // carol is allowed nothing; her tags would otherwise make the gateway send the finance topic a REJECTED message.
+    await expect(submit(submitBody({ tags: { team: 'finance' } }), 'arn:aws:sts::123456789012:assumed-role/Contractors/carol')).rejects.toMatchObject({ name: 'ForbiddenError' });
+    const [job] = [...g.jobs.items.values()];
+    expect(job!.notifications?.map((n) => n.name)).toEqual(['failures', 'rejections']);
+    // An allowed request's tags passed the policy (aws:RequestTag): they select.
+    const { job: allowed } = await g.service.submit({ caller: { callerArn: ALICE }, body: submitBody({ tags: { team: 'finance' }, notify: ['team-topic'] }) });
+    expect(allowed.notifications?.map((n) => n.name)).toEqual(['failures', 'team-topic', 'finance-alerts']);
+  });
+
+  test("each attempt's state is a delivery of its own: the second attempt's RUNNING is not the first's again", () => {
+    const job = { jobId: 'job-1', notifications: [{ name: 'team-topic', states: ['RUNNING', 'PENDING'] as JobStatus[] }] };
+    const first = deliveriesDue({ ...job }, 'RUNNING', 't1')!.notifyDue![0]!;
+    const second = deliveriesDue({ ...job, attempt: 2 }, 'RUNNING', 't2')!.notifyDue![0]!;
+    expect(first.id).toBe('job-1/RUNNING/team-topic');
+    expect(second.id).toBe('job-1/RUNNING/team-topic/2');
+    // The retried attempt's state enters through the journal's change: its attempt number is the one the change sets.
+    expect(deliveriesDue({ ...job, attempt: 3, notifyDue: [second] }, 'RUNNING', 't3')!.notifyDue!.map((d) => d.id)).toEqual(['job-1/RUNNING/team-topic/2', 'job-1/RUNNING/team-topic/3']);
   });
 
   test('a job rejected at once has its rejection due from its first write', async () => {
