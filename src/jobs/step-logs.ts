@@ -161,6 +161,7 @@ async function lastLines(chunks: AsyncIterable<Uint8Array>, tail: number): Promi
 
 /** The lines from `offset` on, up to the line and byte bounds; the read stops as soon as they are reached. */
 async function fromOffset(chunks: AsyncIterable<Uint8Array>, offset: number): Promise<StepLogWindow> {
+  if (offset > STEP_LOG_LIMITS.maxScanBytes) throw new OffsetOutOfReachError(offset);
   const lines: string[] = [];
   let used = 0;
   let cutLines = 0;
@@ -200,7 +201,8 @@ async function fromOffset(chunks: AsyncIterable<Uint8Array>, offset: number): Pr
       currentBytes = 0;
       at = newline + 1;
     }
-    if (full || position - offset >= STEP_LOG_LIMITS.maxScanBytes) {
+    // Every byte decompressed counts, those skipped to reach the offset too.
+    if (full || position >= STEP_LOG_LIMITS.maxScanBytes) {
       full = true;
       break;
     }
@@ -219,11 +221,23 @@ async function fromOffset(chunks: AsyncIterable<Uint8Array>, offset: number): Pr
 
 /** An offset past the end of the log (not one a previous answer gave: logs only grow). */
 export class OffsetBeyondEndError extends Error {
-  override readonly name = 'OffsetBeyondEndError';
+  override readonly name: string = 'OffsetBeyondEndError';
   constructor(
     readonly offset: number,
     readonly size: number,
+    message = `offset ${offset} is beyond the end of the log (${size} bytes)`,
   ) {
-    super(`offset ${offset} is beyond the end of the log (${size} bytes)`);
+    super(message);
+  }
+}
+
+/**
+ * An offset past what one answer may read: reaching it means decompressing the log up to it, which counts against
+ * maxScanBytes as the lines read do. Refused before anything is read (a tail reads the end of any log).
+ */
+export class OffsetOutOfReachError extends OffsetBeyondEndError {
+  override readonly name = 'OffsetOutOfReachError';
+  constructor(offset: number) {
+    super(offset, NaN, `offset ${offset} is beyond the ${STEP_LOG_LIMITS.maxScanBytes} bytes one answer may read of a log: ask for its tail instead`);
   }
 }

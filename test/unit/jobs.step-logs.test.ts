@@ -113,6 +113,23 @@ describe('the window of a step log', () => {
     await expect(readStepLogWindow(chunked('abc\n'), { offset: 4 })).resolves.toMatchObject({ lines: [], nextOffset: 4 });
   });
 
+  it('an offset counts against the bytes one answer may read: skipping to it decompresses too, so a far one is refused unread', async () => {
+    let consumed = 0;
+    const big = Buffer.alloc(64 * 1024 * 1024, 0x61);
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        consumed += big.length;
+        yield big;
+      }
+    }
+    await expect(readStepLogWindow(endless(), { offset: Number.MAX_SAFE_INTEGER })).rejects.toBeInstanceOf(OffsetBeyondEndError);
+    expect(consumed).toBe(0);
+    consumed = 0;
+    const near = await readStepLogWindow(endless(), { offset: STEP_LOG_LIMITS.maxScanBytes - 10 });
+    expect(near).toMatchObject({ lines: [], more: true });
+    expect(consumed).toBeLessThanOrEqual(STEP_LOG_LIMITS.maxScanBytes + big.length);
+  });
+
   it('is where EMR keeps it: <LogUri><cluster id>/steps/<step id>/<stream>.gz', () => {
     expect(stepLogLocation('s3n://aws-logs-1-us-east-1/elasticmapreduce', 'j-1', 's-2', 'controller')).toEqual({
       bucket: 'aws-logs-1-us-east-1',
