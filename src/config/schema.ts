@@ -147,7 +147,7 @@ const triggerSchema = z.strictObject({
 /** Where a webhook's signing secret is kept: Secrets Manager or SSM Parameter Store, read by the notifier's role alone. */
 const secretRefSchema = z.union(
   [
-    z.strictObject({ secretsManager: matching(SECRETS_MANAGER_ARN, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx)') }),
+    z.strictObject({ secretsManager: matching(SECRETS_MANAGER_ARN, "must be the secret's full ARN, with the 6 characters Secrets Manager adds to its name (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx, as `aws secretsmanager describe-secret` shows it): IAM grants GetSecretValue on exactly that ARN") }),
     z.strictObject({ ssmParameter: matching(SSM_PARAMETER_NAME, 'must be an SSM parameter name starting with / (a SecureString, e.g. /emr-gateway/webhook-secret)') }),
   ],
   { error: 'must be { secretsManager: SECRET_ARN } or { ssmParameter: /NAME } (locally the value comes from local.secrets)' },

@@ -5,7 +5,8 @@
  */
 
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
-export const SECRETS_MANAGER_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** A secret's full ARN, with the 6 characters Secrets Manager adds to its name: IAM grants GetSecretValue on exactly that. */
+export const SECRETS_MANAGER_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$/;
 /** A fully qualified parameter name (the notifier's grant is on `parameter/NAME`). */
 export const SSM_PARAMETER_NAME = /^(?:\/[A-Za-z0-9_.-]+){1,15}$/;
 

@@ -104,6 +104,9 @@ policies:
     expect(() => loadTestConfig(plain)).toThrow(/notifications\[0\]\.webhook\.url: must be an https:\/\/ URL/);
     expect(webhookUrlProblem('http://127.0.0.1:8080/hook')).toBeUndefined();
     expect(webhookUrlProblem('https://user:pw@example.com/')).toMatch(/user name or password/);
+    // A secret by its name alone: IAM grants GetSecretValue on the full ARN (with the 6 characters Secrets Manager adds).
+    const partial = GATEWAY_CONFIG_YAML.replace('policies:\n', 'notifications:\n  - { name: partial, webhook: { url: "https://a.example.com/", secret: { secretsManager: "arn:aws:secretsmanager:us-east-1:123456789012:secret:emr-hook" } } }\npolicies:\n');
+    expect(() => loadTestConfig(partial)).toThrow(/notifications\[0\]\.webhook\.secret\.secretsManager: must be the secret's full ARN/);
   });
 
   test('policy lint knows emr-gateway:Notify (a misspelt key is flagged)', () => {
