@@ -111,6 +111,11 @@ export const ROUTES: readonly Route[] = [
     body: 'optional',
     async handler(request, { service, logger }) {
       noQuery(request);
+      // No body is none; a JSON null is a body, and not an object. A parameter JSON names `__proto__` is no parameter
+      // (an object's own key the schema's record would drop without a word).
+      if (request.body === null) throw new HttpError(400, 'ValidationError', 'the body must be a JSON object (or none)');
+      const given = (request.body as { parameters?: unknown } | undefined)?.parameters;
+      if (given && typeof given === 'object' && Object.hasOwn(given, '__proto__')) throw new HttpError(400, 'ValidationError', 'parameters.__proto__: is not a parameter name');
       const { parameters } = validate(rerunRequestSchema, request.body ?? {});
       const key = request.headers['idempotency-key'];
       const { job: submitted, replayed } = await service.rerun(request.caller, jobIdParam(request), { ...(parameters ? { parameters } : {}), ...(key !== undefined ? { idempotencyKey: key } : {}) });

@@ -290,7 +290,7 @@ describe('POST /jobs/{id}/rerun', () => {
     gw.emr.nextScript = ['COMPLETED'];
     const jobId = await submitted();
     await gw.finish(jobId);
-    for (const rawBody of ['{"parameters": ["x"]}', '{"parameters": {"day": 3}}', '{"unknown": true}', 'not json', '[]']) {
+    for (const rawBody of ['{"parameters": ["x"]}', '{"parameters": {"day": 3}}', '{"unknown": true}', 'not json', '[]', 'null', '{"parameters": {"__proto__": "x"}}']) {
       const response = await call('POST', `/jobs/${jobId}/rerun`, { rawBody });
       expect([rawBody, response.status]).toEqual([rawBody, 400]);
       expect(errorSchema.parse(response.body).error.message.length).toBeGreaterThan(0);
