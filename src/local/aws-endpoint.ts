@@ -135,6 +135,9 @@ function serviceError(error: unknown, internalType: string, where: string): Loca
   return LocalServiceError.from(error, internalType);
 }
 
+/** The members of SNS's operations that its unsigned links may carry (and nothing else). */
+const SNS_LINK_MEMBERS: Readonly<Record<string, readonly string[]>> = { ConfirmSubscription: ['TopicArn', 'Token'], Unsubscribe: ['SubscriptionArn'] };
+
 export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
   const faults = options.faults ?? { ...NO_FAULTS };
   const random = options.random ?? Math.random;
@@ -253,8 +256,18 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     answerQueryOf(signedFor === 'iam' || signedFor === 'sns' ? signedFor : 'sts', params, scope?.accessKeyId, res);
   }
   /** SNS's links, opened unsigned: a SubscriptionConfirmation's SubscribeURL and a Notification's UnsubscribeURL. */
+  /**
+   * SNS's unsigned links (a SubscriptionConfirmation's SubscribeURL, a Notification's UnsubscribeURL): exactly one
+   * Action, ConfirmSubscription or Unsubscribe, with only that operation's members; anything else over GET is refused.
+   */
   function snsLink(req: IncomingMessage, res: ServerResponse): void {
-    answerQueryOf('sns', new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), undefined, res);
+    const given = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const actions = given.getAll('Action');
+    const members = actions.length === 1 ? SNS_LINK_MEMBERS[actions[0]!] : undefined;
+    if (!members) return sendJson(res, 400, 'application/json', { __type: 'InvalidAction', message: 'a GET of the local SNS is one of its links: Action=ConfirmSubscription or Action=Unsubscribe, once' });
+    const params = new URLSearchParams({ Action: actions[0]! });
+    for (const name of members) for (const value of given.getAll(name).slice(0, 1)) params.set(name, value);
+    answerQueryOf('sns', params, undefined, res);
   }
 
   /** POST /_local/triggers/{name} with an event: fires that trigger (emr-gateway trigger NAME --event FILE). */

@@ -97,6 +97,11 @@ test('a job\'s end reaches the webhook signed, and the topic\'s HTTP subscriber 
   const confirmed = await fetch(handshake.SubscribeURL!);
   expect(confirmed.status).toBe(200);
   expect(await confirmed.text()).toMatch(new RegExp(`<ConfirmSubscriptionResult><SubscriptionArn>${TOPIC}:[0-9a-f-]{36}</SubscriptionArn>`));
+  // Only those links go unsigned: another action over GET (even with a link's Action after it) is refused, and does nothing.
+  for (const link of [`/?Action=CreateTopic&Name=by-get&Action=Unsubscribe`, `/?Action=Publish&TopicArn=${encodeURIComponent(TOPIC)}&Message=hi&Action=Unsubscribe`, '/?Action=ListTopics&Action=ConfirmSubscription']) {
+    expect((await fetch(`${stack!.awsUrl}${link}`)).status).toBe(400);
+  }
+  expect((await sns({ Action: 'ListTopics' })).body).not.toContain('by-get');
 
   const alice = clientFor(stack!, 'alice');
   const { jobId } = await alice.submit({ clusterId: 'j-2AXXXXXXGAPLF', executionRoleArn: ROLE, name: 'e2e notified', step: { type: 'command', args: ['bash', '-c', 'echo done'] } });
