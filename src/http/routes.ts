@@ -114,7 +114,7 @@ export const ROUTES: readonly Route[] = [
       // No body is none; a JSON null is a body, and not an object. A parameter JSON names `__proto__` is no parameter
       // (an object's own key the schema's record would drop without a word).
       if (request.body === null) throw new HttpError(400, 'ValidationError', 'the body must be a JSON object (or none)');
-      const given = (request.body as { parameters?: unknown } | undefined)?.parameters;
+      const given = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>).parameters : undefined;
       if (given && typeof given === 'object' && Object.hasOwn(given, '__proto__')) throw new HttpError(400, 'ValidationError', 'parameters.__proto__: is not a parameter name');
       const { parameters } = validate(rerunRequestSchema, request.body ?? {});
       const key = request.headers['idempotency-key'];
