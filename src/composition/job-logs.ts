@@ -1,20 +1,22 @@
 /** The API's reads of a job's step logs (S3) and Spark UI links (EMR), over its job service. */
 import type { AwsClients } from '../adapters/clients';
 import { SdkAppUiLinks } from '../adapters/emr/app-ui';
-import { ClusterAccess, ClusterClients } from '../adapters/emr/cluster-access';
+import { ClusterClients } from '../adapters/emr/cluster-access';
 import { sessionClientFactory } from '../adapters/emr/emr-sessions';
 import { S3StepLogStore } from '../adapters/s3/step-logs';
 import { emrClient } from '../adapters/sdk-clients/emr';
 import { s3Client } from '../adapters/sdk-clients/s3';
-import { stsClient } from '../adapters/sdk-clients/sts';
 import { JobLogsService } from '../jobs/job-logs';
 import type { JobService } from '../jobs/service';
+import { clusterAccess } from './cluster-access';
 import { lambdaCore, type Core } from './core';
 import { lambdaService } from './service';
+import { lambdaSts } from './tasks';
 
-export function createJobLogs({ config, target }: Core, jobs: JobService, { s3, emr, sts }: Pick<AwsClients, 's3' | 'emr' | 'sts'>): JobLogsService {
+export function createJobLogs(core: Core, jobs: JobService, { s3, emr, sts }: Pick<AwsClients, 's3' | 'emr' | 'sts'>): JobLogsService {
+  const { config, target } = core;
   // A cluster of another account: its logs (in that account's bucket) and its UIs through its access role, as every call on it.
-  const access = new ClusterAccess(sts, config.clusters);
+  const access = clusterAccess(core, sts);
   return new JobLogsService({
     config,
     jobs,
@@ -26,4 +28,4 @@ export function createJobLogs({ config, target }: Core, jobs: JobService, { s3, 
 let jobLogs: JobLogsService | undefined;
 
 export const lambdaJobLogs = (): JobLogsService =>
-  (jobLogs ??= createJobLogs(lambdaCore(), lambdaService(), { s3: s3Client(lambdaCore().target), emr: emrClient(lambdaCore().target), sts: stsClient(lambdaCore().target) }));
+  (jobLogs ??= createJobLogs(lambdaCore(), lambdaService(), { s3: s3Client(lambdaCore().target), emr: emrClient(lambdaCore().target), sts: lambdaSts() }));

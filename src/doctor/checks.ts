@@ -33,7 +33,7 @@ import {
 import { actionsNeeded, assumeRoleContext, decideAssumeRole, type AssumeRoleAsk, type AssumeRoleDecision, type TrustCaller } from '../authz/trust';
 import type { ClusterConfig } from '../config/schema';
 import { PolicyCompileError } from '../errors';
-import { clusterArn, configuredClusterArn } from '../identifiers';
+import { clusterArn, configuredClusterArn, parseLogUri } from '../identifiers';
 import { describeFailure, runtimeRoleSettings, type PolicyFacts, type Read, type ReadFailure, type RoleFacts, type RuntimeRoleSettings } from './facts';
 import {
   applyFixToRole,
@@ -497,13 +497,14 @@ function securityConfigurationFinding(ctx: Context, evidence: ClusterEvidence, a
   });
 }
 
-/** The same S3 place: EMR answers a LogUri as it was given, s3n:// as often as s3://, with or without its last slash. */
-function sameLogPlace(a: string, b: string): boolean {
-  const place = (uri: string) => {
-    const m = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(uri.trim());
-    return m ? `${m[1]}/${m[2]!.replace(/\/*$/, '/').replace(/^\/$/, '')}` : uri;
-  };
-  return place(a) === place(b);
+/** A LogUri as one place, `s3://BUCKET/PREFIX/`: EMR answers it as it was given, s3n:// as often as s3://, with or without its last slash. */
+function logPlace(uri: string): string {
+  try {
+    const { bucket, prefix } = parseLogUri(uri.trim());
+    return `s3://${bucket}/${prefix}`;
+  } catch {
+    return uri;
+  }
 }
 
 /** clusters[].logUri against the cluster's LogUri: GET /jobs/{id}/logs reads where the configuration says. */
@@ -513,9 +514,9 @@ function logUriFinding(ctx: Context, evidence: ClusterEvidence, arn: string): Fi
   const actual = evidence.cluster.ok ? evidence.cluster.value.logUri : undefined;
   if (configured === undefined && actual === undefined) return undefined;
   // The cluster's, as the configuration writes it (s3://): the gateway reads it over S3's API, as EMR's console does.
-  const asConfigured = actual?.replace(/^s3[an]:\/\//, 's3://').replace(/\/?$/, '/');
+  const asConfigured = actual === undefined ? undefined : logPlace(actual);
   const detail = `LogUri: ${actual ?? '(none)'}; the gateway's configuration: logUri: ${configured ?? '(none)'}`;
-  if (configured !== undefined && actual !== undefined && sameLogPlace(configured, actual)) return finding('log-uri', id, arn, 'pass', detail);
+  if (configured !== undefined && actual !== undefined && logPlace(configured) === asConfigured) return finding('log-uri', id, arn, 'pass', detail);
   if (actual === undefined) {
     return finding('log-uri', id, arn, 'fail', detail, {
       problem: `the cluster has no LogUri: EMR archives none of its steps' logs in S3, so GET /jobs/{id}/logs answers LogNotYetWritten for every job (a LogUri is set when a cluster is made: remove logUri here, or use a cluster made with one)`,

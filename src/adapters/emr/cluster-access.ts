@@ -100,8 +100,9 @@ export class ClusterClients<C extends object> {
     private readonly access?: ClusterAccess,
   ) {}
 
-  async on(clusterId: string): Promise<C> {
-    const credentials = await this.access?.credentials(clusterId);
+  /** The client for `clusterId`; with `sourceIdentity`, the access role's session that carries it (kept as ClusterAccess keeps it). */
+  async on(clusterId: string, sourceIdentity?: string): Promise<C> {
+    const credentials = await this.access?.credentials(clusterId, sourceIdentity);
     if (!credentials) return this.own;
     let client = this.made.get(credentials);
     if (!client) this.made.set(credentials, (client = this.make(credentials)));

@@ -63,8 +63,7 @@ export class SdkEmrSessions implements EmrSessionCredentials {
   private async issuer(request: IssueRequest): Promise<{ client: EMRClient; sourceIdentity?: string }> {
     if (this.access?.crossAccount(request.clusterId)) {
       const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, 'access-role');
-      const credentials = await this.access.credentials(request.clusterId, via?.sourceIdentity);
-      return { client: this.clientFor(credentials!), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+      return { client: await this.readers.on(request.clusterId, via?.sourceIdentity), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
     }
     const via = withSourceIdentity(this.clusters, request.clusterId, request.sourceIdentity, this.sessionRoleArn);
     if (!via) return { client: this.emr };

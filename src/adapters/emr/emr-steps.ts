@@ -46,6 +46,8 @@ export interface CrossAccount {
 export class SdkEmrSteps implements EmrSteps {
   private readonly ownSubmitter: EMRClient;
   private readonly readers: ClusterClients<EMRClient>;
+  /** Submitting clients (one SDK attempt) with an access role's credentials, one per set ClusterAccess keeps. */
+  private readonly submitters: ClusterClients<EMRClient>;
 
   constructor(
     private readonly emr: EMRClient,
@@ -57,6 +59,7 @@ export class SdkEmrSteps implements EmrSteps {
   ) {
     this.ownSubmitter = submitClient();
     this.readers = new ClusterClients(emr, (credentials) => crossAccount!.client(credentials), crossAccount?.access);
+    this.submitters = new ClusterClients(this.ownSubmitter, submitClient, crossAccount?.access);
   }
 
   /** The client for reads and cancels on `clusterId`: the gateway's own, or its access role's in the cluster's account. */
@@ -126,8 +129,7 @@ export class SdkEmrSteps implements EmrSteps {
     if (this.crossAccount?.access.crossAccount(job.clusterId)) {
       // In the cluster's account: its access role, with the source identity set on that one hop where propagated.
       const via = withSourceIdentity(this.clusters, job.clusterId, job.actor.sourceIdentity, 'access-role');
-      const credentials = await this.crossAccount.access.credentials(job.clusterId, via?.sourceIdentity);
-      return { client: this.submitClient(credentials), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
+      return { client: await this.submitters.on(job.clusterId, via?.sourceIdentity), ...(via ? { sourceIdentity: via.sourceIdentity } : {}) };
     }
     const via = withSourceIdentity(this.clusters, job.clusterId, job.actor.sourceIdentity, this.submitterRoleArn);
     if (!via) return { client: this.ownSubmitter };
