@@ -30,7 +30,7 @@ export const DEFAULT_CONFIG = join(ROOT, 'config', 'example.yaml');
 export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 export const PARAMS_FILE = 'params.json';
 /** The Lambda functions of serverless.yml, by their osls name (the zips are `<name>.zip`). */
-export const FUNCTIONS = ['api', 'submitStep', 'watchStep', 'pollStep', 'failJob', 'scheduled', 'event', 'emrStepEvent', 'auditDigest', 'reconcile', 'notify'] as const;
+export const FUNCTIONS = ['api', 'submitStep', 'watchStep', 'pollStep', 'failJob', 'scheduled', 'event', 'emrStepEvent', 'auditDigest', 'reconcile', 'admission', 'notify'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 export interface PackageOptions {

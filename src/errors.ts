@@ -119,6 +119,18 @@ export class TransientError extends DomainError {
   }
 }
 
+/**
+ * A cluster's queue (or a principal group's on it) is full: the job is not accepted, nothing but its decision is
+ * recorded; the API answers 429 with Retry-After (queues.ts).
+ */
+export class QueueFullError extends DomainError {
+  readonly code = 'QueueFull';
+  override readonly name = 'QueueFullError';
+  constructor(message: string, readonly retryAfterSeconds: number, readonly details: Record<string, unknown>) {
+    super(message);
+  }
+}
+
 /** EMR refused the step for good (ValidationException: e.g. a runtime role on a cluster without runtime roles). */
 export class EmrRejectedError extends DomainError {
   readonly code = 'EmrRejected';

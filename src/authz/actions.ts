@@ -18,6 +18,8 @@ export const GATEWAY_CONTEXT_KEYS = {
   actionOnFailure: 'emr-gateway:ActionOnFailure',
   /** Numeric: the attempts a submission asks for in all (its retry policy's maxAttempts, the cluster's default, or 1). */
   retryMaxAttempts: 'emr-gateway:RetryMaxAttempts',
+  /** Numeric: the queue priority a submission asks for (0-9; 5 when it names none). */
+  priority: 'emr-gateway:Priority',
   /** The notifications a submission names (`notify`), multi-valued: ForAllValues:StringEquals limits them. */
   notify: 'emr-gateway:Notify',
 } as const;

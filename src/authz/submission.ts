@@ -5,6 +5,7 @@
  * (elasticmapreduce:GetClusterSessionCredentials, POST /sessions): the same requester and the same
  * elasticmapreduce:ExecutionRoleArn, as IAM sees both actions.
  */
+import { PRIORITY } from '../jobs/queue';
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS } from './actions';
 import type { ContextValue } from './context';
 import type { AuthzRequest } from './engine';
@@ -23,6 +24,8 @@ export interface Submission {
   actionOnFailure: string;
   /** The attempts asked for in all, the first included (retry.maxAttempts); 1, no retry, when absent. */
   retryMaxAttempts?: number;
+  /** The queue priority asked for (0-9); 5 when absent. */
+  priority?: number;
   tags?: Readonly<Record<string, string>>;
   /** The notifications the request names. */
   notify?: readonly string[];
@@ -37,6 +40,8 @@ export function submissionContext(submission: Submission): Record<string, Contex
     [GATEWAY_CONTEXT_KEYS.actionOnFailure]: submission.actionOnFailure,
     // Always set, so a Numeric* condition limiting retries also holds for a submission without any.
     [GATEWAY_CONTEXT_KEYS.retryMaxAttempts]: String(submission.retryMaxAttempts ?? 1),
+    // Always set too: a NumericLessThanEquals on it limits the default priority as any asked for.
+    [GATEWAY_CONTEXT_KEYS.priority]: String(submission.priority ?? PRIORITY.default),
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
     ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
     ...(submission.notify?.length ? { [GATEWAY_CONTEXT_KEYS.notify]: [...submission.notify] } : {}),

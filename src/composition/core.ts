@@ -14,7 +14,7 @@ import { loadEnv, type GatewayEnv } from '../config/env';
 import { loadPackagedConfig } from '../config/packaged';
 import type { GatewayConfig, LoadedConfig } from '../config/validate';
 import { ConfigError } from '../errors';
-import { jobLogKeys, type Job } from '../jobs/model';
+import { isTerminal, jobLogKeys, type Job } from '../jobs/model';
 import { logger } from '../util/logger';
 
 /**
@@ -41,7 +41,7 @@ export interface Core {
   /** The DynamoDB client the stores share (the session store too: sessions live in the jobs table). */
   dynamodb: AwsClients['dynamodb'];
   kms: AwsClients['kms'];
-  jobs: DynamoJobStore;
+  jobs: ObservedJobStore;
   audit: DynamoAuditStore;
   sealer: KmsAuditSealer;
   options: GatewayOptions;
@@ -56,19 +56,30 @@ export function createCore(env: GatewayEnv, options: GatewayOptions, clients: (t
   const target: AwsTarget = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}), ...(options.credentials ? { credentials: options.credentials } : {}) };
   const { dynamodb, kms } = clients(target);
   const due = options.onDeliveriesDue;
-  const jobs = due ? new DueObservingJobStore(dynamodb, env.jobsTable, due) : new DynamoJobStore(dynamodb, env.jobsTable);
+  const jobs = new ObservedJobStore(dynamodb, env.jobsTable, due);
   const sealer = new KmsAuditSealer(kms, env.auditKeyId);
   const audit = new DynamoAuditStore(dynamodb, env.auditTable, sealer);
   return { env, target, config, dynamodb, kms, jobs, audit, sealer, options };
 }
 
-/** The job store telling of each write that leaves a delivery due and unheld (as a stream record with notifyAt would). */
-class DueObservingJobStore extends DynamoJobStore {
-  constructor(db: AwsClients['dynamodb'], table: string, private readonly due: (jobId: string) => void) {
-    super(db, table);
+/**
+ * The job store, telling of each write that leaves a delivery due and unheld (as a stream record with notifyAt would,
+ * for the local stack), and of each job's end (its place in the cluster's admission is given back: composition/queues.ts).
+ */
+export class ObservedJobStore extends DynamoJobStore {
+  private ended: ((job: Job) => Promise<void>) | undefined;
+
+  constructor(db: AwsClients['dynamodb'], table: string, private readonly due?: (jobId: string) => void, now?: () => Date) {
+    super(db, table, now);
   }
+
+  /** Who is told of each job's end (once per core: the admission of the functions that end jobs). */
+  whenEnded(listener: (job: Job) => Promise<void>): void {
+    this.ended = listener;
+  }
+
   private tell(job: Job | undefined): void {
-    if (job?.notifyDue?.some((d) => !d.lease)) this.due(job.jobId);
+    if (this.due && job?.notifyDue?.some((d) => !d.lease)) this.due(job.jobId);
   }
   override async create(job: Job): Promise<boolean> {
     const created = await super.create(job);
@@ -78,6 +89,8 @@ class DueObservingJobStore extends DynamoJobStore {
   override async update(job: Job, changes: Parameters<DynamoJobStore['update']>[1]): Promise<Job | undefined> {
     const next = await super.update(job, changes);
     if ('notifyDue' in changes) this.tell(next);
+    // Awaited, so a Lambda is not frozen halfway; never failing the write that ended the job (the sweep repairs).
+    if (next && this.ended && isTerminal(next.status) && !isTerminal(job.status)) await this.ended(next);
     return next;
   }
 }

@@ -8,6 +8,7 @@ import { JobService } from '../jobs/service';
 import type { StepTasks } from '../jobs/step-tasks';
 import { lambdaCore, type Core } from './core';
 import { lambdaDigests } from './digests';
+import { clusterQueues } from './queues';
 import { lambdaSfn, lambdaTasks } from './tasks';
 
 const engines = new WeakMap<Core, PolicyEngine>();
@@ -34,6 +35,7 @@ export function createService(core: Core, tasks: StepTasks, digests: DigestVerif
     digests,
     workflow: new SfnWorkflowStarter(sfn, env.stateMachineArn),
     tasks,
+    queues: clusterQueues(core, sfn),
     polling: env.polling,
   });
 }

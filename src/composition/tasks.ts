@@ -9,13 +9,17 @@ import { SfnWorkflowCallbacks } from '../adapters/sfn/workflow-callbacks';
 import { StepTasks } from '../jobs/step-tasks';
 import { clusterAccess } from './cluster-access';
 import { lambdaCore, type Core } from './core';
+import { clusterQueues } from './queues';
 
 export function createTasks(core: Core, { emr, sts, sfn }: Pick<AwsClients, 'emr' | 'sts' | 'sfn'>): StepTasks {
   const { env, target, config, jobs, audit, sealer, options } = core;
   // Clusters of other accounts: through their access roles (cluster-access.ts).
   const crossAccount = { access: clusterAccess(core, sts), client: sessionClientFactory(target) };
   const emrSteps = new SdkEmrSteps(emr, sts, config.clusters, env.submitterRoleArn, submitClientFactory(target), crossAccount);
-  return new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(sfn), sealer, config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
+  const tasks = new StepTasks({ jobs, audit, emr: emrSteps, callbacks: new SfnWorkflowCallbacks(sfn), sealer, config, ...(options.observeJob ? { observe: options.observeJob } : {}) });
+  // Where the tasks end jobs, each end gives its admission place back (and starts the jobs it lets in).
+  if (env.stateMachineArn) clusterQueues(core, sfn);
+  return tasks;
 }
 
 let sfn: AwsClients['sfn'] | undefined;

@@ -11,7 +11,7 @@ import * as z from '../util/zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath, type Path } from '../util/format';
 import type { PrincipalRule } from '../authz/engine';
-import { configSchema, type ClusterConfig, type LocalCredential, type NotificationConfig, type RawConfig } from './schema';
+import { configSchema, type ClusterConfig, type LocalCredential, type NotificationConfig, type QuotaConfig, type RawConfig } from './schema';
 
 export interface GatewayConfig {
   /** The file it was loaded from (absolute). */
@@ -28,6 +28,8 @@ export interface GatewayConfig {
   schedules: RawConfig['schedules'];
   triggers: RawConfig['triggers'];
   notifications: NotificationConfig[];
+  /** Principal groups and their limits on each cluster (jobs/queue.ts). */
+  quotas: QuotaConfig[];
   /** `secrets`: the webhooks' secrets on the local stack, by the ARN or parameter name they have in AWS (never packaged). */
   local: { credentials: LocalCredential[]; secrets: Record<string, string> };
 }
@@ -54,6 +56,7 @@ export function gatewayConfig(raw: RawConfig, file: string, policies: Record<str
     schedules: raw.schedules,
     triggers: raw.triggers,
     notifications: raw.notifications,
+    quotas: raw.quotas,
     local: raw.local,
   };
 }

@@ -70,6 +70,10 @@ const clusterSchema = z.strictObject({
     z.optional(retryPolicySchema()),
     "the retry policy of a job submitted without one ({maxAttempts, intervalSeconds, backoff?, on?}); not applied to a step whose actionOnFailure terminates the cluster",
   ),
+  // Admission (jobs/queue.ts): below EMR's own limit of 256 pending and running steps per cluster, so the gateway's
+  // jobs wait in its fair queue, not in EMR's submission-order one; the queue is one DynamoDB item (400 KB at most).
+  maxActiveJobs: z.described(z.optional(int(1, 256)), 'jobs of this gateway active on the cluster at once (ACCEPTED to the end of the step); default 200; more wait QUEUED'),
+  maxQueuedJobs: z.described(z.optional(int(0, 2000)), 'jobs that may wait QUEUED for the cluster; default 1000; beyond them a submission is refused with 429'),
   // How the local EMR makes the cluster (in AWS the cluster is what it is: `emr-gateway doctor` checks it).
   local: z.described(
     z._default(
@@ -196,6 +200,14 @@ const notificationSchema = z.strictObject({
   ),
 });
 
+/** A principal group's share of each cluster (jobs/queue.ts): the first quota whose `match` holds for the job's owner. */
+const quotaSchema = z.strictObject({
+  name: nameOf('quota'),
+  match: z.described(z.union([arnPattern, z.array(arnPattern).check(z.minLength(1))]), "ArnLike pattern(s) on the job's owner principal (aws:PrincipalArn)"),
+  maxActiveJobs: z.described(z.optional(int(1, 256)), "the group's jobs active on one cluster at once"),
+  maxQueuedJobs: z.described(z.optional(int(0, 2000)), "the group's jobs waiting on one cluster"),
+});
+
 const localCredentialSchema = z.strictObject({
   accessKeyId: matching(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
   secretAccessKey: z.string().check(z.minLength(8)),
@@ -214,6 +226,7 @@ export const configSchema = z.strictObject({
   schedules: z._default(z.array(scheduleSchema), []),
   triggers: z._default(z.array(triggerSchema), []),
   notifications: z._default(z.array(notificationSchema), []),
+  quotas: z.described(z._default(z.array(quotaSchema), []), 'principal groups and their limits on each cluster; callers no quota matches are the group `default`, with only the cluster\'s limits'),
   local: z._default(
     z.strictObject({
       credentials: z._default(z.array(localCredentialSchema), []),
@@ -228,4 +241,5 @@ export type RawConfig = z.output<typeof configSchema>;
 export type ClusterConfig = RawConfig['clusters'][number];
 export type LocalCredential = RawConfig['local']['credentials'][number];
 export type NotificationConfig = RawConfig['notifications'][number];
+export type QuotaConfig = RawConfig['quotas'][number];
 export type SecretRef = NotificationConfig extends { webhook?: infer W } ? NonNullable<W> extends { secret: infer S } ? S : never : never;

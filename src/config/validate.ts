@@ -4,6 +4,7 @@
  * the deployed functions load that JSON through packaged.ts). Every problem is reported with the file, the path
  * inside it and what is wrong.
  */
+import { DEFAULT_GROUP } from '../jobs/queue';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { resolvePrincipal } from '../authz/arn';
@@ -136,6 +137,13 @@ export function validateConfig(data: unknown, file: string, at: (path: Path) => 
     });
     n.jobs?.principals?.forEach((p, j) => {
       if (!resolvePrincipal(p.replace(/[*?]/g, 'x'))) issue(['notifications', i, 'jobs', 'principals', j], `"${p}" is not an IAM principal ARN pattern`);
+    });
+  });
+  checkUnique(raw.quotas.map((q) => q.name), (i, v) => issue(['quotas', i, 'name'], `duplicate name ${v}`));
+  raw.quotas.forEach((q, i) => {
+    if (q.name === DEFAULT_GROUP) issue(['quotas', i, 'name'], `${DEFAULT_GROUP} is the group of the callers no quota matches: name this quota otherwise`);
+    (Array.isArray(q.match) ? q.match : [q.match]).forEach((p, j) => {
+      if (!resolvePrincipal(p.replace(/[*?]/g, 'x'))) issue(['quotas', i, 'match', ...(Array.isArray(q.match) ? [j] : [])], `"${p}" is not an IAM principal ARN pattern`);
     });
   });
   checkUnique(raw.local.credentials.map((c) => c.accessKeyId), (i, v) => issue(['local', 'credentials', i, 'accessKeyId'], `duplicate access key id ${v}`));

@@ -1,6 +1,6 @@
 /** HTTP responses and the one place errors become statuses. Messages are shown only for 4xx; never a stack. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ConflictError, DomainError, EmrRejectedError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors';
+import { ConflictError, DomainError, EmrRejectedError, ForbiddenError, NotFoundError, QueueFullError, TransientError, ValidationError } from '../errors';
 
 /** An error that already knows its status (401, 405, 413, 415, ...). */
 export class HttpError extends DomainError {
@@ -39,6 +39,7 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof ConflictError) return errorBody(409, 'Conflict', error.message, error.details);
   // EMR refused what the gateway allowed (POST /sessions: e.g. a runtime role the cluster cannot assume): its answer, not the caller's input.
   if (error instanceof EmrRejectedError) return errorBody(502, 'EmrRejected', error.message, { emrError: error.emrError });
+  if (error instanceof QueueFullError) return errorBody(429, 'QueueFull', error.message, error.details, { 'retry-after': String(error.retryAfterSeconds) });
   if (error instanceof TransientError && error.throttled) return errorBody(429, 'TooManyRequests', 'the gateway is busy: retry with backoff', undefined, { 'retry-after': '1' });
   if (error instanceof TransientError) return errorBody(503, 'ServiceUnavailable', `a dependency is unavailable (${error.dependency}): retry with backoff`, undefined, { 'retry-after': '2' });
   return errorBody(500, 'InternalError', 'internal error');

@@ -4,7 +4,7 @@ import { JOB_ID } from '../identifiers';
 import type { JobRequest } from './request';
 
 export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
-export const ACTIVE_STATUSES = ['ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING'] as const;
+export const ACTIVE_STATUSES = ['QUEUED', 'ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING'] as const;
 export const JOB_STATUSES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const;
 
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
@@ -174,6 +174,8 @@ export interface Job {
   /** The head of the job's audit chain, as last recorded on the job (the chain itself may be one event ahead after a crash). */
   auditSeq: number;
   auditHash: string;
+  /** Its place in the cluster's admission (queues.ts): the principal group it counts against, its priority, when admitted. */
+  admission?: { group: string; priority: number; queuedAt?: string; admittedAt?: string };
   /** Once ended: how long its steps ran, every attempt's, by EMR's step timelines (GET /usage's step-seconds). */
   stepSeconds?: number;
 }

@@ -3,6 +3,7 @@
  * steps and the workflow engine. Adapters (src/adapters/) implement them over the AWS SDK and translate SDK
  * errors into domain errors (TransientError, EmrRejectedError, ...); tests implement them in memory.
  */
+import type { ActiveEntry, AdmissionLimits, ClusterQueue, QueuedEntry } from './queue';
 import type { AuditDraft, AuditEvent } from '../audit/chain';
 import type { CancelMode, EmrStepState, FailureDetails, Job, StateChangeReason } from './model';
 import type { TaskResult, WorkflowInput } from './workflow-input';
@@ -181,4 +182,22 @@ export interface WorkflowCallbacks {
   complete(token: string, result: TaskResult): Promise<'sent' | 'gone'>;
   /** The step still runs: the wait goes on (its heartbeat timer starts again). */
   heartbeat(token: string): Promise<'sent' | 'gone'>;
+}
+
+/**
+ * Each cluster's admission record (queue.ts ClusterQueue). Every change is one conditional write that holds the
+ * limits itself, so racing submissions and completions never put more jobs on a cluster than it admits; each is
+ * idempotent by job id (a job is active or queued at most once).
+ */
+export interface QueueStore {
+  /** The record as it is now (consistent); empty if the cluster has none yet. Entries of an unreadable shape are left out. */
+  read(clusterId: string): Promise<ClusterQueue>;
+  /** Takes an active slot at once if the cluster has no job queued and both limits leave room; false otherwise (or if the job has a place). */
+  startAtOnce(clusterId: string, jobId: string, entry: ActiveEntry, limits: AdmissionLimits): Promise<boolean>;
+  /** Queues the job if both queue limits leave room; false otherwise (or if the job has a place). */
+  enqueue(clusterId: string, jobId: string, entry: QueuedEntry, limits: AdmissionLimits): Promise<boolean>;
+  /** Moves a queued job to an active slot if it is still queued and both limits leave room. */
+  promote(clusterId: string, jobId: string, group: string, at: string, limits: AdmissionLimits): Promise<boolean>;
+  /** Takes the job off the record (active or queued, as `where` says); false if it was not there. */
+  remove(clusterId: string, jobId: string, where: 'active' | 'queued', group: string): Promise<boolean>;
 }

@@ -25,6 +25,7 @@
  * RECONCILED event is a progress event: it is never appended after the job's end (journal.ts).
  */
 import { eachLimited } from '../util/concurrency';
+import type { ClusterQueues, SweepReport } from './cluster-queues';
 import { recordEvent, TERMINAL_EVENT } from './journal';
 import { executionName, isTerminal, nextExecutionName, type Job } from './model';
 import type { AuditLog, ExecutionStatus, JobRepository, WorkflowExecutions, WorkflowStarter } from './ports';
@@ -64,6 +65,10 @@ export interface ReconcileRun {
   /** Waits for a step's end looked at: completed (the end was found, or had been recorded), heartbeats sent, stale tokens dropped. */
   waits: Record<Exclude<WaitOutcome, 'none'>, number>;
   repaired: Repair[];
+  /** Of the unfinished, jobs waiting QUEUED for a slot: no execution follows them until they are admitted (cluster-queues.ts). */
+  queued: number;
+  /** What the admission sweep did, per cluster (absent without admission). */
+  admission?: SweepReport[];
   /** Jobs this run could not look at or repair (the next run tries again), with the error. */
   errors: { jobId: string; error: string }[];
 }
@@ -75,6 +80,8 @@ export interface ReconcilerDeps {
   workflow: WorkflowStarter;
   /** The workflow's Catch, to end a job the workflow gave up on. */
   tasks: Pick<StepTasks, 'fail' | 'followWaiting' | 'release'>;
+  /** Admission: swept first in each run (places of ended jobs taken back, admitted jobs launched, free slots filled). */
+  queues?: Pick<ClusterQueues, 'sweep'>;
   /** The executions' input, as JobService starts them (the same input keeps StartExecution idempotent by name). */
   polling: PollingPolicy;
   now?: () => Date;
@@ -97,7 +104,14 @@ export class Reconciler {
   async run(options: { idleSeconds?: number; signal?: AbortSignal } = {}): Promise<ReconcileRun> {
     const idleMs = (options.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000;
     const runId = this.now().toISOString();
-    const report: ReconcileRun = { unfinished: 0, followed: 0, waits: { completed: 0, heartbeat: 0, stale: 0 }, repaired: [], errors: [] };
+    const report: ReconcileRun = { unfinished: 0, followed: 0, waits: { completed: 0, heartbeat: 0, stale: 0 }, repaired: [], queued: 0, errors: [] };
+    if (this.deps.queues) {
+      try {
+        report.admission = await this.deps.queues.sweep();
+      } catch (error) {
+        report.errors.push({ jobId: '-', error: `admission sweep: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`.slice(0, 500) });
+      }
+    }
     let cursor: string | undefined;
     do {
       const page = await this.deps.jobs.unfinished(cursor);
@@ -114,6 +128,7 @@ export class Reconciler {
       page.jobs.forEach((job, i) => {
         const outcome = outcomes[i];
         if (!isTerminal(job.status)) report.unfinished++;
+        if (job.status === 'QUEUED') report.queued++;
         if (outcome && 'followed' in outcome) {
           report.followed++;
           if (outcome.wait !== 'none') report.waits[outcome.wait]++;
@@ -129,6 +144,8 @@ export class Reconciler {
   private async reconcile(seen: Job, idleMs: number, runId: string): Promise<Outcome | undefined> {
     // Ended, with its wait never completed: completed now (or dropped, if Step Functions has moved on).
     if (isTerminal(seen.status)) return seen.waitToken ? (await this.deps.tasks.release(seen), { released: true }) : undefined;
+    // Waiting for admission: no execution is to follow it yet (the admission sweep launches it once admitted).
+    if (seen.status === 'QUEUED') return undefined;
     const name = executionName(seen);
     const execution = await this.deps.executions.describe(name);
     if (execution?.status === 'RUNNING' || execution?.status === 'PENDING_REDRIVE') return { followed: true, wait: await this.deps.tasks.followWaiting(seen.jobId) };

@@ -3,6 +3,7 @@
  * z.toJSONSchema renders, no transforms) and `parseJobRequest`, which turns every problem into a FieldIssue
  * with a precise message that names the limit. Every object is strict: an unknown field is an error, not ignored.
  */
+import { PRIORITY } from './queue';
 import * as z from '../util/zod';
 import { CLUSTER_ID, clusterIdProblem, EXAMPLE_CLUSTER_ID, EXAMPLE_ROLE_ARN, ID_LIMITS, ROLE_ARN, roleArnProblem } from '../identifiers';
 import { ACTIONS_ON_FAILURE, DEFAULT_ACTION_ON_FAILURE, STEP_TYPES } from './step-rules';
@@ -323,6 +324,11 @@ function buildJobRequestSchema() {
           `Run the step again when an attempt ends in one of the states \`on\` names: each attempt a new EMR step under the same decision, ` +
             `at most ${RETRY_LIMITS.maxAttempts} attempts in all; the job ends with the last attempt's outcome; a cancel or the deadline ends the retries. ` +
             `Without it, the cluster's defaultRetry, if configured, applies (maxAttempts 1 opts out). Not with a TERMINATE_CLUSTER or TERMINATE_JOB_FLOW actionOnFailure.`,
+        ),
+        priority: z.described(
+          z.optional(z.number({ error: (iss) => `must be a whole number from ${PRIORITY.min} to ${PRIORITY.max} (got ${describeValue(iss.input)})` }).check(z.int(), z.gte(PRIORITY.min), z.lte(PRIORITY.max))),
+          `Its place in the cluster's queue when the cluster (or the caller's group) is at capacity: ${PRIORITY.min} to ${PRIORITY.max}, higher first; default ${PRIORITY.default}. ` +
+            'Fair sharing between groups comes first; a policy may limit it (condition key emr-gateway:Priority).',
         ),
         tags: z.described(
           z.optional(tags),

@@ -20,7 +20,8 @@ import { hashOf } from '../util/canonical';
 import { stepArguments } from './emr-step';
 import { jobIdForIdempotencyKey, jobIdForInvocation, jobIdForRerun, newJobId } from './job-id';
 import { actorFor, type Caller } from './actor';
-import { recordEvent, type JobChange } from './journal';
+import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
+import type { ClusterQueues, QueueView } from './cluster-queues';
 import { ListTokens, type ListTokenScope } from './list-token';
 import { betweenAttempts, executionName, isTerminal, MAX_RERUNS_KEPT, newJob, type Actor, type CancelMode, type Job, type TemplateRun } from './model';
 import { rerunSource } from './rerun';
@@ -102,6 +103,8 @@ export interface JobServiceDeps {
   /** The cancel path sends EMR CancelSteps through the workflow's tasks; a workflow that cannot start fails the job. */
   tasks: Pick<StepTasks, 'sendCancel' | 'fail' | 'cancelBetweenAttempts'>;
   polling: PollingPolicy;
+  /** Admission control: each allowed job takes a place (active or queued) before it is recorded. */
+  queues?: ClusterQueues;
   now?: () => Date;
 }
 
@@ -178,11 +181,21 @@ export class JobService {
     // and not by its tags, which the caller writes and no policy allowed (an allowed request's passed aws:RequestTag).
     const selectedBy = { principalArn: actor.principalArn, clusterId: request.clusterId, ...(decision.allowed && request.tags ? { tags: request.tags } : {}) };
     const notifications = notificationsFor(this.deps.config.notifications, selectedBy, decision.allowed ? (request.notify ?? []) : []);
-    const created = newJob({
-      jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, notifications, decision, head: event,
+    // Its place on the cluster before its record (a record without one would wait for ever): a full queue refuses the job
+    // with nothing but its decision written. A replay of a recorded job keeps the place it has (or had).
+    const placement = decision.allowed && this.deps.queues && !(idempotent && (await this.deps.jobs.get(jobId)))
+      ? await this.deps.queues.place({ jobId, clusterId: request.clusterId, principalArn: actor.principalArn, ...(request.priority !== undefined ? { priority: request.priority } : {}) })
+      : undefined;
+    const queued = placement?.state === 'queued'
+      ? await this.deps.audit.append(jobId, { type: 'QUEUED', dedupeKey: 'QUEUED', actor: { ...actor }, subject, detail: { group: placement.group, priority: placement.priority } })
+      : undefined;
+    const made = newJob({
+      jobId, at: this.now(), actor, request, requestHash, argsHash, idempotencyKey: key, invocation: command.invocation, notifications, decision, head: queued ?? event,
       ...(command.rerunOf !== undefined ? { rerunOf: command.rerunOf } : {}),
       ...(command.template !== undefined ? { template: command.template } : {}),
     });
+    const admission = placement ? { admission: { group: placement.group, priority: placement.priority, ...(queued ? { queuedAt: placement.at } : { admittedAt: placement.at }) } } : {};
+    const created: Job = { ...made, ...(queued ? { status: 'QUEUED' as const } : {}), ...admission };
     // Its first state (REJECTED, or ACCEPTED) may be one a notification is sent at: due from this first write.
     const job = { ...created, ...deliveriesDue(created, created.status, created.createdAt) };
     if (!(await this.deps.jobs.create(job))) {
@@ -195,6 +208,7 @@ export class JobService {
       return this.replay(current, requestHash);
     }
     if (!decision.allowed) throw denied(decision, job);
+    if (job.status === 'QUEUED') return { job: (await this.admitQueued(job)) ?? job, replayed: false };
     await this.startWorkflow(job, idempotent !== undefined);
     return { job, replayed: false };
   }
@@ -243,13 +257,26 @@ export class JobService {
     await this.requireAccess(caller, job, GATEWAY_ACTIONS.cancel);
     if (isTerminal(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}: there is nothing to cancel`, { status: job.status });
     const at = this.now().toISOString();
-    const { job: updated } = await this.journal(
+    let { job: updated } = await this.journal(
       job,
       { type: 'CANCEL_REQUESTED', dedupeKey: `CANCEL_REQUESTED:${mode}:${actor.callerArn}`, actor: { ...actor }, subject: subjectOf(job), detail: { mode } },
       (j) => (isTerminal(j.status) || (j.cancelRequested?.mode === mode && j.cancelRequested.sent) ? undefined : { cancelRequested: { by: actor.callerArn, mode, at } }),
     );
     // The job may have finished while the request was being recorded: then there was nothing left to cancel.
     if (isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: there is nothing to cancel`, { status: updated.status });
+    // Waiting for admission, it never started: it ends CANCELLED now (its place given back as the job store tells of its
+    // end). Unless it was admitted meanwhile (ADMITTED first on its trail): then it is cancelled as any accepted job.
+    if (updated.status === 'QUEUED') {
+      const draft: AuditDraft = { type: 'CANCELLED', dedupeKey: TERMINAL_EVENT, actor: { ...actor }, subject: subjectOf(updated), detail: { before: 'admission', mode } };
+      const { job: ended } = await recordEvent(this.deps.jobs, this.deps.audit, jobId, draft, endedBy, { onlyBefore: ['ADMITTED'], known: updated });
+      if (ended.status === 'CANCELLED') return ended;
+      // Admitted first: its admission is completed (the job ACCEPTED) and the cancel goes on as for any accepted job.
+      updated = (await this.deps.queues?.launch(jobId)) ?? ended;
+      if (updated.status === 'QUEUED' || isTerminal(updated.status)) {
+        if (updated.status === 'CANCELLED') return updated;
+        throw new ConflictError(`job ${jobId} is ${updated.status}: it cannot be cancelled now, retry`, { status: updated.status });
+      }
+    }
     // Between attempts no step runs: the job ends CANCELLED now, and no further attempt starts (its execution finds
     // it ended when its pause ends). Unless the next attempt has just started: then it is cancelled as any other.
     const settled = betweenAttempts(updated) ? await this.deps.tasks.cancelBetweenAttempts(updated) : updated;
@@ -345,6 +372,26 @@ export class JobService {
       if (position === undefined) break;
     }
     return this.listPage(jobs, position, scope);
+  }
+
+  /**
+   * GET /queues?clusterId=: the cluster's capacity, its active and queued jobs per group, and the queue in the order it
+   * is expected to start. Counts and places are every caller's to see (as a shared cluster's load is); a job's id only
+   * on the caller's own jobs (read from the byCaller index, not the queue record).
+   */
+  async queueView(caller: Caller, clusterId: string): Promise<QueueView> {
+    if (!this.deps.config.clusters.some((c) => c.id === clusterId)) throw new NotFoundError(`${clusterId} is not a cluster this gateway manages`);
+    if (!this.deps.queues) throw new IntegrityError('admission control is not configured');
+    const own = new Set<string>();
+    const principalArn = this.actorFor(caller).principalArn;
+    let nextToken: string | undefined;
+    for (let page = 0; page < LIST_STORE_PAGES; page++) {
+      const read = await this.deps.jobs.list({ principalArn, status: 'QUEUED', clusterId, limit: LIST_STORE_PAGE_JOBS, ...(nextToken !== undefined ? { nextToken } : {}) });
+      for (const job of read.jobs) own.add(job.jobId);
+      nextToken = read.nextToken;
+      if (nextToken === undefined) break;
+    }
+    return this.deps.queues.view(clusterId, own);
   }
 
   /** GET /usage: the jobs that ended in a range, counted and grouped (usage.ts), of those this caller may list. */
@@ -503,7 +550,25 @@ export class JobService {
     }
     // The first attempt may have died before starting the workflow: starting it again is safe (named by job id).
     if (existing.status === 'ACCEPTED') await this.startWorkflow(existing, true);
+    if (existing.status === 'QUEUED') return { job: (await this.admitQueued(existing)) ?? existing, replayed: true };
     return { job: existing, replayed: true };
+  }
+
+  /**
+   * A queued job just recorded: the free slots are filled (this job may be among those admitted), and if a racing
+   * dispatch admitted it before its record existed, it is launched here. A failure leaves it QUEUED, consistent:
+   * the admission sweep goes on from there within a minute, so the caller is not told the submission failed.
+   */
+  private async admitQueued(job: Job): Promise<Job | undefined> {
+    const queues = this.deps.queues;
+    if (!queues) return undefined;
+    try {
+      await queues.dispatch(job.clusterId);
+      const queue = await queues.read(job.clusterId);
+      return queue.active[job.jobId] ? await queues.launch(job.jobId) : await this.deps.jobs.get(job.jobId);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

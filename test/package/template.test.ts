@@ -286,10 +286,11 @@ describePackage('serverless package', () => {
       emrStepEvent: 'src/handlers/step-events.emrStepEvent',
       auditDigest: 'src/handlers/digest.auditDigest',
       reconcile: 'src/handlers/reconcile.reconcile',
+      admission: 'src/handlers/admission.admissionSweep',
       notify: 'src/handlers/notify.notify',
     };
 
-    it('are exactly the eleven handlers, on nodejs22.x and arm64, each with its own role', () => {
+    it('are exactly the twelve handlers, on nodejs22.x and arm64, each with its own role', () => {
       expect(ofType(t, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
       const roles = new Set<string>();
       for (const fn of FUNCTIONS) {
@@ -322,8 +323,9 @@ describePackage('serverless package', () => {
       }
     });
 
-    it('get the environment the gateway reads, STATE_MACHINE_ARN only for the API, trigger and reconcile handlers, SESSION_ROLE_ARN only for the API', () => {
-      const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent', 'reconcile'];
+    it('get the environment the gateway reads, STATE_MACHINE_ARN for the functions that submit, end or admit jobs, SESSION_ROLE_ARN only for the API', () => {
+      const withStateMachine: FunctionName[] = ['api', 'scheduled', 'event', 'emrStepEvent', 'reconcile', 'admission'];
+      const workflowTasks: FunctionName[] = ['submitStep', 'watchStep', 'pollStep', 'failJob'];
       for (const fn of FUNCTIONS) {
         const vars = (functionInfo(t, fn).properties.Environment as { Variables: Record<string, Json> }).Variables;
         expect(vars.JOBS_TABLE).toEqual({ Ref: 'JobsTable' });
@@ -335,6 +337,8 @@ describePackage('serverless package', () => {
         if (fn === 'api') expect(vars.OPENAPI_DOCUMENT).toBe('/var/task/openapi.json');
         else expect(vars).not.toHaveProperty('OPENAPI_DOCUMENT');
         if (withStateMachine.includes(fn)) expect(vars.STATE_MACHINE_ARN).toEqual({ Ref: 'SubmitJobStateMachine' });
+        // The workflow's tasks start the job a freed admission slot lets in: by the state machine's name (a Ref would be a cycle).
+        else if (workflowTasks.includes(fn)) expect(JSON.stringify(vars.STATE_MACHINE_ARN)).toContain(':stateMachine:emr-step-gateway-test-submit-job');
         else expect(vars).not.toHaveProperty('STATE_MACHINE_ARN');
         if (fn === 'api') expect(vars.SESSION_ROLE_ARN).toEqual(getAtt('EmrGatewaySessions'));
         else expect(vars).not.toHaveProperty('SESSION_ROLE_ARN');
@@ -351,7 +355,8 @@ describePackage('serverless package', () => {
     it('are zipped one per function: a small minified bundle, without the AWS SDK or a YAML parser, and the validated config as JSON', () => {
       for (const fn of FUNCTIONS) {
         const zip = fixture.zips[fn];
-        expect(zip.bytes).toBeLessThan(100 * 1024); // 53-82 KB
+        // 41-82 KB; the API's 107 KB, its zip carrying the OpenAPI document beside its bundle.
+        expect(zip.bytes).toBeLessThan((fn === 'api' ? 120 : 100) * 1024);
         const files = readZip(zip.file);
         const { bundle } = functionInfo(t, fn);
         expect([...files.keys()].sort()).toEqual(zipped(fn, bundle));
@@ -678,17 +683,19 @@ describePackage('serverless package', () => {
           'elasticmapreduce:GetOnClusterAppUIPresignedURL', 'elasticmapreduce:CreatePersistentAppUI', 'elasticmapreduce:GetPersistentAppUIPresignedURL'],
         auditDigest: [...logs, 'dynamodb:Query', 'dynamodb:Scan', ...readDigests, 's3:PutObject', 'kms:Sign'],
         // Looks at the step as a poll does, stores the wait's task token on its job (or completes the wait, the job having ended).
-        watchStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:SendTaskSuccess'],
-        submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
-        pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
-        failJob: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps'],
+        watchStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:SendTaskSuccess', 'states:StartExecution'],
+        submitStep: [...logs, ...dynamo, ...seal, ...verify, 'elasticmapreduce:AddJobFlowSteps', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession', 'states:StartExecution'],
+        pollStep: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:StartExecution'],
+        failJob: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'elasticmapreduce:ListSteps', 'elasticmapreduce:CancelSteps', 'states:StartExecution'],
         scheduled: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         event: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         // Records the step's change; its end completes the execution's wait.
-        emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'states:SendTaskSuccess'],
+        emrStepEvent: [...logs, ...dynamo, ...seal, 'elasticmapreduce:DescribeStep', 'states:SendTaskSuccess', 'states:StartExecution'],
         // Finds unfinished jobs (Scan of the table), looks at their executions, starts one again or ends the job (stopping its step);
         // for a waiting execution, looks at the step (the fallback for a lost event) and completes the wait or sends it a heartbeat.
         reconcile: [...logs, ...dynamo, 'dynamodb:Scan', ...seal, 'states:DescribeExecution', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskHeartbeat', 'elasticmapreduce:DescribeStep', 'elasticmapreduce:CancelSteps'],
+        // The admission sweep: each cluster's admission record and the jobs it holds; launches the admitted (its trail, StartExecution).
+        admission: [...logs, ...dynamo, ...seal, 'states:StartExecution'],
         // Reads the jobs stream, finds jobs with deliveries due (Scan), records each attempt (the trail and the job); publishes
         // to exactly the configured topics and reads exactly the webhooks' secrets (checked on their own below).
         notify: [...logs, ...dynamo, 'dynamodb:Scan', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', ...seal, 'sns:Publish', 'secretsmanager:GetSecretValue', 'ssm:GetParameter'],
@@ -705,6 +712,7 @@ describePackage('serverless package', () => {
         emrStepEvent: [get, update],
         auditDigest: [query, 'dynamodb:Scan'],
         reconcile: [get, 'dynamodb:Scan', update],
+        admission: [get, update],
         notify: ['dynamodb:DescribeStream', get, 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:Scan', update],
       };
       const tables = [getAtt('JobsTable'), getAtt('JobsTable', 'StreamArn'), { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/*']] }, { 'Fn::Join': ['', [getAtt('JobsTable'), '/index/byUpdateHour']] }, getAtt('AuditTable')];
@@ -856,7 +864,7 @@ describePackage('serverless package', () => {
 
     it('sends EMR Step Status Change events of the configured clusters to emrStepEvent', () => {
       const rules = ofType(t, 'AWS::Events::Rule');
-      expect(rules).toHaveLength(config.triggers.length + 4); // and the digester's, the reconciler's and the notifier's schedules
+      expect(rules).toHaveLength(config.triggers.length + 5); // and the digester's, the reconciler's, the admission sweep's and the notifier's schedules
       const rule = resource(t, 'EmrStepStatusRule', 'AWS::Events::Rule') as { EventPattern: Json; Targets: { Arn: Json }[] };
       expect(rule.EventPattern).toEqual({ source: ['aws.emr'], 'detail-type': ['EMR Step Status Change'], detail: { clusterId: config.clusters.map((c) => c.id) } });
       expect(rule.Targets.map((x) => x.Arn)).toEqual([getAtt('EmrStepEventLambdaFunction')]);
@@ -905,7 +913,7 @@ describePackage('serverless package', () => {
     it('follows the example configuration too: one schedule and one rule per entry', () => {
       const { config: exampleConfig } = loadConfigFile(join(ROOT, 'config', 'example.yaml'));
       expect(ofType(example.template, 'AWS::Scheduler::Schedule')).toHaveLength(exampleConfig.schedules.length);
-      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 4);
+      expect(ofType(example.template, 'AWS::Events::Rule')).toHaveLength(exampleConfig.triggers.length + 5);
     });
   });
 

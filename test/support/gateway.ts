@@ -3,6 +3,9 @@
  * tables, the job and audit stores, the real ASL run by the local runner (waits and retry pauses skipped,
  * simulated time advanced by each wait instead), and EMR mocked by FakeEmr.
  */
+import { ObservedJobStore } from '../../src/composition/core';
+import { DynamoQueueStore } from '../../src/adapters/dynamodb/queue-store';
+import { ClusterQueues } from '../../src/jobs/cluster-queues';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -15,7 +18,7 @@ import { JobService } from '../../src/jobs/service';
 import { DynamoJobStore } from '../../src/adapters/dynamodb/job-store';
 import { StepTasks } from '../../src/jobs/step-tasks';
 import { Reconciler } from '../../src/jobs/reconciler';
-import { executionName } from '../../src/jobs/model';
+import { executionName, type Job } from '../../src/jobs/model';
 import type { WorkflowCallbacks, WorkflowExecutions, WorkflowStarter } from '../../src/jobs/ports';
 import { LocalServiceError } from '../../src/local/errors';
 import { TASK_GONE_ERRORS } from '../../src/adapters/sfn/workflow-callbacks';
@@ -65,6 +68,10 @@ export interface TestGateway {
   executions: WorkflowStarter & WorkflowExecutions;
   /** The reconciler over the stores, the runner's executions and the workflow's tasks, on the simulated clock. */
   reconciler: Reconciler;
+  /** Admission control (options.admission). */
+  queues?: ClusterQueues;
+  /** What the job store does at each job's end with admission on: give its place back (a test may lose it, as a crash would). */
+  onEnded: (job: Job) => Promise<void>;
   /** Runs before each SubmitStep of the test runner (e.g. holds the execution at a retry's pause, for a race). */
   beforeSubmit?: (jobId: string) => Promise<void>;
   /** Tests that need a fault around DynamoDB writes wrap the client here. */
@@ -86,6 +93,11 @@ export interface GatewayOptions {
   wrapDb?: (client: DynamoDBClient) => DynamoDBClient;
   /** Another configuration than the shared one (YAML text). */
   configYaml?: string;
+  /**
+   * Admission control as the composition wires it (composition/queues.ts): the service places each job, the job
+   * store tells admission of each end, the reconciler sweeps. Off by default: most tests are about one job.
+   */
+  admission?: boolean;
 }
 
 /** Moves the simulated clock to the job's next attempt, if it is between attempts and that is later (WaitToRetry, skipped). */
@@ -100,7 +112,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const db = options.wrapDb ? options.wrapDb(dynamo.client) : dynamo.client;
   const clock = new SimClock();
   const emr = new FakeEmr();
-  const jobs = new DynamoJobStore(db, dynamo.jobsTable, clock.now);
+  const jobs = options.admission ? new ObservedJobStore(db, dynamo.jobsTable, undefined, clock.now) : new DynamoJobStore(db, dynamo.jobsTable, clock.now);
   const sealer = new TestSealer();
   const audit = new DynamoAuditStore(db, dynamo.auditTable, sealer, clock.now);
   const assumed: TemporaryCredentials[] = [];
@@ -170,9 +182,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   });
   sfn.runner = runner;
   const executions = runnerExecutions(runner);
-  const reconciler = new Reconciler({ jobs, audit, executions, workflow: executions, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
+  const queues = options.admission
+    ? new ClusterQueues({ config, queues: new DynamoQueueStore(db, dynamo.jobsTable), jobs, audit, workflow: runner, polling: options.polling ?? DEFAULT_POLLING, now: clock.now })
+    : undefined;
+  if (queues && jobs instanceof ObservedJobStore) jobs.whenEnded(async (job) => void (await gateway.onEnded(job)));
+  const reconciler = new Reconciler({ jobs, audit, executions, workflow: executions, tasks: workflow, ...(queues ? { queues } : {}), polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const serviceWith = (starter: ConstructorParameters<typeof JobService>[0]['workflow']): JobService =>
-    new JobService({ config, engine, jobs, audit, sealer, digests, workflow: starter, tasks: workflow, polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
+    new JobService({ config, engine, jobs, audit, sealer, digests, workflow: starter, tasks: workflow, ...(queues ? { queues } : {}), polling: options.polling ?? DEFAULT_POLLING, now: clock.now });
   const service = serviceWith(runner);
   const gateway: TestGateway = {
     config,
@@ -192,6 +208,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     serviceWith,
     executions,
     reconciler,
+    ...(queues ? { queues } : {}),
+    onEnded: async (job) => {
+      await queues?.released(job);
+    },
     assumed,
     sts,
     history(name) {

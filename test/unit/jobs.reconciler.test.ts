@@ -43,7 +43,7 @@ it('leaves alone every job an execution follows, and every terminal job', async 
   await g.run(done);
   g.clock.advance(3600);
   const run = await reconciler.run();
-  expect(run).toEqual({ unfinished: 1, followed: 1, waits: { completed: 0, heartbeat: 0, stale: 0 }, repaired: [], errors: [] });
+  expect(run).toEqual({ unfinished: 1, followed: 1, waits: { completed: 0, heartbeat: 0, stale: 0 }, repaired: [], queued: 0, errors: [] });
   expect(executions.started).toEqual([live]);
   expect(await trail(live)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING']);
 });

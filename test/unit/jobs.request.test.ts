@@ -132,8 +132,8 @@ describe('parseJobRequest: the body itself', () => {
 
   it('rejects each unknown field by name and lists the fields there are', () => {
     expect(problems(body({ clusterID: 'j-1', Role: 'x' }))).toEqual([
-      'clusterID: unknown field (the request body has: clusterId, executionRoleArn, name, step, actionOnFailure, timeoutSeconds, retry, tags, notify)',
-      'Role: unknown field (the request body has: clusterId, executionRoleArn, name, step, actionOnFailure, timeoutSeconds, retry, tags, notify)',
+      'clusterID: unknown field (the request body has: clusterId, executionRoleArn, name, step, actionOnFailure, timeoutSeconds, retry, priority, tags, notify)',
+      'Role: unknown field (the request body has: clusterId, executionRoleArn, name, step, actionOnFailure, timeoutSeconds, retry, priority, tags, notify)',
     ]);
     expect(problems(body({ step: { type: 'hive', script: 's3://b1b/q.sql', scriptArgs: [] } }))).toEqual([
       'step.scriptArgs: unknown field (a hive step has: type, script, args)',

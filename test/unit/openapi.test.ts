@@ -16,7 +16,7 @@ describe('docs/openapi.json', () => {
   });
   it('the request body schema is the validator itself: its fields and limits', () => {
     const request = committed.components.schemas.JobRequest!;
-    expect(Object.keys(request.properties ?? {})).toEqual(['clusterId', 'executionRoleArn', 'name', 'step', 'actionOnFailure', 'timeoutSeconds', 'retry', 'tags', 'notify']);
+    expect(Object.keys(request.properties ?? {})).toEqual(['clusterId', 'executionRoleArn', 'name', 'step', 'actionOnFailure', 'timeoutSeconds', 'retry', 'priority', 'tags', 'notify']);
     expect(JSON.stringify(request)).toContain('"maximum":604800');
     const retry = (request.properties as Record<string, { properties?: Record<string, { minimum?: number; maximum?: number }>; additionalProperties?: boolean }>).retry!;
     expect(retry.properties?.maxAttempts).toMatchObject({ minimum: 1, maximum: 10 });
