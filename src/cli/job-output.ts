@@ -47,6 +47,11 @@ export function renderJob(job: JobView): string {
     ['Decision', `${job.decision.result}: ${job.decision.reason}`],
     ['Created', job.createdAt],
   ];
+  if (job.admission) {
+    const { group, priority, queuedAt, admittedAt } = job.admission;
+    const waited = queuedAt ? (admittedAt ? `, queued ${queuedAt}, admitted ${admittedAt}` : `, queued since ${queuedAt} (emr-gateway queue --cluster ${job.clusterId})`) : '';
+    pairs.push(['Admission', `group ${group}, priority ${priority}${waited}`]);
+  }
   if (job.submittedAt) pairs.push(['Submitted', job.submittedAt]);
   if (job.finishedAt) pairs.push(['Finished', `${job.finishedAt} (after ${elapsed(job.createdAt, new Date(job.finishedAt))})`]);
   if (job.timeoutSeconds) pairs.push(['Timeout', `${job.timeoutSeconds}s`]);

@@ -12,6 +12,7 @@ import { roles } from './commands/roles';
 import { session } from './commands/session';
 import { rerun, submit, wait } from './commands/submit';
 import { usage } from './commands/usage';
+import { queue } from './commands/queue';
 import { version } from '../../package.json';
 import { processIo, type Io } from './output';
 import { documentedFlags, EXIT, HELP, nearest, USAGE, UsageError } from './usage';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   submit,
   rerun,
   usage,
+  queue,
   status,
   wait,
   cancel,

@@ -48,6 +48,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway roles [--cluster ID]      the runtime roles you may use
   emr-gateway usage [--from T] [--to T] [--group-by principal|role|cluster|tag:KEY] [--output table|json|csv]
       the jobs that ended in the range (default: the last 7 days), by final state, with their step-seconds
+  emr-gateway queue --cluster ID        the cluster's capacity, active and queued jobs per group, and its queue in order
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
       interactive-session credentials (EMR GetClusterSessionCredentials) for a notebook: Livy's endpoint, the user
       name and password (shown once), their expiry, a sparkmagic configuration; decided by the same policy
@@ -114,6 +115,8 @@ Flags:
   --role ROLE_ARN            the runtime role the step runs as
   --name NAME                the step's name
   --timeout SECONDS          end the job TIMED_OUT after this long
+  --priority 0-9             its place in the cluster's queue when the cluster (or your group) is at capacity:
+                             higher first, default 5; fair sharing between groups comes first (emr-gateway queue)
   --action-on-failure A      one of ${ACTIONS_ON_FAILURE.join(' ')}, as the cluster allows (default CONTINUE)
   --retry N                  up to N attempts in all (1-10), each a new EMR step under the same decision; the job
                              ends with the last attempt's outcome; a cancel or --timeout ends the retries
@@ -220,6 +223,18 @@ The jobs that ended in the range that you may list (GET /usage), counted by fina
   --from T, --to T           an ISO 8601 time with its zone, or a day (UTC: --from its start, --to its end);
                              default the last 7 days, at most 92 days
   --output csv               RFC 4180, a row per group and a column per final state (json: the API's answer)
+
+${CONNECTION}
+
+${EXITS}`,
+
+  queue: `Usage: emr-gateway queue --cluster ID [--output table|json] [flags]
+
+A cluster's admission (GET /queues): its capacity (clusters[].maxActiveJobs) and how much of it is used, the active
+and queued jobs of each principal group (config quotas; \`default\` for callers no quota matches) with the group's own
+limits, and the queued jobs in the order they are expected to start: fair between groups (the group with the fewest
+active jobs first, groups taking turns), then by priority (submit --priority 0-9, higher first), then oldest first.
+Job ids are shown for your own jobs only; others' are places ("-").
 
 ${CONNECTION}
 

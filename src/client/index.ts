@@ -34,6 +34,7 @@ import {
   submitResponseSchema,
   rerunResponseSchema,
   usageResponseSchema,
+  queueViewSchema,
   type JobView,
   type SessionView,
 } from '../http/schemas';
@@ -44,6 +45,7 @@ export type JobList = z.output<typeof jobListSchema>;
 export type SubmitResponse = z.output<typeof submitResponseSchema>;
 export type RerunResponse = z.output<typeof rerunResponseSchema>;
 export type UsageResponse = z.output<typeof usageResponseSchema>;
+export type QueueResponse = z.output<typeof queueViewSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
 export type StepLogsResponse = z.output<typeof logsResponseSchema>;
@@ -237,6 +239,11 @@ export class GatewayClient {
     return this.request('GET', 'usage', usageResponseSchema, { query: params });
   }
 
+  /** GET /queues: a cluster's capacity, its active and queued jobs per group, and the queue in expected start order. */
+  queue(clusterId: string): Promise<QueueResponse> {
+    return this.request('GET', 'queues', queueViewSchema, { query: { clusterId } });
+  }
+
   roles(clusterId?: string): Promise<RolesResponse> {
     return this.request('GET', 'roles', rolesResponseSchema, { query: clusterId ? { clusterId } : {} });
   }
@@ -333,7 +340,10 @@ export class GatewayClient {
       if (!(error instanceof GatewayApiError)) throw error;
       const retryAfter = retryAfterMs(response.headers.get('retry-after'));
       if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
-      return { ok: false, error, transient: RETRIED_STATUSES.has(response.status), ...(retryAfter !== undefined ? { retryAfter } : {}) };
+      // A full admission queue (429 QueueFull) is no throttling a retry soon cures: it stays full while jobs run, so the
+      // caller is told at once (with its Retry-After), and decides; only throttling and 503 are retried here.
+      const transient = RETRIED_STATUSES.has(response.status) && error.code !== 'QueueFull';
+      return { ok: false, error, transient, ...(retryAfter !== undefined ? { retryAfter } : {}) };
     }
   }
 

@@ -29,6 +29,8 @@ import {
   rerunRequestSchema,
   rerunResponseSchema,
   usageQuerySchema,
+  queuesQuerySchema,
+  queueViewSchema,
   usageResponseSchema,
 } from './schemas';
 
@@ -61,7 +63,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'conflict: Idempotency-Key reused with another body, or the job has finished',
   413: 'body too large',
   415: 'body is not application/json',
-  429: 'throttled: retry with backoff',
+  429: 'throttled, or (QueueFull) the cluster\'s or your group\'s admission queue is full: retry after Retry-After',
   502: 'EMR refused what the gateway allowed (its error is given)',
   503: 'a dependency is unavailable: retry with backoff',
 };
@@ -124,6 +126,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: 'the link', content: content('AppUi') }, ...errors(401, 403, 404, 409, 429) },
         },
       },
+      '/queues': {
+        get: {
+          summary: "A cluster's admission: its capacity, active and queued jobs per principal group, and the queue in the order it is expected to start (job ids only of your own jobs)",
+          parameters: queryParameters(queuesQuerySchema),
+          responses: { '200': { description: 'the queue', content: content('Queue') }, ...errors(400, 401, 404, 429) },
+        },
+      },
       '/usage': {
         get: {
           summary: "The jobs that ended in a range, counted by final state with their step-seconds, grouped by principal, role, cluster or a tag; only the jobs you may list",
@@ -163,6 +172,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         RerunRequest: schema(rerunRequestSchema, 'input'),
         RerunResponse: schema(rerunResponseSchema),
         Usage: schema(usageResponseSchema),
+        Queue: schema(queueViewSchema),
         Job: schema(jobViewSchema),
         JobList: schema(jobListSchema),
         AuditTrail: schema(auditResponseSchema),

@@ -12,7 +12,7 @@ import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, logsQuerySchema, rerunRequestSchema, rolesQuerySchema, usageQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { cancelQuerySchema, listQuerySchema, logsQuerySchema, queuesQuerySchema, rerunRequestSchema, rolesQuerySchema, usageQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
 import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
@@ -176,6 +176,14 @@ export const ROUTES: readonly Route[] = [
       const link = await jobLogsOf(request, deps).appUi(request.caller, jobIdParam(request));
       seen(deps.logger, link.job);
       return json(200, appUiView(link));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/queues',
+    async handler(request, { service }) {
+      const { clusterId } = validate(queuesQuerySchema, request.query);
+      return json(200, await service.queueView(request.caller, clusterId));
     },
   },
   {

@@ -67,6 +67,29 @@ export const rolesQuerySchema = z.strictObject({
   clusterId: z.optional(clusterId),
 });
 
+export const queuesQuerySchema = z.strictObject({
+  clusterId: z.described(clusterId, 'The cluster whose admission queue to show'),
+});
+
+export const queueViewSchema = z.described(
+  z.object({
+    clusterId: z.string(),
+    maxActiveJobs: z.described(z.number(), "The cluster's capacity: the gateway's jobs active on it at once"),
+    maxQueuedJobs: z.described(z.number(), 'Jobs that may wait; beyond them POST /jobs answers 429 QueueFull'),
+    active: z.number(),
+    queued: z.number(),
+    groups: z.described(
+      z.array(z.object({ name: z.string(), active: z.number(), queued: z.number(), maxActiveJobs: z.optional(z.number()), maxQueuedJobs: z.optional(z.number()) })),
+      "The principal groups (config quotas; `default` for callers no quota matches) with their jobs and own limits",
+    ),
+    entries: z.described(
+      z.array(z.object({ position: z.number(), group: z.string(), priority: z.number(), queuedAt: z.string(), jobId: z.optional(z.string()) })),
+      "The queued jobs in the order they are expected to start (fair between groups, then by priority, then oldest); jobId only on the caller's own jobs",
+    ),
+  }),
+  'GET /queues: a cluster\'s capacity and its admission queue',
+);
+
 export const usageQuerySchema = z.strictObject({
   from: z.described(z.optional(z.string().check(z.maxLength(64))), 'ISO 8601 time or day: jobs that ended at or after it (default: 7 days before `to`)'),
   to: z.described(z.optional(z.string().check(z.maxLength(64))), 'ISO 8601 time or day: jobs that ended at or before it (default: now); at most 92 days after `from`'),
@@ -158,6 +181,10 @@ export const jobViewSchema = z.described(
     updatedAt: z.string(),
     submittedAt: z.optional(z.string()),
     finishedAt: z.optional(z.string()),
+    admission: z.described(
+      z.optional(z.object({ group: z.string(), priority: z.number(), queuedAt: z.optional(z.string()), admittedAt: z.optional(z.string()) })),
+      "Its place in the cluster's admission: the principal group it counts against, its priority, when it was queued (if it waited) and admitted.",
+    ),
     stepSeconds: z.described(z.optional(z.number()), "Once ended: how long its steps ran by EMR's step timelines, every attempt's (GET /usage sums them)."),
     idempotencyKey: optionalString("The caller's Idempotency-Key (API submissions)."),
     invocation: optionalString("The schedule's or trigger's run this job is, e.g. schedule:nightly:2026-11-28T02:00:00.000Z (its own namespace: no Idempotency-Key reaches it)."),

@@ -53,6 +53,7 @@ export function jobView(job: Job): JobView {
     updatedAt: job.updatedAt,
     ...(job.submittedAt ? { submittedAt: job.submittedAt } : {}),
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+    ...(job.admission ? { admission: { ...job.admission } } : {}),
     ...(job.stepSeconds !== undefined ? { stepSeconds: job.stepSeconds } : {}),
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
     ...(job.invocation ? { invocation: job.invocation } : {}),

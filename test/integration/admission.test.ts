@@ -274,3 +274,35 @@ describe('admission under faults', () => {
     expect((await gw.queues!.sweep())[0]).toMatchObject({ freed: ['j-planted-0001'] });
   });
 });
+
+describe('admission over HTTP', () => {
+  it('GET /queues shows capacity, groups and the queue in order; a full queue is 429 QueueFull with Retry-After; a queued job shows its place', async () => {
+    gw = await startGateway({ admission: true, configYaml: configYaml({ maxActiveJobs: 1, maxQueuedJobs: 2 }) });
+    gw.emr.nextScript = ['RUNNING'];
+    const { apiFor } = await import('../support/api');
+    const api = apiFor(gw);
+    const post = (callerArn: string, priority: number) => api('POST', '/jobs', { caller: callerArn, body: { ...submitBody(), name: `p${priority}`, priority } });
+    expect((await post(ALICE, 5)).status).toBe(202);
+    const queued = await post(ALICE, 7);
+    expect(queued).toMatchObject({ status: 202, body: { status: 'QUEUED' } });
+    expect((await post(BOB, 2)).status).toBe(202);
+    const full = await post(BOB, 9);
+    expect(full).toMatchObject({ status: 429, body: { error: { code: 'QueueFull', details: { clusterId: CLUSTER, maxQueuedJobs: 2 } } } });
+    expect(full.headers['retry-after']).toBe('30');
+
+    const view = await api('GET', '/queues', { caller: ALICE, query: { clusterId: CLUSTER } });
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ clusterId: CLUSTER, maxActiveJobs: 1, maxQueuedJobs: 2, active: 1, queued: 2 });
+    expect((view.body.entries as { group: string; priority: number; jobId?: string }[]).map((e) => [e.group, e.priority, e.jobId])).toEqual([
+      ['team-b', 2, undefined],
+      ['team-a', 7, queued.body.jobId],
+    ]);
+    const job = await api('GET', `/jobs/${String(queued.body.jobId)}`, { caller: ALICE });
+    expect(job.body).toMatchObject({ status: 'QUEUED', admission: { group: 'team-a', priority: 7 } });
+
+    expect(await api('GET', '/queues', { caller: ALICE })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/clusterId/) } } });
+    expect(await api('GET', '/queues', { caller: ALICE, query: { clusterId: 'j-1NOTCONFIGURED' } })).toMatchObject({ status: 404 });
+    expect(await api('GET', '/queues', { caller: ALICE, query: { clusterId: CLUSTER, extra: '1' } })).toMatchObject({ status: 400 });
+    expect((await api('POST', '/jobs', { caller: ALICE, body: { ...submitBody(), priority: 10 } })).body).toMatchObject({ error: { message: expect.stringMatching(/priority: must be a whole number from 0 to 9/) } });
+  });
+});

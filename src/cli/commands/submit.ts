@@ -53,6 +53,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
       'main-class': { type: 'string' },
       'action-on-failure': { type: 'string' },
       timeout: { type: 'string' },
+      priority: { type: 'string' },
       retry: { type: 'string' },
       'retry-interval': { type: 'string' },
       'retry-backoff': { type: 'string' },
@@ -81,6 +82,11 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     timeoutSeconds = Number(values.timeout);
     if (!Number.isInteger(timeoutSeconds)) throw new UsageError(`--timeout takes whole seconds, not "${values.timeout}"`);
   }
+  let priority: number | undefined;
+  if (values.priority !== undefined) {
+    priority = Number(values.priority);
+    if (!/^\d$/.test(values.priority)) throw new UsageError(`--priority takes a whole number from 0 to 9 (higher starts first in the cluster's queue), not "${values.priority}"`);
+  }
   const retry = retryArg(values);
   const aof = values['action-on-failure'];
   if (aof !== undefined && !(ACTIONS_ON_FAILURE as readonly string[]).includes(aof)) throw new UsageError(`--action-on-failure must be one of ${ACTIONS_ON_FAILURE.join(', ')}`);
@@ -91,6 +97,7 @@ export async function submit(args: string[], io: Io, env: CliEnvironment): Promi
     step,
     ...(aof ? { actionOnFailure: aof as (typeof ACTIONS_ON_FAILURE)[number] } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(priority !== undefined ? { priority } : {}),
     ...(retry ? { retry } : {}),
     ...(values.tag.length ? { tags } : {}),
     ...(values.notify.length ? { notify: values.notify } : {}),
