@@ -17,7 +17,7 @@ import { eachLimited } from '../util/concurrency';
 import { recordEvent, TERMINAL_EVENT } from './journal';
 import { executionName, isTerminal, type Job } from './model';
 import type { AuditLog, JobRepository, QueueStore, WorkflowStarter } from './ports';
-import { admissionOrder, countByGroup, nextToAdmit, PRIORITY, QUEUE_FULL_RETRY_AFTER_SECONDS, queueFullProblem, QuotaGroups, type AdmissionLimits, type ClusterQueue } from './queue';
+import { admissionOrder, countByGroup, DEFAULT_GROUP, nextToAdmit, PRIORITY, QUEUE_FULL_RETRY_AFTER_SECONDS, queueFullProblem, QuotaGroups, type AdmissionLimits, type ClusterQueue } from './queue';
 import { subjectOf } from './step-tasks';
 import type { PollingPolicy } from './workflow-input';
 
@@ -75,10 +75,6 @@ export class ClusterQueues {
     this.now = deps.now ?? (() => new Date());
   }
 
-  groupOf(principalArn: string): string {
-    return this.groups.groupOf(principalArn);
-  }
-
   /**
    * A place for a job about to be recorded: active at once or queued; idempotent by job id (a retried submission gets
    * the place it has). QueueFullError when neither is free: nothing is written.
@@ -117,11 +113,27 @@ export class ClusterQueues {
 
   /** Admits queued jobs into the cluster's free slots, in admission order, and launches each; the ids launched. */
   async dispatch(clusterId: string): Promise<string[]> {
+    return (await this.fill(clusterId)).admitted;
+  }
+
+  /**
+   * A queued job just recorded: the free slots are filled (this job may be among those admitted), and if a racing
+   * dispatch admitted it before its record existed (so could not launch it), it is launched here. The job as it is now.
+   */
+  async settle(job: Job): Promise<Job | undefined> {
+    const { admitted, last } = await this.fill(job.clusterId);
+    if (admitted.includes(job.jobId)) return this.deps.jobs.get(job.jobId);
+    // The record as the fill last read it says whether another dispatch admitted this job: no second read.
+    return last?.active[job.jobId] ? this.launch(job.jobId) : job;
+  }
+
+  /** dispatch's work, with the record as it last read it (when it stopped because nobody more could start). */
+  private async fill(clusterId: string): Promise<{ admitted: string[]; last?: ClusterQueue }> {
     const admitted: string[] = [];
     for (let round = 0; round < DISPATCH_ROUNDS; round++) {
       const queue = await this.deps.queues.read(clusterId);
       const next = nextToAdmit(queue, (group) => this.limits(clusterId, group));
-      if (next === undefined) break;
+      if (next === undefined) return { admitted, last: queue };
       const { group } = queue.queued[next]!;
       // Lost to a racing dispatch or submission: read again and go on with whatever is next then.
       if (!(await this.deps.queues.promote(clusterId, next, group, this.now().toISOString(), this.limits(clusterId, group)))) continue;
@@ -134,7 +146,7 @@ export class ClusterQueues {
         this.deps.onLaunchError?.(next, error);
       }
     }
-    return admitted;
+    return { admitted };
   }
 
   /** An admitted job still QUEUED: ACCEPTED (ADMITTED on its trail, unless it ended first), then its execution. */
@@ -207,8 +219,8 @@ export class ClusterQueues {
     });
     return {
       clusterId,
-      maxActiveJobs: limitsOf('').clusterActive,
-      maxQueuedJobs: limitsOf('').clusterQueued,
+      maxActiveJobs: limitsOf(DEFAULT_GROUP).clusterActive,
+      maxQueuedJobs: limitsOf(DEFAULT_GROUP).clusterQueued,
       active: Object.keys(queue.active).length,
       queued: order.length,
       groups: names.map((name) => {
@@ -225,7 +237,7 @@ export class ClusterQueues {
     };
   }
 
-  /** The record as it is (tests, doctor). */
+  /** The record as it is. */
   read(clusterId: string): Promise<ClusterQueue> {
     return this.deps.queues.read(clusterId);
   }

@@ -268,14 +268,12 @@ export class JobService {
     // end). Unless it was admitted meanwhile (ADMITTED first on its trail): then it is cancelled as any accepted job.
     if (updated.status === 'QUEUED') {
       const draft: AuditDraft = { type: 'CANCELLED', dedupeKey: TERMINAL_EVENT, actor: { ...actor }, subject: subjectOf(updated), detail: { before: 'admission', mode } };
-      const { job: ended } = await recordEvent(this.deps.jobs, this.deps.audit, jobId, draft, endedBy, { onlyBefore: ['ADMITTED'], known: updated });
+      const { job: ended } = await this.journal(updated, draft, endedBy, ['ADMITTED']);
       if (ended.status === 'CANCELLED') return ended;
       // Admitted first: its admission is completed (the job ACCEPTED) and the cancel goes on as for any accepted job.
       updated = (await this.deps.queues?.launch(jobId)) ?? ended;
-      if (updated.status === 'QUEUED' || isTerminal(updated.status)) {
-        if (updated.status === 'CANCELLED') return updated;
-        throw new ConflictError(`job ${jobId} is ${updated.status}: it cannot be cancelled now, retry`, { status: updated.status });
-      }
+      if (updated.status === 'CANCELLED') return updated;
+      if (updated.status === 'QUEUED' || isTerminal(updated.status)) throw new ConflictError(`job ${jobId} is ${updated.status}: it cannot be cancelled now, retry`, { status: updated.status });
     }
     // Between attempts no step runs: the job ends CANCELLED now, and no further attempt starts (its execution finds
     // it ended when its pause ends). Unless the next attempt has just started: then it is cancelled as any other.
@@ -509,8 +507,8 @@ export class JobService {
   }
 
   /** Appends an event and moves the job's chain head (every event does, so a cut tail is detectable). */
-  private journal(job: Job, draft: AuditDraft, change?: JobChange): Promise<{ job: Job }> {
-    return recordEvent(this.deps.jobs, this.deps.audit, job.jobId, draft, change, { known: job });
+  private journal(job: Job, draft: AuditDraft, change?: JobChange, onlyBefore?: string[]): Promise<{ job: Job }> {
+    return recordEvent(this.deps.jobs, this.deps.audit, job.jobId, draft, change, { known: job, ...(onlyBefore ? { onlyBefore } : {}) });
   }
 
   /**
@@ -555,17 +553,12 @@ export class JobService {
   }
 
   /**
-   * A queued job just recorded: the free slots are filled (this job may be among those admitted), and if a racing
-   * dispatch admitted it before its record existed, it is launched here. A failure leaves it QUEUED, consistent:
+   * A queued job just recorded, settled by admission (it may start at once). A failure leaves it QUEUED, consistent:
    * the admission sweep goes on from there within a minute, so the caller is not told the submission failed.
    */
   private async admitQueued(job: Job): Promise<Job | undefined> {
-    const queues = this.deps.queues;
-    if (!queues) return undefined;
     try {
-      await queues.dispatch(job.clusterId);
-      const queue = await queues.read(job.clusterId);
-      return queue.active[job.jobId] ? await queues.launch(job.jobId) : await this.deps.jobs.get(job.jobId);
+      return await this.deps.queues?.settle(job);
     } catch {
       return undefined;
     }
