@@ -9,16 +9,18 @@
  *               only its parts): the only Lambda code that imports adapters.
  *   lambda      src/handlers (the entry points) and src/http: never reach the local stack, a YAML parser,
  *               the tools or the AGPL test oracle; they see domain errors only.
- *   tools       src/local (the emulators), src/config-file (the YAML reader), src/cli, src/client, scripts/.
+ *   tools       src/local (the emulators), src/config-file (the YAML reader), src/cli, src/client, src/dashboard (the
+ *               dashboard's loopback server and its web app; what the browser bundle may hold is checked by
+ *               scripts/build-dashboard.ts), scripts/.
  * Every file of src/ belongs to one of these; a new folder needs a place here first.
  */
 // The tree is src/; test/fixtures/layering has the same shape and breaks each rule once (test/unit/layering.test.ts).
 const SRC = '^(?:test/fixtures/layering/)?src/';
 const DOMAIN = `${SRC}(jobs|sessions|notifications|audit|authz|doctor|triggers|config|util)/|${SRC}(errors|identifiers)\\.ts$`;
-const TOOLS = `${SRC}(local|config-file|cli|client)/`;
-const OUTER = `${SRC}(adapters|composition|handlers|http|local|config-file|cli|client)/|${SRC}container\\.ts$`;
+const TOOLS = `${SRC}(local|config-file|cli|client|dashboard)/`;
+const OUTER = `${SRC}(adapters|composition|handlers|http|local|config-file|cli|client|dashboard)/|${SRC}container\\.ts$`;
 const LAMBDA_ENTRIES = `${SRC}handlers/`;
-const KNOWN = `${SRC}((jobs|sessions|notifications|audit|authz|doctor|triggers|config|util|adapters|composition|handlers|http|local|config-file|cli|client|types)/|(errors|identifiers|container)\\.ts$)`;
+const KNOWN = `${SRC}((jobs|sessions|notifications|audit|authz|doctor|triggers|config|util|adapters|composition|handlers|http|local|config-file|cli|client|dashboard|types)/|(errors|identifiers|container)\\.ts$)`;
 // Packages, wherever node_modules is (a work tree may link it from elsewhere).
 const pkg = (names) => `(^|/)node_modules/(${names})/`;
 
@@ -100,7 +102,7 @@ module.exports = {
       severity: 'error',
       comment: 'The CLI, the typed client, the YAML reader and the packaging scripts are not Lambda code.',
       from: { path: LAMBDA_ENTRIES },
-      to: { path: `${SRC}(cli|client|config-file)/|^scripts/`, reachable: true },
+      to: { path: `${SRC}(cli|client|config-file|dashboard)/|^scripts/`, reachable: true },
     },
     {
       name: 'no-agpl-oracle-in-src',

@@ -2,6 +2,7 @@
 import { cliEnvironment, type CliEnvironment } from '../config/env';
 import { ConfigError, ValidationError } from '../errors';
 import { audit } from './commands/audit';
+import { dashboard } from './commands/dashboard';
 import { doctor } from './commands/doctor';
 import { cancel, list, status } from './commands/jobs';
 import { local } from './commands/local';
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   logs,
   ui,
   trigger,
+  dashboard,
   local,
 };
 

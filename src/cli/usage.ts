@@ -49,6 +49,7 @@ standard AWS credential chain: environment, --profile/AWS_PROFILE, SSO, instance
   emr-gateway usage [--from T] [--to T] [--group-by principal|role|cluster|tag:KEY] [--output table|json|csv]
       the jobs that ended in the range (default: the last 7 days), by final state, with their step-seconds
   emr-gateway queue --cluster ID        the cluster's capacity, active and queued jobs per group, and its queue in order
+  emr-gateway dashboard [--port N] [--open]   the web dashboard on loopback, signing as you (Ctrl-C stops it)
   emr-gateway session --cluster ID --role ROLE_ARN [--duration SECONDS]
       interactive-session credentials (EMR GetClusterSessionCredentials) for a notebook: Livy's endpoint, the user
       name and password (shown once), their expiry, a sparkmagic configuration; decided by the same policy
@@ -223,6 +224,21 @@ The jobs that ended in the range that you may list (GET /usage), counted by fina
   --from T, --to T           an ISO 8601 time with its zone, or a day (UTC: --from its start, --to its end);
                              default the last 7 days, at most 92 days
   --output csv               RFC 4180, a row per group and a column per final state (json: the API's answer)
+
+${CONNECTION}
+
+${EXITS}`,
+
+  dashboard: `Usage: emr-gateway dashboard [--port N] [--open] [--output table|json] [flags]
+
+The web dashboard: jobs live (their story, logs, audit chain verified in the browser, cancel and rerun), the roles
+you may use and why, "may I?" decisions, queues and usage. A web server on 127.0.0.1 only serves it and passes its
+calls on to the gateway signed with your AWS credentials (the standard chain, as every command); the gateway decides
+everything. It prints a URL with a token: the page must present it (it moves into a cookie), requests of other
+origins or Host names are refused, and every page carries a strict Content-Security-Policy. Ctrl-C stops it.
+  --port N     the port (default 7780, or the next free of the ten after it; 0: any free port)
+  --open       open the URL in the desktop's browser
+  --output json   print {"url", "port", "endpoint"} as one JSON line (for scripts)
 
 ${CONNECTION}
 

@@ -27,6 +27,7 @@ import {
   jobViewSchema,
   logsResponseSchema,
   rolesResponseSchema,
+  decisionResponseSchema,
   sessionAuditResponseSchema,
   sessionListSchema,
   sessionOpenedSchema,
@@ -48,6 +49,7 @@ export type UsageResponse = z.output<typeof usageResponseSchema>;
 export type QueueResponse = z.output<typeof queueViewSchema>;
 export type AuditResponse = z.output<typeof auditResponseSchema>;
 export type RolesResponse = z.output<typeof rolesResponseSchema>;
+export type DecisionResponse = z.output<typeof decisionResponseSchema>;
 export type StepLogsResponse = z.output<typeof logsResponseSchema>;
 export type AppUiResponse = z.output<typeof appUiResponseSchema>;
 export type StepLogStreamName = StepLogsResponse['stream'];
@@ -248,6 +250,12 @@ export class GatewayClient {
     return this.request('GET', 'roles', rolesResponseSchema, { query: clusterId ? { clusterId } : {} });
   }
 
+  /** GET /decision: "may I?": the policy's decision on a submission by this caller, with its reasons. */
+  decision(query: { clusterId: string; executionRoleArn: string; stepType: string; actionOnFailure?: string }): Promise<DecisionResponse> {
+    const params = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.request('GET', 'decision', decisionResponseSchema, { query: params });
+  }
+
   /** POST /sessions. Sent once (no Idempotency-Key: each call is a new session, with new credentials). */
   openSession(body: SessionRequestInput): Promise<OpenedSession> {
     return this.request('POST', 'sessions', sessionOpenedSchema, { body });
@@ -298,15 +306,49 @@ export class GatewayClient {
     }
   }
 
+  /**
+   * One signed request, its answer as it came: for a proxy that hands the gateway's answers on unchanged (the
+   * dashboard, whose page reads them). `body` is JSON text, sent as it is. Not retried: the proxy's caller retries.
+   * Throws GatewayApiError (status 0) when no answer came.
+   */
+  async forward(method: string, path: string, options: { body?: string; query?: Record<string, string> } = {}): Promise<{ status: number; body: string; retryAfter?: string }> {
+    const outcome = await this.exchange(method, path, { ...(options.query ? { query: options.query } : {}), ...(options.body !== undefined ? { text: options.body } : {}) });
+    if (!outcome.ok) throw outcome.error;
+    const retryAfter = outcome.response.headers.get('retry-after');
+    return { status: outcome.response.status, body: outcome.text, ...(retryAfter !== null ? { retryAfter } : {}) };
+  }
+
   private async attempt<S extends z.ZodMiniType>(
     method: string,
     path: string,
     schema: S,
     options: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> },
   ): Promise<{ ok: true; value: z.output<S> } | { ok: false; error: GatewayApiError; transient: boolean; retryAfter?: number }> {
+    const exchanged = await this.exchange(method, path, { ...options, ...(options.body !== undefined ? { text: JSON.stringify(options.body) } : {}) });
+    if (!exchanged.ok) return exchanged;
+    const { response, text } = exchanged;
+    try {
+      return { ok: true, value: this.answer(method, path, schema, response, text) };
+    } catch (error) {
+      if (!(error instanceof GatewayApiError)) throw error;
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
+      // A full admission queue (429 QueueFull) is no throttling a retry soon cures: it stays full while jobs run, so the
+      // caller is told at once (with its Retry-After), and decides; only throttling and 503 are retried here.
+      const transient = RETRIED_STATUSES.has(response.status) && error.code !== 'QueueFull';
+      return { ok: false, error, transient, ...(retryAfter !== undefined ? { retryAfter } : {}) };
+    }
+  }
+
+  /** The request signed (SigV4, execute-api) and sent: its answer, or the network failure. */
+  private async exchange(
+    method: string,
+    path: string,
+    options: { text?: string; query?: Record<string, string>; headers?: Record<string, string> },
+  ): Promise<{ ok: true; response: Response; text: string } | { ok: false; error: GatewayApiError; transient: boolean }> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.text;
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
     const signed = await this.signer.sign(
@@ -326,24 +368,11 @@ export class GatewayClient {
         ...(body !== undefined ? { body } : {}),
       }),
     );
-    let response: Response;
-    let text: string;
     try {
-      response = await fetch(url, { method, headers: signed.headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
-      text = await response.text();
+      const response = await fetch(url, { method, headers: signed.headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+      return { ok: true, response, text: await response.text() };
     } catch (error) {
       return { ok: false, ...networkError(this.base.origin, error) };
-    }
-    try {
-      return { ok: true, value: this.answer(method, path, schema, response, text) };
-    } catch (error) {
-      if (!(error instanceof GatewayApiError)) throw error;
-      const retryAfter = retryAfterMs(response.headers.get('retry-after'));
-      if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
-      // A full admission queue (429 QueueFull) is no throttling a retry soon cures: it stays full while jobs run, so the
-      // caller is told at once (with its Retry-After), and decides; only throttling and 503 are retried here.
-      const transient = RETRIED_STATUSES.has(response.status) && error.code !== 'QueueFull';
-      return { ok: false, error, transient, ...(retryAfter !== undefined ? { retryAfter } : {}) };
     }
   }
 

@@ -18,6 +18,8 @@ import {
   logsQuerySchema,
   logsResponseSchema,
   rolesQuerySchema,
+  decisionQuerySchema,
+  decisionResponseSchema,
   rolesResponseSchema,
   sessionAuditResponseSchema,
   sessionListQuerySchema,
@@ -143,6 +145,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/roles': {
         get: { summary: 'The runtime roles this caller may use', parameters: queryParameters(rolesQuerySchema), responses: { '200': { description: 'roles per cluster', content: content('Roles') }, ...errors(400, 401, 404) } },
       },
+      '/decision': {
+        get: {
+          summary: '"May I?": the policy\'s decision on a submission by you (cluster, runtime role, step type), with its reasons and, when denied, the nearest statements; no job is made and nothing is recorded',
+          parameters: queryParameters(decisionQuerySchema),
+          responses: { '200': { description: 'the decision (allowed or not)', content: content('Decision') }, ...errors(400, 401, 404, 429) },
+        },
+      },
       '/sessions': {
         post: {
           summary: 'Interactive-session credentials for a cluster under a runtime role (EMR GetClusterSessionCredentials), decided by the policy',
@@ -179,6 +188,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         StepLogs: schema(logsResponseSchema),
         AppUi: schema(appUiResponseSchema),
         Roles: schema(rolesResponseSchema),
+        Decision: schema(decisionResponseSchema),
         SessionRequest: schema(sessionRequestSchema, 'input'),
         SessionOpened: schema(sessionOpenedSchema),
         Session: schema(sessionViewSchema),

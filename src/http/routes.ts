@@ -12,7 +12,7 @@ import type { Session } from '../sessions/model';
 import type { SessionService } from '../sessions/service';
 import { validate } from '../util/validation';
 import { HttpError, json } from './responses';
-import { cancelQuerySchema, listQuerySchema, logsQuerySchema, queuesQuerySchema, rerunRequestSchema, rolesQuerySchema, usageQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
+import { cancelQuerySchema, decisionQuerySchema, listQuerySchema, logsQuerySchema, queuesQuerySchema, rerunRequestSchema, rolesQuerySchema, usageQuerySchema, sessionListQuerySchema, sessionRequestSchema } from './schemas';
 import { appUiView, jobLinks, jobView, logsView, sessionView } from './views';
 
 export interface ApiDeps {
@@ -199,6 +199,13 @@ export const ROUTES: readonly Route[] = [
     handler(request, { service }) {
       const { clusterId } = validate(rolesQuerySchema, request.query);
       return json(200, { clusters: service.roles(request.caller, clusterId) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/decision',
+    handler(request, { service }) {
+      return json(200, service.decision(request.caller, validate(decisionQuerySchema, request.query)));
     },
   },
   {

@@ -5,7 +5,7 @@
 import * as z from '../util/zod';
 import { CLUSTER_ID, EXAMPLE_CLUSTER_ID, PRINCIPAL_ARN } from '../identifiers';
 import { CANCEL_MODES, JOB_STATUSES } from '../jobs/model';
-import { clusterIdField, executionRoleArnField, strictObject } from '../jobs/request';
+import { ACTIONS_ON_FAILURE, clusterIdField, executionRoleArnField, STEP_TYPES, strictObject } from '../jobs/request';
 import { RETRY_LIMITS } from '../jobs/retry';
 import { STEP_LOG_LIMITS, STEP_LOG_STREAMS } from '../jobs/step-logs';
 import { describeValue } from '../util/validation';
@@ -66,6 +66,16 @@ export const logsQuerySchema = z.strictObject({
 export const rolesQuerySchema = z.strictObject({
   clusterId: z.optional(clusterId),
 });
+
+export const decisionQuerySchema = z.described(
+  z.strictObject({
+    clusterId: z.described(clusterId, 'The cluster to submit to'),
+    executionRoleArn: z.described(z.string().check(z.maxLength(2048)), 'The runtime role the step would run as'),
+    stepType: z.described(z.enum(STEP_TYPES), `The step's type: ${STEP_TYPES.join(', ')}`),
+    actionOnFailure: z.described(z.optional(z.enum(ACTIONS_ON_FAILURE)), "The step's actionOnFailure (default: the submission's default, CONTINUE)"),
+  }),
+  'GET /decision query parameters: a submission as the policy would see it (no job is made, nothing is recorded)',
+);
 
 export const queuesQuerySchema = z.strictObject({
   clusterId: z.described(clusterId, 'The cluster whose admission queue to show'),
@@ -306,12 +316,46 @@ export const auditResponseSchema = z.described(
   "GET /jobs/{jobId}/audit: the job's events in order, sealed and hash-chained, the head the job records, the gateway's verification, and the anchor in the digests",
 );
 
+const statementRefSchema = z.described(
+  z.object({ policy: z.string(), index: z.number(), sid: z.optional(z.string()), effect: z.enum(['Allow', 'Deny']) }),
+  'A statement of a configured policy: the policy, the statement\'s index in it and its Sid',
+);
+
+export const decisionResponseSchema = z.described(
+  z.object({
+    clusterId: z.string(),
+    executionRoleArn: z.string(),
+    stepType: z.string(),
+    actionOnFailure: z.string(),
+    action: z.string(),
+    resource: z.string(),
+    allowed: z.boolean(),
+    result: z.enum(['Allowed', 'ExplicitlyDenied', 'ImplicitlyDenied']),
+    reason: z.described(z.string(), 'One line for people, e.g. "denied by team-a statement 2 (Sid DenyProd)"'),
+    rule: z.described(z.optional(z.object({ index: z.number(), match: z.string() })), 'The principals rule that matched the caller'),
+    allowedBy: z.array(statementRefSchema),
+    deniedBy: z.array(statementRefSchema),
+    nearMisses: z.described(
+      z.array(z.object({ statement: statementRefSchema, failedConditions: z.described(z.array(z.string()), 'The conditions that did not hold, as "Operator key"') })),
+      'Denied: the Allow statements for this action whose conditions did not hold, nearest first',
+    ),
+  }),
+  "GET /decision: the policy's decision on a submission by this caller, with its reasons (\"may I?\")",
+);
+
 export const rolesResponseSchema = z.described(
   z.object({
     clusters: z.array(
       z.object({
         clusterId: z.string(),
-        roles: z.array(z.object({ roleArn: z.string(), stepTypes: z.array(z.string()) })),
+        roles: z.array(
+          z.object({
+            roleArn: z.string(),
+            stepTypes: z.array(z.string()),
+            reason: optionalString("Why the role is usable: the policy decision's reason for its first allowed step type"),
+            allowedBy: z.described(z.optional(z.array(statementRefSchema)), 'The statements that allow it'),
+          }),
+        ),
         unavailable: optionalString(
           'Present where the cluster takes no runtime-role step (its security configuration does not enable runtime roles): why no role is offered',
         ),

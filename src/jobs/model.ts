@@ -3,14 +3,10 @@ import type { Decision, DecisionResult } from '../authz/engine';
 import { JOB_ID } from '../identifiers';
 import type { JobRequest } from './request';
 
-export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED', 'TIMED_OUT', 'REJECTED'] as const;
-export const ACTIVE_STATUSES = ['QUEUED', 'ACCEPTED', 'SUBMITTED', 'PENDING', 'RUNNING', 'CANCEL_PENDING'] as const;
-export const JOB_STATUSES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const;
+import { isTerminal, type JobStatus, type TerminalStatus } from './statuses';
 
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { ACTIVE_STATUSES, JOB_STATUSES, TERMINAL_STATUSES, isTerminal, type JobStatus, type TerminalStatus } from './statuses';
 
-export const isTerminal = (status: string): status is TerminalStatus => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 /** EMR's step states (DescribeStep Status.State). */
 export const EMR_STEP_STATES = ['PENDING', 'CANCEL_PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED'] as const;

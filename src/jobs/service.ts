@@ -10,7 +10,8 @@ import { verifyTrail } from '../audit/verify';
 import { GATEWAY_ACTIONS, GATEWAY_CONTEXT_KEYS, type GatewayAction } from '../authz/actions';
 import { resolvePrincipal } from '../authz/arn';
 import type { ContextValue } from '../authz/context';
-import type { AuthzRequest, Decision, PolicyEngine } from '../authz/engine';
+import type { AuthzRequest, Decision, NearMiss, PolicyEngine } from '../authz/engine';
+import type { StatementRef } from '../authz/policy';
 import { rolesFor } from '../authz/roles';
 import { submissionRequest } from '../authz/submission';
 import type { GatewayConfig } from '../config/validate';
@@ -34,6 +35,31 @@ import { deliveriesDue, notificationsFor } from '../notifications/due';
 import type { PollingPolicy } from './workflow-input';
 
 export type { Caller } from './actor';
+
+/** A runtime role this caller may use on a cluster: the step types allowed, and the decision's reason and statements. */
+export interface UsableRole {
+  roleArn: string;
+  stepTypes: string[];
+  reason: string;
+  allowedBy: StatementRef[];
+}
+
+/** GET /decision: the policy's decision on a submission, for the caller who asks (nothing is recorded). */
+export interface SubmissionDecision {
+  clusterId: string;
+  executionRoleArn: string;
+  stepType: string;
+  actionOnFailure: string;
+  action: string;
+  resource: string;
+  allowed: boolean;
+  result: Decision['result'];
+  reason: string;
+  rule?: { index: number; match: string };
+  allowedBy: StatementRef[];
+  deniedBy: StatementRef[];
+  nearMisses: NearMiss[];
+}
 
 export interface SubmitCommand {
   caller: Caller;
@@ -424,7 +450,7 @@ export class JobService {
    * The catalogue's runtime roles this caller may use, per configured cluster (or one). A cluster without runtime
    * roles takes no step of this gateway: none is offered there, and `unavailable` says why.
    */
-  roles(caller: Caller, clusterId?: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[]; unavailable?: string }[] {
+  roles(caller: Caller, clusterId?: string): { clusterId: string; roles: UsableRole[]; unavailable?: string }[] {
     const { config } = this.deps;
     const clusters = clusterId ? config.clusters.filter((c) => c.id === clusterId) : config.clusters;
     if (clusterId && !clusters.length) throw new NotFoundError(`${clusterId} is not a cluster this gateway manages`);
@@ -434,7 +460,48 @@ export class JobService {
     });
   }
 
-  private usableRoles(caller: Caller, clusterId: string): { clusterId: string; roles: { roleArn: string; stepTypes: string[] }[] } {
+  /**
+   * "May I?": the policy's decision on a submission by this caller (the cluster, the role, the step type), with its
+   * reasons; nothing is made or recorded. What submit refuses before the policy (an unknown cluster or role) is refused
+   * here the same way, so the answer is the one a submission would get.
+   */
+  decision(caller: Caller, query: { clusterId: string; executionRoleArn: string; stepType: string; actionOnFailure?: string }): SubmissionDecision {
+    const cluster = this.deps.config.clusters.find((c) => c.id === query.clusterId);
+    if (!cluster) throw new NotFoundError(`${query.clusterId} is not a cluster this gateway manages`);
+    const rolesProblem = runtimeRolesProblem(cluster);
+    if (rolesProblem) throw ValidationError.single('clusterId', rolesProblem);
+    if (!this.catalogue.has(query.executionRoleArn)) {
+      throw ValidationError.single('executionRoleArn', 'is not one of the runtime roles this gateway may pass (see GET /roles)');
+    }
+    const actionOnFailure = query.actionOnFailure ?? DEFAULT_ACTION_ON_FAILURE;
+    const actionProblem = actionOnFailureProblem(cluster, actionOnFailure);
+    if (actionProblem) throw ValidationError.single('actionOnFailure', actionProblem);
+    const resource = this.clusterArn(cluster.id);
+    const request = submissionRequest(this.requester(caller), resource, {
+      executionRoleArn: query.executionRoleArn,
+      stepType: query.stepType,
+      actionOnFailure,
+      retryMaxAttempts: maxAttemptsOf(cluster.defaultRetry),
+    });
+    const decision = this.deps.engine.evaluate(request);
+    return {
+      clusterId: cluster.id,
+      executionRoleArn: query.executionRoleArn,
+      stepType: query.stepType,
+      actionOnFailure,
+      action: request.action,
+      resource,
+      allowed: decision.allowed,
+      result: decision.result,
+      reason: decision.reason,
+      ...(decision.rule ? { rule: decision.rule } : {}),
+      allowedBy: decision.allowedBy,
+      deniedBy: decision.deniedBy,
+      nearMisses: decision.nearMisses,
+    };
+  }
+
+  private usableRoles(caller: Caller, clusterId: string): { clusterId: string; roles: UsableRole[] } {
     const options = rolesFor(this.deps.engine, {
       ...this.requester(caller),
       clusterArn: this.clusterArn(clusterId),
@@ -443,7 +510,12 @@ export class JobService {
       actionOnFailure: DEFAULT_ACTION_ON_FAILURE,
       retryMaxAttempts: maxAttemptsOf(this.deps.config.clusters.find((c) => c.id === clusterId)?.defaultRetry),
     });
-    return { clusterId, roles: options.filter((option) => option.stepTypes.length).map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes })) };
+    return {
+      clusterId,
+      roles: options
+        .filter((option) => option.stepTypes.length)
+        .map((option) => ({ roleArn: option.roleArn, stepTypes: option.stepTypes, reason: option.decision.reason, allowedBy: option.decision.allowedBy })),
+    };
   }
 
   /**

@@ -50,6 +50,16 @@ describe('no credentials', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('the dashboard without credentials says so before it listens, exit 3; a bad --port is a usage error, exit 2', async () => {
+    const r = await cli(['dashboard', '--port', '0'], {});
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^emr-gateway: no AWS credentials to sign the request with/);
+    expect(r.stdout).toBe('');
+    const port = await cli(['dashboard', '--port', 'eighty']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port must be a port number from 0 (any free one) to 65535, not "eighty"');
+  });
+
   it('a profile that gives none: names it, exit 3', async () => {
     const r = await cli(['roles', '--profile', 'nope'], {});
     expect(r.code).toBe(3);

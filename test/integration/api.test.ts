@@ -2,7 +2,7 @@
  * The HTTP API through its real Lambda handler, with API Gateway proxy events carrying the IAM identity;
  * behind it the real service, dynalite and the real ASL, EMR mocked.
  */
-import { errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/schemas';
+import { decisionResponseSchema, errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/schemas';
 import { MAX_BODY_BYTES } from '../../src/http/api';
 import { apiFor, type Call } from '../support/api';
 import type { Job } from '../../src/jobs/model';
@@ -269,9 +269,37 @@ describe('DELETE /jobs/{jobId}', () => {
 describe('GET /roles, /openapi.json, /healthz, and unknown routes', () => {
   it('roles: per cluster, only the usable ones', async () => {
     const roles = rolesResponseSchema.parse((await call('GET', '/roles', { query: { clusterId: CLUSTER } })).body);
-    expect(roles.clusters).toEqual([{ clusterId: CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command', 'jar'] }] }]);
+    expect(roles.clusters).toMatchObject([{ clusterId: CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command', 'jar'] }] }]);
+    // Why: the decision's reason and the statements that allow it.
+    expect(roles.clusters[0]!.roles[0]).toMatchObject({ reason: expect.stringMatching(/^allowed by /), allowedBy: [expect.objectContaining({ effect: 'Allow', policy: expect.any(String) })] });
     expect(rolesResponseSchema.parse((await call('GET', '/roles', { caller: CAROL })).body).clusters.every((c) => c.roles.length === 0)).toBe(true);
     expectError(await call('GET', '/roles', { query: { clusterId: 'j-UNKNOWN' } }), 404, 'NotFound');
+  });
+  it('decision ("may I?"): allowed with the statements, denied with its reason and the nearest statements; nothing recorded', async () => {
+    const ask = (query: Record<string, string>, caller = ALICE) => call('GET', '/decision', { query, caller });
+    const allowed = await ask({ clusterId: CLUSTER, executionRoleArn: role('CallerTeamRoleETL'), stepType: 'spark' });
+    expect(allowed.status).toBe(200);
+    expect(decisionResponseSchema.parse(allowed.body)).toMatchObject({
+      allowed: true,
+      result: 'Allowed',
+      action: 'elasticmapreduce:AddJobFlowSteps',
+      actionOnFailure: 'CONTINUE',
+      allowedBy: [expect.objectContaining({ effect: 'Allow' })],
+      deniedBy: [],
+    });
+    // A role of the catalogue this caller's policy does not name: denied, and the Allow whose condition failed is the near miss.
+    const denied = decisionResponseSchema.parse((await ask({ clusterId: CLUSTER, executionRoleArn: role('Caller'), stepType: 'hive' })).body);
+    expect(denied).toMatchObject({ allowed: false, result: 'ImplicitlyDenied', reason: expect.stringMatching(/implicitly denied/), allowedBy: [] });
+    expect(denied.nearMisses[0]?.failedConditions).toEqual(['StringLike elasticmapreduce:ExecutionRoleArn']);
+    expect(decisionResponseSchema.parse((await ask({ clusterId: CLUSTER, executionRoleArn: role('CallerTeamRoleETL'), stepType: 'spark' }, CAROL)).body).allowed).toBe(false);
+    // What a submission would be refused before the policy is refused here the same way.
+    expectError(await ask({ clusterId: 'j-UNKNOWN', executionRoleArn: role('Caller'), stepType: 'spark' }), 404, 'NotFound');
+    expectError(await ask({ clusterId: CLUSTER, executionRoleArn: role('NotInCatalogue'), stepType: 'spark' }), 400, 'ValidationError', /not one of the runtime roles/);
+    expectError(await ask({ clusterId: CLUSTER, executionRoleArn: role('Caller'), stepType: 'pig' }), 400, 'ValidationError', /stepType/);
+    expectError(await ask({ clusterId: CLUSTER, executionRoleArn: role('Caller'), stepType: 'spark', actionOnFailure: 'CANCEL_AND_WAIT' }), 400, 'ValidationError', /actionOnFailure/);
+    expectError(await ask({ clusterId: CLUSTER, executionRoleArn: role('Caller'), stepType: 'spark', extra: '1' }), 400, 'ValidationError');
+    expectError(await ask({ clusterId: CLUSTER }), 400, 'ValidationError');
+    expect((await gw.jobs.list({ principalArn: role('DataTeamA'), limit: 10 })).jobs).toEqual([]);
   });
   it('openapi and healthz', async () => {
     expect((await call('GET', '/openapi.json')).body).toMatchObject({ openapi: '3.1.0' });

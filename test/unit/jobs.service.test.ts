@@ -643,10 +643,21 @@ describe('roles', () => {
 
   it("lists each cluster's usable roles with their step types; a role with none is left out", () => {
     expect(g.service.roles({ callerArn: ANALYST })).toEqual([
-      { clusterId: CLUSTER, roles: [{ roleArn: role('Caller'), stepTypes: ['spark', 'hive'] }] },
-      { clusterId: PLAIN_CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command'] }] },
+      {
+        clusterId: CLUSTER,
+        roles: [
+          {
+            roleArn: role('Caller'),
+            stepTypes: ['spark', 'hive'],
+            // Why: the decision's reason and the statements that allow it.
+            reason: 'allowed by analysts statement 0 (Sid SparkHiveAsCaller)',
+            allowedBy: [{ policy: 'analysts', index: 0, sid: 'SparkHiveAsCaller', effect: 'Allow' }],
+          },
+        ],
+      },
+      { clusterId: PLAIN_CLUSTER, roles: [expect.objectContaining({ roleArn: role('CallerTeamRoleETL'), stepTypes: ['spark', 'hive', 'command'] })] },
     ]);
-    expect(g.service.roles({ callerArn: ALICE }, PLAIN_CLUSTER)).toEqual([{ clusterId: PLAIN_CLUSTER, roles: [{ roleArn: role('CallerTeamRoleETL'), stepTypes: [...STEP_TYPES] }] }]);
+    expect(g.service.roles({ callerArn: ALICE }, PLAIN_CLUSTER)).toEqual([{ clusterId: PLAIN_CLUSTER, roles: [expect.objectContaining({ roleArn: role('CallerTeamRoleETL'), stepTypes: [...STEP_TYPES] })] }]);
     expect(g.service.roles({ callerArn: CAROL })).toEqual([{ clusterId: CLUSTER, roles: [] }, { clusterId: PLAIN_CLUSTER, roles: [] }]);
     expect(() => g.service.roles({ callerArn: ALICE }, 'j-1NOTMANAGED')).toThrow(NotFoundError);
   });

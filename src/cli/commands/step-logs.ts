@@ -3,11 +3,11 @@
  * /jobs/{id}/logs, GET /jobs/{id}/ui) in AWS and on the local stack alike: the gateway reads the logs where EMR
  * archives them (the cluster's LogUri in S3) and asks EMR for the link, each as reading the job is authorized.
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { GatewayApiError, type GatewayClient, type StepLogsResponse, type StepLogStreamName } from '../../client';
 import type { CliEnvironment } from '../../config/env';
 import { isTerminal } from '../../jobs/model';
+import { openInBrowser } from '../browser';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, outputFormat, type Io } from '../output';
 import { EXIT, jobIdArg, UsageError } from '../usage';
@@ -146,16 +146,4 @@ export async function ui(args: string[], io: Io, env: CliEnvironment): Promise<n
     if (values.open) openInBrowser(io, link.url);
     return EXIT.ok;
   });
-}
-
-/** The desktop's browser (xdg-open, open, start), without a shell: the URL is one argument. */
-function openInBrowser(io: Io, url: string): void {
-  const [command, ...args] = process.platform === 'darwin' ? ['open'] : process.platform === 'win32' ? ['cmd', '/c', 'start', '""'] : ['xdg-open'];
-  try {
-    const child = spawn(command, [...args, url], { stdio: 'ignore', detached: true });
-    child.on('error', () => io.err(`could not start ${command} to open the link: open it yourself`));
-    child.unref();
-  } catch {
-    io.err(`could not start ${command} to open the link: open it yourself`);
-  }
 }

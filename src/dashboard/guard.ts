@@ -1,0 +1,85 @@
+/**
+ * What the dashboard's loopback server lets in: a pure check of one request, before anything is read or sent on.
+ * A page of another site must not be able to use the user's credentials through it (the way `kubectl proxy` can be
+ * used): so every request must carry the token the user was given (the URL's, then a SameSite=Strict cookie, as
+ * Jupyter does), name this server in its Host (against DNS rebinding), and come from no other Origin or site.
+ */
+import { timingSafeEqual } from 'node:crypto';
+
+export interface GuardOptions {
+  /** The port the server listens on: the Host and Origin must name it. */
+  port: number;
+  token: string;
+}
+
+export type Verdict =
+  | { ok: true; tokenFromQuery: boolean }
+  | { ok: false; status: 400 | 401 | 403; reason: string };
+
+/** The host names a loopback server of this machine is reached by (it binds 127.0.0.1 only). */
+const HOST_NAMES = ['127.0.0.1', 'localhost'] as const;
+
+/** The cookie that carries the token once the URL's token was presented: one per port (cookies ignore ports). */
+export const cookieName = (port: number): string => `emr-gateway-dashboard-${port}`;
+
+/** Equal strings, compared in constant time (the token must not leak through response times). */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The verdict on a request: its method, its URL as requested, and its headers (lower-cased names, as node:http
+ * gives them). A state-changing method must name its Origin (browsers always do for fetch POST and DELETE).
+ */
+export function checkRequest(request: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, options: GuardOptions): Verdict {
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? undefined : value; // a repeated Host, Origin or Cookie is no answer to trust
+  };
+  const host = header('host');
+  const own = HOST_NAMES.map((name) => `${name}:${options.port}`);
+  if (host === undefined || !own.includes(host.toLowerCase())) {
+    return { ok: false, status: 403, reason: `refused: the Host ${JSON.stringify(host ?? '')} is not this dashboard's (${own.join(' or ')})` };
+  }
+  const origin = header('origin');
+  if (origin !== undefined && origin !== `http://${host.toLowerCase()}`) {
+    return { ok: false, status: 403, reason: `refused: a request from ${JSON.stringify(origin)}, not from this dashboard (http://${host.toLowerCase()})` };
+  }
+  const site = header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return { ok: false, status: 403, reason: `refused: a ${site} request (only this dashboard's own pages may call it)` };
+  }
+  const method = request.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD' && origin === undefined) {
+    return { ok: false, status: 403, reason: `refused: a ${method} without an Origin (only this dashboard's own pages may change anything)` };
+  }
+  let url: URL;
+  try {
+    url = new URL(request.url, `http://${host}`);
+  } catch {
+    return { ok: false, status: 400, reason: 'refused: the request URL is not valid' };
+  }
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery !== null) {
+    // Only the page's own address may carry it: the token is then moved into the cookie, out of the URL.
+    if (url.pathname !== '/' || method !== 'GET') return { ok: false, status: 401, reason: "refused: a token is taken only in the page's own address (GET /?token=...)" };
+    if (sameSecret(fromQuery, options.token)) return { ok: true, tokenFromQuery: true };
+    return { ok: false, status: 401, reason: 'refused: that is not the token this dashboard printed (it changes at each start)' };
+  }
+  const presented = header('x-dashboard-token') ?? cookieValue(header('cookie'), cookieName(options.port));
+  if (presented === undefined) {
+    return { ok: false, status: 401, reason: 'refused: no token; open the URL `emr-gateway dashboard` printed (it ends in ?token=...)' };
+  }
+  if (!sameSecret(presented, options.token)) return { ok: false, status: 401, reason: 'refused: that is not the token this dashboard printed (it changes at each start)' };
+  return { ok: true, tokenFromQuery: false };
+}

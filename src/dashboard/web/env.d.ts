@@ -1,0 +1,2 @@
+/** esbuild bundles the imported CSS into app.css. */
+declare module '*.css';

@@ -1,0 +1,163 @@
+/** Jobs: a live table with the list's filters, counts by state, and a chart of the ended ones over time. */
+import { useState } from 'preact/hooks';
+import type { JobList, JobView, RolesResponse } from '../../../client';
+import { ACTIVE_STATUSES, JOB_STATUSES } from '../../../jobs/statuses';
+import { api } from '../api';
+import { EndedChart } from '../chart';
+import { Arn, Duration, ErrorBox, Loading, Section, StatusBadge } from '../components';
+import { usePoll, useNow } from '../hooks';
+import { go, href, type Place } from '../router';
+
+/** The newest this many jobs are shown, counted and charted (the API's pages of 100). */
+const PAGES = 3;
+
+interface Filters {
+  clusterId?: string;
+  status?: string;
+  caller?: string;
+}
+
+async function loadJobs(filters: Filters): Promise<{ jobs: JobView[]; more: boolean }> {
+  const jobs: JobView[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < PAGES; page++) {
+    const answer = await api<JobList>('GET', '/jobs', { query: { ...filters, limit: 100, nextToken } });
+    jobs.push(...answer.jobs);
+    nextToken = answer.nextToken;
+    if (!nextToken) break;
+  }
+  return { jobs, more: nextToken !== undefined };
+}
+
+const endOf = (job: JobView, now: Date): number | undefined => {
+  const start = job.submittedAt ?? job.createdAt;
+  if (job.finishedAt) return Date.parse(job.finishedAt) - Date.parse(start);
+  return (ACTIVE_STATUSES as readonly string[]).includes(job.status) ? now.getTime() - Date.parse(start) : undefined;
+};
+
+export function JobsPage({ place, clusters }: { place: Place; clusters: RolesResponse['clusters'] | undefined }) {
+  const filters: Filters = {
+    ...(place.query.get('clusterId') ? { clusterId: place.query.get('clusterId')! } : {}),
+    ...(place.query.get('status') ? { status: place.query.get('status')! } : {}),
+    ...(place.query.get('caller') ? { caller: place.query.get('caller')! } : {}),
+  };
+  const [caller, setCaller] = useState(filters.caller ?? '');
+  const key = JSON.stringify(filters);
+  const list = usePoll(() => loadJobs(filters), key, 3000);
+  const now = useNow();
+  const set = (change: Filters) => go('/jobs', { ...filters, ...change });
+  const jobs = list.data?.jobs ?? [];
+  const counts = JOB_STATUSES.map((s) => [s, jobs.filter((j) => j.status === s).length] as const).filter(([, n]) => n);
+  const scope = filters.clusterId || filters.status || filters.caller ? 'the jobs you may list that match' : 'your own jobs (choose a cluster or a status to see others you may list)';
+
+  return (
+    <>
+      <Section title="Jobs">
+        <form
+          class="filters"
+          onSubmit={(e) => {
+            e.preventDefault();
+            set({ caller: caller.trim() || undefined });
+          }}
+        >
+          <label>
+            Cluster
+            <select value={filters.clusterId ?? ''} onChange={(e) => set({ clusterId: (e.target as HTMLSelectElement).value || undefined })}>
+              <option value="">any</option>
+              {(clusters ?? []).map((c) => (
+                <option key={c.clusterId} value={c.clusterId}>
+                  {c.clusterId}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Status
+            <select value={filters.status ?? ''} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value || undefined })}>
+              <option value="">any</option>
+              {JOB_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Caller
+            <input type="text" value={caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setCaller((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">Filter</button>
+          {filters.clusterId || filters.status || filters.caller ? (
+            <a class="button" href={href('/jobs')}>
+              Clear
+            </a>
+          ) : null}
+        </form>
+        <p class="muted">
+          Showing {scope}, newest first{list.data?.more ? ` (the newest ${jobs.length})` : ''}; updated every 3 s.
+        </p>
+        <ErrorBox error={list.error} what="Listing the jobs" />
+        <ul class="counts" aria-label="Jobs by state">
+          {counts.map(([s, n]) => (
+            <li key={s}>
+              <a href={href('/jobs', { ...filters, status: s })}>
+                <StatusBadge status={s} /> <span class="count">{n}</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      </Section>
+      <Section title="Ended over time">
+        <EndedChart jobs={jobs} />
+      </Section>
+      <Section title={`${jobs.length} job${jobs.length === 1 ? '' : 's'}`}>
+        {list.loading && !list.data ? (
+          <Loading what="the jobs" />
+        ) : !jobs.length ? (
+          <p class="muted">No jobs.</p>
+        ) : (
+          <table class="jobs">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">Name</th>
+                <th scope="col">Cluster</th>
+                <th scope="col">Role</th>
+                <th scope="col">Caller</th>
+                <th scope="col">Age</th>
+                <th scope="col">Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <tr key={job.jobId} data-job-id={job.jobId}>
+                  <td>
+                    <StatusBadge status={job.status} />
+                  </td>
+                  <td>
+                    <a href={href(`/jobs/${job.jobId}`)}>{job.name}</a>
+                    <div class="id">{job.jobId}</div>
+                  </td>
+                  <td>{job.clusterId}</td>
+                  <td>
+                    <Arn arn={job.executionRoleArn} />
+                  </td>
+                  <td>
+                    <Arn arn={job.caller.principalArn} />
+                    {job.caller.sourceIdentity ? <div class="id">{job.caller.sourceIdentity}</div> : null}
+                  </td>
+                  <td>
+                    <Duration ms={now.getTime() - Date.parse(job.createdAt)} />
+                  </td>
+                  <td>
+                    <Duration ms={endOf(job, now)} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,152 @@
+/** "May I?": your own decision for a cluster, a runtime role and a step type, with its reasons; nothing is submitted. */
+import { useEffect, useState } from 'preact/hooks';
+import type { DecisionResponse, RolesResponse } from '../../../client';
+import { ACTIONS_ON_FAILURE, STEP_TYPES } from '../../../jobs/step-rules';
+import { api } from '../api';
+import { ErrorBox, Section } from '../components';
+import { describeRef } from '../statements';
+import type { Place } from '../router';
+import { go } from '../router';
+
+export function MayIPage({ place, clusters }: { place: Place; clusters: RolesResponse['clusters'] | undefined }) {
+  const asked = {
+    clusterId: place.query.get('clusterId') ?? clusters?.[0]?.clusterId ?? '',
+    executionRoleArn: place.query.get('executionRoleArn') ?? '',
+    stepType: place.query.get('stepType') ?? 'spark',
+    actionOnFailure: place.query.get('actionOnFailure') ?? '',
+  };
+  const [form, setForm] = useState(asked);
+  const [answer, setAnswer] = useState<DecisionResponse | undefined>();
+  const [error, setError] = useState<Error | undefined>();
+  const key = place.query.toString();
+  const known = [...new Set((clusters ?? []).flatMap((c) => c.roles.map((r) => r.roleArn)))];
+
+  useEffect(() => {
+    setForm(asked);
+    setAnswer(undefined);
+    setError(undefined);
+    if (!place.query.get('executionRoleArn')) return;
+    let gone = false;
+    api<DecisionResponse>('GET', '/decision', { query: { clusterId: asked.clusterId, executionRoleArn: asked.executionRoleArn, stepType: asked.stepType, actionOnFailure: asked.actionOnFailure || undefined } }).then(
+      (d) => !gone && setAnswer(d),
+      (e: unknown) => !gone && setError(e as Error),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [key, clusters?.length]);
+
+  const field = (name: keyof typeof form) => (e: Event) => setForm({ ...form, [name]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  return (
+    <>
+      <h1>May I?</h1>
+      <p class="muted">The gateway's policy decision on a step you would submit: the same one POST /jobs would get, with its reasons. Nothing is submitted or recorded.</p>
+      <form
+        class="filters"
+        aria-label="The submission to ask about"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go('/may-i', { ...form, actionOnFailure: form.actionOnFailure || undefined });
+        }}
+      >
+        <label>
+          Cluster
+          <select required value={form.clusterId} onChange={field('clusterId')}>
+            {(clusters ?? []).map((c) => (
+              <option key={c.clusterId} value={c.clusterId}>
+                {c.clusterId}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Runtime role
+          <input type="text" required list="known-roles" size={56} value={form.executionRoleArn} placeholder="arn:aws:iam::123456789012:role/..." onInput={field('executionRoleArn')} />
+          <datalist id="known-roles">
+            {known.map((arn) => (
+              <option key={arn} value={arn} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Step type
+          <select value={form.stepType} onChange={field('stepType')}>
+            {STEP_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          On failure
+          <select value={form.actionOnFailure} onChange={field('actionOnFailure')}>
+            <option value="">default (CONTINUE)</option>
+            {ACTIONS_ON_FAILURE.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="primary">
+          Ask
+        </button>
+      </form>
+      <ErrorBox error={error} what="The gateway refused the question" />
+      {answer ? <Answer decision={answer} /> : null}
+    </>
+  );
+}
+
+function Answer({ decision }: { decision: DecisionResponse }) {
+  return (
+    <Section title="The decision">
+      <div class={`decision ${decision.allowed ? 'allowed' : 'denied'}`} role="status">
+        <span class={`badge ${decision.allowed ? 'tone-ok' : 'tone-bad'}`}>{decision.allowed ? 'Allowed' : decision.result === 'ExplicitlyDenied' ? 'Denied (explicitly)' : 'Denied'}</span>{' '}
+        <span class="reason">{decision.reason}</span>
+      </div>
+      <dl class="facts">
+        <dt>Action</dt>
+        <dd>{decision.action}</dd>
+        <dt>Resource</dt>
+        <dd class="id">{decision.resource}</dd>
+        <dt>Principals rule</dt>
+        <dd>{decision.rule ? `principals[${decision.rule.index}] ${decision.rule.match}` : 'none matched you'}</dd>
+        {decision.allowedBy.length ? (
+          <>
+            <dt>{decision.deniedBy.length ? 'Would allow' : 'Allowed by'}</dt>
+            <dd>{decision.allowedBy.map(describeRef).join('; ')}</dd>
+          </>
+        ) : null}
+        {decision.deniedBy.length ? (
+          <>
+            <dt>Denied by</dt>
+            <dd>{decision.deniedBy.map(describeRef).join('; ')}</dd>
+          </>
+        ) : null}
+      </dl>
+      {!decision.allowed && decision.nearMisses.length ? (
+        <>
+          <h3>Nearest statements</h3>
+          <table class="near-misses">
+            <thead>
+              <tr>
+                <th scope="col">Statement</th>
+                <th scope="col">Conditions that did not hold</th>
+              </tr>
+            </thead>
+            <tbody>
+              {decision.nearMisses.map((m) => (
+                <tr key={describeRef(m.statement)}>
+                  <td>{describeRef(m.statement)}</td>
+                  <td>{m.failedConditions.join(', ') || 'the action matched'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </Section>
+  );
+}

@@ -1,0 +1,278 @@
+/**
+ * The dashboard (issue 17) in real headless Chromium against the local stack, started as a user starts it
+ * (`emr-gateway dashboard --port 0`, signing as alice): jobs submitted through the API appear and finish in the
+ * table without a reload; a job's page shows its timeline, its step's log and its audit chain verified in the
+ * browser; a running job is cancelled through the confirmation dialog; "may I?" shows a denial with its reasons and
+ * the nearest statements. And it is not a hole: a request without the token, of a foreign Host or Origin, or a page
+ * of another site driving the user's browser at it, is refused. A screenshot of each page is written to
+ * test-artifacts/dashboard/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { GatewayClient } from '../../src/client';
+import type { LocalStack } from '../../src/local/stack';
+import { clientFor, finished, KEYS, newDataDir, startStack, until } from '../support/local-stack';
+
+jest.setTimeout(180_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const BIN = resolve(__dirname, '../../bin/emr-gateway.js');
+const ARTIFACTS = resolve(__dirname, '../../test-artifacts/dashboard');
+const CLUSTER = 'j-2AXXXXXXGAPLF';
+const ETL = 'arn:aws:iam::123456789012:role/CallerTeamRoleETL';
+const ANALYST = 'arn:aws:iam::123456789012:role/AnalystReadOnly';
+const available = existsSync(CHROMIUM) && existsSync(join(__dirname, '../../dist/dashboard/app.js'));
+if (!available) {
+  // Visible in the run's output: the browser tests did not run, and why.
+  console.warn(`dashboard browser tests skipped: ${existsSync(CHROMIUM) ? 'dist/dashboard is not built (npm run build)' : `${CHROMIUM} is absent (apt-get install chromium)`}`);
+}
+const describeWithBrowser = available ? describe : describe.skip;
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+}
+
+/** `emr-gateway dashboard --port 0 --output json` as alice, with no AWS configuration of the machine's; its URL. */
+function startDashboardCli(stack: LocalStack): Promise<Started> {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: '/nonexistent',
+    AWS_ACCESS_KEY_ID: KEYS.alice.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: KEYS.alice.secretAccessKey,
+    AWS_REGION: stack.region,
+    EMR_GATEWAY_ENDPOINT: stack.apiUrl,
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const child = spawn(process.execPath, [BIN, 'dashboard', '--port', '0', '--output', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((done, fail) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      try {
+        const { url, port } = JSON.parse(out) as { url: string; port: number };
+        done({ child, url, port });
+      } catch {
+        // not all of it yet
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => fail(new Error(`emr-gateway dashboard exited ${code}: ${err}`)));
+  });
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One request exactly as given (node:http sends our Host and Origin as set; a browser would not). */
+function send(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+describeWithBrowser('the dashboard in Chromium, against the local stack', () => {
+  let stack: LocalStack;
+  let alice: GatewayClient;
+  let dashboard: Started;
+  let browser: Browser;
+  let page: Page;
+  let token: string;
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startStack(newDataDir(), { inMemory: true });
+    alice = clientFor(stack, 'alice');
+    dashboard = await startDashboardCli(stack);
+    token = new URL(dashboard.url).searchParams.get('token')!;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
+    // Chromium logs every 4xx answer as an error ("Failed to load resource"): a log not uploaded yet is a 404 the page expects.
+    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    dashboard?.child.kill('SIGINT');
+    await stack?.stop();
+  });
+
+  const submit = (name: string, args: string[]) => alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name, step: { type: 'command', args } });
+  const row = (jobId: string) => page.locator(`tr[data-job-id="${jobId}"]`);
+
+  it('opens with the printed URL: the token moves into a cookie and out of the address', async () => {
+    await page.goto(dashboard.url);
+    expect(new URL(page.url()).search).toBe('');
+    const cookies = await page.context().cookies();
+    expect(cookies).toEqual([expect.objectContaining({ name: `emr-gateway-dashboard-${dashboard.port}`, httpOnly: true, sameSite: 'Strict' })]);
+    await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+  });
+
+  let quick: string;
+  let slow: string;
+  let failing: string;
+  it('jobs submitted through the API appear in the table and finish there, without a reload', async () => {
+    quick = (await submit('dashboard-quick', ['bash', '-c', 'echo hello from the step; echo line two'])).jobId;
+    failing = (await submit('dashboard-failing', ['bash', '-c', 'echo about to fail >&2; exit 3'])).jobId;
+    await row(quick).waitFor({ timeout: 15_000 });
+    await row(failing).waitFor();
+    await finished(alice, quick);
+    await finished(alice, failing);
+    await row(quick).getByText('COMPLETED').waitFor({ timeout: 10_000 });
+    await row(failing).getByText('FAILED').waitFor({ timeout: 10_000 });
+    await page.getByRole('list', { name: 'Jobs by state' }).getByText('COMPLETED').waitFor();
+    await page.getByRole('img', { name: /Jobs ended per/ }).waitFor();
+    expect(await row(quick).textContent()).toContain('CallerTeamRoleETL');
+    await shot('jobs');
+  });
+
+  it("a job's page: its timeline, its step's log, its audit chain verified in the browser", async () => {
+    await row(quick).getByRole('link', { name: 'dashboard-quick' }).click();
+    const timeline = page.getByRole('list', { name: 'What happened, in order' });
+    await timeline.locator('.what', { hasText: 'Completed' }).waitFor();
+    const phases = await timeline.locator('.what').allTextContents();
+    // EMR's PENDING and RUNNING are there as the workflow saw them (a step this short may pass one unseen).
+    expect([phases[0], phases[1], phases[phases.length - 1]]).toEqual(['Accepted', 'Submitted', 'Completed']);
+    await page.getByLabel("The step's stdout").getByText('hello from the step').waitFor({ timeout: 15_000 });
+    const badge = page.getByRole('status', { name: 'Audit chain intact' });
+    await badge.waitFor();
+    expect(await badge.textContent()).toMatch(/Intact.*every link and hash checked in this browser/);
+    await page.getByRole('button', { name: 'Rerun' }).waitFor();
+    await shot('job');
+
+    await page.goto(`${new URL(dashboard.url).origin}/#/jobs/${failing}`);
+    await page.getByRole('region', { name: 'Why it failed' }).waitFor();
+    await page.getByLabel("The step's stdout").waitFor();
+    await page.getByLabel('Stream').selectOption('stderr');
+    await page.getByLabel("The step's stderr").getByText('about to fail').waitFor({ timeout: 15_000 });
+    await shot('job-failed');
+  });
+
+  it('cancels a running job through the confirmation dialog', async () => {
+    slow = (await submit('dashboard-slow', ['sleep', '120'])).jobId;
+    await until(async () => ((await alice.getJob(slow)).status === 'RUNNING' ? true : undefined), 30_000);
+    await page.goto(`${new URL(dashboard.url).origin}/#/jobs/${slow}`);
+    await page.locator('h1').getByText('RUNNING').waitFor();
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this job?' });
+    await dialog.waitFor();
+    await shot('job-cancel-dialog');
+    await dialog.getByRole('button', { name: 'Cancel the job' }).click();
+    await page.locator('h1').getByText('CANCELLED').waitFor({ timeout: 30_000 });
+    expect((await alice.getJob(slow)).status).toBe('CANCELLED');
+    await page.getByRole('list', { name: 'What happened, in order' }).getByText('Cancel requested').waitFor();
+    await shot('job-cancelled');
+  });
+
+  it('roles: the runtime roles alice may use, and why', async () => {
+    await page.getByRole('link', { name: 'Roles', exact: true }).click();
+    const cluster = page.getByRole('region', { name: CLUSTER });
+    await cluster.getByText('CallerTeamRoleETL').waitFor();
+    expect(await cluster.textContent()).toMatch(/allowed by team-a statement 0 \(Sid SubmitAsTeamRoles\)/);
+    expect(await cluster.textContent()).not.toContain('CallerTeamRoleAdmin');
+    await shot('roles');
+  });
+
+  it('"may I?": a denial with its reason and the nearest statements', async () => {
+    await page.getByRole('link', { name: 'May I?' }).click();
+    await page.getByLabel('Runtime role').fill(ANALYST);
+    await page.getByLabel('Step type').selectOption('hive');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    const answer = page.getByRole('region', { name: 'The decision' });
+    await answer.getByText('Denied', { exact: true }).waitFor();
+    expect(await answer.textContent()).toMatch(/implicitly denied/);
+    const near = page.locator('table.near-misses');
+    expect(await near.textContent()).toMatch(/team-a statement 0 \(Sid SubmitAsTeamRoles\).*StringLike elasticmapreduce:ExecutionRoleArn/);
+    await shot('may-i-denied');
+    // The explicit Deny of the admin roles names its statement.
+    await page.getByLabel('Runtime role').fill('arn:aws:iam::123456789012:role/CallerTeamRoleAdmin');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await answer.getByText('Denied (explicitly)').waitFor();
+    expect(await answer.textContent()).toMatch(/NeverAsAdmin/);
+  });
+
+  it('queues and usage, where the API offers them', async () => {
+    await page.getByRole('link', { name: 'Queues' }).click();
+    await page.getByRole('region', { name: 'Capacity' }).getByText(/of \d+ active/).waitFor();
+    await shot('queues');
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('region', { name: /jobs ended/ }).getByText(/DataTeamA/).waitFor();
+    await shot('usage');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('refuses a request without the token, with a foreign Host or Origin; every answer carries a strict CSP', async () => {
+    const host = `127.0.0.1:${dashboard.port}`;
+    const cookie = `emr-gateway-dashboard-${dashboard.port}=${token}`;
+    const ok = await send(dashboard.port, '/api/jobs', { host, cookie });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'self'/);
+    const refused = [
+      await send(dashboard.port, '/api/jobs', { host }),
+      await send(dashboard.port, '/', { host }),
+      await send(dashboard.port, '/api/jobs', { host, cookie: `emr-gateway-dashboard-${dashboard.port}=wrong` }),
+      await send(dashboard.port, '/api/jobs', { host: `rebound.example:${dashboard.port}`, cookie }),
+      await send(dashboard.port, '/api/jobs', { host, cookie, origin: 'https://evil.example' }),
+      await send(dashboard.port, `/api/jobs/${quick}/rerun`, { host, cookie }, 'POST'),
+      await send(dashboard.port, '/api/jobs', { host, cookie }, 'OPTIONS'),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 403, 403, 403, 403]);
+    for (const r of refused) expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    // Only the gateway's routes the page needs: no POST /jobs, no session credentials.
+    expect((await send(dashboard.port, '/api/jobs', { host, cookie, origin: `http://${host}` }, 'POST')).status).toBe(405);
+    expect((await send(dashboard.port, '/api/sessions', { host, cookie, origin: `http://${host}` }, 'POST')).status).toBe(405);
+  });
+
+  it("a page of another site, in the user's own browser (the cookie in it), can neither read through the dashboard nor cancel", async () => {
+    const victim = (await submit('dashboard-victim', ['sleep', '60'])).jobId;
+    const evil: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>evil</title><p>evil</p>');
+    });
+    await new Promise<void>((ok) => evil.listen(0, '127.0.0.1', ok));
+    try {
+      const other = await page.context().newPage();
+      await other.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      const target = new URL(dashboard.url).origin;
+      const outcome = await other.evaluate(
+        async ({ target, victim }) => {
+          const read = await fetch(`${target}/api/jobs`, { credentials: 'include' }).then((r) => `read ${r.status}`, (e: Error) => `read blocked: ${e.name}`);
+          await fetch(`${target}/api/jobs/${victim}`, { method: 'DELETE', mode: 'no-cors', credentials: 'include' }).catch(() => undefined);
+          return read;
+        },
+        { target, victim },
+      );
+      expect(outcome).toMatch(/^read blocked/);
+      await other.close();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await alice.getJob(victim)).status).not.toMatch(/CANCEL/);
+    } finally {
+      evil.close();
+      await alice.cancel(victim).catch(() => undefined);
+    }
+  });
+});

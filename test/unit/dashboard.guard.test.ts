@@ -1,0 +1,41 @@
+/**
+ * The dashboard server's guard (issue 17): what a page of another site, a DNS-rebinding name, a request without the
+ * printed token, or a forged token gets (refused, saying why), and what the dashboard's own page gets.
+ */
+import { checkRequest, cookieName } from '../../src/dashboard/guard';
+
+const PORT = 7780;
+const TOKEN = 'tok-0123456789abcdefghijklmnopqrstuv';
+const own = { host: `127.0.0.1:${PORT}`, cookie: `other=1; ${cookieName(PORT)}=${TOKEN}` };
+const check = (method: string, url: string, headers: Record<string, string | string[]>) => checkRequest({ method, url, headers }, { port: PORT, token: TOKEN });
+
+it("lets in the dashboard's own page: its token in the URL once, then the cookie (or the header), by either loopback name", () => {
+  expect(check('GET', `/?token=${TOKEN}`, { host: own.host, 'sec-fetch-site': 'none' })).toEqual({ ok: true, tokenFromQuery: true });
+  expect(check('GET', '/api/jobs', { ...own, 'sec-fetch-site': 'same-origin' })).toEqual({ ok: true, tokenFromQuery: false });
+  expect(check('DELETE', '/api/jobs/job-x', { ...own, origin: `http://127.0.0.1:${PORT}`, 'sec-fetch-site': 'same-origin' })).toMatchObject({ ok: true });
+  expect(check('GET', '/', { host: `localhost:${PORT}`, 'x-dashboard-token': TOKEN })).toMatchObject({ ok: true });
+  expect(check('POST', '/api/jobs/job-x/rerun', { host: `localhost:${PORT}`, cookie: own.cookie, origin: `http://localhost:${PORT}` })).toMatchObject({ ok: true });
+});
+
+it.each([
+  ['no token', 'GET', '/api/jobs', { host: own.host }, 401, /no token/],
+  ['a wrong token in the cookie', 'GET', '/api/jobs', { host: own.host, cookie: `${cookieName(PORT)}=guess` }, 401, /not the token/],
+  ["another port's cookie", 'GET', '/api/jobs', { host: own.host, cookie: `${cookieName(PORT + 1)}=${TOKEN}` }, 401, /no token/],
+  ['a wrong token in the URL', 'GET', '/?token=guess', { host: own.host }, 401, /not the token/],
+  ['the token in the URL of anything but the page', 'GET', `/api/jobs?token=${TOKEN}`, { host: own.host }, 401, /only in the page's own address/],
+  ['a foreign Host (DNS rebinding)', 'GET', '/api/jobs', { ...own, host: `evil.example:${PORT}` }, 403, /Host "evil.example:7780" is not this dashboard's/],
+  ['another port in the Host', 'GET', '/api/jobs', { ...own, host: `127.0.0.1:${PORT + 1}` }, 403, /Host/],
+  ['no Host', 'GET', '/api/jobs', { cookie: own.cookie }, 403, /Host/],
+  ['a repeated Host', 'GET', '/api/jobs', { ...own, host: [own.host, 'evil.example'] }, 403, /Host/],
+  ['another Origin', 'DELETE', '/api/jobs/job-x', { ...own, origin: 'https://evil.example' }, 403, /from "https:\/\/evil.example"/],
+  ['a null Origin (a sandboxed frame)', 'GET', '/api/jobs', { ...own, origin: 'null' }, 403, /from "null"/],
+  ['the other loopback name as Origin', 'GET', '/api/jobs', { ...own, origin: `http://localhost:${PORT}` }, 403, /not from this dashboard/],
+  ['a cross-site request', 'GET', '/api/jobs', { ...own, 'sec-fetch-site': 'cross-site' }, 403, /cross-site request/],
+  ['a same-site request of another port', 'GET', '/api/jobs', { ...own, 'sec-fetch-site': 'same-site' }, 403, /same-site request/],
+  ['a DELETE without an Origin', 'DELETE', '/api/jobs/job-x', own, 403, /without an Origin/],
+  ['a POST without an Origin', 'POST', '/api/jobs/job-x/rerun', own, 403, /without an Origin/],
+])('refuses %s', (_what, method, url, headers, status, reason) => {
+  const verdict = check(method, url, headers);
+  expect(verdict).toMatchObject({ ok: false, status });
+  expect(verdict.ok ? '' : verdict.reason).toMatch(reason);
+});
