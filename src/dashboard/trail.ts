@@ -11,6 +11,8 @@ export interface TrailCheck {
   verdict: 'intact' | 'broken';
   /** Each problem, by who found it (this browser, the gateway, the digests). */
   problems: string[];
+  /** The first event where a break shows, where one was found at an event. */
+  brokenAt?: number;
   events: number;
   /** What this browser checked: links and hashes of every event, the head, the anchor. */
   here: 'ok' | 'failed';
@@ -32,9 +34,11 @@ export function checkTrail(audit: AuditResponse, now: Date): TrailCheck {
   }
   if (!audit.verification.ok) problems.push(`the gateway: ${audit.verification.problem ?? 'the chain does not verify'}`);
   if (anchor.status === 'broken') problems.push(`the digests: ${anchor.problem ?? anchor.reason ?? 'the chain does not match its digests'}`);
+  const brokenAt = !local.ok ? local.seq : audit.verification.ok ? undefined : audit.verification.seq;
   return {
     verdict: problems.length ? 'broken' : 'intact',
     problems,
+    ...(brokenAt !== undefined ? { brokenAt } : {}),
     events: events.length,
     here: local.ok && !problems.some((p) => p.startsWith('this browser')) ? 'ok' : 'failed',
     gateway: { ok: audit.verification.ok, ...(audit.verification.macs ? { macs: audit.verification.macs } : {}) },

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GatewayClient } from '../../src/client';
 import type { LocalStack } from '../../src/local/stack';
@@ -170,6 +171,29 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
     await page.getByLabel('Stream').selectOption('stderr');
     await page.getByLabel("The step's stderr").getByText('about to fail').waitFor({ timeout: 15_000 });
     await shot('job-failed');
+  });
+
+  it('shows the chain Broken, saying where, once someone who can write the table edits an event', async () => {
+    // Whoever can write the audit table (the local AWS port takes any key) changes event 1: its hash no longer matches.
+    const dynamo = new DynamoDBClient({ endpoint: stack.awsUrl, region: stack.region, credentials: KEYS.bob });
+    await dynamo.send(
+      new UpdateItemCommand({
+        TableName: 'emr-gateway-audit',
+        Key: { jobId: { S: failing }, seq: { N: '1' } },
+        UpdateExpression: 'SET #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': { S: '2020-01-01T00:00:00.000Z' } },
+      }),
+    );
+    dynamo.destroy();
+    // The page is still on that job: its trail is read again, and checked, on asking.
+    expect(new URL(page.url()).hash).toBe(`#/jobs/${failing}`);
+    await page.getByRole('button', { name: 'Check again' }).click();
+    const badge = page.getByRole('status', { name: 'Audit chain broken' });
+    await badge.waitFor();
+    expect(await badge.textContent()).toMatch(/Broken.*this browser: event 1 was modified after it was written/);
+    expect(await badge.textContent()).toMatch(/the gateway: event 1 was modified/);
+    await shot('job-broken');
   });
 
   it('cancels a running job through the confirmation dialog', async () => {

@@ -52,18 +52,20 @@ const now = new Date(T0 + 100_000);
 it('intact: every link, hash, the head and the anchor hold', async () => {
   const check = checkTrail(response(await trail()), now);
   expect(check).toMatchObject({ verdict: 'intact', problems: [], events: 7, here: 'ok', gateway: { ok: true, macs: 'verified' } });
+  expect(check.brokenAt).toBeUndefined();
 });
 
 it.each([
-  ['an edited event', (e: AuditEvent[]) => { e[4] = { ...e[4]!, emr: { stepId: 's-1', state: 'COMPLETED' } }; return response(e, { head: { seq: 6, hash: e[6]!.hash } }); }, /this browser: event 4 was modified after it was written/],
-  ['a cut tail', (e: AuditEvent[]) => response(e.slice(0, 5), { head: { seq: 6, hash: e[6]!.hash } }), /this browser: the job records event 6 as its head, but the trail ends at event 4/],
-  ['a moved head', (e: AuditEvent[]) => response(e, { head: { seq: 6, hash: 'f'.repeat(64) } }), /this browser: event 6's hash differs from the head/],
-  ['a rewrite below the anchor', (e: AuditEvent[]) => response(e, { anchor: { status: 'anchored', digest: { number: 3, to: at(80) }, seq: 3, hash: 'a'.repeat(64) } }), /event 3's hash differs from the one digest 3 recorded/],
-  ['the gateway says so (a forged MAC)', (e: AuditEvent[]) => response(e, { verification: { ok: false, events: 7, seq: 2, problem: "event 2's MAC does not verify" } }), /the gateway: event 2's MAC/],
-  ['the digests say so (a rollback)', (e: AuditEvent[]) => response(e, { anchor: { status: 'broken', problem: 'rolled back to event 3' } }), /the digests: rolled back/],
-])('broken, saying where: %s', async (_what, tamper, problem) => {
+  ['an edited event', (e: AuditEvent[]) => { e[4] = { ...e[4]!, emr: { stepId: 's-1', state: 'COMPLETED' } }; return response(e, { head: { seq: 6, hash: e[6]!.hash } }); }, /this browser: event 4 was modified after it was written/, 4],
+  ['a cut tail', (e: AuditEvent[]) => response(e.slice(0, 5), { head: { seq: 6, hash: e[6]!.hash } }), /this browser: the job records event 6 as its head, but the trail ends at event 4/, 6],
+  ['a moved head', (e: AuditEvent[]) => response(e, { head: { seq: 6, hash: 'f'.repeat(64) } }), /this browser: event 6's hash differs from the head/, 6],
+  ['a rewrite below the anchor', (e: AuditEvent[]) => response(e, { anchor: { status: 'anchored', digest: { number: 3, to: at(80) }, seq: 3, hash: 'a'.repeat(64) } }), /event 3's hash differs from the one digest 3 recorded/, undefined],
+  ['the gateway says so (a forged MAC)', (e: AuditEvent[]) => response(e, { verification: { ok: false, events: 7, seq: 2, problem: "event 2's MAC does not verify" } }), /the gateway: event 2's MAC/, 2],
+  ['the digests say so (a rollback)', (e: AuditEvent[]) => response(e, { anchor: { status: 'broken', problem: 'rolled back to event 3' } }), /the digests: rolled back/, undefined],
+])('broken, saying where: %s', async (_what, tamper, problem, at) => {
   const check = checkTrail(tamper(await trail()), now);
   expect(check.verdict).toBe('broken');
+  expect(check.brokenAt).toBe(at); // the row the page marks
   expect(check.problems.join('\n')).toMatch(problem);
 });
 

@@ -164,6 +164,7 @@ function banner(stack: LocalStack, configFile: string, dataDir: string | undefin
       const role = usable.find((r) => r.stepTypes.includes('command'))?.roleArn ?? usable[0]?.roleArn ?? config.runtimeRoles[0];
       lines.push(`  emr-gateway submit --cluster ${cluster.id} --role ${role} --name hello --wait -- bash -c 'echo hello from the local EMR'`);
       lines.push('  emr-gateway list; emr-gateway audit JOB_ID --verify; emr-gateway logs JOB_ID');
+      lines.push('  emr-gateway dashboard --open     # the web dashboard, signing as alice');
     }
     lines.push('');
   }

@@ -19,8 +19,8 @@ const MAX_LOG_LINES = 5000;
 export function JobPage({ jobId }: { jobId: string }) {
   const job = usePoll(() => api<JobView>('GET', `/jobs/${jobId}`), jobId, 2000);
   const ended = job.data ? isTerminal(job.data.status) : false;
-  // The trail grows with the job: read again whenever the job changed.
-  const audit = usePoll(() => api<AuditResponse>('GET', `/jobs/${jobId}/audit`), `${jobId}@${job.data?.updatedAt ?? ''}`, 0);
+  // The trail grows with the job: read again whenever the job changed, and every 30 s (it is checked at each read).
+  const audit = usePoll(() => api<AuditResponse>('GET', `/jobs/${jobId}/audit`), `${jobId}@${job.data?.updatedAt ?? ''}`, 30_000);
   const now = useNow();
 
   if (job.error && !job.data) return <ErrorBox error={job.error} what={`Job ${jobId}`} />;
@@ -114,7 +114,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         )}
       </Section>
       {j.links.logs ? <StepLog job={j} ended={ended} /> : null}
-      <Trail audit={audit.data} now={now} />
+      <Trail audit={audit.data} now={now} onCheckAgain={audit.refresh} />
     </>
   );
 }
@@ -191,6 +191,8 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
 
 function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
   const [stream, setStream] = useState<(typeof STREAMS)[number]>('stdout');
+  // A job with retries: which attempt's step (default: the current one's, as the API does).
+  const [attempt, setAttempt] = useState<number | undefined>();
   const [follow, setFollow] = useState(!ended);
   const [lines, setLines] = useState<string[]>([]);
   const [partial, setPartial] = useState<string | undefined>();
@@ -207,7 +209,7 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
       if (busy) return;
       busy = true;
       try {
-        const query = offset === undefined ? { stream, tail: 200 } : { stream, offset };
+        const query = { stream, attempt, ...(offset === undefined ? { tail: 200 } : { offset }) };
         const answer = await api<StepLogsResponse>('GET', `/jobs/${job.jobId}/logs`, { query });
         if (gone) return;
         offset = answer.nextOffset;
@@ -226,7 +228,7 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
       gone = true;
       if (timer) clearInterval(timer);
     };
-  }, [job.jobId, stream, follow, job.step.id]);
+  }, [job.jobId, stream, follow, attempt, job.step.id]);
 
   return (
     <Section
@@ -243,6 +245,19 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
               ))}
             </select>
           </label>
+          {job.attempts && job.attempts.length > 1 ? (
+            <label>
+              Attempt
+              <select value={attempt === undefined ? '' : String(attempt)} onChange={(e) => setAttempt((e.target as HTMLSelectElement).value ? Number((e.target as HTMLSelectElement).value) : undefined)}>
+                <option value="">current</option>
+                {job.attempts.map((a) => (
+                  <option key={a.attempt} value={String(a.attempt)}>
+                    {a.attempt} ({a.state ?? 'no state yet'})
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : null}
           <label>
             <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> Follow
           </label>
@@ -262,11 +277,18 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
   );
 }
 
-function Trail({ audit, now }: { audit: AuditResponse | undefined; now: Date }) {
+function Trail({ audit, now, onCheckAgain }: { audit: AuditResponse | undefined; now: Date; onCheckAgain: () => void }) {
   if (!audit) return null;
   const check = checkTrail(audit, now);
   return (
-    <Section title="Audit trail">
+    <Section
+      title="Audit trail"
+      actions={
+        <button type="button" onClick={onCheckAgain}>
+          Check again
+        </button>
+      }
+    >
       <div class={`integrity ${check.verdict}`} role="status" aria-label={`Audit chain ${check.verdict}`}>
         <span class={`badge ${check.verdict === 'intact' ? 'tone-ok' : 'tone-bad'}`}>{check.verdict === 'intact' ? 'Intact' : 'Broken'}</span>{' '}
         {check.verdict === 'intact'
@@ -295,8 +317,11 @@ function Trail({ audit, now }: { audit: AuditResponse | undefined; now: Date }) 
         </thead>
         <tbody>
           {audit.events.map((e) => (
-            <tr key={e.seq}>
-              <td>{e.seq}</td>
+            <tr key={e.seq} class={e.seq === check.brokenAt ? 'broken-row' : undefined}>
+              <td>
+                {e.seq}
+                {e.seq === check.brokenAt ? <span class="visually-hidden"> (the break shows here)</span> : null}
+              </td>
               <td>{e.type}</td>
               <td>
                 <Time at={e.at} />

@@ -15,7 +15,20 @@ interface Filters {
   clusterId?: string;
   status?: string;
   caller?: string;
+  /** ISO times: created at or after, at or before. */
+  from?: string;
+  to?: string;
 }
+
+const FILTERS = ['clusterId', 'status', 'caller', 'from', 'to'] as const;
+
+/** A datetime-local input's value (the reader's local time) as an ISO time, and back. */
+const toIso = (local: string): string | undefined => (local ? new Date(local).toISOString() : undefined);
+const toLocal = (iso: string | undefined): string => {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
 
 async function loadJobs(filters: Filters): Promise<{ jobs: JobView[]; more: boolean }> {
   const jobs: JobView[] = [];
@@ -36,19 +49,15 @@ const endOf = (job: JobView, now: Date): number | undefined => {
 };
 
 export function JobsPage({ place, clusters }: { place: Place; clusters: RolesResponse['clusters'] | undefined }) {
-  const filters: Filters = {
-    ...(place.query.get('clusterId') ? { clusterId: place.query.get('clusterId')! } : {}),
-    ...(place.query.get('status') ? { status: place.query.get('status')! } : {}),
-    ...(place.query.get('caller') ? { caller: place.query.get('caller')! } : {}),
-  };
-  const [caller, setCaller] = useState(filters.caller ?? '');
+  const filters: Filters = Object.fromEntries(FILTERS.flatMap((name) => (place.query.get(name) ? [[name, place.query.get(name)!]] : [])));
+  const [typed, setTyped] = useState({ caller: filters.caller ?? '', from: toLocal(filters.from), to: toLocal(filters.to) });
   const key = JSON.stringify(filters);
   const list = usePoll(() => loadJobs(filters), key, 3000);
   const now = useNow();
   const set = (change: Filters) => go('/jobs', { ...filters, ...change });
   const jobs = list.data?.jobs ?? [];
   const counts = JOB_STATUSES.map((s) => [s, jobs.filter((j) => j.status === s).length] as const).filter(([, n]) => n);
-  const scope = filters.clusterId || filters.status || filters.caller ? 'the jobs you may list that match' : 'your own jobs (choose a cluster or a status to see others you may list)';
+  const scope = Object.keys(filters).length ? 'the jobs you may list that match' : 'your own jobs (choose a cluster or a status to see others you may list)';
 
   return (
     <>
@@ -57,7 +66,7 @@ export function JobsPage({ place, clusters }: { place: Place; clusters: RolesRes
           class="filters"
           onSubmit={(e) => {
             e.preventDefault();
-            set({ caller: caller.trim() || undefined });
+            set({ caller: typed.caller.trim() || undefined, from: toIso(typed.from), to: toIso(typed.to) });
           }}
         >
           <label>
@@ -84,10 +93,18 @@ export function JobsPage({ place, clusters }: { place: Place; clusters: RolesRes
           </label>
           <label>
             Caller
-            <input type="text" value={caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setCaller((e.target as HTMLInputElement).value)} />
+            <input type="text" value={typed.caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setTyped({ ...typed, caller: (e.target as HTMLInputElement).value })} />
+          </label>
+          <label>
+            Created from
+            <input type="datetime-local" value={typed.from} onInput={(e) => setTyped({ ...typed, from: (e.target as HTMLInputElement).value })} />
+          </label>
+          <label>
+            to
+            <input type="datetime-local" value={typed.to} onInput={(e) => setTyped({ ...typed, to: (e.target as HTMLInputElement).value })} />
           </label>
           <button type="submit">Filter</button>
-          {filters.clusterId || filters.status || filters.caller ? (
+          {Object.keys(filters).length ? (
             <a class="button" href={href('/jobs')}>
               Clear
             </a>
