@@ -1,8 +1,12 @@
 /**
  * What the dashboard's loopback server lets in: a pure check of one request, before anything is read or sent on.
  * A page of another site must not be able to use the user's credentials through it (the way `kubectl proxy` can be
- * used): so every request must carry the token the user was given (the URL's, then a SameSite=Strict cookie, as
- * Jupyter does), name this server in its Host (against DNS rebinding), and come from no other Origin or site.
+ * used): so every request must name this server in its Host (against DNS rebinding) and come from no other Origin
+ * or site, and every request but the page's own static files must carry the token the user was given, in the
+ * X-Dashboard-Token header. Not in a cookie: cookies ignore ports, so a cookie of 127.0.0.1:7780 would go to every
+ * other server on 127.0.0.1 the user's browser visits (a dev server, another user's server on a shared host). The page
+ * keeps the token in its sessionStorage, which is its origin's alone (scheme, host and port). A custom header is also
+ * one no page of another origin can make the browser send (it would need a CORS preflight, which this server fails).
  */
 import { timingSafeEqual } from 'node:crypto';
 
@@ -19,22 +23,17 @@ export type Verdict =
 /** The host names a loopback server of this machine is reached by (it binds 127.0.0.1 only). */
 const HOST_NAMES = ['127.0.0.1', 'localhost'] as const;
 
-/** The cookie that carries the token once the URL's token was presented: one per port (cookies ignore ports). */
-export const cookieName = (port: number): string => `emr-gateway-dashboard-${port}`;
+/** The header the page's calls carry the token in (the page has it from its address, then from its sessionStorage). */
+export const TOKEN_HEADER = 'x-dashboard-token';
+
+/** What anyone of this machine may load without the token: the page and its code, which hold no secret. */
+const PUBLIC_PATHS: readonly string[] = ['/', '/assets/app.js', '/assets/app.css'];
 
 /** Equal strings, compared in constant time (the token must not leak through response times). */
 export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 /**
@@ -71,12 +70,13 @@ export function checkRequest(request: { method: string; url: string; headers: Re
   }
   const fromQuery = url.searchParams.get('token');
   if (fromQuery !== null) {
-    // Only the page's own address may carry it: the token is then moved into the cookie, out of the URL.
+    // Only the page's own address may carry it: the page then moves it into its sessionStorage, out of the URL.
     if (url.pathname !== '/' || method !== 'GET') return { ok: false, status: 401, reason: "refused: a token is taken only in the page's own address (GET /?token=...)" };
     if (sameSecret(fromQuery, options.token)) return { ok: true, tokenFromQuery: true };
     return { ok: false, status: 401, reason: 'refused: that is not the token this dashboard printed (it changes at each start)' };
   }
-  const presented = header('x-dashboard-token') ?? cookieValue(header('cookie'), cookieName(options.port));
+  if ((method === 'GET' || method === 'HEAD') && PUBLIC_PATHS.includes(url.pathname)) return { ok: true, tokenFromQuery: false };
+  const presented = header(TOKEN_HEADER);
   if (presented === undefined) {
     return { ok: false, status: 401, reason: 'refused: no token; open the URL `emr-gateway dashboard` printed (it ends in ?token=...)' };
   }

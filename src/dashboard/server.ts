@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { GatewayClient } from '../client';
-import { checkRequest, cookieName } from './guard';
+import { checkRequest } from './guard';
 
 export interface DashboardOptions {
   /** The signed client the calls go out through (the CLI's, with the user's credentials). */
@@ -149,14 +149,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       req.resume();
       return send(res, verdict.status, 'text/plain; charset=utf-8', `${verdict.reason}\n`);
     }
+    // With the token in its address (?token=), the page is served as without: its script moves the token into the
+    // page's sessionStorage and out of the address. No cookie: one would go to every port of 127.0.0.1 (see guard.ts).
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    if (verdict.tokenFromQuery) {
-      // The token moves from the URL (history, screen) into a cookie no other site's request carries.
-      return send(res, 303, 'text/plain; charset=utf-8', 'see /\n', {
-        location: '/',
-        'set-cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`,
-      });
-    }
     if (url.pathname.startsWith('/api/')) return proxy(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not allowed on ${url.pathname}`);
     if (url.pathname === '/') return send(res, 200, 'text/html; charset=utf-8', INDEX_HTML);

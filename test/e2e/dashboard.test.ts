@@ -125,12 +125,11 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
   const submit = (name: string, args: string[]) => alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name, step: { type: 'command', args } });
   const row = (jobId: string) => page.locator(`tr[data-job-id="${jobId}"]`);
 
-  it('opens with the printed URL: the token moves into a cookie and out of the address', async () => {
+  it("opens with the printed URL: the token moves into the tab's sessionStorage and out of the address (no cookie: cookies ignore ports)", async () => {
     await page.goto(dashboard.url);
-    expect(new URL(page.url()).search).toBe('');
-    const cookies = await page.context().cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: `emr-gateway-dashboard-${dashboard.port}`, httpOnly: true, sameSite: 'Strict' })]);
     await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    expect(await page.context().cookies()).toEqual([]);
   });
 
   let quick: string;
@@ -252,26 +251,30 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
   it('refuses a request without the token, with a foreign Host or Origin; every answer carries a strict CSP', async () => {
     const host = `127.0.0.1:${dashboard.port}`;
     const cookie = `emr-gateway-dashboard-${dashboard.port}=${token}`;
-    const ok = await send(dashboard.port, '/api/jobs', { host, cookie });
+    const ok = await send(dashboard.port, '/api/jobs', { host, 'x-dashboard-token': token });
     expect(ok.status).toBe(200);
     expect(ok.headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'self'/);
     const refused = [
       await send(dashboard.port, '/api/jobs', { host }),
-      await send(dashboard.port, '/', { host }),
-      await send(dashboard.port, '/api/jobs', { host, cookie: `emr-gateway-dashboard-${dashboard.port}=wrong` }),
-      await send(dashboard.port, '/api/jobs', { host: `rebound.example:${dashboard.port}`, cookie }),
-      await send(dashboard.port, '/api/jobs', { host, cookie, origin: 'https://evil.example' }),
-      await send(dashboard.port, `/api/jobs/${quick}/rerun`, { host, cookie }, 'POST'),
-      await send(dashboard.port, '/api/jobs', { host, cookie }, 'OPTIONS'),
+      // The token in a cookie (any request of a page on another port of 127.0.0.1 would carry one) is no token.
+      await send(dashboard.port, '/api/jobs', { host, cookie }),
+      await send(dashboard.port, '/dashboard.json', { host }),
+      await send(dashboard.port, '/api/jobs', { host, 'x-dashboard-token': 'wrong' }),
+      await send(dashboard.port, '/api/jobs', { host: `rebound.example:${dashboard.port}`, 'x-dashboard-token': token }),
+      await send(dashboard.port, '/api/jobs', { host, 'x-dashboard-token': token, origin: 'https://evil.example' }),
+      await send(dashboard.port, `/api/jobs/${quick}/rerun`, { host, 'x-dashboard-token': token }, 'POST'),
+      await send(dashboard.port, '/api/jobs', { host, 'x-dashboard-token': token }, 'OPTIONS'),
     ];
-    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 403, 403, 403, 403]);
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401, 403, 403, 403, 403]);
     for (const r of refused) expect(r.headers['access-control-allow-origin']).toBeUndefined();
     // Only the gateway's routes the page needs: no POST /jobs, no session credentials.
-    expect((await send(dashboard.port, '/api/jobs', { host, cookie, origin: `http://${host}` }, 'POST')).status).toBe(405);
-    expect((await send(dashboard.port, '/api/sessions', { host, cookie, origin: `http://${host}` }, 'POST')).status).toBe(405);
+    expect((await send(dashboard.port, '/api/jobs', { host, 'x-dashboard-token': token, origin: `http://${host}` }, 'POST')).status).toBe(405);
+    expect((await send(dashboard.port, '/api/sessions', { host, 'x-dashboard-token': token, origin: `http://${host}` }, 'POST')).status).toBe(405);
+    // The page and its code hold no secret: served without the token (still only to this Host, of no other site).
+    expect((await send(dashboard.port, '/', { host })).status).toBe(200);
   });
 
-  it("a page of another site, in the user's own browser (the cookie in it), can neither read through the dashboard nor cancel", async () => {
+  it("a page of another site, in the user's own browser (the dashboard open in it), can neither read through the dashboard nor cancel", async () => {
     const victim = (await submit('dashboard-victim', ['sleep', '60'])).jobId;
     const evil: Server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });

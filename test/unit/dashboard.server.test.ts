@@ -8,7 +8,6 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { GatewayClient } from '../../src/client';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
-import { cookieName } from '../../src/dashboard/guard';
 
 const CREDENTIALS = { accessKeyId: 'AKIADASHBOARDTEST001', secretAccessKey: 'dashboard-test-secret' };
 
@@ -43,7 +42,7 @@ afterAll(async () => {
 
 function call(to: Dashboard, method: string, path: string, options: { body?: string; origin?: boolean } = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
   const host = `127.0.0.1:${to.port}`;
-  const headers: Record<string, string> = { host, cookie: `${cookieName(to.port)}=${to.token}`, ...(options.origin !== false && method !== 'GET' ? { origin: `http://${host}` } : {}) };
+  const headers: Record<string, string> = { host, 'x-dashboard-token': to.token, ...(options.origin !== false && method !== 'GET' ? { origin: `http://${host}` } : {}) };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   return new Promise((done, fail) => {
     const req = request({ host: '127.0.0.1', port: to.port, method, path, headers }, (res) => {
@@ -64,6 +63,7 @@ it("passes the page's calls on signed, the path and query as asked, and hands th
   const reached = seen.at(-1)!;
   expect(reached.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIADASHBOARDTEST001\/\d{8}\/us-east-1\/execute-api\/aws4_request/);
   expect(reached.headers.cookie).toBeUndefined(); // the dashboard's token stays with the dashboard
+  expect(reached.headers['x-dashboard-token']).toBeUndefined();
   const missing = await call(dashboard, 'GET', '/api/jobs/job-missing');
   expect([missing.status, JSON.parse(missing.body)]).toEqual([404, { error: { code: 'NotFound', message: 'no such job' } }]);
   const rerun = await call(dashboard, 'POST', '/api/jobs/job-abc/rerun', { body: '{"parameters":{"day":"2026-12-04"}}' });

@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { RolesResponse } from '../../client';
-import { api, dashboardInfo } from './api';
+import { adoptToken, api, dashboardInfo } from './api';
 import { ErrorBox } from './components';
 import { usePoll } from './hooks';
 import { JobPage } from './pages/job';
@@ -68,6 +68,7 @@ function App() {
   );
 }
 
+adoptToken();
 const root = document.getElementById('app')!;
 root.textContent = ''; // the "Loading..." the HTML shows until the script runs
 render(<App />, root);
