@@ -36,6 +36,27 @@ function get(port: number, path: string, headers: Record<string, string>): Promi
   });
 }
 
+/** A job whose every field the gateway hands on holds markup (what a job's submitter, or a step's log, can put there). */
+const MARKUP = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>';
+const EVIL_JOB = {
+  jobId: 'job-evil',
+  name: `evil ${MARKUP}`,
+  status: 'FAILED',
+  clusterId: 'j-2AXXXXXXGAPLF',
+  executionRoleArn: `arn:aws:iam::123456789012:role/${MARKUP}`,
+  stepType: 'spark',
+  step: { id: `s-${MARKUP}`, state: 'FAILED' },
+  caller: { principalArn: 'arn:aws:iam::123456789012:role/Caller', sourceIdentity: MARKUP },
+  createdAt: '2026-12-04T10:00:00.000Z',
+  updatedAt: '2026-12-04T10:05:00.000Z',
+  finishedAt: '2026-12-04T10:05:00.000Z',
+  failureDetails: { reason: MARKUP, message: MARKUP, logFile: MARKUP },
+  stateChangeReason: { code: MARKUP, message: MARKUP },
+  rerunOf: 'javascript:window.__pwned=1',
+  links: { ui: '/jobs/job-evil/ui' },
+};
+let uiLink = '';
+
 describeWithBrowser('the dashboard under attack, in Chromium', () => {
   let gateway: Server;
   let dashboard: Dashboard;
@@ -48,6 +69,9 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
         res.end(JSON.stringify(body));
       };
       const url = req.url ?? '';
+      if (url.startsWith('/jobs/job-evil/ui')) return answer(200, { url: uiLink, kind: 'persistent' });
+      if (url.startsWith('/jobs/job-evil/audit')) return answer(404, { error: { code: 'NotFound', message: 'no trail here' } });
+      if (url.startsWith('/jobs/job-evil')) return answer(200, EVIL_JOB);
       answer(200, url.startsWith('/jobs') ? { jobs: [] } : url.startsWith('/roles') ? { clusters: [] } : {});
     });
     const endpoint = `http://127.0.0.1:${await listen(gateway)}`;
@@ -105,4 +129,26 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
     await stranger.waitForSelector('text=/no token/');
     await context.close();
   });
+
+  it.each(['javascript:fetch("http://127.0.0.1:1/"+document.domain);window.__pwned=1', 'data:text/html,<script>alert(1)</script>'])(
+    "markup in a job's fields shows as text, and a Spark UI link that is not http(s) (%s) is not opened",
+    async (link) => {
+      uiLink = link;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const popups: string[] = [];
+      context.on('page', (p) => popups.push(p.url()));
+      await page.goto(`${dashboard.url}#/jobs/job-evil`);
+      await page.waitForSelector('h1');
+      expect(await page.locator('h1').innerText()).toContain('<img src=x');
+      expect(await page.locator('img, script:not([src])').count()).toBe(0);
+      await page.click('text=Spark UI');
+      await page.waitForSelector('text=/not an http\\(s\\) address/');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(popups).toEqual([]);
+      await page.click('text=javascript:window.__pwned=1');
+      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      await context.close();
+    },
+  );
 });

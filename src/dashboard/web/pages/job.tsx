@@ -10,6 +10,7 @@ import { checkTrail } from '../../trail';
 import { api, ApiError } from '../api';
 import { Arn, ConfirmDialog, ErrorBox, Loading, Section, StatusBadge, Time } from '../components';
 import { useNow, usePoll } from '../hooks';
+import { externalUrl } from '../links';
 import { go } from '../router';
 
 const STREAMS = ['stdout', 'stderr', 'controller', 'syslog'] as const;
@@ -146,7 +147,9 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
     setError(undefined);
     try {
       const link = await api<AppUiResponse>('GET', `/jobs/${job.jobId}/ui`);
-      window.open(link.url, '_blank', 'noopener,noreferrer');
+      const url = externalUrl(link.url);
+      if (!url) throw new Error(`the gateway's Spark UI link is not an http(s) address: ${String(link.url).slice(0, 80)}`);
+      window.open(url, '_blank', 'noopener,noreferrer');
     } catch (e) {
       setError(e as Error);
     }
