@@ -37,6 +37,23 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
+ * A top-level navigation to the printed URL, token and all, from another site: `dashboard --open` starts the browser on
+ * a file of the user's (file: is another site) that sends it on, so that the token is in no process's command line.
+ * Only the token's holder can make one; it loads the page, which holds no secret but the token it was given.
+ */
+function launched(requestUrl: string, method: string, header: (name: string) => string | undefined, token: string): boolean {
+  if (method !== 'GET' || header('sec-fetch-mode') !== 'navigate' || header('sec-fetch-dest') !== 'document') return false;
+  let url: URL;
+  try {
+    url = new URL(requestUrl, 'http://dashboard');
+  } catch {
+    return false;
+  }
+  const given = url.searchParams.getAll('token');
+  return url.pathname === '/' && given.length === 1 && sameSecret(given[0]!, token);
+}
+
+/**
  * The verdict on a request: its method, its URL as requested, and its headers (lower-cased names, as node:http
  * gives them). A state-changing method must name its Origin (browsers always do for fetch POST and DELETE).
  */
@@ -55,10 +72,10 @@ export function checkRequest(request: { method: string; url: string; headers: Re
     return { ok: false, status: 403, reason: `refused: a request from ${JSON.stringify(origin)}, not from this dashboard (http://${host.toLowerCase()})` };
   }
   const site = header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+  const method = request.method.toUpperCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none' && !launched(request.url, method, header, options.token)) {
     return { ok: false, status: 403, reason: `refused: a ${site} request (only this dashboard's own pages may call it)` };
   }
-  const method = request.method.toUpperCase();
   if (method !== 'GET' && method !== 'HEAD' && origin === undefined) {
     return { ok: false, status: 403, reason: `refused: a ${method} without an Origin (only this dashboard's own pages may change anything)` };
   }

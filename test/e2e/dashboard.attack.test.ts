@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { writeLauncher } from '../../src/cli/browser';
 import { GatewayClient } from '../../src/client';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
 
@@ -151,4 +153,18 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
       await context.close();
     },
   );
+
+  it('`dashboard --open` starts the browser on a launcher file (no token in any command line): it lands on the working page', async () => {
+    const launcher = writeLauncher(dashboard.url);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(launcher.file).href);
+      await page.waitForURL(`http://127.0.0.1:${dashboard.port}/`);
+      await page.waitForSelector('text=0 jobs');
+    } finally {
+      await context.close();
+      launcher.remove();
+    }
+  });
 });

@@ -15,6 +15,9 @@ it("lets in the dashboard's own page: its token in the URL once, then in the hea
   expect(check('DELETE', '/api/jobs/job-x', { ...own, origin: `http://127.0.0.1:${PORT}`, 'sec-fetch-site': 'same-origin' })).toMatchObject({ ok: true });
   expect(check('GET', '/', { host: `localhost:${PORT}`, 'x-dashboard-token': TOKEN })).toMatchObject({ ok: true });
   expect(check('POST', '/api/jobs/job-x/rerun', { host: `localhost:${PORT}`, 'x-dashboard-token': TOKEN, origin: `http://localhost:${PORT}` })).toMatchObject({ ok: true });
+  // `dashboard --open` starts the browser on a file (file: is another site) that sends it on to the printed URL.
+  const navigation = { host: own.host, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+  expect(check('GET', `/?token=${TOKEN}`, navigation)).toEqual({ ok: true, tokenFromQuery: true });
   for (const path of ['/', '/assets/app.js', '/assets/app.css']) expect(check('GET', path, { host: own.host, 'sec-fetch-site': 'none' })).toMatchObject({ ok: true });
 });
 
@@ -29,6 +32,10 @@ it.each([
   ['a repeated token header', 'GET', '/api/jobs', { host: own.host, 'x-dashboard-token': [TOKEN, TOKEN] }, 401, /no token/],
   ['a foreign Host for the page itself', 'GET', '/', { host: `rebound.example:${PORT}` }, 403, /Host/],
   ['a cross-site page load', 'GET', '/', { host: own.host, 'sec-fetch-site': 'cross-site' }, 403, /cross-site/],
+  ['a cross-site navigation without the token', 'GET', '/', { host: own.host, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, 403, /cross-site/],
+  ['a cross-site navigation with a wrong token', 'GET', '/?token=guess', { host: own.host, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, 403, /cross-site/],
+  ['a cross-site frame with the token', 'GET', `/?token=${TOKEN}`, { host: own.host, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }, 403, /cross-site/],
+  ['a cross-site fetch with the token', 'GET', `/?token=${TOKEN}`, { host: own.host, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' }, 403, /cross-site/],
   ['a wrong token in the URL', 'GET', '/?token=guess', { host: own.host }, 401, /not the token/],
   ['the token in the URL of anything but the page', 'GET', `/api/jobs?token=${TOKEN}`, { host: own.host }, 401, /only in the page's own address/],
   ['a foreign Host (DNS rebinding)', 'GET', '/api/jobs', { ...own, host: `evil.example:${PORT}` }, 403, /Host "evil.example:7780" is not this dashboard's/],

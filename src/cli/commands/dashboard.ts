@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { CliEnvironment } from '../../config/env';
 import { startDashboard } from '../../dashboard/server';
 import { version } from '../../../package.json';
-import { openInBrowser } from '../browser';
+import { openSecretInBrowser } from '../browser';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, type Io } from '../output';
 import { EXIT, UsageError } from '../usage';
@@ -32,9 +32,13 @@ export async function dashboard(args: string[], io: Io, env: CliEnvironment): Pr
       io.err(`  its calls go to ${endpoint}, signed with your AWS credentials; the token in the URL is the key: share it with nobody.`);
       io.err('  Ctrl-C stops it.');
     }
-    if (values.open) openInBrowser(io, server.url);
+    // Not with the URL in the browser's command line, which every user of the machine can read: through a file of yours.
+    const removeLauncher = values.open ? openSecretInBrowser(io, server.url) : () => undefined;
     return new Promise<number>((done) => {
-      const stop = () => void server.close().then(() => done(EXIT.ok));
+      const stop = () => {
+        removeLauncher();
+        void server.close().then(() => done(EXIT.ok));
+      };
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
     });
   });
