@@ -58,6 +58,7 @@ const EVIL_JOB = {
   links: { ui: '/jobs/job-evil/ui' },
 };
 let uiLink = '';
+const reached: string[] = [];
 
 describeWithBrowser('the dashboard under attack, in Chromium', () => {
   let gateway: Server;
@@ -71,6 +72,7 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
         res.end(JSON.stringify(body));
       };
       const url = req.url ?? '';
+      reached.push(`${req.method} ${url}`);
       if (url.startsWith('/jobs/job-evil/ui')) return answer(200, { url: uiLink, kind: 'persistent' });
       if (url.startsWith('/jobs/job-evil/audit')) return answer(404, { error: { code: 'NotFound', message: 'no trail here' } });
       if (url.startsWith('/jobs/job-evil')) return answer(200, EVIL_JOB);
@@ -165,6 +167,22 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
     } finally {
       await context.close();
       launcher.remove();
+    }
+  });
+
+  it("a job id in the page's address is one path segment: #/jobs/..%2Fsessions does not become GET /sessions", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(dashboard.url);
+      await page.waitForSelector('text=0 jobs');
+      reached.length = 0;
+      await page.goto(`http://127.0.0.1:${dashboard.port}/#/jobs/..%2Fsessions%3Fx%3D1`);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(reached.filter((r) => !r.startsWith('GET /roles'))).toEqual([]);
+      await page.waitForSelector('text=/does not pass/');
+    } finally {
+      await context.close();
     }
   });
 });

@@ -18,10 +18,12 @@ const STREAMS = ['stdout', 'stderr', 'controller', 'syslog'] as const;
 const MAX_LOG_LINES = 5000;
 
 export function JobPage({ jobId }: { jobId: string }) {
-  const job = usePoll(() => api<JobView>('GET', `/jobs/${jobId}`), jobId, 2000);
+  // The id comes from the page's address, decoded: encoded again, it stays one path segment (no ../, ?, # of its own).
+  const id = encodeURIComponent(jobId);
+  const job = usePoll(() => api<JobView>('GET', `/jobs/${id}`), jobId, 2000);
   const ended = job.data ? isTerminal(job.data.status) : false;
   // The trail grows with the job: read again whenever the job changed, and every 30 s (it is checked at each read).
-  const audit = usePoll(() => api<AuditResponse>('GET', `/jobs/${jobId}/audit`), `${jobId}@${job.data?.updatedAt ?? ''}`, 30_000);
+  const audit = usePoll(() => api<AuditResponse>('GET', `/jobs/${id}/audit`), `${jobId}@${job.data?.updatedAt ?? ''}`, 30_000);
   const now = useNow();
 
   if (job.error && !job.data) return <ErrorBox error={job.error} what={`Job ${jobId}`} />;
@@ -131,10 +133,10 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
     setError(undefined);
     try {
       if (what === 'cancel') {
-        await api<JobView>('DELETE', `/jobs/${job.jobId}`);
+        await api<JobView>('DELETE', `/jobs/${encodeURIComponent(job.jobId)}`);
         onChanged();
       } else {
-        const rerun = await api<RerunResponse>('POST', `/jobs/${job.jobId}/rerun`, { body: {} });
+        const rerun = await api<RerunResponse>('POST', `/jobs/${encodeURIComponent(job.jobId)}/rerun`, { body: {} });
         go(`/jobs/${rerun.jobId}`);
       }
     } catch (e) {
@@ -146,7 +148,7 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
   const openUi = async () => {
     setError(undefined);
     try {
-      const link = await api<AppUiResponse>('GET', `/jobs/${job.jobId}/ui`);
+      const link = await api<AppUiResponse>('GET', `/jobs/${encodeURIComponent(job.jobId)}/ui`);
       const url = externalUrl(link.url);
       if (!url) throw new Error(`the gateway's Spark UI link is not an http(s) address: ${String(link.url).slice(0, 80)}`);
       window.open(url, '_blank', 'noopener,noreferrer');
@@ -213,7 +215,7 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
       busy = true;
       try {
         const query = { stream, attempt, ...(offset === undefined ? { tail: 200 } : { offset }) };
-        const answer = await api<StepLogsResponse>('GET', `/jobs/${job.jobId}/logs`, { query });
+        const answer = await api<StepLogsResponse>('GET', `/jobs/${encodeURIComponent(job.jobId)}/logs`, { query });
         if (gone) return;
         offset = answer.nextOffset;
         setLines((old) => (old.length + answer.lines.length > MAX_LOG_LINES ? [...old, ...answer.lines].slice(-MAX_LOG_LINES) : [...old, ...answer.lines]));
