@@ -10,6 +10,7 @@ import { main as throttling } from './throttling';
 import { main as memory } from './memory';
 import { main as soak } from './soak';
 import { main as admission } from './admission';
+import { main as dashboard } from './dashboard';
 
 // The AWS SDK's NodeVersionSupportWarning (Node < 22) stays out of the tables; set before any SDK client exists.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -24,7 +25,7 @@ async function run(): Promise<void> {
     transitions: () => completion({ local: false }),
     list, digests, throttling: () => throttling(),
     // e2e prints submission's profile too: `submission` alone is its first part.
-    e2e: () => e2e(), submission: () => submission(), bundles: () => bundles([]), memory: () => memory([]), soak: () => soak(), admission: () => admission([]) };
+    e2e: () => e2e(), submission: () => submission(), bundles: () => bundles([]), memory: () => memory([]), soak: () => soak(), admission: () => admission([]), dashboard: () => dashboard([]) };
   if (only && !(only in benches)) {
     console.error(`no bench named ${only}: ${Object.keys(benches).join(', ')}`);
     process.exitCode = 2;

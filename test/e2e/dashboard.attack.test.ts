@@ -73,7 +73,7 @@ describeWithBrowser('the dashboard under attack, in Chromium', () => {
       };
       const url = req.url ?? '';
       reached.push(`${req.method} ${url}`);
-      if (url.startsWith('/jobs/job-evil/ui')) return answer(200, { url: uiLink, kind: 'persistent' });
+      if (url.startsWith('/jobs/job-evil/ui')) return answer(200, { jobId: 'job-evil', stepId: 's-EVIL', url: uiLink, kind: 'persistent', ready: true });
       if (url.startsWith('/jobs/job-evil/audit')) return answer(404, { error: { code: 'NotFound', message: 'no trail here' } });
       if (url.startsWith('/jobs/job-evil')) return answer(200, EVIL_JOB);
       answer(200, url.startsWith('/jobs') ? { jobs: [] } : url.startsWith('/roles') ? { clusters: [] } : {});

@@ -128,5 +128,10 @@ test('a delivery the stack did not get to before it stopped is sent at the next 
   stack = await startStack(dataDir, { configFile });
   const delivered = await until(() => Promise.resolve(r.received.find((x) => x.path === '/ok' && x.headers['x-emr-gateway-delivery'] === `${jobId}/COMPLETED/answers`)), 30_000);
   expect(verifySignature(SECRET, delivered.headers['x-emr-gateway-signature'] as string, delivered.body)).toEqual({ ok: true });
-  expect((await notificationEvents(stack, jobId)).filter((e) => e.detail?.notification === 'answers').map((e) => e.detail?.outcome)).toEqual(['delivered']);
+  // The outcome is recorded once the receiver's answer is back: a moment after the receiver got the delivery.
+  const recorded = await until(async () => {
+    const outcomes = (await notificationEvents(stack!, jobId)).filter((e) => e.detail?.notification === 'answers').map((e) => e.detail?.outcome);
+    return outcomes.length ? outcomes : undefined;
+  }, 10_000);
+  expect(recorded).toEqual(['delivered']);
 });

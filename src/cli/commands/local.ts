@@ -164,11 +164,12 @@ function banner(stack: LocalStack, configFile: string, dataDir: string | undefin
       const role = usable.find((r) => r.stepTypes.includes('command'))?.roleArn ?? usable[0]?.roleArn ?? config.runtimeRoles[0];
       lines.push(`  emr-gateway submit --cluster ${cluster.id} --role ${role} --name hello --wait -- bash -c 'echo hello from the local EMR'`);
       lines.push('  emr-gateway list; emr-gateway audit JOB_ID --verify; emr-gateway logs JOB_ID');
-      lines.push('  emr-gateway dashboard --open     # the web dashboard, signing as alice');
     }
     lines.push('');
   }
   lines.push('The alias runs this checkout\'s CLI from any directory (npx would fetch that name from the npm registry instead).');
+  // Not among the lines to paste: it runs until Ctrl-C.
+  lines.push('The web dashboard, with those exports: emr-gateway dashboard --open (it runs until Ctrl-C).');
   lines.push(`The AWS CLI works against the local endpoint, e.g.: aws --endpoint-url ${stack.awsUrl} emr list-steps --cluster-id ${cluster.id}`);
   lines.push(
     dataDir === undefined

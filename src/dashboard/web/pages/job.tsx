@@ -149,6 +149,7 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
     setError(undefined);
     try {
       const link = await api<AppUiResponse>('GET', `/jobs/${encodeURIComponent(job.jobId)}/ui`);
+      if (!link.ready || link.url === undefined) throw new Error('EMR is preparing the Spark UI: try again in a few seconds');
       const url = externalUrl(link.url);
       if (!url) throw new Error(`the gateway's Spark UI link is not an http(s) address: ${String(link.url).slice(0, 80)}`);
       window.open(url, '_blank', 'noopener,noreferrer');
