@@ -311,8 +311,12 @@ export class GatewayClient {
    * dashboard, whose page reads them). `body` is JSON text, sent as it is. Not retried: the proxy's caller retries.
    * Throws GatewayApiError (status 0) when no answer came.
    */
-  async forward(method: string, path: string, options: { body?: string; query?: Record<string, string> } = {}): Promise<{ status: number; body: string; retryAfter?: string }> {
-    const outcome = await this.exchange(method, path, { ...(options.query ? { query: options.query } : {}), ...(options.body !== undefined ? { text: options.body } : {}) });
+  async forward(method: string, path: string, options: { body?: string; query?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; retryAfter?: string }> {
+    const outcome = await this.exchange(method, path, {
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.body !== undefined ? { text: options.body } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
     if (!outcome.ok) throw outcome.error;
     const retryAfter = outcome.response.headers.get('retry-after');
     return { status: outcome.response.status, body: outcome.text, ...(retryAfter !== null ? { retryAfter } : {}) };

@@ -134,8 +134,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         return problem(res, 400, 'ValidationError', 'the body is not valid JSON');
       }
     }
+    // A rerun's Idempotency-Key goes on (the page makes one per confirmation: a repeated click or retry is one rerun).
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (Array.isArray(key) || method !== 'POST')) return problem(res, 400, 'ValidationError', 'one Idempotency-Key, on a POST only');
     try {
-      const answer = await options.client.forward(method, path.slice(1), { query, ...(body !== undefined ? { body } : {}) });
+      const answer = await options.client.forward(method, path.slice(1), { query, ...(body !== undefined ? { body } : {}), ...(key !== undefined ? { headers: { 'idempotency-key': key } } : {}) });
       send(res, answer.status, 'application/json; charset=utf-8', answer.body || '{}', answer.retryAfter ? { 'retry-after': answer.retryAfter } : {});
     } catch (error) {
       // No answer (GatewayApiError status 0), or credentials that could not be had: the page shows it and retries.

@@ -211,6 +211,29 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
     await shot('job-cancelled');
   });
 
+  it("reruns a template's job from its page with a parameter changed (an Idempotency-Key per confirmation)", async () => {
+    const put = await fetch(stack.awsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: JSON.stringify({ Entries: [{ Source: 'com.example.pipeline', DetailType: 'Partition Ready', Detail: JSON.stringify({ table: 'orders_eu', day: '2026-11-28' }) }] }),
+    });
+    expect(put.status).toBe(200);
+    const fired = await until(async () => (await alice.listJobs()).jobs.find((j) => j.name === 'compact orders_eu 2026-11-28'), 30_000);
+    await finished(alice, fired.jobId);
+    await page.goto(`${new URL(dashboard.url).origin}/#/jobs/${fired.jobId}`);
+    await page.getByRole('button', { name: 'Rerun' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rerun this job?' });
+    const day = dialog.getByLabel('day');
+    expect(await day.inputValue()).toBe('2026-11-28');
+    await day.fill('2026-11-29');
+    await shot('job-rerun-dialog');
+    await dialog.getByRole('button', { name: 'Rerun', exact: true }).click();
+    await page.locator('h1').getByText('compact orders_eu 2026-11-29').waitFor({ timeout: 15_000 });
+    const rerunId = new URL(page.url()).hash.replace('#/jobs/', '');
+    expect(await alice.getJob(rerunId)).toMatchObject({ rerunOf: fired.jobId, template: { name: 'compact-partition', parameters: { table: 'orders_eu', day: '2026-11-29' } } });
+    expect((await alice.getJob(fired.jobId)).reruns).toEqual([rerunId]);
+  });
+
   it('roles: the runtime roles alice may use, and why', async () => {
     await page.getByRole('link', { name: 'Roles', exact: true }).click();
     const cluster = page.getByRole('region', { name: CLUSTER });

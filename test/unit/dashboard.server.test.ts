@@ -40,9 +40,9 @@ afterAll(async () => {
   gateway.close();
 });
 
-function call(to: Dashboard, method: string, path: string, options: { body?: string; origin?: boolean } = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
+function call(to: Dashboard, method: string, path: string, options: { body?: string; origin?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
   const host = `127.0.0.1:${to.port}`;
-  const headers: Record<string, string> = { host, 'x-dashboard-token': to.token, ...(options.origin !== false && method !== 'GET' ? { origin: `http://${host}` } : {}) };
+  const headers: Record<string, string> = { host, 'x-dashboard-token': to.token, ...(options.origin !== false && method !== 'GET' ? { origin: `http://${host}` } : {}), ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   return new Promise((done, fail) => {
     const req = request({ host: '127.0.0.1', port: to.port, method, path, headers }, (res) => {
@@ -69,6 +69,11 @@ it("passes the page's calls on signed, the path and query as asked, and hands th
   const rerun = await call(dashboard, 'POST', '/api/jobs/job-abc/rerun', { body: '{"parameters":{"day":"2026-12-04"}}' });
   expect(rerun.status).toBe(200);
   expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/jobs/job-abc/rerun', body: '{"parameters":{"day":"2026-12-04"}}' });
+  // A rerun's Idempotency-Key goes on with it (signed); one on a GET, or two, are refused.
+  await call(dashboard, 'POST', '/api/jobs/job-abc/rerun', { body: '{}', headers: { 'idempotency-key': 'rerun-1234' } });
+  expect(seen.at(-1)?.headers['idempotency-key']).toBe('rerun-1234');
+  expect(seen.at(-1)?.headers.authorization).toMatch(/SignedHeaders=[^,]*idempotency-key/);
+  expect((await call(dashboard, 'GET', '/api/jobs', { headers: { 'idempotency-key': 'k' } })).status).toBe(400);
   expect((await call(dashboard, 'DELETE', '/api/jobs/job-abc')).status).toBe(200);
   expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/jobs/job-abc' });
 });

@@ -46,6 +46,8 @@ export class ApiError extends Error {
 export interface CallOptions {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** A POST's Idempotency-Key (passed on to the gateway). */
+  idempotencyKey?: string;
 }
 
 /** One call; its JSON answer, or an ApiError with the gateway's (or the dashboard server's) message. */
@@ -57,7 +59,12 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, op
     response = await fetch(url, {
       method,
       credentials: 'same-origin',
-      headers: { accept: 'application/json', ...tokenHeader(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...tokenHeader(),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.idempotencyKey !== undefined ? { 'idempotency-key': options.idempotencyKey } : {}),
+      },
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
   } catch {

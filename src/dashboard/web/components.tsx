@@ -1,6 +1,6 @@
 /** The pieces every page uses: status badges, errors, times, a table, a confirmation dialog. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { formatDuration } from '../timeline';
 
 const STATUS_TONE: Record<string, string> = {
@@ -76,6 +76,8 @@ export function Section({ title, children, actions }: { title: string; children:
  */
 export function ConfirmDialog(props: { open: boolean; title: string; children: ComponentChildren; confirm: string; dismiss: string; onConfirm: () => void; onCancel: () => void; danger?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Each dialog its own title id: a page has several (cancel, rerun), and a shared id would name them all alike.
+  const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -83,8 +85,8 @@ export function ConfirmDialog(props: { open: boolean; title: string; children: C
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} aria-labelledby="confirm-title" onCancel={props.onCancel} onClose={() => props.open && props.onCancel()}>
-      <h2 id="confirm-title">{props.title}</h2>
+    <dialog ref={ref} aria-labelledby={titleId} onCancel={props.onCancel} onClose={() => props.open && props.onCancel()}>
+      <h2 id={titleId}>{props.title}</h2>
       <div>{props.children}</div>
       <div class="dialog-actions">
         <button type="button" onClick={props.onCancel}>

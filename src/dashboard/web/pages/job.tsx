@@ -126,6 +126,15 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
   const [asking, setAsking] = useState<'cancel' | 'rerun' | undefined>();
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
+  // A rerun of a template's job may override its parameters; one Idempotency-Key per opening of the dialog.
+  const templated = Object.entries(job.template?.parameters ?? {}).map(([name, value]) => [name, String(value)] as const);
+  const [parameters, setParameters] = useState<Record<string, string>>({});
+  const [rerunKey, setRerunKey] = useState('');
+  const askRerun = () => {
+    setParameters(Object.fromEntries(templated));
+    setRerunKey(crypto.randomUUID());
+    setAsking('rerun');
+  };
   const cancellable = !isTerminal(job.status) && job.status !== 'CANCEL_PENDING';
   const act = async (what: 'cancel' | 'rerun') => {
     setAsking(undefined);
@@ -136,7 +145,9 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
         await api<JobView>('DELETE', `/jobs/${encodeURIComponent(job.jobId)}`);
         onChanged();
       } else {
-        const rerun = await api<RerunResponse>('POST', `/jobs/${encodeURIComponent(job.jobId)}/rerun`, { body: {} });
+        const changed = Object.fromEntries(templated.filter(([name, value]) => parameters[name] !== undefined && parameters[name] !== value).map(([name]) => [name, parameters[name]!]));
+        const body = Object.keys(changed).length ? { parameters: changed } : {};
+        const rerun = await api<RerunResponse>('POST', `/jobs/${encodeURIComponent(job.jobId)}/rerun`, { body, idempotencyKey: rerunKey });
         go(`/jobs/${rerun.jobId}`);
       }
     } catch (e) {
@@ -170,7 +181,7 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
         </button>
       ) : null}
       {isTerminal(job.status) ? (
-        <button type="button" disabled={busy} onClick={() => setAsking('rerun')}>
+        <button type="button" disabled={busy} onClick={askRerun}>
           Rerun
         </button>
       ) : null}
@@ -190,6 +201,17 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
       </ConfirmDialog>
       <ConfirmDialog open={asking === 'rerun'} title="Rerun this job?" confirm="Rerun" dismiss="Back" onConfirm={() => void act('rerun')} onCancel={() => setAsking(undefined)}>
         <p>A new job from {job.name}'s request, decided again as you, on {job.clusterId}.</p>
+        {templated.length ? (
+          <fieldset class="parameters">
+            <legend>Parameters of template {job.template?.name}</legend>
+            {templated.map(([name]) => (
+              <label key={name}>
+                {name}
+                <input type="text" value={parameters[name] ?? ''} onInput={(e) => setParameters({ ...parameters, [name]: (e.target as HTMLInputElement).value })} />
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
       </ConfirmDialog>
     </div>
   );
