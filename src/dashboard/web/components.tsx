@@ -58,6 +58,41 @@ export function Arn({ arn }: { arn: string | undefined }) {
   return <span title={arn}>{name}</span>;
 }
 
+/**
+ * A labelled choice of plain values (a native <select>: keyboard and screen readers as usual). `none`, if given, is
+ * the label of the empty choice; `show` says a value for people.
+ */
+export function Choice(props: { label: string; value: string; values: readonly string[]; onChange: (value: string) => void; none?: string; show?: (value: string) => string; required?: boolean }) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} required={props.required} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        {props.none !== undefined ? <option value="">{props.none}</option> : null}
+        {props.values.map((v) => (
+          <option key={v} value={v}>
+            {props.show ? props.show(v) : v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** A table's column headings. */
+export function Head({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c, i) => (
+          <th key={`${i}-${c}`} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   return (
     <section aria-label={title}>

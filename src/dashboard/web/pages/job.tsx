@@ -8,7 +8,7 @@ import { isTerminal } from '../../../jobs/statuses';
 import { formatDuration, timeline } from '../../timeline';
 import { checkTrail } from '../../trail';
 import { api, ApiError } from '../api';
-import { Arn, ConfirmDialog, ErrorBox, Loading, Section, StatusBadge, Time } from '../components';
+import { Arn, Choice, ConfirmDialog, ErrorBox, Head, Loading, Section, StatusBadge, Time } from '../components';
 import { useNow, usePoll } from '../hooks';
 import { externalUrl } from '../links';
 import { go } from '../router';
@@ -263,16 +263,7 @@ function StepLog({ job, ended }: { job: JobView; ended: boolean }) {
       title="Step log"
       actions={
         <div class="inline">
-          <label>
-            Stream
-            <select value={stream} onChange={(e) => setStream((e.target as HTMLSelectElement).value as (typeof STREAMS)[number])}>
-              {STREAMS.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice label="Stream" value={stream} values={STREAMS} onChange={(v) => setStream(v as (typeof STREAMS)[number])} />
           {job.attempts && job.attempts.length > 1 ? (
             <label>
               Attempt
@@ -333,16 +324,7 @@ function Trail({ audit, now, onCheckAgain }: { audit: AuditResponse | undefined;
         ) : null}
       </div>
       <table class="trail">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Event</th>
-            <th scope="col">At</th>
-            <th scope="col">By</th>
-            <th scope="col">What</th>
-            <th scope="col">Hash</th>
-          </tr>
-        </thead>
+        <Head columns={['#', 'Event', 'At', 'By', 'What', 'Hash']} />
         <tbody>
           {audit.events.map((e) => (
             <tr key={e.seq} class={e.seq === check.brokenAt ? 'broken-row' : undefined}>

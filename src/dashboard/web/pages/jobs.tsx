@@ -4,7 +4,7 @@ import type { JobList, JobView, RolesResponse } from '../../../client';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../../../jobs/statuses';
 import { api } from '../api';
 import { EndedChart } from '../chart';
-import { Arn, Duration, ErrorBox, Loading, Section, StatusBadge } from '../components';
+import { Arn, Choice, Duration, ErrorBox, Head, Loading, Section, StatusBadge } from '../components';
 import { usePoll, useNow } from '../hooks';
 import { go, href, type Place } from '../router';
 
@@ -69,28 +69,8 @@ export function JobsPage({ place, clusters }: { place: Place; clusters: RolesRes
             set({ caller: typed.caller.trim() || undefined, from: toIso(typed.from), to: toIso(typed.to) });
           }}
         >
-          <label>
-            Cluster
-            <select value={filters.clusterId ?? ''} onChange={(e) => set({ clusterId: (e.target as HTMLSelectElement).value || undefined })}>
-              <option value="">any</option>
-              {(clusters ?? []).map((c) => (
-                <option key={c.clusterId} value={c.clusterId}>
-                  {c.clusterId}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Status
-            <select value={filters.status ?? ''} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value || undefined })}>
-              <option value="">any</option>
-              {JOB_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice label="Cluster" none="any" value={filters.clusterId ?? ''} values={(clusters ?? []).map((c) => c.clusterId)} onChange={(v) => set({ clusterId: v || undefined })} />
+          <Choice label="Status" none="any" value={filters.status ?? ''} values={JOB_STATUSES} onChange={(v) => set({ status: v || undefined })} />
           <label>
             Caller
             <input type="text" value={typed.caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setTyped({ ...typed, caller: (e.target as HTMLInputElement).value })} />
@@ -134,17 +114,7 @@ export function JobsPage({ place, clusters }: { place: Place; clusters: RolesRes
           <p class="muted">No jobs.</p>
         ) : (
           <table class="jobs">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Name</th>
-                <th scope="col">Cluster</th>
-                <th scope="col">Role</th>
-                <th scope="col">Caller</th>
-                <th scope="col">Age</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
+            <Head columns={['Status', 'Name', 'Cluster', 'Role', 'Caller', 'Age', 'Duration']} />
             <tbody>
               {jobs.map((job) => (
                 <tr key={job.jobId} data-job-id={job.jobId}>

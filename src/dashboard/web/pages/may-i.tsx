@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { DecisionResponse, RolesResponse } from '../../../client';
 import { ACTIONS_ON_FAILURE, STEP_TYPES } from '../../../jobs/step-rules';
 import { api } from '../api';
-import { ErrorBox, Section } from '../components';
+import { Choice, ErrorBox, Head, Section } from '../components';
 import { describeRef } from '../statements';
 import type { Place } from '../router';
 import { go } from '../router';
@@ -49,16 +49,7 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
           go('/may-i', { ...form, actionOnFailure: form.actionOnFailure || undefined });
         }}
       >
-        <label>
-          Cluster
-          <select required value={form.clusterId} onChange={field('clusterId')}>
-            {(clusters ?? []).map((c) => (
-              <option key={c.clusterId} value={c.clusterId}>
-                {c.clusterId}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Cluster" required value={form.clusterId} values={(clusters ?? []).map((c) => c.clusterId)} onChange={(v) => setForm({ ...form, clusterId: v })} />
         <label>
           Runtime role
           <input type="text" required list="known-roles" size={56} value={form.executionRoleArn} placeholder="arn:aws:iam::123456789012:role/..." onInput={field('executionRoleArn')} />
@@ -68,27 +59,8 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
             ))}
           </datalist>
         </label>
-        <label>
-          Step type
-          <select value={form.stepType} onChange={field('stepType')}>
-            {STEP_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          On failure
-          <select value={form.actionOnFailure} onChange={field('actionOnFailure')}>
-            <option value="">default (CONTINUE)</option>
-            {ACTIONS_ON_FAILURE.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Step type" value={form.stepType} values={STEP_TYPES} onChange={(v) => setForm({ ...form, stepType: v })} />
+        <Choice label="On failure" none="default (CONTINUE)" value={form.actionOnFailure} values={ACTIONS_ON_FAILURE} onChange={(v) => setForm({ ...form, actionOnFailure: v })} />
         <button type="submit" class="primary">
           Ask
         </button>
@@ -130,12 +102,7 @@ function Answer({ decision }: { decision: DecisionResponse }) {
         <>
           <h3>Nearest statements</h3>
           <table class="near-misses">
-            <thead>
-              <tr>
-                <th scope="col">Statement</th>
-                <th scope="col">Conditions that did not hold</th>
-              </tr>
-            </thead>
+            <Head columns={['Statement', 'Conditions that did not hold']} />
             <tbody>
               {decision.nearMisses.map((m) => (
                 <tr key={describeRef(m.statement)}>

@@ -1,7 +1,7 @@
 /** A cluster's admission: its capacity, the active and queued jobs per group, and the queue in expected start order. */
 import type { QueueResponse, RolesResponse } from '../../../client';
 import { api } from '../api';
-import { ErrorBox, Loading, Section, Time } from '../components';
+import { Choice, ErrorBox, Head, Loading, Section, Time } from '../components';
 import { usePoll } from '../hooks';
 import { go, href, type Place } from '../router';
 
@@ -13,16 +13,7 @@ export function QueuesPage({ place, clusters }: { place: Place; clusters: RolesR
     <>
       <h1>Queues</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Cluster
-          <select value={clusterId ?? ''} onChange={(e) => go('/queues', { clusterId: (e.target as HTMLSelectElement).value })}>
-            {(clusters ?? []).map((c) => (
-              <option key={c.clusterId} value={c.clusterId}>
-                {c.clusterId}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Cluster" value={clusterId ?? ''} values={(clusters ?? []).map((c) => c.clusterId)} onChange={(v) => go('/queues', { clusterId: v })} />
       </form>
       <ErrorBox error={view.error} what="Reading the queue" />
       {!q ? (
@@ -40,15 +31,7 @@ export function QueuesPage({ place, clusters }: { place: Place; clusters: RolesR
               <p class="muted">No group has jobs here.</p>
             ) : (
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Group</th>
-                    <th scope="col">Active</th>
-                    <th scope="col">Max active</th>
-                    <th scope="col">Queued</th>
-                    <th scope="col">Max queued</th>
-                  </tr>
-                </thead>
+                <Head columns={['Group', 'Active', 'Max active', 'Queued', 'Max queued']} />
                 <tbody>
                   {q.groups.map((g) => (
                     <tr key={g.name}>
@@ -68,15 +51,7 @@ export function QueuesPage({ place, clusters }: { place: Place; clusters: RolesR
               <p class="muted">Nobody waits.</p>
             ) : (
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Position</th>
-                    <th scope="col">Group</th>
-                    <th scope="col">Priority</th>
-                    <th scope="col">Queued at</th>
-                    <th scope="col">Job (yours only)</th>
-                  </tr>
-                </thead>
+                <Head columns={['Position', 'Group', 'Priority', 'Queued at', 'Job (yours only)']} />
                 <tbody>
                   {q.entries.map((e) => (
                     <tr key={e.position}>

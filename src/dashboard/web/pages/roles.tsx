@@ -1,7 +1,7 @@
 /** The runtime roles you may use on each cluster, the step types, and why (the decision's reason and statements). */
 import type { RolesResponse } from '../../../client';
 import { describeRef } from '../statements';
-import { Arn, ErrorBox, Loading, Section } from '../components';
+import { Arn, ErrorBox, Head, Loading, Section } from '../components';
 import type { Polled } from '../hooks';
 import { href } from '../router';
 
@@ -20,14 +20,7 @@ export function RolesPage({ roles }: { roles: Polled<RolesResponse> }) {
             <p class="muted">No runtime role of the catalogue is allowed to you here.</p>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Role</th>
-                  <th scope="col">Step types</th>
-                  <th scope="col">Why</th>
-                  <th scope="col" />
-                </tr>
-              </thead>
+              <Head columns={['Role', 'Step types', 'Why', '']} />
               <tbody>
                 {cluster.roles.map((role) => (
                   <tr key={role.roleArn}>

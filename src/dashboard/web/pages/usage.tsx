@@ -1,7 +1,7 @@
 /** Usage: the jobs that ended in a range, by final state with their step-seconds, grouped. */
 import type { UsageResponse } from '../../../client';
 import { api } from '../api';
-import { ErrorBox, Loading, Section } from '../components';
+import { Choice, ErrorBox, Head, Loading, Section } from '../components';
 import { usePoll } from '../hooks';
 import { formatDuration } from '../../timeline';
 import { go, type Place } from '../router';
@@ -18,26 +18,8 @@ export function UsagePage({ place }: { place: Place }) {
     <>
       <h1>Usage</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Group by
-          <select value={groupBy} onChange={(e) => go('/usage', { groupBy: (e.target as HTMLSelectElement).value, days: String(days) })}>
-            {GROUPINGS.map((g) => (
-              <option key={g} value={g}>
-                {g}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Ended in the last
-          <select value={String(days)} onChange={(e) => go('/usage', { groupBy, days: (e.target as HTMLSelectElement).value })}>
-            {[1, 7, 30, 92].map((d) => (
-              <option key={d} value={String(d)}>
-                {d} day{d === 1 ? '' : 's'}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Group by" value={groupBy} values={GROUPINGS} onChange={(v) => go('/usage', { groupBy: v, days: String(days) })} />
+        <Choice label="Ended in the last" value={String(days)} values={['1', '7', '30', '92']} show={(d) => `${d} day${d === '1' ? '' : 's'}`} onChange={(v) => go('/usage', { groupBy, days: v })} />
       </form>
       <ErrorBox error={usage.error} what="Reading usage" />
       {!usage.data ? (
@@ -45,18 +27,7 @@ export function UsagePage({ place }: { place: Place }) {
       ) : (
         <Section title={`${usage.data.total.jobs} jobs ended, ${formatDuration(usage.data.total.stepSeconds * 1000)} of steps`}>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{groupBy}</th>
-                <th scope="col">Jobs</th>
-                {states.map((s) => (
-                  <th key={s} scope="col">
-                    {s}
-                  </th>
-                ))}
-                <th scope="col">Step time</th>
-              </tr>
-            </thead>
+            <Head columns={[groupBy, 'Jobs', ...states, 'Step time']} />
             <tbody>
               {usage.data.groups.map((g) => (
                 <tr key={g.key ?? '(none)'}>
