@@ -78,6 +78,8 @@ test('a delivery cut short by a crash of the stack is sent by the next start', a
     });
     // The attempt the crash cut short never reached the trail; the one that delivered did, once.
     expect(attempts.map((e) => [e.detail?.attempt, e.detail?.outcome])).toEqual([[1, 'delivered']]);
+    // The event is written first, then the job (the journal's audit-then-job order): the due delivery goes a moment later.
+    await until(async () => ((await stack!.gateway.jobs.get(jobId))?.notifyDue === undefined ? true : undefined), 10_000);
     expect((await stack.gateway.jobs.get(jobId))?.notifyDue).toBeUndefined();
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
