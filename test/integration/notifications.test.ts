@@ -97,7 +97,8 @@ test('failing endpoints never fail the job; each attempt is on its trail; the an
   expect(byName('fails')[0]!.detail).toMatchObject({ httpStatus: 500, error: 'HTTP 500', attempt: 1, of: 2, target: 'webhook' });
   expect(byName('slow')[0]!.detail?.error).toBe('timed out after 1 s');
   expect(byName('down')[0]!.detail?.error).toMatch(/ECONNREFUSED/);
-  // The job is as it ended, and has nothing due any more.
+  // The job is as it ended, and has nothing due any more (once the last event's job write is through: audit, then job).
+  await until(async () => ((await stack!.gateway.jobs.get(jobId))?.notifyDue === undefined ? true : undefined), 10_000);
   const stored = await stack.gateway.jobs.get(jobId);
   expect(stored).toMatchObject({ status: 'COMPLETED' });
   expect(stored?.notifyDue).toBeUndefined();
