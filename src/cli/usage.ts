@@ -234,11 +234,13 @@ ${EXITS}`,
 The web dashboard: jobs live (their story, logs, audit chain verified in the browser, cancel and rerun), the roles
 you may use and why, "may I?" decisions, queues and usage. A web server on 127.0.0.1 only serves it and passes its
 calls on to the gateway signed with your AWS credentials (the standard chain, as every command); the gateway decides
-everything. It prints a URL with a token: the page must present it (it moves into a cookie), requests of other
-origins or Host names are refused, and every page carries a strict Content-Security-Policy. Ctrl-C stops it.
+everything. It prints a URL with a token: the page keeps it in its tab (not in a cookie, which would reach every
+port of 127.0.0.1) and presents it on every call; requests of other origins or Host names are refused, and every
+page carries a strict Content-Security-Policy. Ctrl-C stops it.
   --port N     the port (default 7780, or the next free of the ten after it; 0: any free port)
-  --open       open the URL in the desktop's browser
-  --output json   print {"url", "port", "endpoint"} as one JSON line (for scripts)
+  --open       open the URL in the desktop's browser (through a file only you can read: the token is in no
+               command line)
+  --output json   print {"url", "port", "endpoint"} as JSON (for scripts)
 
 ${CONNECTION}
 
