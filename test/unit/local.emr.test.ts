@@ -476,8 +476,11 @@ describe("the steps' logs under the cluster's LogUri (EMR's log pusher)", () => 
   it("a step the stop interrupts has its last logs uploaded all the same", async () => {
     const sink = recordingSink();
     const emr = logEmr(sink);
-    const [id] = add(emr, bash('long', 'echo started; sleep 30'));
+    // RUNNING is the process started, not its first line written: the step says when it has written it.
+    const marker = join(mkdtempSync(join(tmpdir(), 'emr-gateway-log-stop-')), 'written');
+    const [id] = add(emr, bash('long', `echo started; touch ${marker}; sleep 30`));
     await running(emr, [id!]);
+    await waitUntil(() => Promise.resolve(existsSync(marker) || undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the step writing its first line' });
     await emr.stop();
     emrs.splice(emrs.indexOf(emr), 1);
     expect(sink.objects.get(`aws-logs-123456789012-us-east-1/elasticmapreduce/${CLUSTER}/steps/${id!}/stdout.gz`)).toBe('started\n');
