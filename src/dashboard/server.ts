@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { GatewayClient } from '../client';
+import { readBody } from '../local/http-body';
 import { checkRequest } from './guard';
 
 export interface DashboardOptions {
@@ -125,9 +126,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     let body: string | undefined;
     if (method === 'POST') {
-      const read = await readBody(req);
-      if (read === undefined) return problem(res, 413, 'PayloadTooLarge', `the body is larger than ${MAX_BODY_BYTES} bytes`);
-      body = read || '{}';
+      const read = await readBody(req, MAX_BODY_BYTES);
+      if (!read.ok) return problem(res, 413, 'PayloadTooLarge', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      body = read.body.toString('utf8') || '{}';
       try {
         JSON.parse(body);
       } catch {
@@ -161,9 +162,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (url.pathname === '/dashboard.json') return send(res, 200, 'application/json; charset=utf-8', info);
     const asset = ASSETS[url.pathname];
     if (!asset) return problem(res, 404, 'NotFound', `nothing at ${url.pathname}`);
-    const file = join(assetsDir, asset.file);
-    if (!existsSync(file)) return problem(res, 500, 'NotBuilt', `the dashboard's ${asset.file} is not in ${assetsDir}: run npm run build`);
-    send(res, 200, asset.type, readFileSync(file));
+    const content = assetContent(asset.file);
+    if (!content) return problem(res, 500, 'NotBuilt', `the dashboard's ${asset.file} is not in ${assetsDir}: run npm run build`);
+    send(res, 200, asset.type, content);
+  }
+
+  // Each asset is read once: the bundle does not change while the dashboard runs.
+  const assets = new Map<string, Buffer>();
+  function assetContent(name: string): Buffer | undefined {
+    let content = assets.get(name);
+    const file = join(assetsDir, name);
+    if (!content && existsSync(file)) assets.set(name, (content = readFileSync(file)));
+    return content;
   }
 
   const server: Server = createServer((req, res) => {
@@ -191,23 +201,4 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         server.closeAllConnections();
       }),
   };
-}
-
-/** The body, or undefined past MAX_BODY_BYTES (the rest is read and dropped). */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        // Answered at once; the rest is read and dropped, so the answer reaches the client (a reset would not).
-        req.removeAllListeners('data');
-        req.resume();
-        done(undefined);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', fail);
-  });
 }
