@@ -207,7 +207,7 @@ function Controls({ job, onChanged }: { job: JobView; onChanged: () => void }) {
             {templated.map(([name]) => (
               <label key={name}>
                 {name}
-                <input type="text" value={parameters[name] ?? ''} onInput={(e) => setParameters({ ...parameters, [name]: (e.target as HTMLInputElement).value })} />
+                <input type="text" value={parameters[name] ?? ''} onInput={(e) => setParameters((p) => ({ ...p, [name]: (e.target as HTMLInputElement).value }))} />
               </label>
             ))}
           </fieldset>

@@ -73,15 +73,15 @@ export function JobsPage({ place, clusters }: { place: Place; clusters: RolesRes
           <Choice label="Status" none="any" value={filters.status ?? ''} values={JOB_STATUSES} onChange={(v) => set({ status: v || undefined })} />
           <label>
             Caller
-            <input type="text" value={typed.caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setTyped({ ...typed, caller: (e.target as HTMLInputElement).value })} />
+            <input type="text" value={typed.caller} placeholder="arn:aws:iam::123456789012:role/..." size={40} onInput={(e) => setTyped((t) => ({ ...t, caller: (e.target as HTMLInputElement).value }))} />
           </label>
           <label>
             Created from
-            <input type="datetime-local" value={typed.from} onInput={(e) => setTyped({ ...typed, from: (e.target as HTMLInputElement).value })} />
+            <input type="datetime-local" value={typed.from} onInput={(e) => setTyped((t) => ({ ...t, from: (e.target as HTMLInputElement).value }))} />
           </label>
           <label>
             to
-            <input type="datetime-local" value={typed.to} onInput={(e) => setTyped({ ...typed, to: (e.target as HTMLInputElement).value })} />
+            <input type="datetime-local" value={typed.to} onInput={(e) => setTyped((t) => ({ ...t, to: (e.target as HTMLInputElement).value }))} />
           </label>
           <button type="submit">Filter</button>
           {Object.keys(filters).length ? (

@@ -36,7 +36,12 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
     };
   }, [key, clusters?.length]);
 
-  const field = (name: keyof typeof form) => (e: Event) => setForm({ ...form, [name]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  // Each change goes onto the form as it is then (an updater), not onto the form of the render that made the handler:
+  // two changes between renders (a typed role, then a chosen step type) must both stay.
+  const field = (name: keyof typeof form) => (e: Event) => {
+    const value = (e.target as HTMLInputElement | HTMLSelectElement).value;
+    setForm((f) => ({ ...f, [name]: value }));
+  };
   return (
     <>
       <h1>May I?</h1>
@@ -49,7 +54,7 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
           go('/may-i', { ...form, actionOnFailure: form.actionOnFailure || undefined });
         }}
       >
-        <Choice label="Cluster" required value={form.clusterId} values={(clusters ?? []).map((c) => c.clusterId)} onChange={(v) => setForm({ ...form, clusterId: v })} />
+        <Choice label="Cluster" required value={form.clusterId} values={(clusters ?? []).map((c) => c.clusterId)} onChange={(v) => setForm((f) => ({ ...f, clusterId: v }))} />
         <label>
           Runtime role
           <input type="text" required list="known-roles" size={56} value={form.executionRoleArn} placeholder="arn:aws:iam::123456789012:role/..." onInput={field('executionRoleArn')} />
@@ -59,8 +64,8 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
             ))}
           </datalist>
         </label>
-        <Choice label="Step type" value={form.stepType} values={STEP_TYPES} onChange={(v) => setForm({ ...form, stepType: v })} />
-        <Choice label="On failure" none="default (CONTINUE)" value={form.actionOnFailure} values={ACTIONS_ON_FAILURE} onChange={(v) => setForm({ ...form, actionOnFailure: v })} />
+        <Choice label="Step type" value={form.stepType} values={STEP_TYPES} onChange={(v) => setForm((f) => ({ ...f, stepType: v }))} />
+        <Choice label="On failure" none="default (CONTINUE)" value={form.actionOnFailure} values={ACTIONS_ON_FAILURE} onChange={(v) => setForm((f) => ({ ...f, actionOnFailure: v }))} />
         <button type="submit" class="primary">
           Ask
         </button>
