@@ -190,7 +190,7 @@ export async function profileOnItsOwnStack(jobs: number, mode: Mode = MODES[0]):
   }
 }
 
-export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void> {
+export async function main(jobs = 100): Promise<void> {
   const overheads: string[] = [];
   for (const mode of MODES) {
     console.log(`\n${mode.name}:`);
@@ -203,7 +203,7 @@ export async function main(jobs = Number(process.argv[2] ?? 100)): Promise<void>
 
 if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  main().catch((error: unknown) => {
+  main(Number(process.argv[2] ?? 100)).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

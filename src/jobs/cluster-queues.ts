@@ -105,10 +105,12 @@ export class ClusterQueues {
     const queue = await this.deps.queues.read(job.clusterId);
     const active = queue.active[job.jobId];
     const queued = queue.queued[job.jobId];
-    if (active) await this.deps.queues.remove(job.clusterId, job.jobId, 'active', active.group);
-    else if (queued) await this.deps.queues.remove(job.clusterId, job.jobId, 'queued', queued.group);
+    let after: ClusterQueue | undefined;
+    if (active) after = await this.deps.queues.remove(job.clusterId, job.jobId, 'active', active.group);
+    else if (queued) after = await this.deps.queues.remove(job.clusterId, job.jobId, 'queued', queued.group);
     else return [];
-    return this.dispatch(job.clusterId);
+    // The removal's answer is the record as it left it (or, lost to a racing removal, the fill reads it).
+    return (await this.fill(job.clusterId, after)).admitted;
   }
 
   /** Admits queued jobs into the cluster's free slots, in admission order, and launches each; the ids launched. */
@@ -128,10 +130,11 @@ export class ClusterQueues {
   }
 
   /** dispatch's work, with the record as it last read it (when it stopped because nobody more could start). */
-  private async fill(clusterId: string): Promise<{ admitted: string[]; last?: ClusterQueue }> {
+  private async fill(clusterId: string, known?: ClusterQueue): Promise<{ admitted: string[]; last?: ClusterQueue }> {
     const admitted: string[] = [];
     for (let round = 0; round < DISPATCH_ROUNDS; round++) {
-      const queue = await this.deps.queues.read(clusterId);
+      // A record a write just answered with is as fresh as a read: each promotion below is conditional either way.
+      const queue = round === 0 && known ? known : await this.deps.queues.read(clusterId);
       const next = nextToAdmit(queue, (group) => this.limits(clusterId, group));
       if (next === undefined) return { admitted, last: queue };
       const { group } = queue.queued[next]!;

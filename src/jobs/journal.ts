@@ -12,7 +12,7 @@
 import type { AuditDraft, AuditEvent } from '../audit/chain';
 import { attemptOf, isTerminal, stepSecondsOf, type EmrStepState, type FailureDetails, type Job, type StateChangeReason } from './model';
 import { deliveriesDue } from '../notifications/due';
-import type { AuditLog, JobChanges, JobRepository } from './ports';
+import type { AppendOptions, AuditLog, JobChanges, JobRepository } from './ports';
 
 /** The dedupe key of a job's one terminal event (its type is the terminal status). */
 export const TERMINAL_EVENT = 'TERMINAL';
@@ -24,6 +24,8 @@ export interface RecordOptions {
   onlyBefore?: readonly string[];
   /** The job as the caller holds it: the update starts from it, and reads the job only if it moved on. */
   known?: Job;
+  /** The trail as the caller has just read it (AppendOptions `chain`). */
+  chain?: AppendOptions['chain'];
 }
 
 export interface Recorded {
@@ -40,7 +42,7 @@ export interface Recorded {
  * if that event is the job's end, the job takes it (endedBy): a crash may have kept the end off the record.
  */
 export async function recordEvent(jobs: JobRepository, audit: AuditLog, jobId: string, draft: AuditDraft, change: JobChange = () => undefined, options: RecordOptions = {}): Promise<Recorded> {
-  const event = await audit.append(jobId, draft, options.onlyBefore ? { onlyBefore: options.onlyBefore } : undefined);
+  const event = await audit.append(jobId, draft, { ...(options.onlyBefore ? { onlyBefore: options.onlyBefore } : {}), ...(options.chain ? { chain: options.chain } : {}) });
   const recorded = event.dedupeKey === draft.dedupeKey;
   const job = await jobs.transition(jobId, (current) => {
     const changes = withDeliveries(current, recorded ? change(current, event) : event.dedupeKey === TERMINAL_EVENT ? endedBy(current, event) : undefined, event.at);

@@ -105,6 +105,11 @@ export interface JobRepository {
 
 export interface AppendOptions {
   firstEvent?: boolean;
+  /**
+   * The chain as the caller has just read it: the first try extends it instead of reading it again. Safe when it is
+   * stale: an event appended since holds the seq the write takes, so the write fails and the chain is read.
+   */
+  chain?: readonly Pick<AuditEvent, 'seq' | 'dedupeKey' | 'hash'>[];
   onlyBefore?: readonly string[];
 }
 
@@ -198,6 +203,6 @@ export interface QueueStore {
   enqueue(clusterId: string, jobId: string, entry: QueuedEntry, limits: AdmissionLimits): Promise<boolean>;
   /** Moves a queued job to an active slot if it is still queued and both limits leave room. */
   promote(clusterId: string, jobId: string, group: string, at: string, limits: AdmissionLimits): Promise<boolean>;
-  /** Takes the job off the record (active or queued, as `where` says); false if it was not there. */
-  remove(clusterId: string, jobId: string, where: 'active' | 'queued', group: string): Promise<boolean>;
+  /** Takes the job off the record (active or queued, as `where` says): the record after it, or undefined if the job was not there. */
+  remove(clusterId: string, jobId: string, where: 'active' | 'queued', group: string): Promise<ClusterQueue | undefined>;
 }

@@ -18,7 +18,7 @@ import type { AuditSealer } from '../audit/ports';
 import { EmrRejectedError, IntegrityError, NotFoundError } from '../errors';
 import { admissionRefusal, type AdmissionConfig } from './admission';
 import { JOB_ID_IN_STEP_NAME, stepMarker, stepNameFor } from './step-name';
-import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange } from './journal';
+import { endedBy, recordEvent, TERMINAL_EVENT, type JobChange, type RecordOptions } from './journal';
 import { retriesAfter, retryIntervalSeconds } from './retry';
 import { attemptOf, betweenAttempts, isEmrStepState, stepSecondsOf, isEmrTerminal, isTerminal, laterEmrStates, terminalStatusFor, type AttemptRecord, type CancelMode, type EmrStepState, type FailureDetails, type Job, type JobStatus, type StateChangeReason, type TerminalStatus } from './model';
 import type { AuditLog, EmrStepStatus, EmrSteps, JobRepository, WorkflowCallbacks } from './ports';
@@ -120,10 +120,12 @@ export class StepTasks {
     }
     const submittedAt = this.now().toISOString();
     const attempt = attemptOf(job);
+    // The trail read above is extended as it is, unless this task has appended to it since (an attempt started).
+    const chain = trail.at(-1)?.seq === job.auditSeq ? trail : undefined;
     job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: attemptKey('SUBMITTED', attempt), emr: { stepId, ...this.attemptField(job), ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
       // A retry's job is PENDING since the previous attempt ended: it does not go back to SUBMITTED.
       j.stepId || isTerminal(j.status) || attemptOf(j) !== attempt ? undefined : { status: attempt > 1 ? j.status : 'SUBMITTED', stepId, submittedAt },
-    );
+    [], chain);
     if (job.stepId !== stepId) {
       // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running. The
       // trail says so after the end, where it happened (a SUBMITTED there would tell of a job submitted after its end).
@@ -386,8 +388,8 @@ export class StepTasks {
    * An event of the job's progress: appended only before its end (and before the events `before`), checked by the
    * append's own conditional write. After the end nothing is appended and the job takes the end its trail records.
    */
-  private async progress(job: Job, draft: AuditDraft, change: JobChange, before: readonly string[] = []): Promise<Job> {
-    const options = { onlyBefore: [...before, TERMINAL_EVENT], known: job };
+  private async progress(job: Job, draft: AuditDraft, change: JobChange, before: readonly string[] = [], chain?: RecordOptions['chain']): Promise<Job> {
+    const options = { onlyBefore: [...before, TERMINAL_EVENT], known: job, ...(chain ? { chain } : {}) };
     return (await recordEvent(this.jobs, this.audit, job.jobId, { actor: SYSTEM_ACTOR, subject: subjectOf(job), ...draft }, change, options)).job;
   }
 

@@ -157,7 +157,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The steps' AWS_ENDPOINT_URL, known once the AWS port listens; no step starts before (emr.startSteps below).
     const port: { url?: string } = {};
     // S3: buckets and objects in DATA_DIR/s3 (the audit digests; the step logs, which the local EMR uploads there).
-    const s3 = new LocalS3({ dataDir, account: config.account });
+    const s3 = new LocalS3({ dataDir, account: config.account, durable: !options.inMemory });
     const { emr, iam, sts, runner, sfn, events, stateMachineArn } = createEmulators(config, dataDir, options.env, link, () => port.url, stepLogSink(s3));
     started.push(() => emr.stop(), () => runner.stop());
     // The audit key: created at the first start, the same one (by its alias) after every restart.

@@ -11,6 +11,7 @@ import { ORPHAN_GRACE_MS } from '../../src/jobs/cluster-queues';
 import { isTerminal, type Job } from '../../src/jobs/model';
 import { GATEWAY_CONFIG_YAML } from '../support/config';
 import { ALICE, CLUSTER, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { observeSends } from '../support/dynamo';
 import { until } from '../support/wait';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -93,8 +94,10 @@ describe('admission under races', () => {
     expect(queued.filter(Boolean)).toHaveLength(7);
     // With a job queued, nobody takes a slot at once, even a freed one: it goes to the queue first.
     const first = Object.keys((await store.read(CLUSTER)).active)[0]!;
-    expect(await store.remove(CLUSTER, first, 'active', 'g')).toBe(true);
-    expect(await store.remove(CLUSTER, first, 'active', 'g')).toBe(false);
+    // The removal answers with the record after it: the freed slot and the queue still waiting.
+    const left = await store.remove(CLUSTER, first, 'active', 'g');
+    expect(left && { active: Object.keys(left.active).length, queued: Object.keys(left.queued).length, has: first in left.active }).toEqual({ active: 4, queued: 7, has: false });
+    expect(await store.remove(CLUSTER, first, 'active', 'g')).toBeUndefined();
     expect(await store.startAtOnce(CLUSTER, 'newcomer', { group: 'g', at }, limits)).toBe(false);
     // Racing promotions of every queued job into the one free slot: one wins.
     const waiting = Object.keys((await store.read(CLUSTER)).queued);
@@ -134,6 +137,35 @@ describe('admission order', () => {
     expect([...admittedAt].sort()).toEqual(admittedAt);
     // The steps were added to EMR in the same order.
     expect(gw.emr.steps.map((s) => /\[(.+)\]$/.exec(s.name)?.[1])).toEqual([holder, b, a[1]!, a[2]!, a[0]!].map((j) => j.jobId));
+  });
+});
+
+describe('admission round trips', () => {
+  it('a job that ends gives its place back with one read of the cluster\'s record: the removal answers with the record after it', async () => {
+    let reads = 0;
+    gw = await startGateway({
+      admission: true,
+      configYaml: configYaml({ maxActiveJobs: 2, maxQueuedJobs: 5 }),
+      // The gateway's client counts its reads of the cluster's record; the test reads through the client beneath.
+      wrapDb: (db) =>
+        observeSends(db, (command) => {
+          if (command.constructor.name === 'GetItemCommand' && command.input.Key?.jobId?.S?.startsWith('que-')) reads++;
+        }),
+    });
+    const store = new DynamoQueueStore(gw.dynamo.client, gw.dynamo.jobsTable);
+    const placesFree = () => until(async () => {
+      const { active, queued } = await store.read(CLUSTER);
+      return Object.keys(active).length + Object.keys(queued).length === 0 ? true : undefined;
+    });
+    for (let i = 0; i < 2; i++) {
+      const { jobId } = await submit(ALICE);
+      await allEnded([jobId]);
+      await placesFree();
+      // The end's dispatch (the next step after the removal) has had its time.
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Each end: one read to find its place; the removal's answer says whether any job waits, so no read to dispatch.
+    expect(reads).toBe(2);
   });
 });
 

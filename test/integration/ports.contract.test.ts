@@ -288,6 +288,22 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     expect((await s.audit.list('job-x')).map((e) => e.type)).toEqual(['SUBMITTED', 'OTHER', 'LATE']);
   });
 
+  it('audit append with a chain the caller read before: a stale one (an event appended since, even of its dedupe key) neither duplicates nor forks', async () => {
+    const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
+    await s.audit.append('job-x', draft('DECISION'), { firstEvent: true });
+    const read = await s.audit.list('job-x');
+    const fresh = await s.audit.append('job-x', draft('A'), { chain: read });
+    expect(fresh.seq).toBe(1);
+    // The same read again: A is in the chain now, though not in the read; it is found, not written twice.
+    expect(await s.audit.append('job-x', draft('A'), { chain: read })).toEqual(fresh);
+    // And a new event on that stale read goes after A, linked to it.
+    const b = await s.audit.append('job-x', draft('B'), { chain: read });
+    expect(b).toMatchObject({ seq: 2, prevHash: fresh.hash });
+    const events = await s.audit.list('job-x');
+    expect(events.map((e) => e.type)).toEqual(['DECISION', 'A', 'B']);
+    expect((await verifyTrail(s.sealer, 'job-x', events)).ok).toBe(true);
+  });
+
   it('audit append onlyBefore: once the chain holds one of those events nothing is written, and that event is returned', async () => {
     const draft = (type: string, dedupeKey = type) => ({ type, dedupeKey });
     await s.audit.append('job-x', draft('SUBMITTED'));

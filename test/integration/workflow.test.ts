@@ -21,6 +21,7 @@ import { verifiedTrail } from '../support/audit';
 import { awsError } from '../support/fake-emr';
 import { crashAfterEvent } from '../support/faults';
 import { ALICE, CAROL, PLAIN_CLUSTER, SPOOFED, SUBMITTER_ROLE, UNVERIFIED_CONFIG_YAML, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
+import { observeSends } from '../support/dynamo';
 import { untilJob } from '../support/wait';
 
 jest.setTimeout(30_000);
@@ -58,6 +59,26 @@ describe('the state machine definition', () => {
     expect(() => new LocalWorkflowRunner({ definition: asl, routes: { SubmitStepFunctionArn: () => Promise.resolve({}) } })).toThrow(
       /Task states without a local route: WaitForStepEnd \(arn:aws:states:::lambda:invoke\.waitForTaskToken with FunctionName "\$\{WatchStepFunctionArn\}"\), PollStep \(\$\{PollStepFunctionArn\}\), RecordFailure \(\$\{FailJobFunctionArn\}\)/,
     );
+  });
+});
+
+describe('round trips', () => {
+  it('the submit task reads the trail once: its SUBMITTED extends the trail it read for the admission check', async () => {
+    await gw.stop();
+    const queries: string[] = [];
+    gw = await startGateway({
+      wrapDb: (db) =>
+        observeSends(db, (command) => {
+          if (command.constructor.name === 'QueryCommand' && command.input.KeyConditionExpression === 'jobId = :j') queries.push(String(command.input.TableName));
+        }),
+    });
+    gw.emr.nextScript = ['RUNNING', 'COMPLETED'];
+    const job = await submitAndFinish();
+    expect(job.status).toBe('COMPLETED');
+    expect(await auditOf(job.jobId)).toEqual(['DECISION', 'SUBMITTED', 'STATE_CHANGED:RUNNING', 'COMPLETED']);
+    // The trail's reads: the submit task's one (admission check and the SUBMITTED append), then one per later append
+    // (each reads the chain it extends: a retried event is found by its dedupe key), then the check above.
+    expect(queries.filter((t) => t === gw.dynamo.auditTable)).toHaveLength(1 + 2 + 1);
   });
 });
 

@@ -35,3 +35,22 @@ export async function startDynamo(): Promise<TestDynamo> {
     },
   };
 }
+
+/** A command as a test looks at it: its class name and input. */
+export interface SeenCommand {
+  constructor: { name: string };
+  input: { TableName?: string; Key?: Record<string, { S?: string }>; KeyConditionExpression?: string };
+}
+
+/** The client, with `see` told of each command it sends (before it is sent); the client itself is left as it was. */
+export function observeSends(db: DynamoDBClient, see: (command: SeenCommand) => void): DynamoDBClient {
+  return new Proxy(db, {
+    get: (target, name, receiver): unknown =>
+      name === 'send'
+        ? (command: SeenCommand) => {
+            see(command);
+            return target.send(command as never);
+          }
+        : Reflect.get(target, name, receiver),
+  });
+}

@@ -4,6 +4,7 @@
  * its helpers: the UTF-8 key order, S3's checksums, the XML reader. Over HTTP with the SDK: local.s3.test.ts.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +109,28 @@ describe('the store on disk', () => {
     mkdirSync(join(other, 's3', 'broken'), { recursive: true });
     writeFileSync(join(other, 's3', 'broken', 'bucket.json'), '{"name":"another"}');
     expect(() => new LocalS3({ dataDir: other })).toThrow(/broken\/bucket\.json is not a local S3 bucket record/);
+  });
+
+  it('a durable store fsyncs each write (file and directory); one that is not (an in-memory stack\'s, removed at the stop) writes the same files without', () => {
+    const fsync = jest.spyOn(fs, 'fsyncSync');
+    try {
+      const write = (s3: LocalS3) => {
+        s3.createBucket('logs', { region: 'us-east-1', objectLock: false });
+        s3.putObject('logs', 'k', Buffer.from('body'), input('body'));
+        s3.deleteObject('logs', 'k');
+        s3.putObject('logs', 'k', Buffer.from('again'), input('again'));
+      };
+      write(open());
+      expect(fsync.mock.calls.length).toBeGreaterThanOrEqual(6);
+      fsync.mockClear();
+      const other = mkdtempSync(join(tmpdir(), 'local-s3-store-'));
+      const quick = new LocalS3({ dataDir: other, durable: false });
+      write(quick);
+      expect(fsync).not.toHaveBeenCalled();
+      expect(new LocalS3({ dataDir: other }).readObject('logs', 'k', 0, 10).toString()).toBe('again');
+    } finally {
+      fsync.mockRestore();
+    }
   });
 
   it('a deleted bucket leaves nothing behind; a bucket name can be used again', () => {

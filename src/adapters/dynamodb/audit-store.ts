@@ -28,7 +28,8 @@ export class DynamoAuditStore implements AuditLog {
    * Appends an event after the chain's last one, unless an event with the same dedupe key is already in the
    * chain: then that event is returned and nothing is written (a retried append is a no-op). Reading the keys
    * first, every time, is what makes this hold even when other writers appended in between. `firstEvent`
-   * skips that read for the first event of a job whose id was just made up (nothing can precede it);
+   * skips that read for the first event of a job whose id was just made up (nothing can precede it), and `chain`
+   * for a chain the caller has just read (a stale one makes the conditional put fail, and the chain is read);
    * `onlyBefore` refuses the append once the chain holds one of those events (see AuditLog).
    */
   async append(jobId: string, draft: AuditDraft, options: AppendOptions = {}): Promise<AuditEvent> {
@@ -36,7 +37,8 @@ export class DynamoAuditStore implements AuditLog {
       if (attempt > 1) await sleep(Math.random() * 5 * attempt); // jitter: concurrent writers stop colliding
       // A brand-new job (a fresh random id) has no chain yet: try seq 0 straight away; if it is taken after
       // all, the conditional put fails and the usual path reads the chain.
-      const chain = options.firstEvent && attempt === 0 ? [] : await this.keys(jobId);
+      const known = options.chain ?? (options.firstEvent ? [] : undefined);
+      const chain = known && attempt === 0 ? known : await this.keys(jobId);
       const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
       if (existing) return this.get(jobId, existing.seq);
       // An event it must precede is in the chain: nothing is written. This chain is the one the put below

@@ -5,7 +5,7 @@
  * the limits: no read-modify-write, no version to race on, and no number of racing writers can exceed a capacity.
  * The item has no status, listKey or updateHour: no job index, unfinished-job scan or digest reads it.
  */
-import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { QueueStore } from '../../jobs/ports';
 import type { ActiveEntry, AdmissionLimits, ClusterQueue, QueuedEntry } from '../../jobs/queue';
@@ -17,8 +17,30 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const JOB = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** The record as an item holds it. A record is only data in a table: an entry of another shape (planted, or torn) is not trusted as a place. */
+function queueOf(clusterId: string, item: Record<string, AttributeValue> | undefined): ClusterQueue {
+  const queue: ClusterQueue = { clusterId, active: {}, queued: {} };
+  if (!item) return queue;
+  for (const [name, value] of Object.entries(unmarshall(item))) {
+    if (name.startsWith('L@') && GROUP.test(name.slice(2)) && typeof value === 'string' && ISO.test(value)) {
+      (queue.lastAdmitted ??= {})[name.slice(2)] = value;
+      continue;
+    }
+    const kind = name.slice(0, 2);
+    const jobId = name.slice(2);
+    if ((kind !== 'A:' && kind !== 'Q:') || !JOB.test(jobId) || !value || typeof value !== 'object') continue;
+    const { group, at, priority } = value as Record<string, unknown>;
+    if (typeof group !== 'string' || !GROUP.test(group) || typeof at !== 'string' || !ISO.test(at)) continue;
+    if (kind === 'A:') queue.active[jobId] = { group, at };
+    else if (typeof priority === 'number' && Number.isInteger(priority) && priority >= 0 && priority <= 9) queue.queued[jobId] = { group, priority, at };
+  }
+  return queue;
+}
+
 /** DynamoDB compares with numbers only: an unlimited group limit is the largest the queue could ever hold. */
 const bound = (limit: number): number => (Number.isFinite(limit) ? limit : 1_000_000);
+
+const written = (after: Record<string, AttributeValue> | undefined): boolean => after !== undefined;
 
 export class DynamoQueueStore implements QueueStore {
   constructor(
@@ -29,71 +51,59 @@ export class DynamoQueueStore implements QueueStore {
 
   async read(clusterId: string): Promise<ClusterQueue> {
     const out = await awsCall('DynamoDB GetItem', () => this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ [KEY]: QUEUE_ITEM_PREFIX + clusterId }), ConsistentRead: true })));
-    const queue: ClusterQueue = { clusterId, active: {}, queued: {} };
-    if (!out.Item) return queue;
-    // A record is only data in a table: an entry of another shape (planted, or torn) is not trusted as a place.
-    for (const [name, value] of Object.entries(unmarshall(out.Item))) {
-      if (name.startsWith('L@') && GROUP.test(name.slice(2)) && typeof value === 'string' && ISO.test(value)) {
-        (queue.lastAdmitted ??= {})[name.slice(2)] = value;
-        continue;
-      }
-      const kind = name.slice(0, 2);
-      const jobId = name.slice(2);
-      if ((kind !== 'A:' && kind !== 'Q:') || !JOB.test(jobId) || !value || typeof value !== 'object') continue;
-      const { group, at, priority } = value as Record<string, unknown>;
-      if (typeof group !== 'string' || !GROUP.test(group) || typeof at !== 'string' || !ISO.test(at)) continue;
-      if (kind === 'A:') queue.active[jobId] = { group, at };
-      else if (typeof priority === 'number' && Number.isInteger(priority) && priority >= 0 && priority <= 9) queue.queued[jobId] = { group, priority, at };
-    }
-    return queue;
+    return queueOf(clusterId, out.Item);
   }
 
-  startAtOnce(clusterId: string, jobId: string, entry: ActiveEntry, limits: AdmissionLimits): Promise<boolean> {
-    return this.write(clusterId, {
+  async startAtOnce(clusterId: string, jobId: string, entry: ActiveEntry, limits: AdmissionLimits): Promise<boolean> {
+    return written(await this.write(clusterId, {
       UpdateExpression: 'SET #a = :entry, active = if_not_exists(active, :zero) + :one, #ga = if_not_exists(#ga, :zero) + :one, #la = :at',
       ConditionExpression:
         'attribute_not_exists(#a) AND attribute_not_exists(#q) AND (attribute_not_exists(queued) OR queued = :zero) ' +
         'AND (attribute_not_exists(active) OR active < :cap) AND (attribute_not_exists(#ga) OR #ga < :gcap)',
       ExpressionAttributeNames: { '#a': `A:${jobId}`, '#q': `Q:${jobId}`, '#ga': `A@${entry.group}`, '#la': `L@${entry.group}` },
       ExpressionAttributeValues: marshall({ ':entry': { group: entry.group, at: entry.at }, ':at': entry.at, ':zero': 0, ':one': 1, ':cap': limits.clusterActive, ':gcap': bound(limits.groupActive) }),
-    });
+    }));
   }
 
-  enqueue(clusterId: string, jobId: string, entry: QueuedEntry, limits: AdmissionLimits): Promise<boolean> {
-    return this.write(clusterId, {
+  async enqueue(clusterId: string, jobId: string, entry: QueuedEntry, limits: AdmissionLimits): Promise<boolean> {
+    return written(await this.write(clusterId, {
       UpdateExpression: 'SET #q = :entry, queued = if_not_exists(queued, :zero) + :one, #gq = if_not_exists(#gq, :zero) + :one',
       ConditionExpression: 'attribute_not_exists(#a) AND attribute_not_exists(#q) AND (attribute_not_exists(queued) OR queued < :cap) AND (attribute_not_exists(#gq) OR #gq < :gcap)',
       ExpressionAttributeNames: { '#a': `A:${jobId}`, '#q': `Q:${jobId}`, '#gq': `Q@${entry.group}` },
       ExpressionAttributeValues: marshall({ ':entry': { group: entry.group, priority: entry.priority, at: entry.at }, ':zero': 0, ':one': 1, ':cap': limits.clusterQueued, ':gcap': bound(limits.groupQueued) }),
-    });
+    }));
   }
 
-  promote(clusterId: string, jobId: string, group: string, at: string, limits: AdmissionLimits): Promise<boolean> {
-    return this.write(clusterId, {
+  async promote(clusterId: string, jobId: string, group: string, at: string, limits: AdmissionLimits): Promise<boolean> {
+    return written(await this.write(clusterId, {
       UpdateExpression: 'REMOVE #q SET #a = :entry, queued = queued - :one, #gq = #gq - :one, active = if_not_exists(active, :zero) + :one, #ga = if_not_exists(#ga, :zero) + :one, #la = :at',
       ConditionExpression: 'attribute_exists(#q) AND #q.#group = :group AND (attribute_not_exists(active) OR active < :cap) AND (attribute_not_exists(#ga) OR #ga < :gcap)',
       ExpressionAttributeNames: { '#a': `A:${jobId}`, '#q': `Q:${jobId}`, '#ga': `A@${group}`, '#gq': `Q@${group}`, '#la': `L@${group}`, '#group': 'group' },
       ExpressionAttributeValues: marshall({ ':entry': { group, at }, ':at': at, ':group': group, ':zero': 0, ':one': 1, ':cap': limits.clusterActive, ':gcap': bound(limits.groupActive) }),
-    });
+    }));
   }
 
-  remove(clusterId: string, jobId: string, where: 'active' | 'queued', group: string): Promise<boolean> {
+  async remove(clusterId: string, jobId: string, where: 'active' | 'queued', group: string): Promise<ClusterQueue | undefined> {
     const [entry, total, ofGroup] = where === 'active' ? [`A:${jobId}`, 'active', `A@${group}`] : [`Q:${jobId}`, 'queued', `Q@${group}`];
-    return this.write(clusterId, {
+    const after = await this.write(clusterId, {
       // The counters move only with an entry of this group (the condition), so they always count the entries.
       UpdateExpression: 'REMOVE #e SET #t = #t - :one, #g = #g - :one',
       ConditionExpression: 'attribute_exists(#e) AND #e.#group = :group',
       ExpressionAttributeNames: { '#e': entry, '#t': total, '#g': ofGroup, '#group': 'group' },
       ExpressionAttributeValues: marshall({ ':one': 1, ':group': group }),
+      // The record after the removal, from the same write: whoever frees a slot fills it without reading again.
+      ReturnValues: 'ALL_NEW',
     });
+    return after && queueOf(clusterId, after);
   }
 
-  private async write(clusterId: string, update: Pick<ConstructorParameters<typeof UpdateItemCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>): Promise<boolean> {
+  /** The conditional update: the item after it (its attributes, if it asked for them), or undefined if the condition failed. */
+  private async write(clusterId: string, update: Pick<ConstructorParameters<typeof UpdateItemCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ReturnValues'>): Promise<Record<string, AttributeValue> | undefined> {
     try {
-      await this.db.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ [KEY]: QUEUE_ITEM_PREFIX + clusterId }), ...update }));
-      return true;
+      const out = await this.db.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ [KEY]: QUEUE_ITEM_PREFIX + clusterId }), ...update }));
+      return out.Attributes ?? {};
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw translateAwsError('DynamoDB UpdateItem', error);
     }
   }
