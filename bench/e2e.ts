@@ -106,7 +106,7 @@ async function measure(mode: Mode, jobs: number, concurrency: number): Promise<M
     const directLoaded = await run(jobs, concurrency, direct);
     await settle(stack);
     const cpuBefore = process.cpuUsage();
-    const { result: [gateway, drainedMs], shares } = await cpuShares(async () => {
+    const { result: [gateway, drainedMs], shares, workers } = await cpuShares(async () => {
       const loaded = await run(jobs, concurrency, (i) => client.submit(body(i), { idempotencyKey: `bench-${i}` }));
       return [loaded, loaded.wallMs + (await settle(stack))] as const;
     });
@@ -122,7 +122,9 @@ async function measure(mode: Mode, jobs: number, concurrency: number): Promise<M
     console.log(row(`gateway POST /jobs, c=${concurrency}`, gateway));
     console.log(row(`direct AddJobFlowSteps, c=${concurrency}`, directLoaded));
     console.log(`every one of the ${jobs} gateway jobs ended ${(drainedMs / 1000).toFixed(1)} s after the first submission: ${((jobs / drainedMs) * 1000).toFixed(0)} jobs/s end to end, ${cpuPerJobMs.toFixed(1)} ms of CPU per job (this process: stack and load generator; ${((cpu.user + cpu.system) / 1000 / drainedMs * 100).toFixed(0)}% of one core)`);
-    printShares(`where this process's main thread spent the c=${concurrency} run, until every job ended (sampled; the load generator's client is part of "AWS SDK clients" and "HTTP")`, shares, jobs);
+    printShares(`where this process's main thread (the emulators, the API front, the load generator) spent the c=${concurrency} run, until every job ended (sampled; the load generator's client is part of "AWS SDK clients" and "HTTP")`, shares, jobs);
+    // Only threads that worked: tsx's module loader runs in worker threads of its own too, idle here.
+    for (const worker of workers.filter((w) => w.shares.some((x) => x.component !== '(idle)' && x.share > 0.05))) printShares(`where the functions' worker thread ${worker.title} (the gateway's Lambda handlers and their AWS SDK clients) spent it`, worker.shares, jobs);
     console.log(`peak RSS of the process (stack + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
     emr.destroy();
     return { mode, profile, gatewaySerial, directSerial, gateway, directLoaded };
