@@ -38,7 +38,7 @@ import {
   queueViewSchema,
   type JobView,
   type SessionView,
-} from '../http/schemas';
+} from '../http/response-schemas';
 
 // The client is the package's entry for other tools: its answers' types are named here too.
 export type { JobView, SessionView };

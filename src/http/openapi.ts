@@ -7,34 +7,36 @@ import * as z from '../util/zod';
 import { JOB_ID, SESSION_ID } from '../identifiers';
 import { jobRequestSchema } from '../jobs/request';
 import {
+  cancelQuerySchema,
+  listQuerySchema,
+  logsQuerySchema,
+  rolesQuerySchema,
+  decisionQuerySchema,
+  sessionListQuerySchema,
+  sessionRequestSchema,
+  rerunRequestSchema,
+  usageQuerySchema,
+  queuesQuerySchema,
+} from './schemas';
+import {
   appUiResponseSchema,
   auditResponseSchema,
-  cancelQuerySchema,
   errorSchema,
   healthSchema,
   jobListSchema,
   jobViewSchema,
-  listQuerySchema,
-  logsQuerySchema,
   logsResponseSchema,
-  rolesQuerySchema,
-  decisionQuerySchema,
   decisionResponseSchema,
   rolesResponseSchema,
   sessionAuditResponseSchema,
-  sessionListQuerySchema,
   sessionListSchema,
   sessionOpenedSchema,
-  sessionRequestSchema,
   sessionViewSchema,
   submitResponseSchema,
-  rerunRequestSchema,
   rerunResponseSchema,
-  usageQuerySchema,
-  queuesQuerySchema,
   queueViewSchema,
   usageResponseSchema,
-} from './schemas';
+} from './response-schemas';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;

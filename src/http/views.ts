@@ -4,7 +4,7 @@ import type { JobAppUi, JobLogs } from '../jobs/job-logs';
 import type { StepLogStream } from '../jobs/step-logs';
 import type { Session } from '../sessions/model';
 import type * as z from '../util/zod';
-import type { appUiResponseSchema, JobView, logsResponseSchema, SessionView } from './schemas';
+import type { appUiResponseSchema, JobView, logsResponseSchema, SessionView } from './response-schemas';
 
 export const jobLinks = (jobId: string) => ({ self: `/jobs/${jobId}`, audit: `/jobs/${jobId}/audit`, logs: `/jobs/${jobId}/logs`, ui: `/jobs/${jobId}/ui` });
 

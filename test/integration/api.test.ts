@@ -2,7 +2,7 @@
  * The HTTP API through its real Lambda handler, with API Gateway proxy events carrying the IAM identity;
  * behind it the real service, dynalite and the real ASL, EMR mocked.
  */
-import { decisionResponseSchema, errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/schemas';
+import { decisionResponseSchema, errorSchema, jobListSchema, jobViewSchema, auditResponseSchema, rolesResponseSchema, submitResponseSchema } from '../../src/http/response-schemas';
 import { MAX_BODY_BYTES } from '../../src/http/api';
 import { apiFor, type Call } from '../support/api';
 import type { Job } from '../../src/jobs/model';

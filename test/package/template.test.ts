@@ -377,6 +377,8 @@ describePackage('serverless package', () => {
         expect(code).toContain('"ZodMiniObject"');
         expect(code).not.toContain('"ZodObject"');
         expect(code).not.toContain('draft-2020-12'); // no JSON Schema generation at run time
+        // No response schema (src/http/response-schemas.ts): nothing on the server validates an answer at run time.
+        expect(code).not.toContain("GET /sessions/{sessionId}/audit: the session's events in order");
       }
       for (const [fn, zip] of Object.entries(example.zips)) {
         expect([...readZip(zip.file).keys()].sort()).toEqual(zipped(fn as FunctionName, functionInfo(example.template, fn as FunctionName).bundle));

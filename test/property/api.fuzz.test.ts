@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { EmrRejectedError } from '../../src/errors';
-import { errorSchema } from '../../src/http/schemas';
+import { errorSchema } from '../../src/http/response-schemas';
 import { JobLogsService } from '../../src/jobs/job-logs';
 import { apiEvent, rawApiFor } from '../support/api';
 import { ALICE, CAROL, CLUSTER, role, startGateway, submitBody, type TestGateway } from '../support/gateway';
