@@ -122,15 +122,20 @@ export class StepTasks {
     const attempt = attemptOf(job);
     // The trail read above is extended as it is, unless this task has appended to it since (an attempt started).
     const chain = trail.at(-1)?.seq === job.auditSeq ? trail : undefined;
-    job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: attemptKey('SUBMITTED', attempt), emr: { stepId, ...this.attemptField(job), ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j) =>
-      // A retry's job is PENDING since the previous attempt ended: it does not go back to SUBMITTED.
-      j.stepId || isTerminal(j.status) || attemptOf(j) !== attempt ? undefined : { status: attempt > 1 ? j.status : 'SUBMITTED', stepId, submittedAt },
+    job = await this.progress(job, { type: 'SUBMITTED', dedupeKey: attemptKey('SUBMITTED', attempt), emr: { stepId, ...this.attemptField(job), ...(sourceIdentity ? { sourceIdentity } : {}) } }, (j, event) =>
+      // A retry's job is PENDING since the previous attempt ended: it does not go back to SUBMITTED. The job follows the
+      // step the trail's SUBMITTED names: another run of this task (a Lambda retry while this one ran) may have added
+      // its own step and written that event first, found here by its dedupe key.
+      j.stepId || isTerminal(j.status) || attemptOf(j) !== attempt || typeof event.emr?.stepId !== 'string' ? undefined : { status: attempt > 1 ? j.status : 'SUBMITTED', stepId: event.emr.stepId, submittedAt },
     [], chain);
     if (job.stepId !== stepId) {
-      // The job ended meanwhile (e.g. failed by a concurrent run): a step nobody follows must not keep running. The
-      // trail says so after the end, where it happened (a SUBMITTED there would tell of a job submitted after its end).
+      // The job ended meanwhile (e.g. failed by a concurrent run), or follows another run's step: a step nobody follows
+      // must not keep running. The trail says so after the end or the SUBMITTED, where it happened.
       const stopped = await this.cancelQuietly(job, stepId, 'TERMINATE_PROCESS');
-      job = await this.record(job, { type: 'STEP_STOPPED', dedupeKey: `STEP_STOPPED:${stepId}`, emr: { stepId, stopped }, detail: { reason: 'the job ended while its step was being added: nobody follows the step' } }, () => undefined);
+      const reason = !isTerminal(job.status) && job.stepId !== undefined
+        ? `another run of the submit task added the job's step first (${job.stepId}): nobody follows this one`
+        : 'the job ended while its step was being added: nobody follows the step';
+      job = await this.record(job, { type: 'STEP_STOPPED', dedupeKey: `STEP_STOPPED:${stepId}`, emr: { stepId, stopped }, detail: { reason } }, () => undefined);
     }
     return this.result(job, input, this.firstWait(input, job));
   }

@@ -302,6 +302,10 @@ describe.each(stores)('JobRepository and AuditLog: %s', (_name, make) => {
     const events = await s.audit.list('job-x');
     expect(events.map((e) => e.type)).toEqual(['DECISION', 'A', 'B']);
     expect((await verifyTrail(s.sealer, 'job-x', events)).ok).toBe(true);
+    // A stale read and an end appended since: a progress event that must precede the end is refused, the end returned.
+    const end = await s.audit.append('job-x', draft('COMPLETED', 'TERMINAL'));
+    expect(await s.audit.append('job-x', draft('STATE_CHANGED', 'STATE:RUNNING'), { chain: read, onlyBefore: ['TERMINAL'] })).toEqual(end);
+    expect((await s.audit.list('job-x')).map((e) => e.type)).toEqual(['DECISION', 'A', 'B', 'COMPLETED']);
   });
 
   it('audit append onlyBefore: once the chain holds one of those events nothing is written, and that event is returned', async () => {

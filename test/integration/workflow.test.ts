@@ -82,6 +82,51 @@ describe('round trips', () => {
   });
 });
 
+describe('two runs of the submit task at once (a Lambda retry while the first still runs)', () => {
+  it('the job follows the step its trail\'s SUBMITTED names; the other run stops its own step and says why', async () => {
+    gw.emr.nextScript = ['RUNNING'];
+    const { job } = await gw.serviceWith({ start: () => Promise.resolve() }).submit({ caller: { callerArn: ALICE }, body: submitBody() });
+    // Both runs find no step and add one; then the first to append SUBMITTED writes the job only after the other has.
+    let entered = 0;
+    let bothAdding!: () => void;
+    const bothIn = new Promise<void>((r) => (bothAdding = r));
+    gw.emr.duringAdd = async () => {
+      if (++entered === 2) bothAdding();
+      await bothIn;
+    };
+    const append = gw.audit.append.bind(gw.audit);
+    let otherDone!: () => void;
+    const otherFinished = new Promise<void>((r) => (otherDone = r));
+    let first = true;
+    jest.spyOn(gw.audit, 'append').mockImplementation(async (id, draft, options) => {
+      const event = await append(id, draft, options);
+      if (draft.type === 'SUBMITTED' && first && event.emr?.stepId === (draft.emr as { stepId: string }).stepId) {
+        first = false;
+        await otherFinished;
+      }
+      return event;
+    });
+    const input = { jobId: job.jobId, polling: DEFAULT_POLLING };
+    const runs = [gw.workflow.submit(input), gw.workflow.submit(input)];
+    await Promise.allSettled(runs.map((run) => run.finally(() => (first ? undefined : otherDone()))));
+    otherDone();
+    await Promise.allSettled(runs);
+
+    const events = await gw.audit.list(job.jobId);
+    const submitted = events.filter((e) => e.type === 'SUBMITTED');
+    expect(submitted).toHaveLength(1);
+    const named = submitted[0]!.emr?.stepId;
+    const after = await gw.jobs.get(job.jobId);
+    expect(after?.stepId).toBe(named);
+    expect(gw.emr.steps.map((s) => ({ id: s.id, cancelled: s.cancelledWith !== undefined }))).toEqual(
+      expect.arrayContaining([{ id: named, cancelled: false }, { id: expect.not.stringMatching(String(named)), cancelled: true }]),
+    );
+    const stopped = events.find((e) => e.type === 'STEP_STOPPED');
+    expect(stopped?.emr?.stepId).not.toBe(named);
+    expect(String(stopped?.detail?.reason)).toMatch(/another run/);
+  });
+});
+
 describe('scenarios', () => {
   it('completed: PENDING → RUNNING → COMPLETED, each state recorded once', async () => {
     gw.emr.nextScript = ['PENDING', 'PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'COMPLETED'];

@@ -135,12 +135,15 @@ export class InMemoryAuditLog implements AuditLog {
   ) {}
 
   /**
-   * `firstEvent` changes nothing observable: the adapter's fast path falls back to reading the chain when seq 0 is
-   * taken. `onlyBefore` is checked on the chain the write extends, as the adapter's conditional put makes it.
+   * `firstEvent` and `chain` change nothing observable: the adapter's fast path falls back to reading the chain when
+   * the seq it takes is taken. `onlyBefore` is checked on the chain the write extends, as the adapter's conditional put makes it.
    */
   async append(chainId: string, draft: AuditDraft, options: AppendOptions = {}): Promise<AuditEvent> {
     await turn();
-    const chain = this.chains.get(chainId) ?? [];
+    const current = this.chains.get(chainId) ?? [];
+    // A chain the caller read: its first try extends it, and a stale one fails as the adapter's conditional put does.
+    if (options.chain && options.chain.length !== current.length) return this.append(chainId, draft, { ...options, chain: undefined });
+    const chain = current;
     const existing = chain.find((e) => e.dedupeKey === draft.dedupeKey);
     if (existing) return stored(existing);
     const blocker = options.onlyBefore && chain.findLast((e) => options.onlyBefore!.includes(e.dedupeKey));

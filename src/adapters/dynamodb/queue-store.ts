@@ -40,7 +40,7 @@ function queueOf(clusterId: string, item: Record<string, AttributeValue> | undef
 /** DynamoDB compares with numbers only: an unlimited group limit is the largest the queue could ever hold. */
 const bound = (limit: number): number => (Number.isFinite(limit) ? limit : 1_000_000);
 
-const written = (after: Record<string, AttributeValue> | undefined): boolean => after !== undefined;
+const written = (answer: object | undefined): boolean => answer !== undefined;
 
 export class DynamoQueueStore implements QueueStore {
   constructor(
@@ -94,14 +94,15 @@ export class DynamoQueueStore implements QueueStore {
       // The record after the removal, from the same write: whoever frees a slot fills it without reading again.
       ReturnValues: 'ALL_NEW',
     });
-    return after && queueOf(clusterId, after);
+    if (!after) return undefined;
+    // DynamoDB answers ALL_NEW with the item; a store that answered without it is read, rather than taken as empty.
+    return after.Attributes ? queueOf(clusterId, after.Attributes) : this.read(clusterId);
   }
 
-  /** The conditional update: the item after it (its attributes, if it asked for them), or undefined if the condition failed. */
-  private async write(clusterId: string, update: Pick<ConstructorParameters<typeof UpdateItemCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ReturnValues'>): Promise<Record<string, AttributeValue> | undefined> {
+  /** The conditional update: its answer (with the item after it, if it asked for it), or undefined if the condition failed. */
+  private async write(clusterId: string, update: Pick<ConstructorParameters<typeof UpdateItemCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ReturnValues'>): Promise<{ Attributes?: Record<string, AttributeValue> } | undefined> {
     try {
-      const out = await this.db.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ [KEY]: QUEUE_ITEM_PREFIX + clusterId }), ...update }));
-      return out.Attributes ?? {};
+      return await this.db.send(new UpdateItemCommand({ TableName: this.table, Key: marshall({ [KEY]: QUEUE_ITEM_PREFIX + clusterId }), ...update }));
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw translateAwsError('DynamoDB UpdateItem', error);
