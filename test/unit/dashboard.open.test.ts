@@ -19,7 +19,7 @@ const io = { out: () => undefined, err: () => undefined } as never;
 const URL_WITH_TOKEN = 'http://127.0.0.1:7780/?token=s3cret-token_0123456789abcdefghij';
 
 it('starts the browser on a file of the user alone that sends it on to the URL; the token is in no argument', () => {
-  const done = openSecretInBrowser(io, URL_WITH_TOKEN);
+  const done = openSecretInBrowser(io, URL_WITH_TOKEN).remove;
   try {
     expect(spawned).toHaveLength(1);
     const { args } = spawned[0]!;

@@ -33,7 +33,7 @@ export async function dashboard(args: string[], io: Io, env: CliEnvironment): Pr
       io.err('  Ctrl-C stops it.');
     }
     // Not with the URL in the browser's command line, which every user of the machine can read: through a file of yours.
-    const removeLauncher = values.open ? openSecretInBrowser(io, server.url) : () => undefined;
+    const removeLauncher = values.open ? openSecretInBrowser(io, server.url).remove : () => undefined;
     return new Promise<number>((done) => {
       const stop = () => {
         removeLauncher();

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { GatewayApiError, type GatewayClient, type StepLogsResponse, type StepLogStreamName } from '../../client';
 import type { CliEnvironment } from '../../config/env';
 import { isTerminal } from '../../jobs/model';
-import { openInBrowser } from '../browser';
+import { openSecretInBrowser } from '../browser';
 import { connect, connectionOptions, withApiErrors } from '../connection';
 import { json, outputFormat, type Io } from '../output';
 import { EXIT, jobIdArg, UsageError } from '../usage';
@@ -143,7 +143,9 @@ export async function ui(args: string[], io: Io, env: CliEnvironment): Promise<n
       return EXIT.failed;
     }
     if (format !== 'json') io.err(`(${link.kind === 'on-cluster' ? "the cluster's Spark UI, while the job runs" : "the job's application history"}, under its runtime role; the link is short-lived: do not share it)`);
-    if (values.open) openInBrowser(io, link.url);
+    // The link is a credential while it lasts: not in the browser's command line. The command ends now, the browser
+    // reads the launcher when it has started: the launcher goes a minute later.
+    if (values.open) openSecretInBrowser(io, link.url, 'the Spark UI').removeLater(60_000);
     return EXIT.ok;
   });
 }
