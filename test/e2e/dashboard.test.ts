@@ -112,6 +112,8 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
+    // A busy CI machine (two cores, other suites' stacks beside this one) answers slowly, not wrongly.
+    page.setDefaultTimeout(60_000);
     // Chromium logs every 4xx answer as an error ("Failed to load resource"): a log not uploaded yet is a 404 the page expects.
     page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -121,6 +123,25 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
     dashboard?.child.kill('SIGINT');
     await stack?.stop();
   });
+
+  /**
+   * A test of the page: when it fails, its error says what the page showed then (a refusal in an error box, a form
+   * still empty), and a screenshot of it is kept, so a failure on a loaded CI machine can be read afterwards.
+   */
+  const it = (name: string, test: () => Promise<void>) =>
+    global.it(name, async () => {
+      try {
+        await test();
+      } catch (error) {
+        const shown = await page
+          .locator('main')
+          .innerText({ timeout: 2_000 })
+          .catch((e: unknown) => `(unreadable: ${(e as Error).message.split('\n')[0]})`);
+        await page.screenshot({ path: join(ARTIFACTS, `failed-${name.replace(/[^\w-]+/g, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => undefined);
+        if (error instanceof Error) error.message += `\n\nThe page (${page.url()}) showed:\n${shown}`;
+        throw error;
+      }
+    });
 
   const submit = (name: string, args: string[]) => alice.submit({ clusterId: CLUSTER, executionRoleArn: ETL, name, step: { type: 'command', args } });
   const row = (jobId: string) => page.locator(`tr[data-job-id="${jobId}"]`);
@@ -259,6 +280,59 @@ describeWithBrowser('the dashboard in Chromium, against the local stack', () => 
     await page.getByRole('button', { name: 'Ask' }).click();
     await answer.getByText('Denied (explicitly)').waitFor();
     expect(await answer.textContent()).toMatch(/NeverAsAdmin/);
+  });
+
+  it('"may I?": what is typed at once stays (a busy browser runs the new page\'s effects late; the CI flake of stops 27 and 28)', async () => {
+    await page.goto(`${dashboard.url}#/jobs`);
+    await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+    // The page is drawn, and the role typed, before Preact's effects of that first drawing have run: a user (or a
+    // test driver) quicker than a loaded renderer's next frame.
+    // (A script's text: the test's TypeScript has no DOM types.)
+    const typedBeforeEffects = await page.evaluate(`(async () => {
+      window.location.hash = '#/may-i';
+      let input = null;
+      while (!(input = document.querySelector('input[list="known-roles"]'))) await new Promise((r) => setTimeout(r, 0));
+      input.value = ${JSON.stringify(ANALYST)};
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      return true;
+    })()`);
+    expect(typedBeforeEffects).toBe(true);
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 200)))');
+    expect(await page.getByLabel('Runtime role').inputValue()).toBe(ANALYST);
+  });
+
+  it('"may I?": what is typed stays when the clusters arrive late (a slow or retried GET /roles)', async () => {
+    // The page opens before its clusters are known: the user types a role and picks a step type, then GET /roles answers.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const rolesAsked = new Promise<void>((r) => (asked = r));
+    await page.route('**/api/roles', async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${dashboard.url}#/may-i`);
+      await rolesAsked;
+      await page.getByLabel('Runtime role').fill(ANALYST);
+      await page.getByLabel('Step type').selectOption('hive');
+      release();
+      await page.getByLabel(/^Cluster/).locator('option', { hasText: CLUSTER }).waitFor({ state: 'attached' });
+      // The page's effects of that render have run (Preact runs them after the next frame).
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)))');
+      expect(await page.getByLabel('Runtime role').inputValue()).toBe(ANALYST);
+      expect(await page.getByLabel('Step type').inputValue()).toBe('hive');
+      // The empty cluster choice took the first cluster; Ask asks about what was typed.
+      expect(await page.getByLabel(/^Cluster/).inputValue()).toBe(CLUSTER);
+      await page.getByRole('button', { name: 'Ask' }).click();
+      await page.getByRole('region', { name: 'The decision' }).getByText('Denied', { exact: true }).waitFor();
+      const question = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+      expect(Object.fromEntries(question)).toEqual({ clusterId: CLUSTER, executionRoleArn: ANALYST, stepType: 'hive' });
+    } finally {
+      release();
+      await page.unroute('**/api/roles');
+    }
   });
 
   it('queues and usage, where the API offers them', async () => {

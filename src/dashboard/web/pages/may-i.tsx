@@ -1,5 +1,5 @@
 /** "May I?": your own decision for a cluster, a runtime role and a step type, with its reasons; nothing is submitted. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DecisionResponse, RolesResponse } from '../../../client';
 import { ACTIONS_ON_FAILURE, STEP_TYPES } from '../../../jobs/step-rules';
 import { api } from '../api';
@@ -9,8 +9,9 @@ import type { Place } from '../router';
 import { go } from '../router';
 
 export function MayIPage({ place, clusters }: { place: Place; clusters: RolesResponse['clusters'] | undefined }) {
+  const firstCluster = clusters?.[0]?.clusterId;
   const asked = {
-    clusterId: place.query.get('clusterId') ?? clusters?.[0]?.clusterId ?? '',
+    clusterId: place.query.get('clusterId') ?? firstCluster ?? '',
     executionRoleArn: place.query.get('executionRoleArn') ?? '',
     stepType: place.query.get('stepType') ?? 'spark',
     actionOnFailure: place.query.get('actionOnFailure') ?? '',
@@ -21,11 +22,24 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
   const key = place.query.toString();
   const known = [...new Set((clusters ?? []).flatMap((c) => c.roles.map((r) => r.roleArn)))];
 
+  // The form follows the address (a bookmark, back and forward, an Ask), and nothing else: neither the clusters
+  // arriving (a slow or retried GET /roles) nor the page's first effects, which a busy browser runs after the user
+  // has begun to type, may wipe what is typed. The first drawing's form is already made from this address.
+  const filledFrom = useRef(key);
   useEffect(() => {
+    if (filledFrom.current === key) return;
+    filledFrom.current = key;
     setForm(asked);
+  }, [key]);
+  // Once the clusters are known, an empty cluster choice takes the first of them; every other field stays.
+  useEffect(() => {
+    if (firstCluster) setForm((f) => (f.clusterId ? f : { ...f, clusterId: firstCluster }));
+  }, [firstCluster]);
+  // The answer to the address's question; a bookmarked question without a cluster waits for the first one.
+  useEffect(() => {
     setAnswer(undefined);
     setError(undefined);
-    if (!place.query.get('executionRoleArn')) return;
+    if (!asked.executionRoleArn || !asked.clusterId) return;
     let gone = false;
     api<DecisionResponse>('GET', '/decision', { query: { clusterId: asked.clusterId, executionRoleArn: asked.executionRoleArn, stepType: asked.stepType, actionOnFailure: asked.actionOnFailure || undefined } }).then(
       (d) => !gone && setAnswer(d),
@@ -34,7 +48,7 @@ export function MayIPage({ place, clusters }: { place: Place; clusters: RolesRes
     return () => {
       gone = true;
     };
-  }, [key, clusters?.length]);
+  }, [key, asked.clusterId]);
 
   // Each change goes onto the form as it is then (an updater), not onto the form of the render that made the handler:
   // two changes between renders (a typed role, then a chosen step type) must both stay.
